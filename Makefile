@@ -1,0 +1,47 @@
+# e8scan — every entry point a developer or CI needs. `make help` lists them.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: help demo test lint fmt catalogue system-deps clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,lint]'
+	touch $(STAMP)
+
+demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → reports/demo/
+	@rc=0; $(BIN)/e8scan scan -i inventories/local.yml --out reports/demo || rc=$$?; \
+	  echo "make demo: exit code $$rc (README 'Exit codes'); workbook in reports/demo/"; \
+	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
+
+system-deps: ## OS packages the test suite needs (openssh-server, sudo); installs them when missing
+	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server sudo >/dev/null) \
+	      || { echo "make: could not install openssh-server/sudo with apt-get" >&2; exit 1; }; \
+	  else echo "make: openssh-server and sudo are needed; run as root or install them" >&2; exit 1; fi; \
+	fi
+
+test: $(STAMP) system-deps ## everything the tests need, then the whole suite
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## apply ruff format and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+catalogue: $(STAMP) ## regenerate docs/checks.md from the check docstrings
+	$(BIN)/e8scan checks list --format md > docs/checks.md
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,96 @@
+"""The vocabulary every stage shares: strategies, platforms, ASD outcomes, reach and grades."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+MODEL_VERSION = "E8MM November 2023"
+
+
+class Strategy(StrEnum):
+    """The eight mitigation strategies, in ASD's order."""
+
+    APPLICATION_CONTROL = "application_control"
+    PATCH_APPLICATIONS = "patch_applications"
+    OFFICE_MACROS = "office_macros"
+    USER_APP_HARDENING = "user_app_hardening"
+    RESTRICT_ADMIN = "restrict_admin"
+    PATCH_OS = "patch_os"
+    MFA = "mfa"
+    BACKUPS = "backups"
+
+    @property
+    def title(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    Strategy.APPLICATION_CONTROL: "Application control",
+    Strategy.PATCH_APPLICATIONS: "Patch applications",
+    Strategy.OFFICE_MACROS: "Configure Microsoft Office macro settings",
+    Strategy.USER_APP_HARDENING: "User application hardening",
+    Strategy.RESTRICT_ADMIN: "Restrict administrative privileges",
+    Strategy.PATCH_OS: "Patch operating systems",
+    Strategy.MFA: "Multi-factor authentication",
+    Strategy.BACKUPS: "Regular backups",
+}
+
+
+class Platform(StrEnum):
+    LINUX = "linux"
+    WINDOWS = "windows"
+
+
+class Outcome(StrEnum):
+    """ASD's standardised assessment outcomes (Assessment Process Guide, October 2024)."""
+
+    EFFECTIVE = "effective"
+    ALTERNATE_CONTROL = "alternate_control"
+    INEFFECTIVE = "ineffective"
+    NO_VISIBILITY = "no_visibility"
+    NOT_IMPLEMENTED = "not_implemented"
+    NOT_APPLICABLE = "not_applicable"
+    NOT_ASSESSED = "not_assessed"
+
+    @property
+    def meets(self) -> bool:
+        """True when the outcome satisfies a control (effective or alternate control)."""
+        return self in (Outcome.EFFECTIVE, Outcome.ALTERNATE_CONTROL)
+
+    @property
+    def blocks(self) -> bool:
+        """True when the outcome stops a level being granted on the host's own evidence."""
+        return self in (Outcome.INEFFECTIVE, Outcome.NOT_IMPLEMENTED, Outcome.NO_VISIBILITY)
+
+
+# When several checks judge the same control on one host, the worst outcome stands.
+OUTCOME_SEVERITY: dict[Outcome, int] = {
+    Outcome.NOT_APPLICABLE: 0,
+    Outcome.NOT_ASSESSED: 1,
+    Outcome.EFFECTIVE: 2,
+    Outcome.ALTERNATE_CONTROL: 3,
+    Outcome.NO_VISIBILITY: 4,
+    Outcome.NOT_IMPLEMENTED: 5,
+    Outcome.INEFFECTIVE: 6,
+}
+
+
+class Reach(StrEnum):
+    """How far the scanner got with a host."""
+
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth_failed"
+    HOST_KEY_REFUSED = "host_key_refused"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+class Grade(StrEnum):
+    """ASD's evidence quality scale."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+    NONE = "none"
