@@ -11,6 +11,7 @@ control it judged. It must not read the clock, the network or files.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -25,12 +26,38 @@ JsonValue = Any
 
 
 class Cmd(BaseModel):
-    """One read-only command. ``root``: it needs root; run through ``sudo -n`` on become hosts."""
+    """One read-only command line.
+
+    ``root``: it needs root, so it runs through ``sudo -n`` on hosts with ``ansible_become``.
+    ``args_var``: the name of an inventory variable (a list, or a comma-separated string) whose
+    values reach the command as shell-quoted positional parameters (``"$@"``), never spliced into
+    its text: ``set -- '/srv/backup' '/mnt/nas'; <line>``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     line: str = Field(min_length=1)
     root: bool = False
+    args_var: str | None = Field(default=None, pattern=r"^e8_[a-z0-9_]+$")
+
+    def args(self, hvars: Mapping[str, Any]) -> list[str]:
+        """The positional parameters this command gets on a host."""
+        if self.args_var is None:
+            return []
+        value = hvars.get(self.args_var)
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    def render(self, hvars: Mapping[str, Any]) -> str:
+        """The exact command line run on a host (before any sudo wrapper)."""
+        if self.args_var is None:
+            return self.line
+        return f"set -- {' '.join(shlex.quote(a) for a in self.args(hvars))}; {self.line}"
 
 
 class Output(BaseModel):
@@ -81,6 +108,7 @@ class Context(BaseModel):
     policy: Policy
     collected_at: datetime
     user: str | None = None
+    become: bool = False
 
     @property
     def role(self) -> str:

@@ -22,3 +22,33 @@ class Policy(BaseModel):
     )
     backup_rpo_hours: int = Field(default=24, ge=1, description="Newest backup must be younger (e8_backup_rpo_hours overrides per host).")
     stale_privileged_days: int = Field(default=45, ge=1, description="Privileged access unused this long (ISM-1648).")
+
+
+def load_policy(path: str | None) -> Policy:
+    """Read ``--policy FILE`` (YAML mapping of field → value); errors name the file and field."""
+    if path is None:
+        return Policy()
+    import yaml
+    from pydantic import ValidationError
+
+    from scanner.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise InputError(path, f"cannot read policy file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(path, f"expected a mapping of policy fields, found {type(data).__name__}")
+    try:
+        return Policy(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top)"
+        raise InputError(f"{path}: field {field}", err["msg"]) from None

@@ -1,0 +1,312 @@
+"""The e8scan command line (click). Thin: it parses options, calls the stages, prints and exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from scanner import __version__
+from scanner.connection import HostKeyPolicy
+from scanner.errors import InputError
+from scanner.inventory import Inventory, load_inventory
+from scanner.loader import CheckLoadError, load_checks
+from scanner.model import Reach, Strategy
+from scanner.plan import make_plan, select_checks
+from scanner.policy import load_policy
+from scanner.record import HostRecord, RawRecord
+from scanner.report.files import write_text_atomic
+from scanner.report.xlsx import write_xlsx
+from scanner.results import Results, schema
+from scanner.runner import RunOptions
+from scanner.sweep import EXIT_ERROR, assess, exit_code, scan
+from scanner.transports.ssh import SSHOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn bad input into one line on stderr and exit 1 — never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, CheckLoadError) as exc:
+            click.echo(f"e8scan: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    click.echo(f"e8scan: warning: {message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="e8scan")
+def main() -> None:
+    """Agentless Essential Eight scanner: Ansible inventories in, ASD maturity levels out.
+
+    \b
+    Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced); 2 usage error;
+    3 some assessed host below --target-level; 4 some in-scope host with no visibility;
+    5 regression against the baseline. Where several apply, the highest wins.
+    """
+    warnings.showwarning = _show_warning
+
+
+inventory_option = click.option(
+    "-i", "--inventory", "inventories", multiple=True, required=True, type=click.Path(path_type=Path),
+    help="Ansible inventory (INI or YAML); repeat to merge several.",
+)
+limit_option = click.option(
+    "-l", "--limit", default=None, help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b."
+)
+checks_option = click.option(
+    "--checks", "check_ids", multiple=True,
+    help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
+)
+
+
+def _inventory(paths: Sequence[Path]) -> Inventory:
+    return load_inventory(list(paths))
+
+
+def _checks(check_ids: Sequence[str]):  # type: ignore[no-untyped-def]
+    wanted = [c.strip() for ids in check_ids for c in ids.split(",") if c.strip()]
+    return select_checks(load_checks(), wanted)
+
+
+@main.command("inventory")
+@inventory_option
+@click.option("--list", "as_list", is_flag=True, help="Print the same JSON as ansible-inventory --list.")
+@limit_option
+@friendly
+def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | None) -> None:
+    """Show the inventory as e8scan resolves it."""
+    inv = _inventory(inventories)
+    if as_list:
+        click.echo(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
+        return
+    for h in inv.select(limit):
+        click.echo(f"{h.name}\t{','.join(h.groups)}")
+
+
+@main.command("plan")
+@inventory_option
+@limit_option
+@checks_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly
+def plan_cmd(inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str) -> None:
+    """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
+    plans = make_plan(_inventory(inventories).select(limit), _checks(check_ids))
+    if fmt == "json":
+        click.echo(json.dumps([
+            {
+                "host": p.host.name, "address": p.spec.address, "port": p.spec.port,
+                "transport": p.spec.connection, "user": p.login, "become": p.spec.become,
+                "platform": p.platform.value, "checks": [c.id for c in p.checks],
+                "commands": [{"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
+                             for c in p.commands],
+            }
+            for p in plans
+        ], indent=2))
+        return
+    for p in plans:
+        click.echo(f"# {p.host.name}  {p.spec.connection}://{p.login}@{p.spec.address}:{p.spec.port}"
+                   f"  platform={p.platform.value} become={'yes' if p.spec.become else 'no'}"
+                   f"  checks={len(p.checks)} commands={len(p.commands)}")
+        for c in p.commands:
+            click.echo(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+        click.echo("")
+
+
+@main.group("checks")
+def checks_group() -> None:
+    """The check catalogue."""
+
+
+@checks_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
+@friendly
+def checks_list(fmt: str) -> None:
+    """List every check with its strategy, ISM controls, levels and platforms."""
+    from scanner.report.catalogue import catalogue_json, catalogue_md, catalogue_table
+
+    checks = load_checks()
+    click.echo({"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](checks), nl=False)
+
+
+def _out_dir(out: Path | None) -> Path:
+    path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".e8scan-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"--out {path}", f"output folder is not writable ({exc.strerror})") from None
+    return path
+
+
+def _write(out: Path, raw: RawRecord | None, results: Results) -> None:
+    if raw is not None:
+        write_text_atomic(out / "raw.json", raw.model_dump_json(indent=1))
+    write_text_atomic(out / "results.json", results.model_dump_json(indent=1))
+    write_xlsx(results, out / "e8-report.xlsx")
+
+
+def _summary(results: Results, out: Path | None) -> None:
+    short = {s: s.value.split("_")[0][:6] for s in Strategy}
+    width = max([4] + [len(h.name) for h in results.hosts])
+    click.echo(f"{'host':<{width}}  {'reach':<16} " + " ".join(f"{short[s]:>6}" for s in Strategy) + "  overall")
+    for h in results.hosts:
+        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>6}" for s in Strategy)
+        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  "
+                   f"{'-' if h.level is None else 'ML' + str(h.level)}")
+        if h.reach is not Reach.OK:
+            click.echo(f"{'':<{width}}    {h.reach_detail}")
+    fl = results.fleet_level
+    click.echo(f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else 'ML' + str(fl)}"
+               f"; target ML{results.run.target_level}")
+    if out is not None:
+        click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
+
+
+@main.command("scan")
+@inventory_option
+@limit_option
+@checks_option
+@click.option("-f", "--forks", default=20, show_default=True, type=click.IntRange(1, 1000),
+              help="Hosts scanned at once (groups can cap themselves with e8_max_concurrency).")
+@click.option("--target-level", default=1, show_default=True, type=click.IntRange(1, 3),
+              help="Exit 3 when an assessed host is below this maturity level.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default reports/scan-<UTC time>).")
+@click.option("--policy", "policy_file", type=str, default=None, help="Policy YAML overriding default thresholds.")
+@click.option("--known-hosts", multiple=True, type=click.Path(path_type=Path),
+              help="Extra known_hosts file (~/.ssh/known_hosts is always read).")
+@click.option("--host-key-policy", type=click.Choice([p.value for p in HostKeyPolicy]), default="strict",
+              show_default=True, help="accept-new records unknown keys; a changed key is always refused.")
+@click.option("--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300))
+@click.option("--command-timeout", default=60, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds per command, enforced on the host.")
+@click.option("--host-timeout", default=600.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds per host, connect included.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+@friendly
+def scan_cmd(
+    inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], forks: int,
+    target_level: int, out: Path | None, policy_file: str | None, known_hosts: tuple[Path, ...],
+    host_key_policy: str, connect_timeout: float, command_timeout: int, host_timeout: float, quiet: bool,
+) -> None:
+    """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
+    policy = load_policy(policy_file)
+    inv = _inventory(inventories)
+    checks = _checks(check_ids)
+    hosts = inv.select(limit)
+    plans = make_plan(hosts, checks)  # every inventory problem surfaces here, before any connection
+    for kh in known_hosts:
+        if not kh.is_file():
+            raise InputError(f"--known-hosts {kh}", "file not found")
+    out_dir = _out_dir(out)
+    opts = RunOptions(
+        forks=forks,
+        command_timeout=command_timeout,
+        host_budget=host_timeout,
+        ssh=SSHOptions(
+            known_hosts=tuple(known_hosts),
+            host_key_policy=HostKeyPolicy(host_key_policy),
+            connect_timeout=connect_timeout,
+        ),
+        group_caps=inv.group_caps(),
+    )
+    show_progress = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=len(plans), label="scanning", file=sys.stderr,
+                           show_pos=True) if show_progress else _NoBar() as bar:
+        def done(_: HostRecord) -> None:
+            bar.update(1)
+
+        raw = scan(plans, checks, opts, list(inventories), limit, target_level, done,
+                   command_line=shlex.join(["e8scan", *sys.argv[1:]]))
+    results = assess(raw, checks, policy, target_level)
+    _write(out_dir, raw, results)
+    if not quiet:
+        _summary(results, out_dir)
+    sys.exit(exit_code(results))
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read {what}: {exc.strerror}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"{path}: field {field}", f"not a valid {what}: {err['msg']}") from None
+
+
+@main.command("rescore")
+@click.argument("raw_file", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for results.json and the workbook.")
+@click.option("--policy", "policy_file", type=str, default=None)
+@click.option("--target-level", default=None, type=click.IntRange(1, 3))
+@click.option("-q", "--quiet", is_flag=True)
+@friendly
+def rescore_cmd(raw_file: Path, out: Path, policy_file: str | None, target_level: int | None, quiet: bool) -> None:
+    """Judge and score a raw.json again with the current checks and policy. No network."""
+    raw: RawRecord = _read_model(raw_file, RawRecord, "raw record")
+    policy = load_policy(policy_file)
+    results = assess(raw, load_checks(), policy, target_level)
+    out_dir = _out_dir(out)
+    write_text_atomic(out_dir / "raw.json", raw_file.read_text(encoding="utf-8"))
+    _write(out_dir, None, results)
+    if not quiet:
+        _summary(results, out_dir)
+    sys.exit(exit_code(results))
+
+
+@main.command("report")
+@click.argument("results_file", type=click.Path(path_type=Path))
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
+@friendly
+def report_cmd(results_file: Path, xlsx_path: Path) -> None:
+    """Write the Excel workbook from a results.json."""
+    results: Results = _read_model(results_file, Results, "results file")
+    write_xlsx(results, xlsx_path)
+    click.echo(f"wrote {xlsx_path}")
+
+
+@main.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of results.json."""
+    click.echo(json.dumps(schema(), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Writers: they take finished models and write files. They make no decisions."""

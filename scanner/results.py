@@ -1,0 +1,104 @@
+"""results.json: the versioned, published contract (``e8scan schema`` prints its JSON Schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scanner.model import MODEL_VERSION, Grade, Outcome, Platform, Reach, Strategy
+from scanner.record import CheckRef, SourceFile
+
+RESULTS_SCHEMA_VERSION = 1
+
+Level = int | None
+
+
+class ControlResult(BaseModel):
+    """One ISM control on one host, with ASD's outcome and the evidence behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ism: str
+    strategy: Strategy
+    local_id: str
+    requirement: str
+    levels: list[int] = Field(description="The maturity levels that require this control.")
+    checkable: Literal["yes", "partly", "no"] = Field(
+        description="Whether a host can show it: yes, partly, or no (organisational)."
+    )
+    outcome: Outcome
+    check: str | None = None
+    check_version: int | None = None
+    evidence: str
+    observed: dict[str, Any] = Field(default_factory=dict)
+    grade: Grade = Field(description="ASD evidence quality of the finding.")
+
+
+class HostResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    address: str
+    platform: Platform
+    connection: str
+    groups: list[str]
+    role: str | None = None
+    ot_zone: str | None = None
+    internet_facing: bool = False
+    reach: Reach
+    reach_detail: str = ""
+    host_key: str | None = None
+    user: str | None = None
+    collected_at: datetime
+    levels: dict[Strategy, Level] = Field(
+        description="Per strategy: the level the host's own evidence supports (null: not assessed)."
+    )
+    claimable: dict[Strategy, Level] = Field(
+        description="Per strategy: the level an assessor could sign, organisational controls included."
+    )
+    level: Level
+    claimable_level: Level
+    counts: dict[Outcome, int]
+    controls: list[ControlResult]
+
+
+class StrategySummary(BaseModel):
+    strategy: Strategy
+    title: str
+    level: Level = Field(description="Fleet level: the lowest over assessed in-scope hosts.")
+    distribution: dict[str, int] = Field(
+        description="Hosts per level ('0'..'3'), plus 'not_assessed' and 'no_visibility'."
+    )
+
+
+class RunSummary(BaseModel):
+    id: str
+    started: datetime
+    finished: datetime
+    inventory: list[SourceFile]
+    limit: str | None = None
+    target_level: int
+    checks: list[CheckRef]
+    policy: dict[str, Any]
+    raw_record: str = Field(default="", description="File name of the raw record these results come from.")
+
+
+class Results(BaseModel):
+    kind: Literal["e8scan-results"] = "e8scan-results"
+    schema_version: int = RESULTS_SCHEMA_VERSION
+    tool_version: str
+    model_version: str = MODEL_VERSION
+    run: RunSummary
+    hosts: list[HostResult]
+    fleet: list[StrategySummary]
+    fleet_level: Level
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of results.json."""
+    s = Results.model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["$id"] = f"https://e8scan.invalid/schema/results-v{RESULTS_SCHEMA_VERSION}.json"
+    return s

@@ -1,0 +1,178 @@
+"""Score: findings → ASD outcome per control → maturity levels per host, strategy and fleet.
+
+Every (strategy, ISM control) of the November 2023 model is reported for every host, whether or
+not a check covers it. Two numbers per host and strategy:
+
+``levels`` — what the host's own evidence supports. Level *n* is granted when every control
+required at *n* that a host can show (fully or partly) and that applies to the host's platform is
+effective or alternate_control, and every level below *n* is granted too. Ineffective,
+not_implemented and no_visibility block — and so does a host-showable control that no check
+covered (not_assessed): evidence that was never collected supports nothing. Organisational
+controls do not block this number; they are counted (``counts['not_assessed']``) and listed. A
+level with no control behind it is never granted, and a strategy where nothing was assessed is
+``None`` ("not assessed"), never ML3.
+
+``claimable`` — what an assessor could sign: every control required at *n*, organisational
+ones included, must be effective or alternate_control (through an attestation or exception).
+
+A host's overall level is the lowest over its assessed strategies; the fleet level per strategy is
+the lowest over assessed hosts, shown with the distribution.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from scanner.judging import Judged
+from scanner.model import OUTCOME_SEVERITY, Grade, Outcome, Reach, Strategy
+from scanner.record import HostRecord
+from scanner.requirements import Requirement, requirements
+from scanner.results import ControlResult, HostResult, Level, StrategySummary
+
+ASSESSED = frozenset(
+    {
+        Outcome.EFFECTIVE,
+        Outcome.ALTERNATE_CONTROL,
+        Outcome.INEFFECTIVE,
+        Outcome.NOT_IMPLEMENTED,
+        Outcome.NO_VISIBILITY,
+    }
+)
+
+
+def _control(req: Requirement, outcome: Outcome, evidence: str, **found: Any) -> ControlResult:
+    return ControlResult(
+        ism=req.ism,
+        strategy=req.strategy,
+        local_id=req.local_id,
+        requirement=req.requirement,
+        levels=sorted(req.levels),
+        checkable=req.checkable,
+        outcome=outcome,
+        evidence=evidence,
+        **({"grade": Grade.NONE} | found),
+    )
+
+
+def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlResult]:
+    """One ControlResult per requirement row, for one host."""
+    found: dict[tuple[Strategy, str], list[Judged]] = defaultdict(list)
+    for j in judged:
+        found[(j.check.strategy, j.finding.ism)].append(j)
+    out = []
+    for req in requirements():
+        js = found.get((req.strategy, req.ism))
+        if not req.applies_to(rec.platform):
+            out.append(_control(req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"))
+        elif rec.reach is not Reach.OK:
+            if req.host_showable:
+                out.append(_control(req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"))
+            else:
+                out.append(_control(req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host"))
+        elif js:
+            worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
+            evidence = worst.finding.evidence
+            others = [j for j in js if j is not worst]
+            if others:
+                evidence += " | " + " | ".join(f"{j.check.id}: {j.finding.outcome.value}" for j in others)
+            out.append(
+                _control(
+                    req,
+                    worst.finding.outcome,
+                    evidence,
+                    check=worst.check.id,
+                    check_version=worst.check.version,
+                    observed=worst.finding.observed,
+                    grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
+                )
+            )
+        elif req.host_showable:
+            out.append(
+                _control(req, Outcome.NOT_ASSESSED, f"no check covers this control on {rec.platform.value} yet")
+            )
+        else:
+            out.append(
+                _control(req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host (attest it)")
+            )
+    return out
+
+
+def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
+    """The level for one strategy's controls on one host (see the module docstring)."""
+    considered = [
+        c for c in controls if c.outcome is not Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
+    ]
+    if not any(c.outcome in ASSESSED for c in considered):
+        return None
+    level = 0
+    for n in (1, 2, 3):
+        at_n = [c for c in considered if n in c.levels]
+        if not at_n:
+            break
+        if not all(c.outcome.meets for c in at_n):
+            break
+        level = n
+    return level
+
+
+def lowest(values: Iterable[Level]) -> Level:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
+    controls = control_outcomes(rec, judged)
+    by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
+    for c in controls:
+        by_strategy[c.strategy].append(c)
+    reached = rec.reach is Reach.OK  # an unreachable host had nothing assessed: null, not ML0
+    levels = {s: strategy_level(by_strategy[s], claim=False) if reached else None for s in Strategy}
+    claimable = {s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy}
+    counts = Counter(c.outcome for c in controls)
+    return HostResult(
+        name=rec.name,
+        address=rec.address,
+        platform=rec.platform,
+        connection=rec.connection,
+        groups=rec.groups,
+        role=str(rec.vars["e8_role"]) if "e8_role" in rec.vars else None,
+        ot_zone=str(rec.vars["e8_ot_zone"]) if rec.vars.get("e8_ot_zone") else None,
+        internet_facing=bool(rec.vars.get("e8_internet_facing", False)),
+        reach=rec.reach,
+        reach_detail=rec.reach_detail,
+        host_key=rec.host_key,
+        user=rec.user,
+        collected_at=rec.collected_at,
+        levels=levels,
+        claimable=claimable,
+        level=lowest(levels.values()),
+        claimable_level=lowest(claimable.values()),
+        counts={o: counts.get(o, 0) for o in Outcome},
+        controls=controls,
+    )
+
+
+def fleet_summary(hosts: Sequence[HostResult]) -> list[StrategySummary]:
+    out = []
+    for s in Strategy:
+        dist: Counter[str] = Counter()
+        for h in hosts:
+            lv = h.levels[s]
+            if h.reach is not Reach.OK:
+                dist["no_visibility"] += 1
+            elif lv is None:
+                dist["not_assessed"] += 1
+            else:
+                dist[str(lv)] += 1
+        keys = ["0", "1", "2", "3", "not_assessed", "no_visibility"]
+        out.append(
+            StrategySummary(
+                strategy=s,
+                title=s.title,
+                level=lowest(h.levels[s] for h in hosts if h.reach is Reach.OK),
+                distribution={k: dist.get(k, 0) for k in keys},
+            )
+        )
+    return out

@@ -1,0 +1,103 @@
+"""The one-way flow, end to end: inventory → plan → collect → raw record → findings → scores.
+
+``scan`` runs all of it; ``rescore`` starts from a raw record and never touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scanner import __version__
+from scanner.check import Check
+from scanner.judging import judge_host
+from scanner.model import Reach
+from scanner.plan import HostPlan
+from scanner.policy import Policy
+from scanner.record import CheckRef, HostRecord, RawRecord, RunInfo, SourceFile
+from scanner.results import Results, RunSummary
+from scanner.runner import RunOptions, collect
+from scanner.scoring import fleet_summary, lowest, score_host
+
+# Exit codes (README "Exit codes"); where several apply the highest wins.
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_TARGET, EXIT_NO_VISIBILITY, EXIT_REGRESSION = 0, 1, 2, 3, 4, 5
+
+
+def source_files(paths: Sequence[Path]) -> list[SourceFile]:
+    out = []
+    for p in paths:
+        digest = hashlib.sha256()
+        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        for f in files:
+            digest.update(f.read_bytes())
+        out.append(SourceFile(path=str(p), sha256=digest.hexdigest()))
+    return out
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def scan(
+    plans: Sequence[HostPlan],
+    checks: Sequence[Check],
+    opts: RunOptions,
+    inventory: Sequence[Path],
+    limit: str | None,
+    target_level: int,
+    on_done: Callable[[HostRecord], None] | None = None,
+    command_line: str = "",
+) -> RawRecord:
+    started = datetime.now(UTC)
+    hosts = collect(plans, opts, on_done)
+    return RawRecord(
+        tool_version=__version__,
+        run=RunInfo(
+            id=new_run_id(started),
+            started=started,
+            finished=datetime.now(UTC),
+            inventory=source_files(inventory),
+            limit=limit,
+            target_level=target_level,
+            checks=[CheckRef(id=c.id, version=c.version) for c in checks],
+            command_line=command_line,
+        ),
+        hosts=hosts,
+    )
+
+
+def assess(raw: RawRecord, checks: Sequence[Check], policy: Policy, target_level: int | None = None) -> Results:
+    """Judge and score a raw record: pure, no network, same input → same results."""
+    hosts = [score_host(h, judge_host(h, checks, policy)) for h in raw.hosts]
+    fleet = fleet_summary(hosts)
+    return Results(
+        tool_version=__version__,
+        run=RunSummary(
+            id=raw.run.id,
+            started=raw.run.started,
+            finished=raw.run.finished,
+            inventory=raw.run.inventory,
+            limit=raw.run.limit,
+            target_level=target_level or raw.run.target_level,
+            checks=[CheckRef(id=c.id, version=c.version) for c in checks],
+            policy=policy.model_dump(mode="json"),
+            raw_record="raw.json",
+        ),
+        hosts=hosts,
+        fleet=fleet,
+        fleet_level=lowest(f.level for f in fleet),
+    )
+
+
+def exit_code(results: Results) -> int:
+    """3 when an assessed host is below the target level, 4 when an in-scope host had no visibility."""
+    code = EXIT_OK
+    target = results.run.target_level
+    if any(h.level is not None and h.level < target for h in results.hosts if h.reach is Reach.OK):
+        code = max(code, EXIT_BELOW_TARGET)
+    if any(h.reach is not Reach.OK for h in results.hosts):
+        code = max(code, EXIT_NO_VISIBILITY)
+    return code

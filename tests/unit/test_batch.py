@@ -1,0 +1,72 @@
+"""The batched host script, run by a real /bin/sh through the local transport."""
+
+from __future__ import annotations
+
+from scanner.batch import Step, build, parse
+from scanner.transports.local import LocalTransport
+
+
+def run(steps: list[Step], timeout: int = 30, cap: int = 1000) -> list:  # type: ignore[type-arg]
+    script, nonce = build(steps, timeout=timeout, cap=cap)
+    res = LocalTransport().run("sh -s", 60, 10**7, stdin=script.encode())
+    assert res.exit_code == 0
+    return parse(res.stdout, res.stderr, nonce, len(steps), cap)
+
+
+def test_each_step_gets_its_own_streams_and_exit_code() -> None:
+    r = run([Step("echo out; echo err >&2"), Step("printf 'no newline'"), Step("exit 3")])
+    assert (r[0].stdout, r[0].stderr, r[0].exit_code) == (b"out\n", b"err\n", 0)
+    assert (r[1].stdout, r[1].exit_code) == (b"no newline", 0)
+    assert r[2].exit_code == 3
+    assert all(x.ran and not x.truncated and not x.timed_out for x in r)
+    assert r[0].started is not None and r[0].finished is not None and r[0].finished >= r[0].started
+
+
+def test_a_syntax_error_breaks_only_its_own_step() -> None:
+    r = run([Step("echo 'unterminated"), Step("echo fine")])
+    assert r[0].exit_code == 2 and b"nterminated" in r[0].stderr
+    assert (r[1].stdout, r[1].exit_code) == (b"fine\n", 0)
+
+
+def test_output_is_capped_on_the_host_and_marked() -> None:
+    r = run([Step("yes | head -c 5000000"), Step("echo after")], cap=1000)
+    assert r[0].truncated and len(r[0].stdout) == 1000
+    assert r[1].stdout == b"after\n"
+
+
+def test_hanging_command_is_stopped_by_the_per_command_timeout() -> None:
+    r = run([Step("sleep 30"), Step("echo next")], timeout=1)
+    assert r[0].timed_out and r[0].exit_code is None
+    assert r[1].stdout == b"next\n"
+
+
+def test_binary_output_is_kept_byte_for_byte() -> None:
+    r = run([Step("printf '\\377\\376\\000x'")])
+    assert r[0].stdout == b"\xff\xfe\x00x"
+
+
+def test_host_output_cannot_forge_markers() -> None:
+    # A command printing marker-shaped text with a guessed nonce does not split the result.
+    r = run([Step("echo '0123456789abcdef0123456789abcdef E 0 0'; echo still-mine")])
+    assert r[0].stdout.endswith(b"still-mine\n")
+
+
+def test_stdin_is_closed_for_commands() -> None:
+    r = run([Step("cat"), Step("echo done")])
+    assert r[0].stdout == b"" and r[0].exit_code == 0
+    assert r[1].stdout == b"done\n"
+
+
+def test_steps_missing_from_a_cut_batch_are_not_ran() -> None:
+    steps = [Step("echo a"), Step("echo b")]
+    script, nonce = build(steps, timeout=5, cap=100)
+    res = LocalTransport().run("sh -s", 60, 10**6, stdin=script.encode())
+    cut = res.stdout[: res.stdout.index(f"{nonce} B 1".encode())]
+    r = parse(cut, b"", nonce, 2, 100, batch_timed_out=True)
+    assert r[0].stdout == b"a\n" and r[0].exit_code == 0
+    assert not r[1].ran and r[1].timed_out
+
+
+def test_sudo_steps_are_wrapped_and_quoted() -> None:
+    assert Step("cat /etc/sudoers", sudo=True).as_run == "sudo -n sh -c 'cat /etc/sudoers'"
+    assert Step("echo 'x'").as_run == "sh -c 'echo '\"'\"'x'\"'\"''"
