@@ -81,8 +81,7 @@ def parse(
     """
     nb = nonce.encode()
     begins = {
-        int(m.group(1)): m
-        for m in re.finditer(re.escape(nb) + rb" B (\d+) ?([^\n]*)\n", stdout)
+        int(m.group(1)): m for m in re.finditer(re.escape(nb) + rb" B (\d+) ?([^\n]*)\n", stdout)
     }
     ends = {
         int(m.group(1)): m

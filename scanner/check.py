@@ -92,8 +92,14 @@ class Output(BaseModel):
         e = self.err.lower()
         return any(
             s in e
-            for s in ("permission denied", "a password is required", "must be run as root",
-                      "not in the sudoers", "may not run sudo", "operation not permitted")
+            for s in (
+                "permission denied",
+                "a password is required",
+                "must be run as root",
+                "not in the sudoers",
+                "may not run sudo",
+                "operation not permitted",
+            )
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import warnings
@@ -66,14 +65,24 @@ def main() -> None:
 
 
 inventory_option = click.option(
-    "-i", "--inventory", "inventories", multiple=True, required=True, type=click.Path(path_type=Path),
+    "-i",
+    "--inventory",
+    "inventories",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
     help="Ansible inventory (INI or YAML); repeat to merge several.",
 )
 limit_option = click.option(
-    "-l", "--limit", default=None, help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b."
+    "-l",
+    "--limit",
+    default=None,
+    help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
 )
 checks_option = click.option(
-    "--checks", "check_ids", multiple=True,
+    "--checks",
+    "check_ids",
+    multiple=True,
     help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
 )
 
@@ -89,7 +98,9 @@ def _checks(check_ids: Sequence[str]):  # type: ignore[no-untyped-def]
 
 @main.command("inventory")
 @inventory_option
-@click.option("--list", "as_list", is_flag=True, help="Print the same JSON as ansible-inventory --list.")
+@click.option(
+    "--list", "as_list", is_flag=True, help="Print the same JSON as ansible-inventory --list."
+)
 @limit_option
 @friendly
 def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | None) -> None:
@@ -106,27 +117,45 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
 @inventory_option
 @limit_option
 @checks_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @friendly
-def plan_cmd(inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str) -> None:
+def plan_cmd(
+    inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str
+) -> None:
     """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
     plans = make_plan(_inventory(inventories).select(limit), _checks(check_ids))
     if fmt == "json":
-        click.echo(json.dumps([
-            {
-                "host": p.host.name, "address": p.spec.address, "port": p.spec.port,
-                "transport": p.spec.connection, "user": p.login, "become": p.spec.become,
-                "platform": p.platform.value, "checks": [c.id for c in p.checks],
-                "commands": [{"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
-                             for c in p.commands],
-            }
-            for p in plans
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "host": p.host.name,
+                        "address": p.spec.address,
+                        "port": p.spec.port,
+                        "transport": p.spec.connection,
+                        "user": p.login,
+                        "become": p.spec.become,
+                        "platform": p.platform.value,
+                        "checks": [c.id for c in p.checks],
+                        "commands": [
+                            {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
+                            for c in p.commands
+                        ],
+                    }
+                    for p in plans
+                ],
+                indent=2,
+            )
+        )
         return
     for p in plans:
-        click.echo(f"# {p.host.name}  {p.spec.connection}://{p.login}@{p.spec.address}:{p.spec.port}"
-                   f"  platform={p.platform.value} become={'yes' if p.spec.become else 'no'}"
-                   f"  checks={len(p.checks)} commands={len(p.commands)}")
+        click.echo(
+            f"# {p.host.name}  {p.spec.connection}://{p.login}@{p.spec.address}:{p.spec.port}"
+            f"  platform={p.platform.value} become={'yes' if p.spec.become else 'no'}"
+            f"  checks={len(p.checks)} commands={len(p.commands)}"
+        )
         for c in p.commands:
             click.echo(f"  {c.step.as_run}    # {', '.join(c.checks)}")
         click.echo("")
@@ -138,14 +167,23 @@ def checks_group() -> None:
 
 
 @checks_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "md", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "md", "json"]),
+    default="table",
+    show_default=True,
+)
 @friendly
 def checks_list(fmt: str) -> None:
     """List every check with its strategy, ISM controls, levels and platforms."""
     from scanner.report.catalogue import catalogue_json, catalogue_md, catalogue_table
 
     checks = load_checks()
-    click.echo({"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](checks), nl=False)
+    click.echo(
+        {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](checks),
+        nl=False,
+    )
 
 
 def _out_dir(out: Path | None) -> Path:
@@ -156,7 +194,9 @@ def _out_dir(out: Path | None) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise InputError(f"--out {path}", f"output folder is not writable ({exc.strerror})") from None
+        raise InputError(
+            f"--out {path}", f"output folder is not writable ({exc.strerror})"
+        ) from None
     return path
 
 
@@ -170,16 +210,24 @@ def _write(out: Path, raw: RawRecord | None, results: Results) -> None:
 def _summary(results: Results, out: Path | None) -> None:
     short = {s: s.value.split("_")[0][:6] for s in Strategy}
     width = max([4] + [len(h.name) for h in results.hosts])
-    click.echo(f"{'host':<{width}}  {'reach':<16} " + " ".join(f"{short[s]:>6}" for s in Strategy) + "  overall")
+    click.echo(
+        f"{'host':<{width}}  {'reach':<16} "
+        + " ".join(f"{short[s]:>6}" for s in Strategy)
+        + "  overall"
+    )
     for h in results.hosts:
         lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>6}" for s in Strategy)
-        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  "
-                   f"{'-' if h.level is None else 'ML' + str(h.level)}")
+        click.echo(
+            f"{h.name:<{width}}  {h.reach.value:<16} {lv}  "
+            f"{'-' if h.level is None else 'ML' + str(h.level)}"
+        )
         if h.reach is not Reach.OK:
             click.echo(f"{'':<{width}}    {h.reach_detail}")
     fl = results.fleet_level
-    click.echo(f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else 'ML' + str(fl)}"
-               f"; target ML{results.run.target_level}")
+    click.echo(
+        f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else 'ML' + str(fl)}"
+        f"; target ML{results.run.target_level}"
+    )
     if out is not None:
         click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
 
@@ -188,28 +236,78 @@ def _summary(results: Results, out: Path | None) -> None:
 @inventory_option
 @limit_option
 @checks_option
-@click.option("-f", "--forks", default=20, show_default=True, type=click.IntRange(1, 1000),
-              help="Hosts scanned at once (groups can cap themselves with e8_max_concurrency).")
-@click.option("--target-level", default=1, show_default=True, type=click.IntRange(1, 3),
-              help="Exit 3 when an assessed host is below this maturity level.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default reports/scan-<UTC time>).")
-@click.option("--policy", "policy_file", type=str, default=None, help="Policy YAML overriding default thresholds.")
-@click.option("--known-hosts", multiple=True, type=click.Path(path_type=Path),
-              help="Extra known_hosts file (~/.ssh/known_hosts is always read).")
-@click.option("--host-key-policy", type=click.Choice([p.value for p in HostKeyPolicy]), default="strict",
-              show_default=True, help="accept-new records unknown keys; a changed key is always refused.")
+@click.option(
+    "-f",
+    "--forks",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Hosts scanned at once (groups can cap themselves with e8_max_concurrency).",
+)
+@click.option(
+    "--target-level",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 3),
+    help="Exit 3 when an assessed host is below this maturity level.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default reports/scan-<UTC time>).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=str,
+    default=None,
+    help="Policy YAML overriding default thresholds.",
+)
+@click.option(
+    "--known-hosts",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra known_hosts file (~/.ssh/known_hosts is always read).",
+)
+@click.option(
+    "--host-key-policy",
+    type=click.Choice([p.value for p in HostKeyPolicy]),
+    default="strict",
+    show_default=True,
+    help="accept-new records unknown keys; a changed key is always refused.",
+)
 @click.option("--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300))
-@click.option("--command-timeout", default=60, show_default=True, type=click.IntRange(1, 3600),
-              help="Seconds per command, enforced on the host.")
-@click.option("--host-timeout", default=600.0, show_default=True, type=click.FloatRange(1, 86400),
-              help="Seconds per host, connect included.")
+@click.option(
+    "--command-timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds per command, enforced on the host.",
+)
+@click.option(
+    "--host-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(1, 86400),
+    help="Seconds per host, connect included.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
 @friendly
 def scan_cmd(
-    inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], forks: int,
-    target_level: int, out: Path | None, policy_file: str | None, known_hosts: tuple[Path, ...],
-    host_key_policy: str, connect_timeout: float, command_timeout: int, host_timeout: float, quiet: bool,
+    inventories: tuple[Path, ...],
+    limit: str | None,
+    check_ids: tuple[str, ...],
+    forks: int,
+    target_level: int,
+    out: Path | None,
+    policy_file: str | None,
+    known_hosts: tuple[Path, ...],
+    host_key_policy: str,
+    connect_timeout: float,
+    command_timeout: int,
+    host_timeout: float,
+    quiet: bool,
 ) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
     policy = load_policy(policy_file)
@@ -233,13 +331,25 @@ def scan_cmd(
         group_caps=inv.group_caps(),
     )
     show_progress = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(plans), label="scanning", file=sys.stderr,
-                           show_pos=True) if show_progress else _NoBar() as bar:
+    with (
+        click.progressbar(length=len(plans), label="scanning", file=sys.stderr, show_pos=True)
+        if show_progress
+        else _NoBar() as bar
+    ):
+
         def done(_: HostRecord) -> None:
             bar.update(1)
 
-        raw = scan(plans, checks, opts, list(inventories), limit, target_level, done,
-                   command_line=shlex.join(["e8scan", *sys.argv[1:]]))
+        raw = scan(
+            plans,
+            checks,
+            opts,
+            list(inventories),
+            limit,
+            target_level,
+            done,
+            command_line=shlex.join(["e8scan", *sys.argv[1:]]),
+        )
     results = assess(raw, checks, policy, target_level)
     _write(out_dir, raw, results)
     if not quiet:
@@ -273,12 +383,19 @@ def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -
 
 @main.command("rescore")
 @click.argument("raw_file", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for results.json and the workbook.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for results.json and the workbook.",
+)
 @click.option("--policy", "policy_file", type=str, default=None)
 @click.option("--target-level", default=None, type=click.IntRange(1, 3))
 @click.option("-q", "--quiet", is_flag=True)
 @friendly
-def rescore_cmd(raw_file: Path, out: Path, policy_file: str | None, target_level: int | None, quiet: bool) -> None:
+def rescore_cmd(
+    raw_file: Path, out: Path, policy_file: str | None, target_level: int | None, quiet: bool
+) -> None:
     """Judge and score a raw.json again with the current checks and policy. No network."""
     raw: RawRecord = _read_model(raw_file, RawRecord, "raw record")
     policy = load_policy(policy_file)
@@ -293,7 +410,9 @@ def rescore_cmd(raw_file: Path, out: Path, policy_file: str | None, target_level
 
 @main.command("report")
 @click.argument("results_file", type=click.Path(path_type=Path))
-@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True, help="Workbook to write.")
+@click.option(
+    "--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True, help="Workbook to write."
+)
 @friendly
 def report_cmd(results_file: Path, xlsx_path: Path) -> None:
     """Write the Excel workbook from a results.json."""

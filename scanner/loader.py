@@ -49,10 +49,14 @@ def checks_in(package_name: str) -> list[Check]:
             continue
         where = f"check module {module.__name__}"
         if not isinstance(obj, Check):
-            raise CheckLoadError(f"{where}: CHECK is a {type(obj).__name__}, expected scanner.check.Check")
+            raise CheckLoadError(
+                f"{where}: CHECK is a {type(obj).__name__}, expected scanner.check.Check"
+            )
         expected = module.__name__.removeprefix(package_name + ".")
         if obj.id != expected:
-            raise CheckLoadError(f"{where}: CHECK.id is {obj.id!r}, expected {expected!r} (the module path)")
+            raise CheckLoadError(
+                f"{where}: CHECK.id is {obj.id!r}, expected {expected!r} (the module path)"
+            )
         if not (module.__doc__ or "").strip():
             raise CheckLoadError(f"{where}: needs a module docstring (it feeds the catalogue)")
         if not obj.id.startswith(obj.strategy.value + "."):

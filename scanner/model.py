@@ -20,7 +20,8 @@ class Strategy(StrEnum):
     BACKUPS = "backups"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """ASD's name for the strategy."""
         return _TITLES[self]
 
 

@@ -45,7 +45,7 @@ def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]
     """``--checks`` filter: ids or id prefixes (``patch_os``, ``mfa.linux_ssh_mfa``)."""
     if not wanted:
         return list(checks)
-    chosen = []
+    chosen: list[Check] = []
     for w in wanted:
         hits = [c for c in checks if c.id == w or c.id.startswith(w.rstrip(".") + ".")]
         if not hits:
@@ -55,7 +55,9 @@ def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]
     return sorted(chosen, key=lambda c: c.id)
 
 
-def plan_host(host: InventoryHost, checks: Sequence[Check], environ: Mapping[str, str] | None = None) -> HostPlan:
+def plan_host(
+    host: InventoryHost, checks: Sequence[Check], environ: Mapping[str, str] | None = None
+) -> HostPlan:
     spec = spec_for(host.name, host.vars, environ)
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
@@ -71,6 +73,8 @@ def plan_host(host: InventoryHost, checks: Sequence[Check], environ: Mapping[str
 
 
 def make_plan(
-    hosts: Sequence[InventoryHost], checks: Sequence[Check], environ: Mapping[str, str] | None = None
+    hosts: Sequence[InventoryHost],
+    checks: Sequence[Check],
+    environ: Mapping[str, str] | None = None,
 ) -> list[HostPlan]:
     return [plan_host(h, checks, environ) for h in hosts]

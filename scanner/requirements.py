@@ -46,7 +46,9 @@ def requirements() -> tuple[Requirement, ...]:
     rows = []
     for row in csv.DictReader(text.splitlines()):
         plats = (
-            frozenset(Platform) if row["platforms"] == "any" else frozenset({Platform(row["platforms"])})
+            frozenset(Platform)
+            if row["platforms"] == "any"
+            else frozenset({Platform(row["platforms"])})
         )
         rows.append(
             Requirement(
@@ -54,7 +56,7 @@ def requirements() -> tuple[Requirement, ...]:
                 local_id=row["local_id"],
                 ism=row["ism"],
                 levels=frozenset(n for n in (1, 2, 3) if row[f"ml{n}"] == "1"),
-                checkable=row["checkable"],  # type: ignore[arg-type]
+                checkable=row["checkable"],
                 platforms=plats,
                 timeframe=row["timeframe"],
                 requirement=row["requirement"],

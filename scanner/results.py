@@ -82,7 +82,9 @@ class RunSummary(BaseModel):
     target_level: int
     checks: list[CheckRef]
     policy: dict[str, Any]
-    raw_record: str = Field(default="", description="File name of the raw record these results come from.")
+    raw_record: str = Field(
+        default="", description="File name of the raw record these results come from."
+    )
 
 
 class Results(BaseModel):

@@ -67,7 +67,9 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
             max_output=(opts.max_output + 256) * max(1, len(steps)) + 65536,
             stdin=script.encode(),
         )
-        parsed = batch.parse(res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out)
+        parsed = batch.parse(
+            res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
+        )
         if res.timed_out:
             reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
         elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
@@ -92,7 +94,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         reach, detail = exc.reach, exc.detail
         if transport is not None and host_key is None:
             host_key = transport.host_key
-    except Exception as exc:  # noqa: BLE001 - one broken host must never stop the sweep
+    except Exception as exc:
         reach, detail = Reach.ERROR, f"{type(exc).__name__}: {_first_line(str(exc).encode())}"
     finally:
         if transport is not None:

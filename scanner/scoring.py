@@ -65,18 +65,32 @@ def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlR
     for req in requirements():
         js = found.get((req.strategy, req.ism))
         if not req.applies_to(rec.platform):
-            out.append(_control(req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"))
+            out.append(
+                _control(
+                    req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"
+                )
+            )
         elif rec.reach is not Reach.OK:
             if req.host_showable:
-                out.append(_control(req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"))
+                out.append(
+                    _control(
+                        req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"
+                    )
+                )
             else:
-                out.append(_control(req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host"))
+                out.append(
+                    _control(
+                        req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host"
+                    )
+                )
         elif js:
             worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
             evidence = worst.finding.evidence
             others = [j for j in js if j is not worst]
             if others:
-                evidence += " | " + " | ".join(f"{j.check.id}: {j.finding.outcome.value}" for j in others)
+                evidence += " | " + " | ".join(
+                    f"{j.check.id}: {j.finding.outcome.value}" for j in others
+                )
             out.append(
                 _control(
                     req,
@@ -90,11 +104,19 @@ def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlR
             )
         elif req.host_showable:
             out.append(
-                _control(req, Outcome.NOT_ASSESSED, f"no check covers this control on {rec.platform.value} yet")
+                _control(
+                    req,
+                    Outcome.NOT_ASSESSED,
+                    f"no check covers this control on {rec.platform.value} yet",
+                )
             )
         else:
             out.append(
-                _control(req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host (attest it)")
+                _control(
+                    req,
+                    Outcome.NOT_ASSESSED,
+                    "organisational control: not visible from a host (attest it)",
+                )
             )
     return out
 
@@ -102,7 +124,9 @@ def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlR
 def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
     """The level for one strategy's controls on one host (see the module docstring)."""
     considered = [
-        c for c in controls if c.outcome is not Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
+        c
+        for c in controls
+        if c.outcome is not Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
     ]
     if not any(c.outcome in ASSESSED for c in considered):
         return None
@@ -129,7 +153,9 @@ def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
         by_strategy[c.strategy].append(c)
     reached = rec.reach is Reach.OK  # an unreachable host had nothing assessed: null, not ML0
     levels = {s: strategy_level(by_strategy[s], claim=False) if reached else None for s in Strategy}
-    claimable = {s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy}
+    claimable = {
+        s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy
+    }
     counts = Counter(c.outcome for c in controls)
     return HostResult(
         name=rec.name,
@@ -170,7 +196,7 @@ def fleet_summary(hosts: Sequence[HostResult]) -> list[StrategySummary]:
         out.append(
             StrategySummary(
                 strategy=s,
-                title=s.title,
+                title=s.label,
                 level=lowest(h.levels[s] for h in hosts if h.reach is Reach.OK),
                 distribution={k: dist.get(k, 0) for k in keys},
             )

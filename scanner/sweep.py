@@ -23,7 +23,14 @@ from scanner.runner import RunOptions, collect
 from scanner.scoring import fleet_summary, lowest, score_host
 
 # Exit codes (README "Exit codes"); where several apply the highest wins.
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_TARGET, EXIT_NO_VISIBILITY, EXIT_REGRESSION = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_TARGET, EXIT_NO_VISIBILITY, EXIT_REGRESSION = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+)
 
 
 def source_files(paths: Sequence[Path]) -> list[SourceFile]:
@@ -69,7 +76,9 @@ def scan(
     )
 
 
-def assess(raw: RawRecord, checks: Sequence[Check], policy: Policy, target_level: int | None = None) -> Results:
+def assess(
+    raw: RawRecord, checks: Sequence[Check], policy: Policy, target_level: int | None = None
+) -> Results:
     """Judge and score a raw record: pure, no network, same input → same results."""
     hosts = [score_host(h, judge_host(h, checks, policy)) for h in raw.hosts]
     fleet = fleet_summary(hosts)

@@ -17,28 +17,47 @@ def _levels(c: Check) -> str:
 def catalogue_table(checks: Sequence[Check]) -> str:
     rows = [("id", "strategy", "ISM", "levels", "platforms", "version")]
     rows += [
-        (c.id, c.strategy.value, " ".join(c.ism), _levels(c), ",".join(sorted(p.value for p in c.platforms)),
-         str(c.version))
+        (
+            c.id,
+            c.strategy.value,
+            " ".join(c.ism),
+            _levels(c),
+            ",".join(sorted(p.value for p in c.platforms)),
+            str(c.version),
+        )
         for c in checks
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n" for r in rows)
+    return "".join(
+        "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() + "\n" for r in rows
+    )
 
 
 def catalogue_json(checks: Sequence[Check]) -> str:
-    return json.dumps(
-        [
-            {
-                "id": c.id, "title": c.title, "strategy": c.strategy.value, "ism": list(c.ism),
-                "levels": sorted(c.levels), "platforms": sorted(p.value for p in c.platforms),
-                "version": c.version, "grade": c.grade.value,
-                "commands": {k: {"line": v.line, "root": v.root, "args_var": v.args_var} for k, v in c.collect.items()},
-                "doc": c.doc,
-            }
-            for c in checks
-        ],
-        indent=2,
-    ) + "\n"
+    return (
+        json.dumps(
+            [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "strategy": c.strategy.value,
+                    "ism": list(c.ism),
+                    "levels": sorted(c.levels),
+                    "platforms": sorted(p.value for p in c.platforms),
+                    "version": c.version,
+                    "grade": c.grade.value,
+                    "commands": {
+                        k: {"line": v.line, "root": v.root, "args_var": v.args_var}
+                        for k, v in c.collect.items()
+                    },
+                    "doc": c.doc,
+                }
+                for c in checks
+            ],
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def catalogue_md(checks: Sequence[Check]) -> str:
@@ -61,15 +80,32 @@ def catalogue_md(checks: Sequence[Check]) -> str:
         group = [c for c in checks if c.strategy is s]
         if not group:
             continue
-        lines += ["", f"## {s.title} (`{s.value}`)"]
+        lines += ["", f"## {s.label} (`{s.value}`)"]
         for c in group:
-            lines += ["", f"### {c.id}", "", f"**{c.title}** — version {c.version}, evidence grade {c.grade.value}.", ""]
+            lines += [
+                "",
+                f"### {c.id}",
+                "",
+                f"**{c.title}** — version {c.version}, evidence grade {c.grade.value}.",
+                "",
+            ]
             for i in c.ism:
                 r = table[(s, i)]
-                lines.append(f"- **{i}** ({r.local_id}, {', '.join(f'ML{n}' for n in sorted(r.levels))}, "
-                             f"host-checkable: {r.checkable}): {r.requirement}")
+                lines.append(
+                    f"- **{i}** ({r.local_id}, {', '.join(f'ML{n}' for n in sorted(r.levels))}, "
+                    f"host-checkable: {r.checkable}): {r.requirement}"
+                )
             lines += ["", c.doc, "", "Commands (read-only):", ""]
             for name, cmd in c.collect.items():
-                flags = [f for f, on in (("root", cmd.root), (f"args from `{cmd.args_var}`", bool(cmd.args_var))) if on]
-                lines.append(f"- `{name}`{' (' + ', '.join(flags) + ')' if flags else ''}: `{cmd.line}`")
+                flags = [
+                    f
+                    for f, on in (
+                        ("root", cmd.root),
+                        (f"args from `{cmd.args_var}`", bool(cmd.args_var)),
+                    )
+                    if on
+                ]
+                lines.append(
+                    f"- `{name}`{' (' + ', '.join(flags) + ')' if flags else ''}: `{cmd.line}`"
+                )
     return "\n".join(lines) + "\n"

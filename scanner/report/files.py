@@ -25,4 +25,9 @@ def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+    data = text.encode("utf-8")
+
+    def fill(fh: IO[bytes]) -> None:
+        fh.write(data)
+
+    write_atomic(path, fill)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -61,7 +61,9 @@ class _Sheet:
         for i, w in enumerate(widths, start=1):
             self.ws.column_dimensions[_col(i)].width = w
 
-    def cell(self, value: Any, fill: str | None = None, bold: bool = False, wrap: bool = False) -> WriteOnlyCell:
+    def cell(
+        self, value: Any, fill: str | None = None, bold: bool = False, wrap: bool = False
+    ) -> Cell:
         if value is None:
             c = WriteOnlyCell(self.ws, value=None)
         elif isinstance(value, bool):
@@ -90,7 +92,7 @@ class _Sheet:
         self.ws.append(row)
 
     def row(self, values: Iterable[Any]) -> None:
-        self.ws.append([v if isinstance(v, WriteOnlyCell) else self.cell(v) for v in values])
+        self.ws.append([v if isinstance(v, Cell) else self.cell(v) for v in values])
 
 
 def _col(i: int) -> str:
@@ -114,16 +116,30 @@ def build_workbook(results: Results) -> Workbook:
     s = _Sheet(wb, "Summary", [34, 14, 16, 14] + [13] * len(strategies) + [12, 14])
     s.ws.freeze_panes = "B6"
     s.row([s.cell("Essential Eight maturity by host", bold=True)])
-    s.row([
-        "Model", results.model_version, "Target level", f"ML{target}",
-        "Run", results.run.id, "Finished", results.run.finished.isoformat(timespec="seconds"),
-    ])
-    s.row([
-        "Levels are what each host's own evidence supports; 'Claimable' (Hosts sheet) adds "
-        "organisational controls. Grey = not assessed."
-    ])
+    s.row(
+        [
+            "Model",
+            results.model_version,
+            "Target level",
+            f"ML{target}",
+            "Run",
+            results.run.id,
+            "Finished",
+            results.run.finished.isoformat(timespec="seconds"),
+        ]
+    )
+    s.row(
+        [
+            "Levels are what each host's own evidence supports; 'Claimable' (Hosts sheet) adds "
+            "organisational controls. Grey = not assessed."
+        ]
+    )
     s.row([])
-    s.header(["Host", "Platform", "Reach", "Role"] + [x.title for x in strategies] + ["Overall", "Meets target"])
+    s.header(
+        ["Host", "Platform", "Reach", "Role"]
+        + [x.label for x in strategies]
+        + ["Overall", "Meets target"]
+    )
     for h in results.hosts:
         cells: list[Any] = [h.name, h.platform.value, h.reach.value, h.role or ""]
         for x in strategies:
@@ -135,39 +151,101 @@ def build_workbook(results: Results) -> Workbook:
         s.row(cells)
     s.row([])
     fleet = [s.cell("Fleet (lowest)", bold=True), "", "", ""]
-    for f in results.fleet:
-        fleet.append(s.cell(_level(f.level), fill=LEVEL_FILL[f.level], bold=True))
-    fleet.append(s.cell(_level(results.fleet_level), fill=LEVEL_FILL[results.fleet_level], bold=True))
+    for summary in results.fleet:
+        fleet.append(s.cell(_level(summary.level), fill=LEVEL_FILL[summary.level], bold=True))
+    fleet.append(
+        s.cell(_level(results.fleet_level), fill=LEVEL_FILL[results.fleet_level], bold=True)
+    )
     s.row(fleet)
-    for key, label in (("0", "hosts at ML0"), ("1", "hosts at ML1"), ("2", "hosts at ML2"), ("3", "hosts at ML3"),
-                       ("not_assessed", "not assessed"), ("no_visibility", "no visibility")):
-        s.row([label, "", "", ""] + [f.distribution.get(key, 0) for f in results.fleet])
+    for key, label in (
+        ("0", "hosts at ML0"),
+        ("1", "hosts at ML1"),
+        ("2", "hosts at ML2"),
+        ("3", "hosts at ML3"),
+        ("not_assessed", "not assessed"),
+        ("no_visibility", "no visibility"),
+    ):
+        s.row([label, "", "", ""] + [x.distribution.get(key, 0) for x in results.fleet])
 
     # Findings: one row per host × control.
     f = _Sheet(wb, "Findings", [28, 20, 11, 9, 10, 17, 60, 8, 50, 40, 9, 30, 8, 20])
     f.ws.freeze_panes = "C2"
-    f.header(["Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome", "Requirement", "Host-checkable",
-              "Evidence", "Observed", "Grade", "Check", "Check version", "Collected at"])
+    f.header(
+        [
+            "Host",
+            "Strategy",
+            "ISM",
+            "E8 id",
+            "Levels",
+            "Outcome",
+            "Requirement",
+            "Host-checkable",
+            "Evidence",
+            "Observed",
+            "Grade",
+            "Check",
+            "Check version",
+            "Collected at",
+        ]
+    )
     for h in results.hosts:
         for c in h.controls:
-            f.row([
-                h.name, c.strategy.value, c.ism, c.local_id, ",".join(f"ML{n}" for n in c.levels),
-                f.cell(c.outcome.value, fill=OUTCOME_FILL[c.outcome]), c.requirement, c.checkable,
-                c.evidence, json.dumps(c.observed, sort_keys=True, default=str) if c.observed else "",
-                c.grade.value, c.check or "", c.check_version, h.collected_at.isoformat(timespec="seconds"),
-            ])
-    f.ws.auto_filter.ref = f"A1:N{1 + sum(len(h.controls) for h in results.hosts)}"
+            f.row(
+                [
+                    h.name,
+                    c.strategy.value,
+                    c.ism,
+                    c.local_id,
+                    ",".join(f"ML{n}" for n in c.levels),
+                    f.cell(c.outcome.value, fill=OUTCOME_FILL[c.outcome]),
+                    c.requirement,
+                    c.checkable,
+                    c.evidence,
+                    json.dumps(c.observed, sort_keys=True, default=str) if c.observed else "",
+                    c.grade.value,
+                    c.check or "",
+                    c.check_version,
+                    h.collected_at.isoformat(timespec="seconds"),
+                ]
+            )
+    f.ws.auto_filter.ref = f"A1:N{1 + sum(len(h.controls) for h in results.hosts)}"  # type: ignore[attr-defined]
 
     # Hosts: reach, platform, fingerprint, claimable levels.
     hs = _Sheet(wb, "Hosts", [28, 18, 10, 10, 16, 40, 50, 16, 14, 12, 30] + [12] * len(strategies))
     hs.ws.freeze_panes = "B2"
-    hs.header(["Host", "Address", "Platform", "Connection", "Reach", "Reach detail", "Host key",
-               "User", "Role", "OT zone", "Groups"] + [f"Claimable: {x.value}" for x in strategies])
+    hs.header(
+        [
+            "Host",
+            "Address",
+            "Platform",
+            "Connection",
+            "Reach",
+            "Reach detail",
+            "Host key",
+            "User",
+            "Role",
+            "OT zone",
+            "Groups",
+        ]
+        + [f"Claimable: {x.value}" for x in strategies]
+    )
     for h in results.hosts:
-        hs.row([h.name, h.address, h.platform.value, h.connection,
+        hs.row(
+            [
+                h.name,
+                h.address,
+                h.platform.value,
+                h.connection,
                 hs.cell(h.reach.value, fill=None if h.reach.value == "ok" else "FFEB9C"),
-                h.reach_detail, h.host_key or "", h.user or "", h.role or "", h.ot_zone or "",
-                ", ".join(h.groups)] + [_level(h.claimable[x]) for x in strategies])
+                h.reach_detail,
+                h.host_key or "",
+                h.user or "",
+                h.role or "",
+                h.ot_zone or "",
+                ", ".join(h.groups),
+            ]
+            + [_level(h.claimable[x]) for x in strategies]
+        )
 
     # Run: what produced these numbers.
     r = _Sheet(wb, "Run", [26, 90])
@@ -183,7 +261,10 @@ def build_workbook(results: Results) -> Workbook:
         ("Limit", run.limit or "(all hosts)"),
         ("Raw record", run.raw_record),
     ]
-    rows += [(f"Inventory {i + 1}", f"{src.path}  sha256:{src.sha256}") for i, src in enumerate(run.inventory)]
+    rows += [
+        (f"Inventory {i + 1}", f"{src.path}  sha256:{src.sha256}")
+        for i, src in enumerate(run.inventory)
+    ]
     rows += [("Policy", json.dumps(run.policy, sort_keys=True))]
     rows += [(f"Check {c.id}", f"version {c.version}") for c in run.checks]
     for k, v in rows:

@@ -50,8 +50,10 @@ class Transport(Protocol):
     def connect(self) -> None:
         """Open the connection; raise TransportError when the host cannot be used."""
 
-    def run(self, command: str, timeout: float, max_output: int) -> RunResult:
-        """Run one command line; stop reading each stream after ``max_output`` bytes."""
+    def run(
+        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+    ) -> RunResult:
+        """Run one command line, feeding it ``stdin``; keep at most ``max_output`` bytes per stream."""
 
     def close(self) -> None:
         """Release the connection. Never raises."""

@@ -14,7 +14,7 @@ from scanner.requirements import index, requirements
 from scanner.results import ControlResult
 from scanner.scoring import control_outcomes, fleet_summary, score_host, strategy_level
 
-E, I, NV, NA, NI, NAS, ALT = (
+E, INEF, NV, NA, NI, NAS, ALT = (
     Outcome.EFFECTIVE,
     Outcome.INEFFECTIVE,
     Outcome.NO_VISIBILITY,
@@ -26,11 +26,23 @@ E, I, NV, NA, NI, NAS, ALT = (
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
-def host(reach: Reach = Reach.OK, platform: Platform = Platform.LINUX, name: str = "h1") -> HostRecord:
+def host(
+    reach: Reach = Reach.OK, platform: Platform = Platform.LINUX, name: str = "h1"
+) -> HostRecord:
     return HostRecord(
-        name=name, address="127.0.0.1", port=22, connection="ssh", user="scan", become=False,
-        platform=platform, groups=["g"], vars={}, reach=reach,
-        reach_detail="" if reach is Reach.OK else "connection refused", started=T0, finished=T0,
+        name=name,
+        address="127.0.0.1",
+        port=22,
+        connection="ssh",
+        user="scan",
+        become=False,
+        platform=platform,
+        groups=["g"],
+        vars={},
+        reach=reach,
+        reach_detail="" if reach is Reach.OK else "connection refused",
+        started=T0,
+        finished=T0,
     )
 
 
@@ -47,15 +59,24 @@ def check(strategy: Strategy, isms: tuple[str, ...], cid: str | None = None) -> 
     )
 
 
-def judged(strategy: Strategy, outcomes: dict[str, Outcome], cid: str | None = None) -> list[Judged]:
+def judged(
+    strategy: Strategy, outcomes: dict[str, Outcome], cid: str | None = None
+) -> list[Judged]:
     c = check(strategy, tuple(outcomes), cid)
     return [Judged(c, Finding(ism=i, outcome=o, evidence=f"{i} {o}")) for i, o in outcomes.items()]
 
 
 def ctl(levels: list[int], outcome: Outcome, checkable: str = "yes") -> ControlResult:
     return ControlResult(
-        ism="ISM-0001", strategy=Strategy.PATCH_OS, local_id="X", requirement="r", levels=levels,
-        checkable=checkable, outcome=outcome, evidence="", grade=Grade.GOOD,  # type: ignore[arg-type]
+        ism="ISM-0001",
+        strategy=Strategy.PATCH_OS,
+        local_id="X",
+        requirement="r",
+        levels=levels,
+        checkable=checkable,
+        outcome=outcome,
+        evidence="",
+        grade=Grade.GOOD,  # type: ignore[arg-type]
     )
 
 
@@ -72,25 +93,25 @@ def test_all_effective_gives_ml3() -> None:
     assert strategy_level([ctl([1, 2, 3], E), ctl([2, 3], E), ctl([3], E)], claim=False) == 3
 
 
-@pytest.mark.parametrize("blocker", [I, NV, NI])
+@pytest.mark.parametrize("blocker", [INEF, NV, NI])
 def test_blocking_outcomes_at_ml1_give_ml0(blocker: Outcome) -> None:
     assert strategy_level([ctl([1, 2, 3], blocker), ctl([1, 2, 3], E)], claim=False) == 0
 
 
 def test_ineffective_ml3_only_control_caps_at_ml2() -> None:
-    assert strategy_level([ctl([1, 2, 3], E), ctl([3], I)], claim=False) == 2
+    assert strategy_level([ctl([1, 2, 3], E), ctl([3], INEF)], claim=False) == 2
 
 
 def test_levels_are_cumulative_even_when_higher_level_passes() -> None:
     # ML1 fails: ML3 controls being effective must not lift the level.
-    assert strategy_level([ctl([1], I), ctl([2, 3], E), ctl([3], E)], claim=False) == 0
+    assert strategy_level([ctl([1], INEF), ctl([2, 3], E), ctl([3], E)], claim=False) == 0
 
 
 def test_non_nested_sets_ml1_2_only_control_does_not_block_ml3() -> None:
     # ISM-1695 style: required at ML1 and ML2 only; ISM-1696 at ML3 only.
-    assert strategy_level([ctl([1, 2], E), ctl([3], I)], claim=False) == 2
+    assert strategy_level([ctl([1, 2], E), ctl([3], INEF)], claim=False) == 2
     assert strategy_level([ctl([1, 2], E), ctl([3], E)], claim=False) == 3
-    assert strategy_level([ctl([1, 2], I), ctl([3], E)], claim=False) == 0
+    assert strategy_level([ctl([1, 2], INEF), ctl([3], E)], claim=False) == 0
 
 
 def test_level_needs_a_control_behind_it() -> None:
@@ -146,7 +167,9 @@ def test_unreachable_host_is_no_visibility_never_a_pass() -> None:
 
 def test_organisational_controls_are_not_assessed() -> None:
     r = score_host(host(), [])
-    org = [c for c in r.controls if c.checkable == "no" and c.strategy is not Strategy.OFFICE_MACROS]
+    org = [
+        c for c in r.controls if c.checkable == "no" and c.strategy is not Strategy.OFFICE_MACROS
+    ]
     assert org
     assert all(c.outcome is NAS for c in org)
 
@@ -163,28 +186,35 @@ def test_windows_only_controls_are_not_applicable_on_linux() -> None:
 
 def _showable(strategy: Strategy, levels: set[int]) -> list[str]:
     return [
-        r.ism for r in requirements()
-        if r.strategy is strategy and r.host_showable and r.levels & levels and r.applies_to(Platform.LINUX)
+        r.ism
+        for r in requirements()
+        if r.strategy is strategy
+        and r.host_showable
+        and r.levels & levels
+        and r.applies_to(Platform.LINUX)
     ]
 
 
 def test_patch_os_levels_from_real_table() -> None:
-    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
+    ml12 = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2}), E) | {"ISM-1694": NA, "ISM-1877": NA}
     r = score_host(host(), judged(Strategy.PATCH_OS, ml12))
     # ML3-only rows (1696, 1902, 1407, drivers, firmware) never looked at: ML3 is not supported.
     assert r.levels[Strategy.PATCH_OS] == 2
-    full = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2, 3})} | {"ISM-1694": NA, "ISM-1877": NA}
+    full = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2, 3}), E) | {
+        "ISM-1694": NA,
+        "ISM-1877": NA,
+    }
     assert score_host(host(), judged(Strategy.PATCH_OS, full)).levels[Strategy.PATCH_OS] == 3
-    stale = full | {"ISM-1696": I}
+    stale = full | {"ISM-1696": INEF}
     assert score_host(host(), judged(Strategy.PATCH_OS, stale)).levels[Strategy.PATCH_OS] == 2
-    eol = full | {"ISM-1501": I}
+    eol = full | {"ISM-1501": INEF}
     assert score_host(host(), judged(Strategy.PATCH_OS, eol)).levels[Strategy.PATCH_OS] == 0
     partial = {"ISM-1501": E, "ISM-1695": E}  # ISM-1701/1702 (scan frequency) not covered
     assert score_host(host(), judged(Strategy.PATCH_OS, partial)).levels[Strategy.PATCH_OS] == 0
 
 
 def test_claimable_is_zero_without_attestations() -> None:
-    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
+    ml12 = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2}), E) | {"ISM-1694": NA, "ISM-1877": NA}
     r = score_host(host(), judged(Strategy.PATCH_OS, ml12))
     assert r.levels[Strategy.PATCH_OS] == 2
     assert r.claimable[Strategy.PATCH_OS] == 0  # ISM-1807/1808 are organisational, not attested
@@ -192,17 +222,18 @@ def test_claimable_is_zero_without_attestations() -> None:
 
 def test_worst_outcome_wins_when_two_checks_judge_one_control() -> None:
     js = judged(Strategy.PATCH_OS, {"ISM-1501": E}, "patch_os.a") + judged(
-        Strategy.PATCH_OS, {"ISM-1501": I}, "patch_os.b"
+        Strategy.PATCH_OS, {"ISM-1501": INEF}, "patch_os.b"
     )
     c = next(c for c in score_host(host(), js).controls if c.ism == "ISM-1501")
-    assert c.outcome is I
+    assert c.outcome is INEF
     assert c.check == "patch_os.b"
     assert "patch_os.a: effective" in c.evidence
 
 
 def test_finding_carries_check_version_grade_and_evidence() -> None:
     c = next(
-        c for c in score_host(host(), judged(Strategy.PATCH_OS, {"ISM-1501": E})).controls
+        c
+        for c in score_host(host(), judged(Strategy.PATCH_OS, {"ISM-1501": E})).controls
         if c.ism == "ISM-1501"
     )
     assert (c.check, c.check_version, c.grade) == ("patch_os.fake", 3, Grade.GOOD)
@@ -213,10 +244,8 @@ def test_finding_carries_check_version_grade_and_evidence() -> None:
 
 
 def test_overall_level_is_lowest_over_assessed_strategies() -> None:
-    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
-    js = judged(Strategy.PATCH_OS, ml12) + judged(
-        Strategy.BACKUPS, {"ISM-1511": I}
-    )
+    ml12 = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2}), E) | {"ISM-1694": NA, "ISM-1877": NA}
+    js = judged(Strategy.PATCH_OS, ml12) + judged(Strategy.BACKUPS, {"ISM-1511": INEF})
     r = score_host(host(), js)
     assert r.levels[Strategy.PATCH_OS] == 2
     assert r.levels[Strategy.BACKUPS] == 0
@@ -225,20 +254,27 @@ def test_overall_level_is_lowest_over_assessed_strategies() -> None:
 
 
 def test_counts_cover_every_outcome() -> None:
-    r = score_host(host(), judged(Strategy.PATCH_OS, {"ISM-1501": I}))
+    r = score_host(host(), judged(Strategy.PATCH_OS, {"ISM-1501": INEF}))
     assert set(r.counts) == set(Outcome)
     assert sum(r.counts.values()) == len(requirements())
-    assert r.counts[I] == 1
+    assert r.counts[INEF] == 1
 
 
 def test_fleet_is_lowest_over_assessed_hosts_with_distribution() -> None:
-    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
+    ml12 = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2}), E) | {"ISM-1694": NA, "ISM-1877": NA}
     good = score_host(host(name="a"), judged(Strategy.PATCH_OS, ml12))
-    bad = score_host(host(name="b"), judged(Strategy.PATCH_OS, {"ISM-1501": I}))
+    bad = score_host(host(name="b"), judged(Strategy.PATCH_OS, {"ISM-1501": INEF}))
     dead = score_host(host(Reach.TIMEOUT, name="c"), [])
     fleet = {f.strategy: f for f in fleet_summary([good, bad, dead])}
     po = fleet[Strategy.PATCH_OS]
     assert po.level == 0
-    assert po.distribution == {"0": 1, "1": 0, "2": 1, "3": 0, "not_assessed": 0, "no_visibility": 1}
+    assert po.distribution == {
+        "0": 1,
+        "1": 0,
+        "2": 1,
+        "3": 0,
+        "not_assessed": 0,
+        "no_visibility": 1,
+    }
     assert fleet[Strategy.MFA].level is None
     assert fleet[Strategy.MFA].distribution["not_assessed"] == 2

@@ -8,36 +8,55 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from scanner.check import Check, Finding
-from scanner.judging import Judged
 from scanner.model import Outcome, Platform, Reach, Strategy
+from scanner.policy import Policy
 from scanner.record import HostRecord, RawRecord, RunInfo
 from scanner.report.xlsx import safe_text, write_xlsx
-from scanner.policy import Policy
 from scanner.sweep import assess
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def evil_judge(out, ctx):  # type: ignore[no-untyped-def]
-    return [Finding(ism="ISM-1501", outcome=Outcome.INEFFECTIVE,
-                    evidence="=HYPERLINK(\"http://x\",\"y\")\x07bell",
-                    observed={"name": "+cmd|' /C calc'!A0"})]
+    return [
+        Finding(
+            ism="ISM-1501",
+            outcome=Outcome.INEFFECTIVE,
+            evidence='=HYPERLINK("http://x","y")\x07bell',
+            observed={"name": "+cmd|' /C calc'!A0"},
+        )
+    ]
 
 
 CHECK = Check(
-    id="patch_os.evil", title="Evidence that looks like a formula", strategy=Strategy.PATCH_OS,
-    ism=("ISM-1501",), platforms=frozenset({Platform.LINUX}), collect={"x": "true"},
-    judge=evil_judge, version=1,
+    id="patch_os.evil",
+    title="Evidence that looks like a formula",
+    strategy=Strategy.PATCH_OS,
+    ism=("ISM-1501",),
+    platforms=frozenset({Platform.LINUX}),
+    collect={"x": "true"},
+    judge=evil_judge,
+    version=1,
 )
 
 
 def record() -> RawRecord:
     def host(name: str, reach: Reach) -> HostRecord:
         return HostRecord(
-            name=name, address="127.0.0.9", port=22, connection="ssh", user="scan", become=False,
-            platform=Platform.LINUX, groups=["pilbara"], vars={"e8_role": "server"}, reach=reach,
-            reach_detail="" if reach is Reach.OK else "@connection refused", host_key="SHA256:abc",
-            started=T0, finished=T0,
+            name=name,
+            address="127.0.0.9",
+            port=22,
+            connection="ssh",
+            user="scan",
+            become=False,
+            platform=Platform.LINUX,
+            groups=["pilbara"],
+            vars={"e8_role": "server"},
+            reach=reach,
+            reach_detail="" if reach is Reach.OK else "@connection refused",
+            host_key="SHA256:abc",
+            started=T0,
+            finished=T0,
         )
 
     return RawRecord(
@@ -71,7 +90,7 @@ def test_workbook_sheets_cells_and_formula_safety(tmp_path: Path) -> None:
     assert len(frows) == 1 + sum(len(h.controls) for h in results.hosts)
     evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
     assert evil[5] == "ineffective"
-    assert evil[8].startswith('=HYPERLINK') and "\\x07bell" in evil[8]
+    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
     for row in findings.iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f"

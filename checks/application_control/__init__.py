@@ -1,0 +1,1 @@
+"""Checks for the application_control strategy."""

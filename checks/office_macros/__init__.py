@@ -1,0 +1,1 @@
+"""Checks for the office_macros strategy."""

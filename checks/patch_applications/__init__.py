@@ -1,0 +1,1 @@
+"""Checks for the patch_applications strategy."""

@@ -1,0 +1,1 @@
+"""Checks for the restrict_admin strategy."""

@@ -1,0 +1,114 @@
+"""Linux: who holds administrative privilege, and is each one a designated privileged account?
+
+**Collected (read-only, no root):** ``/etc/passwd`` reduced to name, UID, primary GID and shell
+(UID-0 accounts and primary-group members), and ``getent group sudo wheel admin``
+(the groups that Debian/Ubuntu and the RHEL family grant full sudo to by default).
+
+**Mapped to ISM-0445** (ML1-3, privileged users have a dedicated privileged account used only for
+privileged duties): the inventory variable ``e8_admin_allowlist`` (a list, or a comma-separated
+string) is the organisation's register of the dedicated privileged accounts allowed on this host.
+- ineffective: an account other than ``root`` has UID 0 (an undedicated, unattributable root
+  equivalent; ComplianceAsCode ``accounts_no_uid_except_zero``) — whatever the allowlist says; or
+  a member of sudo/wheel/admin (listed in the group or having it as primary group) is not in the
+  allowlist, i.e. an everyday or unregistered account holds standing admin rights;
+- no_visibility: no allowlist in the inventory — the scanner cannot know which members are
+  dedicated privileged accounts, so the evidence lists them for the assessor; or ``getent``
+  failed;
+- effective: only root has UID 0 and every admin-group member is allowlisted (an empty group is
+  effective).
+
+Not mapped: ISM-1649 (just-in-time administration, ML3) — one snapshot of group membership
+cannot tell a just-in-time grant from a standing one; ISM-1508 is organisational. Caveats: sudo
+rights granted in sudoers to other users or groups (including directory groups) are not counted
+here (see ``restrict_admin.linux_sudo_policy``); accounts that exist only in a directory
+(SSSD/LDAP) are not in ``/etc/passwd``, so a directory account with UID 0 is not seen.
+Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from checks._linux import first_line, unreadable, var_list
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+ADMIN_GROUPS = ("sudo", "wheel", "admin")
+
+
+def _admin_members(passwd_text: str, group_text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """UID-0 accounts other than root, and admin group → members (listed or primary)."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for line in group_text.splitlines():
+        parts = line.strip().split(":")
+        if len(parts) >= 4 and parts[0] in ADMIN_GROUPS:
+            groups[parts[0]] = (parts[2], [m for m in parts[3].split(",") if m])
+    uid0: list[str] = []
+    members = {name: list(listed) for name, (_, listed) in groups.items()}
+    for line in passwd_text.splitlines():
+        parts = line.strip().split(":")
+        if len(parts) < 3:
+            continue
+        user, uid, gid = parts[0], parts[1], parts[2]
+        if uid == "0" and user != "root":
+            uid0.append(user)
+        for name, (ggid, _) in groups.items():
+            if gid == ggid and user not in members[name]:
+                members[name].append(user)
+    return uid0, members
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    passwd, group = outputs["passwd"], outputs["admin_groups"]
+    why = unreadable(passwd) or unreadable(group)
+    if why is None and not passwd.ok:
+        why = f"/etc/passwd not read: {first_line(passwd.err) or first_line(passwd.text)}"
+    if why is None and not passwd.text.strip():
+        why = f"/etc/passwd gave nothing ({first_line(passwd.err) or 'no error text'})"
+    if why is not None:
+        return [Finding(ism="ISM-0445", outcome=Outcome.NO_VISIBILITY, evidence=why)]
+    uid0, members = _admin_members(passwd.text, group.text)
+    everyone = sorted({m for ms in members.values() for m in ms})
+    allow = var_list(ctx.vars, "e8_admin_allowlist")
+    observed: dict[str, object] = {
+        "uid0_besides_root": uid0,
+        "admin_groups": members,
+        "allowlist": allow,
+    }
+    listing = "; ".join(f"{g}: {', '.join(ms) or '(empty)'}" for g, ms in members.items())
+    listing = listing or "no sudo/wheel/admin group"
+    problems = []
+    if uid0:
+        problems.append(f"UID 0 besides root: {', '.join(uid0)}")
+    if allow is not None:
+        extra = [m for m in everyone if m not in allow]
+        observed["not_allowlisted"] = extra
+        if extra:
+            problems.append(f"admin-group members not in e8_admin_allowlist: {', '.join(extra)}")
+    if problems:
+        outcome, evidence = Outcome.INEFFECTIVE, "; ".join(problems) + f" ({listing})"
+    elif allow is None:
+        outcome = Outcome.NO_VISIBILITY
+        evidence = (
+            f"no e8_admin_allowlist in the inventory, so dedicated privileged accounts cannot be "
+            f"told apart; members: {listing}"
+        )
+    else:
+        outcome = Outcome.EFFECTIVE
+        evidence = f"only root has UID 0; every admin-group member is allowlisted ({listing})"
+    return [Finding(ism="ISM-0445", outcome=outcome, evidence=evidence, observed=observed)]
+
+
+CHECK = Check(
+    id="restrict_admin.linux_privileged_accounts",
+    title="Linux administrative accounts are the designated privileged accounts",
+    strategy=Strategy.RESTRICT_ADMIN,
+    ism=("ISM-0445",),
+    platforms=frozenset({Platform.LINUX}),
+    collect={
+        "passwd": Cmd(line='awk -F: \'{print $1":"$3":"$4":"$7}\' /etc/passwd'),
+        "admin_groups": Cmd(line="getent group sudo wheel admin; true"),
+    },
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,1 @@
+"""Checks for the user_app_hardening strategy."""

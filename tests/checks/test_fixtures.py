@@ -1,0 +1,130 @@
+"""Every check judged against recorded outputs: ``tests/checks/<check_id>/<case>.json``.
+
+A fixture holds what the commands of one check printed on one host (shaped after the real
+outputs in shared/corpus, cited in ``provenance``), the host's inventory vars, policy overrides,
+the collection time and the expected outcome per ISM control. The meta-tests keep fixtures honest:
+a changed command line forces the fixture to be re-recorded, and every check needs at least one
+effective and one ineffective case.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.check import Check, Context, Finding, Output
+from scanner.loader import load_checks
+from scanner.model import Outcome, Platform
+from scanner.policy import Policy
+
+HERE = Path(__file__).parent
+FIXTURES = sorted(HERE.glob("*/*.json"))
+CHECKS = {c.id: c for c in load_checks()}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _check_for(path: Path) -> Check:
+    check_id = path.parent.name
+    assert check_id in CHECKS, f"{path}: no check with id {check_id!r}"
+    return CHECKS[check_id]
+
+
+def _outputs(fixture: dict[str, Any]) -> dict[str, Output]:
+    outs = {}
+    for name, rec in fixture["outputs"].items():
+        if "stdout_b64" in rec:
+            stdout = base64.b64decode(rec["stdout_b64"])
+        else:
+            stdout = rec.get("stdout", "").encode("utf-8")
+        outs[name] = Output(
+            command=rec["command"],
+            stdout=stdout,
+            stderr=rec.get("stderr", "").encode("utf-8"),
+            exit_code=rec.get("exit_code"),
+            truncated=rec.get("truncated", False),
+            timed_out=rec.get("timed_out", False),
+            ran=rec.get("ran", True),
+        )
+    return outs
+
+
+def _context(fixture: dict[str, Any], path: Path) -> Context:
+    return Context(
+        host=path.stem,
+        platform=Platform(fixture["platform"]),
+        vars=fixture.get("vars", {}),
+        policy=Policy(**fixture.get("policy", {})),
+        collected_at=datetime.fromisoformat(fixture["collected_at"]),
+        become=fixture.get("become", True),
+    )
+
+
+def _judge(path: Path) -> tuple[Check, dict[str, Any], list[Finding]]:
+    fixture = _load(path)
+    check = _check_for(path)
+    return check, fixture, check.judge(_outputs(fixture), _context(fixture, path))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [f"{p.parent.name}/{p.stem}" for p in paths]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_fixture_outcomes(path: Path) -> None:
+    _, fixture, findings = _judge(path)
+    got = {f.ism: f.outcome.value for f in findings}
+    assert got == fixture["expect"], "\n".join(f"{f.ism}: {f.evidence}" for f in findings)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_fixture_matches_declaration(path: Path) -> None:
+    fixture = _load(path)
+    check = _check_for(path)
+    assert fixture.get("provenance", "").strip(), f"{path}: provenance is required"
+    assert set(fixture["outputs"]) == set(check.collect), f"{path}: output names differ"
+    for name, cmd in check.collect.items():
+        assert fixture["outputs"][name]["command"] == cmd.render(fixture.get("vars", {})), (
+            f"{path}: command {name!r} changed since the fixture was recorded; re-record it"
+        )
+    assert set(fixture["expect"]) == set(check.ism), f"{path}: expect must name every ISM id"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_judge_contract(path: Path) -> None:
+    check, fixture, findings = _judge(path)
+    assert [f.ism for f in findings] == list(check.ism), "one Finding per ISM id, in order"
+    for f in findings:
+        assert f.evidence.strip(), f"{f.ism}: empty evidence"
+        json.dumps(f.observed)  # JSON-serialisable
+    again = check.judge(_outputs(fixture), _context(fixture, path))
+    assert [f.model_dump() for f in again] == [f.model_dump() for f in findings], (
+        "not deterministic"
+    )
+
+
+def test_every_check_has_effective_and_ineffective_fixtures() -> None:
+    seen: dict[str, set[str]] = defaultdict(set)
+    for path in FIXTURES:
+        seen[path.parent.name].update(_load(path)["expect"].values())
+    missing = [
+        f"{cid}: needs {o}"
+        for cid in CHECKS
+        for o in (Outcome.EFFECTIVE.value, Outcome.INEFFECTIVE.value)
+        if o not in seen[cid]
+    ]
+    assert not missing, missing
+
+
+def test_fixture_folders_name_checks() -> None:
+    folders = {p.name for p in HERE.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert folders <= set(CHECKS), folders - set(CHECKS)

@@ -1,0 +1,40 @@
+"""Shared fixtures: the loopback fleet of real sshd hosts (see ``tests/sshfleet.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sshfleet import FleetError, HostSpec, SSHFleet, require_root_and_sshd
+
+FleetFactory = Callable[..., SSHFleet]
+
+
+@pytest.fixture(scope="session")
+def ssh_fleet_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FleetFactory]:
+    """Start fleets of real sshd hosts: ``factory(hosts, password_auth=False, name="fleet")``.
+
+    Every fleet started through the factory is stopped at the end of the session, whatever
+    the tests did; a module may stop its own fleet earlier with ``fleet.stop()``. Fails (never
+    skips) when the machine has no sshd/sudo or the suite is not running as root.
+    """
+    try:
+        require_root_and_sshd()
+    except FleetError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    fleets: list[SSHFleet] = []
+
+    def start(hosts: list[HostSpec], password_auth: bool = False, name: str = "fleet") -> SSHFleet:
+        fleet = SSHFleet(tmp_path_factory.mktemp(name), hosts, password_auth=password_auth)
+        fleets.append(fleet)
+        try:
+            fleet.start()
+        except FleetError as exc:
+            pytest.fail(f"could not start the sshd fleet: {exc}", pytrace=False)
+        return fleet
+
+    try:
+        yield start
+    finally:
+        for fleet in fleets:
+            fleet.stop()

@@ -1,0 +1,512 @@
+"""A fleet of real OpenSSH servers on loopback, one mount+UTS namespace per host.
+
+Host *k* (1-based) listens on ``127.0.0.(k+10)`` at a port free on every fleet address. Its sshd
+runs inside ``unshare --mount --uts --propagation private`` with an overlay mounted on each
+top-level folder the host's files touch (``/etc`` always: it carries the host's ``/etc/hosts``,
+``/etc/hostname`` and the fleet's authorised client key), so hosts differ in the files they
+show while every other file is the machine's own. Nothing leaks into the machine's mount table;
+the overlays vanish with the namespaces when :meth:`SSHFleet.stop` kills the sshds.
+
+The login account (:data:`LOGIN_USER`) is an unprivileged user created once per machine;
+:data:`PASSWORD_USER` is a second one for password tests (its password is set only while a
+test needs it, see :func:`set_password` / :func:`lock_password`).
+
+Counting connections in the logs (``LogLevel VERBOSE``): a new TCP connection logs
+``Connection from 127.0.0.1 port N on 127.0.0.11 port P rdomain ""`` and a successful key
+login ``Accepted publickey for e8test from 127.0.0.1 port N ssh2: ED25519 SHA256:...``. The
+fleet's own readiness probes connect from :data:`PROBE_SOURCE`, so they never look like the
+scanner's connections (see :meth:`SSHFleet.connections`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+SSHD = Path("/usr/sbin/sshd")
+LOGIN_USER = "e8test"
+PASSWORD_USER = "e8pw"
+PROBE_SOURCE = "127.0.0.3"  # readiness probes connect from here
+FIRST_HOST_OCTET = 11  # host k (1-based) is 127.0.0.(k+10)
+_LOCK_FILE = Path("/tmp/e8scan-sshfleet.lock")
+_NO_OVERLAY = {"proc", "sys", "dev", "run", "tmp"}
+_START_TIMEOUT = 10.0
+_ACCEPTED = re.compile(r"^Accepted \S+ for ", re.MULTILINE)  # not "Accepted key ... found at"
+
+
+@dataclass
+class HostSpec:
+    """What one fleet host looks like.
+
+    ``overlay`` maps absolute paths to file contents that this host shows instead of (or in
+    addition to) the machine's; ``files_mtime`` sets those files' modification times (epoch
+    seconds); ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
+    ``/etc/sudoers.d/e8test`` on this host only.
+    """
+
+    name: str
+    overlay: dict[str, str | bytes] = field(default_factory=dict)
+    files_mtime: dict[str, float] = field(default_factory=dict)
+    sudo_nopasswd: bool = False
+
+
+@dataclass
+class FleetHost:
+    """A running fleet host: where to reach it and what its overlay holds."""
+
+    name: str
+    address: str
+    port: int
+    overlay: dict[str, str | bytes]
+    host_key: Path  # the host's public key file (ssh-keygen -lf gives its fingerprint)
+    directory: Path  # config, keys, pid file and log of this host's sshd
+
+    @property
+    def log_file(self) -> Path:
+        return self.directory / "sshd.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "sshd.pid"
+
+
+class FleetError(RuntimeError):
+    """The fleet could not be set up (missing sshd, not root, a host that did not start)."""
+
+
+def require_root_and_sshd() -> None:
+    """Fail (never skip) when this machine cannot run the fleet."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("the tests must run as root (they start sshd in namespaces)")
+    if not SSHD.exists():
+        problems.append(f"{SSHD} is missing")
+    if shutil.which("sudo") is None:
+        problems.append("sudo is missing")
+    if problems:
+        raise FleetError(
+            "; ".join(problems) + " — run `make test`, which installs openssh-server and sudo"
+        )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@contextlib.contextmanager
+def _machine_lock() -> Iterator[None]:
+    """Serialise account changes between concurrent test sessions on this machine."""
+    with _LOCK_FILE.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _shadow_field(user: str) -> str:
+    out = subprocess.run(["getent", "shadow", user], capture_output=True, text=True, check=False)
+    parts = out.stdout.split(":")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def ensure_user(user: str) -> None:
+    """Create an unprivileged login (shell /bin/sh, empty home, password field ``*``)."""
+    home = Path("/var/lib") / user
+    with _machine_lock():
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "-M", "-d", str(home), "-s", "/bin/sh", "-p", "*", "-c", "e8scan test"]
+                + [user],
+                check=True,
+                capture_output=True,
+            )
+        entry = pwd.getpwnam(user)
+        if entry.pw_shell != "/bin/sh" or entry.pw_dir != str(home):
+            subprocess.run(
+                ["usermod", "-s", "/bin/sh", "-d", str(home), user], check=True, capture_output=True
+            )
+        if _shadow_field(user).startswith("!"):  # locked: refuses even key logins (UsePAM no)
+            subprocess.run(["usermod", "-p", "*", user], check=True, capture_output=True)
+        home.mkdir(mode=0o755, exist_ok=True)
+        os.chown(home, entry.pw_uid, entry.pw_gid)
+
+
+def set_password(user: str, password: str) -> None:
+    """Give ``user`` a password (chpasswd); undo with :func:`lock_password`."""
+    with _machine_lock():
+        subprocess.run(
+            ["chpasswd"], input=f"{user}:{password}\n", text=True, check=True, capture_output=True
+        )
+
+
+def lock_password(user: str) -> None:
+    """Put the password field back to ``*`` (no password login; keys still work)."""
+    with _machine_lock():
+        subprocess.run(["usermod", "-p", "*", user], check=True, capture_output=True)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [p.decode(errors="replace") for p in raw.split(b"\0") if p]
+
+
+def _mnt_ns(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def _kill_namespaces(pids: list[int]) -> None:
+    """SIGKILL fleet sshds and every process left in their mount namespaces (sessions)."""
+    own = _mnt_ns(os.getpid())
+    spaces = {ns for ns in map(_mnt_ns, pids) if ns is not None and ns != own}
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        victims = [int(e) for e in os.listdir("/proc") if e.isdigit() and _mnt_ns(int(e)) in spaces]
+        if not victims:
+            return
+        for v in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(v, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+def _free_port(addresses: list[str]) -> int:
+    """A TCP port nobody listens on at any of ``addresses``."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind((addresses[0], 0))
+            port = int(s.getsockname()[1])
+        try:
+            for addr in addresses[1:]:
+                with socket.socket() as s:
+                    s.bind((addr, port))
+        except OSError:
+            continue
+        return port
+    raise FleetError("no TCP port is free on every fleet address")
+
+
+def _probe_banner(address: str, port: int, timeout: float) -> bool:
+    """True when the host accepts a TCP connection and sends an SSH banner."""
+    try:
+        with socket.create_connection(
+            (address, port), timeout=timeout, source_address=(PROBE_SOURCE, 0)
+        ) as s:
+            return s.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- the fleet
+
+
+class SSHFleet:
+    """Real sshd hosts on loopback; use as a context manager or call start()/stop()."""
+
+    def __init__(self, workdir: Path, hosts: list[HostSpec], password_auth: bool = False) -> None:
+        names = [h.name for h in hosts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate host names in {names}")
+        if len(hosts) > 240:
+            raise ValueError("at most 240 hosts (127.0.0.11 … 127.0.0.250)")
+        self.workdir = Path(workdir)
+        self.specs = list(hosts)
+        self.password_auth = password_auth
+        self.login_user = LOGIN_USER
+        self.client_key = self.workdir / "client_ed25519"
+        self.known_hosts = self.workdir / "known_hosts"
+        self.hosts: list[FleetHost] = []
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> SSHFleet:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def host(self, name: str) -> FleetHost:
+        """The running host called ``name``."""
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def start(self) -> None:
+        """Prepare keys, accounts and overlays, start every sshd, wait for their banners."""
+        require_root_and_sshd()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._kill_stale()
+        ensure_user(LOGIN_USER)
+        if self.password_auth:
+            ensure_user(PASSWORD_USER)
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+        self._keygen(self.client_key, f"{LOGIN_USER}@e8fleet")
+        addresses = [f"127.0.0.{FIRST_HOST_OCTET + i}" for i in range(len(self.specs))]
+        last_error: FleetError | None = None
+        for _attempt in range(3):  # a port can be taken between choosing and binding it
+            port = _free_port(addresses) if addresses else 0
+            self.hosts = [
+                self._prepare(spec, addr, port)
+                for spec, addr in zip(self.specs, addresses, strict=True)
+            ]
+            try:
+                for h in self.hosts:
+                    self._launch(h)
+                self._wait_ready()
+            except FleetError as exc:
+                last_error = exc
+                self.stop()
+                continue
+            self._write_known_hosts()
+            return
+        assert last_error is not None
+        raise last_error
+
+    def stop(self) -> None:
+        """Kill every sshd of the fleet (and its sessions); the overlays go with them."""
+        procs = [p for h in self.hosts if (p := self._procs.pop(h.name, None)) is not None]
+        _kill_namespaces([p.pid for p in procs])
+        for p in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout=5)
+        for h in self.hosts:  # sshds this object did not start (an earlier, crashed run)
+            if h.pid_file.exists():
+                self._kill_pidfile(h.pid_file, h.directory / "sshd_config")
+            with contextlib.suppress(FileNotFoundError):
+                h.pid_file.unlink()
+
+    # -- helpers for tests ---------------------------------------------------------------
+
+    def sshd_log(self, name: str | None = None) -> str:
+        """One host's sshd log, or every host's concatenated under ``==> NAME <==`` lines."""
+        if name is not None:
+            return self._read_log(self.host(name))
+        return "".join(f"==> {h.name} <==\n{self._read_log(h)}" for h in self.hosts)
+
+    def connections(self, name: str) -> int:
+        """TCP connections the host's sshd accepted, the fleet's own probes excluded."""
+        return sum(
+            1
+            for line in self.sshd_log(name).splitlines()
+            if "Connection from " in line and f"Connection from {PROBE_SOURCE} " not in line
+        )
+
+    def auths(self, name: str) -> int:
+        """Successful authentications (any method) the host's sshd logged."""
+        return len(_ACCEPTED.findall(self.sshd_log(name)))
+
+    def inventory_ini(self, path: Path, extra_vars: dict[str, str] | None = None) -> Path:
+        """Write an Ansible INI inventory (group ``fleet``; ``extra_vars`` under ``all:vars``)."""
+        lines = ["[fleet]"]
+        for h in self.hosts:
+            lines.append(
+                f"{h.name} ansible_host={h.address} ansible_port={h.port} "
+                f"ansible_user={self.login_user} ansible_ssh_private_key_file={self.client_key}"
+            )
+        if extra_vars:
+            lines += ["", "[all:vars]"] + [f"{k}={v}" for k, v in extra_vars.items()]
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    # -- internals -----------------------------------------------------------------------
+
+    @staticmethod
+    def _read_log(h: FleetHost) -> str:
+        try:
+            return h.log_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    @staticmethod
+    def _keygen(path: Path, comment: str) -> None:
+        """An unencrypted ed25519 key pair in OpenSSH format (kept if it already exists)."""
+        pub = path.with_suffix(".pub")
+        if path.exists() and pub.exists():
+            return
+        key = ed25519.Ed25519PrivateKey.generate()
+        private = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        public = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private)
+        pub.write_bytes(public + f" {comment}\n".encode())
+
+    def _kill_stale(self) -> None:
+        """Kill sshds a crashed earlier run left behind in this workdir (stale pid files)."""
+        hosts_dir = self.workdir / "hosts"
+        if not hosts_dir.is_dir():
+            return
+        for pid_file in hosts_dir.glob("*/sshd.pid"):
+            self._kill_pidfile(pid_file, pid_file.parent / "sshd_config")
+            with contextlib.suppress(FileNotFoundError):
+                pid_file.unlink()
+
+    @staticmethod
+    def _kill_pidfile(pid_file: Path, config: Path) -> None:
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        # Only a pid that is still *our* sshd (pids get reused after a crash). sshd rewrites
+        # its title to "sshd: /usr/sbin/sshd -D -f CONFIG ... [listener] ...".
+        cmd = " ".join(_cmdline(pid))
+        ours = cmd.startswith(("sshd", str(SSHD))) and f"-f {config} " in cmd + " "
+        if ours:
+            _kill_namespaces([pid])
+
+    def _prepare(self, spec: HostSpec, address: str, port: int) -> FleetHost:
+        """Write this host's config, keys, overlay tree and fresh upper/work dirs."""
+        d = self.workdir / "hosts" / spec.name
+        d.mkdir(parents=True, exist_ok=True)
+        key = d / "ssh_host_ed25519_key"
+        self._keygen(key, f"root@{spec.name}")
+        for sub in ("tree", "upper", "work"):
+            shutil.rmtree(d / sub, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            (d / "sshd.log").unlink()
+
+        files: dict[str, str | bytes] = {
+            "/etc/hostname": f"{spec.name}\n",
+            "/etc/hosts": Path("/etc/hosts").read_text() + f"{address}\t{spec.name}\n",
+            "/etc/ssh/e8fleet_authorized_keys": self.client_key.with_suffix(".pub").read_text(),
+        }
+        if spec.sudo_nopasswd:
+            files["/etc/sudoers.d/e8test"] = f"{LOGIN_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
+        files.update(spec.overlay)
+        for path, content in files.items():
+            parts = Path(path).parts
+            if not Path(path).is_absolute() or len(parts) < 3 or parts[1] in _NO_OVERLAY:
+                raise ValueError(
+                    f"host {spec.name}: cannot overlay {path!r} (absolute path below a top-level "
+                    f"folder other than {', '.join(sorted(_NO_OVERLAY))})"
+                )
+            target = d / "tree" / Path(path).relative_to("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode() if isinstance(content, str) else content
+            target.write_bytes(data)
+            target.chmod(0o440 if path.startswith("/etc/sudoers") else 0o644)
+        for path, mtime in spec.files_mtime.items():
+            target = d / "tree" / Path(path).relative_to("/")
+            os.utime(target, (mtime, mtime))
+
+        config = [
+            f"Port {port}",
+            f"ListenAddress {address}",
+            f"HostKey {key}",
+            f"PidFile {d / 'sshd.pid'}",
+            "AuthorizedKeysFile /etc/ssh/e8fleet_authorized_keys",
+            f"AllowUsers {LOGIN_USER} {PASSWORD_USER}",
+            "PermitRootLogin no",
+            "PubkeyAuthentication yes",
+            f"PasswordAuthentication {'yes' if self.password_auth else 'no'}",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "StrictModes no",
+            "UseDNS no",
+            "PrintMotd no",
+            "PrintLastLog no",
+            "MaxStartups 1000",
+            "MaxSessions 100",
+            "X11Forwarding no",
+            "LogLevel VERBOSE",
+        ]
+        (d / "sshd_config").write_text("\n".join(config) + "\n")
+        return FleetHost(spec.name, address, port, dict(spec.overlay), key.with_suffix(".pub"), d)
+
+    def _launch(self, h: FleetHost) -> None:
+        d = h.directory
+        tops = sorted({p.name for p in (d / "tree").iterdir()})
+        script = ["set -e"]
+        for top in tops:
+            for sub in ("upper", "work"):
+                (d / sub / top).mkdir(parents=True, exist_ok=True)
+            opts = (
+                f"lowerdir={d / 'tree' / top}:/{top},"
+                f"upperdir={d / 'upper' / top},workdir={d / 'work' / top}"
+            )
+            script.append(f"mount -t overlay overlay -o '{opts}' '/{top}'")
+        script.append(f"hostname '{h.name}'")
+        script.append(f"exec {SSHD} -D -f '{d / 'sshd_config'}' -E '{h.log_file}'")
+        # --pdeathsig: the sshd dies with the test process even if pytest is SIGKILLed.
+        cmd = ["setpriv", "--pdeathsig", "KILL", "unshare", "--mount", "--uts"]
+        cmd += ["--propagation", "private", "/bin/sh", "-c", "\n".join(script)]
+        with (d / "launch.err").open("wb") as err:
+            self._procs[h.name] = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err
+            )
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT
+        pending = list(self.hosts)
+        while pending:
+            for h in list(pending):
+                proc = self._procs[h.name]
+                if proc.poll() is not None:
+                    raise FleetError(self._why_dead(h, proc.returncode))
+                if _probe_banner(h.address, h.port, 1.0):
+                    pending.remove(h)
+            if pending and time.monotonic() > deadline:
+                raise FleetError(
+                    f"hosts {[h.name for h in pending]} sent no SSH banner within "
+                    f"{_START_TIMEOUT:g} s; see {pending[0].log_file}"
+                )
+            if pending:
+                time.sleep(0.02)
+
+    def _why_dead(self, h: FleetHost, code: int) -> str:
+        texts = []
+        for f in (h.directory / "launch.err", h.log_file):
+            with contextlib.suppress(OSError):
+                texts.append(f.read_text(errors="replace").strip())
+        detail = " | ".join(t for t in texts if t)[-2000:]
+        return f"sshd for host {h.name} exited with {code}: {detail}"
+
+    def _write_known_hosts(self) -> None:
+        lines = []
+        for h in self.hosts:
+            key_type, b64 = h.host_key.read_text().split()[:2]
+            lines.append(f"[{h.address}]:{h.port} {key_type} {b64}\n")
+        self.known_hosts.write_text("".join(lines))
