@@ -65,7 +65,9 @@ def _bool(v: Any) -> bool:
     return str(v).strip().lower() in ("1", "yes", "true", "on", "y")
 
 
-def spec_for(name: str, hvars: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> ConnectionSpec:
+def spec_for(
+    name: str, hvars: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> ConnectionSpec:
     """Resolve one host's connection; InputError names the host and the variable at fault."""
     env = os.environ if environ is None else environ
     raw_conn = str(hvars.get("ansible_connection", "ssh"))
@@ -87,7 +89,9 @@ def spec_for(name: str, hvars: Mapping[str, Any], environ: Mapping[str, str] | N
         if not 0 < port < 65536:
             raise ValueError
     except (TypeError, ValueError):
-        raise InputError(f"host {name}: ansible_port", f"{port_raw!r} is not a TCP port (1-65535)") from None
+        raise InputError(
+            f"host {name}: ansible_port", f"{port_raw!r} is not a TCP port (1-65535)"
+        ) from None
     if conn == "winrm" and not scheme:
         scheme = "http" if port == 5985 else "https"
 
@@ -136,7 +140,9 @@ def spec_for(name: str, hvars: Mapping[str, Any], environ: Mapping[str, str] | N
         proxy_jump=str(proxy) if proxy else None,
         winrm_transport=str(hvars.get("ansible_winrm_transport", "ntlm")).lower(),
         winrm_scheme=scheme or "https",
-        winrm_cert_validation=str(hvars.get("ansible_winrm_server_cert_validation", "validate")).lower()
+        winrm_cert_validation=str(
+            hvars.get("ansible_winrm_server_cert_validation", "validate")
+        ).lower()
         != "ignore",
         winrm_ca_trust_path=str(hvars["ansible_winrm_ca_trust_path"])
         if hvars.get("ansible_winrm_ca_trust_path")

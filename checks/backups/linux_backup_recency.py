@@ -3,7 +3,9 @@
 **Collected:**
 - ``newest`` (root): for each destination in the inventory variable ``e8_backup_paths`` (passed as
   shell-quoted arguments, never spliced into the command), the newest modification time of the
-  destination or anything up to three levels below it (``find -maxdepth 3 -printf '%T@ %p'``), or a
+  anything up to three levels below the destination (``find -mindepth 1 -maxdepth 3``; the
+  destination folder's own mtime is left out because deleting an old backup also changes it; a
+  destination that is a file counts itself), or a
   ``E8_MISSING`` marker when the path does not exist, ``E8_UNREADABLE`` when it cannot be read;
 - ``tooling`` (root, to see root's crontab): backup programs on the ``PATH`` (restic, borg,
   borgmatic, rsnapshot, bacula-fd, bareos-fd, duplicity, timeshift, veeamconfig, rear, amanda),
@@ -184,7 +186,8 @@ CHECK = Check(
             line=(
                 "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
                 'for p in "$@"; do if [ -e "$p" ]; then printf \'E8_PATH %s\\n\' "$p"; '
-                "find \"$p\" -maxdepth 3 -printf '%T@ %p\\n' 2>/dev/null | sort -n | tail -1; "
+                '[ -d "$p" ] && d=1 || d=0; '
+                "find \"$p\" -mindepth $d -maxdepth 3 -printf '%T@ %p\\n' 2>/dev/null | sort -n | tail -1; "
                 '[ -r "$p" ] || echo E8_UNREADABLE; '
                 "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done"
             ),

@@ -42,10 +42,8 @@ def _check_for(path: Path) -> Check:
 def _outputs(fixture: dict[str, Any]) -> dict[str, Output]:
     outs = {}
     for name, rec in fixture["outputs"].items():
-        if "stdout_b64" in rec:
-            stdout = base64.b64decode(rec["stdout_b64"])
-        else:
-            stdout = rec.get("stdout", "").encode("utf-8")
+        raw = rec.get("stdout_b64")
+        stdout = base64.b64decode(raw) if raw is not None else rec.get("stdout", "").encode()
         outs[name] = Output(
             command=rec["command"],
             stdout=stdout,
