@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 import warnings
@@ -42,6 +43,15 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (InputError, CheckLoadError) as exc:
             click.echo(f"e8scan: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if os.environ.get("E8SCAN_DEBUG"):
+                raise
+            click.echo(
+                f"e8scan: internal error: {type(exc).__name__}: {exc} "
+                "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
+                err=True,
+            )
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
@@ -125,7 +135,7 @@ def plan_cmd(
     inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str
 ) -> None:
     """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
-    plans = make_plan(_inventory(inventories).select(limit), _checks(check_ids))
+    plans = make_plan(_inventory(inventories).select(limit), _checks(check_ids), secrets=False)
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -152,10 +162,12 @@ def plan_cmd(
         return
     for p in plans:
         click.echo(
-            f"# {p.host.name}  {p.spec.connection}://{p.login}@{p.spec.address}:{p.spec.port}"
-            f"  platform={p.platform.value} become={'yes' if p.spec.become else 'no'}"
-            f"  checks={len(p.checks)} commands={len(p.commands)}"
+            f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login}"
+            f" (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
+            f" {len(p.checks)} checks, {len(p.commands)} commands)"
         )
+        if not p.commands:
+            click.echo(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:
             click.echo(f"  {c.step.as_run}    # {', '.join(c.checks)}")
         click.echo("")
@@ -207,26 +219,24 @@ def _write(out: Path, raw: RawRecord | None, results: Results) -> None:
     write_xlsx(results, out / "e8-report.xlsx")
 
 
+SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
+
+
 def _summary(results: Results, out: Path | None) -> None:
-    short = {s: s.value.split("_")[0][:6] for s in Strategy}
+    """Host × strategy levels on the terminal; '-' is "not assessed"."""
     width = max([4] + [len(h.name) for h in results.hosts])
-    click.echo(
-        f"{'host':<{width}}  {'reach':<16} "
-        + " ".join(f"{short[s]:>6}" for s in Strategy)
-        + "  overall"
-    )
+    head = " ".join(f"{s:>7}" for s in SHORT)
+    click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
     for h in results.hosts:
-        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>6}" for s in Strategy)
-        click.echo(
-            f"{h.name:<{width}}  {h.reach.value:<16} {lv}  "
-            f"{'-' if h.level is None else 'ML' + str(h.level)}"
-        )
+        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in Strategy)
+        overall = "-" if h.level is None else f"ML{h.level}"
+        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
         if h.reach is not Reach.OK:
-            click.echo(f"{'':<{width}}    {h.reach_detail}")
+            click.echo(f"{'':<{width}}  {h.reach_detail}")
     fl = results.fleet_level
     click.echo(
-        f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else 'ML' + str(fl)}"
-        f"; target ML{results.run.target_level}"
+        f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else f'ML{fl}'}; "
+        f"target ML{results.run.target_level}; '-' = not assessed"
     )
     if out is not None:
         click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")

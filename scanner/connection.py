@@ -66,9 +66,16 @@ def _bool(v: Any) -> bool:
 
 
 def spec_for(
-    name: str, hvars: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    name: str,
+    hvars: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
 ) -> ConnectionSpec:
-    """Resolve one host's connection; InputError names the host and the variable at fault."""
+    """Resolve one host's connection; InputError names the host and the variable at fault.
+
+    ``secrets=False`` (``e8scan plan``) reads no password and opens no key file: planning
+    needs neither.
+    """
     env = os.environ if environ is None else environ
     raw_conn = str(hvars.get("ansible_connection", "ssh"))
     conn = _CONNECTIONS.get(raw_conn)
@@ -97,7 +104,7 @@ def spec_for(
 
     password: SecretStr | None = None
     env_name = hvars.get("e8_password_env")
-    if env_name:
+    if env_name and secrets:
         value = env.get(str(env_name))
         if value is None:
             raise InputError(
@@ -105,7 +112,7 @@ def spec_for(
                 f"environment variable {env_name} is not set (it should hold this host's password)",
             )
         password = SecretStr(value)
-    elif hvars.get("ansible_password") or hvars.get("ansible_ssh_pass"):
+    elif secrets and (hvars.get("ansible_password") or hvars.get("ansible_ssh_pass")):
         warnings.warn(
             f"host {name}: password read from the inventory (ansible_password); "
             "prefer e8_password_env so no secret lives in inventory files",
@@ -116,7 +123,7 @@ def spec_for(
     key_file = hvars.get("ansible_ssh_private_key_file") or hvars.get("ansible_private_key_file")
     if key_file:
         key_file = os.path.expanduser(str(key_file))
-        if not os.access(key_file, os.R_OK):
+        if secrets and not os.access(key_file, os.R_OK):
             raise InputError(
                 f"host {name}: ansible_ssh_private_key_file",
                 f"cannot read key file {key_file}",

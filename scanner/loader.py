@@ -33,7 +33,14 @@ def _walk(package: ModuleType) -> Iterable[ModuleType]:
         return
     prefix = package.__name__ + "."
     for info in sorted(pkgutil.walk_packages(package.__path__, prefix), key=lambda i: i.name):
-        yield importlib.import_module(info.name)
+        try:
+            yield importlib.import_module(info.name)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "CHECK"
+            raise CheckLoadError(f"check module {info.name}: {field}: {err['msg']}") from exc
+        except Exception as exc:
+            raise CheckLoadError(f"check module {info.name}: cannot import: {exc}") from exc
 
 
 def checks_in(package_name: str) -> list[Check]:
@@ -63,10 +70,7 @@ def checks_in(package_name: str) -> list[Check]:
             raise CheckLoadError(
                 f"{where}: a {obj.strategy.value} check must live in the {obj.strategy.value}/ folder"
             )
-        try:
-            found.append(obj.model_copy(update={"doc": (module.__doc__ or "").strip()}))
-        except ValidationError as exc:  # pragma: no cover - model_copy does not validate
-            raise CheckLoadError(f"{where}: {exc}") from exc
+        found.append(obj.model_copy(update={"doc": (module.__doc__ or "").strip()}))
     return found
 
 

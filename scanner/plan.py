@@ -56,9 +56,13 @@ def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]
 
 
 def plan_host(
-    host: InventoryHost, checks: Sequence[Check], environ: Mapping[str, str] | None = None
+    host: InventoryHost,
+    checks: Sequence[Check],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
 ) -> HostPlan:
-    spec = spec_for(host.name, host.vars, environ)
+    """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password."""
+    spec = spec_for(host.name, host.vars, environ, secrets)
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
@@ -76,5 +80,6 @@ def make_plan(
     hosts: Sequence[InventoryHost],
     checks: Sequence[Check],
     environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
 ) -> list[HostPlan]:
-    return [plan_host(h, checks, environ) for h in hosts]
+    return [plan_host(h, checks, environ, secrets) for h in hosts]

@@ -235,3 +235,36 @@ def test_rescore_reproduces_the_results_offline(scanned: dict[str, Any]) -> None
     assert scanned["rescore_exit"] == scanned["exit"]
     assert scanned["rescored"]["hosts"] == scanned["results"]["hosts"]
     assert scanned["rescored"]["fleet"] == scanned["results"]["fleet"]
+
+
+def _intervals(fleet: SSHFleet, tmp: Path, extra: str, forks: int) -> list[tuple[float, float]]:
+    from scanner.connection import HostKeyPolicy
+    from scanner.inventory import load_inventory
+    from scanner.loader import load_checks
+    from scanner.plan import make_plan
+    from scanner.runner import RunOptions, collect
+    from scanner.transports.ssh import SSHOptions
+
+    inv_path = fleet.inventory_ini(tmp / "caps.ini")
+    inv_path.write_text(inv_path.read_text() + extra)
+    inv = load_inventory([inv_path])
+    plans = make_plan(inv.select(None), load_checks())
+    opts = RunOptions(
+        forks=forks,
+        group_caps=inv.group_caps(),
+        ssh=SSHOptions(known_hosts=(fleet.known_hosts,), host_key_policy=HostKeyPolicy.STRICT),
+    )
+    records = collect(plans, opts)
+    assert all(r.reach.value == "ok" for r in records), [r.reach_detail for r in records]
+    return sorted((r.started.timestamp(), r.finished.timestamp()) for r in records)
+
+
+def _overlaps(iv: list[tuple[float, float]]) -> bool:
+    return any(b[0] < a[1] for a, b in zip(iv, iv[1:], strict=False))
+
+
+def test_group_cap_e8_max_concurrency_is_honoured(fleet: SSHFleet, tmp_path: Path) -> None:
+    # Without a cap, eight forks run the three hosts at once (this is what makes the test able to fail).
+    assert _overlaps(_intervals(fleet, tmp_path, "", forks=8))
+    capped = _intervals(fleet, tmp_path, "\n[fleet:vars]\ne8_max_concurrency=1\n", forks=8)
+    assert not _overlaps(capped)

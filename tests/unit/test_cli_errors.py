@@ -74,14 +74,25 @@ def test_unreadable_key_file(tmp_path: Path) -> None:
     inv = write(
         tmp_path / "k.ini", f"[web]\nweb1 ansible_ssh_private_key_file={tmp_path}/missing_key\n"
     )
+    out = str(tmp_path / "out")
     one_line_error(
-        e8("plan", "-i", str(inv)), "web1", "ansible_ssh_private_key_file", "missing_key"
+        e8("scan", "-i", str(inv), "--out", out),
+        "web1",
+        "ansible_ssh_private_key_file",
+        "missing_key",
     )
+    assert not (tmp_path / "out" / "raw.json").exists()  # refused before any host was contacted
+    # Planning reads no key: the change board can review commands on a machine without keys.
+    assert e8("plan", "-i", str(inv)).returncode == 0
 
 
 def test_password_env_var_unset(tmp_path: Path) -> None:
     inv = write(tmp_path / "p.ini", "[web]\nweb1 e8_password_env=E8_TEST_UNSET_PW\n")
-    one_line_error(e8("plan", "-i", str(inv)), "web1", "e8_password_env", "E8_TEST_UNSET_PW")
+    out = str(tmp_path / "out")
+    one_line_error(
+        e8("scan", "-i", str(inv), "--out", out), "web1", "e8_password_env", "E8_TEST_UNSET_PW"
+    )
+    assert e8("plan", "-i", str(inv)).returncode == 0
 
 
 def test_limit_matching_nothing(tmp_path: Path) -> None:

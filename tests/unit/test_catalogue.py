@@ -1,0 +1,42 @@
+"""The generated catalogue is current, and every check documents itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from scanner.cli import main
+from scanner.loader import load_checks
+from scanner.report.catalogue import catalogue_md
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_checks_md_is_current() -> None:
+    on_disk = (ROOT / "docs" / "checks.md").read_text()
+    assert on_disk == catalogue_md(load_checks()), "docs/checks.md is stale: run `make catalogue`"
+
+
+def test_every_check_is_documented_in_the_catalogue() -> None:
+    md = catalogue_md(load_checks())
+    for c in load_checks():
+        assert f"### {c.id}" in md
+        assert c.doc and c.doc.splitlines()[0] in md
+        for i in c.ism:
+            assert f"**{i}**" in md
+
+
+def test_checks_list_formats() -> None:
+    runner = CliRunner()
+    table = runner.invoke(main, ["checks", "list"])
+    assert table.exit_code == 0
+    assert "patch_os.linux_os_support" in table.output
+    data = json.loads(runner.invoke(main, ["checks", "list", "--format", "json"]).output)
+    ids = [c["id"] for c in data]
+    assert ids == sorted(ids) and len(ids) == len(load_checks())
+    first = data[0]
+    assert {"id", "strategy", "ism", "levels", "platforms", "commands", "doc", "version"} <= set(
+        first
+    )
