@@ -24,6 +24,11 @@ class Strategy(StrEnum):
         """ASD's name for the strategy."""
         return _TITLES[self]
 
+    @property
+    def short_label(self) -> str:
+        """A column-width name for the strategy."""
+        return _SHORT[self]
+
 
 _TITLES = {
     Strategy.APPLICATION_CONTROL: "Application control",
@@ -33,6 +38,18 @@ _TITLES = {
     Strategy.RESTRICT_ADMIN: "Restrict administrative privileges",
     Strategy.PATCH_OS: "Patch operating systems",
     Strategy.MFA: "Multi-factor authentication",
+    Strategy.BACKUPS: "Regular backups",
+}
+
+
+_SHORT = {
+    Strategy.APPLICATION_CONTROL: "Application control",
+    Strategy.PATCH_APPLICATIONS: "Patch applications",
+    Strategy.OFFICE_MACROS: "Office macros",
+    Strategy.USER_APP_HARDENING: "App hardening",
+    Strategy.RESTRICT_ADMIN: "Restrict admin",
+    Strategy.PATCH_OS: "Patch OS",
+    Strategy.MFA: "MFA",
     Strategy.BACKUPS: "Regular backups",
 }
 

@@ -58,6 +58,10 @@ class HostResult(BaseModel):
     claimable: dict[Strategy, Level] = Field(
         description="Per strategy: the level an assessor could sign, organisational controls included."
     )
+    blockers: dict[Strategy, list[str]] = Field(
+        default_factory=dict,
+        description="Per strategy: the controls (ISM id and outcome) that stop `levels` one level higher.",
+    )
     level: Level
     claimable_level: Level
     counts: dict[Outcome, int]

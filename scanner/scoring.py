@@ -121,24 +121,36 @@ def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlR
     return out
 
 
-def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
-    """The level for one strategy's controls on one host (see the module docstring)."""
-    considered = [
+def _considered(controls: Iterable[ControlResult], claim: bool) -> list[ControlResult]:
+    return [
         c
         for c in controls
         if c.outcome is not Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
     ]
+
+
+def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
+    """The level for one strategy's controls on one host (see the module docstring)."""
+    return _climb(_considered(controls, claim))[0]
+
+
+def next_level_blockers(controls: Iterable[ControlResult]) -> list[str]:
+    """Why ``levels`` stops where it does: the controls at the first level not granted."""
+    return [f"{c.ism} {c.outcome.value}" for c in _climb(_considered(controls, claim=False))[1]]
+
+
+def _climb(considered: list[ControlResult]) -> tuple[Level, list[ControlResult]]:
+    """The level reached and the controls that stopped it one level higher."""
     if not any(c.outcome in ASSESSED for c in considered):
-        return None
+        return None, []
     level = 0
     for n in (1, 2, 3):
         at_n = [c for c in considered if n in c.levels]
-        if not at_n:
-            break
-        if not all(c.outcome.meets for c in at_n):
-            break
+        failing = [c for c in at_n if not c.outcome.meets]
+        if not at_n or failing:
+            return level, failing
         level = n
-    return level
+    return level, []
 
 
 def lowest(values: Iterable[Level]) -> Level:
@@ -156,6 +168,7 @@ def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
     claimable = {
         s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy
     }
+    blockers = {s: next_level_blockers(by_strategy[s]) if reached else [] for s in Strategy}
     counts = Counter(c.outcome for c in controls)
     return HostResult(
         name=rec.name,
@@ -173,6 +186,7 @@ def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
         collected_at=rec.collected_at,
         levels=levels,
         claimable=claimable,
+        blockers=blockers,
         level=lowest(levels.values()),
         claimable_level=lowest(claimable.values()),
         counts={o: counts.get(o, 0) for o in Outcome},

@@ -44,6 +44,7 @@ BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 WRAP = Alignment(wrap_text=True, vertical="top")
+HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
 
 def safe_text(value: object) -> str:
@@ -60,6 +61,11 @@ class _Sheet:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(title)
         for i, w in enumerate(widths, start=1):
             self.ws.column_dimensions[_col(i)].width = w
+        # Printed (or exported to PDF) landscape, one page wide.
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     def cell(
         self, value: Any, fill: str | None = None, bold: bool = False, wrap: bool = False
@@ -88,6 +94,7 @@ class _Sheet:
             c = self.cell(n)
             c.fill = HEADER_FILL
             c.font = HEADER_FONT
+            c.alignment = HEADER_ALIGN
             row.append(c)
         self.ws.append(row)
 
@@ -113,7 +120,7 @@ def build_workbook(results: Results) -> Workbook:
     target = results.run.target_level
 
     # Summary: host × strategy matrix, then the fleet row.
-    s = _Sheet(wb, "Summary", [34, 14, 16, 14] + [13] * len(strategies) + [12, 14])
+    s = _Sheet(wb, "Summary", [30, 10, 14, 14] + [19] * len(strategies) + [12, 14])
     s.ws.freeze_panes = "B6"
     s.row([s.cell("Essential Eight maturity by host", bold=True)])
     s.row(
@@ -137,7 +144,7 @@ def build_workbook(results: Results) -> Workbook:
     s.row([])
     s.header(
         ["Host", "Platform", "Reach", "Role"]
-        + [x.label for x in strategies]
+        + [x.short_label for x in strategies]
         + ["Overall", "Meets target"]
     )
     for h in results.hosts:
@@ -246,6 +253,16 @@ def build_workbook(results: Results) -> Workbook:
             ]
             + [_level(h.claimable[x]) for x in strategies]
         )
+
+    # Next level: what stops each host one level higher, per strategy.
+    nx = _Sheet(wb, "Next level", [28, 34, 12, 90])
+    nx.ws.freeze_panes = "A2"
+    nx.header(["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"])
+    for h in results.hosts:
+        for x in strategies:
+            if h.blockers.get(x):
+                v = h.levels[x]
+                nx.row([h.name, x.label, nx.cell(_level(v), fill=LEVEL_FILL[v]), ", ".join(h.blockers[x])])
 
     # Run: what produced these numbers.
     r = _Sheet(wb, "Run", [26, 90])

@@ -217,7 +217,7 @@ def test_workbook_matches_results(scanned: dict[str, Any]) -> None:
     wb = load_workbook(scanned["out"] / "e8-report.xlsx")
     rows = list(wb["Summary"].iter_rows(values_only=True))
     header = next(r for r in rows if r and r[0] == "Host")
-    col = header.index("Patch operating systems")
+    col = header.index("Patch OS")
     old = next(r for r in rows if r and r[0] == "old01")
     assert old[col] == "ML0"
     gone = next(r for r in rows if r and r[0] == "gone01")

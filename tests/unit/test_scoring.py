@@ -278,3 +278,14 @@ def test_fleet_is_lowest_over_assessed_hosts_with_distribution() -> None:
     }
     assert fleet[Strategy.MFA].level is None
     assert fleet[Strategy.MFA].distribution["not_assessed"] == 2
+
+
+def test_blockers_name_what_stops_the_next_level() -> None:
+    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
+    r = score_host(host(), judged(Strategy.PATCH_OS, ml12 | {"ISM-1696": INEF}))
+    assert r.levels[Strategy.PATCH_OS] == 2
+    blockers = r.blockers[Strategy.PATCH_OS]
+    assert "ISM-1696 ineffective" in blockers
+    assert "ISM-1407 not_assessed" in blockers  # no check for it: evidence never collected
+    assert all("ISM-1501" not in b for b in blockers)
+    assert score_host(host(Reach.TIMEOUT), []).blockers[Strategy.PATCH_OS] == []

@@ -71,14 +71,14 @@ def test_workbook_sheets_cells_and_formula_safety(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     write_xlsx(results, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Findings", "Hosts", "Run"]
+    assert wb.sheetnames == ["Summary", "Findings", "Hosts", "Next level", "Run"]
 
     summary = wb["Summary"]
     rows = list(summary.iter_rows(values_only=True))
     header = rows[4]
-    assert header[0] == "Host" and "Patch operating systems" in header
+    assert header[0] == "Host" and "Patch OS" in header
     hmi = next(r for r in rows if r[0] == "-hmi01")
-    po = header.index("Patch operating systems")
+    po = header.index("Patch OS")
     assert hmi[po] == "ML0"
     assert summary.cell(row=6, column=po + 1).fill.fgColor.rgb.endswith("F8696B")
     dead = next(r for r in rows if r[0] == "hist02")
@@ -104,6 +104,10 @@ def test_workbook_sheets_cells_and_formula_safety(tmp_path: Path) -> None:
     hosts = list(wb["Hosts"].iter_rows(values_only=True))
     assert hosts[1][0] == "-hmi01" and hosts[1][6] == "SHA256:abc"
     assert hosts[2][4] == "unreachable" and hosts[2][5] == "@connection refused"
+    nxt = list(wb["Next level"].iter_rows(values_only=True))
+    po = next(r for r in nxt if r[0] == "-hmi01" and r[1] == "Patch operating systems")
+    assert po[2] == "ML0" and "ISM-1501 ineffective" in po[3]
+    assert not [r for r in nxt if r[0] == "hist02"]  # unreachable: nothing to climb from
     run = dict(r[:2] for r in wb["Run"].iter_rows(values_only=True))
     assert run["Target level"] == "ML2" and run["Model version"] == "E8MM November 2023"
 
