@@ -281,7 +281,7 @@ def test_fleet_is_lowest_over_assessed_hosts_with_distribution() -> None:
 
 
 def test_blockers_name_what_stops_the_next_level() -> None:
-    ml12 = {i: E for i in _showable(Strategy.PATCH_OS, {1, 2})} | {"ISM-1694": NA, "ISM-1877": NA}
+    ml12 = dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2}), E) | {"ISM-1694": NA, "ISM-1877": NA}
     r = score_host(host(), judged(Strategy.PATCH_OS, ml12 | {"ISM-1696": INEF}))
     assert r.levels[Strategy.PATCH_OS] == 2
     blockers = r.blockers[Strategy.PATCH_OS]
