@@ -32,13 +32,19 @@ printf '%s E {i} %s %s\\n' {n} "${{rc:-255}}" "$(date +%s.%N 2>/dev/null)"; prin
 
 @dataclass(frozen=True)
 class Step:
-    """One command in a batch: the line as declared and whether it runs through ``sudo -n``."""
+    """One command in a batch: the line as declared and whether it runs through ``sudo -n``.
+
+    ``powershell`` steps (Windows) run as they are, inside the host's PowerShell batch.
+    """
 
     line: str
     sudo: bool = False
+    powershell: bool = False
 
     @property
     def as_run(self) -> str:
+        if self.powershell:
+            return self.line
         inner = f"sh -c {shlex.quote(self.line)}"
         return f"sudo -n {inner}" if self.sudo else inner
 

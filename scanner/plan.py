@@ -17,6 +17,7 @@ from scanner.connection import ConnectionSpec, spec_for
 from scanner.errors import InputError
 from scanner.inventory import InventoryHost
 from scanner.model import Platform
+from scanner.transports.winrm import check_transport
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,17 @@ def plan_host(
 ) -> HostPlan:
     """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password."""
     spec = spec_for(host.name, host.vars, environ, secrets)
+    if spec.connection == "winrm":
+        check_transport(spec.winrm_transport, host.name)
+    windows = spec.platform is Platform.WINDOWS
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
     for check in applicable:
         for cmd in check.collect.values():
             line = cmd.render(host.vars)
-            sudo = cmd.root and spec.become and login != "root"
-            planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo)))
+            sudo = cmd.root and spec.become and login != "root" and not windows
+            planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
             if check.id not in planned.checks:
                 planned.checks.append(check.id)
     return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))

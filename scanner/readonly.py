@@ -78,7 +78,7 @@ _POSIX: list[tuple[str, str]] = [
 _WINDOWS: list[tuple[str, str]] = [
     (
         r"(?i)\b(?:set|remove|new|add|clear|disable|enable|install|uninstall|restart|stop|start|rename"
-        r"|move|copy|register|unregister|update|reset|suspend|resume|invoke-wmimethod)-[a-z]+",
+        r"|move|copy|register|unregister|update|reset|suspend|resume|invoke-wmimethod)-(?!object\b|timespan\b)[a-z]+",
         "PowerShell verb that changes state",
     ),
     (r"(?i)\bwin32_product\b", "Win32_Product triggers MSI repairs"),

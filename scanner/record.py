@@ -72,6 +72,10 @@ class HostRecord(BaseModel):
     reach: Reach
     reach_detail: str = ""
     host_key: str | None = None
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Connection facts an assessor should know (e.g. TLS validation off).",
+    )
     started: datetime
     finished: datetime
     commands: list[CommandRecord] = Field(default_factory=list)

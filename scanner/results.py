@@ -50,6 +50,7 @@ class HostResult(BaseModel):
     reach: Reach
     reach_detail: str = ""
     host_key: str | None = None
+    notes: list[str] = Field(default_factory=list)
     user: str | None = None
     collected_at: datetime
     levels: dict[Strategy, Level] = Field(

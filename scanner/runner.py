@@ -15,13 +15,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from scanner import batch
-from scanner.model import Reach
+from scanner import batch, winbatch
+from scanner.model import Platform, Reach
 from scanner.plan import HostPlan
 from scanner.record import CommandRecord, HostRecord, safe_vars
 from scanner.transports.base import Transport, TransportError
 from scanner.transports.local import LocalTransport
 from scanner.transports.ssh import SSHOptions, SSHTransport
+from scanner.transports.winrm import WinRMOptions, WinRMTransport
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class RunOptions:
     host_budget: float = 600.0  # seconds, whole host including connect
     max_output: int = 1 << 20  # bytes kept per command and stream
     ssh: SSHOptions = field(default_factory=SSHOptions)
+    winrm: WinRMOptions = field(default_factory=WinRMOptions)
     group_caps: Mapping[str, int] = field(default_factory=dict)  # group -> e8_max_concurrency
 
 
@@ -40,7 +42,7 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
         return LocalTransport()
     if conn == "ssh":
         return SSHTransport(plan.spec, opts.ssh)
-    raise TransportError(Reach.ERROR, f"the {conn} transport is not available in this version")
+    return WinRMTransport(plan.spec, opts.winrm)
 
 
 def _now() -> datetime:
@@ -59,17 +61,19 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         transport.connect()
         host_key, user = transport.host_key, transport.user
         steps = [pc.step for pc in plan.commands]
-        script, nonce = batch.build(steps, opts.command_timeout, opts.max_output)
         budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
-        res = transport.run(
-            "sh -s",
-            timeout=budget,
-            max_output=(opts.max_output + 256) * max(1, len(steps)) + 65536,
-            stdin=script.encode(),
-        )
-        parsed = batch.parse(
-            res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
-        )
+        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames.
+        room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
+        if plan.platform is Platform.WINDOWS:
+            script, nonce = winbatch.build([s.line for s in steps], opts.command_timeout)
+            res = transport.run(winbatch.command_line(), budget, room, stdin=script.encode())
+            parsed = winbatch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
+        else:
+            script, nonce = batch.build(steps, opts.command_timeout, opts.max_output)
+            res = transport.run("sh -s", budget, room, stdin=script.encode())
+            parsed = batch.parse(
+                res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
+            )
         if res.timed_out:
             reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
         elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
@@ -112,6 +116,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         reach=reach,
         reach_detail=detail,
         host_key=host_key,
+        notes=list(getattr(transport, "notes", [])),
         started=started,
         finished=_now(),
         commands=commands,

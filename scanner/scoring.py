@@ -182,6 +182,7 @@ def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
         reach=rec.reach,
         reach_detail=rec.reach_detail,
         host_key=rec.host_key,
+        notes=rec.notes,
         user=rec.user,
         collected_at=rec.collected_at,
         levels=levels,

@@ -218,7 +218,9 @@ def build_workbook(results: Results) -> Workbook:
     f.ws.auto_filter.ref = f"A1:N{1 + sum(len(h.controls) for h in results.hosts)}"  # type: ignore[attr-defined]
 
     # Hosts: reach, platform, fingerprint, claimable levels.
-    hs = _Sheet(wb, "Hosts", [28, 18, 10, 10, 16, 40, 50, 16, 14, 12, 30] + [12] * len(strategies))
+    hs = _Sheet(
+        wb, "Hosts", [28, 18, 10, 10, 16, 40, 50, 16, 14, 12, 30, 40] + [12] * len(strategies)
+    )
     hs.ws.freeze_panes = "B2"
     hs.header(
         [
@@ -233,6 +235,7 @@ def build_workbook(results: Results) -> Workbook:
             "Role",
             "OT zone",
             "Groups",
+            "Connection notes",
         ]
         + [f"Claimable: {x.value}" for x in strategies]
     )
@@ -250,6 +253,7 @@ def build_workbook(results: Results) -> Workbook:
                 h.role or "",
                 h.ot_zone or "",
                 ", ".join(h.groups),
+                "; ".join(h.notes),
             ]
             + [_level(h.claimable[x]) for x in strategies]
         )
@@ -257,12 +261,21 @@ def build_workbook(results: Results) -> Workbook:
     # Next level: what stops each host one level higher, per strategy.
     nx = _Sheet(wb, "Next level", [28, 34, 12, 90])
     nx.ws.freeze_panes = "A2"
-    nx.header(["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"])
+    nx.header(
+        ["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"]
+    )
     for h in results.hosts:
         for x in strategies:
             if h.blockers.get(x):
                 v = h.levels[x]
-                nx.row([h.name, x.label, nx.cell(_level(v), fill=LEVEL_FILL[v]), ", ".join(h.blockers[x])])
+                nx.row(
+                    [
+                        h.name,
+                        x.label,
+                        nx.cell(_level(v), fill=LEVEL_FILL[v]),
+                        ", ".join(h.blockers[x]),
+                    ]
+                )
 
     # Run: what produced these numbers.
     r = _Sheet(wb, "Run", [26, 90])
