@@ -133,7 +133,7 @@ class WinRMTransport:
         protocol = self._build()
         try:
             shell = protocol.open_shell(codepage=65001, noprofile=True)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a host outcome
+        except Exception as exc:
             raise self._classify(exc, "opening a shell") from None
         self.shells_opened += 1
         self._cert = self._peer_certificate(protocol) or self._cert
@@ -210,13 +210,14 @@ class WinRMTransport:
     def _run_once(
         self, command: str, deadline: float, max_output: int, stdin: bytes | None, start: float
     ) -> RunResult:
-        assert self._protocol is not None and self._shell is not None
         p, shell = self._protocol, self._shell
+        if p is None or shell is None:
+            raise TransportError(Reach.ERROR, f"not connected to {self._url}")
         try:
             command_id = p.run_command(
                 shell, command, console_mode_stdin=stdin is None, skip_cmd_shell=True
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._classify(exc, "starting the command") from None
         out, err = bytearray(), bytearray()
         truncated = False
@@ -249,7 +250,7 @@ class WinRMTransport:
                     )
         except TransportError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._classify(exc, "running the batch") from None
 
     def _signal(self, command_id: str) -> None:
