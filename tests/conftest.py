@@ -38,3 +38,26 @@ def ssh_fleet_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flee
     finally:
         for fleet in fleets:
             fleet.stop()
+
+
+@pytest.fixture(scope="session")
+def wsman_server_factory() -> Iterator[Callable[..., object]]:
+    """Start WS-Man test servers (``tests/wsman/server.py``): ``factory(address, **WSManServer kwargs)``.
+
+    One server per simulated Windows host; each is started at once and returned, and every one still
+    running is stopped at the end of the session (a test may stop its own earlier with ``stop()``).
+    """
+    from wsman.server import WSManServer
+
+    servers: list[WSManServer] = []
+
+    def start(*args: object, **kwargs: object) -> WSManServer:
+        server = WSManServer(*args, **kwargs)  # type: ignore[arg-type]
+        servers.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()

@@ -145,17 +145,20 @@ class WinRMTransport:
             return None
         with contextlib.suppress(Exception):
             session: Any = protocol.transport.session
-            pool = session.get_adapter(self._url).poolmanager.connection_from_url(self._url)
-            for conn in list(pool.pool.queue):
-                sock = getattr(conn, "sock", None)
-                if sock is not None:
-                    der = sock.getpeercert(binary_form=True)
+            manager = session.get_adapter(self._url).poolmanager
+            for key in list(manager.pools.keys()):
+                for conn in list(manager.pools[key].pool.queue):
+                    sock = getattr(conn, "sock", None)
+                    der = sock.getpeercert(binary_form=True) if sock is not None else None
                     if der:
                         return "SHA256:" + hashlib.sha256(der).hexdigest().upper()
         return None
 
-    def _classify(self, exc: BaseException, doing: str) -> TransportError:
+    def _classify(self, exc: BaseException, doing: str, connected: bool = False) -> TransportError:
+        """Map any exception to a reach outcome; ``connected``: the shell was already open."""
         where = f"{self._url} ({doing})"
+        if connected and isinstance(exc, requests.exceptions.ConnectionError):
+            return TransportError(Reach.ERROR, f"connection lost while {doing}: {_one_line(exc)}")
         if isinstance(exc, InvalidCredentialsError):
             return TransportError(
                 Reach.AUTH_FAILED, f"WinRM refused the credentials for {self._spec.user}: {where}"
@@ -218,7 +221,7 @@ class WinRMTransport:
                 shell, command, console_mode_stdin=stdin is None, skip_cmd_shell=True
             )
         except Exception as exc:
-            raise self._classify(exc, "starting the command") from None
+            raise self._classify(exc, "starting the command", connected=True) from None
         out, err = bytearray(), bytearray()
         truncated = False
         try:
@@ -251,7 +254,7 @@ class WinRMTransport:
         except TransportError:
             raise
         except Exception as exc:
-            raise self._classify(exc, "running the batch") from None
+            raise self._classify(exc, "running the batch", connected=True) from None
 
     def _signal(self, command_id: str) -> None:
         if self._protocol is not None and self._shell is not None:
