@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from scanner.check import Check
-from scanner.model import Strategy
+from scanner.model import Platform, Strategy
 from scanner.requirements import index
 
 
@@ -95,7 +95,8 @@ def catalogue_md(checks: Sequence[Check]) -> str:
                     f"- **{i}** ({r.local_id}, {', '.join(f'ML{n}' for n in sorted(r.levels))}, "
                     f"host-checkable: {r.checkable}): {r.requirement}"
                 )
-            lines += ["", c.doc, "", "Commands (read-only):", ""]
+            lines += ["", c.doc, "", "Commands (read-only):"]
+            lang = "powershell" if Platform.WINDOWS in c.platforms else "sh"
             for name, cmd in c.collect.items():
                 flags = [
                     f
@@ -105,7 +106,12 @@ def catalogue_md(checks: Sequence[Check]) -> str:
                     )
                     if on
                 ]
-                lines.append(
-                    f"- `{name}`{' (' + ', '.join(flags) + ')' if flags else ''}: `{cmd.line}`"
-                )
+                lines += [
+                    "",
+                    f"`{name}`{' (' + ', '.join(flags) + ')' if flags else ''}:",
+                    "",
+                    f"```{lang}",
+                    cmd.line,
+                    "```",
+                ]
     return "\n".join(lines) + "\n"

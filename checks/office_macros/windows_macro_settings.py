@@ -1,0 +1,673 @@
+"""Windows: Microsoft Office 16.0 macro settings for every logged-on user, from the policy roots.
+
+**Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
+- ``office``: is Office 16.0 installed and which applications (Click-to-Run configuration, MSI
+  ``InstallRoot`` keys, ``App Paths`` of WINWORD/EXCEL/POWERPNT/MSACCESS/OUTLOOK/VISIO/WINPROJ/
+  MSPUB; see ``checks/_office.py``).
+- ``settings``: for Word, Excel, PowerPoint, Access, Outlook, Visio, Project and Publisher,
+  ``<root>\\<app>\\Security\\VBAWarnings`` (Outlook: ``level``) and
+  ``blockcontentexecutionfrominternet``, and ``<root>\\Common\\Security\\macroruntimescanscope``,
+  under the three policy roots — ``HKEY_USERS\\<SID>\\Software\\Policies\\Microsoft\\Cloud\\Office\\
+  16.0`` (Cloud Policy), ``HKEY_USERS\\<SID>\\Software\\Policies\\Microsoft\\Office\\16.0`` (user
+  GPO/Intune), ``HKLM\\SOFTWARE\\Policies\\Microsoft\\Office\\16.0`` (machine) — and the
+  user-writable preference root ``HKEY_USERS\\<SID>\\Software\\Microsoft\\Office\\16.0``, for
+  **every loaded user hive** (``S-1-5-21-…`` for local and AD accounts, ``S-1-12-1-…`` for
+  Microsoft Entra ID accounts on Entra-joined devices; ``_Classes`` excluded; offline
+  ``NTUSER.DAT`` files are never loaded). Also the scanning account's own SID (a WinRM logon loads its hive; it is not
+  judged) and, per SID, the account name and whether it has an Office 16.0 profile.
+- ``av``: the registered AMSI providers (``HKLM\\SOFTWARE\\Microsoft\\AMSI\\Providers``) and, when
+  the Defender module exists, ``Get-MpComputerStatus`` (service, antivirus, real-time protection,
+  ``AMRunningMode``): macro runtime scanning only reaches an antivirus registered as an AMSI
+  provider.
+
+Users judged: loaded hives other than the scanning account's that have an Office 16.0 profile or
+any Office policy. Apps judged: the Office 16.0 applications found installed (all eight when the
+list cannot be told). One app failing for one user fails the control; the evidence names the app
+and the user (SID and name).
+
+**Which value counts.** Office reads three policy roots; essential-eight.md 2.0 gives the
+precedence as Cloud Policy > user policy > machine policy but marks it **unverified**. So this
+check does not rely on it: every policy root that sets a value must be compliant (the weakest
+value set in any policy root is judged, and disagreements are named). User-preference values never
+satisfy a control; they are reported.
+
+**ISM-1671** (ML1-3, macros disabled for users without a demonstrated business requirement —
+partly host-checkable, who has a requirement is organisational data): ``VBAWarnings`` (Outlook
+``level``) 4 = disable without notification in every app → effective; 1 = enable all (Outlook: no
+security check), an unknown value, or not set by any policy root → ineffective; 2 (disable with
+notification) or 3 (disable except digitally signed) → no_visibility: macros can run for that
+user, which is right only if the user has a demonstrated business requirement, and that register
+is not on the host.
+
+**ISM-1488** (ML1-3, macros from the internet blocked): ``blockcontentexecutionfrominternet`` = 1 by
+policy for Word, Excel, PowerPoint, Access and Visio (the apps whose ADMX offers *Block macros from
+running in Office files from the Internet*; Project, Publisher and Outlook are not judged for it).
+Not set (Microsoft 365's built-in default is not a policy) or 0 → ineffective.
+
+**ISM-1672** (ML1-3, macro antivirus scanning): ``macroruntimescanscope`` = 2 (*Enable for all
+documents*; 0 = disabled, 1 = low-trust documents only, which is also Office's behaviour when the
+policy is not configured) by policy, **and** an AMSI antivirus: Defender active
+(``AMRunningMode`` Normal, real-time protection on) or a third-party AMSI provider registered.
+Scope 0/1/unset → ineffective; no AMSI antivirus → ineffective; antivirus state unreadable →
+no_visibility. Perpetual Office (MSI, or Click-to-Run ids such as ``ProPlus2021Volume``) →
+no_visibility: the ADMX says the policy "only applies to subscription versions of Office", so the
+assessor needs other evidence that macros are scanned.
+
+**ISM-1489** (ML1-3, users cannot change macro settings): effective when ``VBAWarnings`` (Outlook
+``level``) is set by a policy root for every app and user — a policy value always wins over the
+user's Trust Center preference; ineffective when it is set only as a user preference or not at all
+(named). Differing user preferences under a policy are reported, not failed.
+
+**No user logged on** (no judgeable hive): user-scope settings are no_visibility, not a pass. The
+machine root alone can only settle a failure (a non-compliant machine policy value fails under the
+weakest-value rule whatever the user roots hold); a compliant machine value is not enough, because
+these are User Configuration policies that a user root could weaken and whether Office honours the
+HKLM root for them is itself unverified.
+
+**not_applicable**: no Office at all. Office 2013/2010 only (15.0/14.0): no_visibility — this check
+reads the 16.0 paths; out-of-support Office is a patch_applications failure. Any read failure
+(PowerShell 2.0 has no ``ConvertTo-Json``, a user hive denied to a non-administrator, timeout) →
+no_visibility. Not judged here: Trusted Locations, trusted publishers, VBA turned off entirely
+(``vbaoff``). Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from checks._office import (
+    DEFENDER_AMSI_CLSID,
+    LABEL,
+    OFFICE_INSTALLED,
+    Office,
+    defender_active,
+    not_installed_reason,
+    parse_office,
+)
+from checks._windows_accounts import arr, read_json
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+SETTINGS = r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'outlook', 'visio', 'ms project', 'publisher'
+function E8Row($sid, $root, $app, $name, $value) {
+  New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
+}
+function E8Read($hive, $sid, $root, $base) {
+  foreach ($a in $apps) {
+    $k = $hive.OpenSubKey("$base\$a\security")
+    if (-not $k) { continue }
+    foreach ($n in 'VBAWarnings', 'blockcontentexecutionfrominternet', 'level') {
+      $v = $k.GetValue($n)
+      if ($null -ne $v) { E8Row $sid $root $a $n $v }
+    }
+  }
+  $k = $hive.OpenSubKey("$base\common\security")
+  if ($k) {
+    $v = $k.GetValue('macroruntimescanscope')
+    if ($null -ne $v) { E8Row $sid $root 'common' 'macroruntimescanscope' $v }
+  }
+}
+$hku = [Microsoft.Win32.Registry]::Users
+$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$users = @()
+$rows = @()
+foreach ($sid in $hku.GetSubKeyNames()) {
+  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
+  $name = $null
+  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
+  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
+  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
+  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
+  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
+  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
+  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
+}
+$lm = [Microsoft.Win32.Registry]::LocalMachine
+$rows += @(E8Read $lm $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
+New-Object PSObject -Property @{ scanner = $me; users = $users; values = $rows } | ConvertTo-Json -Depth 5 -Compress"""
+
+AV = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
+$r = @{ providers = @(); defender = $null; defender_error = $null }
+$k = $lm.OpenSubKey('SOFTWARE\Microsoft\AMSI\Providers')
+if ($k) {
+  foreach ($g in $k.GetSubKeyNames()) {
+    $n = $null
+    $c = $lm.OpenSubKey("SOFTWARE\Classes\CLSID\$g")
+    if ($c) { $n = [string]$c.GetValue('') }
+    $r.providers += New-Object PSObject -Property @{ clsid = $g; name = $n }
+  }
+}
+if (Get-Command Get-MpComputerStatus -ErrorAction SilentlyContinue) {
+  try {
+    $s = Get-MpComputerStatus -ErrorAction Stop
+    $r.defender = New-Object PSObject -Property @{
+      AMServiceEnabled = $s.AMServiceEnabled
+      AntivirusEnabled = $s.AntivirusEnabled
+      RealTimeProtectionEnabled = $s.RealTimeProtectionEnabled
+      AMRunningMode = [string]$s.AMRunningMode
+    }
+  } catch { $r.defender_error = $_.Exception.Message }
+}
+New-Object PSObject -Property $r | ConvertTo-Json -Depth 5 -Compress"""
+
+POLICY_ROOTS = ("cloud", "user_policy", "machine")
+ROOT_LABEL = {
+    "cloud": "Cloud Policy",
+    "user_policy": "user policy",
+    "machine": "machine policy",
+    "preference": "user preference",
+}
+BLOCK_APPS = ("word", "excel", "powerpoint", "access", "visio")
+VBA_MEANING = {
+    1: "enable all macros",
+    2: "disable with notification",
+    3: "disable except digitally signed",
+    4: "disable without notification",
+}
+OUTLOOK_MEANING = {
+    1: "no security check",
+    2: "always warn",
+    3: "warn for signed, disable unsigned",
+    4: "never warn, disable all",
+}
+SCOPE_MEANING = {0: "disabled", 1: "low-trust documents only", 2: "all documents"}
+MAX_ITEMS = 12
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _vba_name(app: str) -> str:
+    return "level" if app == "outlook" else "vbawarnings"
+
+
+def _vba_label(app: str) -> str:
+    return "level" if app == "outlook" else "VBAWarnings"
+
+
+def _vba_rank(v: int | None) -> int:
+    """Higher is safer: 4 > 3 > 2 > anything else (1 = enable all, unknown)."""
+    return {4: 3, 3: 2, 2: 1}.get(v if v is not None else -1, 0)
+
+
+def _scope_rank(v: int | None) -> int:
+    return {2: 2, 1: 1}.get(v if v is not None else -1, 0)
+
+
+def _block_rank(v: int | None) -> int:
+    return 1 if v == 1 else 0
+
+
+@dataclass(frozen=True)
+class User:
+    sid: str
+    name: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.sid})" if self.name else self.sid
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    scanner: str | None
+    users: tuple[User, ...]  # judged users
+    skipped: tuple[str, ...]  # loaded hives not judged, with the reason
+    values: dict[tuple[str | None, str, str, str], int | None]
+
+    def get(self, sid: str | None, root: str, app: str, name: str) -> tuple[bool, int | None]:
+        key = (None if root == "machine" else sid, root, app, name)
+        return (key in self.values, self.values.get(key))
+
+    def policy(self, sid: str | None, app: str, name: str) -> dict[str, int | None]:
+        found = {}
+        for root in POLICY_ROOTS:
+            if sid is None and root != "machine":
+                continue
+            present, value = self.get(sid, root, app, name)
+            if present:
+                found[root] = value
+        return found
+
+
+def _snapshot(data: Any) -> Snapshot:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    scanner = data.get("scanner")
+    values: dict[tuple[str | None, str, str, str], int | None] = {}
+    for row in arr(data.get("values")):
+        if (
+            not isinstance(row, dict)
+            or not row.get("root")
+            or not row.get("app")
+            or not row.get("name")
+        ):
+            raise ValueError("a value row lacks root/app/name")
+        sid = row.get("sid") or None
+        key = (sid, str(row["root"]), str(row["app"]).lower(), str(row["name"]).lower())
+        values[key] = _int(row.get("value"))
+    policy_sids = {k[0] for k in values if k[0] and k[1] in ("cloud", "user_policy")}
+    users, skipped = [], []
+    for u in arr(data.get("users")):
+        if not isinstance(u, dict) or not u.get("sid"):
+            raise ValueError("a user entry has no sid")
+        user = User(sid=str(u["sid"]), name=u.get("name") or None)
+        if scanner and user.sid == scanner:
+            skipped.append(f"{user.label}: the scanning account's own hive")
+        elif not u.get("office_profile") and user.sid not in policy_sids:
+            skipped.append(f"{user.label}: no Office 16.0 profile or Office policy in the hive")
+        else:
+            users.append(user)
+    return Snapshot(scanner=scanner, users=tuple(users), skipped=tuple(skipped), values=values)
+
+
+Issue = tuple[str, str, str]  # (user, application, what is wrong)
+
+
+def _group(items: list[Issue]) -> list[str]:
+    """One line per user and finding, naming every application it concerns."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for who, app, detail in items:
+        grouped.setdefault((who, detail), []).append(app)
+    return [f"{', '.join(apps)} for {who}: {detail}" for (who, detail), apps in grouped.items()]
+
+
+def _clip(items: list[str]) -> str:
+    if len(items) <= MAX_ITEMS:
+        return "; ".join(items)
+    return "; ".join(items[:MAX_ITEMS]) + f"; and {len(items) - MAX_ITEMS} more"
+
+
+def _weakest(
+    found: dict[str, int | None], rank: Callable[[int | None], int]
+) -> tuple[str, int | None]:
+    root = min(found, key=lambda r: (rank(found[r]), POLICY_ROOTS.index(r)))
+    return root, found[root]
+
+
+def _describe(
+    found: dict[str, int | None], meaning: Mapping[int, str], rank: Callable[[int | None], int]
+) -> str:
+    root, value = _weakest(found, rank)
+    meant = meaning.get(value, "unknown value") if value is not None else "unreadable"
+    text = f"{value} ({meant}) from {ROOT_LABEL[root]}"
+    if len(set(found.values())) > 1:
+        others = ", ".join(f"{ROOT_LABEL[r]} {v}" for r, v in found.items() if r != root)
+        text += f"; roots disagree ({others}), the weakest is judged"
+    return text
+
+
+def _pref(snap: Snapshot, sid: str | None, app: str, name: str) -> str:
+    if sid is None:
+        return ""
+    present, value = snap.get(sid, "preference", app, name)
+    return f" (user preference {value})" if present else ""
+
+
+def _subjects(snap: Snapshot) -> list[tuple[str | None, str]]:
+    """(sid, label) pairs to judge: each judged user, or the machine root alone when there is none."""
+    if snap.users:
+        return [(u.sid, u.label) for u in snap.users]
+    return [(None, "all users (machine policy)")]
+
+
+def _no_user_reason(snap: Snapshot) -> str:
+    skipped = f" (loaded hives not judged: {'; '.join(snap.skipped)})" if snap.skipped else ""
+    return (
+        "no interactive user hive is loaded (nobody logged on), so the user-scope policy roots "
+        f"cannot be read; a compliant machine policy alone is not a pass{skipped}"
+    )
+
+
+def _observed(
+    snap: Snapshot, apps: list[str], name_of: Callable[[str], str], problems: list[str]
+) -> dict[str, Any]:
+    per: dict[str, dict[str, Any]] = {}
+    for sid, label in _subjects(snap):
+        per[label] = {}
+        for app in apps:
+            found = snap.policy(sid, app, name_of(app))
+            per[label][app] = found or None
+    return {
+        "users": [u.sid for u in snap.users],
+        "apps": apps,
+        "policy_values": per,
+        "problems": problems[:50],
+    }
+
+
+def _ism_1671(snap: Snapshot, apps: list[str]) -> Finding:
+    bad_items: list[Issue] = []
+    org_items: list[Issue] = []
+    for sid, label in _subjects(snap):
+        for app in apps:
+            found = snap.policy(sid, app, _vba_name(app))
+            meaning = OUTLOOK_MEANING if app == "outlook" else VBA_MEANING
+            if not found:
+                if sid is not None:
+                    pref = _pref(snap, sid, app, _vba_name(app))
+                    bad_items.append(
+                        (label, LABEL[app], f"{_vba_label(app)} not set by any policy root{pref}")
+                    )
+                continue
+            _, value = _weakest(found, _vba_rank)
+            item = (label, LABEL[app], f"{_vba_label(app)} {_describe(found, meaning, _vba_rank)}")
+            if _vba_rank(value) == 0:
+                bad_items.append(item)
+            elif _vba_rank(value) < 3:
+                org_items.append(item)
+    bad, org = _group(bad_items), _group(org_items)
+    observed = _observed(snap, apps, _vba_name, bad + org)
+    if bad:
+        return Finding(
+            ism="ISM-1671",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"macros are not disabled: {_clip(bad)}",
+            observed=observed,
+        )
+    if not snap.users:
+        return Finding(
+            ism="ISM-1671",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    if org:
+        return Finding(
+            ism="ISM-1671",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"macros can run for some users, which is right only for users with a demonstrated "
+                f"business requirement (organisational register, not on the host): {_clip(org)}"
+            ),
+            observed=observed,
+        )
+    users = ", ".join(u.label for u in snap.users)
+    return Finding(
+        ism="ISM-1671",
+        outcome=Outcome.EFFECTIVE,
+        evidence=(
+            f"macros disabled without notification by policy (VBAWarnings/level 4) in "
+            f"{', '.join(LABEL[a] for a in apps)} for {users}"
+        ),
+        observed=observed,
+    )
+
+
+def _ism_1488(snap: Snapshot, apps: list[str]) -> Finding:
+    judged = [a for a in apps if a in BLOCK_APPS]
+    name = "blockcontentexecutionfrominternet"
+    observed = _observed(snap, judged, lambda _: name, [])
+    if not judged:
+        return Finding(
+            ism="ISM-1488",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"none of the installed applications ({', '.join(LABEL[a] for a in apps)}) has a "
+                f"documented 'block macros from the internet' policy to read"
+            ),
+            observed=observed,
+        )
+    items: list[Issue] = []
+    for sid, label in _subjects(snap):
+        for app in judged:
+            found = snap.policy(sid, app, name)
+            if not found:
+                if sid is not None:
+                    items.append(
+                        (
+                            label,
+                            LABEL[app],
+                            f"not set by any policy root{_pref(snap, sid, app, name)}",
+                        )
+                    )
+                continue
+            _, value = _weakest(found, _block_rank)
+            if value != 1:
+                meaning = {0: "not blocked", 1: "blocked"}
+                items.append((label, LABEL[app], _describe(found, meaning, _block_rank)))
+    bad = _group(items)
+    observed["problems"] = bad[:50]
+    if bad:
+        return Finding(
+            ism="ISM-1488",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"macros in files from the internet are not blocked by policy: {_clip(bad)}",
+            observed=observed,
+        )
+    if not snap.users:
+        return Finding(
+            ism="ISM-1488",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    return Finding(
+        ism="ISM-1488",
+        outcome=Outcome.EFFECTIVE,
+        evidence=(
+            f"blockcontentexecutionfrominternet = 1 by policy in {', '.join(LABEL[a] for a in judged)} "
+            f"for {', '.join(u.label for u in snap.users)}"
+        ),
+        observed=observed,
+    )
+
+
+def _antivirus(out: Output | None) -> tuple[bool | None, str]:
+    """(an AMSI antivirus is active, why); None when the state cannot be read."""
+    data, why = read_json(out)
+    if why is not None or not isinstance(data, dict):
+        return None, f"antivirus state not read: {why or 'unexpected output shape'}"
+    providers = [p for p in arr(data.get("providers")) if isinstance(p, dict)]
+    others = [
+        f"{p.get('name') or 'unnamed'} {p.get('clsid')}"
+        for p in providers
+        if str(p.get("clsid") or "").upper() != DEFENDER_AMSI_CLSID
+    ]
+    defender = data.get("defender")
+    if isinstance(defender, dict):
+        active, text = defender_active(defender)
+        if active and defender.get("RealTimeProtectionEnabled") is False:
+            active, text = (
+                False,
+                "Defender real-time protection is off (RealTimeProtectionEnabled False)",
+            )
+        if active:
+            return True, text
+    else:
+        error = data.get("defender_error")
+        text = (
+            f"Defender status unavailable ({error})" if error else "no Defender module on the host"
+        )
+    if others:
+        return (
+            True,
+            f"{text}; third-party AMSI provider registered: {', '.join(others)} "
+            f"(its scanning settings are not visible)",
+        )
+    return False, f"{text}, and no third-party AMSI provider is registered"
+
+
+def _ism_1672(snap: Snapshot, av: Output | None, office: Office) -> Finding:
+    name = "macroruntimescanscope"
+    if not office.subscription:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"this is perpetual Office ({office.summary}): macro runtime scanning through AMSI and "
+                f"its 'Macro Runtime Scan Scope' policy apply to subscription Office (Microsoft 365 "
+                f"Apps) only, so evidence of how macros are scanned by antivirus is needed"
+            ),
+            observed={"office": office.summary},
+        )
+    bad = []
+    for sid, label in _subjects(snap):
+        found = snap.policy(sid, "common", name)
+        if not found:
+            if sid is not None:
+                bad.append(
+                    f"{label}: not set by any policy root (Office then scans low-trust documents only)"
+                    f"{_pref(snap, sid, 'common', name)}"
+                )
+            continue
+        _, value = _weakest(found, _scope_rank)
+        if value != 2:
+            bad.append(f"{label}: {_describe(found, SCOPE_MEANING, _scope_rank)}")
+    observed = _observed(snap, ["common"], lambda _: name, bad)
+    if bad:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"macro runtime scan scope is not 'all documents' (2): {_clip(bad)}",
+            observed=observed,
+        )
+    if not snap.users:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    active, text = _antivirus(av)
+    observed["antivirus"] = text
+    users = ", ".join(u.label for u in snap.users)
+    if active is None:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"macroruntimescanscope = 2 by policy for {users}, but {text}",
+            observed=observed,
+        )
+    if not active:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"macroruntimescanscope = 2 by policy for {users}, but no antivirus receives the "
+                f"scans: {text}"
+            ),
+            observed=observed,
+        )
+    return Finding(
+        ism="ISM-1672",
+        outcome=Outcome.EFFECTIVE,
+        evidence=f"macro runtime scanning of all documents by policy for {users}; {text}",
+        observed=observed,
+    )
+
+
+def _ism_1489(snap: Snapshot, apps: list[str]) -> Finding:
+    observed = _observed(snap, apps, _vba_name, [])
+    if not snap.users:
+        return Finding(
+            ism="ISM-1489",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    bad_items: list[Issue] = []
+    over_items: list[Issue] = []
+    for user in snap.users:
+        for app in apps:
+            name = _vba_name(app)
+            found = snap.policy(user.sid, app, name)
+            present, pref = snap.get(user.sid, "preference", app, name)
+            if not found:
+                how = f"only a user preference ({pref}) sets it" if present else "nothing sets it"
+                bad_items.append(
+                    (user.label, LABEL[app], f"{_vba_label(app)} not set by policy, {how}")
+                )
+            elif present and pref not in found.values():
+                over_items.append(
+                    (user.label, LABEL[app], f"user preference {pref} (overridden by policy)")
+                )
+    bad, overridden = _group(bad_items), _group(over_items)
+    observed["problems"] = bad[:50]
+    observed["overridden_preferences"] = overridden[:50]
+    if bad:
+        return Finding(
+            ism="ISM-1489",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"users can change the macro setting in the Trust Center: {_clip(bad)}",
+            observed=observed,
+        )
+    note = f"; user preferences overridden by policy: {_clip(overridden)}" if overridden else ""
+    return Finding(
+        ism="ISM-1489",
+        outcome=Outcome.EFFECTIVE,
+        evidence=(
+            f"the macro setting comes from a policy root in {', '.join(LABEL[a] for a in apps)} for "
+            f"{', '.join(u.label for u in snap.users)}, so users cannot change it{note}"
+        ),
+        observed=observed,
+    )
+
+
+def _all(outcome: Outcome, evidence: str, observed: dict[str, Any] | None = None) -> list[Finding]:
+    return [
+        Finding(ism=i, outcome=outcome, evidence=evidence, observed=observed or {})
+        for i in CHECK.ism
+    ]
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = read_json(outputs.get("office"))
+    office: Office | None = None
+    if why is None:
+        try:
+            office = parse_office(data)
+        except ValueError as exc:
+            why = f"unexpected output shape ({exc})"
+    if why is not None or office is None:
+        return _all(Outcome.NO_VISIBILITY, f"Office installation not read: {why}")
+    absent = not_installed_reason(office)
+    if absent is not None:
+        return _all(Outcome.NOT_APPLICABLE, absent, office.observed())
+    if not office.office16:
+        return _all(
+            Outcome.NO_VISIBILITY,
+            f"only out-of-support Office {', '.join(office.older)} found: this check reads the 16.0 "
+            f"policy paths (old Office itself fails patch_applications)",
+            office.observed(),
+        )
+    data, why = read_json(outputs.get("settings"))
+    snap: Snapshot | None = None
+    if why is None:
+        try:
+            snap = _snapshot(data)
+        except ValueError as exc:
+            why = f"unexpected output shape ({exc})"
+    if why is not None or snap is None:
+        return _all(
+            Outcome.NO_VISIBILITY, f"Office macro settings not read: {why}", office.observed()
+        )
+    apps, _ = office.apps
+    return [
+        _ism_1671(snap, apps),
+        _ism_1488(snap, apps),
+        _ism_1672(snap, outputs.get("av"), office),
+        _ism_1489(snap, apps),
+    ]
+
+
+CHECK = Check(
+    id="office_macros.windows_macro_settings",
+    title="Office macros disabled, internet macros blocked, scanned by AV, locked by policy",
+    strategy=Strategy.OFFICE_MACROS,
+    ism=("ISM-1671", "ISM-1488", "ISM-1672", "ISM-1489"),
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={
+        "office": Cmd(line=OFFICE_INSTALLED),
+        "settings": Cmd(line=SETTINGS),
+        "av": Cmd(line=AV),
+    },
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,162 @@
+"""Windows: are local privileged accounts that have gone unused still enabled?
+
+**Collected:** the same read-only PowerShell/ADSI snapshot as ``restrict_admin.windows_local_admins``
+(built-in privileged groups by well-known SID; for members that are local user accounts, ADSI
+``WinNT://`` ``UserFlags`` — bit 0x2 ACCOUNTDISABLE — and ``LastLogin``, converted on the host to
+UTC ISO 8601, null when the account never logged on) plus ``Win32_OperatingSystem.ProductType``.
+ADSI gives the same Disabled/SID facts as ``Win32_UserAccount`` in one pass, and never enumerates a
+domain controller's whole directory as ``Win32_UserAccount -Filter "LocalAccount=True"`` would.
+
+**ISM-1648** (ML2-3, privileged access disabled after 45 days of inactivity; the limit is
+``policy.stale_privileged_days``), judged for **local accounts only**:
+- ineffective: an enabled local user account in Administrators, Account/Server/Print/Backup
+  Operators or Hyper-V Administrators last logged on more than the limit before the collection
+  time, or never logged on (named, with the date);
+- effective: every enabled local privileged account logged on within the limit (or there is
+  none). This is the host-side part only: the last logon of domain accounts and of members of
+  domain groups is held by the domain controllers (``lastLogonTimestamp``), not by this host, so
+  they are listed in the evidence as not judged here;
+- not_applicable: a domain controller (``ProductType`` 2) has no local accounts; judge privileged
+  domain accounts in the directory;
+- no_visibility: the read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied, timeout).
+
+Caveats: ``LastLogin`` is what the local SAM recorded for logons it authenticated; a break-glass
+account that is kept enabled but unused on purpose fails here and needs an exception in the
+register. Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from checks._windows_accounts import PRIVILEGED_GROUPS, Accounts, parse_accounts, read_json
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _judge(acc: Accounts, ctx: Context) -> Finding:
+    limit = ctx.policy.stale_privileged_days
+    if acc.domain_controller:
+        return Finding(
+            ism="ISM-1648",
+            outcome=Outcome.NOT_APPLICABLE,
+            evidence=(
+                "domain controller: it has no local accounts; inactivity of privileged domain "
+                "accounts is judged in the directory (lastLogonTimestamp), not on the host"
+            ),
+            observed={"product_type": acc.product_type},
+        )
+    now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
+    cutoff = now - timedelta(days=limit)
+    local: dict[str, str] = {}
+    stale: list[str] = []
+    disabled: set[str] = set()
+    unparsed: list[str] = []
+    domain: set[str] = set()
+    for g in acc.privileged():
+        for m in g.members:
+            if not m.local or m.is_group:
+                domain.add(m.display)
+                continue
+            if m.disabled:
+                disabled.add(m.display)
+                continue
+            if m.display in local:
+                continue
+            if m.flags is None:
+                unparsed.append(f"{m.display} (account flags not readable)")
+                continue
+            seen = _when(m.last_login)
+            if m.last_login and seen is None:
+                unparsed.append(f"{m.display} ({m.last_login!r})")
+                continue
+            local[m.display] = m.last_login or "never"
+            if seen is None:
+                stale.append(f"{m.display} (never logged on)")
+            elif seen < cutoff:
+                days = (now - seen).days
+                stale.append(
+                    f"{m.display} (last logon {m.last_login}, {days} days before collection)"
+                )
+    observed: dict[str, object] = {
+        "limit_days": limit,
+        "enabled_local_privileged": local,
+        "disabled_local_privileged": sorted(disabled),
+        "not_judged_domain_members": sorted(domain),
+    }
+    not_judged = (
+        f"; domain members not judged here (their last logon is in the directory): {', '.join(sorted(domain))}"
+        if domain
+        else ""
+    )
+    if stale:
+        return Finding(
+            ism="ISM-1648",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"enabled local privileged accounts unused for more than {limit} days: "
+                f"{'; '.join(stale)}{not_judged}"
+            ),
+            observed=observed,
+        )
+    if unparsed:
+        return Finding(
+            ism="ISM-1648",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"last logon could not be read for: {', '.join(unparsed)}{not_judged}",
+            observed=observed,
+        )
+    seen_text = ", ".join(f"{k} ({v})" for k, v in sorted(local.items())) or "none"
+    return Finding(
+        ism="ISM-1648",
+        outcome=Outcome.EFFECTIVE,
+        evidence=(
+            f"host-side part only: every enabled local privileged account logged on within "
+            f"{limit} days (enabled local privileged accounts: {seen_text}){not_judged}"
+        ),
+        observed=observed,
+    )
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = read_json(outputs.get("groups"))
+    acc: Accounts | None = None
+    if why is None:
+        try:
+            acc = parse_accounts(data)
+        except ValueError as exc:
+            why = f"unexpected output shape ({exc})"
+    if acc is not None and acc.product_type is None:
+        why = "the OS product type was not reported"
+    if why is not None or acc is None:
+        return [
+            Finding(
+                ism="ISM-1648",
+                outcome=Outcome.NO_VISIBILITY,
+                evidence=f"local privileged accounts not read: {why}",
+            )
+        ]
+    return [_judge(acc, ctx)]
+
+
+CHECK = Check(
+    id="restrict_admin.windows_stale_admins",
+    title="Windows local privileged accounts unused beyond the inactivity limit are disabled",
+    strategy=Strategy.RESTRICT_ADMIN,
+    ism=("ISM-1648",),
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"groups": Cmd(line=PRIVILEGED_GROUPS)},
+    judge=judge,
+    version=1,
+)
