@@ -12,7 +12,13 @@ from typing import Any
 from scanner.check import Output
 
 _NOT_RECOGNIZED = "is not recognized as the name of a cmdlet"
-_DENIED = ("access is denied", "access denied", "unauthorizedaccess", "permissiondenied", "requested registry access is not allowed")
+_DENIED = (
+    "access is denied",
+    "access denied",
+    "unauthorizedaccess",
+    "permissiondenied",
+    "requested registry access is not allowed",
+)
 
 
 def unreadable(out: Output | None) -> str | None:

@@ -1,0 +1,391 @@
+"""What the Windows patching checks share: OS identity, the release tables and PowerShell dates.
+
+- :data:`CURRENT_VERSION` and :data:`WIN32_OS`: the two identity reads (registry ``CurrentVersion``
+  and ``Win32_OperatingSystem`` through ``Get-WmiObject``, which exists from PowerShell 2.0 to 5.1).
+  Both patch_os checks declare the same literal lines, so the planner runs each once per host.
+- :func:`read_os`: the host's build, UBR, edition family and product type from those reads.
+  Windows 11 is told from Windows 10 by ``CurrentBuild >= 22000``: the registry ``ProductName``
+  still says "Windows 10" on Windows 11.
+- ``patch_os/windows_lifecycle.csv`` (:data:`LIFECYCLE`): per build, kind (client/server) and
+  edition family, the release, its servicing channel, release and end-of-support dates and paid
+  extended security updates (ESU).
+- ``patch_os/windows_ubr.csv`` (:data:`UPDATES`): every cumulative update (monthly security
+  release, hotpatch, optional preview, out-of-band) from 2024-10-08 to :data:`UBR_TABLE_COMPLETE`,
+  with the build.UBR it produces and its release date.
+- :func:`patch_tuesday` and friends: Microsoft's monthly security release falls on the second
+  Tuesday of the month (about 10:00 Redmond time; taken as 17:00 UTC here).
+- :func:`ps_date`: the date shapes Windows PowerShell JSON carries.
+
+Where the tables come from (``altrhombus/DataForGeeks``, machine-readable copies of Microsoft's
+update-history, lifecycle and release-information pages; the e8 reference, section 2.1, names it):
+``content/ms/win/buildnumbers.json`` @0170213e (collected 2026-07-23) for every UBR row;
+``lifecycle-client.json`` @2f818a44 (2026-05-27), ``lifecycle-ltsc.json`` @416037ac (2026-05-28),
+``lifecycle-server.json`` @04b0bfce (2026-07-22) and ``releases.json`` @0c99c0df (2026-09-29) for
+the lifecycle rows. Rows not in those files say "from memory; verify" in their source column.
+
+Pure functions and import-time data only.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from importlib.resources import files
+from typing import Any
+
+from checks._windows import ps_json, unreadable
+from scanner.check import Output
+
+CURRENT_VERSION = (
+    "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' | "
+    "Select-Object CurrentBuild,UBR,EditionID,InstallationType,ProductName,DisplayVersion,ReleaseId"
+    " | ConvertTo-Json -Depth 4 -Compress"
+)
+WIN32_OS = (
+    "Get-WmiObject Win32_OperatingSystem | "
+    "Select-Object Caption,Version,BuildNumber,ProductType,OSArchitecture,LastBootUpTime | "
+    "ConvertTo-Json -Depth 4 -Compress"
+)
+
+# All releases up to this date are in windows_ubr.csv (DataForGeeks collected 2026-07-23).
+UBR_TABLE_COMPLETE = date(2026, 7, 22)
+# The release list in windows_lifecycle.csv was last checked against Microsoft's release
+# information (DataForGeeks releases.json) on this date.
+RELEASES_REVIEWED = date(2026, 9, 29)
+RELEASE_HOUR_UTC = 17
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+
+_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+_CIM_DATE = re.compile(r"^(\d{14})\.\d{6}([+-])(\d{3})$")
+_US_DATE = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
+
+
+def ps_date(value: Any) -> datetime | None:
+    """A date as Windows PowerShell JSON prints it, as an aware datetime (UTC when unzoned).
+
+    Accepts ``"/Date(1700000000000)/"`` (Windows PowerShell 5.1 ``ConvertTo-Json``), ISO 8601
+    (PowerShell 7, or ``.ToString('o')``), a WMI CIM_DATETIME (``20241030111529.500000+000``),
+    the ``{"value": ..., "DateTime": ...}`` object PS 5.1 makes of ``Get-Date`` output, and the
+    US-locale ``M/d/yyyy h:mm:ss tt`` text of table views. Dates before 1990 (``DateTime.MinValue``
+    for "never") and anything else are ``None``.
+    """
+    if isinstance(value, Mapping):
+        value = value.get("value") or value.get("DateTime")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    moment: datetime | None = None
+    if m := _MS_DATE.match(text):
+        try:
+            moment = datetime.fromtimestamp(int(m.group(1)) / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    elif m := _CIM_DATE.match(text):
+        minutes = int(m.group(3)) * (-1 if m.group(2) == "-" else 1)
+        stamp = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
+        moment = stamp.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            for fmt in _US_DATE:
+                try:
+                    moment = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if moment.year >= 1990 else None
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def patch_tuesday(year: int, month: int) -> date:
+    """The second Tuesday of the month: Microsoft's monthly security release."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(1 - first.weekday()) % 7 + 7)
+
+
+def next_patch_tuesday(after: date) -> date:
+    """The first monthly security release strictly after ``after``."""
+    year, month = after.year, after.month
+    while True:
+        tuesday = patch_tuesday(year, month)
+        if tuesday > after:
+            return tuesday
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def release_moment(day: date) -> datetime:
+    """When a release published on ``day`` became available (17:00 UTC, 10:00 Redmond)."""
+    return datetime.combine(day, time(RELEASE_HOUR_UTC), tzinfo=UTC)
+
+
+def span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if abs(hours) < 72 else f"{hours / 24:.0f} days"
+
+
+# ---------------------------------------------------------------------------------------------
+# OS identity
+
+
+@dataclass(frozen=True)
+class WinOs:
+    build: int
+    ubr: int | None
+    edition: str
+    installation_type: str
+    product_name: str
+    display_version: str
+    caption: str
+    product_type: int | None
+    last_boot: datetime | None
+
+    @property
+    def kind(self) -> str:
+        """client or server: InstallationType first (Server, Server Core, Nano Server), then
+        Win32_OperatingSystem.ProductType (1 workstation, 2 domain controller, 3 server)."""
+        it = self.installation_type.lower()
+        if it:
+            return "server" if it.startswith(("server", "nano")) else "client"
+        if self.product_type in (2, 3):
+            return "server"
+        return "client"
+
+    @property
+    def family(self) -> str | None:
+        """The edition family that decides the servicing period, or None when unknown."""
+        return edition_family(self.edition, self.kind)
+
+    @property
+    def version(self) -> str:
+        return f"{self.build}.{self.ubr}" if self.ubr is not None else str(self.build)
+
+    def observed(self) -> dict[str, Any]:
+        return {
+            "build": self.version,
+            "edition": self.edition or None,
+            "installation_type": self.installation_type or None,
+            "product_name": self.product_name or None,
+            "display_version": self.display_version or None,
+            "caption": self.caption or None,
+            "product_type": self.product_type,
+        }
+
+
+def edition_family(edition: str, kind: str) -> str | None:
+    """Registry EditionID → home_pro | enterprise | ltsc | iot_ltsc | server | hci | None."""
+    e = edition.lower()
+    if kind == "server":
+        if not e:
+            return "server"
+        return "hci" if "azurestackhci" in e else "server"
+    if e.startswith("iotenterprises"):
+        return "iot_ltsc"
+    if e.startswith("enterprises"):
+        return "ltsc"
+    if e.startswith(("enterprise", "education", "iotenterprise", "serverrdsh")):
+        return "enterprise"
+    if e.startswith(("core", "professional", "cloudedition")):
+        return "home_pro"
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _obj(out: Output | None) -> tuple[dict[str, Any], str | None]:
+    """The single JSON object a step printed, or why there is none."""
+    why = unreadable(out)
+    if why is not None or out is None:
+        return {}, why
+    try:
+        data = ps_json(out)
+    except ValueError:
+        return {}, f"output is not JSON ({out.text.strip()[:80]!r})"
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        err = out.err.strip().splitlines()
+        return {}, f"nothing returned{': ' + err[0][:120] if err else ''}"
+    return data, None
+
+
+def read_os(cv: Output | None, wmi: Output | None) -> tuple[WinOs | None, str | None]:
+    """The host's identity from the registry and WMI reads, or why it cannot be read.
+
+    The registry read carries build, UBR and edition; WMI adds the caption, product type and
+    boot time. Either alone is enough for a build number (WMI alone has no UBR or edition).
+    """
+    reg, reg_why = _obj(cv)
+    osw, _ = _obj(wmi)
+    build = _int(reg.get("CurrentBuild")) or _int(osw.get("BuildNumber"))
+    if build is None:
+        return None, reg_why or "the registry CurrentVersion key reported no CurrentBuild"
+    return (
+        WinOs(
+            build=build,
+            ubr=_int(reg.get("UBR")),
+            edition=str(reg.get("EditionID") or ""),
+            installation_type=str(reg.get("InstallationType") or ""),
+            product_name=str(reg.get("ProductName") or osw.get("Caption") or ""),
+            display_version=str(reg.get("DisplayVersion") or reg.get("ReleaseId") or ""),
+            caption=str(osw.get("Caption") or ""),
+            product_type=_int(osw.get("ProductType")),
+            last_boot=ps_date(osw.get("LastBootUpTime")),
+        ),
+        None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle table
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    kind: str
+    build: int
+    family: str
+    release: str
+    channel: str
+    released: date | None
+    announced: date | None
+    support_end: date | None
+    esu_end: date | None
+    ranked: bool
+    source: str
+    note: str
+
+    @property
+    def known_from(self) -> date | None:
+        """The first date the release is known to exist (release date, else announcement)."""
+        return self.released or self.announced
+
+    @property
+    def updates_end(self) -> date | None:
+        """The last day Microsoft publishes security updates for it (ESU included)."""
+        return self.esu_end or self.support_end
+
+
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text.strip() else None
+
+
+def _load_lifecycle() -> tuple[Lifecycle, ...]:
+    text = files("checks.patch_os").joinpath("windows_lifecycle.csv").read_text("utf-8")
+    rows = []
+    for row in csv.DictReader(text.splitlines()):
+        rows.append(
+            Lifecycle(
+                kind=row["kind"],
+                build=int(row["build"]),
+                family=row["family"],
+                release=row["release"],
+                channel=row["channel"],
+                released=_date(row["released"]),
+                announced=_date(row["announced"]),
+                support_end=_date(row["support_end"]),
+                esu_end=_date(row["esu_end"]),
+                ranked=row["ranked"] == "yes",
+                source=row["source"],
+                note=row["note"],
+            )
+        )
+        if rows[-1].known_from is None:
+            raise ValueError(f"windows_lifecycle.csv: {row['release']} has no date at all")
+    return tuple(rows)
+
+
+LIFECYCLE = _load_lifecycle()
+
+
+def lifecycle_for(host: WinOs) -> Lifecycle | None:
+    """The lifecycle row for the host's build, kind and edition family."""
+    family = host.family
+    rows = [r for r in LIFECYCLE if r.build == host.build and r.kind == host.kind]
+    for r in rows:
+        if family is not None and r.family == family:
+            return r
+    if family == "hci":
+        return None
+    for r in rows:
+        if r.family == "*":
+            return r
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Cumulative updates table
+
+
+@dataclass(frozen=True)
+class Update:
+    build: int
+    ubr: int
+    kind: str  # client | server | both
+    kb: str
+    released: date
+    rtype: str  # Standard | Hotpatch | Preview | Out-of-band | Hotpatch-OOB
+    security: bool
+    note: str
+
+    @property
+    def hotpatch(self) -> bool:
+        return self.rtype.startswith("Hotpatch")
+
+    @property
+    def label(self) -> str:
+        return f"{self.kb} ({self.build}.{self.ubr}, {self.rtype.lower()}, {self.released})"
+
+
+def _load_updates() -> tuple[Update, ...]:
+    text = files("checks.patch_os").joinpath("windows_ubr.csv").read_text("utf-8")
+    rows = []
+    for row in csv.DictReader(text.splitlines()):
+        for version in row["versions"].split():
+            build, _, ubr = version.partition(".")
+            rows.append(
+                Update(
+                    build=int(build),
+                    ubr=int(ubr),
+                    kind=row["kind"],
+                    kb=row["kb"],
+                    released=date.fromisoformat(row["released"]),
+                    rtype=row["type"],
+                    security=row["security"] == "1",
+                    note=row["note"],
+                )
+            )
+    return tuple(rows)
+
+
+UPDATES = _load_updates()
+
+
+def updates_for(build: int, kind: str) -> list[Update]:
+    """The table's updates for a build and kind (client/server), by release date then UBR."""
+    return sorted(
+        (u for u in UPDATES if u.build == build and u.kind in (kind, "both")),
+        key=lambda u: (u.released, u.ubr),
+    )

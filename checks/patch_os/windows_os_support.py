@@ -1,0 +1,302 @@
+"""Windows: is the operating system release vendor-supported, and is it a current release?
+
+**Collected (read-only PowerShell, no admin rights needed):**
+- ``HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion``: ``CurrentBuild``, ``UBR``, ``EditionID``,
+  ``InstallationType``, ``ProductName``, ``DisplayVersion`` (``ReleaseId`` on older builds);
+- ``Get-WmiObject Win32_OperatingSystem``: ``Caption``, ``Version``, ``BuildNumber``,
+  ``ProductType`` (1 workstation, 2 domain controller, 3 server), ``OSArchitecture``,
+  ``LastBootUpTime``. ``Get-WmiObject`` is used rather than ``Get-CimInstance`` because it exists
+  from PowerShell 2.0 to 5.1.
+
+The host is identified by build number, client/server (``InstallationType``, else
+``ProductType``) and edition family from ``EditionID`` (Home/Pro, Enterprise/Education, LTSC,
+IoT LTSC, Server). The registry ``ProductName`` is only evidence: it still says "Windows 10" on
+Windows 11, which is told apart by ``CurrentBuild >= 22000`` (the build picks the table row).
+
+**Vendor data:** ``windows_lifecycle.csv`` beside this module: per build, kind and edition family
+the release name, servicing channel, release date, end of support and end of paid Extended
+Security Updates (ESU), with a source per row. Most dates come from the DataForGeeks copies of
+Microsoft's lifecycle pages (client 2026-05-27, LTSC 2026-05-28, server 2026-07-22); Windows 7/8.1,
+Vista, Server Semi-Annual Channel, Windows 11 LTSC 2024 and the Windows 10 ESU end are from memory
+and marked "verify". Windows 11 26H2 (build 26300) was announced on 2026-06-19 and is listed by
+Microsoft's release information by 2026-09-29, but its general-availability date is not recorded;
+its end dates follow Microsoft's 24/36-month H2 servicing and are marked "verify".
+
+**ISM-1501** (ML1-3, unsupported operating systems replaced):
+- effective: the collection date is on or before the end of support for the host's release and
+  edition family; or support has ended, ESU is still running, and the installed UBR proves an
+  ESU-only monthly security update is installed (an update from ``windows_ubr.csv`` released
+  after the end of support, or a UBR newer than the whole table);
+- ineffective: support has ended and ESU has ended or none exists, or ESU is running but no
+  ESU-only update is installed. ESU enrolment cannot be seen from the host itself, so it counts
+  only once its updates are installed (the e8 reference, section 2.1); a host enrolled but not yet
+  patched should carry an exception;
+- no_visibility: identity unreadable (PowerShell 2.0 has no ``ConvertTo-Json``; access denied),
+  a build/edition not in the table (Insider builds, Azure Stack HCI/Azure Local), or an end date
+  the table does not record (Windows Server 23H2).
+
+**ISM-1407** (ML3, the latest or previous release is used): the host's release is ranked among
+the releases of its servicing channel (Windows client general availability, Windows client LTSC,
+Windows Server LTSC, Server Semi-Annual, Server Annual) released by the collection date, newest
+first, by release date; a Windows 10 release never outranks a Windows 11 one. Rank 0 or 1 is
+effective, 2 or more ineffective, and so is any release of a channel with no supported release
+left (Server Semi-Annual Channel). Windows 11 26H1 ships only on new devices and is not counted
+as a newer release for others (our judgement). A release whose general-availability date is
+unknown (26H2), or a collection more than a year after the release list was last reviewed
+(2026-09-29; Microsoft ships about one client release a year), may add one unseen newer release:
+when that could move the host from "previous" to "two behind" the outcome is no_visibility.
+
+Evidence grade: good (the OS reports its own build and edition; dates are vendor lifecycle data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from checks._windows_patch import (
+    CURRENT_VERSION,
+    LIFECYCLE,
+    RELEASES_REVIEWED,
+    WIN32_OS,
+    Lifecycle,
+    Update,
+    WinOs,
+    lifecycle_for,
+    read_os,
+    updates_for,
+)
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+CHECK_ISM = ("ISM-1501", "ISM-1407")
+
+_CHANNELS = {
+    "client_ga": "Windows client general-availability channel",
+    "client_ltsc": "Windows client Long-Term Servicing Channel",
+    "server_ltsc": "Windows Server Long-Term Servicing Channel",
+    "server_sac": "Windows Server Semi-Annual Channel",
+    "server_annual": "Windows Server Annual Channel",
+}
+
+
+def _name(host: WinOs, lc: Lifecycle | None) -> str:
+    release = lc.release if lc is not None else host.product_name or "Windows"
+    edition = f"{host.edition}, " if host.edition else ""
+    return f"{release} ({edition}build {host.version})"
+
+
+def _quirk(host: WinOs) -> str:
+    """The Windows 11 ProductName quirk, said once so an auditor is not misled by winver text."""
+    if host.build >= 22000 and "windows 10" in host.product_name.lower():
+        return (
+            f" (the registry ProductName says {host.product_name!r}; build {host.build} is "
+            "22000 or later, so this is Windows 11)"
+        )
+    return ""
+
+
+def esu_update(host: WinOs, lc: Lifecycle) -> Update | None:
+    """A monthly security update only ESU customers receive, installed on the host; else None."""
+    if host.ubr is None or lc.support_end is None:
+        return None
+    rows = [u for u in updates_for(host.build, host.kind) if not u.hotpatch]
+    after = [u for u in rows if u.security and u.released > lc.support_end]
+    if not after:
+        return None
+    installed = [u for u in after if u.ubr <= host.ubr]
+    if installed:
+        return max(installed, key=lambda u: u.ubr)
+    if host.ubr > max(u.ubr for u in rows):
+        return max(after, key=lambda u: u.ubr)
+    return None
+
+
+def _support(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) -> Finding:
+    name = _name(host, lc)
+    if lc.support_end is None:
+        return Finding(
+            ism="ISM-1501",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"{name}: end of support is not recorded in windows_lifecycle.csv ({lc.note})",
+            observed=observed,
+        )
+    if on <= lc.support_end:
+        return Finding(
+            ism="ISM-1501",
+            outcome=Outcome.EFFECTIVE,
+            evidence=f"{name} is supported until {lc.support_end} ({lc.source})",
+            observed=observed,
+        )
+    if lc.esu_end is not None and on <= lc.esu_end:
+        esu = esu_update(host, lc)
+        observed["esu_update"] = esu.label if esu else None
+        if esu is not None:
+            return Finding(
+                ism="ISM-1501",
+                outcome=Outcome.EFFECTIVE,
+                evidence=(
+                    f"{name}: support ended {lc.support_end}, but the ESU-only update "
+                    f"{esu.label} is installed, so the host receives paid Extended Security "
+                    f"Updates (available to {lc.esu_end}); keep the ESU licence as evidence"
+                ),
+                observed=observed,
+            )
+        seen = (
+            "no update released after that date (only ESU customers receive them) is installed"
+            if updates_for(host.build, host.kind)
+            else "ESU updates for this build are not in windows_ubr.csv, so enrolment cannot be seen"
+        )
+        return Finding(
+            ism="ISM-1501",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"{name}: support ended {lc.support_end}; {seen}. Paid Extended Security Updates "
+                f"(to {lc.esu_end}) count only once their updates are installed: enrol and patch, "
+                "upgrade, or record an exception"
+            ),
+            observed=observed,
+        )
+    tail = f"; Extended Security Updates ended {lc.esu_end}" if lc.esu_end else ""
+    return Finding(
+        ism="ISM-1501",
+        outcome=Outcome.INEFFECTIVE,
+        evidence=f"{name}: vendor support ended {lc.support_end}{tail}; upgrade or replace it",
+        observed=observed,
+    )
+
+
+def _order(lc: Lifecycle) -> tuple[int, date]:
+    """Sort key within a channel: Windows 11 after Windows 10 after older clients, then date."""
+    generation = 0
+    if lc.kind == "client":
+        generation = 11 if lc.build >= 22000 else 10 if lc.build >= 10240 else 6
+    known = lc.known_from
+    assert known is not None  # the loader refuses rows without any date
+    return generation, known
+
+
+def _currency(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) -> Finding:
+    obs = dict(observed)
+    name = _name(host, lc)
+    channel = _CHANNELS.get(lc.channel, lc.channel)
+    line = [r for r in LIFECYCLE if r.channel == lc.channel and r.kind == lc.kind]
+    mine = _order(lc)
+    # One entry per release (edition rows of a release share its date), keyed by sort order.
+    newer: dict[tuple[int, date], str] = {}
+    pending: dict[tuple[int, date], str] = {}
+    for r in line:
+        if not r.ranked or _order(r) <= mine:
+            continue
+        if r.released is not None and r.released <= on:
+            newer.setdefault(_order(r), r.release)
+        elif r.released is None and r.announced is not None and r.announced <= on:
+            pending.setdefault(_order(r), r.release)
+    names = [newer[k] for k in sorted(newer, reverse=True)]
+    rank = len(names)
+    stale_years = max(0, (on - RELEASES_REVIEWED).days) // 365
+    obs.update(
+        channel=lc.channel, newer_releases=names, rank=rank, unconfirmed=sorted(pending.values())
+    )
+    supported_left = [r for r in line if r.support_end is None or r.support_end >= on]
+    if not supported_left:
+        return Finding(
+            ism="ISM-1407",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"{name}: no release of the {channel} is supported any more",
+            observed=obs,
+        )
+    if rank >= 2:
+        return Finding(
+            ism="ISM-1407",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"{name} is {rank} releases behind in the {channel} (newer: {', '.join(names)}); "
+                "ML3 allows only the latest or the previous release"
+            ),
+            observed=obs,
+        )
+    which = "the latest" if rank == 0 else "the previous"
+    unseen = len(pending) + stale_years
+    if rank + unseen <= 1:
+        later = f" (newer: {names[0]})" if names else ""
+        note = (
+            f"; {', '.join(sorted(pending.values()))} is announced but its release date is not recorded, "
+            "and it would still leave this the previous release"
+            if pending
+            else ""
+        )
+        return Finding(
+            ism="ISM-1407",
+            outcome=Outcome.EFFECTIVE,
+            evidence=f"{name} is {which} release of the {channel}{later}{note}",
+            observed=obs,
+        )
+    why = []
+    if pending:
+        why.append(
+            f"{', '.join(sorted(pending.values()))} was announced but whether it was generally available "
+            f"by {on} is not recorded"
+        )
+    if stale_years:
+        why.append(
+            f"the release list was last reviewed {RELEASES_REVIEWED}, more than a year before "
+            "collection"
+        )
+    return Finding(
+        ism="ISM-1407",
+        outcome=Outcome.NO_VISIBILITY,
+        evidence=(
+            f"{name} is {which} release of the {channel} known to windows_lifecycle.csv"
+            f"{' (newer: ' + names[0] + ')' if names else ''}, but {'; '.join(why)}: a newer "
+            "release would make it two behind; verify and update the table"
+        ),
+        observed=obs,
+    )
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    on = ctx.collected_at.date()
+    host, why = read_os(outputs.get("current_version"), outputs.get("os"))
+    if host is None:
+        reason = f"OS identity not readable: {why}"
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK_ISM]
+    observed: dict[str, Any] = {"kind": host.kind, "family": host.family, **host.observed()}
+    lc = lifecycle_for(host)
+    if lc is None:
+        reason = (
+            f"{_name(host, None)}: build {host.build} ({host.kind}, edition family "
+            f"{host.family or 'unknown'}) is not in windows_lifecycle.csv; support status "
+            f"unknown{_quirk(host)}"
+        )
+        return [
+            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
+            for i in CHECK_ISM
+        ]
+    observed.update(
+        release=lc.release,
+        support_end=lc.support_end.isoformat() if lc.support_end else None,
+        esu_end=lc.esu_end.isoformat() if lc.esu_end else None,
+        source=lc.source,
+    )
+    quirk = _quirk(host)
+    return [
+        f.model_copy(update={"evidence": f.evidence + quirk})
+        for f in (_support(host, lc, on, dict(observed)), _currency(host, lc, on, observed))
+    ]
+
+
+CHECK = Check(
+    id="patch_os.windows_os_support",
+    title="Windows release is vendor-supported and current",
+    strategy=Strategy.PATCH_OS,
+    ism=CHECK_ISM,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={
+        "current_version": Cmd(line=CURRENT_VERSION),
+        "os": Cmd(line=WIN32_OS),
+    },
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,264 @@
+"""One sweep over a mixed fleet: Windows hosts over WinRM and Linux hosts over SSH, one command.
+
+Each Windows host is the suite's own WS-Man server (tests/wsman/) speaking genuine WinRS to the
+real pywinrm client; its "disk state" is a set of the recorded check fixtures under
+tests/checks/ (the same outputs the judges are unit-tested on), served as what the host's
+PowerShell printed. Timestamps in outputs of time-sensitive reads are shifted by (now - the
+fixture's collection time), so a recorded "backed up 8 hours ago" stays 8 hours old when replayed.
+The Linux hosts are real sshd servers (tests/sshfleet.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sshfleet import HostSpec, SSHFleet
+from wsman.fixtures import FixtureOutput, HostFixtures
+from wsman.server import WSManServer
+
+from scanner.cli import main
+from scanner.loader import load_checks
+
+CHECKS = Path(__file__).resolve().parents[1] / "checks"
+USER, PW = "e8audit", "Mine-Site-Audit-42"
+
+# Which recorded case each simulated Windows host shows, per Windows check.
+GOOD = {
+    "patch_os.windows_os_support": "win11_25h2_enterprise_2026_latest",
+    "patch_os.windows_updates": "win11_24h2_newer_than_table_no_history",
+    "office_macros.windows_macro_settings": "m365_user_policy_compliant",
+    "office_macros.windows_macro_asr": "block_mode_gpo",
+    "restrict_admin.windows_local_admins": "allowlisted_domain_groups",
+    "restrict_admin.windows_laps": "legacy_policy_emulated_30_chars",
+    "restrict_admin.windows_stale_admins": "recent_local_logons",
+    "restrict_admin.windows_credential_protection": "win11_all_enabled",
+    "backups.windows_backup": "ws2022_wsb_nightly_success",
+}
+HOSTS: dict[str, dict[str, str]] = {
+    "win-good": GOOD,
+    "win-macros": GOOD
+    | {"office_macros.windows_macro_settings": "visio_without_policy_defender_passive"},
+    "win-admins": GOOD
+    | {"restrict_admin.windows_local_admins": "win10_named_users_not_allowlisted"},
+    "win-backup": GOOD | {"backups.windows_backup": "win11_workstation_no_backup_evidence"},
+    "win-old": GOOD | {"patch_os.windows_os_support": "ws2012r2_support_ended"},
+}
+TIME_SENSITIVE = {"backups.windows_backup", "restrict_admin.windows_stale_admins"}
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+_MSDATE = re.compile(r"\\/Date\((-?\d+)\)\\/")
+
+
+def shift(text: str, delta: timedelta) -> str:
+    def iso(m: re.Match[str]) -> str:
+        raw = m.group(0)
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        aware = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        out = (aware + delta).isoformat(timespec="seconds")
+        return out.replace("+00:00", "Z") if raw.endswith("Z") else (out if dt.tzinfo else out[:19])
+
+    def ms(m: re.Match[str]) -> str:
+        return f"\\/Date({int(m.group(1)) + int(delta.total_seconds() * 1000)})\\/"
+
+    return _MSDATE.sub(ms, _ISO.sub(iso, text))
+
+
+def host_state(cases: dict[str, str], now: datetime) -> tuple[HostFixtures, dict[str, Any]]:
+    """The fixtures a simulated host serves, and the inventory vars its cases were judged with."""
+    fixtures: dict[str, FixtureOutput] = {}
+    hvars: dict[str, Any] = {}
+    for check_id, case in cases.items():
+        data = json.loads((CHECKS / check_id / f"{case}.json").read_text())
+        delta = now - datetime.fromisoformat(data["collected_at"])
+        for rec in data["outputs"].values():
+            if "stdout_b64" in rec:
+                out: str | bytes = base64.b64decode(rec["stdout_b64"])
+            else:
+                out = rec.get("stdout", "")
+                if check_id in TIME_SENSITIVE:
+                    out = shift(out, delta)
+            # Two checks may read with the same command: the first case listed decides what the
+            # host shows, so a composite host stays one consistent machine.
+            if rec["command"] in fixtures:
+                continue
+            fixtures[rec["command"]] = FixtureOutput(
+                stdout=out, stderr=rec.get("stderr", ""), rc=rec.get("exit_code") or 0
+            )
+        hvars |= data.get("vars", {})
+    return HostFixtures(fixtures), hvars
+
+
+def _ini_value(v: Any) -> str:
+    if isinstance(v, list):
+        v = ",".join(v)
+    text = str(v).lower() if isinstance(v, bool) else str(v)
+    return '"' + text.replace('"', "") + '"' if (" " in text or "\\" in text) else text
+
+
+@pytest.fixture(scope="module")
+def sweep(
+    ssh_fleet_factory: Any, wsman_server_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    assert {c.id for c in load_checks() if c.id.split(".")[1].startswith("windows")} == set(GOOD)
+    now = datetime.now(UTC)
+    work = tmp_path_factory.mktemp("mixed")
+    fleet: SSHFleet = ssh_fleet_factory(
+        [
+            HostSpec("lin-ok"),
+            HostSpec("lin-old", overlay={"/etc/os-release": 'ID=debian\nVERSION_ID="10"\n'}),
+        ],
+        name="mixed-ssh",
+    )
+    lines = [
+        fleet.inventory_ini(work / "ssh.ini").read_text().replace("[fleet]", "[linux]"),
+        "[windows]",
+    ]
+    servers: dict[str, WSManServer] = {}
+    for i, (name, cases) in enumerate(HOSTS.items()):
+        fixtures, hvars = host_state(cases, now)
+        https = name == "win-good"
+        server = wsman_server_factory(
+            f"127.0.0.{60 + i}",
+            scheme="https" if https else "http",
+            auth=("ntlm",),
+            users={USER: PW},
+            fixtures=fixtures,
+        )
+        servers[name] = server
+        port = server.url.rsplit(":", 1)[1].split("/")[0]
+        extra = (
+            {
+                "ansible_host": f"127.0.0.{60 + i}",
+                "ansible_port": port,
+                "ansible_winrm_scheme": "https" if https else "http",
+            }
+            | ({"ansible_winrm_ca_trust_path": str(server.cert_path)} if https else {})
+            | hvars
+        )
+        lines.append(f"{name} " + " ".join(f"{k}={_ini_value(v)}" for k, v in extra.items()))
+    lines.append("win-xp ansible_host=127.0.0.70 ansible_port=5985 ansible_winrm_scheme=http")
+    lines += [
+        "[windows:vars]",
+        "ansible_connection=winrm",
+        f"ansible_user={USER}",
+        "e8_password_env=E8_TEST_WIN_PASSWORD",
+        "ansible_winrm_transport=ntlm",
+    ]
+    inv = work / "site.ini"
+    inv.write_text("\n".join(lines) + "\n")
+    out = work / "out"
+    result = CliRunner(env={"E8_TEST_WIN_PASSWORD": PW}).invoke(
+        main,
+        [
+            "scan",
+            "-i",
+            str(inv),
+            "--known-hosts",
+            str(fleet.known_hosts),
+            "--out",
+            str(out),
+            "-f",
+            "10",
+        ],
+    )
+    results = json.loads((out / "results.json").read_text())
+    raw = (out / "raw.json").read_text()
+    return {
+        "exit": result.exit_code,
+        "output": result.output,
+        "results": results,
+        "raw": raw,
+        "servers": servers,
+        "out": out,
+    }
+
+
+def host(sweep: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(h for h in sweep["results"]["hosts"] if h["name"] == name)
+
+
+def outcome(sweep: dict[str, Any], name: str, strategy: str, ism: str) -> str:
+    h = host(sweep, name)
+    return str(
+        next(c for c in h["controls"] if c["strategy"] == strategy and c["ism"] == ism)["outcome"]
+    )
+
+
+def test_one_command_scans_the_mixed_fleet(sweep: dict[str, Any]) -> None:
+    assert sweep["exit"] == 4, sweep["output"]  # win-xp has no WinRM listener
+    names = {h["name"]: h for h in sweep["results"]["hosts"]}
+    assert set(names) == {
+        "lin-ok",
+        "lin-old",
+        "win-good",
+        "win-macros",
+        "win-admins",
+        "win-backup",
+        "win-old",
+        "win-xp",
+    }
+    for n in ("win-good", "win-macros", "win-admins", "win-backup", "win-old"):
+        assert names[n]["reach"] == "ok", names[n]["reach_detail"]
+        assert names[n]["platform"] == "windows"
+    assert names["lin-ok"]["platform"] == "linux" and names["lin-ok"]["reach"] == "ok"
+
+
+def test_one_shell_and_one_connection_per_windows_host(sweep: dict[str, Any]) -> None:
+    for name, server in sweep["servers"].items():
+        assert server.shells_opened == 1, name
+        assert server.connections == 1, name
+        assert server.requests["Command"] == 1, name  # the whole check payload in one command
+
+
+def test_windows_hosts_differ_as_their_state_differs(sweep: dict[str, Any]) -> None:
+    good = "win-good"
+    assert outcome(sweep, good, "office_macros", "ISM-1488") == "effective"
+    assert outcome(sweep, good, "restrict_admin", "ISM-0445") == "effective"
+    assert outcome(sweep, good, "restrict_admin", "ISM-1685") == "effective"
+    assert outcome(sweep, good, "restrict_admin", "ISM-1861") == "effective"
+    assert outcome(sweep, good, "patch_os", "ISM-1501") == "effective"
+    assert (
+        outcome(sweep, good, "backups", "ISM-1511") == "effective"
+    )  # replayed with shifted clocks
+
+    assert outcome(sweep, "win-macros", "office_macros", "ISM-1488") == "ineffective"
+    assert host(sweep, "win-macros")["levels"]["office_macros"] == 0
+    assert outcome(sweep, "win-admins", "restrict_admin", "ISM-0445") == "ineffective"
+    assert host(sweep, "win-admins")["levels"]["restrict_admin"] == 0
+    assert outcome(sweep, "win-backup", "backups", "ISM-1511") == "ineffective"
+    assert host(sweep, "win-backup")["levels"]["backups"] == 0
+    assert outcome(sweep, "win-old", "patch_os", "ISM-1501") == "ineffective"
+    assert host(sweep, "win-old")["levels"]["patch_os"] == 0
+
+
+def test_linux_hosts_in_the_same_sweep(sweep: dict[str, Any]) -> None:
+    assert outcome(sweep, "lin-old", "patch_os", "ISM-1501") == "ineffective"
+    assert outcome(sweep, "lin-ok", "office_macros", "ISM-1488") == "not_applicable"
+
+
+def test_host_without_winrm_is_no_visibility_clearly_labelled(sweep: dict[str, Any]) -> None:
+    xp = host(sweep, "win-xp")
+    assert xp["reach"] == "unreachable"
+    assert "no WinRM listener" in xp["reach_detail"]
+    assert xp["level"] is None
+    assert not [c for c in xp["controls"] if c["outcome"] in ("effective", "alternate_control")]
+
+
+def test_identity_and_connection_notes_are_recorded(sweep: dict[str, Any]) -> None:
+    good = host(sweep, "win-good")
+    assert good["host_key"] and good["host_key"].startswith("SHA256:")
+    assert any("not verified" in n for n in host(sweep, "win-macros")["notes"])
+
+
+def test_the_password_never_reaches_any_output(sweep: dict[str, Any]) -> None:
+    assert PW not in sweep["raw"]
+    assert PW not in json.dumps(sweep["results"])
+    assert PW not in sweep["output"]
+    assert PW.encode() not in (sweep["out"] / "e8-report.xlsx").read_bytes()
