@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from scanner.cli import main
 from scanner.loader import load_checks
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
-USER, PW = "e8audit", "Mine-Site-Audit-42"
+USER, PW = "e8mixed", "Mine-Site-Audit-42"
 
 # Which recorded case each simulated Windows host shows, per Windows check.
 GOOD = {
@@ -105,7 +106,7 @@ def _ini_value(v: Any) -> str:
 @pytest.fixture(scope="module")
 def sweep(
     ssh_fleet_factory: Any, wsman_server_factory: Any, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
+) -> Iterator[dict[str, Any]]:
     assert {c.id for c in load_checks() if c.id.split(".")[1].startswith("windows")} == set(GOOD)
     now = datetime.now(UTC)
     work = tmp_path_factory.mktemp("mixed")
@@ -170,7 +171,7 @@ def sweep(
     )
     results = json.loads((out / "results.json").read_text())
     raw = (out / "raw.json").read_text()
-    return {
+    yield {
         "exit": result.exit_code,
         "output": result.output,
         "results": results,
@@ -178,6 +179,9 @@ def sweep(
         "servers": servers,
         "out": out,
     }
+    for server in servers.values():
+        server.stop()  # NTLM users are process-wide: leave none behind for other modules
+    fleet.stop()
 
 
 def host(sweep: dict[str, Any], name: str) -> dict[str, Any]:

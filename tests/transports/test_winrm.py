@@ -7,7 +7,7 @@ itself is replaced by fixture lookup in that server, since no Windows exists her
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -60,6 +60,21 @@ def batch(
     script, nonce = winbatch.build(commands, step_timeout)
     res = t.run(winbatch.command_line(), timeout, 10**7, stdin=script.encode())
     return winbatch.parse(res.stdout, nonce, len(commands), 10**6, res.timed_out)
+
+
+@pytest.fixture
+def wsman_server_factory() -> Iterator[Factory]:
+    """Servers for one test, stopped when it ends (NTLM users are process-wide)."""
+    servers: list[WSManServer] = []
+
+    def start(*args: Any, **kwargs: Any) -> WSManServer:
+        server = WSManServer(*args, **kwargs)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def opts(**kw: Any) -> WinRMOptions:
