@@ -284,3 +284,16 @@ def test_transport_names_are_checked_at_plan_time() -> None:
         check_transport("telepathy", "h")
     with pytest.raises(InputError, match=r"pip install 'pywinrm\[kerberos\]'"):
         check_transport("kerberos", "h")
+
+
+def test_a_hung_step_times_out_alone_and_the_batch_goes_on(wsman_server_factory: Factory) -> None:
+    fix = HostFixtures(
+        {"Get-Hung": FixtureOutput(stdout="never\r\n", delay=5), "Get-Date": "ok\r\n"}
+    )
+    server = wsman_server_factory("127.0.0.42", auth=("basic",), users={USER: PW}, fixtures=fix)
+    t = WinRMTransport(spec(server, "basic"), opts())
+    t.connect()
+    r = batch(t, ["Get-Hung", "Get-Date"], step_timeout=1)
+    t.close()
+    assert r[0].timed_out and r[0].exit_code is None
+    assert r[1].stdout == b"ok\r\n" and r[1].exit_code == 0

@@ -144,3 +144,20 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
 def test_bad_yaml_inventory(tmp_path: Path, bad: str) -> None:
     inv = write(tmp_path / "bad.yml", bad)
     one_line_error(e8("plan", "-i", str(inv)), "bad.yml")
+
+
+@pytest.mark.parametrize(
+    ("transport", "needle"),
+    [
+        ("telepathy", "unknown transport 'telepathy'"),
+        ("kerberos", "pip install 'pywinrm[kerberos]'"),
+    ],
+)
+def test_unusable_winrm_transport_is_refused_before_any_host(
+    tmp_path: Path, transport: str, needle: str
+) -> None:
+    inv = write(
+        tmp_path / "w.ini",
+        f"[win]\nhmi01 ansible_connection=winrm ansible_winrm_transport={transport}\n",
+    )
+    one_line_error(e8("plan", "-i", str(inv)), "hmi01", "ansible_winrm_transport", needle)
