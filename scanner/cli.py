@@ -24,6 +24,7 @@ from scanner.model import Reach, Strategy
 from scanner.plan import make_plan, select_checks
 from scanner.policy import load_policy
 from scanner.record import HostRecord, RawRecord
+from scanner.register import load_register
 from scanner.report.files import write_text_atomic
 from scanner.report.xlsx import write_xlsx
 from scanner.results import Results, schema
@@ -89,6 +90,27 @@ limit_option = click.option(
     default=None,
     help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
 )
+
+
+def register_options(fn: F) -> F:
+    """--exceptions and --attestations, shared by scan and rescore."""
+    fn = click.option(
+        "--attestations",
+        "attestations_file",
+        type=str,
+        default=None,
+        help="YAML attestations for organisational controls (README 'Exceptions and attestations').",
+    )(fn)
+    fn = click.option(
+        "--exceptions",
+        "exceptions_file",
+        type=str,
+        default=None,
+        help="YAML exception register: approved exceptions with compensating controls and expiry.",
+    )(fn)
+    return fn
+
+
 checks_option = click.option(
     "--checks",
     "check_ids",
@@ -303,6 +325,7 @@ def _summary(results: Results, out: Path | None) -> None:
     help="Seconds per host, connect included.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
+@register_options
 @friendly
 def scan_cmd(
     inventories: tuple[Path, ...],
@@ -318,9 +341,12 @@ def scan_cmd(
     command_timeout: int,
     host_timeout: float,
     quiet: bool,
+    exceptions_file: str | None,
+    attestations_file: str | None,
 ) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
     policy = load_policy(policy_file)
+    register = load_register(exceptions_file, attestations_file)
     inv = _inventory(inventories)
     checks = _checks(check_ids)
     hosts = inv.select(limit)
@@ -360,7 +386,7 @@ def scan_cmd(
             done,
             command_line=shlex.join(["e8scan", *sys.argv[1:]]),
         )
-    results = assess(raw, checks, policy, target_level)
+    results = assess(raw, checks, policy, target_level, register)
     _write(out_dir, raw, results)
     if not quiet:
         _summary(results, out_dir)
@@ -400,16 +426,24 @@ def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -
     help="Folder for results.json and the workbook.",
 )
 @click.option("--policy", "policy_file", type=str, default=None)
+@register_options
 @click.option("--target-level", default=None, type=click.IntRange(1, 3))
 @click.option("-q", "--quiet", is_flag=True)
 @friendly
 def rescore_cmd(
-    raw_file: Path, out: Path, policy_file: str | None, target_level: int | None, quiet: bool
+    raw_file: Path,
+    out: Path,
+    policy_file: str | None,
+    target_level: int | None,
+    quiet: bool,
+    exceptions_file: str | None,
+    attestations_file: str | None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy. No network."""
     raw: RawRecord = _read_model(raw_file, RawRecord, "raw record")
     policy = load_policy(policy_file)
-    results = assess(raw, load_checks(), policy, target_level)
+    register = load_register(exceptions_file, attestations_file)
+    results = assess(raw, load_checks(), policy, target_level, register)
     out_dir = _out_dir(out)
     write_text_atomic(out_dir / "raw.json", raw_file.read_text(encoding="utf-8"))
     _write(out_dir, None, results)

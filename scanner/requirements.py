@@ -65,6 +65,24 @@ def requirements() -> tuple[Requirement, ...]:
     return tuple(rows)
 
 
+EXCLUSIONS = "not-host-checkable.csv"
+
+
+@cache
+def exclusions() -> dict[tuple[Strategy, str, Platform], str]:
+    """Controls the table calls host-checkable (partly) that no host of a platform can show.
+
+    Each row carries the reason; such a control is treated as organisational on that platform
+    (``not_assessed`` unless attested; it does not block ``levels``). A test keeps every other
+    host-checkable control covered by a check.
+    """
+    text = files("scanner").joinpath("data", EXCLUSIONS).read_text(encoding="utf-8")
+    return {
+        (Strategy(r["strategy"]), r["ism"], Platform(r["platform"])): r["reason"]
+        for r in csv.DictReader(text.splitlines())
+    }
+
+
 @cache
 def index() -> dict[tuple[Strategy, str], Requirement]:
     return {(r.strategy, r.ism): r for r in requirements()}

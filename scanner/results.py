@@ -34,6 +34,10 @@ class ControlResult(BaseModel):
     evidence: str
     observed: dict[str, Any] = Field(default_factory=dict)
     grade: Grade = Field(description="ASD evidence quality of the finding.")
+    register_entry: str | None = Field(
+        default=None,
+        description="Exception or attestation that decided or touched this control (id:status).",
+    )
 
 
 class HostResult(BaseModel):
@@ -78,6 +82,18 @@ class StrategySummary(BaseModel):
     )
 
 
+class RegisterUse(BaseModel):
+    """What one exception or attestation did across the run."""
+
+    id: str
+    kind: Literal["exception", "attestation"]
+    expires: str
+    statuses: dict[str, int] = Field(
+        description="Controls per status: applied, risk acceptance, expired, incomplete…"
+    )
+    hosts: list[str]
+
+
 class RunSummary(BaseModel):
     id: str
     started: datetime
@@ -87,6 +103,9 @@ class RunSummary(BaseModel):
     target_level: int
     checks: list[CheckRef]
     policy: dict[str, Any]
+    register_files: list[SourceFile] = Field(
+        default_factory=list, description="Exception register and attestation files (with SHA-256)."
+    )
     raw_record: str = Field(
         default="", description="File name of the raw record these results come from."
     )
@@ -101,6 +120,7 @@ class Results(BaseModel):
     hosts: list[HostResult]
     fleet: list[StrategySummary]
     fleet_level: Level
+    register_use: list[RegisterUse] = Field(default_factory=list)
 
 
 def schema() -> dict[str, Any]:

@@ -28,7 +28,8 @@ from typing import Any
 from scanner.judging import Judged
 from scanner.model import OUTCOME_SEVERITY, Grade, Outcome, Reach, Strategy
 from scanner.record import HostRecord
-from scanner.requirements import Requirement, requirements
+from scanner.register import Register, judge_attestation, judge_exception
+from scanner.requirements import Requirement, exclusions, requirements
 from scanner.results import ControlResult, HostResult, Level, StrategySummary
 
 ASSESSED = frozenset(
@@ -56,34 +57,25 @@ def _control(req: Requirement, outcome: Outcome, evidence: str, **found: Any) ->
     )
 
 
-def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlResult]:
-    """One ControlResult per requirement row, for one host."""
+def control_outcomes(
+    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+) -> list[ControlResult]:
+    """One ControlResult per requirement row, for one host, with exceptions and attestations applied."""
     found: dict[tuple[Strategy, str], list[Judged]] = defaultdict(list)
     for j in judged:
         found[(j.check.strategy, j.finding.ism)].append(j)
+    excluded = exclusions()
     out = []
     for req in requirements():
+        why_not = excluded.get((req.strategy, req.ism, rec.platform))
+        showable = req.host_showable and why_not is None
+        checkable = req.checkable if showable else "no"
         js = found.get((req.strategy, req.ism))
         if not req.applies_to(rec.platform):
-            out.append(
-                _control(
-                    req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"
-                )
+            c = _control(
+                req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"
             )
-        elif rec.reach is not Reach.OK:
-            if req.host_showable:
-                out.append(
-                    _control(
-                        req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"
-                    )
-                )
-            else:
-                out.append(
-                    _control(
-                        req, Outcome.NOT_ASSESSED, "organisational control: not visible from a host"
-                    )
-                )
-        elif js:
+        elif js and rec.reach is Reach.OK:
             worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
             evidence = worst.finding.evidence
             others = [j for j in js if j is not worst]
@@ -91,34 +83,70 @@ def control_outcomes(rec: HostRecord, judged: Sequence[Judged]) -> list[ControlR
                 evidence += " | " + " | ".join(
                     f"{j.check.id}: {j.finding.outcome.value}" for j in others
                 )
-            out.append(
-                _control(
-                    req,
-                    worst.finding.outcome,
-                    evidence,
-                    check=worst.check.id,
-                    check_version=worst.check.version,
-                    observed=worst.finding.observed,
-                    grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
-                )
+            c = _control(
+                req,
+                worst.finding.outcome,
+                evidence,
+                check=worst.check.id,
+                check_version=worst.check.version,
+                observed=worst.finding.observed,
+                grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
             )
-        elif req.host_showable:
-            out.append(
-                _control(
-                    req,
-                    Outcome.NOT_ASSESSED,
-                    f"no check covers this control on {rec.platform.value} yet",
-                )
+        elif rec.reach is not Reach.OK and showable:
+            c = _control(req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}")
+        elif showable:
+            c = _control(
+                req,
+                Outcome.NOT_ASSESSED,
+                f"no check covers this control on {rec.platform.value} yet",
+            )
+        elif why_not:
+            c = _control(
+                req,
+                Outcome.NOT_ASSESSED,
+                f"not visible from a {rec.platform.value} host: {why_not}",
             )
         else:
-            out.append(
-                _control(
-                    req,
-                    Outcome.NOT_ASSESSED,
-                    "organisational control: not visible from a host (attest it)",
-                )
+            c = _control(
+                req,
+                Outcome.NOT_ASSESSED,
+                "organisational control: not visible from a host (attest it)",
             )
+        c = c.model_copy(update={"checkable": checkable})
+        out.append(_apply_register(c, rec, register) if register else c)
     return out
+
+
+def _apply_register(c: ControlResult, rec: HostRecord, register: Register) -> ControlResult:
+    """Exceptions act on live verdicts (reachable hosts only); attestations fill unassessed controls."""
+    applied = None
+    if rec.reach is Reach.OK and c.outcome is not Outcome.NOT_APPLICABLE:
+        e = register.exception_for(rec.name, rec.groups, c.strategy, c.ism)
+        if e is not None:
+            applied = judge_exception(e, c.outcome, rec.collected_at)
+    if applied is None and c.outcome is Outcome.NOT_ASSESSED:
+        a = register.attestation_for(rec.name, rec.groups, c.strategy, c.ism)
+        if a is not None:
+            applied = judge_attestation(a, a.id in register.attached, rec.collected_at)
+    if applied is None:
+        return c
+    if (
+        applied.outcome is c.outcome and applied.grade is Grade.NONE
+    ):  # expired, incomplete: reported only
+        return c.model_copy(
+            update={
+                "evidence": f"{c.evidence} | {applied.evidence}",
+                "register_entry": f"{applied.entry}:{applied.notes[0]}",
+            }
+        )
+    return c.model_copy(
+        update={
+            "outcome": applied.outcome,
+            "evidence": applied.evidence + (f" | live read: {c.evidence}" if c.check else ""),
+            "grade": applied.grade,
+            "register_entry": f"{applied.entry}:{applied.notes[0]}",
+        }
+    )
 
 
 def _considered(controls: Iterable[ControlResult], claim: bool) -> list[ControlResult]:
@@ -158,8 +186,10 @@ def lowest(values: Iterable[Level]) -> Level:
     return min(known) if known else None
 
 
-def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
-    controls = control_outcomes(rec, judged)
+def score_host(
+    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+) -> HostResult:
+    controls = control_outcomes(rec, judged, register)
     by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
     for c in controls:
         by_strategy[c.strategy].append(c)
@@ -168,6 +198,11 @@ def score_host(rec: HostRecord, judged: Sequence[Judged]) -> HostResult:
     claimable = {
         s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy
     }
+    # Not implementing a control (a risk acceptance without a compensating control) makes the
+    # strategy ML0 on this host, as ASD says.
+    for s in Strategy:
+        if reached and any(c.outcome is Outcome.NOT_IMPLEMENTED for c in by_strategy[s]):
+            levels[s], claimable[s] = 0, 0
     blockers = {s: next_level_blockers(by_strategy[s]) if reached else [] for s in Strategy}
     counts = Counter(c.outcome for c in controls)
     return HostResult(

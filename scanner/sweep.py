@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,8 @@ from scanner.model import Reach
 from scanner.plan import HostPlan
 from scanner.policy import Policy
 from scanner.record import CheckRef, HostRecord, RawRecord, RunInfo, SourceFile
-from scanner.results import Results, RunSummary
+from scanner.register import Register
+from scanner.results import HostResult, RegisterUse, Results, RunSummary
 from scanner.runner import RunOptions, collect
 from scanner.scoring import fleet_summary, lowest, score_host
 
@@ -76,11 +78,43 @@ def scan(
     )
 
 
+def register_report(register: Register, hosts: Sequence[HostResult]) -> list[RegisterUse]:
+    """Per exception/attestation: how many controls it decided or touched, on which hosts."""
+    uses = []
+    entries = [("exception", e.id, str(e.expires)) for e in register.exceptions] + [
+        ("attestation", a.id, str(a.expires())) for a in register.attestations
+    ]
+    for kind, eid, expires in entries:
+        statuses: Counter[str] = Counter()
+        names: list[str] = []
+        for h in hosts:
+            for c in h.controls:
+                if c.register_entry and c.register_entry.split(":", 1)[0] == eid:
+                    statuses[c.register_entry.split(":", 1)[1]] += 1
+                    if h.name not in names:
+                        names.append(h.name)
+        uses.append(
+            RegisterUse(
+                id=eid,
+                kind=kind,
+                expires=expires,
+                statuses=dict(statuses) or {"unused": 0},
+                hosts=names,
+            )
+        )
+    return uses
+
+
 def assess(
-    raw: RawRecord, checks: Sequence[Check], policy: Policy, target_level: int | None = None
+    raw: RawRecord,
+    checks: Sequence[Check],
+    policy: Policy,
+    target_level: int | None = None,
+    register: Register | None = None,
 ) -> Results:
     """Judge and score a raw record: pure, no network, same input → same results."""
-    hosts = [score_host(h, judge_host(h, checks, policy)) for h in raw.hosts]
+    register = register or Register()
+    hosts = [score_host(h, judge_host(h, checks, policy), register) for h in raw.hosts]
     fleet = fleet_summary(hosts)
     return Results(
         tool_version=__version__,
@@ -93,11 +127,13 @@ def assess(
             target_level=target_level or raw.run.target_level,
             checks=[CheckRef(id=c.id, version=c.version) for c in checks],
             policy=policy.model_dump(mode="json"),
+            register_files=list(register.sources),
             raw_record="raw.json",
         ),
         hosts=hosts,
         fleet=fleet,
         fleet_level=lowest(f.level for f in fleet),
+        register_use=register_report(register, hosts),
     )
 
 

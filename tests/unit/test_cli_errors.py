@@ -161,3 +161,19 @@ def test_unusable_winrm_transport_is_refused_before_any_host(
         f"[win]\nhmi01 ansible_connection=winrm ansible_winrm_transport={transport}\n",
     )
     one_line_error(e8("plan", "-i", str(inv)), "hmi01", "ansible_winrm_transport", needle)
+
+
+def test_bad_exception_register_is_refused_before_any_host(tmp_path: Path) -> None:
+    inv = write(
+        tmp_path / "o.yml", "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+    )
+    ex = write(
+        tmp_path / "ex.yml",
+        "exceptions:\n  - id: X\n    controls: [ISM-1501]\n    approved: 2026-01-01\n"
+        "    expires: 2028-01-01\n",
+    )
+    out = tmp_path / "out"
+    one_line_error(
+        e8("scan", "-i", str(inv), "--exceptions", str(ex), "--out", str(out)), "ex.yml", "one year"
+    )
+    assert not out.exists()
