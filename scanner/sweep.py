@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 import secrets
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
