@@ -277,6 +277,21 @@ def build_workbook(results: Results) -> Workbook:
                     ]
                 )
 
+    # Register: exceptions and attestations, and what each did in this run.
+    rg = _Sheet(wb, "Register", [22, 12, 12, 50, 60])
+    rg.header(["Id", "Kind", "Expires", "Controls by status", "Hosts"])
+    for u in results.register_use:
+        stale = any(k in u.statuses for k in ("expired", "incomplete", "not yet valid"))
+        rg.row(
+            [
+                u.id,
+                u.kind,
+                rg.cell(u.expires, fill="FFC7CE" if stale else None),
+                ", ".join(f"{k}: {v}" for k, v in sorted(u.statuses.items())),
+                ", ".join(u.hosts),
+            ]
+        )
+
     # Run: what produced these numbers.
     r = _Sheet(wb, "Run", [26, 90])
     run = results.run
@@ -296,6 +311,10 @@ def build_workbook(results: Results) -> Workbook:
         for i, src in enumerate(run.inventory)
     ]
     rows += [("Policy", json.dumps(run.policy, sort_keys=True))]
+    rows += [
+        (f"Register file {i + 1}", f"{src.path}  sha256:{src.sha256}")
+        for i, src in enumerate(run.register_files)
+    ]
     rows += [(f"Check {c.id}", f"version {c.version}") for c in run.checks]
     for k, v in rows:
         r.row([r.cell(k, bold=True), v])

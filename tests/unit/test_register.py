@@ -228,3 +228,34 @@ def test_missing_evidence_file_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="nope.pdf"):
         load_register(None, f)
+
+
+def test_register_use_is_reported_in_results_and_workbook(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from scanner.policy import Policy
+    from scanner.record import RawRecord, RunInfo
+    from scanner.report.xlsx import write_xlsx
+    from scanner.sweep import assess
+
+    raw = RawRecord(
+        tool_version="t",
+        run=RunInfo(id="r", started=T0, finished=T0, inventory=[], checks=[]),
+        hosts=[host(), host("hist01", ("historians",))],
+    )
+    reg = load_register(
+        str(ROOT / "examples/exceptions.yml"), str(ROOT / "examples/attestations.yml")
+    )
+    results = assess(raw, [], Policy(), register=reg)
+    uses = {u.id: u for u in results.register_use}
+    assert uses["AT-VULN-SCAN"].statuses == {
+        "applied": 6
+    }  # 3 controls x 2 hosts (ISM-1807/1808 in two strategies)
+    assert uses["EX-2026-020"].statuses["risk acceptance"] > 0 and uses["EX-2026-020"].hosts == [
+        "hist01"
+    ]
+    assert uses["EX-2026-014"].statuses == {"unused": 0}  # nothing ineffective to excuse
+    assert len(results.run.register_files) == 3
+    write_xlsx(results, tmp_path / "r.xlsx")
+    rows = list(load_workbook(tmp_path / "r.xlsx")["Register"].iter_rows(values_only=True))
+    assert rows[0][0] == "Id" and {r[0] for r in rows[1:]} == set(uses)

@@ -71,7 +71,7 @@ def test_workbook_sheets_cells_and_formula_safety(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     write_xlsx(results, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Findings", "Hosts", "Next level", "Run"]
+    assert wb.sheetnames == ["Summary", "Findings", "Hosts", "Next level", "Register", "Run"]
 
     summary = wb["Summary"]
     rows = list(summary.iter_rows(values_only=True))
