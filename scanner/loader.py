@@ -4,7 +4,8 @@ The built-in ``checks`` package is registered the same way a third-party package
 (``[project.entry-points."e8scan.checks"] builtin = "checks"``). Each submodule that defines a
 module-level ``CHECK`` contributes one check; its id must equal the module's path inside the
 registered package (``checks/patch_os/linux_os_support.py`` → ``patch_os.linux_os_support``) and
-must be unique across every source. The module docstring becomes the check's ``doc``.
+must be unique across every source. The module docstring becomes the check's ``doc`` unless the
+check brings its own (one check shared by several strategies).
 """
 
 from __future__ import annotations
@@ -66,11 +67,12 @@ def checks_in(package_name: str) -> list[Check]:
             )
         if not (module.__doc__ or "").strip():
             raise CheckLoadError(f"{where}: needs a module docstring (it feeds the catalogue)")
+        doc = obj.doc or (module.__doc__ or "").strip()  # a shared check may bring its own text
         if not obj.id.startswith(obj.strategy.value + "."):
             raise CheckLoadError(
                 f"{where}: a {obj.strategy.value} check must live in the {obj.strategy.value}/ folder"
             )
-        found.append(obj.model_copy(update={"doc": (module.__doc__ or "").strip()}))
+        found.append(obj.model_copy(update={"doc": doc}))
     return found
 
 

@@ -1,0 +1,269 @@
+"""Linux: is application control (fapolicyd) enforcing, and what does its rule set cover?
+
+**Collected (read-only):**
+- ``state``: ``systemctl is-active`` / ``is-enabled fapolicyd`` and whether the daemon is
+  installed;
+- ``conf`` (root): ``/etc/fapolicyd/fapolicyd.conf`` (``permissive``: 0 enforcing, 1 audit only);
+- ``rules`` (root): ``/etc/fapolicyd/compiled.rules``, ``rules.d/*.rules`` and the legacy
+  ``fapolicyd.rules``. fapolicyd loads ``compiled.rules`` (built from ``rules.d`` by fagenrules)
+  when present, else ``rules.d``, else ``fapolicyd.rules``; the first matching rule decides;
+- ``mounts``: ``findmnt -no TARGET,OPTIONS -T`` for ``/tmp``, ``/var/tmp``, ``/dev/shm`` and
+  ``/home`` (``noexec``: reported as supporting evidence only).
+
+SELinux and AppArmor confine services; they are not an executable allowlist and do not count
+(essential-eight.md 2.5). ``noexec`` alone is not application control either: interpreters
+(``sh x.sh``, ``python x.py``) and ``ld.so`` run files from ``noexec`` mounts.
+
+- **ISM-0843 / ISM-1490 / ISM-1656** (implemented on workstations / internet-facing servers /
+  other servers; ``e8_role`` and ``e8_internet_facing`` pick the one that applies, the others are
+  not_applicable): effective when fapolicyd is active, ``permissive = 0`` and the first rule that
+  matches every subject and object for execution (``perm=execute`` or ``perm=any``, ``all : all``)
+  is a deny (``deny_audit perm=execute all : all`` in the default set); ineffective when fapolicyd
+  is not installed or not active, permissive, or execution falls through to an allow (or to no
+  rule, where fapolicyd allows).
+- **ISM-1657** (executables, libraries, scripts, installers restricted) — *partly*, ruleset
+  coverage: also needs a deny for untrusted interpreted languages (an object ``ftype=%languages``
+  deny, as in ``70-trusted-lang.rules``) and for untrusted shared libraries (an
+  ``ftype=application/x-sharedlib`` deny, or a catch-all ``perm=any`` deny). CHM, HTA and CPL are
+  Windows formats; package installers run as root through trusted package managers. An allow
+  rule for ``ftype=text/x-shellscript`` without ``trust=1`` (the default ``72-shell.rules``) lets
+  any user's shell script run, so it makes 1657 ineffective.
+- **ISM-1870** (user profiles and temporary folders): ineffective when an allow rule reaching
+  execution, for subjects not restricted to root (``uid=0``), names an object ``dir=``/``path=``
+  under ``/home``, ``/root``, ``/tmp``, ``/var/tmp``, ``/dev/shm`` or ``/run/user``;
+  effective otherwise when enforcing (trust-based rules follow the file, not its folder).
+- **ISM-1871** (all other locations) — *partly*: ineffective when such an allow rule names a
+  folder outside the system folders (``/usr``, ``/bin``, ``/sbin``, ``/lib*``, ``/boot``,
+  ``/etc``, ``/opt``) or ``dir=untrusted``; effective otherwise when enforcing.
+
+Denied reads (no sudo) give no_visibility. Other Linux application control products are not
+detected (record them as an alternate control). Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checks._app_control import (
+    FAPOLICYD_CONF,
+    FAPOLICYD_RULES,
+    FAPOLICYD_STATE,
+    SYSTEM_DIRS,
+    USER_WRITABLE_DIRS,
+    FaRule,
+    all_findings,
+    allow_dirs,
+    class_findings,
+    effective_rules,
+    first_catch_all,
+    parse_kv,
+    parse_rules_files,
+    under,
+)
+from checks._linux import first_line, unreadable
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Grade, Outcome, Platform, Strategy
+
+ISM = ("ISM-0843", "ISM-1490", "ISM-1656", "ISM-1870", "ISM-1657", "ISM-1871")
+MOUNTS = (
+    "for m in /tmp /var/tmp /dev/shm /home; do "
+    'echo "$m $(findmnt -no TARGET,OPTIONS -T $m 2>/dev/null | head -n 1)"; done'
+)
+
+
+def parse_mounts(text: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 3:
+            out[parts[0]] = {"mount": parts[1], "noexec": "noexec" in parts[2].split(",")}
+        elif parts:
+            out[parts[0]] = {"mount": None, "noexec": None}
+    return out
+
+
+def _denies_ftype(rules: list[FaRule], needle: str) -> bool:
+    return any(r.denies and needle in r.obj for r in rules)
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    for name in ("state", "mounts"):
+        why = unreadable(outputs.get(name))
+        if why is not None:
+            return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd {name} not read: {why}")
+    state = parse_kv(outputs["state"].text)
+    mounts = parse_mounts(outputs["mounts"].text)
+    noexec = sorted(m for m, v in mounts.items() if v.get("noexec"))
+    exec_ok = sorted(m for m, v in mounts.items() if v.get("noexec") is False)
+    observed: dict[str, Any] = {
+        "fapolicyd_installed": state.get("installed"),
+        "fapolicyd_active": state.get("active"),
+        "fapolicyd_enabled": state.get("enabled"),
+        "noexec_mounts": noexec,
+        "exec_mounts": exec_ok,
+    }
+    noexec_note = (
+        f"; noexec on {', '.join(noexec)} (supporting only: interpreters bypass noexec)"
+        if noexec
+        else ""
+    )
+
+    def fail(why: str) -> list[Finding]:
+        evidence = f"{why}{noexec_note}"
+        found = {f.ism: f for f in class_findings(ctx, Outcome.INEFFECTIVE, evidence, observed)}
+        for ism in ("ISM-1870", "ISM-1657", "ISM-1871"):
+            found[ism] = Finding(
+                ism=ism, outcome=Outcome.INEFFECTIVE, evidence=evidence, observed=observed
+            )
+        return [found[i] for i in ISM]
+
+    if state.get("installed") != "yes" and state.get("active") != "active":
+        return fail(
+            "fapolicyd is not installed: no application control (SELinux/AppArmor and noexec "
+            "are not an executable allowlist)"
+        )
+    if state.get("active") != "active":
+        return fail(
+            f"fapolicyd is installed but not running (is-active: {state.get('active') or 'unknown'})"
+        )
+    for name in ("conf", "rules"):
+        why = unreadable(outputs.get(name))
+        if why is not None:
+            return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd {name} not read: {why}")
+    conf_text = outputs["conf"].text
+    conf = {} if conf_text.strip() == "E8_ABSENT" else parse_kv(conf_text)
+    permissive = conf.get("permissive", "0").strip()
+    observed["permissive"] = permissive
+    if permissive != "0":
+        return fail(
+            f"fapolicyd runs with permissive = {permissive}: audit only, nothing is blocked"
+        )
+    files = parse_rules_files(outputs["rules"].text)
+    if not any(files.values()):
+        err = first_line(outputs["rules"].err)
+        return all_findings(
+            ISM,
+            Outcome.NO_VISIBILITY,
+            "fapolicyd is running but no rule file was read"
+            + (
+                f" ({err})"
+                if err
+                else " (none of compiled.rules, rules.d/*.rules, fapolicyd.rules)"
+            ),
+        )
+    source, rules = effective_rules(files)
+    observed["rules_source"] = source
+    observed["rule_count"] = len(rules)
+    catch = first_catch_all(rules, lambda r: r.covers_execute)
+    observed["execute_catch_all"] = catch.source if catch else None
+    if catch is None or not catch.denies:
+        how = (
+            f"the first catch-all execute rule allows ('{catch.source}')"
+            if catch
+            else "no catch-all deny for execution (unmatched execution is allowed)"
+        )
+        return fail(f"fapolicyd is enforcing but {how} in {source}")
+    findings = {
+        f.ism: f
+        for f in class_findings(
+            ctx,
+            Outcome.EFFECTIVE,
+            f"fapolicyd is active, permissive = 0, and untrusted execution is denied by "
+            f"'{catch.source}' ({source}){noexec_note}",
+            observed,
+        )
+    }
+    # ISM-1657
+    scripts = _denies_ftype(rules, "%languages") or _denies_ftype(rules, "text/x-")
+    libs = _denies_ftype(rules, "application/x-sharedlib") or (catch.perm == "any" and catch.denies)
+    missing = [
+        n for n, ok in (("scripts (%languages)", scripts), ("shared libraries", libs)) if not ok
+    ]
+    shell = [
+        r.source
+        for r in rules
+        if r.allows
+        and not r.root_only
+        and "text/x-shellscript" in r.obj
+        and "trust=1" not in r.obj
+        and r.subject == "all"
+    ]
+    if shell:
+        missing.append(f"shell scripts (allowed whatever their trust: '{shell[0]}')")
+    if missing:
+        findings["ISM-1657"] = Finding(
+            ism="ISM-1657",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"fapolicyd rules ({source}) deny untrusted executables but not untrusted "
+                f"{', '.join(missing)}"
+            ),
+            observed=observed,
+        )
+    else:
+        findings["ISM-1657"] = Finding(
+            ism="ISM-1657",
+            outcome=Outcome.EFFECTIVE,
+            evidence=(
+                f"ruleset coverage only: fapolicyd ({source}) denies untrusted executables, "
+                f"interpreted-language files and shared libraries; no execution test was made"
+            ),
+            observed=observed,
+        )
+    # ISM-1870 / ISM-1871
+    dirs = allow_dirs(rules)
+    user_holes = [
+        f"{d} ('{r.source}')" for d, r in dirs if under(d, USER_WRITABLE_DIRS) or d == "/"
+    ]
+    other_holes = [
+        f"{d} ('{r.source}')"
+        for d, r in dirs
+        if d not in ("execdirs", "systemdirs")
+        and not under(d, USER_WRITABLE_DIRS)
+        and d != "/"
+        and (d == "untrusted" or not under(d, SYSTEM_DIRS))
+    ]
+    for ism, holes, what in (
+        ("ISM-1870", user_holes, "user home and temporary folders"),
+        ("ISM-1871", other_holes, "other non-system folders"),
+    ):
+        if holes:
+            findings[ism] = Finding(
+                ism=ism,
+                outcome=Outcome.INEFFECTIVE,
+                evidence=(
+                    f"fapolicyd allow rules let non-root users execute from {what}: "
+                    f"{'; '.join(holes[:5])}"
+                ),
+                observed={**observed, "allow_dirs": holes},
+            )
+        else:
+            findings[ism] = Finding(
+                ism=ism,
+                outcome=Outcome.EFFECTIVE,
+                evidence=(
+                    f"fapolicyd enforces trust-based execution rules and no allow rule for non-root "
+                    f"subjects opens {what}{noexec_note}"
+                ),
+                observed=observed,
+            )
+    return [findings[i] for i in ISM]
+
+
+CHECK = Check(
+    id="application_control.linux_fapolicyd",
+    title="Linux application control (fapolicyd) enforcing with a deny-by-default execute rule",
+    strategy=Strategy.APPLICATION_CONTROL,
+    ism=ISM,
+    platforms=frozenset({Platform.LINUX}),
+    collect={
+        "state": Cmd(line=FAPOLICYD_STATE),
+        "conf": Cmd(line=FAPOLICYD_CONF, root=True),
+        "rules": Cmd(line=FAPOLICYD_RULES, root=True),
+        "mounts": Cmd(line=MOUNTS),
+    },
+    judge=judge,
+    version=1,
+    grade=Grade.GOOD,
+)

@@ -1,0 +1,197 @@
+"""Windows: are application control allowed and blocked events logged on the host and forwarded?
+
+**Collected (read-only PowerShell):**
+- ``appcontrol``: the snippet shared with ``application_control.windows_app_control`` (WDAC
+  user-mode state and AppLocker effective policy), to know which mechanism's log matters;
+- ``logs``: ``Get-WinEvent -ListLog`` for ``Microsoft-Windows-AppLocker/EXE and DLL``,
+  ``Microsoft-Windows-AppLocker/MSI and Script`` and ``Microsoft-Windows-CodeIntegrity/Operational``
+  (``IsEnabled``, ``RecordCount``, ``MaximumSizeInBytes``);
+- ``forwarders``: the Windows Event Forwarding policy
+  (``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\EventForwarding\\SubscriptionManager``
+  values) and the services of known log-shipping agents (``checks/_log_forwarding.py``).
+
+**ISM-1660** (ML2-3, allowed and blocked events centrally logged) — *partly*, the host-side part:
+- effective: application control is enforcing or auditing, the log of its mechanism is enabled
+  (AppLocker: ``EXE and DLL``, plus ``MSI and Script`` when Msi/Script rules exist — AppLocker
+  writes allowed 8002/8005 and blocked 8004/8007 events there; WDAC: ``CodeIntegrity/Operational``,
+  blocked 3077 / audit 3076 events) and a forwarder is present;
+- ineffective: no application control to log, its log is disabled, or no forwarder is found;
+- no_visibility: a read failed (PowerShell 2.0 without ``ConvertTo-Json``, access denied).
+
+Not visible from the host: whether the collector receives and keeps the events (SIEM side), and
+whether WDAC *allowed* executions are captured (WDAC logs only blocks and audits; allowed
+executions come from process-creation auditing, 4688 or Sysmon, which this check does not read —
+the evidence says so). A forwarder under an unlisted service name shows as missing. Evidence
+grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checks._app_control import WINDOWS_COLLECT, parse_applocker, read_windows, wdac_view
+from checks._log_forwarding import WINDOWS_FORWARDERS, windows_forwarders
+from checks._windows import ps_json, unreadable
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Grade, Outcome, Platform, Strategy
+
+ISM = "ISM-1660"
+EXE_LOG = "Microsoft-Windows-AppLocker/EXE and DLL"
+MSI_LOG = "Microsoft-Windows-AppLocker/MSI and Script"
+CI_LOG = "Microsoft-Windows-CodeIntegrity/Operational"
+
+LOGS = (
+    "$r = @()\n"
+    f"foreach ($n in @('{EXE_LOG}', '{MSI_LOG}', '{CI_LOG}')) {{\n"
+    "  try { $l = Get-WinEvent -ListLog $n -ErrorAction Stop; "
+    "$r += @{ name = [string]$l.LogName; enabled = [bool]$l.IsEnabled; records = $l.RecordCount; "
+    "max = $l.MaximumSizeInBytes } }\n"
+    "  catch { $r += @{ name = $n; error = $_.Exception.Message } }\n"
+    "}\n"
+    "ConvertTo-Json -InputObject @($r) -Depth 4 -Compress"
+)
+
+
+def _nv(evidence: str) -> list[Finding]:
+    return [Finding(ism=ISM, outcome=Outcome.NO_VISIBILITY, evidence=evidence)]
+
+
+def _read(out: Output | None, what: str) -> tuple[Any, str | None]:
+    reason = unreadable(out)
+    if reason is not None or out is None:
+        return None, f"{what} read failed: {reason}"
+    try:
+        data = ps_json(out)
+    except ValueError:
+        return None, f"{what} output is not JSON"
+    if data is None:
+        return None, f"{what} read printed nothing"
+    return data, None
+
+
+def _logs(data: Any) -> dict[str, dict[str, Any]]:
+    items = data if isinstance(data, list) else ([data] if isinstance(data, dict) else [])
+    return {str(i.get("name", "")): i for i in items if isinstance(i, dict)}
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    ac, why = read_windows(outputs.get("appcontrol"))
+    if why is not None:
+        return _nv(f"application control state not read: {why}")
+    logs_data, why = _read(outputs.get("logs"), "event log list")
+    if why is not None:
+        return _nv(why)
+    fw_data, why = _read(outputs.get("forwarders"), "forwarder")
+    if why is not None:
+        return _nv(why)
+    logs = _logs(logs_data)
+
+    wdac = wdac_view(ac)
+    try:
+        cols = parse_applocker(str(ac.get("applocker") or ""))
+    except ValueError:
+        cols = {}
+    al_active = [
+        c for c in cols.values() if c.rules and c.mode in ("Enabled", "AuditOnly", "NotConfigured")
+    ]
+    wdac_active = wdac.um in (1, 2)
+    needed: list[str] = []
+    if wdac_active:
+        needed.append(CI_LOG)
+    if any(c.type in ("Exe", "Dll") for c in al_active):
+        needed.append(EXE_LOG)
+    if any(c.type in ("Msi", "Script") for c in al_active):
+        needed.append(MSI_LOG)
+    forwarders, stopped = windows_forwarders(fw_data)
+    observed: dict[str, Any] = {
+        "wdac_usermode": wdac.um,
+        "applocker_collections": sorted(c.type for c in al_active),
+        "logs": {
+            n: {k: v for k, v in i.items() if k in ("enabled", "records", "error")}
+            for n, i in logs.items()
+        },
+        "forwarders": forwarders,
+        "agents_not_running": stopped,
+    }
+    if not needed:
+        if wdac.error is not None:
+            return _nv(f"no AppLocker rules and WDAC state unread ({wdac.error[:120]})")
+        return [
+            Finding(
+                ism=ISM,
+                outcome=Outcome.INEFFECTIVE,
+                evidence=(
+                    "no application control (WDAC or AppLocker) is enforcing or auditing: "
+                    "there are no allowed or blocked events to log"
+                ),
+                observed=observed,
+            )
+        ]
+    off = []
+    for n in needed:
+        info = logs.get(n, {})
+        if info.get("error"):
+            err = str(info["error"]).lower()
+            if "access" in err and "denied" in err:
+                return _nv(f"{n}: access denied reading the log configuration")
+            off.append(f"{n} (not found)")
+        elif info.get("enabled") is not True:
+            off.append(f"{n} (disabled)")
+    if off:
+        return [
+            Finding(
+                ism=ISM,
+                outcome=Outcome.INEFFECTIVE,
+                evidence="application control events are not logged locally: " + ", ".join(off),
+                observed=observed,
+            )
+        ]
+    if not forwarders:
+        extra = f" (installed but not running: {', '.join(stopped)})" if stopped else ""
+        return [
+            Finding(
+                ism=ISM,
+                outcome=Outcome.INEFFECTIVE,
+                evidence=(
+                    f"{', '.join(needed)} enabled, but no forwarder was found (no Windows Event "
+                    f"Forwarding SubscriptionManager policy, no known log agent running){extra}: "
+                    f"events stay on the host"
+                ),
+                observed=observed,
+            )
+        ]
+    allowed_note = (
+        "; WDAC logs blocks and audits only, allowed executions need process-creation auditing (not read here)"
+        if wdac_active and EXE_LOG not in needed
+        else ""
+    )
+    return [
+        Finding(
+            ism=ISM,
+            outcome=Outcome.EFFECTIVE,
+            evidence=(
+                f"host-side part: {', '.join(needed)} enabled and forwarded by "
+                f"{'; '.join(forwarders)}; whether the collector keeps the events is not visible"
+                f"{allowed_note}"
+            ),
+            observed=observed,
+        )
+    ]
+
+
+CHECK = Check(
+    id="application_control.windows_app_control_logging",
+    title="Windows application control events logged locally and forwarded to a collector",
+    strategy=Strategy.APPLICATION_CONTROL,
+    ism=(ISM,),
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={
+        "appcontrol": Cmd(line=WINDOWS_COLLECT),
+        "logs": Cmd(line=LOGS),
+        "forwarders": Cmd(line=WINDOWS_FORWARDERS),
+    },
+    judge=judge,
+    version=1,
+    grade=Grade.GOOD,
+)

@@ -1,0 +1,234 @@
+"""Windows: does logging on to this host require (phishing-resistant) multi-factor authentication?
+
+**Collected (one read-only PowerShell snippet; registry through .NET):**
+- Windows Hello for Business policy ``HKLM\\SOFTWARE\\Policies\\Microsoft\\PassportForWork``:
+  ``Enabled`` and ``RequireSecurityDevice`` (value names as in essential-eight.md 2.3, marked
+  **unverified** there);
+- ``HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System`` ``ScForceOption``
+  ("Interactive logon: Require Windows Hello for Business or smart card");
+- every credential provider and credential provider filter under
+  ``HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Authentication\\Credential Providers``
+  and ``...\\Credential Provider Filters`` with the CLSID's default name and ``InprocServer32``
+  DLL from ``HKLM\\SOFTWARE\\Classes\\CLSID\\{…}`` and the provider's ``Disabled`` value;
+- RDP: ``fDenyTSConnections`` and RDP-Tcp ``UserAuthentication`` (NLA — reported; NLA is not MFA);
+- ``dsregcmd /status`` (read-only): AzureAdJoined, DomainJoined and NgcSet. NgcSet describes the
+  **scanning account's** session, not the users', so it is reported only.
+
+**Judgement** (the same logon paths serve privileged and unprivileged users):
+- ``ScForceOption = 1``: smart card or WHfB required for interactive logon — ISM-1401, ISM-1173,
+  ISM-0974 and ISM-1682 effective (smart cards and WHfB are ASD's phishing-resistant examples);
+- otherwise a known third-party MFA credential provider or filter (Duo, RSA, Okta, Yubico,
+  Silverfort … — the table :data:`MFA_PROVIDERS` below) that is not ``Disabled``: ISM-1401/1173/0974
+  effective (host-side part: the provider is installed; its policy — fail-open, bypass groups,
+  which logon types it covers — lives in the vendor's console), ISM-1682 **ineffective**: push,
+  OTP and challenge-response are not phishing-resistant;
+- otherwise WHfB policy ``Enabled = 1`` (with or without ``RequireSecurityDevice``): MFA is
+  available but not required on this host; whether password logon is still allowed for each
+  account is decided in the directory (``userAccountControl`` SMARTCARD_REQUIRED, or Entra
+  policies), which the host does not show: **no_visibility** for all four (the "partly" part);
+- otherwise (password logon only): all four ineffective.
+- ISM-1504 (MFA for the organisation's online services): only when the inventory marks the host
+  ``e8_internet_facing`` **and** it accepts RDP (``fDenyTSConnections = 0``): judged like
+  ISM-1401; not_applicable otherwise (RD Gateway, OWA and ADFS front ends are not detected).
+- no_visibility when the snippet fails (PowerShell 2.0 has no ``ConvertTo-Json``, access
+  denied, timeout); ISM-1504 stays not_applicable on hosts not marked internet-facing.
+
+Caveats: per-account enforcement (SMARTCARD_REQUIRED) and per-user WHfB enrolment are not
+visible; ``ScForceOption`` covers interactive (console and RDP) logon, not network logons.
+Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checks._logging import win_read
+from checks._windows import as_list
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+CHECK_ISM = ("ISM-1401", "ISM-1173", "ISM-0974", "ISM-1682", "ISM-1504")
+
+# Third-party logon MFA products: (substring of provider name or DLL, product, kind, phishing
+# resistant). From vendor documentation as remembered, not verified on installs: extend as needed.
+MFA_PROVIDERS: tuple[tuple[str, str, str, bool], ...] = (
+    ("duo", "Cisco Duo for Windows Logon", "push/OTP", False),
+    ("securid", "RSA SecurID / RSA Authentication Agent", "OTP/push", False),
+    ("rsa authentication", "RSA Authentication Agent", "OTP/push", False),
+    ("okta", "Okta Verify / Okta Windows credential provider", "push/OTP", False),
+    ("yubico", "Yubico Login for Windows", "OTP/challenge-response", False),
+    ("yubikey", "Yubico Login for Windows", "OTP/challenge-response", False),
+    ("silverfort", "Silverfort", "push", False),
+    ("eset secure authentication", "ESET Secure Authentication", "push/OTP", False),
+    ("authlite", "AuthLite", "OTP", False),
+    ("multiotp", "multiOTP", "OTP", False),
+    ("privacyidea", "privacyIDEA credential provider", "OTP/push", False),
+    ("safenet", "Thales SafeNet Authentication Service agent", "OTP/push", False),
+    ("authpoint", "WatchGuard AuthPoint", "push/OTP", False),
+    ("userlock", "IS Decisions UserLock", "push/OTP", False),
+)
+
+COLLECT = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
+function ReadValues($path, $names) {
+  $h = @{}
+  $k = $lm.OpenSubKey($path)
+  if ($k) { foreach ($n in $names) { $v = $k.GetValue($n); if ($null -ne $v) { $h[$n] = $v } } }
+  $h
+}
+$whfb = ReadValues 'SOFTWARE\Policies\Microsoft\PassportForWork' @('Enabled', 'RequireSecurityDevice')
+$sys = ReadValues 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' @('ScForceOption')
+$rdp = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' @('UserAuthentication')
+$ts = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server' @('fDenyTSConnections')
+$cp = @()
+foreach ($kind in 'Credential Providers', 'Credential Provider Filters') {
+  $k = $lm.OpenSubKey("SOFTWARE\Microsoft\Windows\CurrentVersion\Authentication\$kind")
+  if (-not $k) { continue }
+  foreach ($id in $k.GetSubKeyNames()) {
+    $name = $null; $dll = $null; $dis = $null
+    $c = $lm.OpenSubKey("SOFTWARE\Classes\CLSID\$id")
+    if ($c) { $name = $c.GetValue(''); $s = $c.OpenSubKey('InprocServer32'); if ($s) { $dll = $s.GetValue('') } }
+    $e = $k.OpenSubKey($id)
+    if ($e) { $dis = $e.GetValue('Disabled') }
+    $cp += New-Object PSObject -Property @{ kind = $kind; clsid = $id; name = [string]$name;
+      dll = [string]$dll; disabled = $dis }
+  }
+}
+$ds = & dsregcmd.exe /status 2>&1 | Out-String
+$out = @{ whfb = $whfb; system = $sys; rdp = $rdp; ts = $ts; providers = $cp; dsreg = $ds }
+New-Object PSObject -Property $out | ConvertTo-Json -Depth 4 -Compress"""
+
+
+def mfa_product(name: str, dll: str) -> tuple[str, str, bool] | None:
+    hay = f"{name} {dll.rsplit(chr(92), 1)[-1]}".lower()
+    for needle, product, kind, pr in MFA_PROVIDERS:
+        if needle in hay:
+            return product, kind, pr
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _get(data: Mapping[str, Any], section: str, name: str) -> int | None:
+    sec = data.get(section)
+    return _int(sec.get(name)) if isinstance(sec, dict) else None
+
+
+def _dsreg(text: str) -> dict[str, str]:
+    keys = ("AzureAdJoined", "DomainJoined", "NgcSet")
+    out: dict[str, str] = {}
+    for line in text.replace("\r", "").splitlines():
+        key, sep, value = line.strip().partition(" : ")
+        if sep and key in keys:
+            out[key] = value.strip()
+    return out
+
+
+def _assess(data: Mapping[str, Any]) -> tuple[Outcome, Outcome, str, dict[str, Any]]:
+    """(MFA outcome, phishing-resistant outcome, evidence, observed)."""
+    sc_force = _get(data, "system", "ScForceOption")
+    whfb = _get(data, "whfb", "Enabled")
+    tpm = _get(data, "whfb", "RequireSecurityDevice")
+    products: list[str] = []
+    for p in as_list(data.get("providers")):
+        if not isinstance(p, dict) or _int(p.get("disabled")) == 1:
+            continue
+        found = mfa_product(str(p.get("name") or ""), str(p.get("dll") or ""))
+        if found is not None:
+            product, kind, _pr = found
+            products.append(f"{product} ({kind}; {p.get('kind')} {p.get('clsid')})")
+    dsreg = _dsreg(str(data.get("dsreg") or ""))
+    observed: dict[str, Any] = {
+        "ScForceOption": sc_force,
+        "WHfB_Enabled": whfb,
+        "WHfB_RequireSecurityDevice": tpm,
+        "mfa_providers": products,
+        "rdp_enabled": _get(data, "ts", "fDenyTSConnections") == 0,
+        "rdp_nla": _get(data, "rdp", "UserAuthentication"),
+        "dsregcmd_scanner_session": dsreg,
+    }
+    if sc_force == 1:
+        text = (
+            "host-side part: ScForceOption = 1, smart card or Windows Hello for Business is "
+            "required for interactive logon (phishing-resistant)"
+        )
+        return Outcome.EFFECTIVE, Outcome.EFFECTIVE, text, observed
+    if products:
+        text = (
+            f"host-side part: third-party MFA credential provider installed: {'; '.join(products)}"
+            " (its enforcement policy lives in the vendor console); push/OTP is not "
+            "phishing-resistant"
+        )
+        return Outcome.EFFECTIVE, Outcome.INEFFECTIVE, text, observed
+    if whfb == 1:
+        text = (
+            f"Windows Hello for Business is enabled by policy (RequireSecurityDevice {tpm}) but "
+            "not required (ScForceOption not 1): whether accounts may still log on with a "
+            "password alone is set in the directory (SMARTCARD_REQUIRED) and not visible here"
+        )
+        return Outcome.NO_VISIBILITY, Outcome.NO_VISIBILITY, text, observed
+    text = (
+        "password-only logon: no smart card/WHfB requirement (ScForceOption "
+        f"{sc_force if sc_force is not None else 'not set'}), no WHfB policy and no known MFA "
+        "credential provider"
+    )
+    if observed["rdp_nla"] == 1:
+        text += " (RDP Network Level Authentication is on, but NLA is not MFA)"
+    return Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, text, observed
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = win_read(outputs.get("logon"))
+    if why is not None or data is None:
+        text = f"logon configuration not read: {why}"
+        return [
+            Finding(
+                ism=i,
+                outcome=Outcome.NOT_APPLICABLE,
+                evidence="host is not internet-facing: no online logon service on this host",
+            )
+            if i == "ISM-1504" and not ctx.internet_facing
+            else Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text)
+            for i in CHECK_ISM
+        ]
+    mfa, pr, text, observed = _assess(data)
+    findings = []
+    for ism in CHECK_ISM:
+        if ism == "ISM-1504" and not (ctx.internet_facing and observed["rdp_enabled"]):
+            why_na = (
+                "host is not internet-facing"
+                if not ctx.internet_facing
+                else "RDP is disabled, so the host serves no logon to the internet"
+            )
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NOT_APPLICABLE,
+                    evidence=f"{why_na}: no online logon service on this host",
+                    observed=observed,
+                )
+            )
+            continue
+        outcome = pr if ism == "ISM-1682" else mfa
+        prefix = "internet-facing RDP logon: " if ism == "ISM-1504" else ""
+        findings.append(
+            Finding(ism=ism, outcome=outcome, evidence=prefix + text, observed=observed)
+        )
+    return findings
+
+
+CHECK = Check(
+    id="mfa.windows_logon_mfa",
+    title="Windows logon requires (phishing-resistant) multi-factor authentication",
+    strategy=Strategy.MFA,
+    ism=CHECK_ISM,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"logon": Cmd(line=COLLECT)},
+    judge=judge,
+    version=1,
+)

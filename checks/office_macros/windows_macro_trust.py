@@ -1,0 +1,481 @@
+"""Windows (ML3): Office macros only signed or from Trusted Locations that only admins can write.
+
+**Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
+- ``office``: Office 16.0 installation (shared snippet, ``checks/_office.py``).
+- ``trust``: for Word, Excel, PowerPoint, Access, Visio, Project and Publisher (Outlook's macro
+  model differs and is not judged here), under the three policy roots (Cloud Policy, user policy
+  for every loaded ``S-1-5-21-…``/``S-1-12-1-…`` hive, machine policy) and the user-writable
+  preference root: ``<app>\\Security\\VBAWarnings``; ``<app>\\Security\\Trusted Locations``
+  ``AllLocationsDisabled``, ``AllowNetworkLocations`` and each ``Location*\\Path`` (unexpanded);
+  ``<app>\\DisabledCmdBarItemsList`` values equal to ``19092``; ``Common\\TrustCenter\\TrustBar``.
+  For each Trusted Location path that is not user-relative (``%APPDATA%``, ``%USERPROFILE%`` …),
+  its ACL (``Get-Acl``, rules with SIDs, ``FileSystemRights`` as a number).
+- ``publishers``: ``Cert:\\LocalMachine\\TrustedPublisher`` (subject, thumbprint, NotBefore,
+  NotAfter) and, per loaded user hive, the thumbprints under ``Software\\[Policies\\]Microsoft\\
+  SystemCertificates\\TrustedPublisher\\Certificates``.
+
+Users judged: loaded hives other than the scanning account's with an Office 16.0 profile or Office
+policy (as ``office_macros.windows_macro_settings``). For each user and app, the **weakest** value
+set in any policy root is judged; preference values never count. With nobody logged on, user-scope
+results are no_visibility unless the machine policy alone already fails.
+
+**ISM-1674** (ML3, only macros in a sandbox, a Trusted Location or signed by a trusted publisher
+run): effective when ``VBAWarnings`` is 3 (disable all except digitally signed) or 4 (disable all
+without notification — only Trusted Locations run) by policy for every app and user; 1, 2 (users
+can enable any macro from the Message Bar), unknown or not set → ineffective.
+
+**ISM-1675** (ML3, macros signed by an untrusted publisher cannot be enabled via the Message Bar
+or Backstage View): ``VBAWarnings`` 4 → effective (signed macros outside Trusted Locations never
+run). ``VBAWarnings`` 3 → effective only with ``Common\\TrustCenter\\TrustBar`` = 1 (*Disable all
+Trust Bar notifications for security issues*) by policy **and** command 19092 disabled for the app
+(Backstage *Enable Content*) — this pairing follows essential-eight.md 2.6, where the TrustBar value
+is marked as inferred (**unverified**). Otherwise → ineffective.
+
+**ISM-1487** (ML3, only privileged users who check macros can write to Trusted Locations) — host
+part (which principal is a macro reviewer is organisational): per app, when a policy root sets
+``AllLocationsDisabled`` = 1 no location counts; otherwise every location from any root counts.
+- ineffective: a location is user-relative or under ``C:\\Users`` (ASD: never in a user profile —
+  this includes Office's default ``%APPDATA%\\Microsoft\\…\\Startup`` locations), a policy allows
+  network locations (``AllowNetworkLocations`` = 1; their ACLs live on the file server), or an ACL
+  grants write/modify/delete/change-permission rights to Everyone, Authenticated Users, Users,
+  INTERACTIVE or Domain Users;
+- no_visibility: a location's ACL could not be read (missing path, access denied), or nobody is
+  logged on; effective: none of that (the principals that can write are listed).
+
+**ISM-1676** (ML3, trusted publishers list validated at least annually) — only the inventory is
+host-visible, the annual validation is an organisational record: no trusted publisher certificate
+in any store → effective (nothing to validate); certificates present → no_visibility with the list
+(subject, thumbprint, expiry; expired ones flagged).
+
+not_applicable: no Office at all. No_visibility: read failures (PowerShell 2.0 has no
+``ConvertTo-Json``, a hive or ACL denied, timeout). Not judged: ISM-1891 (V3 signatures; the
+registry value name is unverified), sandboxes (Application Guard for Office). Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from checks._office import LABEL, OFFICE_INSTALLED, not_installed_reason, parse_office
+from checks._windows_accounts import arr, read_json
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+APPS = ("word", "excel", "powerpoint", "access", "visio", "ms project", "publisher")
+POLICY_ROOTS = ("cloud", "user_policy", "machine")
+ISMS = ("ISM-1674", "ISM-1675", "ISM-1487", "ISM-1676")
+BROAD = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-545": "Users"}
+BROAD |= {"S-1-5-4": "INTERACTIVE"}
+# WriteData, AppendData, WriteEA, WriteAttributes, Delete, WRITE_DAC, WRITE_OWNER, GENERIC_ALL/WRITE.
+WRITE_MASK = 0x2 | 0x4 | 0x10 | 0x100 | 0x10000 | 0x40000 | 0x80000 | 0x10000000 | 0x40000000
+_USER_RELATIVE = re.compile(
+    r"%(appdata|localappdata|userprofile|homepath|homedrive|temp|tmp|username|onedrive)%|^[a-z]:\\users\\",
+    re.IGNORECASE,
+)
+
+TRUST = r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'visio', 'ms project', 'publisher'
+$raw = [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames
+function E8Row($sid, $root, $app, $name, $value) {
+  New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
+}
+function E8Read($hive, $sid, $root, $base) {
+  foreach ($a in $apps) {
+    $k = $hive.OpenSubKey("$base\$a\security")
+    if ($k) { $v = $k.GetValue('VBAWarnings'); if ($null -ne $v) { E8Row $sid $root $a 'vbawarnings' $v } }
+    $t = $hive.OpenSubKey("$base\$a\security\trusted locations")
+    if ($t) {
+      foreach ($n in 'AllLocationsDisabled', 'AllowNetworkLocations') {
+        $v = $t.GetValue($n); if ($null -ne $v) { E8Row $sid $root $a $n.ToLower() $v }
+      }
+      foreach ($l in $t.GetSubKeyNames()) {
+        $p = $t.OpenSubKey($l).GetValue('Path', $null, $raw)
+        if ($p) { E8Row $sid $root $a 'location' ([string]$p) }
+      }
+    }
+    $d = $hive.OpenSubKey("$base\$a\DisabledCmdBarItemsList")
+    if ($d) {
+      foreach ($n in $d.GetValueNames()) {
+        if ([string]$d.GetValue($n) -eq '19092') { E8Row $sid $root $a 'tcid19092' 1 }
+      }
+    }
+  }
+  $k = $hive.OpenSubKey("$base\common\trustcenter")
+  if ($k) { $v = $k.GetValue('TrustBar'); if ($null -ne $v) { E8Row $sid $root 'common' 'trustbar' $v } }
+}
+$hku = [Microsoft.Win32.Registry]::Users
+$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$users = @()
+$rows = @()
+foreach ($sid in $hku.GetSubKeyNames()) {
+  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
+  $name = $null
+  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
+  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
+  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
+  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
+  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
+  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
+  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
+}
+$rows += @(E8Read ([Microsoft.Win32.Registry]::LocalMachine) $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
+$acls = @()
+$seen = @{}
+foreach ($r in $rows) {
+  if ($r.name -ne 'location' -or $seen[$r.value]) { continue }
+  $seen[$r.value] = $true
+  $e = @{ path = $r.value; rules = @(); error = $null }
+  if ($r.value -match '%(appdata|localappdata|userprofile|homepath|homedrive|temp|tmp|username|onedrive)%') {
+    $e.error = 'user-relative path'
+  } else {
+    try {
+      $acl = Get-Acl -Path ([Environment]::ExpandEnvironmentVariables($r.value)) -ErrorAction Stop
+      foreach ($x in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+        $e.rules += New-Object PSObject -Property @{ sid = [string]$x.IdentityReference;
+          rights = [int]$x.FileSystemRights; type = [string]$x.AccessControlType }
+      }
+    } catch { $e.error = $_.Exception.Message }
+  }
+  $acls += New-Object PSObject -Property $e
+}
+$o = @{ scanner = $me; users = $users; values = $rows; acls = $acls }
+New-Object PSObject -Property $o | ConvertTo-Json -Depth 5 -Compress"""
+
+PUBLISHERS = r"""$fmt = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+$inv = [Globalization.CultureInfo]::InvariantCulture
+$certs = @()
+foreach ($c in @(Get-ChildItem Cert:\LocalMachine\TrustedPublisher)) {
+  $certs += New-Object PSObject -Property @{ store = 'machine'; subject = [string]$c.Subject;
+    thumbprint = [string]$c.Thumbprint; not_before = $c.NotBefore.ToUniversalTime().ToString($fmt, $inv);
+    not_after = $c.NotAfter.ToUniversalTime().ToString($fmt, $inv) }
+}
+$hku = [Microsoft.Win32.Registry]::Users
+foreach ($sid in $hku.GetSubKeyNames()) {
+  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
+  foreach ($b in 'Software\Microsoft\SystemCertificates', 'Software\Policies\Microsoft\SystemCertificates') {
+    $k = $hku.OpenSubKey("$sid\$b\TrustedPublisher\Certificates")
+    if (-not $k) { continue }
+    foreach ($t in $k.GetSubKeyNames()) {
+      $certs += New-Object PSObject -Property @{ store = "user $sid"; subject = $null; thumbprint = $t;
+        not_before = $null; not_after = $null }
+    }
+  }
+}
+New-Object PSObject -Property @{ certificates = $certs } | ConvertTo-Json -Depth 4 -Compress"""
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Trust:
+    scanner: str | None
+    users: list[tuple[str, str]]  # (sid, label) judged
+    values: dict[tuple[str | None, str, str, str], Any] = field(default_factory=dict)
+    locations: list[tuple[str | None, str, str, str]] = field(default_factory=list)
+    acls: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def policy(self, sid: str | None, app: str, name: str) -> dict[str, Any]:
+        found = {}
+        for root in POLICY_ROOTS:
+            key = (None if root == "machine" else sid, root, app, name)
+            if key in self.values and (sid is not None or root == "machine"):
+                found[root] = self.values[key]
+        return found
+
+
+def _parse(data: Any) -> Trust:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    trust = Trust(scanner=data.get("scanner"), users=[])
+    policy_sids: set[str] = set()
+    for row in arr(data.get("values")):
+        if not isinstance(row, dict) or not row.get("root") or not row.get("name"):
+            raise ValueError("a value row lacks root/name")
+        sid = row.get("sid") or None
+        root, app, name = str(row["root"]), str(row.get("app") or "").lower(), str(row["name"])
+        if name.lower() == "location":
+            trust.locations.append((sid, root, app, str(row.get("value") or "")))
+        else:
+            trust.values[(sid, root, app, name.lower())] = _int(row.get("value"))
+        if sid and root in ("cloud", "user_policy"):
+            policy_sids.add(sid)
+    for u in arr(data.get("users")):
+        if not isinstance(u, dict) or not u.get("sid"):
+            raise ValueError("a user entry has no sid")
+        sid = str(u["sid"])
+        if sid == trust.scanner or not (u.get("office_profile") or sid in policy_sids):
+            continue
+        trust.users.append((sid, f"{u['name']} ({sid})" if u.get("name") else sid))
+    for a in arr(data.get("acls")):
+        if isinstance(a, dict) and a.get("path"):
+            trust.acls[str(a["path"])] = a
+    return trust
+
+
+def _subjects(trust: Trust) -> list[tuple[str | None, str]]:
+    return list(trust.users) or [(None, "all users (machine policy)")]
+
+
+def _weakest(found: dict[str, Any], rank: Mapping[int, int]) -> tuple[str, Any]:
+    root = min(found, key=lambda r: (rank.get(found[r], 0), POLICY_ROOTS.index(r)))
+    return root, found[root]
+
+
+VBA_RANK = {4: 2, 3: 2, 2: 1}
+
+
+def _vba_problems(
+    trust: Trust, apps: list[str]
+) -> tuple[list[str], dict[tuple[str | None, str], int]]:
+    problems, vba = [], {}
+    for sid, who in _subjects(trust):
+        for app in apps:
+            found = trust.policy(sid, app, "vbawarnings")
+            if not found and sid is None:
+                continue  # nobody logged on: a user root may set it
+            if not found:
+                problems.append(f"{LABEL[app]} for {who}: VBAWarnings not set by policy")
+                continue
+            root, value = _weakest(found, {4: 3, 3: 2, 2: 1})
+            vba[(sid, app)] = value
+            if value not in (3, 4):
+                problems.append(f"{LABEL[app]} for {who}: VBAWarnings {value} from {root}")
+    return problems, vba
+
+
+def _finish(
+    ism: str, problems: list[str], ok: str, no_user: str | None, obs: dict[str, Any]
+) -> Finding:
+    if problems:
+        text = "; ".join(problems[:10]) + (
+            f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        )
+        return Finding(ism=ism, outcome=Outcome.INEFFECTIVE, evidence=text, observed=obs)
+    if no_user:
+        return Finding(ism=ism, outcome=Outcome.NO_VISIBILITY, evidence=no_user, observed=obs)
+    return Finding(ism=ism, outcome=Outcome.EFFECTIVE, evidence=ok, observed=obs)
+
+
+def _ism_1675(trust: Trust, apps: list[str], vba: dict[tuple[str | None, str], int]) -> list[str]:
+    problems = []
+    for sid, who in _subjects(trust):
+        bar = trust.policy(sid, "common", "trustbar")
+        bar_ok = bool(bar) and all(v == 1 for v in bar.values())
+        for app in apps:
+            value = vba.get((sid, app))
+            if value == 4 or (sid is None and value in (3, None)):
+                continue  # with nobody logged on only a set, non-compliant value can fail
+            if value != 3:
+                problems.append(
+                    f"{LABEL[app]} for {who}: VBAWarnings {value} lets users enable macros"
+                )
+                continue
+            cmd = trust.policy(sid, app, "tcid19092")
+            missing = ([] if bar_ok else ["TrustBar=1"]) + (
+                [] if cmd else ["command 19092 disabled"]
+            )
+            if missing:
+                problems.append(
+                    f"{LABEL[app]} for {who}: signed-macro mode without {' and '.join(missing)}"
+                )
+    return problems
+
+
+def _write_holders(acl: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(broad principals with write, every principal with write)."""
+    broad, writers = [], []
+    for rule in arr(acl.get("rules")):
+        if not isinstance(rule, dict) or str(rule.get("type")) != "Allow":
+            continue
+        rights = _int(rule.get("rights")) or 0
+        if not rights & WRITE_MASK:
+            continue
+        sid = str(rule.get("sid") or "").upper()
+        name = BROAD.get(sid) or (
+            "Domain Users" if sid.endswith("-513") and sid.startswith("S-1-5-21-") else None
+        )
+        writers.append(name or sid)
+        if name:
+            broad.append(name)
+    return broad, writers
+
+
+def _ism_1487(trust: Trust, apps: list[str]) -> tuple[list[str], list[str], dict[str, Any]]:
+    problems: list[str] = []
+    blind: list[str] = []
+    writers: dict[str, Any] = {}
+    for sid, who in _subjects(trust):
+        for app in apps:
+            disabled = trust.policy(sid, app, "alllocationsdisabled")
+            if disabled and all(v == 1 for v in disabled.values()):
+                continue
+            network = trust.policy(sid, app, "allownetworklocations")
+            if any(v == 1 for v in network.values()):
+                problems.append(f"{LABEL[app]} for {who}: policy allows network Trusted Locations")
+            for lsid, root, lapp, path in trust.locations:
+                if lapp != app or (lsid is not None and lsid != sid):
+                    continue
+                if _USER_RELATIVE.search(path):
+                    problems.append(
+                        f"{LABEL[app]} for {who}: Trusted Location in a user profile ({path}, {root})"
+                    )
+                    continue
+                acl = trust.acls.get(path)
+                if acl is None or acl.get("error"):
+                    blind.append(
+                        f"{path}: ACL not read ({(acl or {}).get('error') or 'not collected'})"
+                    )
+                    continue
+                broad, holders = _write_holders(acl)
+                writers[path] = holders
+                if broad:
+                    problems.append(
+                        f"{path} ({LABEL[app]}) is writable by {', '.join(sorted(set(broad)))}"
+                    )
+    return sorted(set(problems)), sorted(set(blind)), writers
+
+
+def _ism_1676(out: Output | None, now: datetime) -> Finding:
+    data, why = read_json(out)
+    if why is None and not isinstance(data, dict):
+        why = "the output is not a JSON object"
+    if why is not None or not isinstance(data, dict):
+        return Finding(
+            ism="ISM-1676",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"trusted publishers not read: {why}",
+        )
+    certs = [c for c in arr(data.get("certificates")) if isinstance(c, dict)]
+    listed = []
+    for c in certs:
+        after = str(c.get("not_after") or "")
+        expired = False
+        with contextlib.suppress(ValueError):
+            expired = bool(after) and datetime.fromisoformat(after.replace("Z", "+00:00")) < now
+        listed.append(
+            f"{c.get('subject') or '(subject not read)'} [{c.get('thumbprint')}] in {c.get('store')}"
+            + (f", expires {after[:10]}" if after else "")
+            + (" (EXPIRED)" if expired else "")
+        )
+    obs = {"trusted_publishers": listed}
+    if not certs:
+        return Finding(
+            ism="ISM-1676",
+            outcome=Outcome.EFFECTIVE,
+            evidence="no trusted publisher certificate in the machine or loaded user stores: nothing to validate",
+            observed=obs,
+        )
+    return Finding(
+        ism="ISM-1676",
+        outcome=Outcome.NO_VISIBILITY,
+        evidence=(
+            f"{len(certs)} trusted publisher certificate(s): {'; '.join(listed[:8])}; whether the list was "
+            f"validated in the last 12 months is an organisational record"
+        ),
+        observed=obs,
+    )
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = read_json(outputs.get("office"))
+    office = None
+    if why is None:
+        try:
+            office = parse_office(data)
+        except ValueError as exc:
+            why = f"Office inventory not understood: {exc}"
+    if why is not None or office is None:
+        return [
+            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why or "no data") for i in ISMS
+        ]
+    if (absent := not_installed_reason(office)) is not None:
+        return [Finding(ism=i, outcome=Outcome.NOT_APPLICABLE, evidence=absent) for i in ISMS]
+    if not office.office16:
+        text = f"only out-of-support Office ({', '.join(office.older)}); this check reads the 16.0 paths"
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text) for i in ISMS]
+    tdata, why = read_json(outputs.get("trust"))
+    trust = None
+    if why is None:
+        try:
+            trust = _parse(tdata)
+        except ValueError as exc:
+            why = f"macro trust settings not understood: {exc}"
+    now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
+    f1676 = _ism_1676(outputs.get("publishers"), now)
+    if why is not None or trust is None:
+        return [
+            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why or "no data")
+            for i in ISMS[:3]
+        ] + [f1676]
+    apps = [a for a in office.apps[0] if a in APPS]
+    no_user = (
+        None
+        if trust.users
+        else "no interactive user hive is loaded (nobody logged on): the user-scope policy roots cannot be read"
+    )
+    obs: dict[str, Any] = {"apps": apps, "users": [w for _, w in trust.users]}
+    p1674, vba = _vba_problems(trust, apps)
+    obs_vba = obs | {
+        "vbawarnings": {f"{LABEL[a]} {s or 'machine'}": v for (s, a), v in vba.items()}
+    }
+    f1674 = _finish(
+        "ISM-1674",
+        p1674,
+        "VBAWarnings 3 (signed only) or 4 (Trusted Locations only) by policy for every app and user",
+        no_user,
+        obs_vba,
+    )
+    f1675 = _finish(
+        "ISM-1675",
+        _ism_1675(trust, apps, vba),
+        "untrusted-publisher macros cannot be enabled: VBAWarnings 4, or 3 with Trust Bar notifications "
+        "and Backstage command 19092 disabled by policy (the TrustBar mapping is unverified)",
+        no_user,
+        obs_vba,
+    )
+    p1487, blind, writers = _ism_1487(trust, apps)
+    o1487 = obs | {
+        "locations": [f"{LABEL.get(a, a)} {r}: {p}" for _, r, a, p in trust.locations],
+        "writers": writers,
+    }
+    if not p1487 and blind:
+        f1487 = Finding(
+            ism="ISM-1487", outcome=Outcome.NO_VISIBILITY, evidence="; ".join(blind), observed=o1487
+        )
+    else:
+        ok = (
+            "host-side part: no Trusted Location in a user profile or writable by broad groups; "
+            + (
+                "principals with write: "
+                + "; ".join(f"{p}: {', '.join(w)}" for p, w in writers.items())
+                if writers
+                else "no Trusted Location is in force"
+            )
+        )
+        f1487 = _finish("ISM-1487", p1487, ok, no_user, o1487)
+    return [f1674, f1675, f1487, f1676]
+
+
+CHECK = Check(
+    id="office_macros.windows_macro_trust",
+    title="Office macros run only signed or from admin-controlled Trusted Locations (ML3)",
+    strategy=Strategy.OFFICE_MACROS,
+    ism=ISMS,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={
+        "office": Cmd(line=OFFICE_INSTALLED),
+        "trust": Cmd(line=TRUST),
+        "publishers": Cmd(line=PUBLISHERS),
+    },
+    judge=judge,
+    version=1,
+)

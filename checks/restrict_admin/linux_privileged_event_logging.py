@@ -1,0 +1,202 @@
+"""Linux: are privileged access and account/group changes audited and shipped off the host?
+
+**Collected:** ``auditctl -l`` (root; the loaded audit rules, shape of corpus
+``linux/auditctl-l.txt``) with ``systemctl is-active auditd``; the ``Defaults`` lines of
+``/etc/sudoers`` and ``/etc/sudoers.d/*`` (root); and the forwarding evidence shared with the
+ISM-1815 checks (``checks/_logging.py``): rsyslog/syslog-ng remote actions, running agent
+processes, systemd-journal-upload, the audisp ``au-remote`` and ``syslog`` plugins.
+
+**ISM-1650** (ML2-3, privileged account and security group management events centrally logged):
+effective when auditd is active, the loaded rules watch writes to ``/etc/passwd``,
+``/etc/group``, ``/etc/shadow``, ``/etc/gshadow`` and ``/etc/sudoers`` (``-w <file> -p wa``, a
+``-F path=<file> -F perm=…w…`` rule, or a watch on ``/etc`` itself), and a forwarder is present.
+**ISM-1509** (ML2-3, privileged access events centrally logged): effective when auditd is active
+with a rule recording privileged execution — ``execve`` with ``euid=0``, an exec watch on
+``sudo``/``su``/``pkexec``, or any rule keyed ``privileged*`` (ComplianceAsCode style) — sudo
+still logs (no ``Defaults !syslog`` without a ``logfile``), and a forwarder is present.
+Ineffective: auditd not installed or not active, missing rules, sudo logging switched off, or no
+forwarder. No visibility: ``auditctl -l`` or the sudoers read refused (no root) or timed out.
+
+Caveats (host-side part only): the forwarder is taken as shipping these events; when neither
+``au-remote``, the audisp syslog plugin with syslog forwarding, rsyslog ``imfile`` on
+``/var/log/audit`` nor an audit-capable agent is seen, the evidence says the auditd records stay
+local (sudo and shadow-utils still log through syslog). What the collector keeps is not visible.
+Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from checks._linux import first_line
+from checks._logging import (
+    LINUX_AUDITCTL,
+    LINUX_FORWARDERS,
+    LINUX_LOGFILES,
+    LINUX_SUDO_DEFAULTS,
+    audit_forwarding,
+    linux_forwarders,
+    linux_logfiles,
+    linux_read,
+)
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+IDENTITY_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers")
+PRIV_BINARIES = re.compile(r"/(sudo|su|pkexec)$")
+
+
+def _perm(rule: str, flag_w: str, flag_f: str) -> str | None:
+    m = re.search(flag_w, rule) or re.search(flag_f, rule)
+    return m.group(1) if m else None
+
+
+def parse_rules(lines: list[str]) -> dict[str, Any]:
+    watched: set[str] = set()
+    priv: list[str] = []
+    for raw in lines:
+        rule = raw.strip()
+        if not rule.startswith("-"):
+            continue
+        w = re.match(r"^-w\s+(\S+)", rule)
+        path = w.group(1) if w else None
+        if path is None:
+            pm = re.search(r"-F\s+(?:path|dir)=(\S+)", rule)
+            path = pm.group(1) if pm else None
+        perm = _perm(rule, r"-p\s+([rwxa]+)", r"-F\s+perm=([rwxa]+)") or ""
+        if path:
+            base = path.rstrip("/") or "/"
+            if "w" in perm:
+                for f in IDENTITY_FILES:
+                    if f == base or f.startswith(base + "/"):
+                        watched.add(f)
+            if "x" in perm and PRIV_BINARIES.search(base):
+                priv.append(rule)
+                continue
+        root_exec = re.search(r"-S\s+\S*execve", rule) and re.search(r"-F\s+euid=0\b", rule)
+        if root_exec or re.search(r"(-k\s+|-F\s+key=)privileged", rule):
+            priv.append(rule)
+    return {"identity_watched": sorted(watched), "privileged_rules": priv}
+
+
+def _sudo_logging(out: Output) -> tuple[bool, str]:
+    text = out.text
+    if "No such file" in text and "Defaults" not in text:
+        return True, "sudo not installed"
+    defaults = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("Defaults")]
+    nosyslog = any(re.search(r"!\s*syslog\b", d) for d in defaults)
+    logfile = any(re.search(r"\blogfile\s*=", d) for d in defaults)
+    if nosyslog and not logfile:
+        return False, "sudo logging switched off (Defaults !syslog, no logfile)"
+    how = "logfile" if logfile else "syslog (default)"
+    return True, f"sudo logs to {how}"
+
+
+def _all(outcome: Outcome, evidence: str) -> list[Finding]:
+    return [Finding(ism=i, outcome=outcome, evidence=evidence) for i in ("ISM-1509", "ISM-1650")]
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    actl = outputs["auditctl"]
+    why = linux_read(actl, stdout_denial=True)
+    if why is None and "must be root" in actl.text.lower():
+        why = f"refused for lack of privilege ({first_line(actl.text)})"
+    for name in ("sudo", "forwarders", "logfiles"):
+        why = why or linux_read(outputs[name])
+    if why is None and "permission denied" in outputs["sudo"].text.lower():
+        why = f"sudoers not readable ({first_line(outputs['sudo'].text)})"
+    if why is not None:
+        return _all(Outcome.NO_VISIBILITY, f"audit configuration not read: {why}")
+    lines = actl.text.splitlines()
+    state = "unknown"
+    for line in lines:
+        if line.startswith("### auditd"):
+            state = line.split("auditd", 1)[1].strip() or "unknown"
+    rule_lines = [ln for ln in lines if not ln.startswith("###")]
+    missing_tool = any(
+        "auditctl: not found" in ln or "command not found" in ln for ln in rule_lines
+    )
+    rules = parse_rules(rule_lines)
+    fwd = linux_forwarders(outputs["forwarders"].text)
+    files = linux_logfiles(outputs["logfiles"].text)
+    audit_ways = audit_forwarding(fwd, files)
+    ways = list(dict.fromkeys(list(fwd["syslog"]) + audit_ways))
+    sudo_ok, sudo_text = _sudo_logging(outputs["sudo"])
+    observed: dict[str, Any] = {
+        "auditd": "not installed" if missing_tool else state,
+        **rules,
+        "sudo": sudo_text,
+        "forwarding": ways,
+        "audit_log_forwarding": audit_ways,
+    }
+    base: list[str] = []
+    if missing_tool:
+        base.append("auditd is not installed")
+    elif state != "active":
+        base.append(f"auditd is {state}")
+    if not ways:
+        base.append("no forwarder ships logs off the host")
+    local_note = (
+        "" if audit_ways or not ways else " (auditd records stay local; syslog is forwarded)"
+    )
+    findings = []
+    # ISM-1509
+    p = list(base)
+    if not rules["privileged_rules"]:
+        p.append(
+            "no audit rule records privileged execution (execve euid=0, sudo/su, -k privileged)"
+        )
+    if not sudo_ok:
+        p.append(sudo_text)
+    findings.append(
+        Finding(
+            ism="ISM-1509",
+            outcome=Outcome.INEFFECTIVE if p else Outcome.EFFECTIVE,
+            evidence=(
+                "privileged access events are not centrally logged: " + "; ".join(p)
+                if p
+                else f"host-side part: auditd active with {len(rules['privileged_rules'])} "
+                f"privileged-execution rule(s), {sudo_text}, forwarded by {'; '.join(ways)}"
+                f"{local_note}"
+            ),
+            observed=observed,
+        )
+    )
+    # ISM-1650
+    p = list(base)
+    unwatched = [f for f in IDENTITY_FILES if f not in rules["identity_watched"]]
+    if unwatched:
+        p.append("no write watch on " + ", ".join(unwatched))
+    findings.append(
+        Finding(
+            ism="ISM-1650",
+            outcome=Outcome.INEFFECTIVE if p else Outcome.EFFECTIVE,
+            evidence=(
+                "account and group management events are not centrally logged: " + "; ".join(p)
+                if p
+                else "host-side part: auditd active and watching writes to "
+                f"{', '.join(IDENTITY_FILES)}, forwarded by {'; '.join(ways)}{local_note}"
+            ),
+            observed=observed,
+        )
+    )
+    return findings
+
+
+CHECK = Check(
+    id="restrict_admin.linux_privileged_event_logging",
+    title="Linux audits privileged access and account/group changes and forwards the events",
+    strategy=Strategy.RESTRICT_ADMIN,
+    ism=("ISM-1509", "ISM-1650"),
+    platforms=frozenset({Platform.LINUX}),
+    collect={
+        "auditctl": Cmd(line=LINUX_AUDITCTL, root=True),
+        "sudo": Cmd(line=LINUX_SUDO_DEFAULTS, root=True),
+        "forwarders": Cmd(line=LINUX_FORWARDERS),
+        "logfiles": Cmd(line=LINUX_LOGFILES, root=True),
+    },
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,351 @@
+"""Linux: are privileged accounts disabled when unused, set to expire, not standing, and is root's password locked?
+
+**Collected (root, through ``sudo -n``, C locale):** the privileged accounts are worked out on the
+host — members of ``sudo``/``wheel``/``admin`` (listed, or having the group as primary group) and
+every UID-0 account — and for each: ``passwd -S`` (password status), ``chage -l`` (last password
+change, account expiry) and the last login from ``lastlog2 -u`` where installed, else
+``lastlog -u`` (wtmp/lastlog).
+
+An account is **disabled** when ``passwd -S`` shows a locked password (``L``/``LK``) or its
+``Account expires`` date has passed; disabled accounts do not count below. (A locked password
+stops password logins and ``sudo``'s password prompt; SSH-key logins of a locked but unexpired
+account are a caveat.)
+
+**ISM-1648** (ML2-3, privileged access disabled after 45 days of inactivity; limit
+``policy.stale_privileged_days``), for enabled privileged accounts other than ``root``:
+- ineffective: last login older than the limit, or never logged in and the password last changed
+  before the limit (named with dates);
+- effective: every such account logged in within the limit (or there is none);
+- no_visibility: neither ``lastlog2`` nor ``lastlog`` exists (wtmp/lastlog retired), or the read
+  was refused. ``root`` is left out: it is reached through ``sudo``, which lastlog does not
+  record; its credential is judged under ISM-1685.
+
+**ISM-1647** (ML2-3, privileged access disabled after 12 months unless revalidated) — host-side
+part only (account expiry; revalidation itself is an organisational process):
+- ineffective: an enabled non-root privileged account has ``Account expires: never`` or a date
+  more than 365 days after collection;
+- effective: each expires within 12 months (or there is no enabled non-root privileged account).
+
+**ISM-1685** (ML2-3, break-glass, local administrator and service account credentials are long,
+unique, unpredictable and managed) — host-side part: the shared ``root`` credential (and any
+other UID-0 account):
+- effective: their passwords are locked (``L``/``LK``): no usable shared local admin password
+  exists on the host (break-glass then needs a managed path such as a vaulted account);
+- ineffective: one has no password at all (``NP``);
+- no_visibility: a usable password is set (``P``/``PS``): its length, uniqueness and whether a
+  vault rotates it cannot be seen from the host.
+
+**ISM-1649** (ML3, just-in-time administration), mirroring ``restrict_admin.windows_local_admins``:
+- ineffective: an enabled account other than ``root`` is a standing member of sudo/wheel/admin,
+  or a second UID-0 account is enabled;
+- effective: no enabled standing member besides root (the just-in-time process is organisational).
+
+Caveats: directory (SSSD/LDAP) accounts and sudo rules outside these groups are not seen; the
+``lastlog2`` output format is assumed to match ``lastlog`` (Latest column ending in
+``%a %b %e %H:%M:%S %z %Y``; unverified against a capture). Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from checks._linux import first_line, unreadable
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    )
+}
+_LAST = re.compile(r"\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) ([+-]\d{4}) (\d{4})\s*$")
+_CHAGE_DATE = re.compile(r"^(\w{3}) (\d{1,2}), (\d{4})$")
+ISMS = ("ISM-1648", "ISM-1647", "ISM-1685", "ISM-1649")
+
+
+@dataclass
+class Account:
+    name: str
+    status: str = ""
+    pw_changed: datetime | None = None
+    expires: datetime | None = None
+    expires_never: bool = False
+    last_login: datetime | None = None
+    never_logged_in: bool = False
+    lastlog_seen: bool = False
+    errors: str = ""
+
+    def disabled(self, now: datetime) -> bool:
+        return self.status in ("L", "LK") or (self.expires is not None and self.expires <= now)
+
+
+def _chage_date(text: str) -> datetime | None:
+    m = _CHAGE_DATE.match(text.strip())
+    if not m or m.group(1) not in MONTHS:
+        return None
+    try:
+        return datetime(int(m.group(3)), MONTHS[m.group(1)], int(m.group(2)), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _last_date(line: str) -> datetime | None:
+    m = _LAST.search(line)
+    if not m or m.group(1) not in MONTHS:
+        return None
+    sign = 1 if m.group(6)[0] == "+" else -1
+    offset = sign * (int(m.group(6)[1:3]) * 60 + int(m.group(6)[3:5]))
+    try:
+        local = datetime(
+            int(m.group(7)),
+            MONTHS[m.group(1)],
+            int(m.group(2)),
+            int(m.group(3)),
+            int(m.group(4)),
+            int(m.group(5)),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    return local - timedelta(minutes=offset)
+
+
+def parse(text: str) -> tuple[dict[str, Account], bool]:
+    """Accounts by name, and whether a lastlog tool was missing."""
+    accounts: dict[str, Account] = {}
+    current: Account | None = None
+    no_lastlog = False
+    for raw in text.splitlines():
+        head, _, rest = raw.partition(" ")
+        if head == "E8_USER":
+            current = accounts.setdefault(rest.strip(), Account(rest.strip()))
+        elif head == "E8_NOLASTLOG":
+            no_lastlog = True
+        elif current is None:
+            continue
+        elif head == "E8_PW":
+            parts = rest.split()
+            if len(parts) >= 2 and parts[0] == current.name:
+                current.status = parts[1]
+            else:
+                current.errors += rest.strip()[:120] + " "
+        elif head == "E8_CH":
+            key, sep, value = rest.partition(":")
+            if not sep:
+                current.errors += rest.strip()[:120] + " "
+                continue
+            key, value = key.strip().lower(), value.strip()
+            if key == "last password change":
+                current.pw_changed = _chage_date(value)
+            elif key == "account expires":
+                current.expires_never = value == "never"
+                current.expires = _chage_date(value)
+        elif head in ("E8_LL", "E8_LL2"):
+            line = rest.strip()
+            if not line or line.startswith("Username"):
+                continue
+            if line.split()[0] != current.name:
+                current.errors += line[:120] + " "
+                continue
+            current.lastlog_seen = True
+            if "Never logged in" in line:
+                current.never_logged_in = True
+            else:
+                current.last_login = _last_date(line)
+    return accounts, no_lastlog
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment else "unknown"
+
+
+def _stale(accts: list[Account], now: datetime, limit: int, no_lastlog: bool) -> Finding:
+    cutoff = now - timedelta(days=limit)
+    stale: list[str] = []
+    blind: list[str] = []
+    recent: list[str] = []
+    for a in accts:
+        if a.last_login is not None:
+            (stale if a.last_login < cutoff else recent).append(
+                f"{a.name} (last login {_day(a.last_login)})"
+            )
+        elif a.never_logged_in:
+            if a.pw_changed is not None and a.pw_changed < cutoff:
+                stale.append(f"{a.name} (never logged in, password set {_day(a.pw_changed)})")
+            elif a.pw_changed is not None:
+                recent.append(f"{a.name} (new: password set {_day(a.pw_changed)})")
+            else:
+                blind.append(f"{a.name} (never logged in, creation date unknown)")
+        else:
+            blind.append(f"{a.name} (no last-login record read)")
+    observed = {"stale": stale, "recent": recent, "unknown": blind, "limit_days": limit}
+    if stale:
+        text = f"enabled privileged accounts unused for more than {limit} days: {', '.join(stale)}"
+        return Finding(
+            ism="ISM-1648", outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed
+        )
+    if blind and no_lastlog:
+        text = "neither lastlog2 nor lastlog is installed, so last logins cannot be read"
+        return Finding(
+            ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
+    if blind:
+        text = f"last login not determinable: {', '.join(blind)}"
+        return Finding(
+            ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
+    text = (
+        f"every enabled non-root privileged account logged in within {limit} days: "
+        f"{', '.join(recent)}"
+        if recent
+        else "no enabled privileged account besides root"
+    )
+    return Finding(ism="ISM-1648", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
+
+
+def _expiry(accts: list[Account], now: datetime) -> Finding:
+    horizon = now + timedelta(days=365)
+    late: list[str] = []
+    fine: list[str] = []
+    blind: list[str] = []
+    for a in accts:
+        if a.expires_never:
+            late.append(f"{a.name} (never expires)")
+        elif a.expires is None:
+            blind.append(a.name)
+        elif a.expires > horizon:
+            late.append(f"{a.name} (expires {_day(a.expires)})")
+        else:
+            fine.append(f"{a.name} (expires {_day(a.expires)})")
+    observed = {"beyond_12_months": late, "within_12_months": fine, "unknown": blind}
+    note = "; revalidation itself is an organisational process"
+    if late:
+        text = f"privileged accounts without expiry within 12 months: {', '.join(late)}{note}"
+        return Finding(
+            ism="ISM-1647", outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed
+        )
+    if blind:
+        text = f"account expiry not read for: {', '.join(blind)}"
+        return Finding(
+            ism="ISM-1647", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
+    text = (
+        f"host-side part: every enabled non-root privileged account expires within 12 months "
+        f"({', '.join(fine)}){note}"
+        if fine
+        else f"host-side part: no enabled privileged account besides root{note}"
+    )
+    return Finding(ism="ISM-1647", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
+
+
+def _root_credential(uid0: list[Account]) -> Finding:
+    states = {a.name: a.status or "unknown" for a in uid0}
+    observed: dict[str, object] = {"uid0_password_status": states}
+    empty = [n for n, s in states.items() if s == "NP"]
+    usable = [n for n, s in states.items() if s in ("P", "PS")]
+    unknown = [n for n, s in states.items() if s not in ("P", "PS", "NP", "L", "LK")]
+    if empty:
+        text = f"UID-0 account with no password: {', '.join(empty)}"
+        return Finding(
+            ism="ISM-1685", outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed
+        )
+    if usable:
+        text = (
+            f"usable password on {', '.join(usable)}: its length (30+ characters), uniqueness and "
+            f"management by a vault are not visible from the host"
+        )
+        return Finding(
+            ism="ISM-1685", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
+    if unknown or not states:
+        text = f"password status not read for: {', '.join(unknown) or 'root'}"
+        return Finding(
+            ism="ISM-1685", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
+    text = (
+        f"host-side part: root's password is locked ({', '.join(f'{n} {s}' for n, s in states.items())}),"
+        f" so no shared local administrator password is usable on the host"
+    )
+    return Finding(ism="ISM-1685", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
+
+
+def _standing(accts: list[Account]) -> Finding:
+    names = sorted(a.name for a in accts)
+    observed = {"standing_enabled": names}
+    if names:
+        text = (
+            f"enabled accounts hold standing sudo/wheel/admin membership or UID 0 (not just in "
+            f"time): {', '.join(names)}"
+        )
+        return Finding(
+            ism="ISM-1649", outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed
+        )
+    text = (
+        "no enabled standing member of sudo/wheel/admin besides root; the just-in-time process "
+        "itself is organisational"
+    )
+    return Finding(ism="ISM-1649", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    out = outputs["accounts"]
+    why = unreadable(out, stdout_denial=True)
+    if why is None and "may not view" in out.text:
+        why = f"refused for lack of privilege ({first_line(out.text)})"
+    if why is None and "E8_USER root" not in out.text:
+        why = f"the privileged-account listing is incomplete ({first_line(out.err) or 'no root entry'})"
+    if why is not None:
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why) for i in ISMS]
+    now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
+    accounts, no_lastlog = parse(out.text)
+    uid0 = [a for a in accounts.values() if a.name in _uid0(outputs)]
+    if not uid0 and "root" in accounts:
+        uid0 = [accounts["root"]]
+    enabled = [a for a in accounts.values() if a.name != "root" and not a.disabled(now)]
+    return [
+        _stale(enabled, now, ctx.policy.stale_privileged_days, no_lastlog),
+        _expiry(enabled, now),
+        _root_credential(uid0),
+        _standing(enabled),
+    ]
+
+
+def _uid0(outputs: Mapping[str, Output]) -> set[str]:
+    text = outputs["accounts"].text
+    return {ln.split()[1] for ln in text.splitlines() if ln.startswith("E8_UID0 ")}
+
+
+CHECK = Check(
+    id="restrict_admin.linux_privileged_lifecycle",
+    title="Linux privileged accounts expire, lapse when unused, are not standing; root locked",
+    strategy=Strategy.RESTRICT_ADMIN,
+    ism=ISMS,
+    platforms=frozenset({Platform.LINUX}),
+    collect={
+        "accounts": Cmd(
+            line=(
+                "g=$(getent group sudo wheel admin); "
+                "awk -F: '$3==0{print \"E8_UID0 \" $1}' /etc/passwd; "
+                "for u in $( { printf '%s\\n' \"$g\" | cut -d: -f4 | tr ',' '\\n'; "
+                "for i in $(printf '%s\\n' \"$g\" | cut -d: -f3); do "
+                "awk -F: -v i=\"$i\" '$4==i{print $1}' /etc/passwd; done; "
+                "awk -F: '$3==0{print $1}' /etc/passwd; } | grep . | sort -u); do "
+                'echo "E8_USER $u"; '
+                "LC_ALL=C passwd -S \"$u\" 2>&1 | sed 's/^/E8_PW /'; "
+                "LC_ALL=C chage -l \"$u\" 2>&1 | sed 's/^/E8_CH /'; "
+                "if command -v lastlog2 >/dev/null; then "
+                "LC_ALL=C lastlog2 -u \"$u\" 2>&1 | sed 's/^/E8_LL2 /'; "
+                "elif command -v lastlog >/dev/null; then "
+                "LC_ALL=C lastlog -u \"$u\" 2>&1 | sed 's/^/E8_LL /'; "
+                "else echo E8_NOLASTLOG; fi; done"
+            ),
+            root=True,
+        ),
+    },
+    judge=judge,
+    version=1,
+)
