@@ -30,8 +30,9 @@ class Cmd(BaseModel):
 
     ``root``: it needs root, so it runs through ``sudo -n`` on hosts with ``ansible_become``.
     ``args_var``: the name of an inventory variable (a list, or a comma-separated string) whose
-    values reach the command as shell-quoted positional parameters (``"$@"``), never spliced into
-    its text: ``set -- '/srv/backup' '/mnt/nas'; <line>``.
+    values reach the command quoted, never spliced into its text: on Linux as positional
+    parameters (``set -- '/srv/backup' '/mnt/nas'; <line>`` → ``"$@"``), in PowerShell as the array
+    ``$E8Args`` (``$E8Args = @('D:\Backups'); <line>``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -53,10 +54,13 @@ class Cmd(BaseModel):
             return [str(v) for v in value]
         return [str(value)]
 
-    def render(self, hvars: Mapping[str, Any]) -> str:
-        """The exact command line run on a host (before any sudo wrapper)."""
+    def render(self, hvars: Mapping[str, Any], powershell: bool = False) -> str:
+        """The exact command run on a host (before any sudo wrapper)."""
         if self.args_var is None:
             return self.line
+        if powershell:
+            quoted = ", ".join("'" + a.replace("'", "''") + "'" for a in self.args(hvars))
+            return f"$E8Args = @({quoted}); {self.line}"
         return f"set -- {' '.join(shlex.quote(a) for a in self.args(hvars))}; {self.line}"
 
 

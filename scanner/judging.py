@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scanner.check import Check, Context, Finding, Output
-from scanner.model import Outcome, Reach
+from scanner.model import Outcome, Platform, Reach
 from scanner.policy import Policy
 from scanner.record import CommandRecord, HostRecord
 
@@ -27,7 +27,7 @@ def outputs_for(check: Check, rec: HostRecord) -> dict[str, Output]:
     by_line: dict[str, CommandRecord] = {c.command: c for c in rec.commands}
     outputs = {}
     for name, cmd in check.collect.items():
-        line = cmd.render(rec.vars)
+        line = cmd.render(rec.vars, powershell=rec.platform is Platform.WINDOWS)
         c = by_line.get(line)
         if c is None:
             outputs[name] = Output(command=line, ran=False)

@@ -72,7 +72,7 @@ def plan_host(
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
     for check in applicable:
         for cmd in check.collect.values():
-            line = cmd.render(host.vars)
+            line = cmd.render(host.vars, powershell=windows)
             sudo = cmd.root and spec.become and login != "root" and not windows
             planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
             if check.id not in planned.checks:

@@ -91,7 +91,8 @@ def test_fixture_matches_declaration(path: Path) -> None:
     assert fixture.get("provenance", "").strip(), f"{path}: provenance is required"
     assert set(fixture["outputs"]) == set(check.collect), f"{path}: output names differ"
     for name, cmd in check.collect.items():
-        assert fixture["outputs"][name]["command"] == cmd.render(fixture.get("vars", {})), (
+        ps = fixture.get("platform") == "windows"
+        assert fixture["outputs"][name]["command"] == cmd.render(fixture.get("vars", {}), ps), (
             f"{path}: command {name!r} changed since the fixture was recorded; re-record it"
         )
     assert set(fixture["expect"]) == set(check.ism), f"{path}: expect must name every ISM id"

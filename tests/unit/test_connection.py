@@ -76,3 +76,15 @@ def test_winrm_scheme_and_port_follow_ansible() -> None:
     )
     assert ignore.winrm_cert_validation is False
     assert https.platform.value == "windows"
+
+
+def test_inventory_values_reach_commands_quoted_never_spliced() -> None:
+    from scanner.check import Cmd
+
+    cmd = Cmd(line='ls -ld "$@"', args_var="e8_backup_paths")
+    hv = {"e8_backup_paths": ["/srv/b", "/x'; rm -rf / #"]}
+    assert cmd.render(hv) == "set -- /srv/b '/x'\"'\"'; rm -rf / #'; ls -ld \"$@\""
+    ps = Cmd(line="Get-Acl -LiteralPath $E8Args", args_var="e8_backup_paths")
+    assert ps.render({"e8_backup_paths": "D:\\Backups, E:\\it's"}, powershell=True) == (
+        "$E8Args = @('D:\\Backups', 'E:\\it''s'); Get-Acl -LiteralPath $E8Args"
+    )

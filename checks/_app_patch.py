@@ -1,0 +1,344 @@
+"""What the application patching checks share: the app tables, inventory parsers, version order.
+
+- ``patch_applications/app_classes.csv`` (:data:`CLASSES`): which installed applications are in the
+  high-risk class of the model (office suites, browsers, email clients, PDF software, Adobe Flash,
+  security products; Java runtimes are counted with them for patching, as the e8 reference §2.2
+  does) per platform, matched on the Windows Uninstall ``DisplayName`` or the Linux package name.
+- ``patch_applications/app_eol.csv`` (:data:`EOL`): product pattern, class, version range and the
+  date support ended. Browser rows carry a "minimum supported major" as of :data:`TABLE_DATE`
+  (browser versions far behind stable cannot be dated individually). Rows marked ``verify`` were
+  written from memory and must be checked against the vendor before an audit relies on them.
+- ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
+  releases known up to :data:`TABLE_DATE` and their dates.
+- :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories.
+- :func:`vkey`: a numeric sort key for version strings (epoch and Debian revision ignored).
+- :func:`judge_unsupported`: the ISM-1704 / ISM-0304 judgement both unsupported-app checks use.
+
+Every table is only as good as its last review: the checks refuse to call a host "effective" on
+a table that cannot cover the collection date (see each check's docstring). Pure functions and
+import-time data only.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib.resources import files
+from typing import Any
+
+from checks._windows import as_list, ps_json, unreadable
+from scanner.check import Context, Finding, Output
+from scanner.model import Outcome
+
+# The app tables were written (from memory, see their "verify" column) as of this date.
+TABLE_DATE = date(2025, 10, 15)
+# An EOL table older than this at collection time no longer proves "nothing unsupported".
+EOL_TABLE_MAX_AGE_DAYS = 365
+
+HIGH_RISK = frozenset({"office", "browser", "email", "pdf", "flash", "security", "java"})
+# ISM-1704 names office suites, browsers, email clients, PDF software, Flash and security
+# products; Java is not named there, so an unsupported Java runtime falls under ISM-0304.
+ISM_1704_CLASSES = frozenset({"office", "browser", "email", "pdf", "flash", "security"})
+
+UNINSTALL_INVENTORY = (
+    "$k = @('HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*',"
+    "'HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'); "
+    "$k += @(Get-ChildItem Registry::HKEY_USERS -ErrorAction SilentlyContinue | "
+    "Where-Object { $_.PSChildName -match '^S-1-5-21-[0-9-]+$' } | "
+    "ForEach-Object { 'Registry::HKEY_USERS\\' + $_.PSChildName + "
+    "'\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' }); "
+    "@(Get-ItemProperty -Path $k -ErrorAction SilentlyContinue | "
+    "Where-Object { $_.DisplayName } | "
+    "Select-Object DisplayName,DisplayVersion,Publisher,InstallDate,"
+    "@{n='Hive';e={($_.PSPath -split '::')[-1] -replace '\\\\Software\\\\.*$',''}}) | "
+    "ConvertTo-Json -Depth 4 -Compress"
+)
+
+LINUX_INVENTORY = (
+    "if command -v dpkg-query >/dev/null 2>&1; then "
+    "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\n' 2>/dev/null | "
+    "awk -F'\\t' '$1 ~ /^[hi]i/ {print \"deb\\t\" $2 \"\\t\" $3}'; fi; "
+    "if command -v rpm >/dev/null 2>&1; then "
+    "rpm -qa --qf 'rpm\\t%{NAME}\\t%{VERSION}-%{RELEASE}\\n' 2>/dev/null; fi; true"
+)
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    version: str
+    publisher: str = ""
+    installed: str = ""
+    where: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}".strip()
+
+
+@dataclass(frozen=True)
+class EolRow:
+    product: str
+    platform: str
+    match: re.Pattern[str]
+    klass: str
+    version_from: str
+    version_below: str
+    unsupported_from: date
+    source: str
+    verify: bool
+
+    def covers(self, app: App) -> bool:
+        if not self.match.search(app.name):
+            return False
+        if not (self.version_from or self.version_below):
+            return True
+        if not app.version or "snap" in app.version:
+            # a version range cannot judge an unversioned entry, nor Ubuntu's transitional
+            # debs (firefox 1:1snap1, chromium-browser) that install the snap
+            return False
+        key = vkey(app.version)
+        if self.version_from and key < vkey(self.version_from):
+            return False
+        return not (self.version_below and key >= vkey(self.version_below))
+
+
+@dataclass(frozen=True)
+class Release:
+    product: str
+    klass: str
+    match: re.Pattern[str]
+    channel: str
+    version: str
+    released: date
+    source: str
+    verify: bool
+
+
+def vkey(version: str) -> tuple[int, ...]:
+    """Numeric sort key: ``1:141.0.7390.54-1~deb12u1`` → (141, 0, 7390, 54)."""
+    text = version.strip()
+    text = re.sub(r"^\d+:", "", text)  # Debian/RPM epoch
+    text = re.split(r"[-~+]", text, maxsplit=1)[0]  # Debian revision / RPM release
+    return tuple(int(p) for p in re.findall(r"\d+", text))
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    text = files("checks.patch_applications").joinpath(name).read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def _load_classes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    return tuple(
+        (r["platform"], re.compile(r["match"], re.I), r["class"]) for r in _csv("app_classes.csv")
+    )
+
+
+def _load_eol() -> tuple[EolRow, ...]:
+    return tuple(
+        EolRow(
+            product=r["product"],
+            platform=r["platform"],
+            match=re.compile(r["match"], re.I),
+            klass=r["class"],
+            version_from=r["version_from"],
+            version_below=r["version_below"],
+            unsupported_from=date.fromisoformat(r["unsupported_from"]),
+            source=r["source"],
+            verify=r["verify"] == "verify",
+        )
+        for r in _csv("app_eol.csv")
+    )
+
+
+def _load_releases() -> tuple[Release, ...]:
+    return tuple(
+        Release(
+            product=r["product"],
+            klass=r["class"],
+            match=re.compile(r["match"], re.I),
+            channel=r["channel"],
+            version=r["version"],
+            released=date.fromisoformat(r["released"]),
+            source=r["source"],
+            verify=r["verify"] == "verify",
+        )
+        for r in _csv("app_releases.csv")
+    )
+
+
+CLASSES = _load_classes()
+EOL = _load_eol()
+RELEASES = _load_releases()
+
+
+def app_class(platform: str, name: str) -> str | None:
+    """The class of an installed application or package, or None for "other"."""
+    for plat, pattern, klass in CLASSES:
+        if plat == platform and pattern.search(name):
+            return klass
+    return None
+
+
+def eol_hits(platform: str, apps: list[App], on: date) -> list[tuple[App, EolRow]]:
+    """Installed applications whose support had ended by ``on``."""
+    hits = []
+    for app in apps:
+        for row in EOL:
+            if row.platform == platform and row.unsupported_from <= on and row.covers(app):
+                hits.append((app, row))
+                break
+    return hits
+
+
+def windows_inventory(out: Output | None) -> tuple[list[App], str | None]:
+    """Uninstall-key entries (one per hive and key), or why they cannot be read."""
+    why = unreadable(out)
+    if why is not None or out is None:
+        return [], why
+    try:
+        data = ps_json(out)
+    except ValueError:
+        return [], f"output is not JSON ({out.text.strip()[:80]!r})"
+    apps = []
+    for item in as_list(data):
+        if not isinstance(item, dict) or not item.get("DisplayName"):
+            continue
+        apps.append(
+            App(
+                name=str(item.get("DisplayName")).strip(),
+                version=str(item.get("DisplayVersion") or "").strip(),
+                publisher=str(item.get("Publisher") or "").strip(),
+                installed=str(item.get("InstallDate") or "").strip(),
+                where=str(item.get("Hive") or "").strip(),
+            )
+        )
+    if not apps:
+        return [], "the Uninstall keys returned no entries (denied or empty read)"
+    return apps, None
+
+
+def linux_inventory(out: Output | None) -> tuple[list[App], str | None]:
+    """dpkg/rpm package list (``deb|rpm <TAB> name <TAB> version``), or why it is unreadable."""
+    if out is None or not out.ran:
+        return [], "command was not run on the host"
+    if out.timed_out:
+        return [], "command timed out"
+    apps = []
+    for line in out.text.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and parts[0] in ("deb", "rpm") and parts[1]:
+            apps.append(App(name=parts[1].strip(), version=parts[2].strip(), where=parts[0]))
+    if not apps:
+        return [], "no package database could be read (neither dpkg nor rpm answered)"
+    return apps, None
+
+
+def summary(items: list[str], limit: int = 6) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def observed_apps(apps: list[App], limit: int = 30) -> list[dict[str, Any]]:
+    return [
+        {"name": a.name, "version": a.version, "publisher": a.publisher or None, "where": a.where}
+        for a in apps[:limit]
+    ]
+
+
+def judge_unsupported(
+    apps: list[App], why: str | None, platform: str, ctx: Context
+) -> list[Finding]:
+    """ISM-1704 and ISM-0304 from an inventory; shared with the Linux check."""
+    if why is not None:
+        unread = [
+            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=f"inventory unreadable: {why}")
+            for i in ("ISM-1704", "ISM-0304")
+        ]
+        return [*unread, _online_services(unread, ctx)]
+    today = ctx.collected_at.date()
+    hits = eol_hits(platform, apps, today)
+    stale = today - TABLE_DATE > timedelta(days=EOL_TABLE_MAX_AGE_DAYS)
+    findings = []
+    for ism in ("ISM-1704", "ISM-0304"):
+        mine: list[tuple[App, EolRow]] = [
+            (a, r) for a, r in hits if (r.klass in ISM_1704_CLASSES) == (ism == "ISM-1704")
+        ]
+        observed = {
+            "applications_seen": len(apps),
+            "eol_table_date": TABLE_DATE.isoformat(),
+            "unsupported": [
+                {
+                    "application": a.label,
+                    "where": a.where or None,
+                    "product": r.product,
+                    "class": r.klass,
+                    "unsupported_from": r.unsupported_from.isoformat(),
+                    "source": r.source,
+                    "verify": r.verify,
+                }
+                for a, r in mine[:20]
+            ],
+        }
+        scope = (
+            "office suite, browser, email client, PDF software, Flash or security product"
+            if ism == "ISM-1704"
+            else "other application (Java included)"
+        )
+        if mine:
+            names = [
+                f"{a.label} ({r.product}, unsupported since {r.unsupported_from})" for a, r in mine
+            ]
+            outcome = Outcome.INEFFECTIVE
+            evidence = f"unsupported {scope} installed: {summary(names, 4)}"
+        elif stale:
+            outcome = Outcome.NO_VISIBILITY
+            evidence = (
+                f"no listed product is unsupported, but the EOL table ({TABLE_DATE}) is more than "
+                f"{EOL_TABLE_MAX_AGE_DAYS} days old at collection; refresh app_eol.csv"
+            )
+        else:
+            outcome = Outcome.EFFECTIVE
+            evidence = (
+                f"none of {len(apps)} installed entries is an unsupported {scope} "
+                f"per the EOL table of {TABLE_DATE}"
+            )
+            if ism == "ISM-0304":
+                evidence += " (partly: applications not in the table are not judged)"
+        findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed))
+    findings.append(_online_services(findings, ctx))
+    return findings
+
+
+def _online_services(findings: list[Finding], ctx: Context) -> Finding:
+    """ISM-1905 (online services no longer supported are removed), for internet-facing hosts.
+
+    The host cannot say which installed application serves the internet, so on an internet-facing
+    host any unsupported application counts against it (stricter than the control, documented).
+    """
+    if not ctx.internet_facing:
+        return Finding(
+            ism="ISM-1905", outcome=Outcome.NOT_APPLICABLE, evidence="not an internet-facing host"
+        )
+    outcomes = {f.outcome for f in findings}
+    if Outcome.INEFFECTIVE in outcomes:
+        bad = "; ".join(f.evidence for f in findings if f.outcome is Outcome.INEFFECTIVE)
+        return Finding(
+            ism="ISM-1905",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=f"internet-facing host runs unsupported software: {bad}",
+        )
+    if Outcome.NO_VISIBILITY in outcomes:
+        return Finding(
+            ism="ISM-1905",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence="; ".join(f.evidence for f in findings if f.outcome is Outcome.NO_VISIBILITY),
+        )
+    return Finding(
+        ism="ISM-1905",
+        outcome=Outcome.EFFECTIVE,
+        evidence="internet-facing host: no listed product is unsupported (partly: applications "
+        "not in the EOL table are not judged)",
+    )

@@ -1,0 +1,56 @@
+"""Linux: are unsupported applications removed (Flash plug-ins, old browsers, old Java…)?
+
+**Collected (read-only):** the installed packages, one line each:
+``dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\n'`` (installed or held
+packages only) and/or ``rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'``; whichever tool exists.
+
+**Reference data:** ``patch_applications/app_eol.csv`` (Linux rows, matched on the package name):
+Flash plug-in packages (``flashplugin-installer``, ``adobe-flashplugin``, ``flash-plugin``,
+``pepperflashplugin-nonfree`` …; Flash support ended 2020-12-31), Firefox / Firefox ESR /
+Chrome / Chromium / Edge / Thunderbird below the minimum supported major as of the table date
+(2025-10-15), Adobe Reader 9 for Linux, ClamAV before the 1.0 LTS line, OpenJDK 6 and 7 and Red
+Hat's OpenJDK 11. Rows marked "verify" were written from memory. Ubuntu's ``chromium-browser`` deb
+is a stub that installs the snap and is deliberately not matched.
+
+Packages shipped by a distribution are supported for as long as the distribution release is
+(``patch_os.linux_os_support`` judges that); this check looks for what is unsupported *even on a
+supported distribution*: dead plug-ins, browser lines the vendor no longer patches, runtimes the
+vendor retired.
+
+**Judgement** (the same rules as ``patch_applications.windows_unsupported_apps``):
+- ISM-1704 (ML1-3): ineffective when an office / browser / email / PDF / Flash / security package
+  matches a row whose support had ended by the collection date; effective when none does (the
+  evidence names the table date), no_visibility when the table is more than a year old;
+- ISM-0304 (ML3, partly): the same over Java and other rows; "effective" means no package in the
+  table is unsupported, not that every package is supported;
+- no_visibility when neither dpkg nor rpm answered.
+- ISM-1905 (ML1-3, online services no longer supported are removed): on hosts marked
+  ``e8_internet_facing`` any unsupported application found counts against it (the host cannot say
+  which application serves the internet, so this is stricter than the control); not_applicable
+  on other hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from checks._app_patch import LINUX_INVENTORY, judge_unsupported, linux_inventory
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Platform, Strategy
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    apps, why = linux_inventory(outputs.get("packages"))
+    return judge_unsupported(apps, why, "linux", ctx)
+
+
+CHECK = Check(
+    id="patch_applications.linux_unsupported_apps",
+    title="Linux: unsupported applications (Flash plug-ins, old browsers, old Java) removed",
+    strategy=Strategy.PATCH_APPLICATIONS,
+    ism=("ISM-1704", "ISM-0304", "ISM-1905"),
+    platforms=frozenset({Platform.LINUX}),
+    collect={"packages": Cmd(line=LINUX_INVENTORY)},
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,228 @@
+"""Windows: are browser, office, PDF, Java and other application updates installed in time?
+
+**Collected (read-only; never ``Win32_Product``):** the Uninstall registry inventory (the same
+line as ``windows_unsupported_apps``: HKLM 64- and 32-bit views and loaded ``HKEY_USERS`` hives;
+``DisplayName``, ``DisplayVersion``, ``Publisher``, ``InstallDate``) and the Microsoft 365 Apps
+Click-to-Run configuration ``HKLM\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration``
+(``VersionToReport``, ``UpdateChannel``, ``CDNBaseUrl``, ``UpdatesEnabled``, ``ProductReleaseIds``).
+
+**Reference data:** ``patch_applications/app_releases.csv``: per product and channel the releases
+known up to the table date (2025-10-15) with their release dates (Chrome, Edge, Firefox and
+Firefox ESR lines, Oracle Java 8, 7-Zip; rows marked "verify" written from memory). *This table
+must be maintained*: a product without rows (Microsoft 365 Apps, Acrobat/Reader, Thunderbird…)
+can only be no_visibility, and a table that ends before ``collected_at - window`` cannot show that
+no newer release has been missed.
+
+**Rule per installed product and control (window W):** the releases of the product (an ``esrNNN``
+channel only for installed major NNN) newer than the installed version are missing. Ineffective
+when one of them was released more than W before collection (a release counts from the end of its
+release day, UTC). Effective when none is, the version is known and the table reaches at least
+``collected_at - W``. Otherwise no_visibility with the reason (no version, no release data for
+the product or channel, table too old).
+
+**Controls:** the high-risk class (office suites, browsers, email clients, PDF software, security
+products, Java — ``app_classes.csv``): ISM-1691 (ML1-2, two weeks), ISM-1692 (ML3, critical or
+exploited, 48 h) and ISM-1901 (ML3, other, two weeks); severity is not visible from a version, so
+every missed release is treated as possibly critical (ISM-1692 fails 48 h after it). ISM-1693
+(ML2-3, other applications, one month): judged over the other applications that have release rows
+(partly: applications not in the table are not judged; none with rows → no_visibility). The
+high-risk controls are not_applicable when none of those applications is installed.
+ISM-1876/ISM-1690 (online services): not_applicable unless ``e8_internet_facing``; on an
+internet-facing host no_visibility, because which installed product serves the internet cannot be
+read from the Uninstall inventory.
+
+Windows policy values: ``patch_critical_hours`` (48 h), ``patch_internet_facing_days`` (the two
+weeks), ``patch_other_days`` (one month). no_visibility for all controls when the inventory cannot
+be read (PowerShell 2.0 without ``ConvertTo-Json``, access denied).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+
+from checks._app_patch import (
+    HIGH_RISK,
+    RELEASES,
+    TABLE_DATE,
+    UNINSTALL_INVENTORY,
+    App,
+    Release,
+    app_class,
+    summary,
+    vkey,
+    windows_inventory,
+)
+from checks._windows import ps_json, unreadable
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-1690")
+
+C2R = (
+    "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration' "
+    "-ErrorAction SilentlyContinue | Select-Object VersionToReport,UpdateChannel,CDNBaseUrl,"
+    "UpdatesEnabled,ProductReleaseIds | ConvertTo-Json -Depth 4 -Compress"
+)
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
+
+
+def _rows_for(app: App) -> list[Release]:
+    rows = [r for r in RELEASES if r.match.search(app.name)]
+    major = vkey(app.version)[:1]
+    out = []
+    for r in rows:
+        if (
+            r.channel.startswith("esr")
+            and r.channel[3:].isdigit()
+            and major != (int(r.channel[3:]),)
+        ):
+            continue
+        out.append(r)
+    return out
+
+
+def _c2r(out: Output | None) -> tuple[App | None, dict[str, object]]:
+    if out is None or unreadable(out) is not None:
+        return None, {}
+    try:
+        data = ps_json(out)
+    except ValueError:
+        return None, {}
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict) or not data.get("VersionToReport"):
+        return None, {}
+    channel = str(data.get("UpdateChannel") or data.get("CDNBaseUrl") or "unknown channel")
+    info = {
+        "version": data.get("VersionToReport"),
+        "channel": channel,
+        "updates_enabled": data.get("UpdatesEnabled"),
+        "products": data.get("ProductReleaseIds"),
+    }
+    app = App(
+        name="Microsoft 365 Apps (Click-to-Run)",
+        version=str(data.get("VersionToReport")),
+        where=f"ClickToRun {channel}",
+    )
+    return app, info
+
+
+def assess(app: App, window: timedelta, now: datetime) -> tuple[str, str]:
+    """(late | ok | unknown, reason) for one installed product."""
+    if not app.version or not vkey(app.version):
+        return "unknown", f"{app.name}: no version recorded"
+    rows = _rows_for(app)
+    if not rows:
+        return "unknown", f"{app.label}: no release data for this product or channel"
+    installed = vkey(app.version)
+    newer = sorted((r for r in rows if vkey(r.version) > installed), key=lambda r: r.released)
+    for r in newer:
+        available = datetime.combine(r.released, time(23, 59, 59), tzinfo=UTC)
+        if now - available > window:
+            return "late", (
+                f"{app.label} lacks {r.product} {r.version} released {r.released} "
+                f"({_span(now - available)} ago, window {_span(window)})"
+            )
+    if (now - window).date() > TABLE_DATE:
+        return "unknown", (
+            f"{app.label}: release table ends {TABLE_DATE}; releases up to "
+            f"{(now - window).date()} unknown (refresh app_releases.csv)"
+        )
+    pending = f"; newer {newer[0].version} still inside the window" if newer else ""
+    return "ok", f"{app.label} current per the table{pending}"
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    now = ctx.collected_at
+    apps, why = windows_inventory(outputs.get("uninstall"))
+    c2r_app, c2r_info = _c2r(outputs.get("c2r"))
+    if why is not None:
+        return [
+            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=f"inventory unreadable: {why}")
+            for i in CHECK_ISM
+        ]
+    if c2r_app is not None:
+        apps = [*apps, c2r_app]
+    high = [a for a in apps if app_class("windows", a.name) in HIGH_RISK]
+    other = [a for a in apps if a not in high and any(r.match.search(a.name) for r in RELEASES)]
+    p = ctx.policy
+    crit = timedelta(hours=p.patch_critical_hours)
+    fortnight = timedelta(days=p.patch_internet_facing_days)
+    rules = {
+        "ISM-1691": (high, fortnight),
+        "ISM-1692": (high, crit),
+        "ISM-1901": (high, fortnight),
+        "ISM-1693": (other, timedelta(days=p.patch_other_days)),
+    }
+    base: dict[str, object] = {
+        "release_table_date": TABLE_DATE.isoformat(),
+        "high_risk_installed": [a.label for a in high][:30],
+        "click_to_run": c2r_info or None,
+    }
+    findings = []
+    for ism in CHECK_ISM:
+        if ism in ("ISM-1876", "ISM-1690"):
+            if not ctx.internet_facing:
+                outcome = Outcome.NOT_APPLICABLE
+                evidence = "online-service control: the host is not marked e8_internet_facing"
+            else:
+                outcome = Outcome.NO_VISIBILITY
+                evidence = (
+                    "internet-facing host: which installed product provides the online service "
+                    "cannot be read from the Uninstall inventory; judge the service's version "
+                    "against the vendor's releases"
+                )
+            findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=base))
+            continue
+        scope, window = rules[ism]
+        obs = {**base, "window": _span(window)}
+        if not scope:
+            if ism == "ISM-1693":
+                outcome = Outcome.NO_VISIBILITY
+                evidence = (
+                    f"none of the {len(apps) - len(high)} other installed applications has "
+                    "release data in "
+                    "app_releases.csv; their update state cannot be judged"
+                )
+            else:
+                outcome = Outcome.NOT_APPLICABLE
+                evidence = (
+                    "no office suite, browser, email client, PDF software, security product or "
+                    f"Java installed ({len(apps)} Uninstall entries seen)"
+                )
+            findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
+            continue
+        results = [(a, *assess(a, window, now)) for a in scope]
+        late = [r for _, s, r in results if s == "late"]
+        unknown = [r for _, s, r in results if s == "unknown"]
+        ok = [r for _, s, r in results if s == "ok"]
+        obs["results"] = [f"{s}: {r}" for _, s, r in results][:30]
+        if late:
+            outcome, evidence = Outcome.INEFFECTIVE, summary(late, 3)
+        elif unknown:
+            outcome, evidence = Outcome.NO_VISIBILITY, summary(unknown, 3)
+        else:
+            outcome = Outcome.EFFECTIVE
+            evidence = f"{len(ok)} applications current within {_span(window)}: {summary(ok, 3)}"
+            if ism == "ISM-1693":
+                others = len([a for a in apps if app_class("windows", a.name) not in HIGH_RISK])
+                evidence += f" (partly: {others - len(ok)} other applications have no release data)"
+        findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
+    return findings
+
+
+CHECK = Check(
+    id="patch_applications.windows_app_updates",
+    title="Windows: browser, office, PDF, Java and other application updates applied in time",
+    strategy=Strategy.PATCH_APPLICATIONS,
+    ism=CHECK_ISM,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"uninstall": Cmd(line=UNINSTALL_INVENTORY), "c2r": Cmd(line=C2R)},
+    judge=judge,
+    version=1,
+)

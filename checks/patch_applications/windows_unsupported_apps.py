@@ -1,0 +1,65 @@
+"""Windows: are unsupported applications removed (Flash, old Office, old browsers, old PDF readers…)?
+
+**Collected (read-only; never ``Win32_Product``, which makes Windows Installer check and repair
+every MSI package):** the Uninstall registry keys, as ASD's assessment guide reads them:
+``HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*``, the 32-bit view under
+``WOW6432Node``, and ``HKEY_USERS\\<SID>\\Software\\...\\Uninstall\\*`` for every *loaded* user hive
+(per-user installs such as Chrome or Zoom). Per entry: ``DisplayName``, ``DisplayVersion``,
+``Publisher``, ``InstallDate`` and the hive it came from.
+
+**Reference data:** ``patch_applications/app_eol.csv`` — product pattern (on ``DisplayName``),
+class (office / browser / email / pdf / flash / security / java / other), version range and the
+date support ended; e.g. Adobe Flash Player (2020-12-31), Office 2010/2013/2016/2019 perpetual
+(2013: 2023-04-11; 2016/2019: 2025-10-14), Adobe Reader XI and the Acrobat Classic tracks,
+McAfee VirusScan Enterprise, Java 6/7. Browsers (Chrome, Edge, Firefox and Firefox ESR,
+Thunderbird) are judged against a *minimum supported major version as of the table date*
+(2025-10-15): a release far behind stable cannot be dated precisely, but a major below that line is
+certainly out of support. Rows marked "verify" were written from memory: check them before an
+audit relies on them.
+
+**Judgement:**
+- ISM-1704 (ML1-3; office suites, browsers, email clients, PDF software, Adobe Flash Player,
+  security products): ineffective when an entry of those classes matches a table row whose
+  support had ended by the collection date; effective when none does and the table is less than a
+  year old at collection (an older table no longer proves "nothing unsupported": no_visibility);
+  not_applicable is never returned (Flash is always in scope: its absence is the requirement).
+- ISM-0304 (ML3; any other application, Java included — ISM-1704 does not name Java): the same
+  rule over the other rows. *Partly:* the table names only well-known products, so "effective"
+  means "no product in the table is unsupported", not that every installed application is
+  supported; the evidence says so.
+- no_visibility when the inventory cannot be read: PowerShell 2.0 (no ``ConvertTo-Json``), access
+  denied, non-JSON output, or no entries at all (a Windows host always has some).
+
+Caveats: the Uninstall keys are what installers register; portable copies and unloaded user hives
+(users not logged on) are not seen. KB4577586 (Flash removal) is not needed: a remaining Flash
+Uninstall entry is what fails the control.
+- ISM-1905 (ML1-3, online services no longer supported are removed): on hosts marked
+  ``e8_internet_facing`` any unsupported application found counts against it (the host cannot say
+  which application serves the internet, so this is stricter than the control); not_applicable
+  on other hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from checks._app_patch import UNINSTALL_INVENTORY, judge_unsupported, windows_inventory
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Platform, Strategy
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    apps, why = windows_inventory(outputs.get("uninstall"))
+    return judge_unsupported(apps, why, "windows", ctx)
+
+
+CHECK = Check(
+    id="patch_applications.windows_unsupported_apps",
+    title="Windows: unsupported applications (Flash, old Office, browsers, PDF) removed",
+    strategy=Strategy.PATCH_APPLICATIONS,
+    ism=("ISM-1704", "ISM-0304", "ISM-1905"),
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"uninstall": Cmd(line=UNINSTALL_INVENTORY)},
+    judge=judge,
+    version=1,
+)

@@ -1,0 +1,172 @@
+"""Linux: does the host check for operating system updates daily / fortnightly (host side of the scan)?
+
+ISM-1701 (OS of internet-facing servers and network devices scanned for missing patches at least
+daily) and ISM-1702 (OS of workstations and other servers at least fortnightly) are **partly**
+host-checkable: how often an external vulnerability scanner runs is not visible on a host. What
+the host can show is that it checks for its *own* OS updates at that frequency: its package
+metadata is refreshed by scheduled automation. This outcome covers that host-side part only, and
+the evidence says so; an external scanner's schedule needs the scanner's own records.
+
+**Collected (read-only; nothing refreshes the metadata):**
+- the newest package-metadata time: mtime of ``/var/lib/apt/periodic/update-success-stamp``,
+  ``/var/lib/apt/lists/*InRelease`` or the cached ``repomd.xml`` under ``/var/cache/dnf`` /
+  ``/var/cache/yum`` (the same line as ``patch_os.linux_pending_updates``);
+- the refresh automation: ``systemctl is-enabled`` for ``apt-daily.timer``,
+  ``dnf-makecache.timer``, the ``dnf-automatic*.timer`` units and ``yum-cron.service``, and
+  ``APT::Periodic::Update-Package-Lists`` from ``apt-config dump`` (days between refreshes; 0 turns
+  the apt timer's refresh off).
+
+**Which control applies:** ``e8_internet_facing: true`` → ISM-1701 (period: 36 h, a day plus the
+timers' randomised delay; apt-daily runs twice a day with up to 12 h of jitter); otherwise
+ISM-1702 (14 days). The other is not_applicable.
+
+**Judgement:** effective when the metadata was refreshed within the period **and** a refresh is
+scheduled (an enabled dnf-makecache / dnf-automatic timer or yum-cron, or an enabled
+apt-daily.timer with ``Update-Package-Lists`` between 1 and the period in days); ineffective when
+the newest metadata is older than the period (the host has not checked for OS updates within it);
+no_visibility when the metadata time cannot be read, or it is fresh but no schedule was found (a
+one-off manual refresh does not show the frequency).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from checks._linux import from_epoch, iso
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+TIMERS = (
+    "apt-daily.timer",
+    "dnf-makecache.timer",
+    "dnf-automatic.timer",
+    "dnf-automatic-download.timer",
+    "dnf-automatic-install.timer",
+    "dnf-automatic-notifyonly.timer",
+    "yum-cron.service",
+)
+
+
+def _newest(text: str) -> datetime | None:
+    times = [from_epoch(line.split(" ", 1)[0]) for line in text.splitlines() if line.strip()]
+    return max((t for t in times if t is not None), default=None)
+
+
+def parse_automation(text: str) -> tuple[dict[str, str], str | None]:
+    states: dict[str, str] = {}
+    lists: str | None = None
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 1 and parts[0] in TIMERS:
+            states[parts[0]] = parts[1] if len(parts) > 1 else "absent"
+        elif m := re.match(r'^APT::Periodic::Update-Package-Lists "([^"]*)";', line.strip()):
+            lists = m.group(1)
+    return states, lists
+
+
+def scheduled(states: Mapping[str, str], lists: str | None, period: timedelta) -> list[str]:
+    """The enabled refresh schedules that run at least once per ``period``."""
+    found = []
+    for unit, state in states.items():
+        if state not in ("enabled", "static", "enabled-runtime", "alias"):
+            continue
+        if unit == "apt-daily.timer":
+            try:
+                days = int(lists or "0")
+            except ValueError:
+                days = 0
+            if days < 1 or timedelta(days=days) > max(period, timedelta(days=1)):
+                continue
+            found.append(f"apt-daily.timer with Update-Package-Lists {days}")
+        else:
+            found.append(unit)
+    return found
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    now = ctx.collected_at
+    applicable = "ISM-1701" if ctx.internet_facing else "ISM-1702"
+    period = timedelta(hours=36) if ctx.internet_facing else timedelta(days=14)
+    cache = outputs.get("cache")
+    auto = outputs.get("automation")
+    newest = (
+        _newest(cache.text) if cache is not None and cache.ran and not cache.timed_out else None
+    )
+    states, lists = parse_automation(auto.text) if auto is not None and auto.ran else ({}, None)
+    schedules = scheduled(states, lists, period)
+    observed = {
+        "metadata_refreshed": iso(newest),
+        "units": states,
+        "update_package_lists": lists,
+        "schedules": schedules,
+        "period": "36 h" if period < timedelta(days=2) else f"{period.days} days",
+    }
+    note = "host-side part only: an external scanner's schedule is not visible on the host"
+    findings = []
+    for ism in ("ISM-1701", "ISM-1702"):
+        if ism != applicable:
+            klass = "internet-facing" if ctx.internet_facing else "non-internet-facing"
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NOT_APPLICABLE,
+                    evidence=f"not applicable to a {klass} host",
+                )
+            )
+            continue
+        if newest is None:
+            outcome = Outcome.NO_VISIBILITY
+            evidence = "no package metadata time readable (no apt lists, no dnf/yum cache)"
+        elif now - newest > period:
+            outcome = Outcome.INEFFECTIVE
+            age = now - newest
+            evidence = (
+                f"package metadata last refreshed {iso(newest)} ({age.days} days "
+                f"{age.seconds // 3600} h ago), beyond the {observed['period']} period; "
+                f"schedules found: {', '.join(schedules) or 'none'} ({note})"
+            )
+        elif not schedules:
+            outcome = Outcome.NO_VISIBILITY
+            evidence = (
+                f"package metadata refreshed {iso(newest)}, but no enabled refresh schedule "
+                f"found, so the frequency cannot be shown ({note})"
+            )
+        else:
+            outcome = Outcome.EFFECTIVE
+            evidence = (
+                f"package metadata refreshed {iso(newest)} (within {observed['period']}) by "
+                f"scheduled automation: {', '.join(schedules)} ({note})"
+            )
+        findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed))
+    return findings
+
+
+CHECK = Check(
+    id="patch_os.linux_update_detection",
+    title="Linux: host checks for OS updates daily (internet-facing) or fortnightly",
+    strategy=Strategy.PATCH_OS,
+    ism=("ISM-1701", "ISM-1702"),
+    platforms=frozenset({Platform.LINUX}),
+    collect={
+        "cache": Cmd(
+            line=(
+                "{ stat -c '%Y %n' /var/lib/apt/periodic/update-success-stamp "
+                "/var/lib/apt/lists/*InRelease; "
+                "find /var/cache/dnf /var/cache/yum -maxdepth 5 -name repomd.xml "
+                "-printf '%T@ %p\\n'; } 2>/dev/null | sort -n | tail -3"
+            )
+        ),
+        "automation": Cmd(
+            line=(
+                "for u in " + " ".join(TIMERS) + "; do "
+                'echo "$u $(systemctl is-enabled "$u" 2>/dev/null || true)"; done; '
+                "command -v apt-config >/dev/null 2>&1 && apt-config dump 2>/dev/null | "
+                "grep '^APT::Periodic::'; true"
+            )
+        ),
+    },
+    judge=judge,
+    version=1,
+)

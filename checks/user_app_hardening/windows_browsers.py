@@ -1,0 +1,245 @@
+"""Windows: web browsers block ads and Java, their security settings are locked by policy and
+key hardening policies are set.
+
+**Collected (read-only PowerShell):**
+- ``browsers``: installed browsers from ``App Paths`` (``chrome.exe``, ``msedge.exe``,
+  ``firefox.exe``; both registry views, the target file must exist) and versions from the
+  ``Uninstall`` keys (``DisplayName`` Google Chrome / Microsoft Edge / Mozilla Firefox / Java…;
+  never ``Win32_Product``); machine policies under ``HKLM\\SOFTWARE\\Policies\\Google\\Chrome``,
+  ``…\\Microsoft\\Edge`` and ``…\\Mozilla\\Firefox`` (values and subkeys, e.g.
+  ``ExtensionInstallForcelist\\1``; the ``Recommended`` subkey is user-changeable and ignored);
+  Firefox ``distribution\\policies.json`` under Program Files; the Java deployment files
+  ``%windir%\\Sun\\Java\\Deployment\\deployment.config`` / ``deployment.properties``.
+- ``features``: the Internet Explorer 11 feature read of ``windows_ie11`` (same snippet), judged
+  by that check's rules.
+
+**ISM-1485** (ads): effective when every installed browser force-installs an accepted
+ad-blocking extension by machine policy (Chromium ``ExtensionInstallForcelist`` or
+``ExtensionSettings`` ``installation_mode = force_installed``; Firefox ``ExtensionSettings``);
+accepted ids are data in ``checks/_browsers.py`` plus inventory ``e8_adblock_extension_ids``;
+ineffective when one lacks it (pop-up blocking does not count).
+**ISM-1585** (users cannot change security settings; partly): effective when each browser's core
+security setting is machine policy — Chrome Safe Browsing (``SafeBrowsingProtectionLevel`` ≥ 1),
+Edge SmartScreen on with ``PreventSmartScreenPromptOverride``, Firefox ``DisableSecurityBypass``.
+**ISM-1412** (hardened, ML2; partly): the 1585 settings plus ``SSLErrorOverrideAllowed = 0`` and an
+extension allow-list (``ExtensionInstallBlocklist`` ``*``; Edge also
+``PreventSmartScreenPromptOverrideForFiles``; Firefox ``ExtensionSettings`` ``*`` blocked). This is
+a short key-policy list, not a full comparison with ASD's and the vendors' baselines.
+For these three: not_applicable when no Chrome, Edge or Firefox is installed (IE11 is judged under
+ISM-1654).
+
+**ISM-1486** (Java): Chrome, Chromium-based Edge and Firefox 53+ have no NPAPI, so they cannot run
+Java applets (vendor design; the evidence says so). The residual path is IE11: ineffective when
+IE11 is enabled (per ``windows_ie11``) and a Java runtime is installed without
+``deployment.webjava.enabled=false``, or a Firefox ≤ 52 is installed; no_visibility when IE11's
+state is unknown and a JRE is present; effective otherwise; not_applicable when no browser at all
+is present (IE11 disabled, no other browser).
+
+All: no_visibility when the reads failed (PowerShell 2.0 without ``ConvertTo-Json``, access
+denied, timeout). Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
+from checks._windows_accounts import read_json
+from checks.user_app_hardening import windows_ie11
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+ISMS = ("ISM-1486", "ISM-1485", "ISM-1585", "ISM-1412")
+
+BROWSERS = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
+function Read-Key($k, $d) {
+  if (-not $k) { return $null }
+  $o = @{}
+  foreach ($n in $k.GetValueNames()) { $o[$n] = $k.GetValue($n) }
+  if ($d -lt 3) { foreach ($s in $k.GetSubKeyNames()) { $o[$s] = Read-Key $k.OpenSubKey($s) ($d + 1) } }
+  $o
+}
+$r = @{ apps = @{}; versions = @{}; policies = @{}; firefox_json = @{}; java = @{} }
+$bases = 'SOFTWARE\Microsoft\Windows\CurrentVersion', 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion'
+foreach ($b in $bases) {
+  foreach ($e in 'chrome.exe', 'msedge.exe', 'firefox.exe') {
+    $k = $lm.OpenSubKey("$b\App Paths\$e")
+    if ($k -and -not $r.apps[$e]) {
+      $p = ([string]$k.GetValue('')).Trim('"')
+      if ($p -and [IO.File]::Exists($p)) { $r.apps[$e] = $p }
+    }
+  }
+  $u = $lm.OpenSubKey("$b\Uninstall")
+  if ($u) {
+    foreach ($s in $u.GetSubKeyNames()) {
+      $k = $u.OpenSubKey($s)
+      if ($k) {
+        $n = [string]$k.GetValue('DisplayName')
+        if ($n -match '^(Google Chrome|Microsoft Edge|Mozilla Firefox|Java)') {
+          $r.versions[$n] = [string]$k.GetValue('DisplayVersion')
+        }
+      }
+    }
+  }
+}
+foreach ($p in 'Google\Chrome', 'Microsoft\Edge', 'Mozilla\Firefox') {
+  $r.policies[$p] = Read-Key $lm.OpenSubKey("SOFTWARE\Policies\$p") 0
+}
+foreach ($d in $env:ProgramFiles, ${env:ProgramFiles(x86)}) {
+  if ($d) {
+    $f = Join-Path $d 'Mozilla Firefox\distribution\policies.json'
+    if ([IO.File]::Exists($f)) { $r.firefox_json[$f] = [IO.File]::ReadAllText($f) }
+  }
+}
+foreach ($n in 'deployment.config', 'deployment.properties') {
+  $f = Join-Path $env:windir "Sun\Java\Deployment\$n"
+  if ([IO.File]::Exists($f)) { $r.java[$n] = [IO.File]::ReadAllText($f) }
+}
+New-Object PSObject -Property $r | ConvertTo-Json -Depth 6 -Compress"""
+
+_APPS = (
+    ("chrome.exe", "Google Chrome", "chromium", "Google\\Chrome", "Google Chrome"),
+    ("msedge.exe", "Microsoft Edge", "edge", "Microsoft\\Edge", "Microsoft Edge"),
+    ("firefox.exe", "Mozilla Firefox", "firefox", "Mozilla\\Firefox", "Mozilla Firefox"),
+)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def parse_browsers(data: Mapping[str, Any]) -> list[Browser]:
+    apps = _dict(data.get("apps"))
+    versions = _dict(data.get("versions"))
+    policies = _dict(data.get("policies"))
+    found = []
+    for exe, name, family, key, display in _APPS:
+        if not apps.get(exe):
+            continue
+        exact = versions.get(display)
+        version = (
+            str(exact)
+            if exact
+            else next(
+                (str(v) for n, v in sorted(versions.items()) if str(n).startswith(display) and v),
+                None,
+            )
+        )
+        policy = {k: v for k, v in _dict(policies.get(key)).items() if k != "Recommended"}
+        source = f"HKLM\\SOFTWARE\\Policies\\{key}" if policy else ""
+        if family == "firefox":
+            for path, text in sorted(_dict(data.get("firefox_json")).items()):
+                try:
+                    doc = json.loads(str(text))
+                except ValueError:
+                    continue
+                file_pol = _dict(_dict(doc).get("policies"))
+                if file_pol:
+                    policy = {**file_pol, **policy}
+                    source = f"{source} + {path}" if source else str(path)
+        found.append(
+            Browser(name=name, family=family, version=version, policy=policy, source=source)
+        )
+    return found
+
+
+def _jre(data: Mapping[str, Any]) -> list[str]:
+    return sorted(
+        f"{n} {v}".strip()
+        for n, v in _dict(data.get("versions")).items()
+        if str(n).startswith("Java") and "auto updater" not in str(n).lower()
+    )
+
+
+def _webjava_off(data: Mapping[str, Any]) -> bool:
+    props = str(_dict(data.get("java")).get("deployment.properties") or "")
+    lines = {ln.strip().replace(" ", "") for ln in props.splitlines()}
+    return "deployment.webjava.enabled=false" in lines
+
+
+def _java(
+    data: Mapping[str, Any], browsers: list[Browser], ie: Finding
+) -> tuple[Outcome, str, dict[str, Any]]:
+    jre = _jre(data)
+    off = _webjava_off(data)
+    observed: dict[str, Any] = {"jre": jre, "webjava_disabled": off, "ie11": ie.outcome.value}
+    parts = []
+    if browsers:
+        outcome, text, obs = judge_java_modern(browsers)
+        observed.update(obs)
+        if outcome is Outcome.INEFFECTIVE:
+            return outcome, text, observed
+        parts.append(text)
+    ie_on = ie.outcome is Outcome.INEFFECTIVE
+    if ie.outcome is Outcome.EFFECTIVE:
+        if not browsers:
+            return (
+                Outcome.NOT_APPLICABLE,
+                f"no web browser: {ie.evidence}; no Chrome, Edge or Firefox installed",
+                observed,
+            )
+        parts.append("Internet Explorer 11 is disabled or removed")
+    elif not jre:
+        parts.append("no Java runtime is installed, so IE11 has no Java plug-in")
+    elif off:
+        parts.append(
+            f"Java ({', '.join(jre)}) has browser Java disabled (deployment.webjava.enabled=false)"
+        )
+    elif ie_on:
+        return (
+            Outcome.INEFFECTIVE,
+            f"Internet Explorer 11 is enabled and Java is installed ({', '.join(jre)}) without "
+            f"deployment.webjava.enabled=false, so IE11 can run Java applets from the internet",
+            observed,
+        )
+    else:
+        return (
+            Outcome.NO_VISIBILITY,
+            f"Java is installed ({', '.join(jre)}) and Internet Explorer 11's state is unknown: {ie.evidence}",
+            observed,
+        )
+    return Outcome.EFFECTIVE, "; ".join(parts), observed
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = read_json(outputs.get("browsers"))
+    if why is not None or not isinstance(data, dict):
+        reason = f"browser inventory and policies not read: {why or 'unexpected output shape'}"
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in ISMS]
+    browsers = parse_browsers(data)
+    ie = windows_ie11.judge(
+        {"features": outputs["features"]} if "features" in outputs else {}, ctx
+    )[0]
+    results: dict[str, tuple[Outcome, str, dict[str, Any]]] = {
+        "ISM-1486": _java(data, browsers, ie)
+    }
+    if not browsers:
+        na: tuple[Outcome, str, dict[str, Any]] = (
+            Outcome.NOT_APPLICABLE,
+            "no Google Chrome, Microsoft Edge or Mozilla Firefox installed (App Paths); "
+            "Internet Explorer 11 is judged under ISM-1654",
+            {},
+        )
+        results.update({"ISM-1485": na, "ISM-1585": na, "ISM-1412": na})
+    else:
+        results["ISM-1485"] = judge_ads(browsers, ctx.vars)
+        results["ISM-1585"] = judge_locked(browsers)
+        results["ISM-1412"] = judge_hardened(browsers)
+    return [
+        Finding(ism=i, outcome=results[i][0], evidence=results[i][1], observed=results[i][2])
+        for i in ISMS
+    ]
+
+
+CHECK = Check(
+    id="user_app_hardening.windows_browsers",
+    title="Browsers block ads and Java, security settings locked and key policies set",
+    strategy=Strategy.USER_APP_HARDENING,
+    ism=ISMS,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"browsers": Cmd(line=BROWSERS), "features": Cmd(line=windows_ie11.FEATURES)},
+    judge=judge,
+    version=1,
+)
