@@ -1,0 +1,565 @@
+"""Windows: are backup destinations off the host, and closed to unprivileged and non-backup-admin accounts?
+
+**Collected (one read-only PowerShell snippet; needs local administrator rights):**
+- the backup destinations the host itself names: the Windows Server Backup policy target
+  (``Get-WBPolicy`` → ``Get-WBBackupTarget``: ``TargetType``, ``Path``, ``Label``) where the
+  WindowsServerBackup module exists; the ``Backup location:`` lines of ``wbadmin get versions``
+  (a ``\\\\server\\share`` or a drive letter); and any ``<drive>:\\WindowsImageBackup`` folder on a
+  fixed, removable or network logical disk (``Win32_LogicalDisk``). Inventory paths
+  (``e8_backup_paths``) are **not** used yet: the inventory-argument mechanism is POSIX-shell only;
+- for each destination: whether it is a UNC path or a mapped network drive (``DriveType`` 4,
+  ``ProviderName``), its drive letter and physical disk index (``Win32_LogicalDiskToPartition``),
+  the system drive's disk index, and ``Get-Acl`` → ``.Access`` (identity, SID, rights as the
+  numeric ``FileSystemRights`` mask, Allow/Deny);
+- BitLocker state per volume: ``Win32_EncryptableVolume`` (namespace
+  ``root\\cimv2\\Security\\MicrosoftVolumeEncryption``) ``DriveLetter`` and ``ProtectionStatus``
+  (1 = protection on).
+
+Rights: *read* = ReadData (0x1), GENERIC_READ or GENERIC_ALL; *modify/delete* = WriteData,
+AppendData, DeleteSubdirectoriesAndFiles, Delete, ChangePermissions, TakeOwnership, GENERIC_WRITE or
+GENERIC_ALL. Only Allow entries are counted (a Deny entry is listed but not credited). Broad
+principals: Everyone, Authenticated Users, INTERACTIVE, ANONYMOUS LOGON, Users, Guests, Domain
+Users/Guests/Computers. Backup-administrator principals: SYSTEM, Backup Operators, CREATOR OWNER,
+TrustedInstaller and the accounts or groups in the inventory's ``e8_backup_admins`` (``DOMAIN\\name``,
+bare name or SID).
+
+**ISM-1811** (ML1-3, secure and resilient retention) — host-side part only:
+- effective: every destination is off-host (UNC path or mapped network share), or a local volume
+  other than the system drive, on another physical disk, with BitLocker protection on;
+- ineffective: a destination on the system drive or on the system's physical disk, or a separate
+  local volume without BitLocker protection (BitLocker absent counts as unprotected; third-party
+  volume encryption is not seen — record an exception);
+- no_visibility: no destination found, or its volume/encryption could not be read (a dedicated
+  Windows Server Backup disk has no drive letter).
+
+**ISM-1812 / ISM-1814** (ML1-3, unprivileged accounts cannot access other accounts' backups /
+cannot modify or delete backups): ineffective when a broad principal holds read (1812) or
+modify/delete (1814) rights on a destination; effective when every destination's ACL was read and
+grants them neither; no_visibility when no destination was found or an ACL could not be read.
+
+**ISM-1813** (ML3, unprivileged accounts cannot access their own backups): ineffective as 1812;
+effective when only administrators (Administrators, Domain/Enterprise Admins) and backup-admin
+principals hold read; no_visibility when another named account or group holds read (whether it is
+privileged is not visible from the host) or an ACL was not read.
+
+**ISM-1705 / ISM-1707 / ISM-1706** (privileged accounts other than backup administrators cannot
+access others' / modify or delete / access their own backups; ML2-3 / ML2-3 / ML3) — partly: a
+Windows administrator can always take ownership of a local file, so
+- ineffective: a destination is on this host (local volume), or its ACL grants read (1705, 1706)
+  or modify/delete (1707) to a principal that is not a backup-admin principal (Administrators
+  included — on a share these are the file server's administrators);
+- no_visibility: ``e8_backup_admins`` is absent and a named principal other than the built-in ones
+  holds rights, or no destination / no ACL was read;
+- effective: every destination is off-host and its ACL grants rights only to backup-admin
+  principals. The share permissions and the file server's own administrators beyond the ACL, and
+  the backup platform's roles, are not visible.
+
+Caveats: backup software writing to its own repository (Veeam, Commvault, …) or to cloud storage is
+not seen here; destinations named only in the inventory are not examined on Windows yet; ACLs are
+read on the destination itself, not on every file below it. Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks._linux import var_list
+from checks._windows_accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS, arr, read_json
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+ISMS = ("ISM-1811", "ISM-1812", "ISM-1814", "ISM-1813", "ISM-1705", "ISM-1707", "ISM-1706")
+
+GENERIC_ALL, GENERIC_WRITE, GENERIC_READ = 0x10000000, 0x40000000, 0x80000000
+READ_MASK = 0x1 | GENERIC_READ | GENERIC_ALL
+WRITE_MASK = 0x2 | 0x4 | 0x40 | 0x10000 | 0x40000 | 0x80000 | GENERIC_WRITE | GENERIC_ALL
+
+BACKUP_SIDS = {
+    "S-1-5-18": "SYSTEM",
+    "S-1-5-32-551": "Backup Operators",
+    "S-1-3-0": "CREATOR OWNER",
+    "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464": "TrustedInstaller",
+}
+ADMIN_SIDS = {"S-1-5-32-544": "Administrators"}
+ADMIN_DOMAIN_RIDS = {"512": "Domain Admins", "519": "Enterprise Admins"}
+
+BACKUP_ACCESS = r"""$sysDrive = [string]$env:SystemDrive
+function E8Disk($letter) {
+  try {
+    $q = "ASSOCIATORS OF {Win32_LogicalDisk.DeviceID='" + $letter + "'} WHERE AssocClass=Win32_LogicalDiskToPartition"
+    $parts = @(Get-WmiObject -Query $q -ErrorAction Stop)
+    if ($parts.Count -gt 0) { return [int]$parts[0].DiskIndex }
+  } catch { }
+  return $null
+}
+$cands = @()
+$wbModule = $false
+$wbError = $null
+if (Get-Command Get-WBPolicy -ErrorAction SilentlyContinue) {
+  $wbModule = $true
+  try {
+    $pol = Get-WBPolicy -ErrorAction Stop
+    if ($pol) {
+      foreach ($t in @(Get-WBBackupTarget -Policy $pol -ErrorAction Stop)) {
+        $cands += New-Object PSObject -Property @{
+            source = 'Get-WBBackupTarget'
+            path = [string]$t.Path
+            label = [string]$t.Label
+            target_type = [string]$t.TargetType
+          }
+      }
+    }
+  } catch { $wbError = [string]$_.Exception.Message }
+}
+$w = Join-Path $env:SystemRoot 'System32\wbadmin.exe'
+if (Test-Path -LiteralPath $w) {
+  $txt = (& $w get versions 2>&1 | Out-String)
+  foreach ($m in [regex]::Matches($txt, '(?m)^\s*Backup location:\s*(.+?)\s*$')) {
+    $loc = $m.Groups[1].Value
+    $p = $null
+    $u = [regex]::Match($loc, '\\\\[^\\\s]+\\[^\s]+')
+    if ($u.Success) { $p = $u.Value } else {
+      $d = [regex]::Match($loc, '\b([A-Za-z]:)\s*$')
+      if ($d.Success) { $p = $d.Groups[1].Value + '\' }
+    }
+    $cands += New-Object PSObject -Property @{
+        source = 'wbadmin get versions'
+        path = $p
+        label = $loc
+        target_type = $null
+      }
+  }
+}
+$disks = @(Get-WmiObject Win32_LogicalDisk -ErrorAction SilentlyContinue)
+foreach ($ld in $disks) {
+  if (@(2, 3, 4) -notcontains [int]$ld.DriveType) { continue }
+  $p = [string]$ld.DeviceID + '\WindowsImageBackup'
+  if (Test-Path -LiteralPath $p) {
+    $cands += New-Object PSObject -Property @{
+        source = 'WindowsImageBackup folder'
+        path = $p
+        label = $null
+        target_type = $null
+      }
+  }
+}
+$dests = @()
+$seen = @{}
+foreach ($c in $cands) {
+  $key = if ($c.path) { ([string]$c.path).ToLower() } else { 'label:' + [string]$c.label }
+  if ($seen.ContainsKey($key)) { $seen[$key].sources += $c.source; continue }
+  $e = @{
+      path = $c.path
+      label = $c.label
+      target_type = $c.target_type
+      sources = @($c.source)
+      drive = $null
+      drive_type = $null
+      provider = $null
+      disk = $null
+      exists = $null
+      owner = $null
+      aces = @()
+      acl_error = $null
+    }
+  if ($c.path -and ([string]$c.path) -match '^([A-Za-z]:)') {
+    $e.drive = $matches[1].ToUpper()
+    $ld = $disks | Where-Object { $_.DeviceID -eq $e.drive } | Select-Object -First 1
+    if ($ld) { $e.drive_type = [int]$ld.DriveType; $e.provider = [string]$ld.ProviderName }
+    if ($e.drive_type -ne 4) { $e.disk = E8Disk $e.drive }
+  }
+  if ($c.path) {
+    $e.exists = Test-Path -LiteralPath $c.path
+    try {
+      $acl = Get-Acl -LiteralPath $c.path -ErrorAction Stop
+      $e.owner = [string]$acl.Owner
+      foreach ($a in $acl.Access) {
+        $sid = $null
+        try { $sid = $a.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value } catch { }
+        $e.aces += New-Object PSObject -Property @{
+            identity = [string]$a.IdentityReference
+            sid = $sid
+            rights = [int]$a.FileSystemRights
+            type = [string]$a.AccessControlType
+            inherited = [bool]$a.IsInherited
+          }
+      }
+    } catch { $e.acl_error = [string]$_.Exception.Message }
+  }
+  $o = New-Object PSObject -Property $e
+  $seen[$key] = $o
+  $dests += $o
+}
+$bl = @()
+$blError = $null
+try {
+  $ns = 'root\cimv2\Security\MicrosoftVolumeEncryption'
+  foreach ($v in @(Get-WmiObject -Namespace $ns -Class Win32_EncryptableVolume -ErrorAction Stop)) {
+    $bl += New-Object PSObject -Property @{
+        drive = [string]$v.DriveLetter
+        protection = [int]$v.ProtectionStatus
+      }
+  }
+} catch { $blError = [string]$_.Exception.Message }
+$out = @{
+    system_drive = $sysDrive
+    system_disk = (E8Disk $sysDrive)
+    wb_module = $wbModule
+    wb_error = $wbError
+    destinations = $dests
+    bitlocker = $bl
+    bitlocker_error = $blError
+  }
+New-Object PSObject -Property $out | ConvertTo-Json -Depth 5 -Compress"""
+
+
+@dataclass
+class Ace:
+    identity: str
+    sid: str
+    rights: int
+    allow: bool
+
+    @property
+    def reads(self) -> bool:
+        return self.allow and bool(self.rights & READ_MASK)
+
+    @property
+    def writes(self) -> bool:
+        return self.allow and bool(self.rights & WRITE_MASK)
+
+
+@dataclass
+class Dest:
+    path: str
+    label: str
+    sources: list[str]
+    drive: str
+    drive_type: int | None
+    provider: str
+    disk: int | None
+    exists: bool | None
+    aces: list[Ace] = field(default_factory=list)
+    acl_error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path or self.label or "?"
+
+    @property
+    def unc(self) -> bool:
+        return self.path.startswith("\\\\") and not self.path.startswith(("\\\\?\\", "\\\\.\\"))
+
+    @property
+    def off_host(self) -> bool:
+        return self.unc or self.drive_type == 4
+
+    @property
+    def acl_read(self) -> bool:
+        return bool(self.path) and not self.acl_error and bool(self.exists)
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _dest(d: dict[str, Any]) -> Dest:
+    aces = []
+    for a in arr(d.get("aces")):
+        if not isinstance(a, dict):
+            continue
+        rights = _int(a.get("rights"))
+        aces.append(
+            Ace(
+                identity=str(a.get("identity") or ""),
+                sid=str(a.get("sid") or "").upper(),
+                rights=(rights or 0) & 0xFFFFFFFF,
+                allow=str(a.get("type") or "").lower() == "allow",
+            )
+        )
+    return Dest(
+        path=str(d.get("path") or ""),
+        label=str(d.get("label") or ""),
+        sources=[str(s) for s in arr(d.get("sources"))],
+        drive=str(d.get("drive") or "").upper(),
+        drive_type=_int(d.get("drive_type")),
+        provider=str(d.get("provider") or ""),
+        disk=_int(d.get("disk")),
+        exists=d.get("exists") if isinstance(d.get("exists"), bool) else None,
+        aces=aces,
+        acl_error=str(d.get("acl_error") or ""),
+    )
+
+
+def _broad(ace: Ace) -> bool:
+    if ace.sid in BROAD_SIDS:
+        return True
+    return ace.sid.startswith("S-1-5-21-") and ace.sid.rsplit("-", 1)[-1] in BROAD_DOMAIN_RIDS
+
+
+def _admin(ace: Ace) -> bool:
+    if ace.sid in ADMIN_SIDS:
+        return True
+    return ace.sid.startswith("S-1-5-21-") and ace.sid.rsplit("-", 1)[-1] in ADMIN_DOMAIN_RIDS
+
+
+def _backup_admin(ace: Ace, listed: list[str]) -> bool:
+    if ace.sid in BACKUP_SIDS:
+        return True
+    ident = ace.identity.lower()
+    bare = ident.rpartition("\\")[2]
+    for entry in listed:
+        e = entry.strip().lower()
+        if e and (e == ace.sid.lower() or e == ident or ("\\" not in e and e == bare)):
+            return True
+    return False
+
+
+def _f(ism: str, outcome: Outcome, evidence: str, observed: dict[str, Any]) -> Finding:
+    return Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed)
+
+
+def _resilience(dests: list[Dest], data: dict[str, Any]) -> tuple[Outcome, str]:
+    sys_drive = str(data.get("system_drive") or "C:").upper()
+    sys_disk = _int(data.get("system_disk"))
+    bl_error = str(data.get("bitlocker_error") or "")
+    bl_absent = "invalid namespace" in bl_error.lower()
+    bitlocker = {
+        str(v.get("drive") or "").upper(): _int(v.get("protection"))
+        for v in arr(data.get("bitlocker"))
+        if isinstance(v, dict)
+    }
+    bad, blind, good = [], [], []
+    for d in dests:
+        if d.off_host:
+            where = d.path if d.unc else f"{d.drive} → {d.provider or 'network share'}"
+            good.append(f"{d.name} is off-host ({where})")
+            continue
+        if not d.drive:
+            blind.append(
+                f"{d.name}: a local target without a drive letter; its disk and encryption are not visible"
+            )
+            continue
+        if d.drive == sys_drive:
+            bad.append(f"{d.name} is on the system drive {sys_drive}")
+            continue
+        if d.disk is not None and sys_disk is not None and d.disk == sys_disk:
+            bad.append(
+                f"{d.name} is on {d.drive}, a volume of the system's physical disk {sys_disk}"
+            )
+            continue
+        prot = bitlocker.get(d.drive)
+        if prot == 1:
+            good.append(f"{d.name} is on {d.drive}, a separate BitLocker-protected volume")
+        elif prot is not None or bl_absent:
+            state = "BitLocker is not installed" if prot is None else f"ProtectionStatus {prot}"
+            bad.append(
+                f"{d.name} is on {d.drive}, a separate local volume without BitLocker protection ({state})"
+            )
+        elif bl_error:
+            blind.append(f"{d.name}: BitLocker state not read ({bl_error[:120]})")
+        else:
+            blind.append(f"{d.name}: BitLocker reports no volume {d.drive}")
+    if bad:
+        return Outcome.INEFFECTIVE, "; ".join(bad[:5])
+    if blind:
+        return Outcome.NO_VISIBILITY, "; ".join(blind[:5])
+    return Outcome.EFFECTIVE, "host-side part only: " + "; ".join(good[:5])
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    data, why = read_json(outputs.get("access"))
+    if why is None and not isinstance(data, dict):
+        why = "unexpected output shape (expected a JSON object)"
+    if why is not None or not isinstance(data, dict):
+        return [
+            _f(i, Outcome.NO_VISIBILITY, f"backup destinations not read: {why}", {}) for i in ISMS
+        ]
+    dests = [_dest(d) for d in arr(data.get("destinations")) if isinstance(d, dict)]
+    listed = var_list(ctx.vars, "e8_backup_admins")
+    observed: dict[str, Any] = {
+        "destinations": [
+            {
+                "path": d.name,
+                "sources": d.sources,
+                "off_host": d.off_host,
+                "drive": d.drive or None,
+                "acl": [
+                    f"{a.identity} {'allow' if a.allow else 'deny'} 0x{a.rights:X}" for a in d.aces
+                ][:15],
+                "acl_error": d.acl_error or None,
+            }
+            for d in dests
+        ][:10],
+        "windows_server_backup_error": data.get("wb_error"),
+        "backup_admins": listed,
+    }
+    if not dests:
+        why = (
+            "no backup destination found on the host (no Windows Server Backup target, no wbadmin "
+            "backup location, no WindowsImageBackup folder); inventory backup paths are not yet "
+            "passed to Windows checks"
+        )
+        if data.get("wb_error"):
+            why += f"; Windows Server Backup policy not read: {str(data['wb_error'])[:120]}"
+        return [_f(i, Outcome.NO_VISIBILITY, why, observed) for i in ISMS]
+
+    findings = []
+    outcome, text = _resilience(dests, data)
+    findings.append(_f("ISM-1811", outcome, text, observed))
+
+    unread = [
+        f"{d.name}: ACL not read ({d.acl_error[:100] or ('path missing' if d.path else 'no path')})"
+        for d in dests
+        if not d.acl_read
+    ]
+    broad_read, broad_write, other_read = [], [], []
+    priv_read, priv_write, unknown = [], [], []
+    local = [d.name for d in dests if not d.off_host]
+    for d in dests:
+        if not d.acl_read:
+            continue
+        for a in d.aces:
+            if not (a.reads or a.writes):
+                continue
+            label = f"{a.identity or a.sid} on {d.name}"
+            if _broad(a):
+                if a.reads:
+                    broad_read.append(label)
+                if a.writes:
+                    broad_write.append(label)
+            elif not _admin(a) and not _backup_admin(a, listed or []) and a.reads:
+                other_read.append(label)
+            if _backup_admin(a, listed or []):
+                continue
+            if _admin(a) or _broad(a) or listed is not None:
+                if a.reads:
+                    priv_read.append(label)
+                if a.writes:
+                    priv_write.append(label)
+            else:
+                unknown.append(label)
+
+    blind = "; ".join(unread[:5])
+    for ism, hits, what in (
+        ("ISM-1812", broad_read, "read"),
+        ("ISM-1814", broad_write, "modify/delete"),
+    ):
+        if hits:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.INEFFECTIVE,
+                    f"broad principals hold {what} rights: {'; '.join(hits[:5])}",
+                    observed,
+                )
+            )
+        elif unread:
+            findings.append(_f(ism, Outcome.NO_VISIBILITY, blind, observed))
+        else:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.EFFECTIVE,
+                    f"no broad principal holds {what} rights on {', '.join(d.name for d in dests)}",
+                    observed,
+                )
+            )
+
+    if broad_read:
+        findings.append(
+            _f(
+                "ISM-1813",
+                Outcome.INEFFECTIVE,
+                f"broad principals hold read rights: {'; '.join(broad_read[:5])}",
+                observed,
+            )
+        )
+    elif unread:
+        findings.append(_f("ISM-1813", Outcome.NO_VISIBILITY, blind, observed))
+    elif other_read:
+        findings.append(
+            _f(
+                "ISM-1813",
+                Outcome.NO_VISIBILITY,
+                "accounts or groups whose privilege is not visible from the host hold read rights "
+                "(list them in e8_backup_admins if they are backup admins): "
+                + "; ".join(other_read[:5]),
+                observed,
+            )
+        )
+    else:
+        findings.append(
+            _f(
+                "ISM-1813",
+                Outcome.EFFECTIVE,
+                "only administrators and backup-admin principals hold read rights on the destinations",
+                observed,
+            )
+        )
+
+    for ism, hits, what in (
+        ("ISM-1705", priv_read, "read"),
+        ("ISM-1707", priv_write, "modify/delete"),
+        ("ISM-1706", priv_read, "read"),
+    ):
+        if local:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.INEFFECTIVE,
+                    f"backups kept on this host ({', '.join(local[:5])}): its administrators can take "
+                    f"ownership and {what} them whatever the ACL",
+                    observed,
+                )
+            )
+        elif hits:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.INEFFECTIVE,
+                    f"principals other than backup administrators hold {what} rights: {'; '.join(hits[:5])}",
+                    observed,
+                )
+            )
+        elif unread:
+            findings.append(_f(ism, Outcome.NO_VISIBILITY, blind, observed))
+        elif unknown:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.NO_VISIBILITY,
+                    "no e8_backup_admins in inventory, so whether these principals are backup "
+                    "administrators is not known: " + "; ".join(unknown[:5]),
+                    observed,
+                )
+            )
+        else:
+            findings.append(
+                _f(
+                    ism,
+                    Outcome.EFFECTIVE,
+                    f"host-side part only: destinations are off-host and only backup-admin principals "
+                    f"hold {what} rights on them (the file server's own administrators and the backup "
+                    "platform's roles are not visible)",
+                    observed,
+                )
+            )
+    return findings
+
+
+CHECK = Check(
+    id="backups.windows_backup_access",
+    title="Windows backup destinations are off-host and closed to non-backup-admin accounts",
+    strategy=Strategy.BACKUPS,
+    ism=ISMS,
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"access": Cmd(line=BACKUP_ACCESS)},
+    judge=judge,
+    version=1,
+)
