@@ -48,7 +48,7 @@ def context_for(rec: HostRecord, policy: Policy) -> Context:
     return Context(
         host=rec.name,
         platform=rec.platform,
-        vars=rec.vars,
+        vars=policy.host_vars(rec.vars),
         policy=policy,
         collected_at=rec.collected_at,
         user=rec.user,

@@ -7,6 +7,9 @@ recorded in results.json so a score can be traced to the thresholds that produce
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -38,6 +41,41 @@ class Policy(BaseModel):
     stale_privileged_days: int = Field(
         default=45, ge=1, description="Privileged access unused this long (ISM-1648)."
     )
+    backup_rpo_hours_by_role: dict[str, int] = Field(
+        default_factory=dict,
+        description="RPO per e8_role (workstation, server, network_device); e8_backup_rpo_hours still wins.",
+    )
+    admin_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Accounts allowed admin rights on every host (break-glass, LAPS); added to e8_admin_allowlist.",
+    )
+    adblock_extension_ids: list[str] = Field(
+        default_factory=list,
+        description="Approved ad-blocking browser extension ids; added to e8_adblock_extension_ids.",
+    )
+
+    def host_vars(self, hvars: Mapping[str, Any]) -> dict[str, Any]:
+        """A host's variables with the policy's organisation-wide values merged in.
+
+        Lists are joined (host values first); a host-level ``e8_backup_rpo_hours`` beats the
+        role's RPO. Judges read only the result, so policy and inventory cannot disagree.
+        """
+        merged = dict(hvars)
+        for var, extra in (
+            ("e8_admin_allowlist", self.admin_allowlist),
+            ("e8_adblock_extension_ids", self.adblock_extension_ids),
+        ):
+            if extra:
+                own = merged.get(var) or []
+                own = [v.strip() for v in own.split(",")] if isinstance(own, str) else list(own)
+                merged[var] = [*own, *(e for e in extra if e not in own)]
+        role = str(merged.get("e8_role", ""))
+        if (
+            merged.get("e8_backup_rpo_hours") in (None, "")
+            and role in self.backup_rpo_hours_by_role
+        ):
+            merged["e8_backup_rpo_hours"] = self.backup_rpo_hours_by_role[role]
+        return merged
 
 
 def load_policy(path: str | None) -> Policy:

@@ -177,3 +177,11 @@ def test_bad_exception_register_is_refused_before_any_host(tmp_path: Path) -> No
         e8("scan", "-i", str(inv), "--exceptions", str(ex), "--out", str(out)), "ex.yml", "one year"
     )
     assert not out.exists()
+
+
+def test_example_policy_loads() -> None:
+    from scanner.policy import load_policy
+
+    root = Path(__file__).resolve().parents[2]
+    p = load_policy(str(root / "examples/policy.yml"))
+    assert p.version == "mining-2026.2" and p.backup_rpo_hours_by_role["workstation"] == 168
