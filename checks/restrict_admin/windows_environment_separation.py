@@ -1,0 +1,210 @@
+"""Windows: is an administrator account used for everyday work on an unprivileged workstation?
+
+**Collected (read-only, PowerShell; works on 2.0 apart from the final ``ConvertTo-Json``):** the
+local Administrators group (``S-1-5-32-544``) and the other built-in admin groups with their
+members from ADSI ``WinNT://`` (the same snippet as ``restrict_admin.windows_local_admins``), and
+the user profiles on the machine: ``Get-WmiObject Win32_UserProfile`` (SID, LocalPath, Loaded,
+LastUseTime, Special). ``LastUseTime`` is a CIM datetime (``yyyymmddHHMMSS.ffffff+zzz``, offset
+in minutes).
+
+**ISM-1380** (ML1-3, privileged users use separate privileged and unprivileged operating
+environments) — host-side part only. It is judged on unprivileged workstations
+(``e8_role: workstation`` without ``e8_admin_host``). A *user* account that is a direct member of
+the local Administrators group — not a group, not the built-in Administrator (RID 500), not a
+LAPS-managed account, not in ``e8_admin_allowlist`` (where break-glass / LAPS accounts are
+registered), not disabled — whose profile on this workstation is loaded or was last used within
+``policy.stale_privileged_days`` of collection shows an administrator account doing everyday work
+in the unprivileged environment.
+- ineffective: such an account with a recently used profile (named, with the last-use date);
+- effective: none (host-side part: the separate privileged environment itself — a secure admin
+  workstation, jump host or virtualised admin environment — is not visible from this workstation);
+- no_visibility: a read failed (access denied, PowerShell 2.0 without ``ConvertTo-Json``,
+  timeout), or a candidate account's profile has no readable ``LastUseTime`` and is not loaded;
+- not_applicable: servers (not a user's everyday environment) and admin hosts (``e8_admin_host``:
+  a privileged operating environment, where the reverse concern — unprivileged accounts logging
+  on — is ISM-1688, judged from logon rights in ``restrict_admin.windows_logon_rights``).
+
+Caveats: members of groups nested in Administrators (for example ``CONTOSO\\Domain Admins``) are
+not expanded, so a domain admin working on the workstation through such a group is not seen
+(ISM-1689's deny-logon rights cover that case); ``LastUseTime`` is also updated by some
+background activity on the profile (Windows updates, profile services), so "used" means the
+profile was touched, and the evidence gives the date for the assessor. Evidence grade: good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from checks._windows_accounts import (
+    ADMINISTRATORS,
+    PRIVILEGED_GROUPS,
+    Accounts,
+    allowlist,
+    allowlisted,
+    arr,
+    parse_accounts,
+    read_json,
+)
+from scanner.check import Check, Cmd, Context, Finding, Output
+from scanner.model import Outcome, Platform, Strategy
+
+PROFILES = (
+    "Get-WmiObject Win32_UserProfile | Select-Object SID,LocalPath,Loaded,LastUseTime,Special | "
+    "ConvertTo-Json -Depth 4 -Compress"
+)
+_CIM = re.compile(r"^(\d{14})(?:\.\d{1,6})?([+-])(\d{3})$")
+
+
+def cim_time(value: Any) -> datetime | None:
+    """A CIM datetime string (``20261118224107.000000+600``) as an aware UTC datetime."""
+    if not isinstance(value, str):
+        return None
+    m = _CIM.match(value.strip())
+    if not m:
+        return None
+    try:
+        local = datetime.strptime(m.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    offset = int(m.group(3)) * (1 if m.group(2) == "+" else -1)
+    return local - timedelta(minutes=offset)
+
+
+def _finding(outcome: Outcome, text: str, observed: dict[str, Any]) -> Finding:
+    return Finding(ism="ISM-1380", outcome=outcome, evidence=text, observed=observed)
+
+
+def _judge_workstation(acc: Accounts, profiles: list[Any], ctx: Context) -> Finding:
+    now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
+    limit = ctx.policy.stale_privileged_days
+    cutoff = now - timedelta(days=limit)
+    by_sid = {
+        str(p.get("SID") or "").upper(): p
+        for p in profiles
+        if isinstance(p, dict) and p.get("SID") and not p.get("Special")
+    }
+    entries = allowlist(ctx.vars) or []
+    admins = next(g for g in acc.groups if g.sid == ADMINISTRATORS)
+    recent: list[str] = []
+    older: list[str] = []
+    no_profile: list[str] = []
+    unknown: list[str] = []
+    excepted: list[str] = []
+    groups = [m.display for m in admins.members if m.is_group]
+    for m in admins.members:
+        if m.is_group or m.orphaned or m.cls.lower() != "user":
+            continue
+        if m.builtin_admin or acc.laps_managed(m) or allowlisted(m, entries) or m.disabled:
+            why = (
+                "built-in RID 500"
+                if m.builtin_admin
+                else "LAPS-managed"
+                if acc.laps_managed(m)
+                else "disabled"
+                if m.disabled
+                else "allowlisted"
+            )
+            excepted.append(f"{m.display} ({why})")
+            continue
+        prof = by_sid.get((m.sid or "").upper())
+        if prof is None:
+            no_profile.append(m.display)
+            continue
+        used = cim_time(prof.get("LastUseTime"))
+        path = str(prof.get("LocalPath") or "")
+        if prof.get("Loaded") is True:
+            recent.append(f"{m.display} (profile {path} loaded now)")
+        elif used is None:
+            unknown.append(f"{m.display} (profile {path}, LastUseTime {prof.get('LastUseTime')!r})")
+        elif used >= cutoff:
+            recent.append(f"{m.display} (profile {path} last used {used.date().isoformat()})")
+        else:
+            older.append(f"{m.display} (profile last used {used.date().isoformat()})")
+    observed: dict[str, Any] = {
+        "role": ctx.role,
+        "limit_days": limit,
+        "admin_users_recent_profile": recent,
+        "admin_users_older_profile": older,
+        "admin_users_no_profile": no_profile,
+        "admin_users_unknown": unknown,
+        "excepted": excepted,
+        "groups_not_expanded": groups,
+    }
+    tail = f"; groups in Administrators not expanded: {', '.join(groups)}" if groups else ""
+    if recent:
+        return _finding(
+            Outcome.INEFFECTIVE,
+            "administrator accounts used for everyday work on this unprivileged workstation "
+            f"(profile used within {limit} days): {', '.join(recent)}{tail}",
+            observed,
+        )
+    if unknown:
+        return _finding(
+            Outcome.NO_VISIBILITY,
+            f"profile last use not readable for administrator accounts: {', '.join(unknown)}{tail}",
+            observed,
+        )
+    others = older + [f"{n} (no profile here)" for n in no_profile]
+    detail = f" (other admin user accounts: {', '.join(others)})" if others else ""
+    return _finding(
+        Outcome.EFFECTIVE,
+        "host-side part: no administrator user account (other than built-in, LAPS-managed, "
+        f"allowlisted or disabled ones) used this workstation within {limit} days{detail}{tail}; "
+        "the separate privileged environment itself is not visible from here",
+        observed,
+    )
+
+
+def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
+    admin_host = bool(ctx.vars.get("e8_admin_host", False))
+    if admin_host:
+        return [
+            _finding(
+                Outcome.NOT_APPLICABLE,
+                "an admin host (e8_admin_host): a privileged operating environment; the reverse "
+                "concern (unprivileged accounts logging on) is ISM-1688, judged from logon rights "
+                "by restrict_admin.windows_logon_rights",
+                {"role": ctx.role, "admin_host": True},
+            )
+        ]
+    if ctx.role != "workstation":
+        return [
+            _finding(
+                Outcome.NOT_APPLICABLE,
+                f"e8_role {ctx.role}: not a user's everyday (unprivileged) operating environment; "
+                "ISM-1380's host-side part is judged on workstations",
+                {"role": ctx.role},
+            )
+        ]
+    data, why = read_json(outputs.get("groups"))
+    acc: Accounts | None = None
+    if why is None:
+        try:
+            acc = parse_accounts(data)
+        except ValueError as exc:
+            why = f"unexpected output shape ({exc})"
+    if acc is not None and not any(g.sid == ADMINISTRATORS for g in acc.groups):
+        why = "the Administrators group (S-1-5-32-544) was not found in the output"
+    if why is not None or acc is None:
+        return [_finding(Outcome.NO_VISIBILITY, f"local group membership not read: {why}", {})]
+    pdata, pwhy = read_json(outputs.get("profiles"))
+    if pwhy is None and not all(isinstance(p, dict) for p in arr(pdata)):
+        pwhy = "unexpected output shape (profile entries are not objects)"
+    if pwhy is not None:
+        return [_finding(Outcome.NO_VISIBILITY, f"user profiles not read: {pwhy}", {})]
+    return [_judge_workstation(acc, arr(pdata), ctx)]
+
+
+CHECK = Check(
+    id="restrict_admin.windows_environment_separation",
+    title="Windows administrator accounts are not used for everyday work on workstations",
+    strategy=Strategy.RESTRICT_ADMIN,
+    ism=("ISM-1380",),
+    platforms=frozenset({Platform.WINDOWS}),
+    collect={"groups": Cmd(line=PRIVILEGED_GROUPS), "profiles": Cmd(line=PROFILES)},
+    judge=judge,
+    version=1,
+)
