@@ -163,8 +163,17 @@ def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
 
 
 def next_level_blockers(controls: Iterable[ControlResult]) -> list[str]:
-    """Why ``levels`` stops where it does: the controls at the first level not granted."""
-    return [f"{c.ism} {c.outcome.value}" for c in _climb(_considered(controls, claim=False))[1]]
+    """Why ``levels`` stops where it does: the controls at the first level not granted, or, when
+    no control of that level applies to the host, a sentence saying so (nothing backs the level)."""
+    considered = _considered(controls, claim=False)
+    level, failing = _climb(considered)
+    if level is None or level == 3:
+        return []
+    if not failing:
+        return [
+            f"no ML{level + 1} control applies to this host, so ML{level + 1} has nothing behind it"
+        ]
+    return [f"{c.ism} {c.outcome.value}" for c in failing]
 
 
 def _climb(considered: list[ControlResult]) -> tuple[Level, list[ControlResult]]:

@@ -289,3 +289,15 @@ def test_blockers_name_what_stops_the_next_level() -> None:
     assert "ISM-1407 not_assessed" in blockers  # no check for it: evidence never collected
     assert all("ISM-1501" not in b for b in blockers)
     assert score_host(host(Reach.TIMEOUT), []).blockers[Strategy.PATCH_OS] == []
+
+
+def test_blockers_say_when_a_level_has_nothing_behind_it() -> None:
+    # A Linux host without browsers: every ML1 user-app-hardening control is N/A, ML2 ones assessed.
+    js = judged(
+        Strategy.USER_APP_HARDENING, {"ISM-1486": NA, "ISM-1485": NA, "ISM-1585": NA, "ISM-1889": E}
+    )
+    r = score_host(host(), js)
+    assert r.levels[Strategy.USER_APP_HARDENING] == 0
+    assert r.blockers[Strategy.USER_APP_HARDENING] == [
+        "no ML1 control applies to this host, so ML1 has nothing behind it"
+    ]
