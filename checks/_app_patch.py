@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.resources import files
@@ -182,12 +183,15 @@ def app_class(platform: str, name: str) -> str | None:
     return None
 
 
-def eol_hits(platform: str, apps: list[App], on: date) -> list[tuple[App, EolRow]]:
-    """Installed applications whose support had ended by ``on``."""
+def eol_hits(
+    platform: str, apps: list[App], on: date, overrides: Mapping[str, date] | None = None
+) -> list[tuple[App, EolRow]]:
+    """Installed applications whose support had ended by ``on`` (policy ``app:<product>`` overrides)."""
     hits = []
     for app in apps:
         for row in EOL:
-            if row.platform == platform and row.unsupported_from <= on and row.covers(app):
+            end = (overrides or {}).get(f"app:{row.product}", row.unsupported_from)
+            if row.platform == platform and end <= on and row.covers(app):
                 hits.append((app, row))
                 break
     return hits
@@ -259,7 +263,7 @@ def judge_unsupported(
         ]
         return [*unread, _online_services(unread, ctx)]
     today = ctx.collected_at.date()
-    hits = eol_hits(platform, apps, today)
+    hits = eol_hits(platform, apps, today, ctx.policy.eol_overrides)
     stale = today - TABLE_DATE > timedelta(days=EOL_TABLE_MAX_AGE_DAYS)
     findings = []
     for ism in ("ISM-1704", "ISM-0304"):

@@ -8,6 +8,7 @@ recorded in results.json so a score can be traced to the thresholds that produce
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +54,19 @@ class Policy(BaseModel):
         default_factory=list,
         description="Approved ad-blocking browser extension ids; added to e8_adblock_extension_ids.",
     )
+
+    eol_overrides: dict[str, date] = Field(
+        default_factory=dict,
+        description=(
+            "End-of-support dates that replace the shipped tables: 'linux:<id> <version>' "
+            "(e.g. 'linux:ubuntu 20.04'), 'windows:<build>' (e.g. 'windows:19045' for a contracted "
+            "ESU), or 'app:<product>' as named in the application EOL table."
+        ),
+    )
+
+    def eol_override(self, key: str) -> date | None:
+        """The organisation's end-of-support date for a table entry, if the policy sets one."""
+        return self.eol_overrides.get(key)
 
     def host_vars(self, hvars: Mapping[str, Any]) -> dict[str, Any]:
         """A host's variables with the policy's organisation-wide values merged in.

@@ -28,6 +28,9 @@ vendor retired.
   ``e8_internet_facing`` any unsupported application found counts against it (the host cannot say
   which application serves the internet, so this is stricter than the control); not_applicable
   on other hosts.
+
+A policy ``eol_overrides`` entry ``app:<product>`` (the product as named in ``app_eol.csv``)
+replaces that row's end of support, for a vendor extension the organisation holds.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ show a paid extension is active: ``esm.ubuntu.com/infra`` apt sources (Ubuntu Pr
 enabled sections of ``/etc/yum.repos.d/*.repo`` / ``/etc/zypp/repos.d/*.repo`` (RHEL ``*-els-*``
 ELS repositories, SUSE ``LTSS`` repositories).
 
-**Vendor data:** ``linux_eol.csv`` beside this module (Ubuntu, Debian, RHEL, Rocky, AlmaLinux,
+**Vendor data** (a policy ``eol_overrides`` entry ``linux:<id> <version>`` replaces a row's end
+of support, e.g. for a contracted extension the host cannot show): ``linux_eol.csv`` beside this
+module (Ubuntu, Debian, RHEL, Rocky, AlmaLinux,
 CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES), one row per release with its release
 date, end of vendor support, the paid extension and its end, and the source of every date. Ubuntu
 and Debian rows come from Debian's ``distro-info-data`` 0.58+deb12u6; the others are from memory
@@ -42,7 +44,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib.resources import files
 
@@ -191,6 +193,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
             for i in CHECK_ISM
         ]
+    override = ctx.policy.eol_override(f"linux:{rel.distro} {rel.version}")
+    if override is not None:
+        rel = replace(
+            rel, support_end=override, source=f"policy eol_overrides (table: {rel.source})"
+        )
     observed.update(
         release=f"{rel.distro} {rel.version}",
         support_end=rel.support_end.isoformat() if rel.support_end else None,

@@ -47,11 +47,15 @@ unknown (26H2), or a collection more than a year after the release list was last
 when that could move the host from "previous" to "two behind" the outcome is no_visibility.
 
 Evidence grade: good (the OS reports its own build and edition; dates are vendor lifecycle data).
+
+A policy ``eol_overrides`` entry ``windows:<build>`` (e.g. ``windows:19045: 2028-10-10`` for a
+contracted ESU the host cannot show) replaces the table's end of support for that build.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -264,6 +268,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK_ISM]
     observed: dict[str, Any] = {"kind": host.kind, "family": host.family, **host.observed()}
     lc = lifecycle_for(host)
+    override = ctx.policy.eol_override(f"windows:{host.build}")
+    if lc is not None and override is not None:
+        lc = replace(lc, support_end=override, source=f"policy eol_overrides (table: {lc.source})")
     if lc is None:
         reason = (
             f"{_name(host, None)}: build {host.build} ({host.kind}, edition family "
