@@ -41,6 +41,7 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
+from checks._asr import ACTIONS, ASR_POLICY, ASR_PREF, MP_STATUS
 from checks._office import (
     OFFICE_INSTALLED,
     Office,
@@ -54,26 +55,6 @@ from scanner.check import Check, Cmd, Context, Finding, Output
 from scanner.model import Outcome, Platform, Strategy
 
 RULE = "92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b"
-ACTIONS = {0: "disabled", 1: "block", 2: "audit", 5: "not configured", 6: "warn"}
-
-MP_STATUS = (
-    "Get-MpComputerStatus | Select-Object AMServiceEnabled, AntivirusEnabled,"
-    " RealTimeProtectionEnabled, AMRunningMode | ConvertTo-Json -Depth 5 -Compress"
-)
-ASR_PREF = (
-    "Get-MpPreference | Select-Object AttackSurfaceReductionRules_Ids,"
-    " AttackSurfaceReductionRules_Actions, AttackSurfaceReductionOnlyExclusions"
-    " | ConvertTo-Json -Depth 5 -Compress"
-)
-ASR_POLICY = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$r = @{ asr_enabled = $null; gpo_rules = @{}; mdm_rules = $null }
-$k = $lm.OpenSubKey('SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR')
-if ($k) { $r.asr_enabled = $k.GetValue('ExploitGuard_ASR_Rules') }
-$k = $lm.OpenSubKey('SOFTWARE\Policies\Microsoft\Windows Defender\Windows Defender Exploit Guard\ASR\Rules')
-if ($k) { foreach ($n in $k.GetValueNames()) { $r.gpo_rules[$n] = [string]$k.GetValue($n) } }
-$k = $lm.OpenSubKey('SOFTWARE\Policies\Microsoft\Windows Defender\Policy Manager')
-if ($k) { $r.mdm_rules = $k.GetValue('ASRRules') }
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 5 -Compress"""
 
 
 def _int(value: Any) -> int | None:
