@@ -20,12 +20,12 @@ demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → 
 	  echo "make demo: exit code $$rc (README 'Exit codes'); workbook in reports/demo/"; \
 	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
 
-system-deps: ## OS packages the test suite needs (openssh-server, sudo); installs them when missing
-	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null; then \
+system-deps: ## OS packages the test suite needs (openssh-server, sudo, chromium); installs them when missing
+	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null || ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server sudo >/dev/null) \
-	      || { echo "make: could not install openssh-server/sudo with apt-get" >&2; exit 1; }; \
-	  else echo "make: openssh-server and sudo are needed; run as root or install them" >&2; exit 1; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server sudo chromium >/dev/null) \
+	      || { echo "make: could not install openssh-server/sudo/chromium with apt-get" >&2; exit 1; }; \
+	  else echo "make: openssh-server, sudo and chromium are needed; run as root or install them" >&2; exit 1; fi; \
 	fi
 
 test: $(STAMP) system-deps ## everything the tests need, then the whole suite

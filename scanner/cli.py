@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -29,10 +32,11 @@ from scanner.report.files import write_text_atomic
 from scanner.report.xlsx import write_xlsx
 from scanner.results import Results, schema
 from scanner.runner import RunOptions
-from scanner.sweep import EXIT_ERROR, assess, exit_code, scan
+from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, assess, exit_code, scan
 from scanner.transports.ssh import SSHOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 
 
 def friendly(fn: F) -> F:
@@ -220,7 +224,7 @@ def checks_list(fmt: str) -> None:
     )
 
 
-def _out_dir(out: Path | None) -> Path:
+def _out_dir(out: Path | None, option: str = "--out", what: str = "output folder") -> Path:
     path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -228,17 +232,16 @@ def _out_dir(out: Path | None) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise InputError(
-            f"--out {path}", f"output folder is not writable ({exc.strerror})"
-        ) from None
+        raise InputError(f"{option} {path}", f"{what} not writable ({exc.strerror})") from None
     return path
 
 
-def _write(out: Path, raw: RawRecord | None, results: Results) -> None:
-    if raw is not None:
+def _write(out: Path, raw: RawRecord | None, results: Results, write_raw: bool = True) -> None:
+    """results.json and the workbook (its evidence index needs the raw record), and raw.json."""
+    if raw is not None and write_raw:
         write_text_atomic(out / "raw.json", raw.model_dump_json(indent=1))
     write_text_atomic(out / "results.json", results.model_dump_json(indent=1))
-    write_xlsx(results, out / "e8-report.xlsx")
+    write_xlsx(results, out / "e8-report.xlsx", raw)
 
 
 SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
@@ -326,6 +329,47 @@ def _summary(results: Results, out: Path | None) -> None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
 @register_options
+@click.option(
+    "--evidence",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
+)
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+    help="SQLite run history this run is added to.",
+)
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
+@click.option(
+    "--baseline",
+    default=None,
+    help="Compare with 'last', a history run id or a results.json; exit 5 on regression.",
+)
+@click.option(
+    "--prom",
+    "prom_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prometheus textfile-collector output (written atomically).",
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the self-contained HTML report here.",
+)
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write JUnit XML (one test case per host × control).",
+)
 @friendly
 def scan_cmd(
     inventories: tuple[Path, ...],
@@ -343,8 +387,70 @@ def scan_cmd(
     quiet: bool,
     exceptions_file: str | None,
     attestations_file: str | None,
+    evidence: Path | None,
+    history_file: Path,
+    no_history: bool,
+    baseline: str | None,
+    prom_file: Path | None,
+    html_file: Path | None,
+    junit_file: Path | None,
 ) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
+    with contextlib.ExitStack() as stack:
+        if not no_history:
+            from scanner.history import run_lock
+
+            stack.enter_context(run_lock(history_file))
+        code = _scan(
+            inventories,
+            limit,
+            check_ids,
+            forks,
+            target_level,
+            out,
+            policy_file,
+            known_hosts,
+            host_key_policy,
+            connect_timeout,
+            command_timeout,
+            host_timeout,
+            quiet,
+            exceptions_file,
+            attestations_file,
+            evidence,
+            None if no_history else history_file,
+            baseline,
+            prom_file,
+            html_file,
+            junit_file,
+        )
+    sys.exit(code)
+
+
+def _scan(
+    inventories: tuple[Path, ...],
+    limit: str | None,
+    check_ids: tuple[str, ...],
+    forks: int,
+    target_level: int,
+    out: Path | None,
+    policy_file: str | None,
+    known_hosts: tuple[Path, ...],
+    host_key_policy: str,
+    connect_timeout: float,
+    command_timeout: int,
+    host_timeout: float,
+    quiet: bool,
+    exceptions_file: str | None,
+    attestations_file: str | None,
+    evidence: Path | None,
+    history_file: Path | None,
+    baseline: str | None,
+    prom_file: Path | None,
+    html_file: Path | None,
+    junit_file: Path | None,
+) -> int:
+    started = time.monotonic()
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     inv = _inventory(inventories)
@@ -355,6 +461,12 @@ def scan_cmd(
         if not kh.is_file():
             raise InputError(f"--known-hosts {kh}", "file not found")
     out_dir = _out_dir(out)
+    if evidence is not None:  # find an unwritable evidence destination before scanning, not after
+        _out_dir(
+            evidence.parent if evidence.suffix == ".zip" else evidence,
+            "--evidence",
+            "evidence folder",
+        )
     opts = RunOptions(
         forks=forks,
         command_timeout=command_timeout,
@@ -388,9 +500,100 @@ def scan_cmd(
         )
     results = assess(raw, checks, policy, target_level, register)
     _write(out_dir, raw, results)
+    sources = [
+        *inventories,
+        *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
+    ]
+    for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it
+        base = inv_path if inv_path.is_dir() else inv_path.parent
+        sources += [
+            d for d in (base / "group_vars", base / "host_vars") if d.is_dir() and d not in sources
+        ]
+    return _after_scan(
+        raw,
+        results,
+        out_dir,
+        sources,
+        evidence,
+        history_file,
+        baseline,
+        prom_file,
+        html_file,
+        junit_file,
+        time.monotonic() - started,
+        quiet,
+    )
+
+
+def _after_scan(
+    raw: RawRecord,
+    results: Results,
+    out_dir: Path,
+    sources: list[Path],
+    evidence: Path | None,
+    history_file: Path | None,
+    baseline: str | None,
+    prom_file: Path | None,
+    html_file: Path | None,
+    junit_file: Path | None,
+    duration: float,
+    quiet: bool,
+) -> int:
+    """Everything a finished scan feeds: evidence, reports, history, drift, metrics. Returns the exit code."""
+    code = exit_code(results)
+    if evidence is not None:
+        from scanner.evidence import write_bundle
+
+        write_bundle(evidence, raw, results, sources)
+    _extra_reports(results, html_file, junit_file)
+    old = None
+    if baseline is not None:
+        from scanner.drift import load_results_ref
+        from scanner.history import History
+
+        first_run = False
+        if baseline in ("last", "previous") and history_file is not None:
+            with History.open(history_file) as hist:
+                first_run = not hist.runs()
+        if first_run:
+            warnings.warn(
+                f"no earlier run in {history_file} to compare with; this run becomes the baseline",
+                stacklevel=1,
+            )
+        else:
+            old = load_results_ref(baseline, history_file)
+    if history_file is not None:
+        from scanner.history import History
+
+        with History.open(history_file) as hist:
+            hist.add(results)
+    if prom_file is not None:
+        from scanner.report.prom import write_prom
+
+        write_prom(results, prom_file, duration)
     if not quiet:
         _summary(results, out_dir)
-    sys.exit(exit_code(results))
+    if old is not None:
+        from scanner.drift import compare, render_table
+
+        drift = compare(old, results)
+        write_text_atomic(out_dir / "drift.json", drift.model_dump_json(indent=1))
+        if not quiet or drift.regressed:
+            click.echo(render_table(drift))
+        if drift.regressed:
+            code = max(code, EXIT_REGRESSION)
+    return code
+
+
+def _extra_reports(results: Results, html_file: Path | None, junit_file: Path | None) -> None:
+    if html_file is not None:
+        from scanner.report.html import write_html
+
+        write_html(results, html_file)
+    if junit_file is not None:
+        from scanner.report.junit import write_junit
+
+        write_junit(results, junit_file)
 
 
 class _NoBar:
@@ -446,7 +649,7 @@ def rescore_cmd(
     results = assess(raw, load_checks(), policy, target_level, register)
     out_dir = _out_dir(out)
     write_text_atomic(out_dir / "raw.json", raw_file.read_text(encoding="utf-8"))
-    _write(out_dir, None, results)
+    _write(out_dir, raw, results, write_raw=False)
     if not quiet:
         _summary(results, out_dir)
     sys.exit(exit_code(results))
@@ -455,14 +658,150 @@ def rescore_cmd(
 @main.command("report")
 @click.argument("results_file", type=click.Path(path_type=Path))
 @click.option(
-    "--xlsx", "xlsx_path", type=click.Path(path_type=Path), required=True, help="Workbook to write."
+    "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
+)
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML report to write.",
+)
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JUnit XML to write.",
 )
 @friendly
-def report_cmd(results_file: Path, xlsx_path: Path) -> None:
-    """Write the Excel workbook from a results.json."""
+def report_cmd(
+    results_file: Path, xlsx_path: Path | None, html_file: Path | None, junit_file: Path | None
+) -> None:
+    """Write the Excel workbook, HTML report and/or JUnit XML from a results.json."""
     results: Results = _read_model(results_file, Results, "results file")
-    write_xlsx(results, xlsx_path)
-    click.echo(f"wrote {xlsx_path}")
+    if not (xlsx_path or html_file or junit_file):
+        raise InputError("report", "name at least one output: --xlsx, --html or --junit")
+    if xlsx_path is not None:
+        write_xlsx(results, xlsx_path)
+    _extra_reports(results, html_file, junit_file)
+    for f in (xlsx_path, html_file, junit_file):
+        if f is not None:
+            click.echo(f"wrote {f}")
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@friendly
+def verify_cmd(bundle: Path) -> None:
+    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file."""
+    from scanner.evidence import verify_bundle
+
+    problems = verify_bundle(bundle)
+    for p in problems:
+        click.echo(f"FAIL {p}")
+    if problems:
+        click.echo(
+            f"e8scan: error: {bundle}: {len(problems)} problem(s); the bundle is not intact",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    click.echo(f"OK {bundle}: every file matches the manifest")
+
+
+@main.command("history")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--host", default=None, help="Show this host's trend instead of the run list.")
+@friendly
+def history_cmd(history_file: Path, host: str | None) -> None:
+    """List recorded runs, or one host's levels over time."""
+    from scanner.history import History, render_runs, render_trend
+
+    with History.open(history_file, create=False) as hist:
+        click.echo(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
+@friendly
+def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
+    """Compare two runs (results.json paths or history run ids, or 'last'); exit 5 on regression."""
+    from scanner.drift import compare, load_results_ref, render_table
+
+    drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
+    click.echo(drift.model_dump_json(indent=1) if as_json else render_table(drift))
+    sys.exit(EXIT_REGRESSION if drift.regressed else 0)
+
+
+@main.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
+)
+@click.option(
+    "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."
+)
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
+@click.option("-q", "--quiet", is_flag=True)
+@friendly
+def merge_cmd(
+    inputs: tuple[Path, ...],
+    out: Path,
+    allow_mixed: bool,
+    history_file: Path,
+    no_history: bool,
+    quiet: bool,
+) -> None:
+    """Combine per-site collectors' results (results.json files or scan folders) into one fleet result.
+
+    A host present in several inputs is taken from the newest collection (with a warning); evidence
+    bundles found in input folders (evidence/) are copied under OUT/evidence/.
+    """
+    from scanner.merge import merge_results
+
+    loaded = []
+    for path in inputs:
+        file = path / "results.json" if path.is_dir() else path
+        loaded.append((str(path), _read_model(file, Results, "results file")))
+    merged = merge_results(loaded, allow_mixed)
+    out_dir = _out_dir(out)
+    _write(out_dir, None, merged)
+    for i, path in enumerate(inputs):
+        bundle = path / "evidence"
+        if path.is_dir() and (bundle / "manifest.json").is_file():
+            shutil.copytree(
+                bundle, out_dir / "evidence" / f"{i + 1}-{path.name}", dirs_exist_ok=True
+            )
+    if not no_history:
+        from scanner.history import History
+
+        with History.open(history_file) as hist:
+            hist.add(merged)
+    if not quiet:
+        _summary(merged, out_dir)
+    sys.exit(exit_code(merged))
 
 
 @main.command("schema")

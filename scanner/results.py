@@ -109,6 +109,9 @@ class RunSummary(BaseModel):
     raw_record: str = Field(
         default="", description="File name of the raw record these results come from."
     )
+    merged_from: list[str] = Field(
+        default_factory=list, description="For `e8scan merge`: the collector runs combined here."
+    )
 
 
 class Results(BaseModel):

@@ -18,6 +18,7 @@ def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
             fill(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by their audience
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -190,6 +190,7 @@ def sweep(
         main,
         [
             "scan",
+            "--no-history",
             "-i",
             str(inv),
             "--known-hosts",

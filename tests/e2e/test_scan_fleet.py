@@ -90,6 +90,7 @@ def scanned(fleet: SSHFleet, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         main,
         [
             "scan",
+            "--no-history",
             "-i",
             str(inv),
             "--known-hosts",
@@ -215,14 +216,14 @@ def test_inventory_context_reaches_results(scanned: dict[str, Any]) -> None:
 
 def test_workbook_matches_results(scanned: dict[str, Any]) -> None:
     wb = load_workbook(scanned["out"] / "e8-report.xlsx")
-    rows = list(wb["Summary"].iter_rows(values_only=True))
-    header = next(r for r in rows if r and r[0] == "Host")
+    rows = list(wb["Heatmap"].iter_rows(values_only=True))
+    header = rows[0]
     col = header.index("Patch OS")
     old = next(r for r in rows if r and r[0] == "old01")
     assert old[col] == "ML0"
     gone = next(r for r in rows if r and r[0] == "gone01")
-    assert gone[2] == "unreachable" and gone[col] == "not assessed"
-    hosts = {r[0]: r for r in wb["Hosts"].iter_rows(min_row=2, values_only=True)}
+    assert gone[4] == "unreachable" and gone[col] == "not assessed"
+    hosts = {r[0]: r for r in wb["Coverage"].iter_rows(min_row=2, values_only=True)}
     assert hosts["web01"][6] == host(scanned, "web01")["host_key"]
     assert hosts["gone01"][4] == "unreachable"
     findings = list(wb["Findings"].iter_rows(min_row=2, values_only=True))

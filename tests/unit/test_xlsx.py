@@ -1,20 +1,47 @@
-"""The workbook: sheets, cells, colours, and host text that must never become a formula."""
+"""The workbook: sheets, cells, colours, the chart, and host text that must never become a formula."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
 
 from scanner.check import Check, Finding
 from scanner.model import Outcome, Platform, Reach, Strategy
 from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
-from scanner.report.xlsx import safe_text, write_xlsx
+from scanner.record import CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.report.xlsx import LEVEL_FILL, OUTCOME_FILL, safe_text, write_xlsx
+from scanner.results import RegisterUse, Results
 from scanner.sweep import assess
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+HOSTILE = "=cmd|' /C calc'!A0"
+SHEETS = [
+    "Summary",
+    "Heatmap",
+    "Application control",
+    "Patch applications",
+    "Office macros",
+    "App hardening",
+    "Restrict admin",
+    "Patch OS",
+    "MFA",
+    "Regular backups",
+    "Findings",
+    "Exceptions",
+    "Attestations",
+    "Coverage",
+    "Evidence index",
+    "Next level",
+    "Run",
+]
 
 
 def evil_judge(out, ctx):  # type: ignore[no-untyped-def]
@@ -40,78 +67,338 @@ CHECK = Check(
 )
 
 
-def record() -> RawRecord:
-    def host(name: str, reach: Reach) -> HostRecord:
-        return HostRecord(
-            name=name,
-            address="127.0.0.9",
-            port=22,
-            connection="ssh",
-            user="scan",
-            become=False,
-            platform=Platform.LINUX,
-            groups=["pilbara"],
-            vars={"e8_role": "server"},
-            reach=reach,
-            reach_detail="" if reach is Reach.OK else "@connection refused",
-            host_key="SHA256:abc",
-            started=T0,
-            finished=T0,
-        )
-
-    return RawRecord(
-        tool_version="t",
-        run=RunInfo(id="r1", started=T0, finished=T0, inventory=[], target_level=2, checks=[]),
-        hosts=[host("-hmi01", Reach.OK), host("hist02", Reach.UNREACHABLE)],
+def _host(
+    name: str,
+    reach: Reach,
+    groups: list[str],
+    role: str,
+    ot_zone: str | None = None,
+    platform: Platform = Platform.LINUX,
+) -> HostRecord:
+    hvars: dict[str, Any] = {"e8_role": role}
+    if ot_zone:
+        hvars["e8_ot_zone"] = ot_zone
+    ok = reach is Reach.OK
+    return HostRecord(
+        name=name,
+        address="127.0.0.9",
+        port=22,
+        connection="ssh",
+        user="scan",
+        become=False,
+        platform=platform,
+        groups=groups,
+        vars=hvars,
+        reach=reach,
+        reach_detail="" if ok else "@connection refused",
+        host_key="SHA256:abc" if ok else None,
+        started=T0,
+        finished=T0,
+        commands=[
+            CommandRecord(
+                command="true",
+                as_run="true",
+                checks=["patch_os.evil"],
+                stdout=f"{name} out \xff".encode("utf-8", "surrogateescape") + b"\xfe",
+                stderr=HOSTILE.encode(),
+                exit_code=0,
+                started=T0.timestamp(),
+                finished=T0.timestamp(),
+            )
+        ]
+        if ok
+        else [],
     )
 
 
-def test_workbook_sheets_cells_and_formula_safety(tmp_path: Path) -> None:
+def record() -> RawRecord:
+    return RawRecord(
+        tool_version="t",
+        run=RunInfo(id="r1", started=T0, finished=T0, inventory=[], target_level=2, checks=[]),
+        hosts=[
+            _host("-hmi01", Reach.OK, ["pilbara", "ot"], "workstation", "level2"),
+            _host("hist02", Reach.UNREACHABLE, ["pilbara", "ot"], "server", "level3"),
+            _host("app03", Reach.OK, ["perth"], "server", None, Platform.WINDOWS),
+            _host(HOSTILE, Reach.AUTH_FAILED, ["perth", "x\x01y"], "server"),
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, RawRecord, Path, Workbook]:
+    raw = record()
+    results = assess(raw, [CHECK], Policy())
+    path = tmp_path_factory.mktemp("x") / "r.xlsx"
+    write_xlsx(results, path, raw)
+    return results, raw, path, load_workbook(path)
+
+
+def rows(wb: Workbook, sheet: str) -> list[tuple[Any, ...]]:
+    return list(wb[sheet].iter_rows(values_only=True))
+
+
+def test_every_sheet_in_order(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
+    assert built[3].sheetnames == SHEETS
+    assert all(len(n) <= 31 for n in SHEETS)
+
+
+def test_summary_coverage_by_role_ot_zone_and_platform(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    summary = rows(built[3], "Summary")
+    cov = {
+        (r[0], r[1]): r[2:5]
+        for r in summary
+        if r[0] in ("All hosts", "Role", "OT zone", "Platform")
+    }
+    # (in inventory, assessed, no visibility)
+    assert cov[("All hosts", None)] == (4, 2, 2)
+    assert cov[("Role", "server")] == (3, 1, 2)
+    assert cov[("Role", "workstation")] == (1, 1, 0)
+    assert cov[("OT zone", "level2")] == (1, 1, 0)
+    assert cov[("OT zone", "level3")] == (1, 0, 1)
+    assert cov[("OT zone", "(not OT)")] == (2, 1, 1)
+    assert cov[("Platform", "linux")] == (3, 1, 2)
+    assert cov[("Platform", "windows")] == (1, 1, 0)
+    meta = {r[0]: r[1] for r in summary if r[0]}
+    assert meta["Run id"] == "r1" and meta["Target level"] == "ML2"
+    assert meta["Maturity model"] == "E8MM November 2023" and meta["Tool version"]
+
+
+def test_summary_fleet_table_and_chart(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
+    results, _, path, wb = built
+    summary = rows(wb, "Summary")
+    header = next(r for r in summary if r[0] == "Strategy")
+    assert header[:4] == ("Strategy", "Fleet level (lowest)", "Target met", "Hosts below target")
+    po = next(r for r in summary if r[0] == "Patch OS")
+    fleet = next(f for f in results.fleet if f.strategy is Strategy.PATCH_OS)
+    assert po[1] == "ML0" and po[2] == "not met"
+    assert po[4:10] == tuple(
+        fleet.distribution.get(k, 0) for k in ("0", "1", "2", "3", "not_assessed", "no_visibility")
+    )
+    assert po[3] == fleet.distribution.get("0", 0) + fleet.distribution.get("1", 0)
+    with zipfile.ZipFile(path) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    # The chart's series point at the distribution cells on the Summary sheet.
+    first = summary.index(header) + 1
+    assert f"'Summary'!$E${first + 1}:$E${first + 8}" in chart
+    assert f"'Summary'!$A${first + 1}:$A${first + 8}" in chart
+
+
+def test_heatmap_levels_groups_and_fills(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
+    wb = built[3]
+    heat = rows(wb, "Heatmap")
+    header = heat[0]
+    assert header[:5] == ("Host", "Role", "OT zone", "Platform", "Reach")
+    # Groups, the most common first (ties by name); host text escaped in the header too.
+    groups = [h for h in header if str(h).startswith("group: ")]
+    assert groups == ["group: ot", "group: perth", "group: pilbara", "group: x\\x01y"]
+    hmi = next(r for r in heat if r[0] == "-hmi01")
+    assert hmi[header.index("group: ot")] == "x" and hmi[header.index("group: perth")] is None
+    po = header.index("Patch OS")
+    assert hmi[po] == "ML0" and hmi[1:4] == ("workstation", "level2", "linux")
+    row = heat.index(hmi) + 1
+    ws = wb["Heatmap"]
+    assert ws.cell(row=row, column=po + 1).fill.fgColor.rgb.endswith(LEVEL_FILL[0])
+    dead = next(r for r in heat if r[0] == "hist02")
+    assert dead[4] == "unreachable" and dead[po] == "not assessed"
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == f"A1:{_col(len(header))}5"
+
+
+def _col(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+def test_strategy_sheet_headers_and_outcomes(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    results, _, _, wb = built
+    sheet = rows(wb, "Patch OS")
+    header = sheet[0]
+    assert header[:4] == ("Host", "Reach", "Level", "Claimable")
+    controls = header[4:]
+    assert "ISM-1501 (ML1-3)" in controls
+    first_levels = [int(re.search(r"\(ML(\d)", str(h)).group(1)) for h in controls]  # type: ignore[union-attr]
+    assert first_levels == sorted(first_levels)  # ML1 controls first, ML3 last
+    col = header.index("ISM-1501 (ML1-3)")
+    hmi = next(r for r in sheet if r[0] == "-hmi01")
+    assert hmi[col] == "ineffective" and hmi[2] == "ML0"
+    fill = wb["Patch OS"].cell(row=sheet.index(hmi) + 1, column=col + 1).fill.fgColor.rgb
+    assert fill.endswith(OUTCOME_FILL[Outcome.INEFFECTIVE])
+    expected = {
+        c.ism: c.outcome.value
+        for h in results.hosts
+        if h.name == "hist02"
+        for c in h.controls
+        if c.strategy is Strategy.PATCH_OS
+    }
+    dead = next(r for r in sheet if r[0] == "hist02")
+    got = {str(h).split()[0]: v for h, v in zip(controls, dead[4:], strict=True) if v}
+    assert got == expected
+
+
+def test_findings_keep_evidence_and_hostile_text(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    results, _, _, wb = built
+    frows = rows(wb, "Findings")
+    assert frows[0][:6] == ("Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome")
+    assert frows[0][9:14] == ("Observed", "Grade", "Check", "Check version", "Collected at")
+    assert len(frows) == 1 + sum(len(h.controls) for h in results.hosts)
+    evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
+    assert evil[5] == "ineffective" and evil[11] == "patch_os.evil" and evil[12] == 1
+    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
+    assert "+cmd|' /C calc'!A0" in evil[9]
+    assert any(r[0] == HOSTILE for r in frows)
+
+
+def test_no_formula_anywhere(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
+    path, wb = built[2], built[3]
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(SHEETS)
+        for name in sheets:
+            assert "<f>" not in z.read(name).decode() and "<f " not in z.read(name).decode()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate)
+
+
+def test_coverage_reports_every_host_and_fills_no_visibility(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    wb = built[3]
+    cov = rows(wb, "Coverage")
+    assert cov[0][:7] == (
+        "Host",
+        "Address",
+        "Platform",
+        "Connection",
+        "Reach",
+        "Reach detail",
+        "Host key",
+    )
+    by = {r[0]: (i + 1, r) for i, r in enumerate(cov[1:], start=1)}
+    assert set(by) == {"-hmi01", "hist02", "app03", HOSTILE}
+    assert by["-hmi01"][1][4] == "ok" and by["-hmi01"][1][6] == "SHA256:abc"
+    assert by["hist02"][1][4] == "unreachable" and by["hist02"][1][5] == "@connection refused"
+    assert by[HOSTILE][1][4] == "auth_failed"
+    ws = wb["Coverage"]
+    assert ws.cell(row=by["hist02"][0], column=1).fill.fgColor.rgb.endswith("FFEB9C")
+    assert ws.cell(row=by["-hmi01"][0], column=1).fill.fill_type is None
+
+
+def test_evidence_index_hashes_the_stored_output(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    _, raw, _, wb = built
+    ev = rows(wb, "Evidence index")
+    assert ev[0][:9] == (
+        "Host",
+        "Checks",
+        "Command",
+        "As run",
+        "Exit code",
+        "Stdout SHA-256",
+        "Stdout bytes",
+        "Stderr SHA-256",
+        "Stderr bytes",
+    )
+    assert len(ev) == 1 + sum(len(h.commands) for h in raw.hosts) == 3
+    for h in raw.hosts:
+        for c in h.commands:
+            row = next(r for r in ev if r[0] == h.name and r[2] == c.command)
+            assert row[5] == hashlib.sha256(c.stdout).hexdigest()
+            assert (
+                row[7]
+                == hashlib.sha256(c.stderr).hexdigest()
+                == hashlib.sha256(HOSTILE.encode()).hexdigest()
+            )
+            assert row[4] == 0 and row[6] == len(c.stdout) and row[9:12] == ("no", "no", "yes")
+
+
+def test_without_raw_record_or_register_the_sheets_say_so(tmp_path: Path) -> None:
     results = assess(record(), [CHECK], Policy())
     path = tmp_path / "r.xlsx"
     write_xlsx(results, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Findings", "Hosts", "Next level", "Register", "Run"]
+    ev = rows(wb, "Evidence index")
+    assert len(ev) == 2 and "raw record not available" in ev[1][0]
+    for sheet in ("Exceptions", "Attestations"):
+        reg = rows(wb, sheet)
+        assert len(reg) == 2 and reg[1][0] == f"No {sheet.lower()}"
+        assert "No exception register" in reg[1][1]
 
-    summary = wb["Summary"]
-    rows = list(summary.iter_rows(values_only=True))
-    header = rows[4]
-    assert header[0] == "Host" and "Patch OS" in header
-    hmi = next(r for r in rows if r[0] == "-hmi01")
-    po = header.index("Patch OS")
-    assert hmi[po] == "ML0"
-    assert summary.cell(row=6, column=po + 1).fill.fgColor.rgb.endswith("F8696B")
-    dead = next(r for r in rows if r[0] == "hist02")
-    assert dead[2] == "unreachable" and dead[po] == "not assessed"
 
-    findings = wb["Findings"]
-    frows = list(findings.iter_rows(values_only=True))
-    assert frows[0][:6] == ("Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome")
-    assert len(frows) == 1 + sum(len(h.controls) for h in results.hosts)
-    evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
-    assert evil[5] == "ineffective"
-    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
-    for row in findings.iter_rows(min_row=2):
-        for cell in row:
-            assert cell.data_type != "f"
-    # The raw XML must hold the formula-looking text as a string, not as <f>.
-    import zipfile
+def test_register_sheets_highlight_expired_and_incomplete(tmp_path: Path) -> None:
+    results = assess(record(), [CHECK], Policy()).model_copy(
+        update={
+            "register_use": [
+                RegisterUse(
+                    id="EX-1",
+                    kind="exception",
+                    expires="2026-01-01",
+                    statuses={"expired": 3},
+                    hosts=["-hmi01"],
+                ),
+                RegisterUse(
+                    id="EX-2",
+                    kind="exception",
+                    expires="2027-01-01",
+                    statuses={"risk acceptance": 2},
+                    hosts=["app03"],
+                ),
+                RegisterUse(
+                    id="AT-1",
+                    kind="attestation",
+                    expires="2027-01-01",
+                    statuses={"incomplete": 1},
+                    hosts=[HOSTILE],
+                ),
+            ]
+        }
+    )
+    path = tmp_path / "r.xlsx"
+    write_xlsx(results, path)
+    wb = load_workbook(path)
+    ex = rows(wb, "Exceptions")
+    assert ex[0][:4] == ("Id", "Expires", "State", "Controls by status")
+    assert [r[0] for r in ex[1:]] == ["EX-1", "EX-2"]
+    assert ex[1][2] == "expired" and ex[2][2] == "current"
+    ws = wb["Exceptions"]
+    assert ws.cell(row=2, column=2).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(row=3, column=2).fill.fill_type is None
+    at = rows(wb, "Attestations")
+    assert at[1][0] == "AT-1" and at[1][2] == "incomplete" and at[1][5] == HOSTILE
 
-    with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/worksheets/sheet2.xml").decode()
-    assert "<f>" not in xml
 
-    hosts = list(wb["Hosts"].iter_rows(values_only=True))
-    assert hosts[1][0] == "-hmi01" and hosts[1][6] == "SHA256:abc"
-    assert hosts[2][4] == "unreachable" and hosts[2][5] == "@connection refused"
-    nxt = list(wb["Next level"].iter_rows(values_only=True))
+def test_next_level_and_run(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
+    wb = built[3]
+    nxt = rows(wb, "Next level")
     po = next(r for r in nxt if r[0] == "-hmi01" and r[1] == "Patch operating systems")
     assert po[2] == "ML0" and "ISM-1501 ineffective" in po[3]
     assert not [r for r in nxt if r[0] == "hist02"]  # unreachable: nothing to climb from
-    run = dict(r[:2] for r in wb["Run"].iter_rows(values_only=True))
+    run = dict(r[:2] for r in rows(wb, "Run"))
     assert run["Target level"] == "ML2" and run["Model version"] == "E8MM November 2023"
 
 
 def test_safe_text_escapes_control_characters_and_caps_length() -> None:
     assert safe_text("a\x00b\x1bc\td\ne") == "a\\x00b\\x1bc\td\ne"
     assert len(safe_text("x" * 100_000)) < 32_767
+
+
+def test_heatmap_group_columns_are_capped_most_common_first(tmp_path: Path) -> None:
+    raw = record()
+    many = [f"g{i:02d}" for i in range(40)]
+    hosts = [h.model_copy(update={"groups": many}) for h in raw.hosts]
+    hosts[0] = hosts[0].model_copy(update={"groups": [*many, "all"]})
+    hosts[1] = hosts[1].model_copy(update={"groups": ["g39", "g38"]})
+    results = assess(raw.model_copy(update={"hosts": hosts}), [CHECK], Policy())
+    write_xlsx(results, tmp_path / "r.xlsx")
+    header = rows(load_workbook(tmp_path / "r.xlsx"), "Heatmap")[0]
+    groups = [h for h in header if str(h).startswith("group: ")]
+    assert len(groups) == 30 and groups[:3] == ["group: g38", "group: g39", "group: g00"]
+    assert "group: all" not in groups

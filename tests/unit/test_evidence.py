@@ -1,0 +1,446 @@
+"""The sealed evidence bundle: layout, raw bytes kept exactly, no secrets, tamper detection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scanner.cli import main
+from scanner.errors import InputError
+from scanner.evidence import redact_secrets, safe_name, verify_bundle, write_bundle
+from scanner.model import Platform, Reach
+from scanner.policy import Policy
+from scanner.record import CheckRef, CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.results import Results
+from scanner.sweep import assess
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+T1 = datetime(2026, 11, 20, 3, 5, tzinfo=UTC)
+CANARY_ENV = "CANARY-env-pw-7f3a91"
+CANARY_INV = "CANARY-inv-pw-c0ffee"
+PW_VAR = "E8_TEST_EVIDENCE_PW"
+ODD_BYTES = b"\xff\xfe\x00caf\xe9 \x80\r\n=cmd|' /C calc'!A0\n"
+
+
+def e8(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def files_of(bundle: Path) -> dict[str, bytes]:
+    """Every file of a folder or zip bundle, by relative path."""
+    if bundle.is_dir():
+        return {
+            p.relative_to(bundle).as_posix(): p.read_bytes()
+            for p in bundle.rglob("*")
+            if p.is_file()
+        }
+    with zipfile.ZipFile(bundle) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+# --- a real scan of this machine, once per module -----------------------------------------------
+
+
+@dataclass
+class Scan:
+    inventory: Path
+    out: Path
+    bundle: Path
+    result: Result
+
+    def raw(self) -> RawRecord:
+        return RawRecord.model_validate_json((self.out / "raw.json").read_bytes())
+
+    def results(self) -> Results:
+        return Results.model_validate_json((self.out / "results.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    tmp = tmp_path_factory.mktemp("evscan")
+    inv = tmp / "inv" / "local.yml"
+    inv.parent.mkdir()
+    inv.write_text(
+        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+        f"      ansible_password: {CANARY_INV}\n      e8_password_env: {PW_VAR}\n"
+        "      e8_role: workstation\n"
+    )
+    out, bundle = tmp / "out", tmp / "bundle"
+    result = e8(
+        "scan", "-i", str(inv), "--out", str(out), "--evidence", str(bundle), "--no-history", "-q",
+        env={PW_VAR: CANARY_ENV},
+    )  # fmt: skip
+    return Scan(inv, out, bundle, result)
+
+
+def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
+    assert scan.result.exit_code in (0, 3), scan.result.output
+    assert verify_bundle(scan.bundle) == []
+    manifest = json.loads((scan.bundle / "manifest.json").read_bytes())
+    raw = scan.raw()
+    assert manifest["kind"] == "e8scan-evidence" and manifest["schema_version"] == 1
+    assert manifest["run_id"] == raw.run.id
+    assert manifest["created"] == raw.run.finished.isoformat()
+    assert {"tool_version", "model_version"} <= set(manifest)
+    assert manifest["sources"] == {
+        str(scan.inventory): hashlib.sha256(scan.inventory.read_bytes()).hexdigest()
+    }
+    on_disk = files_of(scan.bundle)
+    assert set(on_disk) - {"manifest.json"} == set(manifest["files"])
+    assert on_disk["raw.json"] == (scan.out / "raw.json").read_bytes()
+    assert on_disk["results.json"] == (scan.out / "results.json").read_bytes()
+
+
+def test_real_scan_bundle_holds_every_command_exactly(scan: Scan) -> None:
+    raw = scan.raw()
+    versions = {c.id: c.version for c in raw.run.checks}
+    (host,) = raw.hosts
+    folder = scan.bundle / "hosts" / "localhost"
+    info = json.loads((folder / "host.json").read_bytes())
+    assert info["name"] == "localhost" and info["connection"] == "local"
+    assert info["reach"] == host.reach.value and info["platform"] == "linux"
+    cmd_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    assert len(cmd_dirs) == len(host.commands) > 5
+    for d, cmd in zip(cmd_dirs, host.commands, strict=True):
+        assert (d / "command.txt").read_text() == cmd.command
+        assert (d / "as_run.txt").read_text() == cmd.as_run
+        assert (d / "stdout.bin").read_bytes() == cmd.stdout
+        assert (d / "stderr.bin").read_bytes() == cmd.stderr
+        meta = json.loads((d / "meta.json").read_bytes())
+        assert meta["exit_code"] == cmd.exit_code and meta["started"] == cmd.started
+        assert meta["checks"] == [{"id": c, "version": versions[c]} for c in cmd.checks]
+
+
+def test_canary_passwords_never_reach_the_bundle(scan: Scan, tmp_path: Path) -> None:
+    assert CANARY_INV in scan.inventory.read_text()  # the planted secret is really there
+    zipped = write_bundle(tmp_path / "b.zip", scan.raw(), scan.results(), [scan.inventory.parent])
+    for bundle in (scan.bundle, zipped):
+        everything = files_of(bundle)
+        assert any(n.startswith("sources/") for n in everything)
+        for name, data in everything.items():
+            for canary in (CANARY_ENV, CANARY_INV):
+                assert canary.encode() not in data, (bundle, name)
+    copy = files_of(scan.bundle)["sources/local.yml"].decode()
+    assert "ansible_password: <redacted>" in copy and f"e8_password_env: {PW_VAR}" in copy
+    assert json.loads(files_of(scan.bundle)["manifest.json"])["redacted"] == ["sources/local.yml"]
+
+
+def test_zip_of_real_scan_verifies_through_the_cli(scan: Scan, tmp_path: Path) -> None:
+    zipped = write_bundle(tmp_path / "e.zip", scan.raw(), scan.results(), [scan.inventory])
+    result = e8("verify", str(zipped))
+    assert result.exit_code == 0 and result.output.startswith("OK "), result.output
+    assert files_of(zipped).keys() == files_of(scan.bundle).keys()
+
+
+# --- hand-made records ----------------------------------------------------------------------
+
+
+def host(name: str, *commands: CommandRecord) -> HostRecord:
+    return HostRecord(
+        name=name,
+        address="10.0.0.9",
+        port=22,
+        connection="ssh",
+        user="scan",
+        become=True,
+        platform=Platform.LINUX,
+        groups=["pilbara"],
+        vars={"e8_role": "server"},
+        reach=Reach.OK,
+        host_key="SHA256:abc",
+        started=T0,
+        finished=T1,
+        commands=list(commands),
+    )
+
+
+def command(line: str = "cat /etc/os-release", stdout: bytes = b"ID=debian\n") -> CommandRecord:
+    return CommandRecord(
+        command=line,
+        as_run=f"sudo -n sh -c {line!r}",
+        checks=["patch_os.linux_os_support"],
+        stdout=stdout,
+        stderr=b"warn \xfe\n",
+        exit_code=0,
+        started=1795000000.25,
+        finished=1795000001.5,
+    )
+
+
+def record(*hosts: HostRecord) -> tuple[RawRecord, Results]:
+    raw = RawRecord(
+        tool_version="t",
+        run=RunInfo(
+            id="run-1",
+            started=T0,
+            finished=T1,
+            inventory=[],
+            checks=[CheckRef(id="patch_os.linux_os_support", version=3)],
+        ),
+        hosts=list(hosts) or [host("hmi01", command(), command("uname -r", ODD_BYTES))],
+    )
+    return raw, assess(raw, [], Policy())
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    return write_bundle(tmp_path / "bundle", *record(), [])
+
+
+@pytest.fixture
+def zipped(tmp_path: Path) -> Path:
+    return write_bundle(tmp_path / "bundle.zip", *record(), [])
+
+
+def test_non_utf8_output_round_trips_exactly(bundle: Path, zipped: Path) -> None:
+    for b in (bundle, zipped):
+        files = files_of(b)
+        assert files["hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"] == ODD_BYTES
+        assert files["hosts/hmi01/01-linux_os_support-cat-etc/stderr.bin"] == b"warn \xfe\n"
+        raw = RawRecord.model_validate_json(files["raw.json"])
+        assert raw.hosts[0].commands[1].stdout == ODD_BYTES
+        meta = json.loads(files["hosts/hmi01/02-linux_os_support-uname-r/meta.json"])
+        assert meta["checks"] == [{"id": "patch_os.linux_os_support", "version": 3}]
+        assert meta["started_utc"].startswith("2026-")
+
+
+def test_folder_and_zip_verify_and_are_reproducible(tmp_path: Path, zipped: Path) -> None:
+    assert verify_bundle(zipped) == []
+    again = write_bundle(tmp_path / "again.zip", *record(), [])
+    assert again.read_bytes() == zipped.read_bytes()
+    a = write_bundle(tmp_path / "a", *record(), [])
+    b = write_bundle(tmp_path / "b", *record(), [])
+    assert verify_bundle(a) == [] and files_of(a) == files_of(b)
+
+
+def test_flipped_byte_is_reported_as_altered(bundle: Path) -> None:
+    target = bundle / "hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"
+    data = bytearray(target.read_bytes())
+    data[3] ^= 0x01
+    target.write_bytes(bytes(data))
+    (problem,) = verify_bundle(bundle)
+    assert problem.startswith("altered: hosts/hmi01/02-linux_os_support-uname-r/stdout.bin")
+
+
+def test_deleted_file_is_missing_and_added_file_is_extra(bundle: Path) -> None:
+    (bundle / "results.json").unlink()
+    (bundle / "hosts/hmi01/notes.txt").write_text("added later")
+    assert verify_bundle(bundle) == [
+        "missing: results.json",
+        "extra: hosts/hmi01/notes.txt (not in the manifest)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"kind": "something-else", "files": {}}', "not an e8scan evidence manifest"),
+        ('{"kind": "e8scan-evidence", "schema_version": 1, "files": {"a": "zz"}}', "'files'"),
+    ],
+)
+def test_corrupt_manifest_is_a_problem(bundle: Path, text: str, needle: str) -> None:
+    (bundle / "manifest.json").write_text(text)
+    (problem,) = verify_bundle(bundle)
+    assert problem.startswith("manifest.json") and needle in problem
+
+
+def test_manifest_pointing_outside_is_a_problem_not_a_read(bundle: Path) -> None:
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    manifest["files"]["../outside.txt"] = "0" * 64
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    (bundle.parent / "outside.txt").write_text("x")
+    assert verify_bundle(bundle) == [
+        "unsafe: ../outside.txt (the manifest lists a path outside the bundle)"
+    ]
+
+
+def test_tampered_zip_entry_and_flipped_zip_byte(tmp_path: Path, zipped: Path) -> None:
+    name = "hosts/hmi01/01-linux_os_support-cat-etc/stdout.bin"
+    rewritten = tmp_path / "rewritten.zip"
+    with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(rewritten, "w") as dst:
+        for n in src.namelist():
+            dst.writestr(n, b"ID=forged\n" if n == name else src.read(n))
+    assert verify_bundle(rewritten) == [f"altered: {name} (SHA-256 does not match the manifest)"]
+
+    with zipfile.ZipFile(zipped) as zf:
+        info = zf.getinfo(name)
+    raw = bytearray(zipped.read_bytes())
+    local_header = raw[info.header_offset : info.header_offset + 30]
+    start = info.header_offset + 30 + int.from_bytes(local_header[26:28], "little")
+    start += int.from_bytes(local_header[28:30], "little")
+    raw[start] ^= 0xFF
+    zipped.write_bytes(bytes(raw))
+    (problem,) = verify_bundle(zipped)
+    assert problem.startswith(f"altered: {name}")
+
+
+def test_zip_extra_and_missing(tmp_path: Path, zipped: Path) -> None:
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(edited, "w") as dst:
+        for n in src.namelist():
+            if n != "raw.json":
+                dst.writestr(n, src.read(n))
+        dst.writestr("sources/extra.ini", b"[x]\n")
+    assert verify_bundle(edited) == [
+        "missing: raw.json",
+        "extra: sources/extra.ini (not in the manifest)",
+    ]
+
+
+def test_verify_cli_exit_codes(tmp_path: Path, bundle: Path) -> None:
+    ok = e8("verify", str(bundle))
+    assert ok.exit_code == 0 and "OK" in ok.output
+    (bundle / "raw.json").write_text("{}")
+    bad = e8("verify", str(bundle))
+    assert bad.exit_code == 1
+    assert "FAIL altered: raw.json" in bad.stdout and "not intact" in bad.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = e8("verify", str(empty))
+    assert none.exit_code == 1 and none.stdout == ""
+    assert none.stderr.strip().splitlines() == [
+        f"e8scan: error: {empty}: not an evidence bundle (no manifest.json)"
+    ]
+
+
+def test_not_a_bundle_at_all_raises(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such evidence bundle"):
+        verify_bundle(tmp_path / "nothing")
+    text = tmp_path / "file.zip"
+    text.write_text("not a zip")
+    with pytest.raises(InputError, match="neither a folder nor a zip"):
+        verify_bundle(text)
+
+
+def test_path_traversal_host_names_stay_inside(tmp_path: Path) -> None:
+    names = ["../../etc", "..", "/abs/path", "a/b", "a_b", "A_B", ".hidden", "C:\\win"]
+    raw, results = record(*(host(n, command("cat ../../../etc/shadow")) for n in names))
+    for dest in (tmp_path / "deep" / "bundle", tmp_path / "deep" / "bundle.zip"):
+        write_bundle(dest, raw, results, [])
+        assert verify_bundle(dest) == []
+        files = files_of(dest)
+        for rel in files:
+            assert ".." not in Path(rel).parts and not rel.startswith("/"), rel
+        folders = {rel.split("/")[1] for rel in files if rel.startswith("hosts/")}
+        assert len({f.lower() for f in folders}) == len(names)
+        assert all(f and not f.startswith(".") for f in folders)
+        manifest = json.loads(files["manifest.json"])
+        assert set(manifest["hosts"]) == set(names)
+        recorded = {json.loads(files[f"{d}/host.json"])["name"] for d in manifest["hosts"].values()}
+        assert recorded == set(names)
+    assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["bundle", "bundle.zip"]
+    assert not (tmp_path / "etc").exists()
+    assert safe_name("../../etc") == "etc" and safe_name("..") == "_"
+
+
+def test_refuses_foreign_folders_and_replaces_old_bundles(tmp_path: Path, bundle: Path) -> None:
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(InputError, match="not an e8scan evidence bundle"):
+        write_bundle(foreign, *record(), [])
+    assert [p.name for p in foreign.iterdir()] == ["holiday.jpg"]
+    not_zip = tmp_path / "notes.zip"
+    not_zip.write_text("mine")
+    with pytest.raises(InputError, match="not an e8scan evidence bundle"):
+        write_bundle(not_zip, *record(), [])
+    assert not_zip.read_text() == "mine"
+
+    (bundle / "stale.txt").write_text("left over")
+    raw, results = record(host("other", command()))
+    write_bundle(bundle, raw, results, [])
+    assert verify_bundle(bundle) == []
+    assert sorted(p.name for p in (bundle / "hosts").iterdir()) == ["other"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert verify_bundle(write_bundle(empty, *record(), [])) == []
+
+
+def test_sources_folders_are_copied_with_hashes(tmp_path: Path) -> None:
+    inv = tmp_path / "inv"
+    (inv / "group_vars").mkdir(parents=True)
+    (inv / "hosts.ini").write_text("[ot]\nhmi01 ansible_password='s3cr3t pw' ansible_user=scan\n")
+    (inv / "group_vars" / "ot.yml").write_bytes(b"e8_role: server\n\xff\n")
+    policy = tmp_path / "policy.yml"
+    policy.write_text("patch_other_days: 21\n")
+    dest = write_bundle(tmp_path / "b", *record(), [inv, policy])
+    files = files_of(dest)
+    assert (
+        files["sources/inv/hosts.ini"]
+        == b"[ot]\nhmi01 ansible_password=<redacted> ansible_user=scan\n"
+    )
+    assert files["sources/inv/group_vars/ot.yml"] == b"e8_role: server\n\xff\n"
+    assert files["sources/policy.yml"] == b"patch_other_days: 21\n"
+    manifest = json.loads(files["manifest.json"])
+    assert (
+        manifest["sources"][str(inv / "hosts.ini")]
+        == hashlib.sha256((inv / "hosts.ini").read_bytes()).hexdigest()
+    )
+    assert set(manifest["sources"]) == {
+        str(inv / "hosts.ini"),
+        str(inv / "group_vars" / "ot.yml"),
+        str(policy),
+    }
+
+
+def test_redact_secrets_ini_yaml_and_blocks() -> None:
+    text = (
+        b'web1 ansible_ssh_pass="a b" ansible_host=10.0.0.1\n'
+        b"web2 ansible_password=p#ss,w0rd ansible_user=scan\n"
+        b"vars: {api_token: abc123, port: 22}\n"
+        b"ansible_password: two words, and more  # note\r\n"
+        b'  "ansible_become_password": "x\\"y",\n'
+        b"e8_password_env: E8_PW\n"
+        b"vault_secret: !vault |\n"
+        b"  $ANSIBLE_VAULT;1.1;AES256\n"
+        b"\n"
+        b"  6638\r\n"
+        b"after: kept\n"
+    )
+    assert redact_secrets(text) == (
+        b"web1 ansible_ssh_pass=<redacted> ansible_host=10.0.0.1\n"
+        b"web2 ansible_password=<redacted> ansible_user=scan\n"
+        b"vars: {api_token: <redacted>, port: 22}\n"
+        b"ansible_password: <redacted>\r\n"
+        b'  "ansible_become_password": <redacted>,\n'
+        b"e8_password_env: E8_PW\n"
+        b"vault_secret: !vault |\n"
+        b"  <redacted>\n"
+        b"\n"
+        b"  <redacted>\r\n"
+        b"after: kept\n"
+    )
+    plain = b"[ot]\nhmi01 ansible_user=scan\n\xff\xfe\n"
+    assert redact_secrets(plain) == plain
+
+
+def test_unwritable_destination_is_one_line_exit_1(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="evidence folder not writable"):
+        write_bundle(blocker / "bundle", *record(), [])
+    inv = Path(__file__).parents[2] / "inventories" / "local.yml"
+    result = e8(
+        "scan", "-i", str(inv), "--checks", "patch_os.linux_os_support", "--out",
+        str(tmp_path / "out"), "--evidence", str(blocker / "ev.zip"), "--no-history", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.stderr.splitlines() if not ln.startswith("e8scan: warning:")]
+    assert len(lines) == 1 and lines[0].startswith("e8scan: error: ")
+    assert "evidence folder not writable" in lines[0] and str(blocker) in lines[0]
+
+
+def test_copy_of_a_bundle_still_verifies(tmp_path: Path, bundle: Path) -> None:
+    moved = shutil.copytree(bundle, tmp_path / "filed" / "Q4-evidence")
+    assert verify_bundle(moved) == []

@@ -1,0 +1,205 @@
+"""The run history (SQLite) and the scan lock: add, list, get, trend, refusal of foreign files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scanner.errors import InputError
+from scanner.history import History, lock_path, render_runs, render_trend, run_lock
+from scanner.model import Platform, Reach, Strategy
+from scanner.policy import Policy
+from scanner.record import HostRecord, RawRecord, RunInfo
+from scanner.results import Results
+from scanner.sweep import assess
+
+T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def results(run_id: str, when: datetime, reaches: dict[str, Reach]) -> Results:
+    hosts = [
+        HostRecord(
+            name=name,
+            address="127.0.0.9",
+            port=22,
+            connection="ssh",
+            user="scan",
+            become=False,
+            platform=Platform.LINUX,
+            groups=["g"],
+            vars={},
+            reach=reach,
+            started=when,
+            finished=when,
+        )
+        for name, reach in reaches.items()
+    ]
+    raw = RawRecord(
+        tool_version="t",
+        run=RunInfo(id=run_id, started=when, finished=when, inventory=[], checks=[]),
+        hosts=hosts,
+    )
+    # No checks: every host-checkable control is not_assessed, levels are null (not assessed).
+    return assess(raw, [], Policy(), target_level=2)
+
+
+@pytest.fixture
+def hist(tmp_path: Path) -> Iterator[History]:
+    with History.open(tmp_path / "hist" / "history.sqlite") as h:
+        yield h
+
+
+def test_add_runs_get_and_replace(hist: History) -> None:
+    r1 = results("r1", T0, {"a": Reach.OK, "b": Reach.UNREACHABLE})
+    r2 = results("r2", T0 + timedelta(days=1), {"a": Reach.OK})
+    assert hist.add(r2) == "r2"
+    assert hist.add(r1) == "r1"  # added late, still sorted by finish time
+    rows = hist.runs()
+    assert [r.id for r in rows] == ["r1", "r2"]
+    assert (rows[0].hosts, rows[0].unreachable, rows[0].target_level) == (2, 1, 2)
+    assert rows[0].fleet_level is None and rows[0].finished == T0
+    assert hist.get("last") == r2
+    assert hist.get("previous") == r1
+    assert hist.get("r1") == r1
+    hist.add(r1.model_copy(update={"tool_version": "again"}))
+    assert [r.id for r in hist.runs()] == ["r1", "r2"]
+    assert hist.get("r1").tool_version == "again"
+    text = render_runs(hist.runs())
+    assert text.splitlines()[0].startswith("run id")
+    assert "r1" in text and "2026-11-20 03:00:00Z" in text
+
+
+def test_results_are_stored_compressed(hist: History) -> None:
+    hist.add(results("r1", T0, {"a": Reach.OK}))
+    conn = sqlite3.connect(hist.path)
+    (blob,) = conn.execute("SELECT results FROM runs").fetchone()
+    conn.close()
+    assert Results.model_validate_json(zlib.decompress(blob)).run.id == "r1"
+
+
+def test_unknown_ref_lists_newest_ids(hist: History) -> None:
+    with pytest.raises(InputError, match="'last' needs 1 recorded run"):
+        hist.get("last")
+    for i in range(7):
+        hist.add(results(f"r{i}", T0 + timedelta(hours=i), {"a": Reach.OK}))
+    with pytest.raises(InputError, match="no run 'zz'; newest runs: r6, r5, r4, r3, r2$"):
+        hist.get("zz")
+
+
+def test_trend_per_host(hist: History) -> None:
+    hist.add(results("r1", T0, {"a": Reach.OK, "b": Reach.OK}))
+    hist.add(results("r2", T0 + timedelta(days=1), {"a": Reach.TIMEOUT}))
+    rows = hist.trend("a")
+    assert [(r.run_id, r.reach) for r in rows] == [("r1", "ok"), ("r2", "timeout")]
+    assert set(rows[0].levels) == {s.value for s in Strategy}
+    text = render_trend(rows, "a")
+    assert "trend for a" in text and "timeout" in text and "Patch OS" in text
+    assert [r.run_id for r in hist.trend("b")] == ["r1"]
+    assert hist.trend("nobody") == []
+    assert "in no recorded run" in render_trend([], "nobody")
+
+
+def test_missing_file_without_create(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no run history here yet"):
+        History.open(tmp_path / "none.sqlite", create=False)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_corrupt_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "history.sqlite"
+    bad.write_bytes(os.urandom(4096))
+    with pytest.raises(InputError, match="not an e8scan history") as exc:
+        History.open(bad)
+    assert exc.value.where == str(bad)
+
+
+def test_damaged_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with History.open(path) as h:
+        h.add(results("r1", T0, {"a": Reach.OK}))
+    data = bytearray(path.read_bytes())
+    data[100:] = os.urandom(len(data) - 100)  # keep the magic header, ruin the rest
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="not an e8scan history"):
+        History.open(path)
+
+
+def test_foreign_sqlite_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE people (name TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="not an e8scan history.*people"):
+        History.open(path)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+    conn.execute("INSERT INTO meta VALUES ('kind', 'something-else')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="not an e8scan history"):
+        History.open(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    History.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="newer e8scan"):
+        History.open(path)
+
+
+def test_lock_is_created_and_removed_even_on_error(tmp_path: Path) -> None:
+    h = tmp_path / "sub" / "history.sqlite"
+    lock = lock_path(h)
+    assert lock.name == "history.sqlite.lock"
+    with run_lock(h):
+        pid, started = lock.read_text().split()
+        assert int(pid) == os.getpid() and started.startswith("20")
+        with (
+            pytest.raises(InputError, match=f"another e8scan run \\(pid {os.getpid()}"),
+            run_lock(h),
+        ):
+            pass
+        assert lock.exists()  # the refused second run did not remove the holder's lock
+    assert not lock.exists()
+    with pytest.raises(RuntimeError), run_lock(h):
+        raise RuntimeError("boom")
+    assert not lock.exists()
+
+
+def test_lock_held_by_live_process_is_refused(tmp_path: Path) -> None:
+    h = tmp_path / "history.sqlite"
+    proc = subprocess.Popen(["sleep", "60"])
+    try:
+        lock_path(h).write_text(f"{proc.pid} 2026-11-20T03:00:00+00:00\n")
+        with (
+            pytest.raises(InputError, match=f"pid {proc.pid}, started 2026-11-20") as exc,
+            run_lock(h),
+        ):
+            pass
+        assert exc.value.where == str(lock_path(h))
+        assert lock_path(h).exists()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stale_lock_is_taken_over_with_a_warning(tmp_path: Path) -> None:
+    h = tmp_path / "history.sqlite"
+    proc = subprocess.Popen(["true"])
+    proc.wait()  # reaped: its pid is no longer alive
+    lock_path(h).write_text(f"{proc.pid} 2026-11-20T03:00:00+00:00\n")
+    with pytest.warns(UserWarning, match="stale lock"), run_lock(h):
+        assert lock_path(h).read_text().split()[0] == str(os.getpid())
+    assert not lock_path(h).exists()
