@@ -26,11 +26,11 @@ from scanner.loader import CheckLoadError, load_checks
 from scanner.model import Reach, Strategy
 from scanner.plan import make_plan, select_checks
 from scanner.policy import load_policy
-from scanner.record import HostRecord, RawRecord
+from scanner.record import RAW_SCHEMA_VERSION, HostRecord, RawRecord
 from scanner.register import load_register
 from scanner.report.files import write_text_atomic
 from scanner.report.xlsx import write_xlsx
-from scanner.results import Results, schema
+from scanner.results import RESULTS_SCHEMA_VERSION, Results, schema
 from scanner.runner import RunOptions
 from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, assess, exit_code, scan
 from scanner.transports.ssh import SSHOptions
@@ -611,13 +611,22 @@ def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -
     from pydantic import ValidationError
 
     try:
-        return model.model_validate_json(path.read_bytes())
+        data = path.read_bytes()
+        parsed = model.model_validate_json(data)
     except OSError as exc:
         raise InputError(str(path), f"cannot read {what}: {exc.strerror}") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise InputError(f"{path}: field {field}", f"not a valid {what}: {err['msg']}") from None
+    newest = RAW_SCHEMA_VERSION if model is RawRecord else RESULTS_SCHEMA_VERSION
+    if parsed.schema_version > newest:
+        raise InputError(
+            f"{path}: field schema_version",
+            f"{what} schema {parsed.schema_version} was written by a newer e8scan "
+            f"(this one reads up to {newest}); upgrade e8scan",
+        )
+    return parsed
 
 
 @main.command("rescore")

@@ -185,3 +185,39 @@ def test_example_policy_loads() -> None:
     root = Path(__file__).resolve().parents[2]
     p = load_policy(str(root / "examples/policy.yml"))
     assert p.version == "mining-2026.2" and p.backup_rpo_hours_by_role["workstation"] == 168
+
+
+def test_results_from_a_newer_schema_are_refused(tmp_path: Path) -> None:
+    import json as _json
+
+    inv = write(
+        tmp_path / "o.yml", "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+    )
+    out = tmp_path / "o"
+    assert e8("scan", "-i", str(inv), "--out", str(out), "--no-history", "-q").returncode in (
+        0,
+        3,
+        4,
+    )
+    data = _json.loads((out / "results.json").read_text())
+    data["schema_version"] = 99
+    newer = write(tmp_path / "newer.json", _json.dumps(data))
+    one_line_error(
+        e8("report", str(newer), "--xlsx", str(tmp_path / "x.xlsx")), "newer.json", "newer e8scan"
+    )
+
+
+def test_a_failed_write_leaves_no_half_written_file(tmp_path: Path) -> None:
+    from scanner.report.files import write_atomic
+
+    target = tmp_path / "e8-report.xlsx"
+    target.write_bytes(b"previous complete workbook")
+
+    def fill(fh) -> None:  # type: ignore[no-untyped-def]
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, fill)
+    assert target.read_bytes() == b"previous complete workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["e8-report.xlsx"]
