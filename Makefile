@@ -4,7 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test lint fmt catalogue system-deps clean
+.PHONY: help demo test lint fmt catalogue system-deps bench clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy strict
 fmt: $(STAMP) ## apply ruff format and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## rescore + workbook for a synthetic fleet vs a baseline in the same run (BENCH_HOSTS=10000)
+	$(BIN)/python tests/bench/bench_report.py --hosts $${BENCH_HOSTS:-2000}
 
 catalogue: $(STAMP) ## regenerate docs/checks.md from the check docstrings
 	$(BIN)/e8scan checks list --format md > docs/checks.md

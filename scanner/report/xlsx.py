@@ -13,6 +13,7 @@ and characters Excel rejects are escaped as ``\\xNN`` instead of crashing the wr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -86,6 +87,21 @@ def safe_text(value: object) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 20] + " …[truncated]"
 
 
+@functools.cache
+def _fill(colour: str) -> PatternFill:
+    """One PatternFill per colour: building a style per cell is what makes big sheets slow."""
+    return PatternFill("solid", fgColor=colour)
+
+
+def _plain(sheet: _Sheet, v: Any) -> Any:
+    if isinstance(v, Cell) or v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+        return v
+    if isinstance(v, str):
+        text = safe_text(v)
+        return sheet.cell(text) if text.startswith("=") else text
+    return sheet.cell(v)
+
+
 class _Sheet:
     """A write-only sheet whose every text cell is a string cell; it counts the rows it wrote."""
 
@@ -129,7 +145,7 @@ class _Sheet:
             c = WriteOnlyCell(self.ws, value=safe_text(value))
             c.data_type = "s"  # never a formula, whatever the text starts with
         if fill:
-            c.fill = PatternFill("solid", fgColor=fill)
+            c.fill = _fill(fill)
         if bold:
             c.font = BOLD
         if font is not None:
@@ -165,10 +181,17 @@ class _Sheet:
         self.append(row)
 
     def row(self, values: Iterable[Any], fill: str | None = None, wrap: bool = False) -> None:
-        """A row of values; ``fill``/``wrap`` apply to every plain value (not to ready cells)."""
-        self.append(
-            [v if isinstance(v, Cell) else self.cell(v, fill=fill, wrap=wrap) for v in values]
-        )
+        """A row of values; ``fill``/``wrap`` apply to every plain value (not to ready cells).
+
+        Unstyled values take a fast path: numbers and text go in as they are (text escaped), and
+        only text that openpyxl would read as a formula (a leading ``=``) becomes a string cell.
+        """
+        if fill or wrap:
+            self.append(
+                [v if isinstance(v, Cell) else self.cell(v, fill=fill, wrap=wrap) for v in values]
+            )
+            return
+        self.append([_plain(self, v) for v in values])
 
     def append(self, cells: list[Any]) -> None:
         self.ws.append(cells)
