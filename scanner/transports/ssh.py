@@ -267,6 +267,9 @@ class SSHTransport:
             raise TransportError(
                 Reach.TIMEOUT, f"TCP connect to {self._where} timed out after {timeout:g} s"
             ) from None
+        except (ConnectionResetError, ConnectionAbortedError) as exc:
+            # A throttling sshd (MaxStartups) may reset us as early as the TCP handshake.
+            raise _Retry(f"connection reset before the SSH banner ({_one_line(exc)})") from None
         except OSError as exc:
             raise TransportError(
                 Reach.UNREACHABLE, f"cannot connect to {self._where}: {_one_line(exc)}"
