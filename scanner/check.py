@@ -32,7 +32,7 @@ class Cmd(BaseModel):
     ``args_var``: the name of an inventory variable (a list, or a comma-separated string) whose
     values reach the command quoted, never spliced into its text: on Linux as positional
     parameters (``set -- '/srv/backup' '/mnt/nas'; <line>`` → ``"$@"``), in PowerShell as the array
-    ``$E8Args`` (``$E8Args = @('D:\Backups'); <line>``).
+    ``$E8Args`` (``$E8Args = @('D:/Backups'); <line>``).
     """
 
     model_config = ConfigDict(frozen=True)

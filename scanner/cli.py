@@ -32,7 +32,7 @@ from scanner.report.files import write_text_atomic
 from scanner.report.xlsx import write_xlsx
 from scanner.results import RESULTS_SCHEMA_VERSION, Results, schema
 from scanner.runner import RunOptions
-from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, assess, exit_code, scan
+from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, assess, exit_code
 from scanner.transports.ssh import SSHOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -350,6 +350,12 @@ def _summary(results: Results, out: Path | None) -> None:
     help="Compare with 'last', a history run id or a results.json; exit 5 on regression.",
 )
 @click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the scan that OUT/journal.jsonl recorded (needs the same --out and inputs); "
+    "hosts already journaled are not contacted again.",
+)
+@click.option(
     "--prom",
     "prom_file",
     type=click.Path(path_type=Path),
@@ -394,6 +400,7 @@ def scan_cmd(
     prom_file: Path | None,
     html_file: Path | None,
     junit_file: Path | None,
+    resume: bool,
 ) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
     with contextlib.ExitStack() as stack:
@@ -423,6 +430,7 @@ def scan_cmd(
             prom_file,
             html_file,
             junit_file,
+            resume=resume,
         )
     sys.exit(code)
 
@@ -449,8 +457,13 @@ def _scan(
     prom_file: Path | None,
     html_file: Path | None,
     junit_file: Path | None,
+    resume: bool = False,
 ) -> int:
+    from scanner.journal import JOURNAL_NAME, journaled_scan
+
     started = time.monotonic()
+    if resume and out is None:
+        raise InputError("--resume", "needs the --out folder of the scan to continue")
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     inv = _inventory(inventories)
@@ -488,16 +501,19 @@ def _scan(
         def done(_: HostRecord) -> None:
             bar.update(1)
 
-        raw = scan(
+        raw = journaled_scan(
             plans,
             checks,
             opts,
             list(inventories),
             limit,
             target_level,
+            out_dir / JOURNAL_NAME,
+            resume,
             done,
             command_line=shlex.join(["e8scan", *sys.argv[1:]]),
         )
+    opts.jump_pool.close()  # the sweep's shared bastion connections
     results = assess(raw, checks, policy, target_level, register)
     _write(out_dir, raw, results)
     sources = [

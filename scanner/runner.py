@@ -20,6 +20,7 @@ from scanner.model import Platform, Reach
 from scanner.plan import HostPlan
 from scanner.record import CommandRecord, HostRecord, safe_vars
 from scanner.transports.base import Transport, TransportError
+from scanner.transports.jump import JumpPool
 from scanner.transports.local import LocalTransport
 from scanner.transports.ssh import SSHOptions, SSHTransport
 from scanner.transports.winrm import WinRMOptions, WinRMTransport
@@ -34,6 +35,8 @@ class RunOptions:
     ssh: SSHOptions = field(default_factory=SSHOptions)
     winrm: WinRMOptions = field(default_factory=WinRMOptions)
     group_caps: Mapping[str, int] = field(default_factory=dict)  # group -> e8_max_concurrency
+    jump_pool: JumpPool = field(default_factory=JumpPool, compare=False)
+    """Bastion (ProxyJump) connections shared by this sweep's hosts; close it after the sweep."""
 
 
 def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
@@ -41,7 +44,7 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     if conn == "local":
         return LocalTransport()
     if conn == "ssh":
-        return SSHTransport(plan.spec, opts.ssh)
+        return SSHTransport(plan.spec, opts.ssh, jump_pool=opts.jump_pool)
     return WinRMTransport(plan.spec, opts.winrm)
 
 
@@ -132,10 +135,16 @@ def collect(
     plans: Sequence[HostPlan],
     opts: RunOptions,
     on_done: Callable[[HostRecord], None] | None = None,
+    skip: set[str] | None = None,
 ) -> list[HostRecord]:
-    """Collect from every host, honouring ``forks`` and per-group caps. Results keep plan order."""
+    """Collect from every host, honouring ``forks`` and per-group caps. Results keep plan order.
+
+    Hosts named in ``skip`` (already collected, e.g. by a resumed scan's journal) are never
+    contacted and are left out of the result.
+    """
     results: dict[int, HostRecord] = {}
-    pending = list(range(len(plans)))
+    skip = skip or set()
+    pending = [i for i in range(len(plans)) if plans[i].host.name not in skip]
     in_flight: dict[Future[HostRecord], int] = {}
     load: Counter[str] = Counter()
 
@@ -161,4 +170,4 @@ def collect(
                 results[i] = fut.result()
                 if on_done is not None:
                     on_done(results[i])
-    return [results[i] for i in range(len(plans))]
+    return [results[i] for i in sorted(results)]

@@ -61,3 +61,24 @@ def wsman_server_factory() -> Iterator[Callable[..., object]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_dns_for_invalid_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names under ``.invalid`` (RFC 6761) fail in-process, as a validating resolver would.
+
+    Tests use them for "a DNS name that does not resolve"; this machine's resolver is not on
+    loopback, and a test must never send traffic off it.
+    """
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, str | bytes) and str(
+            host if isinstance(host, str) else host.decode()
+        ).rstrip(".").endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -6,6 +6,10 @@ refused with both fingerprints in the reason. Authentication tries the key file,
 keys, then the password. Every failure leaves :meth:`SSHTransport.connect` as a
 :class:`~scanner.transports.base.TransportError` whose ``reach`` says why.
 
+With ``proxy_jump`` set, the TCP connection is replaced by a ``direct-tcpip`` channel of a
+bastion connection shared through a :class:`~scanner.transports.jump.JumpPool`; the target's
+own host key is still verified and its own authentication still done, end to end.
+
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
 """
 
@@ -25,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paramiko
 from pydantic import SecretStr
@@ -32,6 +37,9 @@ from pydantic import SecretStr
 from scanner.connection import ConnectionSpec, HostKeyPolicy
 from scanner.model import Reach
 from scanner.transports.base import RunResult, TransportError
+
+if TYPE_CHECKING:
+    from scanner.transports.jump import JumpHost, JumpPool
 
 __all__ = ["SSHOptions", "SSHTransport", "fingerprint"]
 
@@ -182,12 +190,22 @@ class SSHTransport:
 
     name = "ssh"
 
-    def __init__(self, spec: ConnectionSpec, options: SSHOptions) -> None:
+    def __init__(
+        self, spec: ConnectionSpec, options: SSHOptions, jump_pool: JumpPool | None = None
+    ) -> None:
+        """``jump_pool`` shares bastion connections between the hosts of a sweep; a host with
+        ``proxy_jump`` and no pool gets a private pool, closed with this transport."""
         self._spec = spec
         self._options = options
         self._transport: paramiko.Transport | None = None
         self._host_key: str | None = None
         self._closed = False
+        self._jump: JumpHost | None = None
+        self._jump_pool = jump_pool
+        self._own_pool: JumpPool | None = None
+        self._via: str | None = None
+        self.notes: list[str] = []
+        """Facts worth keeping in the raw record (e.g. the bastion the host was reached via)."""
 
     def __repr__(self) -> str:
         return f"SSHTransport({self.user}@{_host_id(self._spec.address, self._spec.port)})"
@@ -221,9 +239,8 @@ class SSHTransport:
             return  # one connection per transport instance
         if self._closed:
             raise TransportError(Reach.ERROR, "transport already closed")
-        if self._spec.proxy_jump:
-            raise TransportError(Reach.ERROR, "ProxyJump is not supported yet")
         try:
+            self._resolve_jump()
             self._connect()
         except TransportError:
             raise
@@ -254,8 +271,52 @@ class SSHTransport:
             transport.close()
             raise
         self._transport = transport
+        if self._via is not None:
+            self.notes.append(self._via)
 
-    def _open_socket(self) -> socket.socket:
+    def is_active(self) -> bool:
+        """True while the connection is open and authenticated."""
+        transport = self._transport
+        return transport is not None and transport.is_active() and transport.is_authenticated()
+
+    def open_forward(self, target: tuple[str, int], timeout: float) -> paramiko.Channel:
+        """A ``direct-tcpip`` channel from this host to ``target`` (for hosts behind it).
+
+        Raises paramiko.ChannelException when the server refuses (target down, forwarding
+        prohibited), paramiko.SSHException on timeout or a lost connection.
+        """
+        transport = self._transport
+        if transport is None:
+            raise paramiko.SSHException(f"not connected to {self._where}")
+        return transport.open_channel(
+            "direct-tcpip", target, ("127.0.0.1", 0), timeout=max(1.0, timeout)
+        )
+
+    def _resolve_jump(self) -> None:
+        """Parse ``proxy_jump`` (if any) and make sure there is a pool to reach it through."""
+        if not self._spec.proxy_jump:
+            return
+        from scanner.transports.jump import JumpPool, parse_jump  # jump imports this module
+
+        try:
+            self._jump = parse_jump(self._spec.proxy_jump)
+        except ValueError as exc:
+            raise TransportError(Reach.ERROR, f"{self._where}: {exc}") from None
+        if self._jump is not None and self._jump_pool is None:
+            self._own_pool = self._jump_pool = JumpPool()
+
+    def _open_socket(self) -> socket.socket | paramiko.Channel:
+        if self._jump is not None and self._jump_pool is not None:
+            # The target's SSH session runs inside a direct-tcpip channel of the bastion's.
+            bastion = self._jump_pool.bastion(self._jump, self._spec, self._options)
+            self._via = f"reached via bastion {self._jump} (bastion host key {bastion.host_key})"
+            return self._jump_pool.open_channel(
+                self._jump,
+                self._spec,
+                self._options,
+                (self._spec.address, self._spec.port),
+                self._options.connect_timeout,
+            )
         addr, port, timeout = self._spec.address, self._spec.port, self._options.connect_timeout
         try:
             sock = socket.create_connection((addr, port), timeout=timeout)
@@ -669,6 +730,9 @@ class SSHTransport:
         if transport is not None:
             with contextlib.suppress(Exception):  # closing must never fail the caller
                 transport.close()
+        pool, self._own_pool = self._own_pool, None
+        if pool is not None:
+            pool.close()
 
 
 def _ends_with_newline(path: Path) -> bool:

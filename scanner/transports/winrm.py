@@ -48,6 +48,7 @@ TRANSPORTS: dict[str, tuple[str, str | None, str | None]] = {
     "credssp": ("credssp", "requests_credssp", "pywinrm[credssp]"),
 }
 STDIN_CHUNK = 64 * 1024
+MIN_POLL_INTERVAL = 1.0  # seconds between Receive polls when a host answers TimedOut early
 
 
 def check_transport(name: str, host: str) -> str:
@@ -237,10 +238,19 @@ class WinRMTransport:
                     return RunResult(
                         bytes(out), bytes(err), None, time.monotonic() - start, True, truncated
                     )
+                asked = time.monotonic()
                 try:
                     o, e, code, done = p.get_command_output_raw(shell, command_id)
                 except WinRMOperationTimeoutError:
-                    continue  # the host is still working; our deadline decides, not pywinrm's loop
+                    # Still working; our deadline decides, not pywinrm's loop. A host that says
+                    # "timed out" at once instead of waiting out the operation timeout must not
+                    # be polled in a tight loop (OT gentleness): wait before asking again.
+                    early = self._opts.operation_timeout - (time.monotonic() - asked)
+                    pause = min(
+                        max(early, 0.0), MIN_POLL_INTERVAL, max(deadline - time.monotonic(), 0.0)
+                    )
+                    time.sleep(pause)
+                    continue
                 for buf, data in ((out, o), (err, e)):
                     room = max_output - len(buf)
                     if len(data) > room:

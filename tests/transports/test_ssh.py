@@ -413,10 +413,11 @@ def test_unresolvable_name_is_unreachable() -> None:
     assert "no-such-host.invalid" in err.detail
 
 
-def test_proxy_jump_is_not_supported_yet(fleet: SSHFleet) -> None:
-    spec = make_spec(fleet.host("alpha"), proxy_jump="bastion")
+def test_an_unreachable_bastion_is_the_hosts_reach(fleet: SSHFleet) -> None:
+    spec = make_spec(fleet.host("alpha"), proxy_jump="no-such-bastion.invalid")
     err = connect_error(spec, options(fleet.known_hosts))
-    assert (err.reach, err.detail) == (Reach.ERROR, "ProxyJump is not supported yet")
+    assert err.reach is Reach.UNREACHABLE
+    assert "via bastion" in err.detail
 
 
 @contextlib.contextmanager

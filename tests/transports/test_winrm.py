@@ -297,3 +297,17 @@ def test_a_hung_step_times_out_alone_and_the_batch_goes_on(wsman_server_factory:
     t.close()
     assert r[0].timed_out and r[0].exit_code is None
     assert r[1].stdout == b"ok\r\n" and r[1].exit_code == 0
+
+
+def test_a_host_answering_timed_out_at_once_is_not_polled_in_a_tight_loop(
+    wsman_server_factory: Factory,
+) -> None:
+    server = wsman_server_factory(
+        "127.0.0.43", auth=("basic",), users={USER: PW}, fixtures=FIX, faults=("timed_out_forever",)
+    )
+    t = WinRMTransport(spec(server, "basic"), opts(operation_timeout=2))
+    t.connect()
+    res = t.run(winbatch.command_line(), 4.0, 10**6, stdin=b"E8Step 0 'R2V0LURhdGU='\r\n")
+    t.close()
+    assert res.timed_out
+    assert server.requests["Receive"] <= 8  # about one poll a second, not hundreds
