@@ -377,65 +377,25 @@ def _summary(results: Results, out: Path | None) -> None:
     help="Also write JUnit XML (one test case per host × control).",
 )
 @friendly
-def scan_cmd(
-    inventories: tuple[Path, ...],
-    limit: str | None,
-    check_ids: tuple[str, ...],
-    forks: int,
-    target_level: int,
-    out: Path | None,
-    policy_file: str | None,
-    known_hosts: tuple[Path, ...],
-    host_key_policy: str,
-    connect_timeout: float,
-    command_timeout: int,
-    host_timeout: float,
-    quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
-    evidence: Path | None,
-    history_file: Path,
-    no_history: bool,
-    baseline: str | None,
-    prom_file: Path | None,
-    html_file: Path | None,
-    junit_file: Path | None,
-    resume: bool,
-) -> None:
-    """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary."""
+def scan_cmd(no_history: bool, **options: Any) -> None:
+    """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary.
+
+    The options are the ones declared above; they go on to ``_scan``, which names and types them.
+    The run history is locked for the whole scan, so two cron runs never overlap on one history.
+    """
+    if no_history:
+        options["history_file"] = None
     with contextlib.ExitStack() as stack:
-        if not no_history:
+        if options["history_file"] is not None:
             from scanner.history import run_lock
 
-            stack.enter_context(run_lock(history_file))
-        code = _scan(
-            inventories,
-            limit,
-            check_ids,
-            forks,
-            target_level,
-            out,
-            policy_file,
-            known_hosts,
-            host_key_policy,
-            connect_timeout,
-            command_timeout,
-            host_timeout,
-            quiet,
-            exceptions_file,
-            attestations_file,
-            evidence,
-            None if no_history else history_file,
-            baseline,
-            prom_file,
-            html_file,
-            junit_file,
-            resume=resume,
-        )
+            stack.enter_context(run_lock(options["history_file"]))
+        code = _scan(**options)
     sys.exit(code)
 
 
 def _scan(
+    *,
     inventories: tuple[Path, ...],
     limit: str | None,
     check_ids: tuple[str, ...],

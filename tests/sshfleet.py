@@ -46,6 +46,7 @@ FIRST_HOST_OCTET = 11  # host k (1-based) is 127.0.0.(k+10)
 _LOCK_FILE = Path("/tmp/e8scan-sshfleet.lock")
 _NO_OVERLAY = {"proc", "sys", "dev", "run", "tmp"}
 _START_TIMEOUT = 10.0
+_CONNECTION = re.compile(r"^Connection from (\S+) port \d+ on ", re.MULTILINE)
 _ACCEPTED = re.compile(r"^Accepted \S+ for ", re.MULTILINE)  # not "Accepted key ... found at"
 
 
@@ -320,10 +321,10 @@ class SSHFleet:
 
     def connections(self, name: str) -> int:
         """TCP connections the host's sshd accepted, the fleet's own probes excluded."""
+        # Only sshd's own "Connection from A port P on B port Q" line: a killed client also
+        # produces "ssh_dispatch_run_fatal: Connection from ...: Broken pipe", which is not a new one.
         return sum(
-            1
-            for line in self.sshd_log(name).splitlines()
-            if "Connection from " in line and f"Connection from {PROBE_SOURCE} " not in line
+            1 for m in _CONNECTION.finditer(self.sshd_log(name)) if m.group(1) != PROBE_SOURCE
         )
 
     def auths(self, name: str) -> int:
