@@ -198,3 +198,24 @@ def defender_active(status: Mapping[str, Any]) -> tuple[bool, str]:
     if mode and mode.lower() != "normal":
         return False, f"Defender is not the active antivirus (AMRunningMode {mode!r})"
     return True, f"Defender is the active antivirus (AMRunningMode {mode or 'not reported'})"
+
+
+# The walk over every loaded interactive user hive (domain and Entra SIDs) that the Office policy
+# checks share: it reads the cloud, user-policy and preference roots with the calling snippet's own
+# ``E8Read`` function. One copy, so the checks read the same hives the same way.
+USER_HIVE_WALK = r"""$hku = [Microsoft.Win32.Registry]::Users
+$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+$users = @()
+$rows = @()
+foreach ($sid in $hku.GetSubKeyNames()) {
+  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
+  $name = $null
+  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
+  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
+  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
+  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
+  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
+  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
+  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
+}
+"""

@@ -81,6 +81,7 @@ from checks._office import (
     DEFENDER_AMSI_CLSID,
     LABEL,
     OFFICE_INSTALLED,
+    USER_HIVE_WALK,
     Office,
     defender_active,
     not_installed_reason,
@@ -90,7 +91,8 @@ from checks._windows_accounts import arr, read_json
 from scanner.check import Check, Cmd, Context, Finding, Output
 from scanner.model import Outcome, Platform, Strategy
 
-SETTINGS = r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'outlook', 'visio', 'ms project', 'publisher'
+SETTINGS = (
+    r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'outlook', 'visio', 'ms project', 'publisher'
 function E8Row($sid, $root, $app, $name, $value) {
   New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
 }
@@ -109,24 +111,12 @@ function E8Read($hive, $sid, $root, $base) {
     if ($null -ne $v) { E8Row $sid $root 'common' 'macroruntimescanscope' $v }
   }
 }
-$hku = [Microsoft.Win32.Registry]::Users
-$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-$users = @()
-$rows = @()
-foreach ($sid in $hku.GetSubKeyNames()) {
-  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
-  $name = $null
-  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
-  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
-  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
-  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
-  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
-  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
-  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
-}
-$lm = [Microsoft.Win32.Registry]::LocalMachine
+"""
+    + USER_HIVE_WALK
+    + r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
 $rows += @(E8Read $lm $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
 New-Object PSObject -Property @{ scanner = $me; users = $users; values = $rows } | ConvertTo-Json -Depth 5 -Compress"""
+)
 
 AV = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
 $r = @{ providers = @(); defender = $null; defender_error = $null }

@@ -61,7 +61,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from checks._office import LABEL, OFFICE_INSTALLED, not_installed_reason, parse_office
+from checks._office import (
+    LABEL,
+    OFFICE_INSTALLED,
+    USER_HIVE_WALK,
+    not_installed_reason,
+    parse_office,
+)
 from checks._windows_accounts import arr, read_json
 from scanner.check import Check, Cmd, Context, Finding, Output
 from scanner.model import Outcome, Platform, Strategy
@@ -78,7 +84,8 @@ _USER_RELATIVE = re.compile(
     re.IGNORECASE,
 )
 
-TRUST = r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'visio', 'ms project', 'publisher'
+TRUST = (
+    r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'visio', 'ms project', 'publisher'
 $raw = [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames
 function E8Row($sid, $root, $app, $name, $value) {
   New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
@@ -107,22 +114,9 @@ function E8Read($hive, $sid, $root, $base) {
   $k = $hive.OpenSubKey("$base\common\trustcenter")
   if ($k) { $v = $k.GetValue('TrustBar'); if ($null -ne $v) { E8Row $sid $root 'common' 'trustbar' $v } }
 }
-$hku = [Microsoft.Win32.Registry]::Users
-$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-$users = @()
-$rows = @()
-foreach ($sid in $hku.GetSubKeyNames()) {
-  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
-  $name = $null
-  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
-  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
-  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
-  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
-  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
-  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
-  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
-}
-$rows += @(E8Read ([Microsoft.Win32.Registry]::LocalMachine) $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
+"""
+    + USER_HIVE_WALK
+    + r"""$rows += @(E8Read ([Microsoft.Win32.Registry]::LocalMachine) $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
 $acls = @()
 $seen = @{}
 foreach ($r in $rows) {
@@ -143,7 +137,8 @@ foreach ($r in $rows) {
   $acls += New-Object PSObject -Property $e
 }
 $o = @{ scanner = $me; users = $users; values = $rows; acls = $acls }
-New-Object PSObject -Property $o | ConvertTo-Json -Depth 5 -Compress"""
+New-Object PSObject -Property $o | ConvertTo-Json -Depth 5 -Compress"""  # noqa: E501 - a PowerShell line
+)
 
 PUBLISHERS = r"""$fmt = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 $inv = [Globalization.CultureInfo]::InvariantCulture

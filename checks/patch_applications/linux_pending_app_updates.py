@@ -58,6 +58,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from checks._app_patch import HIGH_RISK, LINUX_INVENTORY, app_class, linux_inventory, summary
 from checks._linux import first_line, from_epoch, iso, parse_os_release, unreadable
+from checks.patch_os.linux_pending_updates import CHECK as _OS_CHECK
 from checks.patch_os.linux_pending_updates import parse_updateinfo
 from scanner.check import Check, Cmd, Context, Finding, Output
 from scanner.model import Outcome, Platform, Strategy
@@ -371,32 +372,21 @@ _DNF = (
     "else echo E8_NO_DNF; fi"
 )
 
+_OS = _OS_CHECK.collect
+
 CHECK = Check(
     id="patch_applications.linux_pending_app_updates",
     title="Linux: application fixes (browsers, mail, PDF, office, AV, others) applied in time",
     strategy=Strategy.PATCH_APPLICATIONS,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
+    # Commands shared with patch_os.linux_pending_updates are taken from it, so they can never
+    # drift apart: identical commands are collected once per host.
     collect={
-        "os_release": Cmd(line="cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"),
+        "os_release": _OS["os_release"],
         "packages": Cmd(line=LINUX_INVENTORY),
-        "apt_upgrade": Cmd(
-            line=(
-                "if command -v apt-get >/dev/null 2>&1; then "
-                "LC_ALL=C apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>&1; "
-                "else echo E8_NO_APT; fi"
-            )
-        ),
-        "dnf_security": Cmd(
-            line=(
-                "if command -v dnf >/dev/null 2>&1; then "
-                "LC_ALL=C dnf -C -q updateinfo info --security --available 2>&1; "
-                "elif command -v yum >/dev/null 2>&1; then "
-                "LC_ALL=C yum -C -q updateinfo info security 2>&1; "
-                "else echo E8_NO_DNF; fi"
-            ),
-            root=True,
-        ),
+        "apt_upgrade": _OS["apt_upgrade"],
+        "dnf_security": _OS["dnf_security"],
         "dnf_security_list": Cmd(
             line=_DNF.format(
                 dnf="updateinfo list --security --available", yum="updateinfo list security"
@@ -404,23 +394,8 @@ CHECK = Check(
             root=True,
         ),
         "dnf_upgrades": Cmd(line=_DNF.format(dnf="list --upgrades", yum="list updates"), root=True),
-        "cache": Cmd(
-            line=(
-                "{ stat -c '%Y %n' /var/lib/apt/periodic/update-success-stamp "
-                "/var/lib/apt/lists/*InRelease; "
-                "find /var/cache/dnf /var/cache/yum -maxdepth 5 -name repomd.xml "
-                "-printf '%T@ %p\\n'; } 2>/dev/null | sort -n | tail -3"
-            )
-        ),
-        "last_upgrade": Cmd(
-            line=(
-                "date +'tz %z'; "
-                "zcat -f /var/log/apt/history.log.1.gz /var/log/apt/history.log 2>/dev/null | "
-                'awk \'/^Start-Date:/{d=$2" "$3} /^Upgrade:/{u=d} '
-                'END{if(u!="")print "apt-history "u}\'; '
-                "stat -c '%Y %n' /var/lib/apt/periodic/unattended-upgrades-stamp 2>/dev/null; true"
-            )
-        ),
+        "cache": _OS["cache"],
+        "last_upgrade": _OS["last_upgrade"],
     },
     judge=judge,
     version=1,

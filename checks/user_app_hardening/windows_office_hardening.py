@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._office import OFFICE_INSTALLED, not_installed_reason, parse_office
+from checks._office import OFFICE_INSTALLED, USER_HIVE_WALK, not_installed_reason, parse_office
 from checks._windows_accounts import arr, read_json
 from scanner.check import Check, Cmd, Context, Finding, Output
 from scanner.model import Outcome, Platform, Strategy
@@ -69,7 +69,8 @@ SETTINGS: dict[str, tuple[str, int, str]] = {
     ),
 }
 
-SETTINGS_PS = r"""$apps = 'word', 'excel', 'powerpoint'
+SETTINGS_PS = (
+    r"""$apps = 'word', 'excel', 'powerpoint'
 function E8Row($sid, $root, $app, $name, $value) {
   New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
 }
@@ -86,24 +87,12 @@ function E8Read($hive, $sid, $root, $base) {
     }
   }
 }
-$hku = [Microsoft.Win32.Registry]::Users
-$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-$users = @()
-$rows = @()
-foreach ($sid in $hku.GetSubKeyNames()) {
-  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
-  $name = $null
-  $sidObj = New-Object System.Security.Principal.SecurityIdentifier($sid)
-  try { $name = $sidObj.Translate([System.Security.Principal.NTAccount]).Value } catch { }
-  $hasOffice = $null -ne $hku.OpenSubKey("$sid\Software\Microsoft\Office\16.0")
-  $users += New-Object PSObject -Property @{ sid = $sid; name = $name; office_profile = $hasOffice }
-  $rows += @(E8Read $hku $sid 'cloud' "$sid\Software\Policies\Microsoft\Cloud\Office\16.0")
-  $rows += @(E8Read $hku $sid 'user_policy' "$sid\Software\Policies\Microsoft\Office\16.0")
-  $rows += @(E8Read $hku $sid 'preference' "$sid\Software\Microsoft\Office\16.0")
-}
-$lm = [Microsoft.Win32.Registry]::LocalMachine
+"""
+    + USER_HIVE_WALK
+    + r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
 $rows += @(E8Read $lm $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
 New-Object PSObject -Property @{ scanner = $me; users = $users; values = $rows } | ConvertTo-Json -Depth 5 -Compress"""
+)
 
 MAX_ITEMS = 12
 
