@@ -19,6 +19,9 @@ from scanner.model import Platform, Strategy
 TABLE = "e8mm-2023-11.csv"
 
 
+Checkable = Literal["yes", "partly", "no"]
+
+
 class Requirement(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -26,7 +29,7 @@ class Requirement(BaseModel):
     local_id: str
     ism: str = Field(pattern=r"^ISM-\d{4}$")
     levels: frozenset[int]
-    checkable: Literal["yes", "partly", "no"]
+    checkable: Checkable
     platforms: frozenset[Platform]
     timeframe: str
     requirement: str

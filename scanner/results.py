@@ -2,42 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.model import MODEL_VERSION, Grade, Outcome, Platform, Reach, Strategy
 from scanner.record import CheckRef, SourceFile
+from scanner.requirements import Checkable
 
 RESULTS_SCHEMA_VERSION = 1
 
 Level = int | None
 
 
-class ControlResult(BaseModel):
+# A slotted dataclass, not a model: a fleet has one per host and control (1.5 million for 10,000
+# hosts) and this is a fraction of a model's memory and build time. Pydantic still validates,
+# serialises and documents it inside HostResult.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlResult:
     """One ISM control on one host, with ASD's outcome and the evidence behind it."""
-
-    model_config = ConfigDict(frozen=True)
 
     ism: str
     strategy: Strategy
     local_id: str
     requirement: str
-    levels: list[int] = Field(description="The maturity levels that require this control.")
-    checkable: Literal["yes", "partly", "no"] = Field(
-        description="Whether a host can show it: yes, partly, or no (organisational)."
-    )
+    levels: Annotated[
+        tuple[int, ...], Field(description="The maturity levels that require this control.")
+    ]
+    checkable: Annotated[
+        Checkable,
+        Field(description="Whether a host can show it: yes, partly, or no (organisational)."),
+    ]
     outcome: Outcome
     check: str | None = None
     check_version: int | None = None
     evidence: str
-    observed: dict[str, Any] = Field(default_factory=dict)
-    grade: Grade = Field(description="ASD evidence quality of the finding.")
-    register_entry: str | None = Field(
-        default=None,
-        description="Exception or attestation that decided or touched this control (id:status).",
-    )
+    observed: dict[str, Any] = field(default_factory=dict)
+    grade: Annotated[Grade, Field(description="ASD evidence quality of the finding.")]
+    register_entry: Annotated[
+        str | None,
+        Field(
+            description="Exception or attestation that decided or touched this control (id:status)."
+        ),
+    ] = None
 
 
 class HostResult(BaseModel):

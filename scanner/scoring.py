@@ -21,6 +21,8 @@ the lowest over assessed hosts, shown with the distribution.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,7 +31,7 @@ from scanner.judging import Judged
 from scanner.model import OUTCOME_SEVERITY, Grade, Outcome, Reach, Strategy
 from scanner.record import HostRecord
 from scanner.register import Register, judge_attestation, judge_exception
-from scanner.requirements import Requirement, exclusions, requirements
+from scanner.requirements import Checkable, Requirement, exclusions, requirements
 from scanner.results import ControlResult, HostResult, Level, StrategySummary
 
 ASSESSED = frozenset(
@@ -43,18 +45,25 @@ ASSESSED = frozenset(
 )
 
 
-def _control(req: Requirement, outcome: Outcome, evidence: str, **found: Any) -> ControlResult:
+def _control(
+    req: Requirement, checkable: Checkable, outcome: Outcome, evidence: str, **found: Any
+) -> ControlResult:
     return ControlResult(
         ism=req.ism,
         strategy=req.strategy,
         local_id=req.local_id,
         requirement=req.requirement,
-        levels=sorted(req.levels),
-        checkable=req.checkable,
+        levels=_sorted_levels(req.levels),
+        checkable=checkable,
         outcome=outcome,
         evidence=evidence,
         **({"grade": Grade.NONE} | found),
     )
+
+
+@functools.cache
+def _sorted_levels(levels: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(levels))
 
 
 def control_outcomes(
@@ -69,11 +78,14 @@ def control_outcomes(
     for req in requirements():
         why_not = excluded.get((req.strategy, req.ism, rec.platform))
         showable = req.host_showable and why_not is None
-        checkable = req.checkable if showable else "no"
+        checkable: Checkable = req.checkable if showable else "no"
         js = found.get((req.strategy, req.ism))
         if not req.applies_to(rec.platform):
             c = _control(
-                req, Outcome.NOT_APPLICABLE, f"does not apply to {rec.platform.value} hosts"
+                req,
+                checkable,
+                Outcome.NOT_APPLICABLE,
+                f"does not apply to {rec.platform.value} hosts",
             )
         elif js and rec.reach is Reach.OK:
             worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
@@ -85,6 +97,7 @@ def control_outcomes(
                 )
             c = _control(
                 req,
+                checkable,
                 worst.finding.outcome,
                 evidence,
                 check=worst.check.id,
@@ -93,26 +106,30 @@ def control_outcomes(
                 grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
             )
         elif rec.reach is not Reach.OK and showable:
-            c = _control(req, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}")
+            c = _control(
+                req, checkable, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"
+            )
         elif showable:
             c = _control(
                 req,
+                checkable,
                 Outcome.NOT_ASSESSED,
                 f"no check covers this control on {rec.platform.value} yet",
             )
         elif why_not:
             c = _control(
                 req,
+                checkable,
                 Outcome.NOT_ASSESSED,
                 f"not visible from a {rec.platform.value} host: {why_not}",
             )
         else:
             c = _control(
                 req,
+                checkable,
                 Outcome.NOT_ASSESSED,
                 "organisational control: not visible from a host (attest it)",
             )
-        c = c.model_copy(update={"checkable": checkable})
         out.append(_apply_register(c, rec, register) if register else c)
     return out
 
@@ -133,19 +150,17 @@ def _apply_register(c: ControlResult, rec: HostRecord, register: Register) -> Co
     if (
         applied.outcome is c.outcome and applied.grade is Grade.NONE
     ):  # expired, incomplete: reported only
-        return c.model_copy(
-            update={
-                "evidence": f"{c.evidence} | {applied.evidence}",
-                "register_entry": f"{applied.entry}:{applied.notes[0]}",
-            }
+        return dataclasses.replace(
+            c,
+            evidence=f"{c.evidence} | {applied.evidence}",
+            register_entry=f"{applied.entry}:{applied.notes[0]}",
         )
-    return c.model_copy(
-        update={
-            "outcome": applied.outcome,
-            "evidence": applied.evidence + (f" | live read: {c.evidence}" if c.check else ""),
-            "grade": applied.grade,
-            "register_entry": f"{applied.entry}:{applied.notes[0]}",
-        }
+    return dataclasses.replace(
+        c,
+        outcome=applied.outcome,
+        evidence=applied.evidence + (f" | live read: {c.evidence}" if c.check else ""),
+        grade=applied.grade,
+        register_entry=f"{applied.entry}:{applied.notes[0]}",
     )
 
 
