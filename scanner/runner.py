@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from scanner import batch, winbatch
@@ -44,7 +44,9 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     if conn == "local":
         return LocalTransport()
     if conn == "ssh":
-        return SSHTransport(plan.spec, opts.ssh, jump_pool=opts.jump_pool)
+        # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
+        ssh = replace(opts.ssh, connect_budget=opts.host_budget)
+        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool)
     return WinRMTransport(plan.spec, opts.winrm)
 
 

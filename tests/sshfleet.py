@@ -57,13 +57,15 @@ class HostSpec:
     ``overlay`` maps absolute paths to file contents that this host shows instead of (or in
     addition to) the machine's; ``files_mtime`` sets those files' modification times (epoch
     seconds); ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
-    ``/etc/sudoers.d/e8test`` on this host only.
+    ``/etc/sudoers.d/e8test`` on this host only; each ``sshd_config`` line (e.g.
+    ``"MaxStartups 1"``) replaces the fleet's line for the same keyword, or is added.
     """
 
     name: str
     overlay: dict[str, str | bytes] = field(default_factory=dict)
     files_mtime: dict[str, float] = field(default_factory=dict)
     sudo_nopasswd: bool = False
+    sshd_config: tuple[str, ...] = ()
 
 
 @dataclass
@@ -454,6 +456,9 @@ class SSHFleet:
             "X11Forwarding no",
             "LogLevel VERBOSE",
         ]
+        own = {line.split()[0].lower() for line in spec.sshd_config if line.strip()}
+        config = [line for line in config if line.split()[0].lower() not in own]
+        config += spec.sshd_config
         (d / "sshd_config").write_text("\n".join(config) + "\n")
         return FleetHost(spec.name, address, port, dict(spec.overlay), key.with_suffix(".pub"), d)
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["SSHOptions", "SSHTransport", "fingerprint"]
 
 _BANNER_BACKOFF = 0.5  # seconds before the first banner retry; doubles each time
+_THROTTLE_HINT = "sshd MaxStartups throttling?"
 _READ_CHUNK = 65536
 _DETAIL_MAX = 400
 # Serialises appends to known_hosts files when many transports run in threads.
@@ -68,8 +69,12 @@ class SSHOptions:
     """Where accept-new appends unknown keys (default ``~/.ssh/known_hosts``); also read."""
     connect_timeout: float = 10.0
     """Seconds for the TCP connect, and again for the server's banner and the key exchange."""
-    banner_retries: int = 3
-    """Retries (backoff 0.5 s, 1 s, 2 s …) when the server resets or drops before its banner."""
+    banner_retries: int = 4
+    """Retries (backoff 0.5 s, 1 s, 2 s, 4 s …) when the server resets or drops us before its
+    banner or during key exchange, as a throttling sshd (``MaxStartups``) does."""
+    connect_budget: float | None = None
+    """Seconds :meth:`SSHTransport.connect` may spend in all (the host's time budget): no retry
+    is started whose backoff would end past it. None: only ``banner_retries`` bounds them."""
 
 
 def fingerprint(key_blob: bytes) -> str:
@@ -178,11 +183,12 @@ def _host_key_algorithms(key_type: str) -> list[str]:
 
 
 class _Retry(Exception):
-    """Internal: the server dropped us before its banner; worth another try."""
+    """Internal: the server dropped us before its banner (or during key exchange); try again."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, before_banner: bool = True) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.before_banner = before_banner
 
 
 class SSHTransport:
@@ -250,20 +256,12 @@ class SSHTransport:
             ) from None
 
     def _connect(self) -> None:
-        retries = max(0, self._options.banner_retries)
-        attempt = 0
-        while True:
-            try:
-                transport = self._handshake()
-                break
-            except _Retry as why:
-                if attempt >= retries:
-                    raise TransportError(
-                        Reach.UNREACHABLE,
-                        f"{self._where}: {why.detail} (gave up after {attempt + 1} attempts)",
-                    ) from None
-                time.sleep(_BANNER_BACKOFF * (2**attempt))
-                attempt += 1
+        transport, resets = self._handshake_with_retries()
+        if resets:
+            self.notes.append(
+                f"connected on attempt {resets + 1}: the SSH connection was reset or closed "
+                f"{resets} time{'s' if resets > 1 else ''} first ({_THROTTLE_HINT})"
+            )
         try:
             self._verify_host_key(transport.get_remote_server_key())
             self._authenticate(transport)
@@ -304,6 +302,37 @@ class SSHTransport:
             raise TransportError(Reach.ERROR, f"{self._where}: {exc}") from None
         if self._jump is not None and self._jump_pool is None:
             self._own_pool = self._jump_pool = JumpPool()
+
+    def _handshake_with_retries(self) -> tuple[paramiko.Transport, int]:
+        """Handshake, retrying resets with doubling backoff; (transport, resets survived).
+
+        Bounded by ``banner_retries`` and ``connect_budget``; giving up is UNREACHABLE.
+        """
+        retries = max(0, self._options.banner_retries)
+        budget = self._options.connect_budget
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._handshake(), attempt - 1
+            except _Retry as why:
+                delay = _BANNER_BACKOFF * 2 ** (attempt - 1)
+                over_budget = budget is not None and time.monotonic() - started + delay >= budget
+                if attempt > retries or over_budget:
+                    if over_budget:
+                        limit = f"; the {budget:g} s time budget allows no more"
+                    elif attempt > 1:
+                        limit = f", backing off {_BANNER_BACKOFF:g} s to {delay / 2:g} s"
+                    else:
+                        limit = ""
+                    raise TransportError(
+                        Reach.UNREACHABLE,
+                        f"{self._where}: {why.detail}; gave up after {attempt} "
+                        f"attempt{'s' if attempt > 1 else ''}{limit}"
+                        + (f" ({_THROTTLE_HINT})" if why.before_banner else ""),
+                    ) from None
+                time.sleep(delay)
 
     def _open_socket(self) -> socket.socket | paramiko.Channel:
         if self._jump is not None and self._jump_pool is not None:
@@ -394,12 +423,17 @@ class SSHTransport:
                 "Error reading SSH protocol banner"
             )
             if banner_error or isinstance(exc, dropped):
-                # Reset or closed before the banner: sshd's MaxStartups throttling looks so.
-                reason = _one_line(cause) if cause is not None and str(cause) else "closed"
-                return _Retry(f"error reading SSH protocol banner (connection {reason})")
+                # Reset or closed before the banner: sshd's MaxStartups throttling looks so
+                # (OpenSSH 9 first writes "Exceeded MaxStartups", which is no banner, and closes).
+                for reset in (cause, exc):
+                    if isinstance(reset, ConnectionResetError):
+                        return _Retry(
+                            f"connection reset before the SSH banner ({_one_line(reset)})"
+                        )
+                return _Retry("connection closed before the SSH banner")
             return TransportError(Reach.ERROR, f"{self._where} is not an SSH server? {text}")
         if isinstance(exc, ConnectionResetError) or isinstance(cause, ConnectionResetError):
-            return _Retry(f"connection reset during key exchange ({text})")
+            return _Retry(f"connection reset during key exchange ({text})", before_banner=False)
         if isinstance(exc, EOFError) and elapsed >= timeout:
             return TransportError(
                 Reach.TIMEOUT, f"key exchange with {self._where} took longer than {timeout:g} s"

@@ -3,10 +3,12 @@
 A single ``e8scan scan`` (real CLI, real paramiko, real pywinrm) covers healthy sshd hosts and, each
 on its own loopback address: nothing listening, a tarpit that never sends a banner, a wrong key, a
 host key missing from known_hosts, a changed host key, a connection dropped in the middle of the
-batch, a name that does not resolve, hostile output (a formula and a non-UTF-8 byte), and two
-broken WinRM hosts (garbage answers; a Receive that times out forever). Every fault must become
-that host's ``reach`` with a reason, the healthy hosts must come back whole, the exit code is 4,
-and the sweep's wall time is bounded by the per-host budget, not by the sum of the faults.
+batch, a name that does not resolve, hostile output (a formula and a non-UTF-8 byte), an sshd
+throttling at MaxStartups (its one startup slot held all sweep long, so every connection is
+dropped before the banner), and two broken WinRM hosts (garbage answers; a Receive that times
+out forever). Every fault must become that host's ``reach`` with a reason, the healthy hosts
+must come back whole, the exit code is 4, and the sweep's wall time is bounded by the per-host
+budget, not by the sum of the faults.
 
 Name resolution of ``no-such-host.invalid`` is failed in-process (``socket.getaddrinfo`` raises
 the resolver's own ``EAI_NONAME``): the machine's resolver is off loopback and the suite sends no
@@ -53,6 +55,11 @@ HOSTILE_OS = (
     b'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
 )
 DROP_AFTER = 12_000  # server→client bytes relayed before the forwarder cuts the connection
+# MaxStartups 1 with its one slot held is the default 10:30:100 at full load: every new
+# connection is dropped before the banner.
+THROTTLED_SSHD = ("MaxStartups 1", "LoginGraceTime 120")
+HOLDER_SOURCE = "127.0.0.245"  # the slot holder connects from here
+_DROP = re.compile(r"^drop connection #\d+ from \[([\d.]+)\]:\d+ on .* past MaxStartups$", re.M)
 HEALTHY = ("good1", "good2", "hostile")
 EXPECTED_REACH = {
     "good1": "ok",
@@ -65,6 +72,7 @@ EXPECTED_REACH = {
     "changedkey": "host_key_refused",
     "dropped": "error",
     "nodns": "unreachable",
+    "throttled": "unreachable",
     "win-garbage": "error",
     "win-forever": "timeout",
 }
@@ -136,6 +144,24 @@ def dropping_forwarder(address: str, port: int, after: int) -> Callable[[socket.
     return handle
 
 
+def hold_startup_slot(address: str, port: int) -> socket.socket:
+    """An unauthenticated connection that has the banner and sends nothing: one startup slot.
+
+    Retried while sshd still counts an earlier connection (the fleet's readiness probe).
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket()
+        s.settimeout(5)
+        s.bind((HOLDER_SOURCE, 0))
+        s.connect((address, port))
+        if s.recv(256).startswith(b"SSH-"):
+            return s
+        s.close()
+        assert time.monotonic() < deadline, "sshd never had a free startup slot"
+        time.sleep(0.05)
+
+
 def free_port(address: str) -> int:
     with socket.socket() as s:
         s.bind((address, 0))
@@ -167,6 +193,7 @@ def fleet(ssh_fleet_factory: Any) -> Iterator[SSHFleet]:
             HostSpec("unknownkey"),
             HostSpec("changedkey"),
             HostSpec("dropped"),
+            HostSpec("throttled", sshd_config=THROTTLED_SSHD),
         ],
         name="faults",
     )
@@ -213,7 +240,9 @@ def sweep(
         ),
     ]
     dropped = fleet.host("dropped")
+    throttled = fleet.host("throttled")
     with (
+        contextlib.closing(hold_startup_slot(throttled.address, throttled.port)),
         tcp_server("127.0.0.241", lambda conn: None) as tarpit_port,
         tcp_server(
             "127.0.0.242", dropping_forwarder(dropped.address, dropped.port, DROP_AFTER)
@@ -346,6 +375,19 @@ def test_reasons_say_what_happened(sweep: dict[str, Any]) -> None:
     assert "budget" in detail["win-forever"], detail["win-forever"]
     assert "changed" in detail["changedkey"] or "mismatch" in detail["changedkey"]
     assert "unknown" in detail["unknownkey"] or "not in" in detail["unknownkey"]
+
+
+def test_the_throttled_host_was_retried_with_backoff_then_given_up(
+    sweep: dict[str, Any], fleet: SSHFleet
+) -> None:
+    detail = by_name(sweep["results"])["throttled"]["reach_detail"]
+    assert "closed before the SSH banner" in detail, detail
+    assert "gave up after 5 attempts, backing off 0.5 s to 4 s" in detail, detail
+    assert detail.endswith("(sshd MaxStartups throttling?)"), detail
+    # sshd's own log: five connections of the scanner dropped, none let in.
+    log = fleet.sshd_log("throttled")
+    assert sum(1 for m in _DROP.finditer(log) if m.group(1) != HOLDER_SOURCE) == 5, log
+    assert fleet.auths("throttled") == 0
 
 
 def test_the_dropped_connection_was_cut_mid_batch(sweep: dict[str, Any], fleet: SSHFleet) -> None:

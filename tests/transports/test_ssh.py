@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -34,16 +35,22 @@ from scanner.transports.ssh import SSHOptions, SSHTransport
 pytestmark = pytest.mark.sshd
 
 ALPHA_OS = 'PRETTY_NAME="Alpha Linux 1"\nID=alpha\nVERSION_ID="1"\n'
+# One unauthenticated connection fills sshd's startup slots; the next is dropped before the
+# banner, as the default MaxStartups 10:30:100 does under load.
+THROTTLED_SSHD = ("MaxStartups 1", "LoginGraceTime 120")
+HOLDER_SOURCE = "127.0.0.8"  # the slot holder's address, so its own drops are told apart
+_DROP = re.compile(r"^drop connection #\d+ from \[([\d.]+)\]:\d+ on .* past MaxStartups$", re.M)
 BETA_OS = 'PRETTY_NAME="Beta Linux 2"\nID=beta\nVERSION_ID="2"\n'
 
 
 @pytest.fixture(scope="module")
 def fleet(ssh_fleet_factory: Callable[..., SSHFleet]) -> Iterator[SSHFleet]:
-    """Two hosts: alpha grants the login user NOPASSWD sudo, beta does not."""
+    """alpha grants the login user NOPASSWD sudo, beta does not; throttled has MaxStartups 1."""
     f = ssh_fleet_factory(
         [
             HostSpec("alpha", overlay={"/etc/os-release": ALPHA_OS}, sudo_nopasswd=True),
             HostSpec("beta", overlay={"/etc/os-release": BETA_OS}),
+            HostSpec("throttled", sshd_config=THROTTLED_SSHD),
         ],
         name="ssh-transport",
     )
@@ -495,14 +502,12 @@ def test_banner_resets_are_retried_with_backoff(fleet: SSHFleet, tmp_path: Path)
         kh = tmp_path / "known_hosts"
         kh.write_text(f"[127.0.0.5]:{port} {kt} {b64}\n")
         spec = make_spec(address="127.0.0.5", port=port, key_file=fleet.client_key)
-        start = time.monotonic()
         t = SSHTransport(spec, options(kh, banner_retries=3))
         t.connect()
         r = t.run("hostname", timeout=10, max_output=64)
         t.close()
-        elapsed = time.monotonic() - start
     assert r.stdout == b"alpha\n"
-    assert elapsed >= 1.5  # backoff 0.5 s + 1 s before the third attempt
+    assert len(t.notes) == 1 and "connected on attempt 3" in t.notes[0], t.notes
 
 
 def test_banner_resets_give_up_after_the_retries(fleet: SSHFleet, tmp_path: Path) -> None:
@@ -513,3 +518,90 @@ def test_banner_resets_give_up_after_the_retries(fleet: SSHFleet, tmp_path: Path
     assert err.reach == Reach.UNREACHABLE
     assert "banner" in err.detail
     assert "2 attempts" in err.detail
+    assert "MaxStartups" in err.detail
+
+
+# --------------------------------------------------------------------------- MaxStartups
+
+
+def drops(fleet: SSHFleet, name: str) -> int:
+    """Connections the host's sshd dropped past MaxStartups, the slot holder's excluded."""
+    return sum(1 for m in _DROP.finditer(fleet.sshd_log(name)) if m.group(1) != HOLDER_SOURCE)
+
+
+def hold_startup_slot(host: FleetHost) -> socket.socket:
+    """An unauthenticated connection that has the banner and sends nothing: one startup slot.
+
+    Retried while sshd still counts an earlier connection (the fleet's probe, a previous holder).
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket()
+        s.settimeout(5)
+        s.bind((HOLDER_SOURCE, 0))
+        s.connect((host.address, host.port))
+        if s.recv(256).startswith(b"SSH-"):
+            return s
+        s.close()
+        assert time.monotonic() < deadline, "sshd never had a free startup slot"
+        time.sleep(0.05)
+
+
+def release_after_drops(fleet: SSHFleet, name: str, holder: socket.socket, n: int) -> None:
+    """Close ``holder`` once sshd has logged ``n`` dropped connections (gives up after 20 s)."""
+    deadline = time.monotonic() + 20
+    while drops(fleet, name) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    holder.close()
+
+
+def test_maxstartups_throttling_is_retried_until_sshd_has_room(fleet: SSHFleet) -> None:
+    host = fleet.host("throttled")
+    before = drops(fleet, "throttled")
+    holder = hold_startup_slot(host)
+    releaser = threading.Thread(
+        target=release_after_drops, args=(fleet, "throttled", holder, before + 2), daemon=True
+    )
+    releaser.start()  # the slot frees during the 1 s backoff after the second drop
+    t = SSHTransport(make_spec(host, key_file=fleet.client_key), options(fleet.known_hosts))
+    try:
+        t.connect()
+        r = t.run("hostname", timeout=10, max_output=64)
+    finally:
+        t.close()
+        releaser.join()
+    assert r.stdout == b"throttled\n" and r.exit_code == 0
+    assert drops(fleet, "throttled") - before == 2  # sshd's own word: two dropped, third in
+    assert len(t.notes) == 1, t.notes
+    assert "connected on attempt 3" in t.notes[0] and "MaxStartups" in t.notes[0]
+
+
+def test_maxstartups_throttling_forever_gives_up_after_five_attempts(fleet: SSHFleet) -> None:
+    host = fleet.host("throttled")
+    before = drops(fleet, "throttled")
+    holder = hold_startup_slot(host)
+    try:
+        err = connect_error(make_spec(host, key_file=fleet.client_key), options(fleet.known_hosts))
+    finally:
+        holder.close()
+    assert err.reach is Reach.UNREACHABLE
+    assert "closed before the SSH banner" in err.detail, err.detail
+    assert "gave up after 5 attempts, backing off 0.5 s to 4 s" in err.detail, err.detail
+    assert err.detail.endswith("(sshd MaxStartups throttling?)"), err.detail
+    assert drops(fleet, "throttled") - before == 5
+
+
+def test_maxstartups_retries_stop_within_the_connect_budget(fleet: SSHFleet) -> None:
+    host = fleet.host("throttled")
+    before = drops(fleet, "throttled")
+    holder = hold_startup_slot(host)
+    try:
+        # Attempts at 0 s, 0.5 s and 1.5 s; the next backoff (2 s) would end past the 2 s budget.
+        opts = options(fleet.known_hosts, connect_budget=2.0)
+        err = connect_error(make_spec(host, key_file=fleet.client_key), opts)
+    finally:
+        holder.close()
+    assert err.reach is Reach.UNREACHABLE
+    assert "gave up after 3 attempts; the 2 s time budget allows no more" in err.detail, err.detail
+    assert "MaxStartups" in err.detail
+    assert drops(fleet, "throttled") - before == 3
