@@ -13,31 +13,34 @@ and characters Excel rejects are escaped as ``\\xNN`` instead of crashing the wr
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
 from scanner.model import Outcome, Reach, Strategy
 from scanner.record import RawRecord
 from scanner.report.files import write_atomic
+from scanner.report.sheetml import (
+    MAX_ROWS,
+    BarChart,
+    Cell,
+    Series,
+    Sheet,
+    Style,
+    Workbook,
+    absolute_ref,
+    col_letter,
+    safe_text,
+)
 from scanner.requirements import Requirement, requirements
 from scanner.results import HostResult, RegisterUse, Results
 
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-MAX_CELL = 32_000  # Excel's limit is 32,767 characters
+__all__ = ["LEVEL_FILL", "OUTCOME_FILL", "safe_text", "write_xlsx"]
+
 MAX_GROUP_COLUMNS = 30
 
 LEVEL_FILL = {
@@ -59,15 +62,14 @@ OUTCOME_FILL = {
 NO_VISIBILITY_FILL = "FFEB9C"
 STALE_FILL = "FFC7CE"
 MET_FILL = "C6EFCE"
-BOLD = Font(bold=True)
-TITLE_FONT = Font(bold=True, size=14)
-SECTION_FONT = Font(bold=True, size=12, color="1F3864")
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-WRAP = Alignment(wrap_text=True, vertical="top")
-CENTER = Alignment(horizontal="center")
-HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
-VERTICAL_ALIGN = Alignment(text_rotation=90, horizontal="center", vertical="bottom")
+HEADER = Style(
+    fill="1F3864", bold=True, colour="FFFFFF", wrap=True, horizontal="center", vertical="center"
+)
+HEADER_VERTICAL = Style(
+    fill="1F3864", bold=True, colour="FFFFFF", horizontal="center", vertical="bottom", rotation=90
+)
+TITLE = Style(bold=True, size=14)
+SECTION = Style(bold=True, size=12, colour="1F3864")
 # Series order in the Summary distribution table (and the chart built on it).
 DISTRIBUTION = (
     ("0", "ML0"),
@@ -80,142 +82,84 @@ DISTRIBUTION = (
 STALE_STATUSES = ("expired", "incomplete", "not yet valid")
 
 
-def safe_text(value: object) -> str:
-    """Any value as cell-safe text: illegal control characters escaped, length capped."""
-    text = str(value)
-    text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 20] + " …[truncated]"
+class _Table:
+    """A sheet (or, past Excel's last row, a run of sheets) of rows under one header.
 
-
-@functools.cache
-def _fill(colour: str) -> PatternFill:
-    """One PatternFill per colour: building a style per cell is what makes big sheets slow."""
-    return PatternFill("solid", fgColor=colour)
-
-
-def _plain(sheet: _Sheet, v: Any) -> Any:
-    if isinstance(v, Cell) or v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
-        return v
-    if isinstance(v, str):
-        text = safe_text(v)
-        return sheet.cell(text) if text.startswith("=") else text
-    return sheet.cell(v)
-
-
-class _Sheet:
-    """A write-only sheet whose every text cell is a string cell; it counts the rows it wrote."""
+    Every sheet of the run repeats the header, freezes it, filters it and prints it on every
+    page; continuation sheets are titled "Findings (2)", "Findings (3)" …
+    """
 
     def __init__(
         self,
-        wb: Workbook,
+        book: Workbook,
         title: str,
         widths: Sequence[float],
+        header: Sequence[str] = (),
+        freeze: str | None = "B2",
         pages_tall: int = 0,
-        freeze: str | None = None,
+        max_rows: int = MAX_ROWS,
     ) -> None:
-        """``freeze``: the top-left cell that scrolls (write-only: fixed before any row)."""
-        self.ws: WriteOnlyWorksheet = wb.create_sheet(title)
-        self.ws.freeze_panes = freeze
-        self.rows = 0
-        for i, w in enumerate(widths, start=1):
-            self.ws.column_dimensions[_col(i)].width = w
-        # Printed (or exported to PDF) landscape, one page wide (and ``pages_tall`` high; 0: any).
-        self.ws.page_setup.orientation = "landscape"
-        self.ws.page_setup.fitToWidth = 1
-        self.ws.page_setup.fitToHeight = pages_tall
-        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.book, self.title, self.widths = book, title, widths
+        self.freeze, self.pages_tall, self.max_rows = freeze, pages_tall, max_rows
+        self.names = list(header)
+        self.sheets: list[Sheet] = []
+        self.sheet = self._open()
 
-    def cell(
-        self,
-        value: Any,
-        fill: str | None = None,
-        bold: bool = False,
-        wrap: bool = False,
-        font: Font | None = None,
-        center: bool = False,
-    ) -> Cell:
-        if value is None:
-            c = WriteOnlyCell(self.ws, value=None)
-        elif isinstance(value, bool):
-            c = WriteOnlyCell(self.ws, value="yes" if value else "no")
-            c.data_type = "s"
-        elif isinstance(value, int | float):
-            c = WriteOnlyCell(self.ws, value=value)
-        else:
-            c = WriteOnlyCell(self.ws, value=safe_text(value))
-            c.data_type = "s"  # never a formula, whatever the text starts with
-        if fill:
-            c.fill = _fill(fill)
-        if bold:
-            c.font = BOLD
-        if font is not None:
-            c.font = font
-        if wrap:
-            c.alignment = WRAP
-        elif center:
-            c.alignment = CENTER
-        return c
+    def _open(self) -> Sheet:
+        n = len(self.sheets) + 1
+        title = self.title if n == 1 else f"{self.title[:25]} ({n})"
+        sheet = self.book.sheet(
+            title,
+            self.widths,
+            freeze=self.freeze if self.names else None,
+            pages_tall=self.pages_tall,
+        )
+        self.sheets.append(sheet)
+        if self.names:
+            sheet.row([(n, self.book.style(HEADER)) for n in self.names], height=30)
+            sheet.print_title_rows = "1:1"
+        return sheet
 
-    def header(
-        self,
-        names: Iterable[str],
-        vertical_from: int | None = None,
-        height: float = 30,
-        notes: Sequence[str | None] = (),
-    ) -> None:
-        """A header row ``height`` points tall; columns from ``vertical_from`` (0-based) get
-        rotated text; ``notes`` become cell comments (for example a control's requirement)."""
-        # Write-only sheets take row heights set before the row is written (stubs lack it).
-        self.ws.row_dimensions[self.rows + 1].height = height  # type: ignore[attr-defined]
-        row = []
-        for i, n in enumerate(names):
-            c = self.cell(n)
-            c.fill = HEADER_FILL
-            c.font = HEADER_FONT
-            c.alignment = (
-                VERTICAL_ALIGN if vertical_from is not None and i >= vertical_from else HEADER_ALIGN
+    def row(self, cells: Sequence[Cell], style: int = 0) -> None:
+        if self.sheet.rows >= self.max_rows:
+            self.finish()
+            self.sheet = self._open()
+        self.sheet.row(cells, style)
+
+    def finish(self) -> None:
+        """Filter each sheet over every row it holds."""
+        if self.names:
+            last = col_letter(len(self.names))
+            self.sheet.filter_ref = f"A1:{last}{max(self.sheet.rows, 1)}"
+
+
+class _Styles:
+    """Cell formats by what they look like, registered once per workbook."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self._ids: dict[tuple[str | None, bool, bool, bool], int] = {}
+
+    def __call__(
+        self, fill: str | None = None, bold: bool = False, wrap: bool = False, center: bool = False
+    ) -> int:
+        key = (fill, bold, wrap, center)
+        sid = self._ids.get(key)
+        if sid is None:
+            sid = self._ids[key] = self.book.style(
+                Style(
+                    fill=fill,
+                    bold=bold,
+                    wrap=wrap,
+                    vertical="top" if wrap else None,
+                    horizontal="center" if center else None,
+                )
             )
-            if i < len(notes) and notes[i]:
-                c.comment = Comment(safe_text(notes[i]), "e8scan", width=300, height=120)
-            row.append(c)
-        self.append(row)
-
-    def row(self, values: Iterable[Any], fill: str | None = None, wrap: bool = False) -> None:
-        """A row of values; ``fill``/``wrap`` apply to every plain value (not to ready cells).
-
-        Unstyled values take a fast path: numbers and text go in as they are (text escaped), and
-        only text that openpyxl would read as a formula (a leading ``=``) becomes a string cell.
-        """
-        if fill or wrap:
-            self.append(
-                [v if isinstance(v, Cell) else self.cell(v, fill=fill, wrap=wrap) for v in values]
-            )
-            return
-        self.append([_plain(self, v) for v in values])
-
-    def append(self, cells: list[Any]) -> None:
-        self.ws.append(cells)
-        self.rows += 1
-
-    def section(self, title: str) -> None:
-        self.append([self.cell(title, font=SECTION_FONT)])
-
-    def table_top(self, last_col: int) -> None:
-        """Repeat the header row just written (row 1) on every page and filter the table."""
-        self.ws.print_title_rows = "1:1"
-        self.ws.auto_filter.ref = f"A1:{_col(last_col)}1"  # type: ignore[attr-defined]
-
-    def filter_to(self, last_col: int) -> None:
-        """Widen the header's auto filter over every row written."""
-        self.ws.auto_filter.ref = f"A1:{_col(last_col)}{max(self.rows, 1)}"  # type: ignore[attr-defined]
+        return sid
 
 
 def _col(i: int) -> str:
-    s = ""
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    return col_letter(i)
 
 
 def _level(v: int | None) -> str:
@@ -236,6 +180,10 @@ def _when(d: datetime) -> str:
 
 def _seen(h: HostResult) -> bool:
     return h.reach is Reach.OK
+
+
+def _yes(v: bool) -> str:
+    return "yes" if v else "no"
 
 
 # --- Summary ---------------------------------------------------------------------------------
@@ -263,11 +211,15 @@ def _dim(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
     return order.index(item[0][0]), item[0][1]
 
 
-def _summary_run(s: _Sheet, results: Results) -> None:
+def _header(s: Sheet, st: _Styles, names: Sequence[str]) -> None:
+    s.row([(n, st.book.style(HEADER)) for n in names], height=30)
+
+
+def _summary_run(s: Sheet, st: _Styles, results: Results) -> None:
     run = results.run
-    s.append([s.cell("Essential Eight assessment report", font=TITLE_FONT)])
-    s.append([])
-    s.section("Run")
+    s.row([("Essential Eight assessment report", st.book.style(TITLE))], height=20)
+    s.row([])
+    s.row([("Run", st.book.style(SECTION))])
     policy_version = run.policy.get("version", "")
     for k, v in (
         ("Run id", run.id),
@@ -280,33 +232,35 @@ def _summary_run(s: _Sheet, results: Results) -> None:
         ("Inventory", ", ".join(src.path for src in run.inventory) or "(none recorded)"),
         ("Limit", run.limit or "(all hosts)"),
     ):
-        s.row([s.cell(k, bold=True), v])
-    s.append([])
+        s.row([(k, st(bold=True)), str(v)])
+    s.row([])
 
 
-def _summary_coverage(s: _Sheet, results: Results) -> None:
-    s.section("Scope and coverage")
-    s.header(["Breakdown", "Value", "In inventory", "Assessed (reach ok)", "No visibility"])
+def _summary_coverage(s: Sheet, st: _Styles, results: Results) -> None:
+    s.row([("Scope and coverage", st.book.style(SECTION))])
+    _header(s, st, ["Breakdown", "Value", "In inventory", "Assessed (reach ok)", "No visibility"])
     for dim, value, n, ok, nv in _coverage_rows(results.hosts):
         s.row(
             [
-                s.cell(dim, bold=dim == "All hosts"),
+                (dim, st(bold=dim == "All hosts")),
                 value,
                 n,
                 ok,
-                s.cell(nv, fill=NO_VISIBILITY_FILL if nv else None),
+                (nv, st(fill=NO_VISIBILITY_FILL if nv else None)),
             ]
         )
-    s.append([])
+    s.row([])
 
 
-def _summary_fleet(s: _Sheet, results: Results) -> tuple[int, int]:
+def _summary_fleet(s: Sheet, st: _Styles, results: Results) -> tuple[int, int]:
     """The fleet maturity table; returns its header row and last strategy row (for the chart)."""
     target = results.run.target_level
-    s.section(f"Fleet maturity per strategy (target ML{target})")
-    s.header(
+    s.row([(f"Fleet maturity per strategy (target ML{target})", st.book.style(SECTION))])
+    _header(
+        s,
+        st,
         ["Strategy", "Fleet level (lowest)", "Target met", "Hosts below target"]
-        + [label for _, label in DISTRIBUTION]
+        + [label for _, label in DISTRIBUTION],
     )
     top = s.rows
     for f in results.fleet:
@@ -314,9 +268,9 @@ def _summary_fleet(s: _Sheet, results: Results) -> tuple[int, int]:
         s.row(
             [
                 f.strategy.short_label,
-                s.cell(_level(f.level), fill=LEVEL_FILL[f.level], bold=True),
-                _met(s, f.level, target),
-                s.cell(below, fill=STALE_FILL if below else None),
+                (_level(f.level), st(fill=LEVEL_FILL[f.level], bold=True)),
+                _met(st, f.level, target),
+                (below, st(fill=STALE_FILL if below else None)),
             ]
             + [f.distribution.get(k, 0) for k, _ in DISTRIBUTION]
         )
@@ -324,10 +278,10 @@ def _summary_fleet(s: _Sheet, results: Results) -> tuple[int, int]:
     below_all = sum(1 for h in results.hosts if h.level is not None and h.level < target)
     s.row(
         [
-            s.cell("All strategies (overall)", bold=True),
-            s.cell(_level(results.fleet_level), fill=LEVEL_FILL[results.fleet_level], bold=True),
-            _met(s, results.fleet_level, target),
-            s.cell(below_all, fill=STALE_FILL if below_all else None),
+            ("All strategies (overall)", st(bold=True)),
+            (_level(results.fleet_level), st(fill=LEVEL_FILL[results.fleet_level], bold=True)),
+            _met(st, results.fleet_level, target),
+            (below_all, st(fill=STALE_FILL if below_all else None)),
         ]
     )
     s.row(
@@ -339,42 +293,40 @@ def _summary_fleet(s: _Sheet, results: Results) -> tuple[int, int]:
     return top, last
 
 
-def _met(s: _Sheet, level: int | None, target: int) -> Cell:
+def _met(st: _Styles, level: int | None, target: int) -> Cell:
     if level is None:
-        return s.cell("not assessed", fill=LEVEL_FILL[None])
-    return s.cell("met", fill=MET_FILL) if level >= target else s.cell("not met", fill=STALE_FILL)
+        return ("not assessed", st(fill=LEVEL_FILL[None]))
+    return ("met", st(fill=MET_FILL)) if level >= target else ("not met", st(fill=STALE_FILL))
 
 
-def _summary_chart(s: _Sheet, top: int, last: int) -> None:
-    """A clustered bar chart of hosts per level per strategy, over the distribution cells."""
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "clustered"
-    chart.title = "Hosts per maturity level, by strategy"
-    chart.y_axis.title = "Hosts"
-    chart.y_axis.majorGridlines = None
-    first_series = 5  # column E: ML0
-    data = Reference(
-        s.ws, min_col=first_series, max_col=first_series + len(DISTRIBUTION) - 1, min_row=top
-    )
-    data.max_row = last
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(s.ws, min_col=1, min_row=top + 1, max_row=last))
+def _summary_chart(s: Sheet, top: int, last: int) -> None:
+    """A clustered column chart of hosts per level per strategy, over the distribution cells."""
+    first = 5  # column E: ML0
     colours = [LEVEL_FILL[n] for n in (0, 1, 2, 3)] + [LEVEL_FILL[None], NO_VISIBILITY_FILL]
-    for series, colour in zip(chart.series, colours, strict=True):
-        series.graphicalProperties.solidFill = colour
-        series.graphicalProperties.line.solidFill = "7F7F7F"
-    chart.width = 26
-    chart.height = 9
-    s.ws.add_chart(chart, f"A{s.rows + 2}")  # type: ignore[misc]  # stubs: Worksheet only
+    s.chart(
+        BarChart(
+            title="Hosts per maturity level, by strategy",
+            y_title="Hosts",
+            categories_ref=absolute_ref(s.title, 1, top + 1, 1, last),
+            series=tuple(
+                Series(
+                    name_ref=absolute_ref(s.title, first + i, top, first + i, top),
+                    values_ref=absolute_ref(s.title, first + i, top + 1, first + i, last),
+                    colour=colour,
+                )
+                for i, colour in enumerate(colours)
+            ),
+            row=s.rows + 1,
+        )
+    )
 
 
-def _summary(wb: Workbook, results: Results) -> None:
+def _summary(st: _Styles, results: Results) -> None:
     # The management page: one sheet of paper.
-    s = _Sheet(wb, "Summary", [30, 22, 14, 20, 14, 10, 10, 10, 14, 14], pages_tall=1)
-    _summary_run(s, results)
-    _summary_coverage(s, results)
-    top, last = _summary_fleet(s, results)
+    s = st.book.sheet("Summary", [30, 22, 14, 20, 14, 10, 10, 10, 14, 14], pages_tall=1)
+    _summary_run(s, st, results)
+    _summary_coverage(s, st, results)
+    top, last = _summary_fleet(s, st, results)
     _summary_chart(s, top, last)
 
 
@@ -388,42 +340,45 @@ def _top_groups(hosts: Sequence[HostResult]) -> list[str]:
     return [g for g, _ in ranked[:MAX_GROUP_COLUMNS]]
 
 
-def _heatmap(wb: Workbook, results: Results) -> None:
+def _heatmap(st: _Styles, results: Results) -> None:
     strategies = list(Strategy)
     groups = _top_groups(results.hosts)
     target = results.run.target_level
     fixed = ["Host", "Role", "OT zone", "Platform", "Reach"]
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
-    hm = _Sheet(
-        wb,
+    hm = st.book.sheet(
         "Heatmap",
         [28, 13, 13, 10, 14] + [13] * (len(strategies) + 3) + [3.5] * len(groups),
         freeze="B2",
     )
     longest = max((len(g) for g in groups), default=0)
-    hm.header(
-        names + [f"group: {g}" for g in groups],
-        vertical_from=len(names),
+    head, vertical = st.book.style(HEADER), st.book.style(HEADER_VERTICAL)
+    hm.row(
+        [(n, head) for n in names] + [(f"group: {g}", vertical) for g in groups],
         height=max(30, min(160, 6.5 * (longest + 7))),
     )
-    hm.table_top(len(names) + len(groups))
+    hm.print_title_rows = "1:1"
+    level_cell = {v: (_level(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
+    bold_level = {v: (_level(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    member_cell = ("x", st(center=True))
+    blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
-        cells: list[Any] = [
+        cells: list[Cell] = [
             h.name,
             h.role or "",
             h.ot_zone or "",
             h.platform.value,
-            hm.cell(h.reach.value, fill=None if _seen(h) else NO_VISIBILITY_FILL),
+            (h.reach.value, 0 if _seen(h) else blind),
         ]
-        cells += [hm.cell(_level(h.levels[x]), fill=LEVEL_FILL[h.levels[x]]) for x in strategies]
-        cells.append(hm.cell(_level(h.level), fill=LEVEL_FILL[h.level], bold=True))
-        cells.append(hm.cell(_level(h.claimable_level), fill=LEVEL_FILL[h.claimable_level]))
+        cells += [level_cell[h.levels[x]] for x in strategies]
+        cells.append(bold_level[h.level])
+        cells.append(level_cell[h.claimable_level])
         meets = h.level is not None and h.level >= target
         cells.append("yes" if meets else ("no visibility" if not _seen(h) else "no"))
         member = set(h.groups)
-        cells += [hm.cell("x", center=True) if g in member else None for g in groups]
+        cells += [member_cell if g in member else None for g in groups]
         hm.row(cells)
-    hm.filter_to(len(names) + len(groups))
+    hm.filter_ref = f"A1:{_col(len(names) + len(groups))}{hm.rows}"
 
 
 def _strategy_controls(strategy: Strategy) -> list[Requirement]:
@@ -432,31 +387,82 @@ def _strategy_controls(strategy: Strategy) -> list[Requirement]:
     return sorted(reqs, key=lambda r: min(r.levels, default=4))
 
 
-def _strategy_sheet(wb: Workbook, results: Results, strategy: Strategy) -> None:
+def _strategy_sheet(st: _Styles, results: Results, strategy: Strategy) -> None:
     reqs = _strategy_controls(strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
-    st = _Sheet(wb, strategy.short_label[:31], [28, 14, 13, 13] + [13] * len(reqs), freeze="C2")
-    st.header(
-        fixed + [f"{r.ism} ({_levels_span(r.levels)})" for r in reqs],
-        notes=[None] * len(fixed) + [f"{r.local_id}: {r.requirement}" for r in reqs],
+    names = fixed + [f"{r.ism} ({_levels_span(r.levels)})" for r in reqs]
+    sheet = st.book.sheet(
+        strategy.short_label[:31], [28, 14, 13, 13] + [13] * len(reqs), freeze="C2"
     )
-    st.table_top(len(fixed) + len(reqs))
+    _header(sheet, st, names)
+    sheet.print_title_rows = "1:1"
+    for i, r in enumerate(reqs, start=len(fixed) + 1):
+        sheet.comment(1, i, f"{r.local_id}: {r.requirement}")
+    level_cell = {v: (_level(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
+    bold_level = {v: (_level(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
+    blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
         outcome = {c.ism: c.outcome for c in h.controls if c.strategy is strategy}
-        cells: list[Any] = [
+        cells: list[Cell] = [
             h.name,
-            st.cell(h.reach.value, fill=None if _seen(h) else NO_VISIBILITY_FILL),
-            st.cell(_level(h.levels[strategy]), fill=LEVEL_FILL[h.levels[strategy]], bold=True),
-            st.cell(_level(h.claimable[strategy]), fill=LEVEL_FILL[h.claimable[strategy]]),
+            (h.reach.value, 0 if _seen(h) else blind),
+            bold_level[h.levels[strategy]],
+            level_cell[h.claimable[strategy]],
         ]
         for r in reqs:
             o = outcome.get(r.ism)
-            cells.append(st.cell(o.value, fill=OUTCOME_FILL[o]) if o is not None else None)
-        st.row(cells)
-    st.filter_to(len(fixed) + len(reqs))
+            cells.append(outcome_cell[o] if o is not None else None)
+        sheet.row(cells)
+    sheet.filter_ref = f"A1:{_col(len(names))}{sheet.rows}"
 
 
-# --- Findings, register, coverage, evidence ---------------------------------------------------
+# --- Controls, findings, register, coverage, evidence -----------------------------------------
+
+
+CONTROLS_HEADER = [
+    "Strategy",
+    "ISM",
+    "E8 id",
+    "Levels",
+    "Host-checkable",
+    "Requirement",
+    *(o.value for o in Outcome),
+]
+
+
+def _controls(st: _Styles, results: Results) -> None:
+    """Each control of the model once, with its text and how many hosts had each outcome."""
+    counts: dict[tuple[Strategy, str], Counter[Outcome]] = {}
+    checkable: dict[tuple[Strategy, str], set[str]] = {}
+    for h in results.hosts:
+        for c in h.controls:
+            key = (c.strategy, c.ism)
+            counts.setdefault(key, Counter())[c.outcome] += 1
+            checkable.setdefault(key, set()).add(c.checkable)
+    t = _Table(
+        st.book,
+        "Controls",
+        [18, 11, 8, 10, 14, 70] + [12] * len(Outcome),
+        CONTROLS_HEADER,
+        freeze="C2",
+    )
+    wrap = st(wrap=True)
+    for r in requirements():
+        key = (r.strategy, r.ism)
+        seen = counts.get(key, Counter())
+        t.row(
+            [
+                r.strategy.value,
+                r.ism,
+                r.local_id,
+                _levels_span(r.levels),
+                ", ".join(sorted(checkable.get(key, {r.checkable}))),
+                (r.requirement, wrap),
+            ]
+            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome]
+        )
+    t.finish()
 
 
 FINDINGS_HEADER = [
@@ -466,7 +472,6 @@ FINDINGS_HEADER = [
     "E8 id",
     "Levels",
     "Outcome",
-    "Requirement",
     "Host-checkable",
     "Evidence",
     "Observed",
@@ -478,43 +483,55 @@ FINDINGS_HEADER = [
 ]
 
 
-def _findings(wb: Workbook, results: Results) -> None:
-    f = _Sheet(
-        wb, "Findings", [24, 18, 11, 8, 10, 16, 50, 10, 50, 40, 9, 28, 8, 20, 24], freeze="C2"
+def _findings(st: _Styles, results: Results, max_rows: int) -> None:
+    """Every host × control with its evidence (the requirement text is on the Controls sheet)."""
+    t = _Table(
+        st.book,
+        "Findings",
+        [24, 18, 11, 8, 10, 16, 10, 60, 40, 9, 28, 8, 20, 24],
+        FINDINGS_HEADER,
+        freeze="C2",
+        max_rows=max_rows,
     )
-    f.header(FINDINGS_HEADER)
-    f.table_top(len(FINDINGS_HEADER))
+    outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
+    wrap = st(wrap=True)
+    spans: dict[tuple[int, ...], str] = {}
     for h in results.hosts:
         collected = _when(h.collected_at)
         for c in h.controls:
-            f.row(
+            span = spans.get(c.levels)
+            if span is None:
+                span = spans[c.levels] = ",".join(f"ML{n}" for n in c.levels)
+            t.row(
                 [
                     h.name,
                     c.strategy.value,
                     c.ism,
                     c.local_id,
-                    ",".join(f"ML{n}" for n in c.levels),
-                    f.cell(c.outcome.value, fill=OUTCOME_FILL[c.outcome]),
-                    f.cell(c.requirement, wrap=True),
+                    span,
+                    outcome_cell[c.outcome],
                     c.checkable,
-                    f.cell(c.evidence, wrap=True),
-                    f.cell(
-                        json.dumps(c.observed, sort_keys=True, default=str) if c.observed else "",
-                        wrap=True,
-                    ),
+                    (c.evidence, wrap),
+                    (json.dumps(c.observed, sort_keys=True, default=str), wrap)
+                    if c.observed
+                    else None,
                     c.grade.value,
-                    c.check or "",
+                    c.check,
                     c.check_version,
                     collected,
-                    c.register_entry or "",
+                    c.register_entry,
                 ]
             )
-    f.filter_to(len(FINDINGS_HEADER))
+    t.finish()
 
 
-def _register_sheet(wb: Workbook, results: Results, kind: str, title: str) -> None:
-    rg = _Sheet(wb, title, [24, 12, 14, 40, 8, 60], freeze="B2")
-    rg.header(["Id", "Expires", "State", "Controls by status", "Hosts", "Host names"])
+def _register_sheet(st: _Styles, results: Results, kind: str, title: str) -> None:
+    t = _Table(
+        st.book,
+        title,
+        [24, 12, 14, 40, 8, 60],
+        ["Id", "Expires", "State", "Controls by status", "Hosts", "Host names"],
+    )
     uses = [u for u in results.register_use if u.kind == kind]
     if not uses:
         why = (
@@ -522,21 +539,23 @@ def _register_sheet(wb: Workbook, results: Results, kind: str, title: str) -> No
             if results.run.register_files
             else "No exception register or attestation file was given for this run."
         )
-        rg.row([f"No {title.lower()}", why])
+        t.row([f"No {title.lower()}", why])
+        t.finish()
         return
     for u in uses:
         state = _register_state(u)
         fill = STALE_FILL if state not in ("current", "unused") else None
-        rg.row(
+        t.row(
             [
                 u.id,
-                rg.cell(u.expires, fill=fill),
-                rg.cell(state, fill=fill, bold=fill is not None),
+                (u.expires, st(fill=fill)),
+                (state, st(fill=fill, bold=fill is not None)),
                 ", ".join(f"{k}: {v}" for k, v in sorted(u.statuses.items())),
                 len(u.hosts),
-                rg.cell(", ".join(u.hosts), wrap=True),
+                (", ".join(u.hosts), st(wrap=True)),
             ]
         )
+    t.finish()
 
 
 def _register_state(u: RegisterUse) -> str:
@@ -563,19 +582,23 @@ COVERAGE_HEADER = [
 ]
 
 
-def _coverage(wb: Workbook, results: Results) -> None:
-    cv = _Sheet(wb, "Coverage", [24, 16, 9, 12, 16, 40, 52, 12, 12, 12, 30, 40, 26], freeze="B2")
-    cv.header(COVERAGE_HEADER)
-    cv.table_top(len(COVERAGE_HEADER))
+def _coverage(st: _Styles, results: Results) -> None:
+    t = _Table(
+        st.book,
+        "Coverage",
+        [24, 16, 9, 12, 16, 40, 52, 12, 12, 12, 30, 40, 26],
+        COVERAGE_HEADER,
+    )
+    blind, blind_bold = st(fill=NO_VISIBILITY_FILL), st(fill=NO_VISIBILITY_FILL, bold=True)
     for h in results.hosts:
-        fill = None if _seen(h) else NO_VISIBILITY_FILL
-        cv.row(
+        seen = _seen(h)
+        t.row(
             [
                 h.name,
                 h.address,
                 h.platform.value,
                 h.connection,
-                cv.cell(h.reach.value, fill=fill, bold=fill is not None),
+                (h.reach.value, 0 if seen else blind_bold),
                 h.reach_detail,
                 h.host_key or "",
                 h.user or "",
@@ -585,9 +608,9 @@ def _coverage(wb: Workbook, results: Results) -> None:
                 "; ".join(h.notes),
                 _when(h.collected_at),
             ],
-            fill=fill,
+            0 if seen else blind,
         )
-    cv.filter_to(len(COVERAGE_HEADER))
+    t.finish()
 
 
 EVIDENCE_HEADER = [
@@ -611,22 +634,27 @@ def _epoch(t: float | None) -> str:
     return "" if t is None else _when(datetime.fromtimestamp(t, UTC))
 
 
-def _evidence(wb: Workbook, raw: RawRecord | None) -> None:
-    ev = _Sheet(wb, "Evidence index", [22, 26, 50, 50, 8, 66, 10, 66, 10, 9, 9, 6, 26], freeze="B2")
-    ev.header(EVIDENCE_HEADER)
-    ev.table_top(len(EVIDENCE_HEADER))
+def _evidence(st: _Styles, raw: RawRecord | None, max_rows: int) -> None:
+    t = _Table(
+        st.book,
+        "Evidence index",
+        [22, 26, 50, 50, 8, 66, 10, 66, 10, 9, 9, 6, 26],
+        EVIDENCE_HEADER,
+        max_rows=max_rows,
+    )
     if raw is None:
-        ev.row(
+        t.row(
             [
                 "(raw record not available)",
                 "This workbook was written without the raw record; "
                 "hash raw.json's outputs with e8scan rescore to fill this sheet.",
             ]
         )
+        t.finish()
         return
     for h in raw.hosts:
         for c in h.commands:
-            ev.row(
+            t.row(
                 [
                     h.name,
                     ", ".join(c.checks),
@@ -637,41 +665,43 @@ def _evidence(wb: Workbook, raw: RawRecord | None) -> None:
                     len(c.stdout),
                     hashlib.sha256(c.stderr).hexdigest(),
                     len(c.stderr),
-                    c.truncated,
-                    c.timed_out,
-                    c.ran,
+                    _yes(c.truncated),
+                    _yes(c.timed_out),
+                    _yes(c.ran),
                     _epoch(c.started),
                 ]
             )
-    ev.filter_to(len(EVIDENCE_HEADER))
+    t.finish()
 
 
 # --- Next level and Run -----------------------------------------------------------------------
 
 
-def _next_level(wb: Workbook, results: Results) -> None:
-    nx = _Sheet(wb, "Next level", [28, 34, 12, 90], freeze="B2")
-    nx.header(
-        ["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"]
+def _next_level(st: _Styles, results: Results) -> None:
+    t = _Table(
+        st.book,
+        "Next level",
+        [28, 34, 12, 90],
+        ["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"],
     )
-    nx.table_top(4)
+    wrap = st(wrap=True)
     for h in results.hosts:
         for x in Strategy:
             if h.blockers.get(x):
                 v = h.levels[x]
-                nx.row(
+                t.row(
                     [
                         h.name,
                         x.label,
-                        nx.cell(_level(v), fill=LEVEL_FILL[v]),
-                        nx.cell(", ".join(h.blockers[x]), wrap=True),
+                        (_level(v), st(fill=LEVEL_FILL[v])),
+                        (", ".join(h.blockers[x]), wrap),
                     ]
                 )
-    nx.filter_to(4)
+    t.finish()
 
 
-def _run_sheet(wb: Workbook, results: Results) -> None:
-    r = _Sheet(wb, "Run", [26, 100])
+def _run_sheet(st: _Styles, results: Results) -> None:
+    r = st.book.sheet("Run", [26, 100])
     run = results.run
     rows: list[tuple[str, Any]] = [
         ("Tool version", results.tool_version),
@@ -694,32 +724,34 @@ def _run_sheet(wb: Workbook, results: Results) -> None:
         for i, src in enumerate(run.register_files)
     ]
     rows += [(f"Check {c.id}", f"version {c.version}") for c in run.checks]
+    bold, wrap = st(bold=True), st(wrap=True)
     for k, v in rows:
-        r.row([r.cell(k, bold=True), r.cell(v, wrap=True)])
+        r.row([(k, bold), (v, wrap)])
 
 
-def build_workbook(results: Results, raw: RawRecord | None = None) -> Workbook:
-    """The whole workbook, sheet by sheet, in write-only mode (see the module docstring)."""
-    wb = Workbook(write_only=True)
-    _summary(wb, results)
-    _heatmap(wb, results)
-    for strategy in Strategy:
-        _strategy_sheet(wb, results, strategy)
-    _findings(wb, results)
-    _register_sheet(wb, results, "exception", "Exceptions")
-    _register_sheet(wb, results, "attestation", "Attestations")
-    _coverage(wb, results)
-    _evidence(wb, raw)
-    _next_level(wb, results)
-    _run_sheet(wb, results)
-    return wb
+def write_workbook(
+    results: Results, fh: IO[bytes], raw: RawRecord | None = None, max_rows: int = MAX_ROWS
+) -> None:
+    """The whole workbook, sheet by sheet, streamed into ``fh`` (see the module docstring).
+
+    ``max_rows`` is where the Findings and Evidence index tables continue on a new sheet
+    (Excel's last row unless a test says otherwise)."""
+    with Workbook(fh) as book:
+        st = _Styles(book)
+        _summary(st, results)
+        _heatmap(st, results)
+        for strategy in Strategy:
+            _strategy_sheet(st, results, strategy)
+        _controls(st, results)
+        _findings(st, results, max_rows)
+        _register_sheet(st, results, "exception", "Exceptions")
+        _register_sheet(st, results, "attestation", "Attestations")
+        _coverage(st, results)
+        _evidence(st, raw, max_rows)
+        _next_level(st, results)
+        _run_sheet(st, results)
 
 
 def write_xlsx(results: Results, path: Path, raw: RawRecord | None = None) -> None:
     """Write the workbook atomically to ``path``."""
-    wb = build_workbook(results, raw)
-
-    def fill(fh: IO[bytes]) -> None:
-        wb.save(fh)
-
-    write_atomic(path, fill)
+    write_atomic(path, lambda fh: write_workbook(results, fh, raw))

@@ -17,7 +17,9 @@ from scanner.check import Check, Finding
 from scanner.model import Outcome, Platform, Reach, Strategy
 from scanner.policy import Policy
 from scanner.record import CommandRecord, HostRecord, RawRecord, RunInfo
-from scanner.report.xlsx import LEVEL_FILL, OUTCOME_FILL, safe_text, write_xlsx
+from scanner.report import sheetml
+from scanner.report.xlsx import LEVEL_FILL, OUTCOME_FILL, safe_text, write_workbook, write_xlsx
+from scanner.requirements import requirements
 from scanner.results import RegisterUse, Results
 from scanner.sweep import assess
 
@@ -34,6 +36,7 @@ SHEETS = [
     "Patch OS",
     "MFA",
     "Regular backups",
+    "Controls",
     "Findings",
     "Exceptions",
     "Attestations",
@@ -245,12 +248,20 @@ def test_findings_keep_evidence_and_hostile_text(
     results, _, _, wb = built
     frows = rows(wb, "Findings")
     assert frows[0][:6] == ("Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome")
-    assert frows[0][9:14] == ("Observed", "Grade", "Check", "Check version", "Collected at")
+    assert frows[0][6:13] == (
+        "Host-checkable",
+        "Evidence",
+        "Observed",
+        "Grade",
+        "Check",
+        "Check version",
+        "Collected at",
+    )
     assert len(frows) == 1 + sum(len(h.controls) for h in results.hosts)
     evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
-    assert evil[5] == "ineffective" and evil[11] == "patch_os.evil" and evil[12] == 1
-    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
-    assert "+cmd|' /C calc'!A0" in evil[9]
+    assert evil[5] == "ineffective" and evil[10] == "patch_os.evil" and evil[11] == 1
+    assert evil[7].startswith("=HYPERLINK") and "\\x07bell" in evil[7]
+    assert "+cmd|' /C calc'!A0" in evil[8]
     assert any(r[0] == HOSTILE for r in frows)
 
 
@@ -402,3 +413,96 @@ def test_heatmap_group_columns_are_capped_most_common_first(tmp_path: Path) -> N
     groups = [h for h in header if str(h).startswith("group: ")]
     assert len(groups) == 30 and groups[:3] == ["group: g38", "group: g39", "group: g00"]
     assert "group: all" not in groups
+
+
+def test_controls_sheet_lists_each_control_once_with_host_counts(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    results, _, _, wb = built
+    ctl = rows(wb, "Controls")
+    assert ctl[0][:6] == ("Strategy", "ISM", "E8 id", "Levels", "Host-checkable", "Requirement")
+    assert len(ctl) == 1 + len(requirements())
+    row = next(r for r in ctl if r[0] == "patch_os" and r[1] == "ISM-1501")
+    req = next(r for r in requirements() if r.strategy is Strategy.PATCH_OS and r.ism == "ISM-1501")
+    assert row[5] == req.requirement and row[3] == "ML1-3"
+    counts = dict(zip(ctl[0][6:], row[6:], strict=True))
+    expected = {o.value: 0 for o in Outcome}
+    for h in results.hosts:
+        for c in h.controls:
+            if c.strategy is Strategy.PATCH_OS and c.ism == "ISM-1501":
+                expected[c.outcome.value] += 1
+    assert counts == expected and counts["ineffective"] == 1
+
+
+def test_strategy_headers_carry_the_requirement_as_a_note_and_print_titles(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    ws = built[3]["Patch OS"]
+    header = [c.value for c in ws[1]]
+    note = ws.cell(row=1, column=header.index("ISM-1501 (ML1-3)") + 1).comment
+    req = next(r for r in requirements() if r.strategy is Strategy.PATCH_OS and r.ism == "ISM-1501")
+    assert note is not None and note.text == f"{req.local_id}: {req.requirement}"
+    assert ws.print_title_rows == "$1:$1" and ws.freeze_panes == "C2"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+
+
+def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path) -> None:
+    raw = record()
+    results = assess(raw, [CHECK], Policy())
+    path = tmp_path / "r.xlsx"
+    with path.open("wb") as fh:
+        write_workbook(results, fh, raw, max_rows=100)  # 1 header + 99 findings per sheet
+    wb = load_workbook(path)
+    total = sum(len(h.controls) for h in results.hosts)
+    parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
+    assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
+    got = []
+    for name in parts:
+        sheet = rows(wb, name)
+        assert sheet[0][:3] == ("Host", "Strategy", "ISM") and len(sheet) <= 100
+        assert wb[name].auto_filter.ref == f"A1:N{len(sheet)}" and wb[name].freeze_panes == "C2"
+        got += sheet[1:]
+    want = [(h.name, c.ism) for h in results.hosts for c in h.controls]
+    assert [(r[0], r[2]) for r in got] == want
+
+
+def test_the_package_is_well_formed_complete_and_reproducible(
+    built: tuple[Results, RawRecord, Path, Workbook], tmp_path: Path
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    results, raw, path, _ = built
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        for n in names:
+            if not n.endswith(".vml"):
+                ET.fromstring(z.read(n))  # every part parses as XML
+        types = z.read("[Content_Types].xml").decode()
+    for n in names:
+        if n.endswith(".xml") and not n.startswith("[") and "_rels" not in n:
+            part = "/" + n
+            assert f'PartName="{part}"' in types or n.endswith(".vml"), part
+    again = tmp_path / "again.xlsx"
+    write_xlsx(results, again, raw)
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_the_writer_keeps_text_as_text_and_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
+    with (tmp_path / "w.xlsx").open("wb") as fh, sheetml.Workbook(fh) as book:
+        s = book.sheet("T")
+        s.row([" lead", "=1+1", "bad \ud800 \ufffe", "a&b<c>", 7, 2.5, None, ""])
+        with pytest.raises(TypeError):
+            s.row([True])
+        for bad in ("a/b", "x" * 32, "t"):
+            with pytest.raises(ValueError, match="sheet name|used twice"):
+                book.sheet(bad)
+    ws = load_workbook(tmp_path / "w.xlsx")["T"]
+    assert [c.value for c in ws[1]][:6] == [
+        " lead",
+        "=1+1",
+        "bad \\xd800 \\xfffe",
+        "a&b<c>",
+        7,
+        2.5,
+    ]
+    assert ws.cell(row=1, column=2).data_type == "s"
