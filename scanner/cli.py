@@ -28,7 +28,7 @@ from scanner.plan import make_plan, select_checks
 from scanner.policy import load_policy
 from scanner.record import RAW_SCHEMA_VERSION, HostRecord, RawRecord
 from scanner.register import load_register
-from scanner.report.files import write_text_atomic
+from scanner.report.files import write_json_atomic, write_text_atomic
 from scanner.report.xlsx import write_xlsx
 from scanner.results import RESULTS_SCHEMA_VERSION, Results, schema
 from scanner.runner import RunOptions
@@ -239,8 +239,8 @@ def _out_dir(out: Path | None, option: str = "--out", what: str = "output folder
 def _write(out: Path, raw: RawRecord | None, results: Results, write_raw: bool = True) -> None:
     """results.json and the workbook (its evidence index needs the raw record), and raw.json."""
     if raw is not None and write_raw:
-        write_text_atomic(out / "raw.json", raw.model_dump_json(indent=1))
-    write_text_atomic(out / "results.json", results.model_dump_json(indent=1))
+        write_json_atomic(out / "raw.json", raw, "hosts")
+    write_json_atomic(out / "results.json", results, "hosts")
     write_xlsx(results, out / "e8-report.xlsx", raw)
 
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from scanner.errors import InputError
 from scanner.model import Reach, Strategy
+from scanner.report.files import json_chunks
 from scanner.results import Level, Results
 
 HISTORY_KIND = "e8scan-history"
@@ -250,7 +251,9 @@ class History:
     def add(self, results: Results) -> str:
         """Record a run (replacing any run with the same id); returns the run id."""
         run_id = results.run.id
-        blob = zlib.compress(results.model_dump_json().encode("utf-8"), 6)
+        packer = zlib.compressobj(6)
+        parts = [packer.compress(c.encode("utf-8")) for c in json_chunks(results, "hosts")]
+        blob = b"".join([*parts, packer.flush()])
         unreachable = sum(1 for h in results.hosts if h.reach is not Reach.OK)
         with self._conn as conn:
             conn.execute("DELETE FROM host_levels WHERE run_id = ?", (run_id,))

@@ -6,7 +6,7 @@ its controls come out ``no_visibility`` with the error as evidence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scanner.check import Check, Context, Finding, Output
@@ -23,8 +23,13 @@ class Judged:
     finding: Finding
 
 
-def outputs_for(check: Check, rec: HostRecord) -> dict[str, Output]:
-    by_line: dict[str, CommandRecord] = {c.command: c for c in rec.commands}
+def outputs_for(
+    check: Check, rec: HostRecord, by_line: Mapping[str, CommandRecord] | None = None
+) -> dict[str, Output]:
+    """The outputs a check's judge sees; ``by_line``: the host's commands by line (built once
+    per host by :func:`judge_host`)."""
+    if by_line is None:
+        by_line = {c.command: c for c in rec.commands}
     outputs = {}
     for name, cmd in check.collect.items():
         line = cmd.render(rec.vars, powershell=rec.platform is Platform.WINDOWS)
@@ -78,10 +83,11 @@ def judge_host(rec: HostRecord, checks: Sequence[Check], policy: Policy) -> list
     if rec.reach is not Reach.OK:
         return []
     ctx = context_for(rec, policy)
+    by_line = {c.command: c for c in rec.commands}
     judged = []
     for check in checks:
         if rec.platform not in check.platforms:
             continue
-        for f in run_judge(check, outputs_for(check, rec), ctx):
+        for f in run_judge(check, outputs_for(check, rec, by_line), ctx):
             judged.append(Judged(check, f))
     return judged

@@ -8,10 +8,12 @@ UTF-8 and as ``{"base64": ...}`` otherwise, so nothing a host prints is lost or 
 from __future__ import annotations
 
 import base64
+import sys
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from scanner.model import MODEL_VERSION, Platform, Reach
 
@@ -34,17 +36,21 @@ def _from_json(v: Any) -> Any:
 
 
 RawBytes = Annotated[bytes, BeforeValidator(_from_json), PlainSerializer(_to_json)]
+# Command lines repeat on every host of a fleet: one copy in memory, however many hosts.
+SharedText = Annotated[str, AfterValidator(sys.intern)]
 
 
-class CommandRecord(BaseModel):
+# A slotted dataclass, not a model: a fleet sweep holds one per host and command (700,000 for
+# 10,000 hosts), and this is a fraction of a model's memory. Pydantic still validates and
+# serialises it inside HostRecord.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRecord:
     """One command as run on one host. ``command`` is the declared line (what checks ask for);
     ``as_run`` is exactly what the host's shell executed (with any ``sudo -n`` wrapper)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    command: str
-    as_run: str
-    checks: list[str]
+    command: SharedText
+    as_run: SharedText
+    checks: list[SharedText]
     stdout: RawBytes = b""
     stderr: RawBytes = b""
     exit_code: int | None = None

@@ -46,7 +46,12 @@ ASSESSED = frozenset(
 
 
 def _control(
-    req: Requirement, checkable: Checkable, outcome: Outcome, evidence: str, **found: Any
+    req: Requirement,
+    checkable: Checkable,
+    outcome: Outcome,
+    evidence: str,
+    grade: Grade = Grade.NONE,
+    **found: Any,
 ) -> ControlResult:
     return ControlResult(
         ism=req.ism,
@@ -57,8 +62,15 @@ def _control(
         checkable=checkable,
         outcome=outcome,
         evidence=evidence,
-        **({"grade": Grade.NONE} | found),
+        grade=grade,
+        **found,
     )
+
+
+@functools.cache
+def _says(text: str) -> str:
+    """One copy of an evidence sentence that many hosts share (memory at fleet scale)."""
+    return text
 
 
 @functools.cache
@@ -85,7 +97,7 @@ def control_outcomes(
                 req,
                 checkable,
                 Outcome.NOT_APPLICABLE,
-                f"does not apply to {rec.platform.value} hosts",
+                _says(f"does not apply to {rec.platform.value} hosts"),
             )
         elif js and rec.reach is Reach.OK:
             worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
@@ -107,21 +119,24 @@ def control_outcomes(
             )
         elif rec.reach is not Reach.OK and showable:
             c = _control(
-                req, checkable, Outcome.NO_VISIBILITY, f"host {rec.reach.value}: {rec.reach_detail}"
+                req,
+                checkable,
+                Outcome.NO_VISIBILITY,
+                _says(f"host {rec.reach.value}: {rec.reach_detail}"),
             )
         elif showable:
             c = _control(
                 req,
                 checkable,
                 Outcome.NOT_ASSESSED,
-                f"no check covers this control on {rec.platform.value} yet",
+                _says(f"no check covers this control on {rec.platform.value} yet"),
             )
         elif why_not:
             c = _control(
                 req,
                 checkable,
                 Outcome.NOT_ASSESSED,
-                f"not visible from a {rec.platform.value} host: {why_not}",
+                _says(f"not visible from a {rec.platform.value} host: {why_not}"),
             )
         else:
             c = _control(
