@@ -146,6 +146,10 @@ class Register:
     attached: frozenset[str] = frozenset()  # attestation ids whose evidence file exists
     sources: tuple[SourceFile, ...] = ()
 
+    @property
+    def empty(self) -> bool:
+        return not self.exceptions and not self.attestations
+
     def exception_for(
         self, name: str, groups: list[str], strategy: Strategy, ism: str
     ) -> ExceptionEntry | None:

@@ -25,10 +25,11 @@ import dataclasses
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from scanner.judging import Judged
-from scanner.model import OUTCOME_SEVERITY, Grade, Outcome, Reach, Strategy
+from scanner.model import OUTCOME_SEVERITY, Grade, Outcome, Platform, Reach, Strategy
 from scanner.record import HostRecord
 from scanner.register import Register, judge_attestation, judge_exception
 from scanner.requirements import Checkable, Requirement, exclusions, requirements
@@ -68,38 +69,72 @@ def _control(
 
 
 @functools.cache
-def _says(text: str) -> str:
-    """One copy of an evidence sentence that many hosts share (memory at fleet scale)."""
-    return text
+def _sorted_levels(levels: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(levels))
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One requirement as it stands on a platform before any evidence: whether a host can show
+    it, and the result it gets when no check covered it (shared by every such host)."""
+
+    req: Requirement
+    checkable: Checkable
+    showable: bool
+    idle: ControlResult
 
 
 @functools.cache
-def _sorted_levels(levels: frozenset[int]) -> tuple[int, ...]:
-    return tuple(sorted(levels))
+def _rows(platform: Platform) -> tuple[_Row, ...]:
+    excluded = exclusions()
+    rows = []
+    for req in requirements():
+        why_not = excluded.get((req.strategy, req.ism, platform))
+        showable = req.host_showable and why_not is None
+        checkable: Checkable = req.checkable if showable else "no"
+        if not req.applies_to(platform):
+            outcome, says = Outcome.NOT_APPLICABLE, f"does not apply to {platform.value} hosts"
+        elif showable:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                f"no check covers this control on {platform.value} yet",
+            )
+        elif why_not:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                f"not visible from a {platform.value} host: {why_not}",
+            )
+        else:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                "organisational control: not visible from a host (attest it)",
+            )
+        rows.append(_Row(req, checkable, showable, _control(req, checkable, outcome, says)))
+    return tuple(rows)
 
 
 def control_outcomes(
     rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
 ) -> list[ControlResult]:
-    """One ControlResult per requirement row, for one host, with exceptions and attestations applied."""
+    """One ControlResult per requirement row, for one host, with exceptions and attestations applied.
+
+    Controls no check covered are the platform's shared (immutable) results, so a fleet holds
+    one copy of each rather than one per host."""
     found: dict[tuple[Strategy, str], list[Judged]] = defaultdict(list)
     for j in judged:
         found[(j.check.strategy, j.finding.ism)].append(j)
-    excluded = exclusions()
+    reached = rec.reach is Reach.OK
+    blind = None if reached else f"host {rec.reach.value}: {rec.reach_detail}"
+    use_register = register is not None and not register.empty
     out = []
-    for req in requirements():
-        why_not = excluded.get((req.strategy, req.ism, rec.platform))
-        showable = req.host_showable and why_not is None
-        checkable: Checkable = req.checkable if showable else "no"
-        js = found.get((req.strategy, req.ism))
-        if not req.applies_to(rec.platform):
-            c = _control(
-                req,
-                checkable,
-                Outcome.NOT_APPLICABLE,
-                _says(f"does not apply to {rec.platform.value} hosts"),
-            )
-        elif js and rec.reach is Reach.OK:
+    for row in _rows(rec.platform):
+        req, c = row.req, row.idle
+        if c.outcome is Outcome.NOT_APPLICABLE:
+            pass
+        elif blind is not None:
+            if row.showable:
+                c = _control(req, row.checkable, Outcome.NO_VISIBILITY, blind)
+        elif js := found.get((req.strategy, req.ism)):
             worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
             evidence = worst.finding.evidence
             others = [j for j in js if j is not worst]
@@ -109,7 +144,7 @@ def control_outcomes(
                 )
             c = _control(
                 req,
-                checkable,
+                row.checkable,
                 worst.finding.outcome,
                 evidence,
                 check=worst.check.id,
@@ -117,35 +152,7 @@ def control_outcomes(
                 observed=worst.finding.observed,
                 grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
             )
-        elif rec.reach is not Reach.OK and showable:
-            c = _control(
-                req,
-                checkable,
-                Outcome.NO_VISIBILITY,
-                _says(f"host {rec.reach.value}: {rec.reach_detail}"),
-            )
-        elif showable:
-            c = _control(
-                req,
-                checkable,
-                Outcome.NOT_ASSESSED,
-                _says(f"no check covers this control on {rec.platform.value} yet"),
-            )
-        elif why_not:
-            c = _control(
-                req,
-                checkable,
-                Outcome.NOT_ASSESSED,
-                _says(f"not visible from a {rec.platform.value} host: {why_not}"),
-            )
-        else:
-            c = _control(
-                req,
-                checkable,
-                Outcome.NOT_ASSESSED,
-                "organisational control: not visible from a host (attest it)",
-            )
-        out.append(_apply_register(c, rec, register) if register else c)
+        out.append(_apply_register(c, rec, register) if use_register and register else c)
     return out
 
 

@@ -30,6 +30,9 @@ from typing import IO
 MAX_ROWS = 1_048_576  # Excel's last row
 MAX_CELL = 32_000  # Excel's limit is 32,767 characters
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# Cell XML by (value, style): host names, outcomes and evidence sentences repeat on row after
+# row, so most cells are a lookup. Cleared when full, which bounds its memory.
+_MAX_CACHED = 50_000
 # Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ESCAPE = re.compile(r"[&<>\r]")
@@ -71,6 +74,19 @@ def _text(text: str) -> str:
     if text and (text[0] in " \t\n" or text[-1] in " \t\n"):
         return f'<t xml:space="preserve">{text}</t>'
     return f"<t>{text}</t>"
+
+
+def _cell_xml(value: CellValue, s: int) -> str:
+    """One cell. Cells carry no reference: each row lists every cell up to its last, an empty
+    one as ``<c/>``, so a cell's XML depends only on its value and style (and is cached)."""
+    style = f' s="{s}"' if s else ""
+    if value is None or value == "":
+        return f"<c{style}/>"
+    if isinstance(value, bool):
+        raise TypeError("booleans go in as text ('yes'/'no'), not as cells")
+    if isinstance(value, str):
+        return f'<c{style} t="inlineStr"><is>{_text(value)}</is></c>'
+    return f"<c{style}><v>{value!r}</v></c>"
 
 
 def col_letter(i: int) -> str:
@@ -178,19 +194,16 @@ class Sheet:
         self.rows += 1
         r = self.rows
         parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
-        cols = _COLS
-        for i, cell in enumerate(cells):
-            value, s = cell if isinstance(cell, tuple) else (cell, style)
-            ref = f'r="{cols[i]}{r}"' + (f' s="{s}"' if s else "")
-            if value is None or value == "":
-                if s:
-                    parts.append(f"<c {ref}/>")
-            elif isinstance(value, str):
-                parts.append(f'<c {ref} t="inlineStr"><is>{_text(value)}</is></c>')
-            elif isinstance(value, bool):
-                raise TypeError("booleans go in as text ('yes'/'no'), not as cells")
-            else:
-                parts.append(f"<c {ref}><v>{value!r}</v></c>")
+        cells_xml = self.book.cells_xml
+        for cell in cells:
+            key = cell if isinstance(cell, tuple) else (cell, style)
+            xml = cells_xml.get(key)
+            if xml is None:
+                xml = _cell_xml(*key)
+                if len(cells_xml) >= _MAX_CACHED:
+                    cells_xml.clear()
+                cells_xml[key] = xml
+            parts.append(xml)
         parts.append("</row>")
         self._buffer.append("".join(parts))
         if len(self._buffer) >= self._FLUSH_ROWS:
@@ -272,6 +285,7 @@ class Workbook:
         self.sheets: list[Sheet] = []
         self._styles: dict[Style, int] = {Style(): 0}
         self._parts: dict[str, str] = {}  # small parts written at close, by zip path
+        self.cells_xml: dict[tuple[CellValue, int], str] = {}
         self._drawings = 0
         self._charts = 0
         self._comments = 0
