@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,10 +65,10 @@ class Cmd(BaseModel):
         return f"set -- {' '.join(shlex.quote(a) for a in self.args(hvars))}; {self.line}"
 
 
-class Output(BaseModel):
-    """What one command gave back, as the judge sees it."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """What one command gave back, as the judge sees it (a plain dataclass: judging builds one
+    per host and command, so at fleet scale it must be cheap)."""
 
     command: str
     stdout: bytes = b""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -22,13 +22,14 @@ from scanner import __version__
 from scanner.connection import HostKeyPolicy
 from scanner.errors import InputError
 from scanner.inventory import Inventory, load_inventory
+from scanner.jsonstream import ItemError, read_model
 from scanner.loader import CheckLoadError, load_checks
 from scanner.model import Reach, Strategy
 from scanner.plan import make_plan, select_checks
 from scanner.policy import load_policy
 from scanner.record import RAW_SCHEMA_VERSION, HostRecord, RawRecord
 from scanner.register import load_register
-from scanner.report.files import write_json_atomic, write_text_atomic
+from scanner.report.files import write_atomic, write_json_atomic, write_text_atomic
 from scanner.report.xlsx import write_xlsx
 from scanner.results import RESULTS_SCHEMA_VERSION, Results, schema
 from scanner.runner import RunOptions
@@ -583,14 +584,22 @@ class _NoBar:
         return None
 
 
+def _copy(src: Path, fh: IO[bytes]) -> None:
+    with src.open("rb") as fin:
+        shutil.copyfileobj(fin, fh, 1 << 20)
+
+
 def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -> Any:
     from pydantic import ValidationError
 
     try:
-        data = path.read_bytes()
-        parsed = model.model_validate_json(data)
+        parsed = read_model(path, model, "hosts")
     except OSError as exc:
         raise InputError(str(path), f"cannot read {what}: {exc.strerror}") from None
+    except ItemError as exc:
+        raise InputError(
+            f"{path}:{exc.line}: field {exc.loc}", f"not a valid {what}: {exc.msg}"
+        ) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
@@ -633,7 +642,7 @@ def rescore_cmd(
     register = load_register(exceptions_file, attestations_file)
     results = assess(raw, load_checks(), policy, target_level, register)
     out_dir = _out_dir(out)
-    write_text_atomic(out_dir / "raw.json", raw_file.read_text(encoding="utf-8"))
+    write_atomic(out_dir / "raw.json", lambda fh: _copy(raw_file, fh))
     _write(out_dir, raw, results, write_raw=False)
     if not quiet:
         _summary(results, out_dir)

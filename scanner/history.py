@@ -27,8 +27,8 @@ from types import TracebackType
 from pydantic import ValidationError
 
 from scanner.errors import InputError
+from scanner.jsonstream import json_chunks
 from scanner.model import Reach, Strategy
-from scanner.report.files import json_chunks
 from scanner.results import Level, Results
 
 HISTORY_KIND = "e8scan-history"

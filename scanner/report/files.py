@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from pydantic import BaseModel
+
+from scanner.jsonstream import json_chunks
 
 
 def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
@@ -36,32 +38,9 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, fill)
 
 
-def json_chunks(model: BaseModel, stream: str) -> Iterator[str]:
-    """``model.model_dump_json(indent=1)``, in pieces: the list field ``stream`` one item at a
-    time, so a 10,000-host document never sits in memory whole. The text is byte-identical."""
-    yield "{"
-    first = True
-    for name in type(model).model_fields:
-        yield "\n" if first else ",\n"
-        first = False
-        if name != stream:
-            one = model.model_dump_json(indent=1, include={name})
-            yield one[2:-2]  # '{\n "name": value\n}' → ' "name": value'
-            continue
-        items: Sequence[BaseModel] = getattr(model, name)
-        if not items:
-            yield f' "{name}": []'
-            continue
-        yield f' "{name}": [\n'
-        for i, item in enumerate(items):
-            text = item.model_dump_json(indent=1)
-            yield ("  " if i == 0 else ",\n  ") + text.replace("\n", "\n  ")
-        yield "\n ]"
-    yield "\n}"
-
-
 def write_json_atomic(path: Path, model: BaseModel, stream: str) -> None:
-    """Write ``model`` as indented JSON, streaming its list field ``stream`` (see json_chunks)."""
+    """Write ``model`` as indented JSON, streaming its list field ``stream`` (see
+    :mod:`scanner.jsonstream`)."""
 
     def fill(fh: IO[bytes]) -> None:
         buf: list[str] = []

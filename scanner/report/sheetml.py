@@ -189,23 +189,23 @@ class Sheet:
 
     def row(self, cells: Sequence[Cell], style: int = 0, height: float | None = None) -> None:
         """Append a row; plain values take ``style``, ``(value, style)`` pairs their own."""
+        cell = self.book.cell
+        self.row_xml(
+            "".join([cell(*c) if isinstance(c, tuple) else cell(c, style) for c in cells]), height
+        )
+
+    def row_xml(self, cells_xml: str, height: float | None = None) -> None:
+        """Append a row of cells already rendered by :meth:`Workbook.cell` (the fast path for
+        big tables, whose rows repeat most of their cells)."""
         if self.rows >= MAX_ROWS:
             raise ValueError(f"sheet {self.title!r} is full ({MAX_ROWS} rows)")
         self.rows += 1
-        r = self.rows
-        parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
-        cells_xml = self.book.cells_xml
-        for cell in cells:
-            key = cell if isinstance(cell, tuple) else (cell, style)
-            xml = cells_xml.get(key)
-            if xml is None:
-                xml = _cell_xml(*key)
-                if len(cells_xml) >= _MAX_CACHED:
-                    cells_xml.clear()
-                cells_xml[key] = xml
-            parts.append(xml)
-        parts.append("</row>")
-        self._buffer.append("".join(parts))
+        if height:
+            self._buffer.append(
+                f'<row r="{self.rows}" ht="{height}" customHeight="1">{cells_xml}</row>'
+            )
+        else:
+            self._buffer.append(f'<row r="{self.rows}">{cells_xml}</row>')
         if len(self._buffer) >= self._FLUSH_ROWS:
             self._file.write("".join(self._buffer))
             self._buffer.clear()
@@ -285,7 +285,9 @@ class Workbook:
         self.sheets: list[Sheet] = []
         self._styles: dict[Style, int] = {Style(): 0}
         self._parts: dict[str, str] = {}  # small parts written at close, by zip path
-        self.cells_xml: dict[tuple[CellValue, int], str] = {}
+        self._cells: dict[tuple[CellValue, int], str] = {}
+        # The cell cache's own lookup, for hot loops: ``cached((value, style)) or cell(...)``.
+        self.cached = self._cells.get
         self._drawings = 0
         self._charts = 0
         self._comments = 0
@@ -303,6 +305,17 @@ class Workbook:
             self.close()
         else:
             self._tmp.cleanup()
+
+    def cell(self, value: CellValue, style: int = 0) -> str:
+        """One cell's XML (cached by value and style; see :func:`_cell_xml`)."""
+        key = (value, style)
+        xml = self._cells.get(key)
+        if xml is None:
+            xml = _cell_xml(value, style)
+            if len(self._cells) >= _MAX_CACHED:
+                self._cells.clear()
+            self._cells[key] = xml
+        return xml
 
     def style(self, style: Style) -> int:
         """The cell-format id of ``style`` (registered on first use)."""

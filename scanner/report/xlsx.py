@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from scanner.model import Outcome, Reach, Strategy
+from scanner.model import Grade, Outcome, Reach, Strategy
 from scanner.record import RawRecord
 from scanner.report.files import write_atomic
 from scanner.report.sheetml import (
@@ -121,10 +121,17 @@ class _Table:
         return sheet
 
     def row(self, cells: Sequence[Cell], style: int = 0) -> None:
+        self._room().row(cells, style)
+
+    def row_xml(self, cells_xml: str) -> None:
+        """A row of cells rendered with ``book.cell`` (the fast path for the big tables)."""
+        self._room().row_xml(cells_xml)
+
+    def _room(self) -> Sheet:
         if self.sheet.rows >= self.max_rows:
             self.finish()
             self.sheet = self._open()
-        self.sheet.row(cells, style)
+        return self.sheet
 
     def finish(self) -> None:
         """Filter each sheet over every row it holds."""
@@ -484,7 +491,10 @@ FINDINGS_HEADER = [
 
 
 def _findings(st: _Styles, results: Results, max_rows: int) -> None:
-    """Every host × control with its evidence (the requirement text is on the Controls sheet)."""
+    """Every host × control with its evidence (the requirement text is on the Controls sheet).
+
+    Rows are assembled from rendered cells: the control's own columns once per control, the
+    host's once per host, an observed value once per finding that several controls share."""
     t = _Table(
         st.book,
         "Findings",
@@ -493,34 +503,44 @@ def _findings(st: _Styles, results: Results, max_rows: int) -> None:
         freeze="C2",
         max_rows=max_rows,
     )
-    outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
+    cell, cached = st.book.cell, st.book.cached
     wrap = st(wrap=True)
-    spans: dict[tuple[int, ...], str] = {}
+    outcomes = {o: cell(o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
+    grades = {g: cell(g.value) for g in Grade}
+    checkable = {k: cell(k) for k in ("yes", "partly", "no")}
+    empty = cell(None)
+    about: dict[tuple[Strategy, str, str, tuple[int, ...]], str] = {}
     for h in results.hosts:
-        collected = _when(h.collected_at)
+        host = cell(h.name)
+        collected = cell(_when(h.collected_at))
+        observed: dict[int, str] = {}
         for c in h.controls:
-            span = spans.get(c.levels)
-            if span is None:
-                span = spans[c.levels] = ",".join(f"ML{n}" for n in c.levels)
-            t.row(
-                [
-                    h.name,
-                    c.strategy.value,
-                    c.ism,
-                    c.local_id,
-                    span,
-                    outcome_cell[c.outcome],
-                    c.checkable,
-                    (c.evidence, wrap),
-                    (json.dumps(c.observed, sort_keys=True, default=str), wrap)
-                    if c.observed
-                    else None,
-                    c.grade.value,
-                    c.check,
-                    c.check_version,
-                    collected,
-                    c.register_entry,
-                ]
+            key = (c.strategy, c.ism, c.local_id, c.levels)
+            control = about.get(key)
+            if control is None:
+                span = ",".join(f"ML{n}" for n in c.levels)
+                control = about[key] = (
+                    cell(c.strategy.value) + cell(c.ism) + cell(c.local_id) + cell(span)
+                )
+            seen = empty
+            if c.observed:
+                seen = observed.get(id(c.observed)) or cell(
+                    json.dumps(c.observed, sort_keys=True, default=str), wrap
+                )
+                observed[id(c.observed)] = seen
+            # cached(): a dict lookup, falling back to cell() the first time a value shows up
+            t.row_xml(
+                host
+                + control
+                + outcomes[c.outcome]
+                + checkable[c.checkable]
+                + (cached((c.evidence, wrap)) or cell(c.evidence, wrap))
+                + seen
+                + grades[c.grade]
+                + (cached((c.check, 0)) or cell(c.check))
+                + (cached((c.check_version, 0)) or cell(c.check_version))
+                + collected
+                + (cached((c.register_entry, 0)) or cell(c.register_entry))
             )
     t.finish()
 
@@ -652,24 +672,27 @@ def _evidence(st: _Styles, raw: RawRecord | None, max_rows: int) -> None:
         )
         t.finish()
         return
+    cell = st.book.cell
+    ran: dict[tuple[str, str, tuple[str, ...]], str] = {}
     for h in raw.hosts:
+        host = cell(h.name)
         for c in h.commands:
-            t.row(
-                [
-                    h.name,
-                    ", ".join(c.checks),
-                    c.command,
-                    c.as_run,
-                    c.exit_code,
-                    hashlib.sha256(c.stdout).hexdigest(),
-                    len(c.stdout),
-                    hashlib.sha256(c.stderr).hexdigest(),
-                    len(c.stderr),
-                    _yes(c.truncated),
-                    _yes(c.timed_out),
-                    _yes(c.ran),
-                    _epoch(c.started),
-                ]
+            key = (c.command, c.as_run, tuple(c.checks))
+            what = ran.get(key)
+            if what is None:
+                what = ran[key] = cell(", ".join(c.checks)) + cell(c.command) + cell(c.as_run)
+            t.row_xml(
+                host
+                + what
+                + cell(c.exit_code)
+                + cell(hashlib.sha256(c.stdout).hexdigest())
+                + cell(len(c.stdout))
+                + cell(hashlib.sha256(c.stderr).hexdigest())
+                + cell(len(c.stderr))
+                + cell(_yes(c.truncated))
+                + cell(_yes(c.timed_out))
+                + cell(_yes(c.ran))
+                + cell(_epoch(c.started))
             )
     t.finish()
 

@@ -221,3 +221,25 @@ def test_a_failed_write_leaves_no_half_written_file(tmp_path: Path) -> None:
         write_atomic(target, fill)
     assert target.read_bytes() == b"previous complete workbook"
     assert [p.name for p in tmp_path.iterdir()] == ["e8-report.xlsx"]
+
+
+def test_a_bad_host_in_a_raw_record_is_named_by_line_and_field(tmp_path: Path) -> None:
+    inv = write(
+        tmp_path / "o.yml", "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+    )
+    out = tmp_path / "o"
+    assert e8("scan", "-i", str(inv), "--out", str(out), "--no-history", "-q").returncode in (
+        0,
+        3,
+        4,
+    )
+    lines = (out / "raw.json").read_text().splitlines(keepends=True)
+    port = next(i for i, line in enumerate(lines) if line.startswith('   "port":'))
+    lines[port] = '   "port": "twenty-two",\n'
+    bad = write(tmp_path / "raw.json", "".join(lines))
+    one_line_error(
+        e8("rescore", str(bad), "--out", str(tmp_path / "r")),
+        "raw.json:",
+        "field hosts.0.port",
+        "not a valid raw record",
+    )
