@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scanner.jsonstream import read_model
 from scanner.loader import load_checks
 from scanner.model import Platform, Reach
 from scanner.policy import Policy
@@ -75,7 +76,7 @@ def synthetic_raw(hosts: int) -> RawRecord:
 
 def floor(raw_path: Path, out: Path) -> None:
     """Read the raw record, judge, score, write results.json: no report."""
-    raw = RawRecord.model_validate_json(raw_path.read_bytes())
+    raw = read_model(raw_path, RawRecord, "hosts")
     results = assess(raw, load_checks(), Policy())
     write_json_atomic(out / "results.json", results, "hosts")
 
