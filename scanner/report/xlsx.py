@@ -13,6 +13,7 @@ and characters Excel rejects are escaped as ``\\xNN`` instead of crashing the wr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -37,7 +38,7 @@ from scanner.report.sheetml import (
     safe_text,
 )
 from scanner.requirements import Requirement, requirements
-from scanner.results import HostResult, RegisterUse, Results
+from scanner.results import ControlResult, HostResult, RegisterUse, Results
 
 __all__ = ["LEVEL_FILL", "OUTCOME_FILL", "safe_text", "write_xlsx"]
 
@@ -394,6 +395,25 @@ def _strategy_controls(strategy: Strategy) -> list[Requirement]:
     return sorted(reqs, key=lambda r: min(r.levels, default=4))
 
 
+def _of_strategy(h: HostResult, strategy: Strategy) -> Sequence[ControlResult]:
+    """The host's controls of one strategy: a slice when they come in the model's own order (as
+    scoring makes them), else a search."""
+    first, last = _span(strategy)
+    if last and len(h.controls) == len(requirements()):
+        part = h.controls[first:last]
+        if all(c.strategy is strategy for c in part):
+            return part
+    return [c for c in h.controls if c.strategy is strategy]
+
+
+@functools.cache
+def _span(strategy: Strategy) -> tuple[int, int]:
+    at = [i for i, r in enumerate(requirements()) if r.strategy is strategy]
+    if at != list(range(at[0], at[-1] + 1)):
+        return 0, 0  # not contiguous: _of_strategy searches
+    return at[0], at[-1] + 1
+
+
 def _strategy_sheet(st: _Styles, results: Results, strategy: Strategy) -> None:
     reqs = _strategy_controls(strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
@@ -410,7 +430,7 @@ def _strategy_sheet(st: _Styles, results: Results, strategy: Strategy) -> None:
     outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
-        outcome = {c.ism: c.outcome for c in h.controls if c.strategy is strategy}
+        outcome = {c.ism: c.outcome for c in _of_strategy(h, strategy)}
         cells: list[Cell] = [
             h.name,
             (h.reach.value, 0 if _seen(h) else blind),
@@ -440,13 +460,14 @@ CONTROLS_HEADER = [
 
 def _controls(st: _Styles, results: Results) -> None:
     """Each control of the model once, with its text and how many hosts had each outcome."""
+    tally = Counter(
+        (c.strategy, c.ism, c.outcome, c.checkable) for h in results.hosts for c in h.controls
+    )
     counts: dict[tuple[Strategy, str], Counter[Outcome]] = {}
     checkable: dict[tuple[Strategy, str], set[str]] = {}
-    for h in results.hosts:
-        for c in h.controls:
-            key = (c.strategy, c.ism)
-            counts.setdefault(key, Counter())[c.outcome] += 1
-            checkable.setdefault(key, set()).add(c.checkable)
+    for (strategy, ism, outcome, showable), n in tally.items():
+        counts.setdefault((strategy, ism), Counter())[outcome] += n
+        checkable.setdefault((strategy, ism), set()).add(showable)
     t = _Table(
         st.book,
         "Controls",
@@ -491,7 +512,8 @@ FINDINGS_HEADER = [
 
 
 def _findings(st: _Styles, results: Results, max_rows: int) -> None:
-    """Every host × control with its evidence (the requirement text is on the Controls sheet).
+    """Every host × control that applies to the host, with its evidence (the requirement text
+    and the not-applicable counts are on the Controls sheet).
 
     Rows are assembled from rendered cells: the control's own columns once per control, the
     host's once per host, an observed value once per finding that several controls share."""
@@ -515,6 +537,8 @@ def _findings(st: _Styles, results: Results, max_rows: int) -> None:
         collected = cell(_when(h.collected_at))
         observed: dict[int, str] = {}
         for c in h.controls:
+            if c.outcome is Outcome.NOT_APPLICABLE:
+                continue  # counted on the Controls sheet; in results.json
             key = (c.strategy, c.ism, c.local_id, c.levels)
             control = about.get(key)
             if control is None:

@@ -257,7 +257,14 @@ def test_findings_keep_evidence_and_hostile_text(
         "Check version",
         "Collected at",
     )
-    assert len(frows) == 1 + sum(len(h.controls) for h in results.hosts)
+    applicable = [
+        (h.name, c.ism)
+        for h in results.hosts
+        for c in h.controls
+        if c.outcome is not Outcome.NOT_APPLICABLE
+    ]
+    assert [(r[0], r[2]) for r in frows[1:]] == applicable  # not-applicable rows: Controls sheet
+    assert len(applicable) < sum(len(h.controls) for h in results.hosts)
     evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
     assert evil[5] == "ineffective" and evil[10] == "patch_os.evil" and evil[11] == 1
     assert evil[7].startswith("=HYPERLINK") and "\\x07bell" in evil[7]
@@ -453,7 +460,7 @@ def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path)
     with path.open("wb") as fh:
         write_workbook(results, fh, raw, max_rows=100)  # 1 header + 99 findings per sheet
     wb = load_workbook(path)
-    total = sum(len(h.controls) for h in results.hosts)
+    total = sum(c.outcome is not Outcome.NOT_APPLICABLE for h in results.hosts for c in h.controls)
     parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
     assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
     got = []
@@ -462,7 +469,12 @@ def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path)
         assert sheet[0][:3] == ("Host", "Strategy", "ISM") and len(sheet) <= 100
         assert wb[name].auto_filter.ref == f"A1:N{len(sheet)}" and wb[name].freeze_panes == "C2"
         got += sheet[1:]
-    want = [(h.name, c.ism) for h in results.hosts for c in h.controls]
+    want = [
+        (h.name, c.ism)
+        for h in results.hosts
+        for c in h.controls
+        if c.outcome is not Outcome.NOT_APPLICABLE
+    ]
     assert [(r[0], r[2]) for r in got] == want
 
 
@@ -506,3 +518,18 @@ def test_the_writer_keeps_text_as_text_and_refuses_what_excel_cannot_hold(tmp_pa
         2.5,
     ]
     assert ws.cell(row=1, column=2).data_type == "s"
+
+
+def test_strategy_sheets_do_not_depend_on_the_order_of_controls(tmp_path: Path) -> None:
+    raw = record()
+    results = assess(raw, [CHECK], Policy())
+    shuffled = results.model_copy(
+        update={
+            "hosts": [h.model_copy(update={"controls": h.controls[::-1]}) for h in results.hosts]
+        }
+    )
+    write_xlsx(results, tmp_path / "a.xlsx")
+    write_xlsx(shuffled, tmp_path / "b.xlsx")
+    a, b = load_workbook(tmp_path / "a.xlsx"), load_workbook(tmp_path / "b.xlsx")
+    for sheet in SHEETS[2:10]:
+        assert rows(a, sheet) == rows(b, sheet), sheet
