@@ -187,11 +187,16 @@ def eol_hits(
     platform: str, apps: list[App], on: date, overrides: Mapping[str, date] | None = None
 ) -> list[tuple[App, EolRow]]:
     """Installed applications whose support had ended by ``on`` (policy ``app:<product>`` overrides)."""
+    ended = [
+        row
+        for row in EOL
+        if row.platform == platform
+        and (overrides or {}).get(f"app:{row.product}", row.unsupported_from) <= on
+    ]  # once per host, not once per installed package (hundreds of them)
     hits = []
     for app in apps:
-        for row in EOL:
-            end = (overrides or {}).get(f"app:{row.product}", row.unsupported_from)
-            if row.platform == platform and end <= on and row.covers(app):
+        for row in ended:
+            if row.covers(app):
                 hits.append((app, row))
                 break
     return hits
