@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from scanner.model import Outcome, Reach, Strategy
 from scanner.report.files import write_text_atomic
-from scanner.report.xlsx import LEVEL_FILL, OUTCOME_FILL
+from scanner.report.xlsx_style import LEVEL_FILL, OUTCOME_FILL
 from scanner.results import HostResult, Level, Results
 
 TEMPLATE = "templates/report.html.j2"

@@ -24,7 +24,7 @@ from scanner.model import Outcome, Platform, Reach, Strategy
 from scanner.policy import Policy
 from scanner.record import HostRecord, RawRecord, RunInfo
 from scanner.report.html import CSP, PRINT_SCRIPT, markup_text, render_html, write_html
-from scanner.report.xlsx import LEVEL_FILL
+from scanner.report.xlsx_style import LEVEL_FILL
 from scanner.results import Results
 from scanner.sweep import assess
 

@@ -18,7 +18,9 @@ from scanner.model import Outcome, Platform, Reach, Strategy
 from scanner.policy import Policy
 from scanner.record import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report import sheetml
-from scanner.report.xlsx import LEVEL_FILL, OUTCOME_FILL, safe_text, write_workbook, write_xlsx
+from scanner.report.sheetml import safe_text
+from scanner.report.xlsx import write_workbook, write_xlsx
+from scanner.report.xlsx_style import LEVEL_FILL, OUTCOME_FILL
 from scanner.requirements import requirements
 from scanner.results import RegisterUse, Results
 from scanner.sweep import assess
