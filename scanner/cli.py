@@ -4,63 +4,42 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shlex
-import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from functools import wraps
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any
 
 import click
 
 from scanner import __version__
+from scanner.cli_files import COMMANDS
+from scanner.cli_support import (
+    DEFAULT_HISTORY,
+    F,
+    copy_file,
+    extra_reports,
+    friendly,
+    print_summary,
+    read_model_file,
+    writable_dir,
+    write_outputs,
+)
 from scanner.connection import HostKeyPolicy
 from scanner.errors import InputError
 from scanner.inventory import Inventory, load_inventory
-from scanner.jsonstream import ItemError, read_model
-from scanner.loader import CheckLoadError, load_checks
-from scanner.model import Reach, Strategy
+from scanner.loader import load_checks
 from scanner.plan import make_plan, select_checks
 from scanner.policy import load_policy
-from scanner.record import RAW_SCHEMA_VERSION, HostRecord, RawRecord
+from scanner.record import HostRecord, RawRecord
 from scanner.register import load_register
-from scanner.report.files import write_atomic, write_json_atomic, write_text_atomic
-from scanner.report.xlsx import write_xlsx
-from scanner.results import RESULTS_SCHEMA_VERSION, Results, schema
+from scanner.report.files import write_atomic, write_text_atomic
+from scanner.results import Results
 from scanner.runner import RunOptions
-from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, assess, exit_code
+from scanner.sweep import EXIT_REGRESSION, assess, exit_code
 from scanner.transports.ssh import SSHOptions
-
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_HISTORY = Path("reports") / "history.sqlite"
-
-
-def friendly(fn: F) -> F:
-    """Turn bad input into one line on stderr and exit 1 — never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, CheckLoadError) as exc:
-            click.echo(f"e8scan: error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
-        except Exception as exc:
-            if os.environ.get("E8SCAN_DEBUG"):
-                raise
-            click.echo(
-                f"e8scan: internal error: {type(exc).__name__}: {exc} "
-                "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
-                err=True,
-            )
-            sys.exit(EXIT_ERROR)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
@@ -223,49 +202,6 @@ def checks_list(fmt: str) -> None:
         {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](checks),
         nl=False,
     )
-
-
-def _out_dir(out: Path | None, option: str = "--out", what: str = "output folder") -> Path:
-    path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".e8scan-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"{option} {path}", f"{what} not writable ({exc.strerror})") from None
-    return path
-
-
-def _write(out: Path, raw: RawRecord | None, results: Results, write_raw: bool = True) -> None:
-    """results.json and the workbook (its evidence index needs the raw record), and raw.json."""
-    if raw is not None and write_raw:
-        write_json_atomic(out / "raw.json", raw, "hosts")
-    write_json_atomic(out / "results.json", results, "hosts")
-    write_xlsx(results, out / "e8-report.xlsx", raw)
-
-
-SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
-
-
-def _summary(results: Results, out: Path | None) -> None:
-    """Host × strategy levels on the terminal; '-' is "not assessed"."""
-    width = max([4] + [len(h.name) for h in results.hosts])
-    head = " ".join(f"{s:>7}" for s in SHORT)
-    click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
-    for h in results.hosts:
-        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in Strategy)
-        overall = "-" if h.level is None else f"ML{h.level}"
-        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
-        if h.reach is not Reach.OK:
-            click.echo(f"{'':<{width}}  {h.reach_detail}")
-    fl = results.fleet_level
-    click.echo(
-        f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else f'ML{fl}'}; "
-        f"target ML{results.run.target_level}; '-' = not assessed"
-    )
-    if out is not None:
-        click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
 
 
 @main.command("scan")
@@ -434,9 +370,9 @@ def _scan(
     for kh in known_hosts:
         if not kh.is_file():
             raise InputError(f"--known-hosts {kh}", "file not found")
-    out_dir = _out_dir(out)
+    out_dir = writable_dir(out)
     if evidence is not None:  # find an unwritable evidence destination before scanning, not after
-        _out_dir(
+        writable_dir(
             evidence.parent if evidence.suffix == ".zip" else evidence,
             "--evidence",
             "evidence folder",
@@ -476,7 +412,7 @@ def _scan(
         )
     opts.jump_pool.close()  # the sweep's shared bastion connections
     results = assess(raw, checks, policy, target_level, register)
-    _write(out_dir, raw, results)
+    write_outputs(out_dir, raw, results)
     sources = [
         *inventories,
         *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
@@ -522,7 +458,7 @@ def _after_scan(
         from scanner.evidence import write_bundle
 
         write_bundle(evidence, raw, results, sources)
-    _extra_reports(results, html_file, junit_file)
+    extra_reports(results, html_file, junit_file)
     old = None
     if baseline is not None:
         from scanner.drift import load_results_ref
@@ -549,7 +485,7 @@ def _after_scan(
 
         write_prom(results, prom_file, duration)
     if not quiet:
-        _summary(results, out_dir)
+        print_summary(results, out_dir)
     if old is not None:
         from scanner.drift import compare, render_table
 
@@ -562,17 +498,6 @@ def _after_scan(
     return code
 
 
-def _extra_reports(results: Results, html_file: Path | None, junit_file: Path | None) -> None:
-    if html_file is not None:
-        from scanner.report.html import write_html
-
-        write_html(results, html_file)
-    if junit_file is not None:
-        from scanner.report.junit import write_junit
-
-        write_junit(results, junit_file)
-
-
 class _NoBar:
     def __enter__(self) -> _NoBar:
         return self
@@ -582,36 +507,6 @@ class _NoBar:
 
     def update(self, n: int) -> None:
         return None
-
-
-def _copy(src: Path, fh: IO[bytes]) -> None:
-    with src.open("rb") as fin:
-        shutil.copyfileobj(fin, fh, 1 << 20)
-
-
-def _read_model(path: Path, model: type[RawRecord] | type[Results], what: str) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        parsed = read_model(path, model, "hosts")
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read {what}: {exc.strerror}") from None
-    except ItemError as exc:
-        raise InputError(
-            f"{path}:{exc.line}: field {exc.loc}", f"not a valid {what}: {exc.msg}"
-        ) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: field {field}", f"not a valid {what}: {err['msg']}") from None
-    newest = RAW_SCHEMA_VERSION if model is RawRecord else RESULTS_SCHEMA_VERSION
-    if parsed.schema_version > newest:
-        raise InputError(
-            f"{path}: field schema_version",
-            f"{what} schema {parsed.schema_version} was written by a newer e8scan "
-            f"(this one reads up to {newest}); upgrade e8scan",
-        )
-    return parsed
 
 
 @main.command("rescore")
@@ -637,171 +532,20 @@ def rescore_cmd(
     attestations_file: str | None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy. No network."""
-    raw: RawRecord = _read_model(raw_file, RawRecord, "raw record")
+    raw: RawRecord = read_model_file(raw_file, RawRecord, "raw record")
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     results = assess(raw, load_checks(), policy, target_level, register)
-    out_dir = _out_dir(out)
-    write_atomic(out_dir / "raw.json", lambda fh: _copy(raw_file, fh))
-    _write(out_dir, raw, results, write_raw=False)
+    out_dir = writable_dir(out)
+    write_atomic(out_dir / "raw.json", lambda fh: copy_file(raw_file, fh))
+    write_outputs(out_dir, raw, results, write_raw=False)
     if not quiet:
-        _summary(results, out_dir)
+        print_summary(results, out_dir)
     sys.exit(exit_code(results))
 
 
-@main.command("report")
-@click.argument("results_file", type=click.Path(path_type=Path))
-@click.option(
-    "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
-)
-@click.option(
-    "--html",
-    "html_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="HTML report to write.",
-)
-@click.option(
-    "--junit",
-    "junit_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="JUnit XML to write.",
-)
-@friendly
-def report_cmd(
-    results_file: Path, xlsx_path: Path | None, html_file: Path | None, junit_file: Path | None
-) -> None:
-    """Write the Excel workbook, HTML report and/or JUnit XML from a results.json."""
-    results: Results = _read_model(results_file, Results, "results file")
-    if not (xlsx_path or html_file or junit_file):
-        raise InputError("report", "name at least one output: --xlsx, --html or --junit")
-    if xlsx_path is not None:
-        write_xlsx(results, xlsx_path)
-    _extra_reports(results, html_file, junit_file)
-    for f in (xlsx_path, html_file, junit_file):
-        if f is not None:
-            click.echo(f"wrote {f}")
-
-
-@main.command("verify")
-@click.argument("bundle", type=click.Path(path_type=Path))
-@friendly
-def verify_cmd(bundle: Path) -> None:
-    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file."""
-    from scanner.evidence import verify_bundle
-
-    problems = verify_bundle(bundle)
-    for p in problems:
-        click.echo(f"FAIL {p}")
-    if problems:
-        click.echo(
-            f"e8scan: error: {bundle}: {len(problems)} problem(s); the bundle is not intact",
-            err=True,
-        )
-        sys.exit(EXIT_ERROR)
-    click.echo(f"OK {bundle}: every file matches the manifest")
-
-
-@main.command("history")
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
-@click.option("--host", default=None, help="Show this host's trend instead of the run list.")
-@friendly
-def history_cmd(history_file: Path, host: str | None) -> None:
-    """List recorded runs, or one host's levels over time."""
-    from scanner.history import History, render_runs, render_trend
-
-    with History.open(history_file, create=False) as hist:
-        click.echo(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
-
-
-@main.command("diff")
-@click.argument("old")
-@click.argument("new")
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
-@friendly
-def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
-    """Compare two runs (results.json paths or history run ids, or 'last'); exit 5 on regression."""
-    from scanner.drift import compare, load_results_ref, render_table
-
-    drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
-    click.echo(drift.model_dump_json(indent=1) if as_json else render_table(drift))
-    sys.exit(EXIT_REGRESSION if drift.regressed else 0)
-
-
-@main.command("merge")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
-)
-@click.option(
-    "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."
-)
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
-@click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
-@click.option("-q", "--quiet", is_flag=True)
-@friendly
-def merge_cmd(
-    inputs: tuple[Path, ...],
-    out: Path,
-    allow_mixed: bool,
-    history_file: Path,
-    no_history: bool,
-    quiet: bool,
-) -> None:
-    """Combine per-site collectors' results (results.json files or scan folders) into one fleet result.
-
-    A host present in several inputs is taken from the newest collection (with a warning); evidence
-    bundles found in input folders (evidence/) are copied under OUT/evidence/.
-    """
-    from scanner.merge import merge_results
-
-    loaded = []
-    for path in inputs:
-        file = path / "results.json" if path.is_dir() else path
-        loaded.append((str(path), _read_model(file, Results, "results file")))
-    merged = merge_results(loaded, allow_mixed)
-    out_dir = _out_dir(out)
-    _write(out_dir, None, merged)
-    for i, path in enumerate(inputs):
-        bundle = path / "evidence"
-        if path.is_dir() and (bundle / "manifest.json").is_file():
-            shutil.copytree(
-                bundle, out_dir / "evidence" / f"{i + 1}-{path.name}", dirs_exist_ok=True
-            )
-    if not no_history:
-        from scanner.history import History
-
-        with History.open(history_file) as hist:
-            hist.add(merged)
-    if not quiet:
-        _summary(merged, out_dir)
-    sys.exit(exit_code(merged))
-
-
-@main.command("schema")
-def schema_cmd() -> None:
-    """Print the JSON Schema of results.json."""
-    click.echo(json.dumps(schema(), indent=2))
+for _command in COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
