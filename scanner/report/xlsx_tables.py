@@ -55,7 +55,7 @@ def controls_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Controls",
-        [18, 11, 8, 10, 14, 70] + [12] * len(Outcome),
+        [18, 11, 8, 10, 14, 70] + [17] * len(Outcome),
         CONTROLS_HEADER,
         freeze="C2",
     )
