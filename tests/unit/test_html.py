@@ -10,7 +10,6 @@ import shutil
 import struct
 import subprocess
 import sys
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
@@ -18,17 +17,13 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from scanner.check import Check, Finding
 from scanner.loader import load_checks
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
+from scanner.model import Outcome, Reach, Strategy
 from scanner.report.html import CSP, PRINT_SCRIPT, markup_text, render_html, write_html
 from scanner.report.xlsx_style import LEVEL_FILL
 from scanner.results import Results
-from scanner.sweep import assess
+from tests.unit.builders import linux_host, patch_os_check, scored
 
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 SCRIPT_HOST = "<script>document.title='PWNED'</script>"
 IMG_HOST = '"><img src=x onerror="document.body.dataset.pwned=1">'
 DEAD_HOST = "hist02&amp;<b>bold</b>"
@@ -127,57 +122,22 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def evil_judge(out, ctx):  # type: ignore[no-untyped-def]
-    return [
-        Finding(
-            ism="ISM-1501",
-            outcome=Outcome.INEFFECTIVE,
-            evidence="<script>document.body.dataset.pwned=1</script>\x07bell \udcff & more",
-        )
-    ]
-
-
-EVIL_CHECK = Check(
-    id="patch_os.evil",
-    title="Evidence that looks like markup",
-    strategy=Strategy.PATCH_OS,
-    ism=("ISM-1501",),
-    platforms=frozenset({Platform.LINUX}),
-    collect={"x": "true"},
-    judge=evil_judge,
-    version=1,
+EVIL_CHECK = patch_os_check(
+    "patch_os.evil",
+    "Evidence that looks like markup",
+    "<script>document.body.dataset.pwned=1</script>\x07bell \udcff & more",
 )
 
 
 def hostile_results() -> Results:
-    def host(name: str, reach: Reach, detail: str = "") -> HostRecord:
-        return HostRecord(
-            name=name,
-            address="127.0.0.9",
-            port=22,
-            connection="ssh",
-            user="scan",
-            become=False,
-            platform=Platform.LINUX,
-            groups=["pilbara"],
-            vars={"e8_role": "server"},
-            reach=reach,
-            reach_detail=detail,
-            host_key="SHA256:abc",
-            started=T0,
-            finished=T0,
-        )
-
-    raw = RawRecord(
-        tool_version="t",
-        run=RunInfo(id="r1", started=T0, finished=T0, inventory=[], target_level=2, checks=[]),
-        hosts=[
-            host(SCRIPT_HOST, Reach.OK),
-            host(IMG_HOST, Reach.OK),
-            host(DEAD_HOST, Reach.UNREACHABLE, "connect to 127.0.0.9:22: <i>refused</i>"),
+    return scored(
+        [
+            linux_host(SCRIPT_HOST, Reach.OK),
+            linux_host(IMG_HOST, Reach.OK),
+            linux_host(DEAD_HOST, Reach.UNREACHABLE, "connect to 127.0.0.9:22: <i>refused</i>"),
         ],
+        [*load_checks(), EVIL_CHECK],
     )
-    return assess(raw, [*load_checks(), EVIL_CHECK], Policy())
 
 
 # --- tests ------------------------------------------------------------------------------------

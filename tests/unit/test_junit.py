@@ -4,67 +4,32 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from scanner.check import Check, Finding
 from scanner.cli import main
 from scanner.loader import load_checks
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
+from scanner.model import Outcome, Reach
 from scanner.report.junit import write_junit
 from scanner.results import Results
-from scanner.sweep import assess
+from tests.unit.builders import linux_host, patch_os_check, scored
 
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 HOSTILE = "<hmi&01>\"'</testsuite><x>"
 EVIDENCE = "]]></failure><injected/> & <b>\x07bell\x00"
 
 
-def evil_judge(out, ctx):  # type: ignore[no-untyped-def]
-    return [Finding(ism="ISM-1501", outcome=Outcome.INEFFECTIVE, evidence=EVIDENCE)]
-
-
-EVIL_CHECK = Check(
-    id="patch_os.evil",
-    title="Evidence that looks like XML",
-    strategy=Strategy.PATCH_OS,
-    ism=("ISM-1501",),
-    platforms=frozenset({Platform.LINUX}),
-    collect={"x": "true"},
-    judge=evil_judge,
-    version=1,
-)
+EVIL_CHECK = patch_os_check("patch_os.evil", "Evidence that looks like XML", EVIDENCE)
 
 
 def results() -> Results:
-    def host(name: str, reach: Reach) -> HostRecord:
-        return HostRecord(
-            name=name,
-            address="127.0.0.9",
-            port=22,
-            connection="ssh",
-            user="scan",
-            become=False,
-            platform=Platform.LINUX,
-            groups=["pilbara"],
-            vars={"e8_role": "server"},
-            reach=reach,
-            reach_detail="" if reach is Reach.OK else "connection refused <tcp>",
-            host_key="SHA256:abc",
-            started=T0,
-            finished=T0,
-        )
-
-    raw = RawRecord(
-        tool_version="t",
-        run=RunInfo(id="r1", started=T0, finished=T0, inventory=[], target_level=2, checks=[]),
-        hosts=[host(HOSTILE, Reach.OK), host("hist02", Reach.UNREACHABLE)],
+    return scored(
+        [
+            linux_host(HOSTILE, Reach.OK),
+            linux_host("hist02", Reach.UNREACHABLE, "connection refused <tcp>"),
+        ],
+        [*load_checks(), EVIL_CHECK],
     )
-    return assess(raw, [*load_checks(), EVIL_CHECK], Policy())
 
 
 def parse(path: Path) -> ET.Element:

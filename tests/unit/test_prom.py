@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
-from scanner.check import Check, Context, Finding
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
+from scanner.model import Outcome, Reach, Strategy
 from scanner.report.prom import escape_label, render_prom, write_prom
 from scanner.results import Results
-from scanner.sweep import assess
+from tests.unit.builders import T0, linux_host, patch_os_check, scored
 
-T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
 SAMPLE = re.compile(rf"^({NAME})(\{{{LABEL}(?:,{LABEL})*\}})? (\S+)$")
@@ -23,45 +18,17 @@ HELP = re.compile(rf"^# HELP ({NAME}) .+$")
 TYPE = re.compile(rf"^# TYPE ({NAME}) (gauge|counter|untyped)$")
 
 
-def judge(out: object, ctx: Context) -> list[Finding]:
-    return [Finding(ism="ISM-1501", outcome=Outcome.INEFFECTIVE, evidence="old")]
-
-
-CHECK = Check(
-    id="patch_os.fake",
-    title="Always ineffective",
-    strategy=Strategy.PATCH_OS,
-    ism=("ISM-1501",),
-    platforms=frozenset({Platform.LINUX}),
-    collect={"x": "true"},
-    judge=judge,
-    version=1,
-)
+CHECK = patch_os_check("patch_os.fake", "Always ineffective", "old")
 
 
 def results() -> Results:
-    def host(name: str, reach: Reach) -> HostRecord:
-        return HostRecord(
-            name=name,
-            address="127.0.0.9",
-            port=22,
-            connection="ssh",
-            user="scan",
-            become=False,
-            platform=Platform.LINUX,
-            groups=["g"],
-            vars={},
-            reach=reach,
-            started=T0,
-            finished=T0,
-        )
-
-    raw = RawRecord(
-        tool_version="t",
-        run=RunInfo(id="r1", started=T0, finished=T0, inventory=[], checks=[], target_level=2),
-        hosts=[host('we"ird\\host\nname', Reach.OK), host("gone01", Reach.UNREACHABLE)],
+    return scored(
+        [
+            linux_host('we"ird\\host\nname', Reach.OK, groups=["g"], hvars={}),
+            linux_host("gone01", Reach.UNREACHABLE, groups=["g"], hvars={}),
+        ],
+        [CHECK],
     )
-    return assess(raw, [CHECK], Policy())
 
 
 def parse(text: str) -> dict[str, list[tuple[str, float]]]:
