@@ -24,6 +24,7 @@ from scanner.cli_support import (
     friendly,
     print_summary,
     read_model_file,
+    report_options,
     writable_dir,
     write_outputs,
 )
@@ -299,20 +300,7 @@ def checks_list(fmt: str) -> None:
     default=None,
     help="Prometheus textfile-collector output (written atomically).",
 )
-@click.option(
-    "--html",
-    "html_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write the self-contained HTML report here.",
-)
-@click.option(
-    "--junit",
-    "junit_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Also write JUnit XML (one test case per host × control).",
-)
+@report_options
 @friendly
 def scan_cmd(no_history: bool, **options: Any) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary.

@@ -16,6 +16,7 @@ from scanner.cli_support import (
     friendly,
     print_summary,
     read_model_file,
+    report_options,
     writable_dir,
     write_outputs,
 )
@@ -30,20 +31,7 @@ from scanner.sweep import EXIT_ERROR, EXIT_REGRESSION, exit_code
 @click.option(
     "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
 )
-@click.option(
-    "--html",
-    "html_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="HTML report to write.",
-)
-@click.option(
-    "--junit",
-    "junit_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="JUnit XML to write.",
-)
+@report_options
 @friendly
 def report_cmd(
     results_file: Path, xlsx_path: Path | None, html_file: Path | None, junit_file: Path | None

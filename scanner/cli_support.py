@@ -52,6 +52,24 @@ def friendly(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def report_options(fn: F) -> F:
+    """``--html`` and ``--junit``: the same options on ``scan`` and ``report``."""
+    fn = click.option(
+        "--junit",
+        "junit_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write JUnit XML here (one test case per host × control).",
+    )(fn)
+    return click.option(
+        "--html",
+        "html_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write the self-contained HTML report here.",
+    )(fn)
+
+
 def writable_dir(out: Path | None, option: str = "--out", what: str = "output folder") -> Path:
     path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
     try:
