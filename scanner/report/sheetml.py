@@ -319,6 +319,8 @@ class Workbook:
 
     def cell(self, value: CellValue, style: int = 0) -> str:
         """One cell's XML (cached by value and style; see :func:`_cell_xml`)."""
+        if value is True or value is False:  # equal to 1/0 as cache keys: refuse before looking
+            raise TypeError("booleans go in as text ('yes'/'no'), not as cells")
         key = (value, style)
         xml = self._cells.get(key)
         if xml is None:

@@ -504,9 +504,10 @@ def test_the_package_is_well_formed_complete_and_reproducible(
 def test_the_writer_keeps_text_as_text_and_refuses_what_excel_cannot_hold(tmp_path: Path) -> None:
     with (tmp_path / "w.xlsx").open("wb") as fh, sheetml.Workbook(fh) as book:
         s = book.sheet("T")
-        s.row([" lead", "=1+1", "bad \ud800 \ufffe", "a&b<c>", 7, 2.5, None, ""])
-        with pytest.raises(TypeError):
-            s.row([True])
+        s.row([" lead", "=1+1", "bad \ud800 \ufffe", "a&b<c>", 7, 2.5, None, "", 1, 0])
+        for flag in (True, False):  # equal to the 1 and 0 just written, still refused
+            with pytest.raises(TypeError):
+                s.row([flag])
         for bad in ("a/b", "x" * 32, "t"):
             with pytest.raises(ValueError, match="sheet name|used twice"):
                 book.sheet(bad)
