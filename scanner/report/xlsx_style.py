@@ -96,8 +96,8 @@ class Table:
             sheet.print_title_rows = "1:1"
         return sheet
 
-    def row(self, cells: Sequence[Cell], style: int = 0) -> None:
-        self._room().row(cells, style)
+    def row(self, cells: Sequence[Cell], style: int = 0, height: float | None = None) -> None:
+        self._room().row(cells, style, height)
 
     def row_xml(self, cells_xml: str) -> None:
         """A row of cells rendered with ``book.cell`` (the fast path for the big tables)."""
@@ -167,3 +167,10 @@ def yes_no(v: bool) -> str:
 
 def header_row(s: Sheet, st: Styles, names: Sequence[str]) -> None:
     s.row([(n, st.book.style(HEADER)) for n in names], height=30)
+
+
+def wrapped_height(text: str, width: float) -> float | None:
+    """A row height (points) that shows ``text`` wrapped in a column ``width`` characters wide:
+    readers such as LibreOffice keep the default one-line height for rows that do not say."""
+    lines = sum(max(1, -(-len(part) // max(int(width * 1.1), 1))) for part in text.split("\n"))
+    return None if lines <= 1 else 15.0 * lines

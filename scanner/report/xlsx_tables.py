@@ -23,6 +23,7 @@ from scanner.report.xlsx_style import (
     levels_span,
     reached,
     when,
+    wrapped_height,
     yes_no,
 )
 from scanner.requirements import requirements
@@ -72,7 +73,8 @@ def controls_sheet(st: Styles, results: Results) -> None:
                 ", ".join(sorted(checkable.get(key, {r.checkable}))),
                 (r.requirement, wrap),
             ]
-            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome]
+            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome],
+            height=wrapped_height(r.requirement, 70),
         )
     t.finish()
 

@@ -536,3 +536,16 @@ def test_strategy_sheets_do_not_depend_on_the_order_of_controls(tmp_path: Path) 
     a, b = load_workbook(tmp_path / "a.xlsx"), load_workbook(tmp_path / "b.xlsx")
     for sheet in SHEETS[2:10]:
         assert rows(a, sheet) == rows(b, sheet), sheet
+
+
+def test_controls_rows_are_tall_enough_for_their_requirement_text(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    ws = built[3]["Controls"]
+    heights = {}
+    for row in ws.iter_rows(min_row=2):
+        heights[row[5].value] = ws.row_dimensions[row[0].row].height
+    longest = max(heights, key=len)
+    shortest = min(heights, key=len)
+    assert heights[longest] is not None and heights[longest] >= 30
+    assert heights[shortest] is None  # one line: the reader's default height
