@@ -42,6 +42,7 @@ from scanner import batch
 from scanner.cli import main
 from scanner.connection import ConnectionSpec
 from scanner.transports.ssh import SSHOptions, SSHTransport
+from tests.faultservers import free_port, hold_startup_slot, maxstartups_drops, tcp_server
 
 pytestmark = pytest.mark.sshd
 
@@ -59,7 +60,6 @@ DROP_AFTER = 12_000  # server→client bytes relayed before the forwarder cuts t
 # connection is dropped before the banner.
 THROTTLED_SSHD = ("MaxStartups 1", "LoginGraceTime 120")
 HOLDER_SOURCE = "127.0.0.245"  # the slot holder connects from here
-_DROP = re.compile(r"^drop connection #\d+ from \[([\d.]+)\]:\d+ on .* past MaxStartups$", re.M)
 HEALTHY = ("good1", "good2", "hostile")
 EXPECTED_REACH = {
     "good1": "ok",
@@ -78,42 +78,10 @@ EXPECTED_REACH = {
 }
 
 
-@contextlib.contextmanager
-def tcp_server(address: str, handle: Callable[[socket.socket], None]) -> Iterator[int]:
-    """A loopback TCP server running ``handle(conn)`` in a thread per connection."""
-    srv = socket.socket()
-    srv.bind((address, 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    th = threading.Thread(target=loop, daemon=True)
-    th.start()
-    try:
-        yield int(srv.getsockname()[1])
-    finally:
-        stop.set()
-        th.join()
-        srv.close()
-        for c in held:
-            with contextlib.suppress(OSError):
-                c.close()
-
-
-def dropping_forwarder(address: str, port: int, after: int) -> Callable[[socket.socket], None]:
+def dropping_forwarder(address: str, port: int, after: int) -> Callable[[socket.socket, int], None]:
     """Relay to ``address:port``; close both sides once the server has sent ``after`` bytes."""
 
-    def handle(conn: socket.socket) -> None:
+    def handle(conn: socket.socket, _n: int) -> None:
         up = socket.create_connection((address, port))
         sent = [0]
         done = threading.Event()
@@ -142,30 +110,6 @@ def dropping_forwarder(address: str, port: int, after: int) -> Callable[[socket.
         cut()
 
     return handle
-
-
-def hold_startup_slot(address: str, port: int) -> socket.socket:
-    """An unauthenticated connection that has the banner and sends nothing: one startup slot.
-
-    Retried while sshd still counts an earlier connection (the fleet's readiness probe).
-    """
-    deadline = time.monotonic() + 10
-    while True:
-        s = socket.socket()
-        s.settimeout(5)
-        s.bind((HOLDER_SOURCE, 0))
-        s.connect((address, port))
-        if s.recv(256).startswith(b"SSH-"):
-            return s
-        s.close()
-        assert time.monotonic() < deadline, "sshd never had a free startup slot"
-        time.sleep(0.05)
-
-
-def free_port(address: str) -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return int(s.getsockname()[1])
 
 
 def keygen(path: Path) -> Path:
@@ -242,8 +186,8 @@ def sweep(
     dropped = fleet.host("dropped")
     throttled = fleet.host("throttled")
     with (
-        contextlib.closing(hold_startup_slot(throttled.address, throttled.port)),
-        tcp_server("127.0.0.241", lambda conn: None) as tarpit_port,
+        contextlib.closing(hold_startup_slot(throttled.address, throttled.port, HOLDER_SOURCE)),
+        tcp_server("127.0.0.241", lambda conn, n: None) as tarpit_port,
         tcp_server(
             "127.0.0.242", dropping_forwarder(dropped.address, dropped.port, DROP_AFTER)
         ) as drop_port,
@@ -386,7 +330,7 @@ def test_the_throttled_host_was_retried_with_backoff_then_given_up(
     assert detail.endswith("(sshd MaxStartups throttling?)"), detail
     # sshd's own log: five connections of the scanner dropped, none let in.
     log = fleet.sshd_log("throttled")
-    assert sum(1 for m in _DROP.finditer(log) if m.group(1) != HOLDER_SOURCE) == 5, log
+    assert maxstartups_drops(log, excluding=HOLDER_SOURCE) == 5, log
     assert fleet.auths("throttled") == 0
 
 

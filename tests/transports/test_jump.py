@@ -8,7 +8,6 @@ sshd log proves a single authentication; the targets' own logs prove their sessi
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from scanner.model import Reach
 from scanner.transports.base import TransportError
 from scanner.transports.jump import JumpHost, JumpPool, parse_jump
 from scanner.transports.ssh import SSHOptions, SSHTransport
+from tests.faultservers import free_port
 
 pytestmark = pytest.mark.sshd
 
@@ -106,12 +106,6 @@ def connect_error(pool: JumpPool, target: ConnectionSpec, options: SSHOptions) -
     finally:
         t.close()
     return info.value
-
-
-def free_port(address: str) -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- parsing

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import signal
 import socket
@@ -31,6 +30,7 @@ from scanner.connection import ConnectionSpec, HostKeyPolicy
 from scanner.model import Reach
 from scanner.transports.base import TransportError
 from scanner.transports.ssh import SSHOptions, SSHTransport
+from tests.faultservers import free_port, hold_startup_slot, maxstartups_drops, tcp_server
 
 pytestmark = pytest.mark.sshd
 
@@ -39,7 +39,6 @@ ALPHA_OS = 'PRETTY_NAME="Alpha Linux 1"\nID=alpha\nVERSION_ID="1"\n'
 # banner, as the default MaxStartups 10:30:100 does under load.
 THROTTLED_SSHD = ("MaxStartups 1", "LoginGraceTime 120")
 HOLDER_SOURCE = "127.0.0.8"  # the slot holder's address, so its own drops are told apart
-_DROP = re.compile(r"^drop connection #\d+ from \[([\d.]+)\]:\d+ on .* past MaxStartups$", re.M)
 BETA_OS = 'PRETTY_NAME="Beta Linux 2"\nID=beta\nVERSION_ID="2"\n'
 
 
@@ -136,12 +135,6 @@ def keygen_fingerprint(pub: Path) -> str:
         ["ssh-keygen", "-lf", str(pub)], check=True, capture_output=True, text=True
     ).stdout
     return out.split()[1]
-
-
-def free_port(address: str) -> int:
-    with socket.socket() as s:
-        s.bind((address, 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- run
@@ -427,40 +420,6 @@ def test_an_unreachable_bastion_is_the_hosts_reach(fleet: SSHFleet) -> None:
     assert "via bastion" in err.detail
 
 
-@contextlib.contextmanager
-def tcp_server(address: str, handle: Callable[[socket.socket, int], None]) -> Iterator[int]:
-    """A loopback TCP server calling ``handle(conn, n)`` for the n-th connection (thread)."""
-    srv = socket.socket()
-    srv.bind((address, 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def loop() -> None:
-        n = 0
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            threading.Thread(target=handle, args=(conn, n), daemon=True).start()
-            n += 1
-
-    th = threading.Thread(target=loop, daemon=True)
-    th.start()
-    try:
-        yield int(srv.getsockname()[1])
-    finally:
-        stop.set()
-        th.join()
-        srv.close()
-        for c in held:
-            with contextlib.suppress(OSError):
-                c.close()
-
-
 def test_tarpit_without_banner_times_out() -> None:
     with tcp_server("127.0.0.4", lambda conn, n: None) as port:
         start = time.monotonic()
@@ -526,25 +485,7 @@ def test_banner_resets_give_up_after_the_retries(fleet: SSHFleet, tmp_path: Path
 
 def drops(fleet: SSHFleet, name: str) -> int:
     """Connections the host's sshd dropped past MaxStartups, the slot holder's excluded."""
-    return sum(1 for m in _DROP.finditer(fleet.sshd_log(name)) if m.group(1) != HOLDER_SOURCE)
-
-
-def hold_startup_slot(host: FleetHost) -> socket.socket:
-    """An unauthenticated connection that has the banner and sends nothing: one startup slot.
-
-    Retried while sshd still counts an earlier connection (the fleet's probe, a previous holder).
-    """
-    deadline = time.monotonic() + 10
-    while True:
-        s = socket.socket()
-        s.settimeout(5)
-        s.bind((HOLDER_SOURCE, 0))
-        s.connect((host.address, host.port))
-        if s.recv(256).startswith(b"SSH-"):
-            return s
-        s.close()
-        assert time.monotonic() < deadline, "sshd never had a free startup slot"
-        time.sleep(0.05)
+    return maxstartups_drops(fleet.sshd_log(name), excluding=HOLDER_SOURCE)
 
 
 def release_after_drops(fleet: SSHFleet, name: str, holder: socket.socket, n: int) -> None:
@@ -558,7 +499,7 @@ def release_after_drops(fleet: SSHFleet, name: str, holder: socket.socket, n: in
 def test_maxstartups_throttling_is_retried_until_sshd_has_room(fleet: SSHFleet) -> None:
     host = fleet.host("throttled")
     before = drops(fleet, "throttled")
-    holder = hold_startup_slot(host)
+    holder = hold_startup_slot(host.address, host.port, HOLDER_SOURCE)
     releaser = threading.Thread(
         target=release_after_drops, args=(fleet, "throttled", holder, before + 2), daemon=True
     )
@@ -579,7 +520,7 @@ def test_maxstartups_throttling_is_retried_until_sshd_has_room(fleet: SSHFleet) 
 def test_maxstartups_throttling_forever_gives_up_after_five_attempts(fleet: SSHFleet) -> None:
     host = fleet.host("throttled")
     before = drops(fleet, "throttled")
-    holder = hold_startup_slot(host)
+    holder = hold_startup_slot(host.address, host.port, HOLDER_SOURCE)
     try:
         err = connect_error(make_spec(host, key_file=fleet.client_key), options(fleet.known_hosts))
     finally:
@@ -594,7 +535,7 @@ def test_maxstartups_throttling_forever_gives_up_after_five_attempts(fleet: SSHF
 def test_maxstartups_retries_stop_within_the_connect_budget(fleet: SSHFleet) -> None:
     host = fleet.host("throttled")
     before = drops(fleet, "throttled")
-    holder = hold_startup_slot(host)
+    holder = hold_startup_slot(host.address, host.port, HOLDER_SOURCE)
     try:
         # Attempts at 0 s, 0.5 s and 1.5 s; the next backoff (2 s) would end past the 2 s budget.
         opts = options(fleet.known_hosts, connect_budget=2.0)
