@@ -7,7 +7,7 @@ import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from openpyxl import load_workbook
@@ -549,3 +549,17 @@ def test_controls_rows_are_tall_enough_for_their_requirement_text(
     shortest = min(heights, key=len)
     assert heights[longest] is not None and heights[longest] >= 30
     assert heights[shortest] is None  # one line: the reader's default height
+
+
+def test_a_workbook_abandoned_by_an_error_leaves_no_temporary_files(tmp_path: Path) -> None:
+    def half_written(fh: IO[bytes]) -> Path:
+        with sheetml.Workbook(fh) as book:
+            book.sheet("First").row(["packed in the background"])
+            book.sheet("Second").row(["still being written"])
+            scratch.append(book.tmp)
+            raise RuntimeError("mid-sheet")
+
+    scratch: list[Path] = []
+    with (tmp_path / "w.xlsx").open("wb") as fh, pytest.raises(RuntimeError, match="mid-sheet"):
+        half_written(fh)
+    assert scratch and not scratch[0].exists()
