@@ -31,10 +31,11 @@ system-deps: ## OS packages the test suite needs (openssh-server, sudo, chromium
 test: $(STAMP) system-deps ## everything the tests need, then the whole suite
 	$(BIN)/pytest -q
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy strict
+lint: $(STAMP) ## ruff (lint + format check), mypy strict, import-linter (the layers)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## apply ruff format and safe fixes
 	$(BIN)/ruff format .

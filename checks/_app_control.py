@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from checks._windows import ps_json, unreadable
-from scanner.check import Context, Finding, Output
-from scanner.model import Outcome
+from scanner.checking.api import Context, Finding, Output
+from scanner.model.vocabulary import Outcome
 
 # --------------------------------------------------------------------------- host class
 

@@ -30,8 +30,8 @@ from importlib.resources import files
 from typing import Any
 
 from checks._windows import as_list, ps_json, unreadable
-from scanner.check import Context, Finding, Output
-from scanner.model import Outcome
+from scanner.checking.api import Context, Finding, Output
+from scanner.model.vocabulary import Outcome
 
 # The app tables were written (from memory, see their "verify" column) as of this date.
 TABLE_DATE = date(2025, 10, 15)

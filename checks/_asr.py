@@ -18,8 +18,8 @@ from typing import Any
 from checks._office import defender_active
 from checks._windows import unreadable
 from checks._windows_accounts import arr, first_error_line, read_json
-from scanner.check import Output
-from scanner.model import Outcome
+from scanner.checking.api import Output
+from scanner.model.vocabulary import Outcome
 
 ACTIONS = {0: "disabled", 1: "block", 2: "audit", 5: "not configured", 6: "warn"}
 

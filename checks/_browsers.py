@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks._linux import var_list
-from scanner.model import Outcome
+from scanner.model.vocabulary import Outcome
 
 # id → what it is. Chromium ids are 32 letters a-p; Firefox ids are the add-on's gecko id.
 ADBLOCK_IDS: dict[str, str] = {

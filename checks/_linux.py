@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.check import Output
+from scanner.checking.api import Output
 
 _DENIAL_MARKERS = (
     "permission denied",

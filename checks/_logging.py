@@ -25,8 +25,8 @@ from checks._linux import first_line
 from checks._linux import unreadable as linux_unreadable
 from checks._windows import as_list, ps_json
 from checks._windows import unreadable as win_unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 # ---------------------------------------------------------------------------------------------
 # Data: known log forwarders. Windows service names (Win32_Service.Name) and Linux process

@@ -1,6 +1,6 @@
 """Reading what Windows PowerShell snippets print: JSON, and the ways a read can fail.
 
-Windows commands run as PowerShell snippets inside the host's batch (``scanner/winbatch.py``);
+Windows commands run as PowerShell snippets inside the host's batch (``scanner/collect/ps_batch.py``);
 each ends in ``ConvertTo-Json`` so judges parse data, never formatted tables. Pure functions only.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scanner.check import Output
+from scanner.checking.api import Output
 
 _NOT_RECOGNIZED = "is not recognized as the name of a cmdlet"
 _DENIED = (

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._windows import as_list, ps_json, unreadable
-from scanner.check import Output
+from scanner.checking.api import Output
 
 # Read-only: registry reads through .NET, WMI reads, ADSI property reads (no SetInfo/Put).
 PRIVILEGED_GROUPS = r"""$pc = $env:COMPUTERNAME

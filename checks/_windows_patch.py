@@ -37,7 +37,7 @@ from importlib.resources import files
 from typing import Any
 
 from checks._windows import ps_json, unreadable
-from scanner.check import Output
+from scanner.checking.api import Output
 
 CURRENT_VERSION = (
     "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' | "

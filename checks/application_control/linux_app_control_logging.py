@@ -38,8 +38,8 @@ from checks._app_control import (
 )
 from checks._linux import unreadable
 from checks._log_forwarding import LINUX_FORWARDERS, parse_linux_forwarding
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1660"
 NO_FORWARDER = " (no au-remote, rsyslog/syslog-ng forwarding, journal upload or known log agent)"

@@ -24,8 +24,8 @@ import re
 from collections.abc import Mapping
 
 from checks._linux import unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1658"
 MODDIS = "/proc/sys/kernel/modules_disabled"

@@ -33,8 +33,8 @@ from typing import Any
 from checks._app_control import WINDOWS_COLLECT, parse_applocker, read_windows, wdac_view
 from checks._log_forwarding import WINDOWS_FORWARDERS, windows_forwarders
 from checks._windows import ps_json, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1660"
 EXE_LOG = "Microsoft-Windows-AppLocker/EXE and DLL"

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checks._app_control import WINDOWS_COLLECT, all_findings, as_int, read_windows, wdac_view
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = ("ISM-1658", "ISM-1659")
 HVCI = 2  # SecurityServicesRunning: 2 = hypervisor-enforced code integrity

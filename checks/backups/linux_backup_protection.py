@@ -56,8 +56,8 @@ from dataclasses import dataclass, field
 
 from checks._linux import first_line, unreadable, var_list
 from checks.restrict_admin.linux_privileged_accounts import _admin_members
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 NETWORK_FS = {
     "nfs",

@@ -37,8 +37,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from checks._linux import from_epoch, iso, unreadable, var_list
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 TOOLS = (
     "restic",

@@ -54,8 +54,8 @@ from typing import Any
 
 from checks._windows import as_list, ps_json, unreadable
 from checks._windows_patch import iso, ps_date, span
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 FAILURE_EVENTS = (
     5,

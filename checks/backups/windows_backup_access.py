@@ -67,8 +67,8 @@ from typing import Any
 
 from checks._linux import var_list
 from checks._windows_accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS, arr, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1811", "ISM-1812", "ISM-1814", "ISM-1813", "ISM-1705", "ISM-1707", "ISM-1706")
 

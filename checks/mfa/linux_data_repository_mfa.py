@@ -38,8 +38,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._logging import linux_read, sections
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1505", "ISM-1894")
 NETWORK = {"host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc"}

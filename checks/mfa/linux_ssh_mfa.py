@@ -51,8 +51,8 @@ import re
 from collections.abc import Mapping
 
 from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 PASSWORD_MODULES = {"pam_unix", "pam_sss", "pam_ldap", "pam_krb5", "pam_winbind"}
 PR_MODULES = {"pam_u2f", "pam_pkcs11", "pam_p11"}

@@ -51,8 +51,8 @@ from checks._office import (
 )
 from checks._windows import unreadable
 from checks._windows_accounts import arr, first_error_line, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 RULE = "92e97fa1-2edf-4476-bdd6-9dd0b4dddc7b"
 

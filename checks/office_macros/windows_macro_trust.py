@@ -69,8 +69,8 @@ from checks._office import (
     parse_office,
 )
 from checks._windows_accounts import arr, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 APPS = ("word", "excel", "powerpoint", "access", "visio", "ms project", "publisher")
 POLICY_ROOTS = ("cloud", "user_policy", "machine")

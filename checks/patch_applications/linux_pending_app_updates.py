@@ -60,8 +60,8 @@ from checks._app_patch import HIGH_RISK, LINUX_INVENTORY, app_class, linux_inven
 from checks._linux import first_line, from_epoch, iso, parse_os_release, unreadable
 from checks.patch_os.linux_pending_updates import CHECK as _OS_CHECK
 from checks.patch_os.linux_pending_updates import parse_updateinfo
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 DEB_IDS = {"debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"}
 RPM_IDS = {"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific"}

@@ -38,8 +38,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checks._app_patch import LINUX_INVENTORY, judge_unsupported, linux_inventory
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Platform, Strategy
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:

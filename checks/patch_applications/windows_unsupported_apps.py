@@ -47,8 +47,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checks._app_patch import UNINSTALL_INVENTORY, judge_unsupported, windows_inventory
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Platform, Strategy
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:

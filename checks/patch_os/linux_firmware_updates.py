@@ -33,8 +33,8 @@ from datetime import timedelta
 from typing import Any
 
 from checks._linux import first_line, from_epoch, iso, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 
 def _span(delta: timedelta) -> str:

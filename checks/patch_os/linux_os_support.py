@@ -49,8 +49,8 @@ from datetime import date, timedelta
 from importlib.resources import files
 
 from checks._linux import first_line, parse_os_release, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
 TABLE_MAX_AGE = timedelta(days=400)

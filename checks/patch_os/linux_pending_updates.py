@@ -64,8 +64,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from checks._linux import first_line, from_epoch, iso, parse_os_release, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 DEB_IDS = {"debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"}
 RPM_IDS = {"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific"}

@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from checks._linux import from_epoch, iso
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TIMERS = (
     "apt-daily.timer",

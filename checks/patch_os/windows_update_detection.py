@@ -33,8 +33,8 @@ from datetime import timedelta
 
 from checks._windows import ps_json, unreadable
 from checks._windows_patch import iso, ps_date, span
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 DETECT = (
     "$r = $null; try { $r = (New-Object -ComObject Microsoft.Update.AutoUpdate).Results } "

@@ -93,8 +93,8 @@ from checks._windows_patch import (
     span,
     updates_for,
 )
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 INTERNET_FACING = ("ISM-1877", "ISM-1694")
 OTHER_HOSTS = ("ISM-1695", "ISM-1696", "ISM-1902")

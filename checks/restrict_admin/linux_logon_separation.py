@@ -50,8 +50,8 @@ from collections.abc import Mapping
 
 from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable, var_list
 from checks.restrict_admin.linux_privileged_accounts import ADMIN_GROUPS, _admin_members
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1688", "ISM-1689")
 _WILDCARD = set("*?[!")

@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from checks._linux import first_line, unreadable, var_list
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ADMIN_GROUPS = ("sudo", "wheel", "admin")
 

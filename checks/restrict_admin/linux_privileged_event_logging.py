@@ -41,8 +41,8 @@ from checks._logging import (
     linux_logfiles,
     linux_read,
 )
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 IDENTITY_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers")
 PRIV_BINARIES = re.compile(r"/(sudo|su|pkexec)$")

@@ -53,8 +53,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from checks._linux import first_line, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 MONTHS = {
     m: i + 1

@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 _ALIAS = re.compile(r"^(User|Runas|Host|Cmnd|Cmd)_Alias\b")
 _INCLUDE = re.compile(r"^[#@](include|includedir)\s+(\S+)")

@@ -56,8 +56,8 @@ from typing import Any
 
 from checks._windows import unreadable
 from checks._windows_accounts import DOMAIN_CONTROLLER, arr, first_error_line, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 REGISTRY = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
 $os = Get-WmiObject Win32_OperatingSystem

@@ -48,8 +48,8 @@ from checks._windows_accounts import (
     parse_accounts,
     read_json,
 )
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 PROFILES = (
     "Get-WmiObject Win32_UserProfile | Select-Object SID,LocalPath,Loaded,LastUseTime,Special | "

@@ -5,6 +5,6 @@ The evidence, judge and full explanation are shared by the four strategies that 
 """
 
 from checks._logging import event_log_protection
-from scanner.model import Platform, Strategy
+from scanner.model.vocabulary import Platform, Strategy
 
 CHECK = event_log_protection(Strategy.RESTRICT_ADMIN, Platform.WINDOWS)

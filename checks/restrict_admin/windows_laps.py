@@ -44,8 +44,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._windows_accounts import DOMAIN_CONTROLLER, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 MIN_LENGTH = 30  # ASD E8 FAQ: "long" = at least 30 characters
 

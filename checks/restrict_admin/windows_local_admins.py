@@ -59,8 +59,8 @@ from checks._windows_accounts import (
     parse_accounts,
     read_json,
 )
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 REGISTER_NEEDED = "the organisation's register of authorised admins is needed"
 

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks._windows_accounts import allowlist, arr, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Grade, Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ALLOW = ("SeInteractiveLogonRight", "SeRemoteInteractiveLogonRight")
 DENY = ("SeDenyInteractiveLogonRight", "SeDenyRemoteInteractiveLogonRight")

@@ -39,8 +39,8 @@ from checks._logging import (
     WIN_FORWARDERS,
     judge_windows_central,
 )
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Platform, Strategy
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from checks._windows_accounts import PRIVILEGED_GROUPS, Accounts, parse_accounts, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 
 def _when(text: str | None) -> datetime | None:

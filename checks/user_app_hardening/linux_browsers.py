@@ -37,8 +37,8 @@ from typing import Any
 
 from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
 from checks._linux import unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1486", "ISM-1485", "ISM-1585", "ISM-1412")
 

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._linux import first_line, unreadable
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 _ACTION = re.compile(r"-a\s+(?:always,exit|exit,always)\b")
 _SYSCALLS = re.compile(r"-S\s+(\S+)")

@@ -48,8 +48,8 @@ from typing import Any
 from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
 from checks._windows_accounts import read_json
 from checks.user_app_hardening import windows_ie11
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1486", "ISM-1485", "ISM-1585", "ISM-1412")
 

@@ -27,8 +27,8 @@ from typing import Any
 
 from checks._windows_accounts import read_json
 from checks._windows_features import snippet, verdict
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 OPTIONAL = ("NetFx3",)
 SERVER = ("NET-Framework-Core",)

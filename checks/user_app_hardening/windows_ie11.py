@@ -28,8 +28,8 @@ from typing import Any
 
 from checks._windows_accounts import read_json
 from checks._windows_features import snippet, verdict
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 OPTIONAL = ("Internet-Explorer-Optional-amd64", "Internet-Explorer-Optional-x86")
 REG = (

@@ -43,8 +43,8 @@ from collections.abc import Mapping
 from checks._asr import ASR_POLICY, ASR_PREF, MP_STATUS, defender, judge_rules, rules
 from checks._office import OFFICE_INSTALLED, Office, not_installed_reason, parse_office
 from checks._windows_accounts import read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 RULES = {
     "ISM-1667": (

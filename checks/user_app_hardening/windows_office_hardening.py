@@ -41,8 +41,8 @@ from typing import Any
 
 from checks._office import OFFICE_INSTALLED, USER_HIVE_WALK, not_installed_reason, parse_office
 from checks._windows_accounts import arr, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1542", "ISM-1859", "ISM-1823")
 APPS = ("word", "excel", "powerpoint")

@@ -38,8 +38,8 @@ from typing import Any
 
 from checks._asr import ASR_POLICY, ASR_PREF, MP_STATUS, defender, judge_rules, rules
 from checks._windows_accounts import read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1670", "ISM-1860", "ISM-1824")
 RULE = {"7674ba52-37eb-4a4f-a9a1-f0f9a1619a2c": "Block Adobe Reader from creating child processes"}

@@ -46,8 +46,8 @@ from typing import Any
 
 from checks._windows_accounts import arr, read_json
 from checks._windows_features import snippet, verdict
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 OPTIONAL = ("MicrosoftWindowsPowerShellV2Root", "MicrosoftWindowsPowerShellV2")
 SERVER = ("PowerShell-V2",)

@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._windows_accounts import first_error_line, read_json
-from scanner.check import Check, Cmd, Context, Finding, Output
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 GUID = "{0CCE922B-69AE-11D9-BED3-505054503030}"
 AUDIT = r"""$r = @{ auditpol = $null; auditpol_rc = $null; cmdline = $null }

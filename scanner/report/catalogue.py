@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from scanner.check import Check
-from scanner.model import Platform, Strategy
-from scanner.requirements import index
+from scanner.checking.api import Check
+from scanner.model.framework import index
+from scanner.model.vocabulary import Platform, Strategy
 
 
 def _levels(c: Check) -> str:

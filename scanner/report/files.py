@@ -10,7 +10,7 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from scanner.jsonstream import json_chunks
+from scanner.record.jsonstream import json_chunks
 
 
 def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
@@ -40,7 +40,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, model: BaseModel, stream: str) -> None:
     """Write ``model`` as indented JSON, streaming its list field ``stream`` (see
-    :mod:`scanner.jsonstream`)."""
+    :mod:`scanner.record.jsonstream`)."""
 
     def fill(fh: IO[bytes]) -> None:
         buf: list[str] = []

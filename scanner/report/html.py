@@ -21,10 +21,10 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from scanner.model import Outcome, Reach, Strategy
+from scanner.assess.results import HostResult, Level, Results
+from scanner.model.vocabulary import Outcome, Reach, Strategy
 from scanner.report.files import write_text_atomic
-from scanner.report.xlsx_style import LEVEL_FILL, OUTCOME_FILL
-from scanner.results import HostResult, Level, Results
+from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
 
 TEMPLATE = "templates/report.html.j2"
 MAX_TEXT = 32_000

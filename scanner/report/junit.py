@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO
 
-from scanner.model import Outcome
+from scanner.assess.results import ControlResult, HostResult, Level, Results
+from scanner.model.vocabulary import Outcome
 from scanner.report.files import write_atomic
 from scanner.report.html import markup_text
-from scanner.results import ControlResult, HostResult, Level, Results
 
 FAILURE = frozenset({Outcome.INEFFECTIVE, Outcome.NOT_IMPLEMENTED})
 ERROR = frozenset({Outcome.NO_VISIBILITY})

@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from scanner.model import Outcome, Reach, Strategy
+from scanner.assess.results import Results
+from scanner.model.vocabulary import Outcome, Reach, Strategy
 from scanner.report.files import write_atomic
-from scanner.results import Results
 
 Sample = tuple[dict[str, str], float]
 

@@ -101,7 +101,7 @@ def load_sshfleet() -> None:
 
 def default_forks() -> int:
     """e8scan scan's default ``--forks``, read from its CLI definition."""
-    from scanner.cli import scan_cmd
+    from scanner.cli.main import scan_cmd
 
     for p in scan_cmd.params:
         if p.name == "forks":
@@ -130,7 +130,9 @@ class Bench:
     forks: int
     inventory: Path  # e8scan's (ansible_become=true under all:vars)
     ansible_inventory: Path  # the same hosts without ansible_become (become is per task there)
-    steps: list[Any] = field(default_factory=list)  # scanner.batch.Step of one host's plan
+    steps: list[Any] = field(
+        default_factory=list
+    )  # scanner.collect.posix_batch.Step of one host's plan
 
 
 # "light" hosts have no package sources configured (an air-gapped host): the catalogue's
@@ -167,9 +169,9 @@ def make_fleet(n: int, work: Path, profile: str) -> SSHFleet:
 
 
 def prepare(fleet: SSHFleet, work: Path, forks: int) -> Bench:
-    from scanner.inventory import load_inventory
-    from scanner.loader import load_checks
-    from scanner.plan import make_plan
+    from scanner.checking.loader import load_checks
+    from scanner.collect.plan import make_plan
+    from scanner.inventory.load import load_inventory
 
     inv = fleet.inventory_ini(work / "fleet.ini", {"ansible_become": "true"})
     ans_inv = fleet.inventory_ini(work / "ansible" / "fleet.ini")
@@ -376,12 +378,12 @@ def run_ansible(b: Bench, playbook: Path, round_no: int) -> Run:
 
 
 def write_floor_job(b: Bench) -> Path:
-    """Per host: address, port and its own batched script (scanner.batch.build, as e8scan)."""
-    from scanner import batch
+    """Per host: address, port and its own batched script (scanner.collect.posix_batch.build, as e8scan)."""
+    from scanner.collect import posix_batch
 
     jobs = []
     for h in b.fleet.hosts:
-        script, nonce = batch.build(b.steps, COMMAND_TIMEOUT, MAX_OUTPUT)
+        script, nonce = posix_batch.build(b.steps, COMMAND_TIMEOUT, MAX_OUTPUT)
         jobs.append({"address": h.address, "port": h.port, "script": script, "nonce": nonce})
     job = {
         "user": b.fleet.login_user,

@@ -20,13 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scanner.jsonstream import read_model
-from scanner.loader import load_checks
-from scanner.model import Platform, Reach
-from scanner.policy import Policy
-from scanner.record import CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.assess.pipeline import assess
+from scanner.checking.loader import load_checks
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Platform, Reach
+from scanner.record.jsonstream import read_model
+from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report.files import write_json_atomic
-from scanner.sweep import assess
 
 E8SCAN = Path(sys.executable).with_name("e8scan")
 TARGET_SECONDS, TARGET_MB = 60, 1024

@@ -11,9 +11,9 @@ answers each of the 43 distinct PowerShell commands of the 35 Windows checks wit
 output from ``tests/checks/<check>/*.json`` (the first case file that has the command; about
 37 KB of stdout per host). The client (this process) uses the real pywinrm, never mocked:
 
-* **e8scan**: ``scanner.plan.plan_host`` + ``scanner.runner.collect_host`` for each host, exactly
+* **e8scan**: ``scanner.collect.plan.plan_host`` + ``scanner.collect.runner.collect_host`` for each host, exactly
   the runner's code path: one TCP connection, one shell, one ``powershell.exe`` whose stdin is
-  the ``scanner.winbatch`` batch of all 43 commands.
+  the ``scanner.collect.ps_batch`` batch of all 43 commands.
 * **naive**: for each host one ``winrm.Session(url, transport="ntlm")`` (message encryption
   ``auto``, i.e. on), then ``Session.run_ps(command)`` for each of the same 43 commands, in the
   same order. Each ``run_ps`` opens a shell, runs ``powershell -encodedcommand <base64 UTF-16LE>``
@@ -58,12 +58,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import winrm  # noqa: E402
 
-from scanner.check import Check  # noqa: E402
-from scanner.inventory import InventoryHost  # noqa: E402
-from scanner.loader import load_checks  # noqa: E402
-from scanner.model import Platform, Reach  # noqa: E402
-from scanner.plan import plan_host  # noqa: E402
-from scanner.runner import RunOptions, collect_host  # noqa: E402
+from scanner.checking.api import Check  # noqa: E402
+from scanner.checking.loader import load_checks  # noqa: E402
+from scanner.collect.plan import plan_host  # noqa: E402
+from scanner.collect.runner import RunOptions, collect_host  # noqa: E402
+from scanner.inventory.load import InventoryHost  # noqa: E402
+from scanner.model.vocabulary import Platform, Reach  # noqa: E402
 
 USER, PW, PW_ENV = "e8bench", "Bench-Ntlm-pw-7", "E8_BENCH_WINRM_PW"
 CASES = ROOT / "tests" / "checks"

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from scanner.check import Check, Context, Finding, Output
-from scanner.loader import load_checks
-from scanner.model import Outcome, Platform
-from scanner.policy import Policy
+from scanner.checking.api import Check, Context, Finding, Output
+from scanner.checking.loader import load_checks
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Outcome, Platform
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("*/*.json"))

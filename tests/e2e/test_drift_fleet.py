@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 from sshfleet import HostSpec, SSHFleet
 
-from scanner.cli import main
-from scanner.history import lock_path
+from scanner.cli.main import main
+from scanner.runs.history import lock_path
 
 DEBIAN12 = (
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'

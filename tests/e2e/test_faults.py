@@ -38,10 +38,10 @@ from sshfleet import HostSpec, SSHFleet
 from wsman.fixtures import HostFixtures
 from wsman.server import WSManServer
 
-from scanner import batch
-from scanner.cli import main
-from scanner.connection import ConnectionSpec
-from scanner.transports.ssh import SSHOptions, SSHTransport
+from scanner.cli.main import main
+from scanner.collect import posix_batch
+from scanner.collect.transports.ssh import SSHOptions, SSHTransport
+from scanner.inventory.connection import ConnectionSpec
 from tests.faultservers import free_port, hold_startup_slot, maxstartups_drops, tcp_server
 
 pytestmark = pytest.mark.sshd
@@ -398,15 +398,15 @@ def test_a_100_mb_output_is_capped_in_bounded_time_and_memory(fleet: SSHFleet) -
         key_file=str(fleet.client_key),
     )
     cap = 1 << 20
-    steps = [batch.Step("head -c 100000000 /dev/zero"), batch.Step("echo after")]
-    script, nonce = batch.build(steps, 5, cap)
+    steps = [posix_batch.Step("head -c 100000000 /dev/zero"), posix_batch.Step("echo after")]
+    script, nonce = posix_batch.build(steps, 5, cap)
     t = SSHTransport(spec, SSHOptions(known_hosts=(fleet.known_hosts,), connect_timeout=3.0))
     tracemalloc.start()
     start = time.monotonic()
     try:
         t.connect()
         res = t.run("sh -s", 30.0, (cap * 3 + 1024) * len(steps) + 65536, stdin=script.encode())
-        parsed = batch.parse(res.stdout, res.stderr, nonce, len(steps), cap, res.timed_out)
+        parsed = posix_batch.parse(res.stdout, res.stderr, nonce, len(steps), cap, res.timed_out)
     finally:
         t.close()
         elapsed = time.monotonic() - start

@@ -24,9 +24,9 @@ from sshfleet import HostSpec, SSHFleet
 from wsman.fixtures import FixtureOutput, HostFixtures
 from wsman.server import WSManServer
 
-from scanner.cli import main
-from scanner.loader import load_checks
-from scanner.model import Platform
+from scanner.checking.loader import load_checks
+from scanner.cli.main import main
+from scanner.model.vocabulary import Platform
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
 USER, PW = "e8mixed", "Mine-Site-Audit-42"

@@ -23,10 +23,10 @@ import pytest
 from sshfleet import HostSpec, SSHFleet
 
 from scanner import __version__
-from scanner.errors import InputError
-from scanner.journal import Journal, JournalHeader, check_compatible
-from scanner.model import Platform, Reach
-from scanner.record import CheckRef, HostRecord, SourceFile
+from scanner.collect.journal import Journal, JournalHeader, check_compatible
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Platform, Reach
+from scanner.record.raw import CheckRef, HostRecord, SourceFile
 
 REPO = Path(__file__).resolve().parents[2]
 DEBIAN12 = (
@@ -64,7 +64,7 @@ def _cli(inv: Path, fleet: SSHFleet, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "scanner.cli",
+        "scanner.cli.main",
         "scan",
         "--no-history",
         "-q",
@@ -265,7 +265,7 @@ def test_resume_refuses_a_journal_from_another_inventory_cli(tmp_path: Path) -> 
     with Journal.create(out / "journal.jsonl", _header()) as j:
         j.append(_record("x1"))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "scanner.cli", "scan", "--no-history", "-q", "-i", str(inv)]
+    cmd = [sys.executable, "-m", "scanner.cli.main", "scan", "--no-history", "-q", "-i", str(inv)]
     res = subprocess.run(
         [*cmd, "--out", str(out), "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True
     )

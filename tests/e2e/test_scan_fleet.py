@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sshfleet import HostSpec, SSHFleet
 
-from scanner.cli import main
+from scanner.cli.main import main
 
 DEBIAN12 = (
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
@@ -245,12 +245,12 @@ def test_rescore_reproduces_the_results_offline(scanned: dict[str, Any]) -> None
 
 
 def _intervals(fleet: SSHFleet, tmp: Path, extra: str, forks: int) -> list[tuple[float, float]]:
-    from scanner.connection import HostKeyPolicy
-    from scanner.inventory import load_inventory
-    from scanner.loader import load_checks
-    from scanner.plan import make_plan
-    from scanner.runner import RunOptions, collect
-    from scanner.transports.ssh import SSHOptions
+    from scanner.checking.loader import load_checks
+    from scanner.collect.plan import make_plan
+    from scanner.collect.runner import RunOptions, collect
+    from scanner.collect.transports.ssh import SSHOptions
+    from scanner.inventory.connection import HostKeyPolicy
+    from scanner.inventory.load import load_inventory
 
     inv_path = fleet.inventory_ini(tmp / "caps.ini")
     inv_path.write_text(inv_path.read_text() + extra)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sshfleet import LOGIN_USER, FleetHost, HostSpec, SSHFleet
 
-from scanner.connection import ConnectionSpec
-from scanner.model import Reach
-from scanner.transports.base import TransportError
-from scanner.transports.jump import JumpHost, JumpPool, parse_jump
-from scanner.transports.ssh import SSHOptions, SSHTransport
+from scanner.collect.transports.base import TransportError
+from scanner.collect.transports.jump import JumpHost, JumpPool, parse_jump
+from scanner.collect.transports.ssh import SSHOptions, SSHTransport
+from scanner.inventory.connection import ConnectionSpec
+from scanner.model.vocabulary import Reach
 from tests.faultservers import free_port
 
 pytestmark = pytest.mark.sshd
@@ -155,8 +155,9 @@ def test_pool_close_ends_the_bastion_connection_and_reopens_on_demand(fleet: SSH
     pool = JumpPool()
     alpha = spec(fleet, fleet.host("alpha"))
     assert hostname_via(pool, alpha, opts(fleet.known_hosts)) == "alpha"
+    options = opts(fleet.known_hosts)
     bastion = pool.bastion(
-        parse_jump(jump_of(fleet)) or JumpHost("x"), alpha, opts(fleet.known_hosts)
+        parse_jump(jump_of(fleet)) or JumpHost("x"), alpha, lambda s: SSHTransport(s, options)
     )
     assert bastion.is_active()
     pool.close()
@@ -250,10 +251,10 @@ def test_private_pool_when_none_is_given(fleet: SSHFleet) -> None:
 def test_collect_reaches_hosts_behind_the_bastion_with_one_login(
     fleet: SSHFleet, tmp_path: Path
 ) -> None:
-    from scanner.inventory import load_inventory
-    from scanner.loader import load_checks
-    from scanner.plan import make_plan
-    from scanner.runner import RunOptions, collect
+    from scanner.checking.loader import load_checks
+    from scanner.collect.plan import make_plan
+    from scanner.collect.runner import RunOptions, collect
+    from scanner.inventory.load import load_inventory
 
     b = fleet.host("bastion")
     lines = ["[fleet]"]

@@ -26,10 +26,10 @@ from sshfleet import (
     set_password,
 )
 
-from scanner.connection import ConnectionSpec, HostKeyPolicy
-from scanner.model import Reach
-from scanner.transports.base import TransportError
-from scanner.transports.ssh import SSHOptions, SSHTransport
+from scanner.collect.transports.base import TransportError
+from scanner.collect.transports.ssh import SSHOptions, SSHTransport
+from scanner.inventory.connection import ConnectionSpec, HostKeyPolicy
+from scanner.model.vocabulary import Reach
 from tests.faultservers import free_port, hold_startup_slot, maxstartups_drops, tcp_server
 
 pytestmark = pytest.mark.sshd

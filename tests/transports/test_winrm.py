@@ -16,12 +16,13 @@ from wsman.faults import Fault
 from wsman.fixtures import FixtureOutput, HostFixtures
 from wsman.server import WSManServer
 
-from scanner import winbatch
-from scanner.connection import ConnectionSpec
-from scanner.errors import InputError
-from scanner.model import Reach
-from scanner.transports.base import TransportError
-from scanner.transports.winrm import WinRMOptions, WinRMTransport, check_transport
+from scanner.collect import ps_batch
+from scanner.collect.transports.base import TransportError
+from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
+from scanner.inventory.connection import ConnectionSpec
+from scanner.inventory.connection import check_winrm_transport as check_transport
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Reach
 
 USER, PW = "e8audit", "Correct-Horse-9"
 FIX = HostFixtures(
@@ -57,9 +58,9 @@ def spec(
 def batch(
     t: WinRMTransport, commands: list[str], timeout: float = 30, step_timeout: int = 30
 ) -> list[Any]:
-    script, nonce = winbatch.build(commands, step_timeout)
-    res = t.run(winbatch.command_line(), timeout, 10**7, stdin=script.encode())
-    return winbatch.parse(res.stdout, nonce, len(commands), 10**6, res.timed_out)
+    script, nonce = ps_batch.build(commands, step_timeout)
+    res = t.run(ps_batch.command_line(), timeout, 10**7, stdin=script.encode())
+    return ps_batch.parse(res.stdout, nonce, len(commands), 10**6, res.timed_out)
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_long_batch_goes_over_stdin_not_the_command_line(wsman_server_factory: F
     r = batch(t, commands)
     t.close()
     assert [x.stdout for x in r] == [f"out{i}\r\n".encode() for i in range(40)]
-    assert len(winbatch.command_line()) < 1000
+    assert len(ps_batch.command_line()) < 1000
     assert server.requests["Send"] >= 1
 
 
@@ -176,7 +177,7 @@ def test_hung_host_is_bounded_by_our_deadline_then_signal_and_delete(
     t = WinRMTransport(spec(server, "basic"), opts(operation_timeout=1))
     t.connect()
     start = time.monotonic()
-    res = t.run(winbatch.command_line(), 3.0, 10**6, stdin=b"E8Step 0 'R2V0LURhdGU='\r\n")
+    res = t.run(ps_batch.command_line(), 3.0, 10**6, stdin=b"E8Step 0 'R2V0LURhdGU='\r\n")
     elapsed = time.monotonic() - start
     t.close()
     assert res.timed_out and res.exit_code is None
@@ -307,7 +308,7 @@ def test_a_host_answering_timed_out_at_once_is_not_polled_in_a_tight_loop(
     )
     t = WinRMTransport(spec(server, "basic"), opts(operation_timeout=2))
     t.connect()
-    res = t.run(winbatch.command_line(), 4.0, 10**6, stdin=b"E8Step 0 'R2V0LURhdGU='\r\n")
+    res = t.run(ps_batch.command_line(), 4.0, 10**6, stdin=b"E8Step 0 'R2V0LURhdGU='\r\n")
     t.close()
     assert res.timed_out
     assert server.requests["Receive"] <= 8  # about one poll a second, not hundreds

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from scanner.check import Check, Finding
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
-from scanner.results import Results
-from scanner.sweep import assess
+from scanner.assess.pipeline import assess
+from scanner.assess.results import Results
+from scanner.checking.api import Check, Finding
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
+from scanner.record.raw import HostRecord, RawRecord, RunInfo
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

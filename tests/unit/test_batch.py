@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.batch import Step, build, parse
-from scanner.transports.local import LocalTransport
+from scanner.collect.posix_batch import Step, build, parse
+from scanner.collect.transports.local import LocalTransport
 
 
 def run(steps: list[Step], timeout: int = 30, cap: int = 1000) -> list:  # type: ignore[type-arg]

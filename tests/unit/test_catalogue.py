@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scanner.cli import main
-from scanner.loader import load_checks
+from scanner.checking.loader import load_checks
+from scanner.cli.main import main
 from scanner.report.catalogue import catalogue_md
 
 ROOT = Path(__file__).resolve().parents[2]

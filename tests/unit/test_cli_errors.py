@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-E8SCAN = [sys.executable, "-m", "scanner.cli"]
+E8SCAN = [sys.executable, "-m", "scanner.cli.main"]
 
 
 def e8(
@@ -180,7 +180,7 @@ def test_bad_exception_register_is_refused_before_any_host(tmp_path: Path) -> No
 
 
 def test_example_policy_loads() -> None:
-    from scanner.policy import load_policy
+    from scanner.model.policy import load_policy
 
     root = Path(__file__).resolve().parents[2]
     p = load_policy(str(root / "examples/policy.yml"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.connection import spec_for
-from scanner.errors import InputError
+from scanner.inventory.connection import spec_for
+from scanner.model.errors import InputError
 
 
 def test_defaults_are_ssh_on_port_22_to_the_inventory_name() -> None:
@@ -79,7 +79,7 @@ def test_winrm_scheme_and_port_follow_ansible() -> None:
 
 
 def test_inventory_values_reach_commands_quoted_never_spliced() -> None:
-    from scanner.check import Cmd
+    from scanner.checking.api import Cmd
 
     cmd = Cmd(line='ls -ld "$@"', args_var="e8_backup_paths")
     hv = {"e8_backup_paths": ["/srv/b", "/x'; rm -rf / #"]}
@@ -91,7 +91,7 @@ def test_inventory_values_reach_commands_quoted_never_spliced() -> None:
 
 
 def test_policy_merges_organisation_wide_values_into_host_vars() -> None:
-    from scanner.policy import Policy
+    from scanner.model.policy import Policy
 
     p = Policy(
         admin_allowlist=["breakglass"],

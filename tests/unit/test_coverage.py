@@ -7,9 +7,9 @@ it, so it is treated as organisational there.
 
 from __future__ import annotations
 
-from scanner.loader import load_checks
-from scanner.model import Platform
-from scanner.requirements import exclusions, index, requirements
+from scanner.checking.loader import load_checks
+from scanner.model.framework import exclusions, index, requirements
+from scanner.model.vocabulary import Platform
 
 
 def covered() -> set[tuple[str, str, Platform]]:

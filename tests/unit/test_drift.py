@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from scanner.check import Check, Context, Finding
-from scanner.drift import compare, load_results_ref, render_table
-from scanner.errors import InputError
-from scanner.history import History
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
-from scanner.results import RegisterUse, Results
-from scanner.sweep import assess
+from scanner.assess.pipeline import assess
+from scanner.assess.results import RegisterUse, Results
+from scanner.checking.api import Check, Context, Finding
+from scanner.model.errors import InputError
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
+from scanner.record.raw import HostRecord, RawRecord, RunInfo
+from scanner.runs.drift import compare, load_results_ref, render_table
+from scanner.runs.history import History
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

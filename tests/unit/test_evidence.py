@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from scanner.cli import main
-from scanner.errors import InputError
-from scanner.evidence import redact_secrets, safe_name, verify_bundle, write_bundle
-from scanner.model import Platform, Reach
-from scanner.policy import Policy
-from scanner.record import CheckRef, CommandRecord, HostRecord, RawRecord, RunInfo
-from scanner.results import Results
-from scanner.sweep import assess
+from scanner.assess.pipeline import assess
+from scanner.assess.results import Results
+from scanner.cli.main import main
+from scanner.model.errors import InputError
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Platform, Reach
+from scanner.record.raw import CheckRef, CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.runs.evidence import redact_secrets, safe_name, verify_bundle, write_bundle
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 20, 3, 5, tzinfo=UTC)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.errors import InputError
-from scanner.history import History, lock_path, render_runs, render_trend, run_lock
-from scanner.model import Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import HostRecord, RawRecord, RunInfo
-from scanner.results import Results
-from scanner.sweep import assess
+from scanner.assess.pipeline import assess
+from scanner.assess.results import Results
+from scanner.model.errors import InputError
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Platform, Reach, Strategy
+from scanner.record.raw import HostRecord, RawRecord, RunInfo
+from scanner.runs.history import History, lock_path, render_runs, render_trend, run_lock
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 

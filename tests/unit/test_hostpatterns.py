@@ -21,15 +21,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.errors import InputError
-from scanner.hostpatterns import (
+from scanner.inventory.load import Inventory, InventoryWarning, load_inventory
+from scanner.inventory.patterns import (
     MAX_RANGE_HOSTS,
     PatternError,
     expand_host_range,
     parse_address,
     split_host_pattern,
 )
-from scanner.inventory import Inventory, InventoryWarning, load_inventory
+from scanner.model.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITS = ROOT / "tests" / "data" / "inventories" / "limits" / "hosts.ini"

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from scanner.loader import load_checks
-from scanner.model import Outcome, Reach, Strategy
+from scanner.assess.results import Results
+from scanner.checking.loader import load_checks
+from scanner.model.vocabulary import Outcome, Reach, Strategy
 from scanner.report.html import CSP, PRINT_SCRIPT, markup_text, render_html, write_html
-from scanner.report.xlsx_style import LEVEL_FILL
-from scanner.results import Results
+from scanner.report.xlsx.style import LEVEL_FILL
 from tests.unit.builders import linux_host, patch_os_check, scored
 
 SCRIPT_HOST = "<script>document.title='PWNED'</script>"

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from scanner.errors import InputError
-from scanner.inventory import (
+from scanner.inventory.load import (
     Inventory,
     InventoryHost,
     InventoryWarning,
     UnsafeText,
     load_inventory,
 )
+from scanner.model.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "inventories"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from scanner.jsonstream import ItemError, json_chunks, read_model
-from scanner.policy import Policy
-from scanner.record import RawRecord
+from scanner.assess.pipeline import assess
+from scanner.assess.results import Results
+from scanner.model.policy import Policy
+from scanner.record.jsonstream import ItemError, json_chunks, read_model
+from scanner.record.raw import RawRecord
 from scanner.report.files import write_json_atomic
-from scanner.results import Results
-from scanner.sweep import assess
 from tests.unit.test_xlsx import CHECK, HOSTILE, record
 
 

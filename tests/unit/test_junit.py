@@ -8,11 +8,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from scanner.cli import main
-from scanner.loader import load_checks
-from scanner.model import Outcome, Reach
+from scanner.assess.results import Results
+from scanner.checking.loader import load_checks
+from scanner.cli.main import main
+from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.junit import write_junit
-from scanner.results import Results
 from tests.unit.builders import linux_host, patch_os_check, scored
 
 HOSTILE = "<hmi&01>\"'</testsuite><x>"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from scanner.loader import CheckLoadError, checks_in, load_checks
+from scanner.checking.loader import CheckLoadError, checks_in, load_checks
 
 GOOD = '''
 """A third-party check."""
-from scanner.check import Check, Finding
-from scanner.model import Outcome, Platform, Strategy
+from scanner.checking.api import Check, Finding
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 def judge(out, ctx):
     return [Finding(ism="ISM-1501", outcome=Outcome.EFFECTIVE, evidence="ok")]

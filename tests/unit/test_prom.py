@@ -6,9 +6,9 @@ import math
 import re
 from pathlib import Path
 
-from scanner.model import Outcome, Reach, Strategy
+from scanner.assess.results import Results
+from scanner.model.vocabulary import Outcome, Reach, Strategy
 from scanner.report.prom import escape_label, render_prom, write_prom
-from scanner.results import Results
 from tests.unit.builders import T0, linux_host, patch_os_check, scored
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.loader import load_checks
-from scanner.model import Platform
-from scanner.readonly import mutations
+from scanner.checking.loader import load_checks
+from scanner.checking.readonly import mutations
+from scanner.model.vocabulary import Platform
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from scanner.check import Check, Finding
-from scanner.errors import InputError
-from scanner.judging import Judged
-from scanner.model import Grade, Outcome, Platform, Reach, Strategy
-from scanner.record import HostRecord
-from scanner.register import load_register
-from scanner.requirements import requirements
-from scanner.scoring import score_host
+from scanner.assess.judging import Judged
+from scanner.assess.register import load_register
+from scanner.assess.scoring import score_host
+from scanner.checking.api import Check, Finding
+from scanner.model.errors import InputError
+from scanner.model.framework import requirements
+from scanner.model.vocabulary import Grade, Outcome, Platform, Reach, Strategy
+from scanner.record.raw import HostRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -233,10 +233,10 @@ def test_missing_evidence_file_is_an_error(tmp_path: Path) -> None:
 def test_register_use_is_reported_in_results_and_workbook(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from scanner.policy import Policy
-    from scanner.record import RawRecord, RunInfo
-    from scanner.report.xlsx import write_xlsx
-    from scanner.sweep import assess
+    from scanner.assess.pipeline import assess
+    from scanner.model.policy import Policy
+    from scanner.record.raw import RawRecord, RunInfo
+    from scanner.report.xlsx.workbook import write_xlsx
 
     raw = RawRecord(
         tool_version="t",

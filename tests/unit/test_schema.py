@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from scanner.cli import main
+from scanner.cli.main import main
 
 
 def test_schema_command_publishes_the_contract() -> None:

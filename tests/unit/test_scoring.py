@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scanner.check import Check, Finding
-from scanner.judging import Judged
-from scanner.model import Grade, Outcome, Platform, Reach, Strategy
-from scanner.record import HostRecord
-from scanner.requirements import index, requirements
-from scanner.results import ControlResult
-from scanner.scoring import control_outcomes, fleet_summary, score_host, strategy_level
+from scanner.assess.judging import Judged
+from scanner.assess.results import ControlResult
+from scanner.assess.scoring import control_outcomes, fleet_summary, score_host, strategy_level
+from scanner.checking.api import Check, Finding
+from scanner.model.framework import index, requirements
+from scanner.model.vocabulary import Grade, Outcome, Platform, Reach, Strategy
+from scanner.record.raw import HostRecord
 
 E, INEF, NV, NA, NI, NAS, ALT = (
     Outcome.EFFECTIVE,

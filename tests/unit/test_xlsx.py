@@ -13,17 +13,17 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from scanner.check import Check, Finding
-from scanner.model import Outcome, Platform, Reach, Strategy
-from scanner.policy import Policy
-from scanner.record import CommandRecord, HostRecord, RawRecord, RunInfo
-from scanner.report import sheetml
-from scanner.report.sheetml import safe_text
-from scanner.report.xlsx import write_workbook, write_xlsx
-from scanner.report.xlsx_style import LEVEL_FILL, OUTCOME_FILL
-from scanner.requirements import requirements
-from scanner.results import RegisterUse, Results
-from scanner.sweep import assess
+from scanner.assess.pipeline import assess
+from scanner.assess.results import RegisterUse, Results
+from scanner.checking.api import Check, Finding
+from scanner.model.framework import requirements
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
+from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.report.xlsx import sheetml
+from scanner.report.xlsx.sheetml import safe_text
+from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
+from scanner.report.xlsx.workbook import write_workbook, write_xlsx
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 HOSTILE = "=cmd|' /C calc'!A0"

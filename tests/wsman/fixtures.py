@@ -3,7 +3,7 @@
 A :class:`HostFixtures` maps the **exact text** of a command (or a compiled regex, matched with
 ``fullmatch``) to a :class:`FixtureOutput`. The WS-Man test server looks up
 
-* each decoded ``E8Step`` command of a ``scanner.winbatch`` batch (stdin of the bootstrap);
+* each decoded ``E8Step`` command of a ``scanner.collect.ps_batch`` batch (stdin of the bootstrap);
 * the decoded script of any other ``powershell -EncodedCommand`` (what ``Session.run_ps`` sends);
 * the whole command line of anything else (a plain ``cmd`` command line).
 

@@ -7,10 +7,10 @@ a command line into a :class:`Program` — output pieces over time, then an exit
    command line through cmd.exe, which refuses more than 8,191 characters with
    ``The command line is too long.`` and exit code 1 (pywinrm #184, WinRb/WinRM #41/#55).
 2. **The winbatch bootstrap.** ``powershell.exe ... -EncodedCommand <b64>`` whose UTF-16LE script is
-   exactly ``scanner.winbatch.BOOTSTRAP`` reads its stdin: the program waits for the Send stream
+   exactly ``scanner.collect.ps_batch.BOOTSTRAP`` reads its stdin: the program waits for the Send stream
    with ``End="true"``, then treats stdin as a winbatch script — ``$N = '<nonce>'``, ``$T = <s>``
    and one ``E8Step <i> '<base64 UTF-8 command>'`` per step — and writes exactly the framing of
-   ``scanner/winbatch.py`` (``<nonce> B <i>``, base64 of the UTF-8 output, ``<nonce> E <i> <rc>
+   ``scanner/collect/ps_batch.py`` (``<nonce> B <i>``, base64 of the UTF-8 output, ``<nonce> E <i> <rc>
    <base64 of the UTF-8 error text>``), each step after its fixture's ``delay``. A step reports
    what ``E8Step`` can report: rc 0 (no error records), 1 (a non-zero fixture rc or any fixture
    stderr; the stderr text is the error text) or 124 (the fixture's delay exceeds ``$T``: it
@@ -45,7 +45,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from scanner.winbatch import BOOTSTRAP
+from scanner.collect.ps_batch import BOOTSTRAP
 
 from .fixtures import FixtureOutput, HostFixtures
 
@@ -204,7 +204,7 @@ def run_script(script: str, fixtures: HostFixtures, encoding: str) -> Program:
 
 
 def run_batch(text: str, fixtures: HostFixtures, encoding: str = "utf-8") -> Program:
-    """The winbatch script on stdin → the framed output of ``scanner/winbatch.py``."""
+    """The winbatch script on stdin → the framed output of ``scanner/collect/ps_batch.py``."""
     nonce = re.search(r"^\$N = '([^']*)'", text, re.MULTILINE)
     limit = re.search(r"^\$T = (\d+)", text, re.MULTILINE)
     if nonce is None or "function E8Step(" not in text:

@@ -14,7 +14,7 @@ real-host recordings; see ``soap.py`` and ``service.py``.
 
 **What it is not.** There is no PowerShell and no Windows here. The server emulates WS-Man/WinRS
 faithfully but **replaces PowerShell (and cmd.exe) with fixture lookup**: each command line, run_ps
-script or ``scanner.winbatch`` step is looked up in the host's :class:`HostFixtures` and the
+script or ``scanner.collect.ps_batch`` step is looked up in the host's :class:`HostFixtures` and the
 recorded output is returned, framed exactly as the real process would write it. ``powershell.py``
 documents what is emulated (the winbatch stdin bootstrap and framing, ``-EncodedCommand`` prefix
 matching, the shell's code page, cmd.exe's 8,191-character limit, "not recognized" errors) and what

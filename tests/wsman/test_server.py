@@ -2,7 +2,7 @@
 
 Covers what the product's WinRM transport depends on: every auth/transport pairing
 (Basic, NTLM with message encryption, HTTPS with a CA file, NTLM with channel binding), the
-Protocol API with ``scanner.winbatch`` batches on one shell and one connection, multi-round
+Protocol API with ``scanner.collect.ps_batch`` batches on one shell and one connection, multi-round
 Receive, ``w:TimedOut``, every injected fault, code pages, cmd.exe's command-line limit, and
 clean start/stop (no threads, sockets or temp files left behind).
 """
@@ -38,8 +38,8 @@ from wsman.faults import Fault
 from wsman.fixtures import FixtureError, FixtureOutput, HostFixtures, Match, load_host
 from wsman.server import WSManServer
 
-from scanner import winbatch
-from scanner.batch import StepResult
+from scanner.collect import ps_batch
+from scanner.collect.posix_batch import StepResult
 
 USER, PASSWORD = "scanner", "Sc4nner-pw!"
 USERS = {USER: PASSWORD}
@@ -90,9 +90,9 @@ def encoded(script: str) -> str:
 
 def run_batch(p: Protocol, shell: str, commands: list[str]) -> tuple[list[StepResult], int]:
     """One winbatch batch the way the product sends it; (results, Receive rounds)."""
-    script, nonce = winbatch.build(commands, 30)
+    script, nonce = ps_batch.build(commands, 30)
     command_id = p.run_command(
-        shell, winbatch.command_line(), console_mode_stdin=False, skip_cmd_shell=True
+        shell, ps_batch.command_line(), console_mode_stdin=False, skip_cmd_shell=True
     )
     p.send_command_input(shell, command_id, script.encode("ascii"), end=True)
     out, rounds = b"", 0
@@ -103,7 +103,7 @@ def run_batch(p: Protocol, shell: str, commands: list[str]) -> tuple[list[StepRe
             assert code == 0
             break
     p.cleanup_command(shell, command_id)
-    return winbatch.parse(out, nonce, len(commands), 1 << 20), rounds
+    return ps_batch.parse(out, nonce, len(commands), 1 << 20), rounds
 
 
 # -- Session.run_ps over each transport --------------------------------------------------------
@@ -290,8 +290,8 @@ def test_batch_step_longer_than_its_timeout_reports_124() -> None:
     with serve(fixtures=fixtures) as server:
         p = protocol(server)
         shell = p.open_shell(codepage=65001)
-        script, nonce = winbatch.build(["hostname", "Get-Slow"], 1)
-        command_id = p.run_command(shell, winbatch.command_line(), skip_cmd_shell=True)
+        script, nonce = ps_batch.build(["hostname", "Get-Slow"], 1)
+        command_id = p.run_command(shell, ps_batch.command_line(), skip_cmd_shell=True)
         p.send_command_input(shell, command_id, script, end=True)
         started, out = time.monotonic(), b""
         while True:
@@ -300,7 +300,7 @@ def test_batch_step_longer_than_its_timeout_reports_124() -> None:
             if done:
                 break
         assert time.monotonic() - started > 0.9  # the step ran into $T = 1
-        first, slow = winbatch.parse(out, nonce, 2, 1000)
+        first, slow = ps_batch.parse(out, nonce, 2, 1000)
         assert first.stdout == b"H\r\n" and slow.timed_out and slow.stderr == b"timed out after 1 s"
         p.close_shell(shell)
 

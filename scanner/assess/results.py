@@ -1,0 +1,143 @@
+"""results.json: the versioned, published contract (``e8scan schema`` prints its JSON Schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scanner.model.framework import Checkable
+from scanner.model.vocabulary import MODEL_VERSION, Grade, Outcome, Platform, Reach, Strategy
+from scanner.record.raw import CheckRef, SourceFile
+
+RESULTS_SCHEMA_VERSION = 1
+
+Level = int | None
+
+
+# A slotted dataclass, not a model: a fleet has one per host and control (1.5 million for 10,000
+# hosts) and this is a fraction of a model's memory and build time. Pydantic still validates,
+# serialises and documents it inside HostResult.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControlResult:
+    """One ISM control on one host, with ASD's outcome and the evidence behind it."""
+
+    ism: str
+    strategy: Strategy
+    local_id: str
+    requirement: str
+    levels: Annotated[
+        tuple[int, ...], Field(description="The maturity levels that require this control.")
+    ]
+    checkable: Annotated[
+        Checkable,
+        Field(description="Whether a host can show it: yes, partly, or no (organisational)."),
+    ]
+    outcome: Outcome
+    check: str | None = None
+    check_version: int | None = None
+    evidence: str
+    observed: dict[str, Any] = field(default_factory=dict)
+    grade: Annotated[Grade, Field(description="ASD evidence quality of the finding.")]
+    register_entry: Annotated[
+        str | None,
+        Field(
+            description="Exception or attestation that decided or touched this control (id:status)."
+        ),
+    ] = None
+
+
+class HostResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    address: str
+    platform: Platform
+    connection: str
+    groups: list[str]
+    role: str | None = None
+    ot_zone: str | None = None
+    internet_facing: bool = False
+    reach: Reach
+    reach_detail: str = ""
+    host_key: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    user: str | None = None
+    collected_at: datetime
+    levels: dict[Strategy, Level] = Field(
+        description="Per strategy: the level the host's own evidence supports (null: not assessed)."
+    )
+    claimable: dict[Strategy, Level] = Field(
+        description="Per strategy: the level an assessor could sign, organisational controls included."
+    )
+    blockers: dict[Strategy, list[str]] = Field(
+        default_factory=dict,
+        description="Per strategy: the controls (ISM id and outcome) that stop `levels` one level higher.",
+    )
+    level: Level
+    claimable_level: Level
+    counts: dict[Outcome, int]
+    controls: list[ControlResult]
+
+
+class StrategySummary(BaseModel):
+    strategy: Strategy
+    title: str
+    level: Level = Field(description="Fleet level: the lowest over assessed in-scope hosts.")
+    distribution: dict[str, int] = Field(
+        description="Hosts per level ('0'..'3'), plus 'not_assessed' and 'no_visibility'."
+    )
+
+
+class RegisterUse(BaseModel):
+    """What one exception or attestation did across the run."""
+
+    id: str
+    kind: Literal["exception", "attestation"]
+    expires: str
+    statuses: dict[str, int] = Field(
+        description="Controls per status: applied, risk acceptance, expired, incomplete…"
+    )
+    hosts: list[str]
+
+
+class RunSummary(BaseModel):
+    id: str
+    started: datetime
+    finished: datetime
+    inventory: list[SourceFile]
+    limit: str | None = None
+    target_level: int
+    checks: list[CheckRef]
+    policy: dict[str, Any]
+    register_files: list[SourceFile] = Field(
+        default_factory=list, description="Exception register and attestation files (with SHA-256)."
+    )
+    raw_record: str = Field(
+        default="", description="File name of the raw record these results come from."
+    )
+    merged_from: list[str] = Field(
+        default_factory=list, description="For `e8scan merge`: the collector runs combined here."
+    )
+
+
+class Results(BaseModel):
+    kind: Literal["e8scan-results"] = "e8scan-results"
+    schema_version: int = RESULTS_SCHEMA_VERSION
+    tool_version: str
+    model_version: str = MODEL_VERSION
+    run: RunSummary
+    hosts: list[HostResult]
+    fleet: list[StrategySummary]
+    fleet_level: Level
+    register_use: list[RegisterUse] = Field(default_factory=list)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of results.json."""
+    s = Results.model_json_schema()
+    s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    s["$id"] = f"https://e8scan.invalid/schema/results-v{RESULTS_SCHEMA_VERSION}.json"
+    return s

@@ -1,0 +1,300 @@
+"""Score: findings → ASD outcome per control → maturity levels per host, strategy and fleet.
+
+Every (strategy, ISM control) of the November 2023 model is reported for every host, whether or
+not a check covers it. Two numbers per host and strategy:
+
+``levels`` — what the host's own evidence supports. Level *n* is granted when every control
+required at *n* that a host can show (fully or partly) and that applies to the host's platform is
+effective or alternate_control, and every level below *n* is granted too. Ineffective,
+not_implemented and no_visibility block — and so does a host-showable control that no check
+covered (not_assessed): evidence that was never collected supports nothing. Organisational
+controls do not block this number; they are counted (``counts['not_assessed']``) and listed. A
+level with no control behind it is never granted, and a strategy where nothing was assessed is
+``None`` ("not assessed"), never ML3.
+
+``claimable`` — what an assessor could sign: every control required at *n*, organisational
+ones included, must be effective or alternate_control (through an attestation or exception).
+
+A host's overall level is the lowest over its assessed strategies; the fleet level per strategy is
+the lowest over assessed hosts, shown with the distribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.assess.judging import Judged
+from scanner.assess.register import Register, judge_attestation, judge_exception
+from scanner.assess.results import ControlResult, HostResult, Level, StrategySummary
+from scanner.model.framework import Checkable, Requirement, exclusions, requirements
+from scanner.model.vocabulary import OUTCOME_SEVERITY, Grade, Outcome, Platform, Reach, Strategy
+from scanner.record.raw import HostRecord
+
+ASSESSED = frozenset(
+    {
+        Outcome.EFFECTIVE,
+        Outcome.ALTERNATE_CONTROL,
+        Outcome.INEFFECTIVE,
+        Outcome.NOT_IMPLEMENTED,
+        Outcome.NO_VISIBILITY,
+    }
+)
+
+
+def _control(
+    req: Requirement,
+    checkable: Checkable,
+    outcome: Outcome,
+    evidence: str,
+    grade: Grade = Grade.NONE,
+    **found: Any,
+) -> ControlResult:
+    return ControlResult(
+        ism=req.ism,
+        strategy=req.strategy,
+        local_id=req.local_id,
+        requirement=req.requirement,
+        levels=_sorted_levels(req.levels),
+        checkable=checkable,
+        outcome=outcome,
+        evidence=evidence,
+        grade=grade,
+        **found,
+    )
+
+
+@functools.cache
+def _sorted_levels(levels: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(levels))
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One requirement as it stands on a platform before any evidence: whether a host can show
+    it, and the result it gets when no check covered it (shared by every such host)."""
+
+    req: Requirement
+    checkable: Checkable
+    showable: bool
+    idle: ControlResult
+
+
+@functools.cache
+def _rows(platform: Platform) -> tuple[_Row, ...]:
+    excluded = exclusions()
+    rows = []
+    for req in requirements():
+        why_not = excluded.get((req.strategy, req.ism, platform))
+        showable = req.host_showable and why_not is None
+        checkable: Checkable = req.checkable if showable else "no"
+        if not req.applies_to(platform):
+            outcome, says = Outcome.NOT_APPLICABLE, f"does not apply to {platform.value} hosts"
+        elif showable:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                f"no check covers this control on {platform.value} yet",
+            )
+        elif why_not:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                f"not visible from a {platform.value} host: {why_not}",
+            )
+        else:
+            outcome, says = (
+                Outcome.NOT_ASSESSED,
+                "organisational control: not visible from a host (attest it)",
+            )
+        rows.append(_Row(req, checkable, showable, _control(req, checkable, outcome, says)))
+    return tuple(rows)
+
+
+def control_outcomes(
+    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+) -> list[ControlResult]:
+    """One ControlResult per requirement row, for one host, with exceptions and attestations applied.
+
+    Controls no check covered are the platform's shared (immutable) results, so a fleet holds
+    one copy of each rather than one per host."""
+    found: dict[tuple[Strategy, str], list[Judged]] = defaultdict(list)
+    for j in judged:
+        found[(j.check.strategy, j.finding.ism)].append(j)
+    reached = rec.reach is Reach.OK
+    blind = None if reached else f"host {rec.reach.value}: {rec.reach_detail}"
+    use_register = register is not None and not register.empty
+    out = []
+    for row in _rows(rec.platform):
+        req, c = row.req, row.idle
+        if c.outcome is Outcome.NOT_APPLICABLE:
+            pass
+        elif blind is not None:
+            if row.showable:
+                c = _control(req, row.checkable, Outcome.NO_VISIBILITY, blind)
+        elif js := found.get((req.strategy, req.ism)):
+            worst = max(js, key=lambda j: OUTCOME_SEVERITY[j.finding.outcome])
+            evidence = worst.finding.evidence
+            others = [j for j in js if j is not worst]
+            if others:
+                evidence += " | " + " | ".join(
+                    f"{j.check.id}: {j.finding.outcome.value}" for j in others
+                )
+            c = _control(
+                req,
+                row.checkable,
+                worst.finding.outcome,
+                evidence,
+                check=worst.check.id,
+                check_version=worst.check.version,
+                observed=worst.finding.observed,
+                grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
+            )
+        out.append(_apply_register(c, rec, register) if use_register and register else c)
+    return out
+
+
+def _apply_register(c: ControlResult, rec: HostRecord, register: Register) -> ControlResult:
+    """Exceptions act on live verdicts (reachable hosts only); attestations fill unassessed controls."""
+    applied = None
+    if rec.reach is Reach.OK and c.outcome is not Outcome.NOT_APPLICABLE:
+        e = register.exception_for(rec.name, rec.groups, c.strategy, c.ism)
+        if e is not None:
+            applied = judge_exception(e, c.outcome, rec.collected_at)
+    if applied is None and c.outcome is Outcome.NOT_ASSESSED:
+        a = register.attestation_for(rec.name, rec.groups, c.strategy, c.ism)
+        if a is not None:
+            applied = judge_attestation(a, a.id in register.attached, rec.collected_at)
+    if applied is None:
+        return c
+    if (
+        applied.outcome is c.outcome and applied.grade is Grade.NONE
+    ):  # expired, incomplete: reported only
+        return dataclasses.replace(
+            c,
+            evidence=f"{c.evidence} | {applied.evidence}",
+            register_entry=f"{applied.entry}:{applied.notes[0]}",
+        )
+    return dataclasses.replace(
+        c,
+        outcome=applied.outcome,
+        evidence=applied.evidence + (f" | live read: {c.evidence}" if c.check else ""),
+        grade=applied.grade,
+        register_entry=f"{applied.entry}:{applied.notes[0]}",
+    )
+
+
+def _considered(controls: Iterable[ControlResult], claim: bool) -> list[ControlResult]:
+    return [
+        c
+        for c in controls
+        if c.outcome is not Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
+    ]
+
+
+def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
+    """The level for one strategy's controls on one host (see the module docstring)."""
+    return _climb(_considered(controls, claim))[0]
+
+
+def next_level_blockers(controls: Iterable[ControlResult]) -> list[str]:
+    """Why ``levels`` stops where it does: the controls at the first level not granted, or, when
+    no control of that level applies to the host, a sentence saying so (nothing backs the level)."""
+    considered = _considered(controls, claim=False)
+    level, failing = _climb(considered)
+    if level is None or level == 3:
+        return []
+    if not failing:
+        return [
+            f"no ML{level + 1} control applies to this host, so ML{level + 1} has nothing behind it"
+        ]
+    return [f"{c.ism} {c.outcome.value}" for c in failing]
+
+
+def _climb(considered: list[ControlResult]) -> tuple[Level, list[ControlResult]]:
+    """The level reached and the controls that stopped it one level higher."""
+    if not any(c.outcome in ASSESSED for c in considered):
+        return None, []
+    level = 0
+    for n in (1, 2, 3):
+        at_n = [c for c in considered if n in c.levels]
+        failing = [c for c in at_n if not c.outcome.meets]
+        if not at_n or failing:
+            return level, failing
+        level = n
+    return level, []
+
+
+def lowest(values: Iterable[Level]) -> Level:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def score_host(
+    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+) -> HostResult:
+    controls = control_outcomes(rec, judged, register)
+    by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
+    for c in controls:
+        by_strategy[c.strategy].append(c)
+    reached = rec.reach is Reach.OK  # an unreachable host had nothing assessed: null, not ML0
+    levels = {s: strategy_level(by_strategy[s], claim=False) if reached else None for s in Strategy}
+    claimable = {
+        s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy
+    }
+    # Not implementing a control (a risk acceptance without a compensating control) makes the
+    # strategy ML0 on this host, as ASD says.
+    for s in Strategy:
+        if reached and any(c.outcome is Outcome.NOT_IMPLEMENTED for c in by_strategy[s]):
+            levels[s], claimable[s] = 0, 0
+    blockers = {s: next_level_blockers(by_strategy[s]) if reached else [] for s in Strategy}
+    counts = Counter(c.outcome for c in controls)
+    return HostResult(
+        name=rec.name,
+        address=rec.address,
+        platform=rec.platform,
+        connection=rec.connection,
+        groups=rec.groups,
+        role=str(rec.vars["e8_role"]) if "e8_role" in rec.vars else None,
+        ot_zone=str(rec.vars["e8_ot_zone"]) if rec.vars.get("e8_ot_zone") else None,
+        internet_facing=bool(rec.vars.get("e8_internet_facing", False)),
+        reach=rec.reach,
+        reach_detail=rec.reach_detail,
+        host_key=rec.host_key,
+        notes=rec.notes,
+        user=rec.user,
+        collected_at=rec.collected_at,
+        levels=levels,
+        claimable=claimable,
+        blockers=blockers,
+        level=lowest(levels.values()),
+        claimable_level=lowest(claimable.values()),
+        counts={o: counts.get(o, 0) for o in Outcome},
+        controls=controls,
+    )
+
+
+def fleet_summary(hosts: Sequence[HostResult]) -> list[StrategySummary]:
+    out = []
+    for s in Strategy:
+        dist: Counter[str] = Counter()
+        for h in hosts:
+            lv = h.levels[s]
+            if h.reach is not Reach.OK:
+                dist["no_visibility"] += 1
+            elif lv is None:
+                dist["not_assessed"] += 1
+            else:
+                dist[str(lv)] += 1
+        keys = ["0", "1", "2", "3", "not_assessed", "no_visibility"]
+        out.append(
+            StrategySummary(
+                strategy=s,
+                title=s.label,
+                level=lowest(h.levels[s] for h in hosts if h.reach is Reach.OK),
+                distribution={k: dist.get(k, 0) for k in keys},
+            )
+        )
+    return out

@@ -1,0 +1,194 @@
+"""How a check is declared: metadata as validated data, commands as literal strings, a pure judge.
+
+A check module holds a docstring (it feeds the catalogue), a pure ``judge`` function and one
+module-level ``CHECK = Check(...)``. Defining ``CHECK`` registers nothing: the loader
+(:mod:`scanner.checking.loader`) finds it through the ``e8scan.checks`` entry-point group.
+
+``judge(outputs, ctx)`` receives only what was collected for its own commands and the host's
+context (inventory variables, policy, collection time), and returns one :class:`Finding` per ISM
+control it judged. It must not read the clock, the network or files.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scanner.model.framework import index
+from scanner.model.policy import Policy
+from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
+
+JsonValue = Any
+
+
+class Cmd(BaseModel):
+    """One read-only command line.
+
+    ``root``: it needs root, so it runs through ``sudo -n`` on hosts with ``ansible_become``.
+    ``args_var``: the name of an inventory variable (a list, or a comma-separated string) whose
+    values reach the command quoted, never spliced into its text: on Linux as positional
+    parameters (``set -- '/srv/backup' '/mnt/nas'; <line>`` → ``"$@"``), in PowerShell as the array
+    ``$E8Args`` (``$E8Args = @('D:/Backups'); <line>``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    line: str = Field(min_length=1)
+    root: bool = False
+    args_var: str | None = Field(default=None, pattern=r"^e8_[a-z0-9_]+$")
+
+    def args(self, hvars: Mapping[str, Any]) -> list[str]:
+        """The positional parameters this command gets on a host."""
+        if self.args_var is None:
+            return []
+        value = hvars.get(self.args_var)
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    def render(self, hvars: Mapping[str, Any], powershell: bool = False) -> str:
+        """The exact command run on a host (before any sudo wrapper)."""
+        if self.args_var is None:
+            return self.line
+        if powershell:
+            quoted = ", ".join("'" + a.replace("'", "''") + "'" for a in self.args(hvars))
+            return f"$E8Args = @({quoted}); {self.line}"
+        return f"set -- {' '.join(shlex.quote(a) for a in self.args(hvars))}; {self.line}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """What one command gave back, as the judge sees it (a plain dataclass: judging builds one
+    per host and command, so at fleet scale it must be cheap)."""
+
+    command: str
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int | None = None
+    truncated: bool = False
+    timed_out: bool = False
+    ran: bool = True  # False when the host was never reached for this command
+
+    @property
+    def text(self) -> str:
+        """stdout decoded as UTF-8; undecodable bytes become U+FFFD, never an exception."""
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def err(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+    @property
+    def ok(self) -> bool:
+        return self.ran and self.exit_code == 0 and not self.timed_out
+
+    @property
+    def denied(self) -> bool:
+        """The command (or sudo in front of it) was refused for lack of privilege."""
+        e = self.err.lower()
+        return any(
+            s in e
+            for s in (
+                "permission denied",
+                "a password is required",
+                "must be run as root",
+                "not in the sudoers",
+                "may not run sudo",
+                "operation not permitted",
+            )
+        )
+
+
+class Context(BaseModel):
+    """Everything a judge may know besides its outputs."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    host: str
+    platform: Platform
+    vars: Mapping[str, JsonValue]
+    policy: Policy
+    collected_at: datetime
+    user: str | None = None
+    become: bool = False
+
+    @property
+    def role(self) -> str:
+        return str(self.vars.get("e8_role", "server"))
+
+    @property
+    def internet_facing(self) -> bool:
+        return bool(self.vars.get("e8_internet_facing", False))
+
+
+class Finding(BaseModel):
+    """A judge's verdict on one ISM control."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ism: str = Field(pattern=r"^ISM-\d{4}$")
+    outcome: Outcome
+    evidence: str
+    observed: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+Judge = Callable[[Mapping[str, Output], Context], list[Finding]]
+
+
+class Check(BaseModel):
+    """A check's declaration. Validated when the loader finds it."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+    title: str = Field(min_length=5, max_length=120)
+    strategy: Strategy
+    ism: tuple[str, ...] = Field(min_length=1)
+    platforms: frozenset[Platform] = Field(min_length=1)
+    collect: dict[str, Cmd] = Field(min_length=1)
+    judge: Judge
+    version: int = Field(ge=1)
+    grade: Grade = Grade.GOOD
+    doc: str = ""
+
+    @field_validator("collect", mode="before")
+    @classmethod
+    def _cmds(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {k: Cmd(line=c) if isinstance(c, str) else c for k, c in v.items()}
+        return v
+
+    @field_validator("ism")
+    @classmethod
+    def _ism_format(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for i in v:
+            if not i.startswith("ISM-") or len(i) != 8 or not i[4:].isdigit():
+                raise ValueError(f"{i!r} is not an ISM id of the form ISM-1234")
+        if len(set(v)) != len(v):
+            raise ValueError("ISM ids repeat")
+        return v
+
+    @model_validator(mode="after")
+    def _in_model(self) -> Check:
+        table = index()
+        for i in self.ism:
+            if (self.strategy, i) not in table:
+                raise ValueError(
+                    f"{i} is not a {self.strategy.value} control in the November 2023 model"
+                )
+        return self
+
+    @property
+    def levels(self) -> frozenset[int]:
+        """The maturity levels that require at least one of this check's controls."""
+        table = index()
+        return frozenset().union(*(table[(self.strategy, i)].levels for i in self.ism))

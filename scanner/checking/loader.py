@@ -1,0 +1,91 @@
+"""Find checks: every package registered in the ``e8scan.checks`` entry-point group.
+
+The built-in ``checks`` package is registered the same way a third-party package would be
+(``[project.entry-points."e8scan.checks"] builtin = "checks"``). Each submodule that defines a
+module-level ``CHECK`` contributes one check; its id must equal the module's path inside the
+registered package (``checks/patch_os/linux_os_support.py`` → ``patch_os.linux_os_support``) and
+must be unique across every source. The module docstring becomes the check's ``doc`` unless the
+check brings its own (one check shared by several strategies).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from functools import cache
+from importlib.metadata import entry_points
+from types import ModuleType
+
+from pydantic import ValidationError
+
+from scanner.checking.api import Check
+
+GROUP = "e8scan.checks"
+
+
+class CheckLoadError(Exception):
+    """A check package or module is broken: named, with what was expected."""
+
+
+def _walk(package: ModuleType) -> Iterable[ModuleType]:
+    if not hasattr(package, "__path__"):
+        yield package
+        return
+    prefix = package.__name__ + "."
+    for info in sorted(pkgutil.walk_packages(package.__path__, prefix), key=lambda i: i.name):
+        try:
+            yield importlib.import_module(info.name)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "CHECK"
+            raise CheckLoadError(f"check module {info.name}: {field}: {err['msg']}") from exc
+        except Exception as exc:
+            raise CheckLoadError(f"check module {info.name}: cannot import: {exc}") from exc
+
+
+def checks_in(package_name: str) -> list[Check]:
+    """Every CHECK in one package, validated."""
+    try:
+        package = importlib.import_module(package_name)
+    except Exception as exc:
+        raise CheckLoadError(f"check package {package_name}: cannot import: {exc}") from exc
+    found = []
+    for module in _walk(package):
+        obj = getattr(module, "CHECK", None)
+        if obj is None:
+            continue
+        where = f"check module {module.__name__}"
+        if not isinstance(obj, Check):
+            raise CheckLoadError(
+                f"{where}: CHECK is a {type(obj).__name__}, expected scanner.checking.api.Check"
+            )
+        expected = module.__name__.removeprefix(package_name + ".")
+        if obj.id != expected:
+            raise CheckLoadError(
+                f"{where}: CHECK.id is {obj.id!r}, expected {expected!r} (the module path)"
+            )
+        if not (module.__doc__ or "").strip():
+            raise CheckLoadError(f"{where}: needs a module docstring (it feeds the catalogue)")
+        doc = obj.doc or (module.__doc__ or "").strip()  # a shared check may bring its own text
+        if not obj.id.startswith(obj.strategy.value + "."):
+            raise CheckLoadError(
+                f"{where}: a {obj.strategy.value} check must live in the {obj.strategy.value}/ folder"
+            )
+        found.append(obj.model_copy(update={"doc": doc}))
+    return found
+
+
+@cache
+def load_checks(extra_packages: tuple[str, ...] = ()) -> tuple[Check, ...]:
+    """All checks from the entry-point group (plus ``extra_packages``), sorted by id."""
+    packages = [ep.value for ep in entry_points(group=GROUP)] + list(extra_packages)
+    by_id: dict[str, tuple[str, Check]] = {}
+    for pkg in dict.fromkeys(packages):
+        for check in checks_in(pkg):
+            if check.id in by_id:
+                raise CheckLoadError(
+                    f"check id {check.id!r} is defined twice: in {by_id[check.id][0]} and in {pkg}"
+                )
+            by_id[check.id] = (pkg, check)
+    return tuple(c for _, (_, c) in sorted(by_id.items()))

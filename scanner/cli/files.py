@@ -1,0 +1,171 @@
+"""The commands that work on what earlier runs left: report, verify, history, diff, merge and
+schema (registered on the ``e8scan`` group by :mod:`scanner.cli.main`)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from scanner.assess.pipeline import EXIT_ERROR, EXIT_REGRESSION, exit_code
+from scanner.assess.results import Results, schema
+from scanner.cli.support import (
+    DEFAULT_HISTORY,
+    extra_reports,
+    friendly,
+    print_summary,
+    read_model_file,
+    report_options,
+    writable_dir,
+    write_outputs,
+)
+from scanner.model.errors import InputError
+from scanner.report.xlsx.workbook import write_xlsx
+
+
+@click.command("report")
+@click.argument("results_file", type=click.Path(path_type=Path))
+@click.option(
+    "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
+)
+@report_options
+@friendly
+def report_cmd(
+    results_file: Path, xlsx_path: Path | None, html_file: Path | None, junit_file: Path | None
+) -> None:
+    """Write the Excel workbook, HTML report and/or JUnit XML from a results.json."""
+    results: Results = read_model_file(results_file, Results, "results file")
+    if not (xlsx_path or html_file or junit_file):
+        raise InputError("report", "name at least one output: --xlsx, --html or --junit")
+    if xlsx_path is not None:
+        write_xlsx(results, xlsx_path)
+    extra_reports(results, html_file, junit_file)
+    for f in (xlsx_path, html_file, junit_file):
+        if f is not None:
+            click.echo(f"wrote {f}")
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@friendly
+def verify_cmd(bundle: Path) -> None:
+    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file."""
+    from scanner.runs.evidence import verify_bundle
+
+    problems = verify_bundle(bundle)
+    for p in problems:
+        click.echo(f"FAIL {p}")
+    if problems:
+        click.echo(
+            f"e8scan: error: {bundle}: {len(problems)} problem(s); the bundle is not intact",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    click.echo(f"OK {bundle}: every file matches the manifest")
+
+
+@click.command("history")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--host", default=None, help="Show this host's trend instead of the run list.")
+@friendly
+def history_cmd(history_file: Path, host: str | None) -> None:
+    """List recorded runs, or one host's levels over time."""
+    from scanner.runs.history import History, render_runs, render_trend
+
+    with History.open(history_file, create=False) as hist:
+        click.echo(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
+@friendly
+def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
+    """Compare two runs (results.json paths or history run ids, or 'last'); exit 5 on regression."""
+    from scanner.runs.drift import compare, load_results_ref, render_table
+
+    drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
+    click.echo(drift.model_dump_json(indent=1) if as_json else render_table(drift))
+    sys.exit(EXIT_REGRESSION if drift.regressed else 0)
+
+
+@click.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
+)
+@click.option(
+    "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."
+)
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+)
+@click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
+@click.option("-q", "--quiet", is_flag=True)
+@friendly
+def merge_cmd(
+    inputs: tuple[Path, ...],
+    out: Path,
+    allow_mixed: bool,
+    history_file: Path,
+    no_history: bool,
+    quiet: bool,
+) -> None:
+    """Combine per-site collectors' results (results.json files or scan folders) into one fleet result.
+
+    A host present in several inputs is taken from the newest collection (with a warning); evidence
+    bundles found in input folders (evidence/) are copied under OUT/evidence/.
+    """
+    from scanner.runs.merge import merge_results
+
+    loaded = []
+    for path in inputs:
+        file = path / "results.json" if path.is_dir() else path
+        loaded.append((str(path), read_model_file(file, Results, "results file")))
+    merged = merge_results(loaded, allow_mixed)
+    out_dir = writable_dir(out)
+    write_outputs(out_dir, None, merged)
+    for i, path in enumerate(inputs):
+        bundle = path / "evidence"
+        if path.is_dir() and (bundle / "manifest.json").is_file():
+            shutil.copytree(
+                bundle, out_dir / "evidence" / f"{i + 1}-{path.name}", dirs_exist_ok=True
+            )
+    if not no_history:
+        from scanner.runs.history import History
+
+        with History.open(history_file) as hist:
+            hist.add(merged)
+    if not quiet:
+        print_summary(merged, out_dir)
+    sys.exit(exit_code(merged))
+
+
+@click.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of results.json."""
+    click.echo(json.dumps(schema(), indent=2))
+
+
+COMMANDS = (report_cmd, verify_cmd, history_cmd, diff_cmd, merge_cmd, schema_cmd)

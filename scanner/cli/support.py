@@ -1,0 +1,156 @@
+"""What the e8scan commands share: one-line errors instead of tracebacks, reading raw.json and
+results.json with errors that name the file, line and field, the output folder, writing a run's
+outputs and the terminal summary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from scanner.assess.pipeline import EXIT_ERROR
+from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
+from scanner.checking.loader import CheckLoadError
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Reach, Strategy
+from scanner.record.jsonstream import ItemError, read_model
+from scanner.record.raw import RAW_SCHEMA_VERSION, RawRecord
+from scanner.report.files import write_json_atomic
+from scanner.report.xlsx.workbook import write_xlsx
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_HISTORY = Path("reports") / "history.sqlite"
+
+
+def friendly(fn: F) -> F:
+    """Turn bad input into one line on stderr and exit 1 — never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, CheckLoadError) as exc:
+            click.echo(f"e8scan: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if os.environ.get("E8SCAN_DEBUG"):
+                raise
+            click.echo(
+                f"e8scan: internal error: {type(exc).__name__}: {exc} "
+                "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def report_options(fn: F) -> F:
+    """``--html`` and ``--junit``: the same options on ``scan`` and ``report``."""
+    fn = click.option(
+        "--junit",
+        "junit_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write JUnit XML here (one test case per host × control).",
+    )(fn)
+    return click.option(
+        "--html",
+        "html_file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write the self-contained HTML report here.",
+    )(fn)
+
+
+def writable_dir(out: Path | None, option: str = "--out", what: str = "output folder") -> Path:
+    path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".e8scan-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{option} {path}", f"{what} not writable ({exc.strerror})") from None
+    return path
+
+
+def write_outputs(
+    out: Path, raw: RawRecord | None, results: Results, write_raw: bool = True
+) -> None:
+    """results.json and the workbook (its evidence index needs the raw record), and raw.json."""
+    if raw is not None and write_raw:
+        write_json_atomic(out / "raw.json", raw, "hosts")
+    write_json_atomic(out / "results.json", results, "hosts")
+    write_xlsx(results, out / "e8-report.xlsx", raw)
+
+
+SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
+
+
+def print_summary(results: Results, out: Path | None) -> None:
+    """Host × strategy levels on the terminal; '-' is "not assessed"."""
+    width = max([4] + [len(h.name) for h in results.hosts])
+    head = " ".join(f"{s:>7}" for s in SHORT)
+    click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
+    for h in results.hosts:
+        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in Strategy)
+        overall = "-" if h.level is None else f"ML{h.level}"
+        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
+        if h.reach is not Reach.OK:
+            click.echo(f"{'':<{width}}  {h.reach_detail}")
+    fl = results.fleet_level
+    click.echo(
+        f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else f'ML{fl}'}; "
+        f"target ML{results.run.target_level}; '-' = not assessed"
+    )
+    if out is not None:
+        click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
+
+
+def extra_reports(results: Results, html_file: Path | None, junit_file: Path | None) -> None:
+    if html_file is not None:
+        from scanner.report.html import write_html
+
+        write_html(results, html_file)
+    if junit_file is not None:
+        from scanner.report.junit import write_junit
+
+        write_junit(results, junit_file)
+
+
+def copy_file(src: Path, fh: IO[bytes]) -> None:
+    with src.open("rb") as fin:
+        shutil.copyfileobj(fin, fh, 1 << 20)
+
+
+def read_model_file(path: Path, model: type[RawRecord] | type[Results], what: str) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        parsed = read_model(path, model, "hosts")
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read {what}: {exc.strerror}") from None
+    except ItemError as exc:
+        raise InputError(
+            f"{path}:{exc.line}: field {exc.loc}", f"not a valid {what}: {exc.msg}"
+        ) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"{path}: field {field}", f"not a valid {what}: {err['msg']}") from None
+    newest = RAW_SCHEMA_VERSION if model is RawRecord else RESULTS_SCHEMA_VERSION
+    if parsed.schema_version > newest:
+        raise InputError(
+            f"{path}: field schema_version",
+            f"{what} schema {parsed.schema_version} was written by a newer e8scan "
+            f"(this one reads up to {newest}); upgrade e8scan",
+        )
+    return parsed

@@ -1,0 +1,88 @@
+"""Plan: which checks apply to each host and the exact commands a scan would run there.
+
+Planning connects to nothing. ``e8scan plan`` prints it for an OT change board; ``scan`` executes
+it. Every connection problem found in the inventory (unknown connection type, unset password
+variable, unreadable key) is raised here, before any host is contacted.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from scanner.checking.api import Check
+from scanner.collect.posix_batch import Step
+from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
+from scanner.inventory.load import InventoryHost
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Platform
+
+
+@dataclass(frozen=True)
+class PlannedCommand:
+    step: Step
+    checks: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: InventoryHost
+    spec: ConnectionSpec
+    checks: list[Check]
+    commands: list[PlannedCommand]
+
+    @property
+    def platform(self) -> Platform:
+        return self.spec.platform
+
+    @property
+    def login(self) -> str:
+        return self.spec.user or getpass.getuser()
+
+
+def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]:
+    """``--checks`` filter: ids or id prefixes (``patch_os``, ``mfa.linux_ssh_mfa``)."""
+    if not wanted:
+        return list(checks)
+    chosen: list[Check] = []
+    for w in wanted:
+        hits = [c for c in checks if c.id == w or c.id.startswith(w.rstrip(".") + ".")]
+        if not hits:
+            known = ", ".join(sorted({c.id for c in checks}))
+            raise InputError("--checks", f"no check matches {w!r}; known checks: {known}")
+        chosen.extend(h for h in hits if h not in chosen)
+    return sorted(chosen, key=lambda c: c.id)
+
+
+def plan_host(
+    host: InventoryHost,
+    checks: Sequence[Check],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
+) -> HostPlan:
+    """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password."""
+    spec = spec_for(host.name, host.vars, environ, secrets)
+    if spec.connection == "winrm":
+        check_winrm_transport(spec.winrm_transport, host.name)
+    windows = spec.platform is Platform.WINDOWS
+    applicable = [c for c in checks if spec.platform in c.platforms]
+    login = spec.user or getpass.getuser()
+    by_line: dict[tuple[str, bool], PlannedCommand] = {}
+    for check in applicable:
+        for cmd in check.collect.values():
+            line = cmd.render(host.vars, powershell=windows)
+            sudo = cmd.root and spec.become and login != "root" and not windows
+            planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
+            if check.id not in planned.checks:
+                planned.checks.append(check.id)
+    return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))
+
+
+def make_plan(
+    hosts: Sequence[InventoryHost],
+    checks: Sequence[Check],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
+) -> list[HostPlan]:
+    return [plan_host(h, checks, environ, secrets) for h in hosts]

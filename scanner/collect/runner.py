@@ -1,0 +1,175 @@
+"""Collect: run each host's planned commands over one connection, many hosts at once.
+
+The runner is the only code that touches the network. Hosts run on a thread pool (``--forks``);
+groups that set ``e8_max_concurrency`` never have more than that many hosts in flight, whatever
+the fork count. Anything that goes wrong on a host (refused, auth failure, host key, timeout, a
+bug) becomes that host's ``reach`` in the raw record; it never stops the sweep.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from scanner.collect import posix_batch, ps_batch
+from scanner.collect.plan import HostPlan
+from scanner.collect.transports.base import Transport, TransportError
+from scanner.collect.transports.jump import JumpPool
+from scanner.collect.transports.local import LocalTransport
+from scanner.collect.transports.ssh import SSHOptions, SSHTransport
+from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
+from scanner.model.vocabulary import Platform, Reach
+from scanner.record.raw import CommandRecord, HostRecord, safe_vars
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    forks: int = 20
+    command_timeout: int = 60  # seconds, per command (enforced on the host by timeout(1))
+    host_budget: float = 600.0  # seconds, whole host including connect
+    max_output: int = 1 << 20  # bytes kept per command and stream
+    ssh: SSHOptions = field(default_factory=SSHOptions)
+    winrm: WinRMOptions = field(default_factory=WinRMOptions)
+    group_caps: Mapping[str, int] = field(default_factory=dict)  # group -> e8_max_concurrency
+    jump_pool: JumpPool = field(default_factory=JumpPool, compare=False)
+    """Bastion (ProxyJump) connections shared by this sweep's hosts; close it after the sweep."""
+
+
+def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
+    conn = plan.spec.connection
+    if conn == "local":
+        return LocalTransport()
+    if conn == "ssh":
+        # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
+        ssh = replace(opts.ssh, connect_budget=opts.host_budget)
+        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool)
+    return WinRMTransport(plan.spec, opts.winrm)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
+    """Connect once, run the host's batch, cut the results apart. Never raises."""
+    started = _now()
+    t0 = time.monotonic()
+    reach, detail, host_key, user = Reach.OK, "", None, plan.login
+    commands: list[CommandRecord] = []
+    transport: Transport | None = None
+    try:
+        transport = open_transport(plan, opts)
+        transport.connect()
+        host_key, user = transport.host_key, transport.user
+        steps = [pc.step for pc in plan.commands]
+        budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
+        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames.
+        room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
+        if plan.platform is Platform.WINDOWS:
+            script, nonce = ps_batch.build([s.line for s in steps], opts.command_timeout)
+            res = transport.run(ps_batch.command_line(), budget, room, stdin=script.encode())
+            parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
+        else:
+            script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
+            res = transport.run("sh -s", budget, room, stdin=script.encode())
+            parsed = posix_batch.parse(
+                res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
+            )
+        if res.timed_out:
+            reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
+        elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
+            reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
+        for pc, r in zip(plan.commands, parsed, strict=True):
+            commands.append(
+                CommandRecord(
+                    command=pc.step.line,
+                    as_run=pc.step.as_run,
+                    checks=pc.checks,
+                    stdout=r.stdout,
+                    stderr=r.stderr,
+                    exit_code=r.exit_code,
+                    started=r.started,
+                    finished=r.finished,
+                    truncated=r.truncated,
+                    timed_out=r.timed_out,
+                    ran=r.ran,
+                )
+            )
+    except TransportError as exc:
+        reach, detail = exc.reach, exc.detail
+        if transport is not None and host_key is None:
+            host_key = transport.host_key
+    except Exception as exc:
+        reach, detail = Reach.ERROR, f"{type(exc).__name__}: {_first_line(str(exc).encode())}"
+    finally:
+        if transport is not None:
+            transport.close()
+    return HostRecord(
+        name=plan.host.name,
+        address=plan.spec.address,
+        port=plan.spec.port,
+        connection=plan.spec.connection,
+        user=user,
+        become=plan.spec.become,
+        platform=plan.platform,
+        groups=list(plan.host.groups),
+        vars=safe_vars(dict(plan.host.vars)),
+        reach=reach,
+        reach_detail=detail,
+        host_key=host_key,
+        notes=list(getattr(transport, "notes", [])),
+        started=started,
+        finished=_now(),
+        commands=commands,
+    )
+
+
+def _first_line(b: bytes) -> str:
+    text = b.decode("utf-8", errors="replace").strip()
+    return text.splitlines()[0][:300] if text else ""
+
+
+def collect(
+    plans: Sequence[HostPlan],
+    opts: RunOptions,
+    on_done: Callable[[HostRecord], None] | None = None,
+    skip: set[str] | None = None,
+) -> list[HostRecord]:
+    """Collect from every host, honouring ``forks`` and per-group caps. Results keep plan order.
+
+    Hosts named in ``skip`` (already collected, e.g. by a resumed scan's journal) are never
+    contacted and are left out of the result.
+    """
+    results: dict[int, HostRecord] = {}
+    skip = skip or set()
+    pending = [i for i in range(len(plans)) if plans[i].host.name not in skip]
+    in_flight: dict[Future[HostRecord], int] = {}
+    load: Counter[str] = Counter()
+
+    def capped(i: int) -> list[str]:
+        return [g for g in plans[i].host.groups if g in opts.group_caps]
+
+    def fits(i: int) -> bool:
+        return all(load[g] < opts.group_caps[g] for g in capped(i))
+
+    with ThreadPoolExecutor(max_workers=max(1, opts.forks), thread_name_prefix="e8host") as pool:
+        while pending or in_flight:
+            for i in list(pending):
+                if len(in_flight) >= max(1, opts.forks):
+                    break
+                if fits(i):
+                    pending.remove(i)
+                    load.update(capped(i))
+                    in_flight[pool.submit(collect_host, plans[i], opts)] = i
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for fut in done:
+                i = in_flight.pop(fut)
+                load.subtract(capped(i))
+                results[i] = fut.result()
+                if on_done is not None:
+                    on_done(results[i])
+    return [results[i] for i in sorted(results)]

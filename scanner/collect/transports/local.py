@@ -1,0 +1,54 @@
+"""Run commands on this machine (``ansible_connection: local``), as ``make demo`` does."""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+import time
+
+from scanner.collect.transports.base import RunResult
+
+
+class LocalTransport:
+    name = "local"
+
+    @property
+    def host_key(self) -> str | None:
+        return None
+
+    @property
+    def user(self) -> str:
+        return getpass.getuser()
+
+    def connect(self) -> None:
+        return None
+
+    def run(
+        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+    ) -> RunResult:
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(
+                command,
+                shell=True,
+                input=stdin if stdin is not None else b"",
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout or b""
+            err = exc.stderr or b""
+            return RunResult(
+                out[:max_output], err[:max_output], None, time.monotonic() - start, timed_out=True
+            )
+        return RunResult(
+            proc.stdout[:max_output],
+            proc.stderr[:max_output],
+            proc.returncode,
+            time.monotonic() - start,
+            truncated=len(proc.stdout) > max_output or len(proc.stderr) > max_output,
+        )
+
+    def close(self) -> None:
+        return None

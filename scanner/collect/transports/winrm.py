@@ -1,0 +1,260 @@
+"""WinRM through pywinrm's Protocol API: one shell per host per sweep, our own deadlines.
+
+``winrm.Session.run_ps`` opens a new shell and a new TCP connection for every call and retries
+``w:TimedOut`` forever; this transport instead opens **one shell** (code page 65001) at connect,
+runs every batch on it, polls ``Receive`` against its own deadline (then Signal + Delete), and
+turns every failure — WinRM faults, HTTP errors, TLS refusals, XML garbage, a missing exit code —
+into a :class:`TransportError` with a ``Reach`` outcome. A transport error in the middle of a
+command gets one rebuild-and-retry (a new connection and shell), never more: a slow OT host is
+not hammered.
+
+Certificates are validated by default (``ansible_winrm_server_cert_validation: ignore`` is an
+explicit opt-in, recorded in the host's notes); over HTTP, NTLM traffic is encrypted by message
+encryption (Windows' default posture), but the server's identity is not verified, which is also
+recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+import requests
+from winrm.exceptions import (
+    InvalidCredentialsError,
+    WinRMError,
+    WinRMOperationTimeoutError,
+    WinRMTransportError,
+    WSManFaultError,
+)
+from winrm.protocol import Protocol
+
+from scanner.collect.transports.base import RunResult, TransportError
+from scanner.inventory.connection import ConnectionSpec, check_winrm_transport
+from scanner.model.vocabulary import Reach
+
+STDIN_CHUNK = 64 * 1024
+MIN_POLL_INTERVAL = 1.0  # seconds between Receive polls when a host answers TimedOut early
+
+
+@dataclass(frozen=True)
+class WinRMOptions:
+    operation_timeout: int = 20  # seconds one Receive may block on the host (w:OperationTimeout)
+    read_timeout: int = 30  # HTTP read timeout; must exceed operation_timeout
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+class WinRMTransport:
+    name = "winrm"
+
+    def __init__(self, spec: ConnectionSpec, options: WinRMOptions) -> None:
+        self._spec = spec
+        self._opts = options
+        self._transport = check_winrm_transport(spec.winrm_transport, spec.name)
+        scheme = spec.winrm_scheme
+        host = f"[{spec.address}]" if ":" in spec.address else spec.address
+        self._url = f"{scheme}://{host}:{spec.port}/wsman"
+        self._protocol: Protocol | None = None
+        self._shell: str | None = None
+        self._cert: str | None = None
+        self.notes: list[str] = []
+        self.shells_opened = 0
+        if scheme == "https" and not spec.winrm_cert_validation:
+            self.notes.append(
+                "TLS certificate validation disabled (ansible_winrm_server_cert_validation=ignore)"
+            )
+        if scheme == "http":
+            self.notes.append("HTTP listener: server identity not verified by TLS")
+
+    @property
+    def host_key(self) -> str | None:
+        return self._cert
+
+    @property
+    def user(self) -> str:
+        return self._spec.user or ""
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _build(self) -> Protocol:
+        spec = self._spec
+        kwargs: dict[str, Any] = {
+            "endpoint": self._url,
+            "transport": self._transport,
+            "username": spec.user,
+            "password": spec.password.get_secret_value() if spec.password else None,
+            "server_cert_validation": "validate" if spec.winrm_cert_validation else "ignore",
+            "read_timeout_sec": max(self._opts.read_timeout, self._opts.operation_timeout + 5),
+            "operation_timeout_sec": self._opts.operation_timeout,
+            "message_encryption": "auto",
+        }
+        if spec.winrm_ca_trust_path:
+            kwargs["ca_trust_path"] = spec.winrm_ca_trust_path
+        return Protocol(**kwargs)
+
+    def connect(self) -> None:
+        self._protocol, self._shell = self._open()
+
+    def _open(self) -> tuple[Protocol, str]:
+        protocol = self._build()
+        try:
+            shell = protocol.open_shell(codepage=65001, noprofile=True)
+        except Exception as exc:
+            raise self._classify(exc, "opening a shell") from None
+        self.shells_opened += 1
+        self._cert = self._peer_certificate(protocol) or self._cert
+        return protocol, shell
+
+    def _peer_certificate(self, protocol: Protocol) -> str | None:
+        """SHA-256 of the TLS certificate the (only) pooled connection saw, read off that socket."""
+        if self._spec.winrm_scheme != "https":
+            return None
+        with contextlib.suppress(Exception):
+            session: Any = protocol.transport.session
+            manager = session.get_adapter(self._url).poolmanager
+            for key in list(manager.pools.keys()):
+                for conn in list(manager.pools[key].pool.queue):
+                    sock = getattr(conn, "sock", None)
+                    der = sock.getpeercert(binary_form=True) if sock is not None else None
+                    if der:
+                        return "SHA256:" + hashlib.sha256(der).hexdigest().upper()
+        return None
+
+    def _classify(self, exc: BaseException, doing: str, connected: bool = False) -> TransportError:
+        """Map any exception to a reach outcome; ``connected``: the shell was already open."""
+        where = f"{self._url} ({doing})"
+        if connected and isinstance(exc, requests.exceptions.ConnectionError):
+            return TransportError(Reach.ERROR, f"connection lost while {doing}: {_one_line(exc)}")
+        if isinstance(exc, InvalidCredentialsError):
+            return TransportError(
+                Reach.AUTH_FAILED, f"WinRM refused the credentials for {self._spec.user}: {where}"
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return TransportError(
+                Reach.HOST_KEY_REFUSED, f"TLS certificate not trusted: {_one_line(exc)}"
+            )
+        if isinstance(exc, requests.exceptions.Timeout):
+            return TransportError(Reach.TIMEOUT, f"no answer from {where}: {_one_line(exc)}")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            text = _one_line(exc)
+            if "refused" in text.lower():
+                return TransportError(
+                    Reach.UNREACHABLE,
+                    f"no WinRM listener at {self._url} (connection refused; WinRM disabled, "
+                    "firewalled, or a pre-WinRM host such as Windows XP)",
+                )
+            return TransportError(Reach.UNREACHABLE, f"cannot reach {where}: {text}")
+        if isinstance(exc, WSManFaultError):
+            return TransportError(Reach.ERROR, f"WinRM fault while {doing}: {_one_line(exc)}")
+        if isinstance(exc, WinRMTransportError):
+            return TransportError(
+                Reach.ERROR, f"WinRM transport error while {doing}: {_one_line(exc)}"
+            )
+        if isinstance(exc, ParseError | StopIteration | KeyError | ValueError):
+            return TransportError(
+                Reach.ERROR,
+                f"the host answered something that is not WS-Man while {doing} "
+                f"({type(exc).__name__}: {_one_line(exc)})",
+            )
+        return TransportError(Reach.ERROR, f"{type(exc).__name__} while {doing}: {_one_line(exc)}")
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def run(
+        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+    ) -> RunResult:
+        if self._protocol is None or self._shell is None:
+            raise TransportError(Reach.ERROR, f"not connected to {self._url}")
+        start = time.monotonic()
+        try:
+            return self._run_once(command, start + timeout, max_output, stdin, start)
+        except TransportError as first:
+            if first.reach is not Reach.ERROR or time.monotonic() - start > timeout:
+                raise
+            # One rebuild-and-retry: a new connection and shell (e.g. the host closed an idle one).
+            self._discard()
+            self._protocol, self._shell = self._open()
+            return self._run_once(command, start + timeout, max_output, stdin, start)
+
+    def _run_once(
+        self, command: str, deadline: float, max_output: int, stdin: bytes | None, start: float
+    ) -> RunResult:
+        p, shell = self._protocol, self._shell
+        if p is None or shell is None:
+            raise TransportError(Reach.ERROR, f"not connected to {self._url}")
+        try:
+            command_id = p.run_command(
+                shell, command, console_mode_stdin=stdin is None, skip_cmd_shell=True
+            )
+        except Exception as exc:
+            raise self._classify(exc, "starting the command", connected=True) from None
+        out, err = bytearray(), bytearray()
+        truncated = False
+        try:
+            if stdin is not None:
+                for i in range(0, max(len(stdin), 1), STDIN_CHUNK):
+                    chunk = stdin[i : i + STDIN_CHUNK]
+                    p.send_command_input(
+                        shell, command_id, chunk, end=i + STDIN_CHUNK >= len(stdin)
+                    )
+            while True:
+                if time.monotonic() >= deadline:
+                    self._signal(command_id)
+                    return RunResult(
+                        bytes(out), bytes(err), None, time.monotonic() - start, True, truncated
+                    )
+                asked = time.monotonic()
+                try:
+                    o, e, code, done = p.get_command_output_raw(shell, command_id)
+                except WinRMOperationTimeoutError:
+                    # Still working; our deadline decides, not pywinrm's loop. A host that says
+                    # "timed out" at once instead of waiting out the operation timeout must not
+                    # be polled in a tight loop (OT gentleness): wait before asking again.
+                    early = self._opts.operation_timeout - (time.monotonic() - asked)
+                    pause = min(
+                        max(early, 0.0), MIN_POLL_INTERVAL, max(deadline - time.monotonic(), 0.0)
+                    )
+                    time.sleep(pause)
+                    continue
+                for buf, data in ((out, o), (err, e)):
+                    room = max_output - len(buf)
+                    if len(data) > room:
+                        truncated = True
+                    buf += data[: max(room, 0)]
+                if done:
+                    self._signal(command_id)
+                    return RunResult(
+                        bytes(out), bytes(err), code, time.monotonic() - start, False, truncated
+                    )
+        except TransportError:
+            raise
+        except Exception as exc:
+            raise self._classify(exc, "running the batch", connected=True) from None
+
+    def _signal(self, command_id: str) -> None:
+        if self._protocol is not None and self._shell is not None:
+            with contextlib.suppress(Exception):
+                self._protocol.cleanup_command(self._shell, command_id)
+
+    def _discard(self) -> None:
+        if self._protocol is not None:
+            with contextlib.suppress(Exception):
+                self._protocol.transport.close_session()
+        self._protocol, self._shell = None, None
+
+    def close(self) -> None:
+        if self._protocol is not None and self._shell is not None:
+            with contextlib.suppress(Exception):
+                self._protocol.close_shell(self._shell, close_session=True)
+        self._discard()
+
+
+__all__ = ["WinRMError", "WinRMOptions", "WinRMTransport"]

@@ -1,0 +1,185 @@
+"""From a host's resolved inventory variables to how to connect to it (Ansible's variable names).
+
+Secrets never live in inventory files: a password comes from the environment variable named by
+``e8_password_env``; ``ansible_password`` is still accepted (with a warning) because existing
+inventories have it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import warnings
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Platform
+
+Connection = Literal["ssh", "winrm", "local"]
+_CONNECTIONS: dict[str, Connection] = {
+    "ssh": "ssh",
+    "paramiko": "ssh",
+    "paramiko_ssh": "ssh",
+    "smart": "ssh",
+    "winrm": "winrm",
+    "local": "local",
+}
+
+
+class HostKeyPolicy(StrEnum):
+    STRICT = "strict"  # unknown keys refused (default)
+    ACCEPT_NEW = "accept-new"  # unknown keys accepted and recorded; changed keys still refused
+
+
+class ConnectionSpec(BaseModel):
+    """Everything a transport needs for one host. ``password`` never prints."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    connection: Connection
+    address: str
+    port: int
+    user: str | None = None
+    key_file: str | None = None
+    password: SecretStr | None = None
+    become: bool = False
+    proxy_jump: str | None = None
+    winrm_transport: str = "ntlm"
+    winrm_scheme: str = "https"
+    winrm_cert_validation: bool = True
+    winrm_ca_trust_path: str | None = None
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.WINDOWS if self.connection == "winrm" else Platform.LINUX
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    return str(v).strip().lower() in ("1", "yes", "true", "on", "y")
+
+
+def spec_for(
+    name: str,
+    hvars: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
+) -> ConnectionSpec:
+    """Resolve one host's connection; InputError names the host and the variable at fault.
+
+    ``secrets=False`` (``e8scan plan``) reads no password and opens no key file: planning
+    needs neither.
+    """
+    env = os.environ if environ is None else environ
+    raw_conn = str(hvars.get("ansible_connection", "ssh"))
+    conn = _CONNECTIONS.get(raw_conn)
+    if conn is None:
+        raise InputError(
+            f"host {name}: ansible_connection",
+            f"unknown connection {raw_conn!r}; expected one of ssh, winrm, local",
+        )
+    address = str(hvars.get("ansible_host", name))
+    if conn == "winrm":
+        scheme = str(hvars.get("ansible_winrm_scheme", "")).lower()
+        port_default = 5985 if scheme == "http" else 5986
+    else:
+        scheme, port_default = "", 22
+    port_raw = hvars.get("ansible_port", hvars.get("ansible_ssh_port", port_default))
+    try:
+        port = int(port_raw)
+        if not 0 < port < 65536:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(
+            f"host {name}: ansible_port", f"{port_raw!r} is not a TCP port (1-65535)"
+        ) from None
+    if conn == "winrm" and not scheme:
+        scheme = "http" if port == 5985 else "https"
+
+    password: SecretStr | None = None
+    env_name = hvars.get("e8_password_env")
+    if env_name and secrets:
+        value = env.get(str(env_name))
+        if value is None:
+            raise InputError(
+                f"host {name}: e8_password_env",
+                f"environment variable {env_name} is not set (it should hold this host's password)",
+            )
+        password = SecretStr(value)
+    elif secrets and (hvars.get("ansible_password") or hvars.get("ansible_ssh_pass")):
+        warnings.warn(
+            f"host {name}: password read from the inventory (ansible_password); "
+            "prefer e8_password_env so no secret lives in inventory files",
+            stacklevel=2,
+        )
+        password = SecretStr(str(hvars.get("ansible_password") or hvars.get("ansible_ssh_pass")))
+
+    key_file = hvars.get("ansible_ssh_private_key_file") or hvars.get("ansible_private_key_file")
+    if key_file:
+        key_file = os.path.expanduser(str(key_file))
+        if secrets and not os.access(key_file, os.R_OK):
+            raise InputError(
+                f"host {name}: ansible_ssh_private_key_file",
+                f"cannot read key file {key_file}",
+            )
+
+    proxy = hvars.get("e8_jump_host")
+    common = str(hvars.get("ansible_ssh_common_args", "") or "")
+    m = re.search(r"ProxyJump[= ]\s*([^\s'\"]+)", common)
+    if m:
+        proxy = m.group(1)
+
+    return ConnectionSpec(
+        name=name,
+        connection=conn,
+        address=address,
+        port=port,
+        user=str(hvars["ansible_user"]) if hvars.get("ansible_user") else None,
+        key_file=str(key_file) if key_file else None,
+        password=password,
+        become=_bool(hvars.get("ansible_become", False)),
+        proxy_jump=str(proxy) if proxy else None,
+        winrm_transport=str(hvars.get("ansible_winrm_transport", "ntlm")).lower(),
+        winrm_scheme=scheme or "https",
+        winrm_cert_validation=str(
+            hvars.get("ansible_winrm_server_cert_validation", "validate")
+        ).lower()
+        != "ignore",
+        winrm_ca_trust_path=str(hvars["ansible_winrm_ca_trust_path"])
+        if hvars.get("ansible_winrm_ca_trust_path")
+        else None,
+    )
+
+
+# ansible_winrm_transport → (pywinrm transport, module that must be importable, pip extra)
+WINRM_TRANSPORTS: dict[str, tuple[str, str | None, str | None]] = {
+    "ntlm": ("ntlm", None, None),
+    "basic": ("basic", None, None),
+    "certificate": ("certificate", None, None),
+    "kerberos": ("kerberos", "requests_kerberos", "pywinrm[kerberos]"),
+    "credssp": ("credssp", "requests_credssp", "pywinrm[credssp]"),
+}
+
+
+def check_winrm_transport(name: str, host: str) -> str:
+    """The pywinrm transport for ``ansible_winrm_transport``; InputError when unusable here."""
+    first = name.split(",")[0].strip().lower() or "ntlm"
+    if first not in WINRM_TRANSPORTS:
+        raise InputError(
+            f"host {host}: ansible_winrm_transport",
+            f"unknown transport {name!r}; expected one of {', '.join(WINRM_TRANSPORTS)}",
+        )
+    transport, module, extra = WINRM_TRANSPORTS[first]
+    if module and importlib.util.find_spec(module) is None:
+        raise InputError(
+            f"host {host}: ansible_winrm_transport",
+            f"{first} needs the {module} package: pip install '{extra}'",
+        )
+    return transport

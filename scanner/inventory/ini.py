@@ -1,0 +1,223 @@
+"""Ansible INI inventories: ``[group]``, ``[group:children]``, ``[group:vars]`` and host lines.
+
+Values follow ansible-core 2.19 exactly: a value on a host line *and* in a ``:vars`` section
+is read with :func:`ast.literal_eval` when it is a Python literal (``8080`` is a number,
+``True`` a boolean, ``'[1, 2]'`` a list) and kept as text otherwise. Host lines are split
+like a shell line (quotes group words, ``#`` starts a comment); a ``:vars`` line is one
+``key=value`` with everything after ``=`` the value. A ``[g:vars]`` or ``[g:children]`` entry
+may name a group defined later in the file; one never defined is an error, as in Ansible.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.inventory.graph import UNGROUPED, InventoryGraph, UnsafeText
+from scanner.inventory.yml import expand_entry
+from scanner.model.errors import InputError
+
+_SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
+_SECTION_START = re.compile(r"\[[^:\]\s]+(?::\w+)?\]\s*[^\s:]")
+_GROUP_NAME = re.compile(r"([^:\]\s]+)\s*(?:#.*)?")
+_STATES = ("hosts", "children", "vars")
+
+
+def _coerce(value: Any) -> Any:
+    """Ansible's clean-up of a literal: sequences become lists, ``...`` and complex numbers
+    text, bytes text that must not be templated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_coerce(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _coerce(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return UnsafeText(value.decode("utf-8", "surrogateescape"))
+    if value is Ellipsis or isinstance(value, complex):
+        return "..." if value is Ellipsis else str(value)
+    return value
+
+
+def parse_value(text: str, where: str) -> Any:
+    """An INI value: a Python literal when ``text`` is one, else the text itself."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _coerce(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            return text
+        except (TypeError, MemoryError, RecursionError) as exc:
+            raise InputError(where, f"cannot read value {text[:60]!r}: {exc}") from None
+
+
+def decode_lines(path: Path, raw: bytes) -> list[str]:
+    """The lines of an INI file; comment lines may hold any bytes, other lines must be UTF-8.
+
+    A UTF-8 byte order mark (Windows editors) is dropped.
+    """
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        pass
+    lines = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line[:1] in (b"#", b";"):
+            lines.append("")
+            continue
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputError(f"{path}:{number}", "the line is not valid UTF-8 text") from None
+    return lines
+
+
+@dataclass
+class _Pending:
+    """A group named in ``[g:vars]`` or ``[p:children]`` before its own section."""
+
+    where: str
+    state: str
+    parents: list[tuple[str, str]] = field(default_factory=list)
+
+
+class IniInventoryReader:
+    """Reads one INI inventory file into a graph, line by line."""
+
+    def __init__(self, graph: InventoryGraph, path: Path) -> None:
+        self.graph = graph
+        self.path = path
+        self.group = UNGROUPED
+        self.state = "hosts"
+        self.pending: dict[str, _Pending] = {}
+
+    def read(self, lines: list[str]) -> None:
+        """Add the hosts, groups and vars of ``lines`` to the graph."""
+        for number, raw in enumerate(lines, 1):
+            line = raw.strip()
+            if line and line[0] not in "#;":
+                self._line(line, f"{self.path}:{number}")
+        self._report_pending()
+
+    def _line(self, line: str, where: str) -> None:
+        header = _SECTION.fullmatch(line)
+        if header:
+            self._section(header.group(1), header.group(2) or "hosts", where)
+        elif line.startswith("[") and (
+            line.endswith("]") or "]" not in line or _SECTION_START.match(line)
+        ):
+            raise InputError(
+                where,
+                f"bad section header {line!r}; expected [group], [group:children] or "
+                "[group:vars] (no spaces inside the brackets)",
+            )
+        elif self.state == "hosts":
+            self._host_line(line, where)
+        elif self.state == "vars":
+            self._vars_line(line, where)
+        else:
+            self._child_line(line, where)
+
+    def _section(self, name: str, state: str, where: str) -> None:
+        if state not in _STATES:
+            raise InputError(
+                where,
+                f"section [{name}:{state}] has unknown type {state!r}; expected "
+                "[group], [group:children] or [group:vars]",
+            )
+        self.group, self.state = name, state
+        if name not in self.graph.groups:
+            if state == "vars" and name not in self.pending:
+                self.pending[name] = _Pending(where, state)
+            self.graph.add_group(name, where)
+        if name in self.pending and state != "vars":
+            if self.pending[name].state == "children":
+                self._adopt(name)
+            else:
+                del self.pending[name]
+
+    def _adopt(self, name: str) -> None:
+        """Group ``name`` is now defined: attach it to the parents that listed it earlier."""
+        for parent, where in self.pending[name].parents:
+            self.graph.add_child(parent, name, where)
+            if parent in self.pending and self.pending[parent].state == "children":
+                self._adopt(parent)
+        self.pending.pop(name, None)
+
+    def _host_line(self, line: str, where: str) -> None:
+        try:
+            tokens = shlex.split(line, comments=True)
+        except ValueError as exc:
+            raise InputError(where, f"cannot split host line {line!r}: {exc}") from None
+        if not tokens:
+            raise InputError(where, f"expected a host name, found {line!r}")
+        entry = tokens[0]
+        names, port = expand_entry(entry, where)
+        if entry.strip().endswith(":") and port is None:
+            raise InputError(where, f"host {entry!r} ends with ':'; expected host or host:port")
+        if "---" in names:
+            raise InputError(where, "found '---', a YAML document start; expected INI host lines")
+        values: dict[str, Any] = {}
+        for token in tokens[1:]:
+            if "=" not in token:
+                raise InputError(where, f"expected key=value after host {entry!r}, found {token!r}")
+            key, text = token.split("=", 1)
+            values[key] = parse_value(text, where)
+        for name in names:
+            self.graph.add_host(name, self.group, port, where)
+            for key, value in values.items():
+                self.graph.set_host_var(name, key, value, where)
+
+    def _vars_line(self, line: str, where: str) -> None:
+        if "=" not in line:
+            raise InputError(where, f"expected key=value in [{self.group}:vars], found {line!r}")
+        key, text = (part.strip() for part in line.split("=", 1))
+        self.graph.set_group_var(self.group, key, parse_value(text, where), where)
+
+    def _child_line(self, line: str, where: str) -> None:
+        match = _GROUP_NAME.fullmatch(line)
+        if not match:
+            raise InputError(
+                where, f"expected one group name in [{self.group}:children], found {line!r}"
+            )
+        child = match.group(1)
+        if child in self.graph.groups:
+            self.graph.add_child(self.group, child, where)
+        else:
+            self.pending.setdefault(child, _Pending(where, "children")).parents.append(
+                (self.group, where)
+            )
+
+    def _report_pending(self) -> None:
+        for name, decl in self.pending.items():
+            if decl.state == "vars":
+                raise InputError(
+                    decl.where,
+                    f"[{name}:vars] is for group {name!r}, which is never defined; expected a "
+                    f"[{name}] or [{name}:children] section",
+                )
+            parent = decl.parents[-1][0]
+            hint = " (variables go in a [group:vars] section)" if "=" in name else ""
+            raise InputError(
+                decl.where,
+                f"[{parent}:children] lists {name!r}, which is never defined as a group; "
+                f"expected a [{name}] or [{name}:children] section{hint}",
+            )
+
+
+def read_ini_inventory(path: Path, raw: bytes, graph: InventoryGraph) -> None:
+    """Parse the INI inventory ``raw`` (the bytes of ``path``) into ``graph``."""
+    lines = decode_lines(path, raw)
+    if lines and lines[0].startswith("$ANSIBLE_VAULT"):
+        raise InputError(
+            f"{path}:1",
+            "vault-encrypted inventories are not supported; keep secrets out of the "
+            "inventory and name an environment variable in e8_password_env",
+        )
+    IniInventoryReader(graph, path).read(lines)

@@ -1,0 +1,389 @@
+"""The inventory: Ansible INI/YAML sources read into hosts with fully resolved variables.
+
+``load_inventory(["site.ini", "extra.yml"])`` reads each ``-i`` source in order into one graph
+(files, directories of inventory files, or ``host1,host2`` lists), then resolves every host's
+variables with Ansible's precedence (ansible-core 2.19, default settings):
+
+1. inline vars of group ``all``;
+2. inline vars of the host's other groups, sorted by depth, ``ansible_group_priority``, name;
+3. ``group_vars/all`` beside each source; 4. ``group_vars/<group>`` beside each source (same
+   group order); 5. inline host vars; 6. ``host_vars/<host>`` beside each source.
+
+``group_vars/NAME`` may be a file ``NAME``, ``NAME.yml``, ``NAME.yaml`` or ``NAME.json`` (first
+found) or a directory ``NAME/`` whose files are merged in sorted order.
+``Inventory.to_ansible_list`` prints what ``ansible-inventory --list`` prints;
+``Inventory.select`` applies ``--limit``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from scanner.inventory.graph import (
+    ALL,
+    UNGROUPED,
+    InventoryGraph,
+    InventoryWarning,
+    UnsafeText,
+    plain_value,
+)
+from scanner.inventory.ini import read_ini_inventory
+from scanner.inventory.patterns import PatternError, parse_address, select_hosts
+from scanner.inventory.yml import (
+    YamlInventoryReader,
+    load_vars_file,
+    parse_yaml,
+    read_yaml_inventory,
+)
+from scanner.model.errors import InputError
+
+__all__ = [
+    "Inventory",
+    "InventoryHost",
+    "InventoryWarning",
+    "UnsafeText",
+    "load_inventory",
+]
+
+VARS_EXTENSIONS = (".yml", ".yaml", ".json")
+CAP_VAR = "e8_max_concurrency"
+# Directory inventories skip these names, as Ansible does by default.
+_IGNORED_IN_DIR = re.compile(
+    r"^\.|^host_vars$|^group_vars$|^vars_plugins$"
+    r"|(\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.cfg|\.retry)$"
+)
+# Variables that ``ansible-inventory --list`` never prints (its magic and internal names).
+INTERNAL_VARS = frozenset(
+    {
+        *("ansible_async_path", "ansible_collection_name", "ansible_config_file"),
+        *("ansible_dependent_role_names", "ansible_diff_mode", "ansible_facts", "ansible_forks"),
+        *("ansible_inventory_sources", "ansible_limit", "ansible_play_batch"),
+        *("ansible_play_hosts", "ansible_play_hosts_all", "ansible_play_role_names"),
+        *("ansible_playbook_python", "ansible_role_name", "ansible_role_names"),
+        *("ansible_run_tags", "ansible_skip_tags", "ansible_verbosity", "ansible_version"),
+        *("inventory_dir", "inventory_file", "inventory_hostname", "inventory_hostname_short"),
+        *("groups", "group_names", "hostvars", "playbook_dir", "play_hosts"),
+        *("role_name", "role_names", "role_path", "role_uuid"),
+    }
+)
+
+
+class InventoryHost(BaseModel):
+    """One host with its variables resolved as Ansible resolves them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    vars: dict[str, Any]
+    groups: tuple[str, ...]
+    """Every group the host is in (direct and inherited), sorted, without all/ungrouped."""
+
+
+class Inventory:
+    """The hosts of one or more ``-i`` sources, in Ansible's inventory order."""
+
+    def __init__(
+        self,
+        hosts: dict[str, InventoryHost],
+        sources: list[Path],
+        graph: InventoryGraph,
+        caps: dict[str, int] | None = None,
+    ) -> None:
+        self.hosts = hosts
+        self.sources = sources
+        self._graph = graph
+        self._caps = dict(caps or {})
+
+    def group_caps(self) -> dict[str, int]:
+        """Group name -> ``e8_max_concurrency`` for every group whose own vars set it
+        (inline or in its group_vars file; a parent's cap bounds all hosts below it)."""
+        return dict(self._caps)
+
+    def select(self, pattern: str | None) -> list[InventoryHost]:
+        """The hosts ``--limit PATTERN`` selects, in inventory order (``None``: every host).
+
+        Raises InputError("--limit", ...) for a bad pattern or one that selects no host.
+        """
+        if pattern is None:
+            return list(self.hosts.values())
+        unmatched: list[str] = []
+        try:
+            names = select_hosts(pattern, self._graph, unmatched.append)
+        except PatternError as exc:
+            raise InputError("--limit", str(exc)) from None
+        chosen = [host for name, host in self.hosts.items() if name in names]
+        if not chosen:
+            raise InputError("--limit", f"{pattern!r} matches no host in the inventory")
+        for message in unmatched:
+            _warn(message)
+        return chosen
+
+    def to_ansible_list(self, limit: str | None = None) -> dict[str, Any]:
+        """Exactly what ``ansible-inventory --list [--limit LIMIT]`` prints, as JSON data."""
+        chosen = {h.name for h in self.select(limit)} if limit else set(self.hosts)
+        hostvars = {}
+        for name in self.hosts:
+            shown = {k: v for k, v in self.hosts[name].vars.items() if k not in INTERNAL_VARS}
+            if name in chosen and shown:
+                hostvars[name] = _to_json(shown)
+        result: dict[str, Any] = {"_meta": {"hostvars": hostvars, "profile": "inventory_legacy"}}
+        for group in self._graph.ordered_descendants(ALL):
+            node = self._graph.groups[group]
+            entry: dict[str, Any] = {}
+            hosts = [h for h in node.hosts if h in chosen] if group != ALL else []
+            if hosts:
+                entry["hosts"] = hosts
+            if node.children:
+                entry["children"] = list(node.children)
+            if entry:
+                result[group] = entry
+        return result
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, InventoryWarning, stacklevel=3)
+
+
+def _json_key(key: object) -> str:
+    if isinstance(key, str):
+        return str(key)
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(key)
+    return str(key)
+
+
+def _to_json(value: Any) -> Any:
+    """``value`` as ansible-inventory prints it (``!unsafe`` text wrapped, keys as text)."""
+    if isinstance(value, UnsafeText):
+        return {"__ansible_unsafe": str(value)}
+    if isinstance(value, dict):
+        return {_json_key(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+
+def _read_file(path: Path, graph: InventoryGraph) -> None:
+    """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
+    ext = os.path.splitext(path)[1]
+    if ext in VARS_EXTENSIONS:
+        read_yaml_inventory(path, graph)
+        return
+    if ext == ".toml":
+        raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
+    if not ext:  # Ansible tries its YAML plugin first on files without an extension
+        try:
+            doc = parse_yaml(path, raw.decode("utf-8"))
+        except (InputError, UnicodeDecodeError):
+            doc = None
+        if doc is not None and isinstance(doc.data, dict) and doc.data:
+            YamlInventoryReader(graph, doc).read()
+            return
+    read_ini_inventory(path, raw, graph)
+
+
+def _read_host_list(source: str, graph: InventoryGraph) -> None:
+    for entry in (e.strip() for e in source.split(",")):
+        if not entry:
+            continue
+        try:
+            name, port = parse_address(entry)
+        except PatternError:
+            name, port = entry, None
+        if "[" in name:
+            name, port = entry, None
+        if name not in graph.hosts:
+            graph.add_host(name, UNGROUPED, port, f"-i {source}")
+
+
+def _list_dir(path: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot list the directory: {exc.strerror or exc}") from None
+
+
+def _read_dir(path: Path, graph: InventoryGraph, seen: set[str] | None = None) -> None:
+    seen = set() if seen is None else seen
+    real = os.path.realpath(path)
+    if real in seen:
+        return  # a symlink back up the tree
+    seen.add(real)
+    for name in _list_dir(path):
+        if _IGNORED_IN_DIR.search(name):
+            continue
+        full = path / name
+        if full.is_dir():
+            _read_dir(full, graph, seen)
+        else:
+            _read_file(full, graph)
+
+
+def _read_source(source: str | Path, graph: InventoryGraph) -> Path | None:
+    """Read one ``-i`` source; return the directory its group_vars/host_vars live in."""
+    text = str(source)
+    path = Path(source)
+    if not path.exists():
+        if "," in text:
+            _read_host_list(text, graph)
+            return None
+        raise InputError(
+            text,
+            "inventory source not found; expected an INI or YAML file, a directory "
+            "or a comma-separated host list",
+        )
+    if path.is_dir():
+        _read_dir(path, graph)
+        return Path(os.path.realpath(path))
+    _read_file(path, graph)
+    return Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
+
+
+# --- group_vars / host_vars --------------------------------------------------------------------
+
+
+def _dir_files(folder: Path, seen: frozenset[str] = frozenset()) -> list[Path]:
+    """Vars files under ``folder`` in sorted order (hidden files and backups skipped)."""
+    real = os.path.realpath(folder)
+    if real in seen:
+        return []  # a symlink back up the tree
+    found: list[Path] = []
+    for name in _list_dir(folder):
+        if name.startswith(".") or name.endswith("~"):
+            continue
+        full, ext = folder / name, os.path.splitext(name)[1]
+        if full.is_dir() and not ext:
+            found.extend(_dir_files(full, seen | {real}))
+        elif full.is_file() and (not ext or ext in VARS_EXTENSIONS):
+            found.append(full)
+    return found
+
+
+class VarsFiles:
+    """group_vars/ and host_vars/ files beside the inventory sources, each read once."""
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+        self._cache: dict[tuple[Path, str, str], dict[str, Any]] = {}
+        self.origin: dict[tuple[Path, str], Path] = {}
+        """(base/kind/name folder, variable) -> the file that set it last."""
+
+    def lookup(self, base: Path, kind: str, name: str) -> dict[str, Any]:
+        """The merged vars of ``base/kind/name`` ({} when there is no such file)."""
+        key = (base, kind, name)
+        if key not in self._cache:
+            self._cache[key] = self._load(base / kind, name)
+        return self._cache[key]
+
+    def _load(self, folder: Path, name: str) -> dict[str, Any]:
+        if not folder.is_dir():
+            if folder.exists():
+                _warn(f"{folder} is not a directory; skipping it")
+            return {}
+        if name in (".", "..") or "/" in name or "\\" in name:
+            return {}  # never look outside group_vars/host_vars
+        files: list[Path] = []
+        for ext in ("", *VARS_EXTENSIONS):
+            candidate = folder / f"{name}{ext}"
+            if candidate.exists():
+                files = _dir_files(candidate) if candidate.is_dir() else [candidate]
+                break
+        merged: dict[str, Any] = {}
+        for file in files:
+            loaded = load_vars_file(file)
+            merged |= {k: plain_value(v) for k, v in loaded.items()}
+            self.origin.update({(folder / name, k): file for k in loaded})
+        return merged
+
+    def where(self, kind: str, name: str, key: str) -> str | None:
+        """``file:key`` of the last file among the sources that set ``key`` for ``name``."""
+        found = [self.origin.get((base / kind / name, key)) for base in self.dirs]
+        last = [f for f in found if f is not None]
+        return f"{last[-1]}:{key}" if last else None
+
+    def merged(self, kind: str, names: Sequence[str]) -> dict[str, Any]:
+        """Vars of every name in ``names`` from every source directory, later ones winning."""
+        result: dict[str, Any] = {}
+        for base in self.dirs:
+            for name in names:
+                result |= self.lookup(base, kind, name)
+        return result
+
+
+def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHost:
+    """One host's variables with Ansible's precedence (see the module docstring)."""
+    member_of = graph.host_groups(name)
+    ordered = graph.sorted_groups(member_of - {ALL})
+    resolved = dict(graph.groups[ALL].vars)
+    for group in ordered:
+        resolved |= graph.groups[group].vars
+    resolved |= files.merged("group_vars", [ALL])
+    resolved |= files.merged("group_vars", ordered)
+    resolved |= graph.hosts[name].vars
+    resolved |= files.merged("host_vars", [name])
+    groups = tuple(sorted(member_of - {ALL, UNGROUPED}))
+    return InventoryHost(name=name, vars=resolved, groups=groups)
+
+
+def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:
+    """``e8_max_concurrency`` of each group that sets it, checked to be a whole number >= 1."""
+    caps: dict[str, int] = {}
+    for name, node in graph.groups.items():
+        from_files = files.merged("group_vars", [name])
+        if CAP_VAR in from_files:
+            value, where = from_files[CAP_VAR], files.where("group_vars", name, CAP_VAR)
+        elif CAP_VAR in node.vars:
+            value, where = node.vars[CAP_VAR], node.where[CAP_VAR]
+        else:
+            continue
+        try:
+            cap = int(value) if not isinstance(value, bool | float) else 0
+        except (TypeError, ValueError):
+            cap = 0
+        if cap < 1:
+            raise InputError(
+                where or name,
+                f"{CAP_VAR} of group {name!r} is {value!r}; expected a whole number >= 1",
+            )
+        caps[name] = cap
+    return caps
+
+
+def load_inventory(paths: Sequence[str | Path]) -> Inventory:
+    """Read every ``-i`` source in order, merged as Ansible merges them.
+
+    Raises InputError (naming file:line and what was expected) for any bad input. Warns
+    (``InventoryWarning``) where Ansible accepts something suspicious, such as a host
+    defined twice with conflicting values (the later value wins, as in Ansible).
+    """
+    if not paths:
+        raise InputError("-i", "no inventory given; expected an INI or YAML inventory")
+    try:
+        return _load(paths)
+    except RecursionError:
+        where = ", ".join(str(p) for p in paths)
+        raise InputError(where, "the inventory is nested too deeply") from None
+
+
+def _load(paths: Sequence[str | Path]) -> Inventory:
+    graph = InventoryGraph()
+    dirs = [d for d in (_read_source(p, graph) for p in paths) if d is not None]
+    graph.reconcile()
+    files = VarsFiles(dirs)
+    hosts = {n: _resolve(graph, files, n) for n in graph.hosts_in_group(ALL)}
+    return Inventory(hosts, [Path(p) for p in paths], graph, _group_caps(graph, files))

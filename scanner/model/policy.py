@@ -1,0 +1,122 @@
+"""Thresholds that judges compare against, with documented defaults.
+
+Every value here is an organisation's choice the model leaves open (backup RPO) or a window the
+model fixes (patch deadlines). ``--policy FILE`` (YAML) overrides any field; the policy in force is
+recorded in results.json so a score can be traced to the thresholds that produced it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(
+        default="default", description="A label for this policy, recorded in results."
+    )
+    patch_critical_hours: int = Field(
+        default=48, ge=1, description="Critical or exploited fixes (ISM-1877/1696)."
+    )
+    patch_internet_facing_days: int = Field(
+        default=14, ge=1, description="Internet-facing OS fixes (ISM-1694)."
+    )
+    patch_other_days: int = Field(
+        default=30, ge=1, description="Workstations and other servers (ISM-1695/1902)."
+    )
+    package_cache_max_age_days: int = Field(
+        default=7,
+        ge=1,
+        description="Older package metadata makes 'no pending updates' no_visibility.",
+    )
+    backup_rpo_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Newest backup must be younger (e8_backup_rpo_hours overrides per host).",
+    )
+    stale_privileged_days: int = Field(
+        default=45, ge=1, description="Privileged access unused this long (ISM-1648)."
+    )
+    backup_rpo_hours_by_role: dict[str, int] = Field(
+        default_factory=dict,
+        description="RPO per e8_role (workstation, server, network_device); e8_backup_rpo_hours still wins.",
+    )
+    admin_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Accounts allowed admin rights on every host (break-glass, LAPS); added to e8_admin_allowlist.",
+    )
+    adblock_extension_ids: list[str] = Field(
+        default_factory=list,
+        description="Approved ad-blocking browser extension ids; added to e8_adblock_extension_ids.",
+    )
+
+    eol_overrides: dict[str, date] = Field(
+        default_factory=dict,
+        description=(
+            "End-of-support dates that replace the shipped tables: 'linux:<id> <version>' "
+            "(e.g. 'linux:ubuntu 20.04'), 'windows:<build>' (e.g. 'windows:19045' for a contracted "
+            "ESU), or 'app:<product>' as named in the application EOL table."
+        ),
+    )
+
+    def eol_override(self, key: str) -> date | None:
+        """The organisation's end-of-support date for a table entry, if the policy sets one."""
+        return self.eol_overrides.get(key)
+
+    def host_vars(self, hvars: Mapping[str, Any]) -> dict[str, Any]:
+        """A host's variables with the policy's organisation-wide values merged in.
+
+        Lists are joined (host values first); a host-level ``e8_backup_rpo_hours`` beats the
+        role's RPO. Judges read only the result, so policy and inventory cannot disagree.
+        """
+        merged = dict(hvars)
+        for var, extra in (
+            ("e8_admin_allowlist", self.admin_allowlist),
+            ("e8_adblock_extension_ids", self.adblock_extension_ids),
+        ):
+            if extra:
+                own = merged.get(var) or []
+                own = [v.strip() for v in own.split(",")] if isinstance(own, str) else list(own)
+                merged[var] = [*own, *(e for e in extra if e not in own)]
+        role = str(merged.get("e8_role", ""))
+        if (
+            merged.get("e8_backup_rpo_hours") in (None, "")
+            and role in self.backup_rpo_hours_by_role
+        ):
+            merged["e8_backup_rpo_hours"] = self.backup_rpo_hours_by_role[role]
+        return merged
+
+
+def load_policy(path: str | None) -> Policy:
+    """Read ``--policy FILE`` (YAML mapping of field → value); errors name the file and field."""
+    if path is None:
+        return Policy()
+    import yaml
+    from pydantic import ValidationError
+
+    from scanner.model.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise InputError(path, f"cannot read policy file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(path, f"expected a mapping of policy fields, found {type(data).__name__}")
+    try:
+        return Policy(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(top)"
+        raise InputError(f"{path}: field {field}", err["msg"]) from None

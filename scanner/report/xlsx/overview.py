@@ -1,0 +1,285 @@
+"""The workbook's overview sheets: Summary (with the chart), Heatmap and one sheet per strategy."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Sequence
+
+from scanner.assess.results import ControlResult, HostResult, Results
+from scanner.model.framework import Requirement, requirements
+from scanner.model.vocabulary import Strategy
+from scanner.report.xlsx.sheetml import (
+    BarChart,
+    Cell,
+    Series,
+    Sheet,
+    absolute_ref,
+    col_letter,
+)
+from scanner.report.xlsx.style import (
+    DISTRIBUTION,
+    HEADER,
+    HEADER_VERTICAL,
+    LEVEL_FILL,
+    MAX_GROUP_COLUMNS,
+    MET_FILL,
+    NO_VISIBILITY_FILL,
+    OUTCOME_FILL,
+    SECTION,
+    STALE_FILL,
+    TITLE,
+    Styles,
+    header_row,
+    level_text,
+    levels_span,
+    reached,
+    when,
+)
+
+# --- Summary ---------------------------------------------------------------------------------
+
+
+def _coverage_rows(hosts: Sequence[HostResult]) -> list[tuple[str, str, int, int, int]]:
+    """(dimension, value, in inventory, assessed, no visibility): all, by role, OT zone, platform."""
+    keys = {
+        "Role": lambda h: h.role or "(not set)",
+        "OT zone": lambda h: h.ot_zone or "(not OT)",
+        "Platform": lambda h: h.platform.value,
+    }
+    total: Counter[tuple[str, str]] = Counter()
+    ok: Counter[tuple[str, str]] = Counter()
+    for h in hosts:
+        for dim, key in [("All hosts", lambda _h: "")] + list(keys.items()):
+            k = (dim, key(h))
+            total[k] += 1
+            ok[k] += reached(h)
+    return [(d, v, n, ok[(d, v)], n - ok[(d, v)]) for (d, v), n in sorted(total.items(), key=_dim)]
+
+
+def _dim(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
+    order = ("All hosts", "Role", "OT zone", "Platform")
+    return order.index(item[0][0]), item[0][1]
+
+
+def _summary_run(s: Sheet, st: Styles, results: Results) -> None:
+    run = results.run
+    s.row([("Essential Eight assessment report", st.book.style(TITLE))], height=20)
+    s.row([])
+    s.row([("Run", st.book.style(SECTION))])
+    policy_version = run.policy.get("version", "")
+    for k, v in (
+        ("Run id", run.id),
+        ("Started", when(run.started)),
+        ("Finished", when(run.finished)),
+        ("Tool version", results.tool_version),
+        ("Maturity model", results.model_version),
+        ("Policy version", policy_version or "(default)"),
+        ("Target level", f"ML{run.target_level}"),
+        ("Inventory", ", ".join(src.path for src in run.inventory) or "(none recorded)"),
+        ("Limit", run.limit or "(all hosts)"),
+    ):
+        s.row([(k, st(bold=True)), str(v)])
+    s.row([])
+
+
+def _summary_coverage(s: Sheet, st: Styles, results: Results) -> None:
+    s.row([("Scope and coverage", st.book.style(SECTION))])
+    header_row(
+        s, st, ["Breakdown", "Value", "In inventory", "Assessed (reach ok)", "No visibility"]
+    )
+    for dim, value, n, ok, nv in _coverage_rows(results.hosts):
+        s.row(
+            [
+                (dim, st(bold=dim == "All hosts")),
+                value,
+                n,
+                ok,
+                (nv, st(fill=NO_VISIBILITY_FILL if nv else None)),
+            ]
+        )
+    s.row([])
+
+
+def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
+    """The fleet maturity table; returns its header row and last strategy row (for the chart)."""
+    target = results.run.target_level
+    s.row([(f"Fleet maturity per strategy (target ML{target})", st.book.style(SECTION))])
+    header_row(
+        s,
+        st,
+        ["Strategy", "Fleet level (lowest)", "Target met", "Hosts below target"]
+        + [label for _, label in DISTRIBUTION],
+    )
+    top = s.rows
+    for f in results.fleet:
+        below = sum(f.distribution.get(str(n), 0) for n in range(target))
+        s.row(
+            [
+                f.strategy.short_label,
+                (level_text(f.level), st(fill=LEVEL_FILL[f.level], bold=True)),
+                _met(st, f.level, target),
+                (below, st(fill=STALE_FILL if below else None)),
+            ]
+            + [f.distribution.get(k, 0) for k, _ in DISTRIBUTION]
+        )
+    last = s.rows
+    below_all = sum(1 for h in results.hosts if h.level is not None and h.level < target)
+    s.row(
+        [
+            ("All strategies (overall)", st(bold=True)),
+            (level_text(results.fleet_level), st(fill=LEVEL_FILL[results.fleet_level], bold=True)),
+            _met(st, results.fleet_level, target),
+            (below_all, st(fill=STALE_FILL if below_all else None)),
+        ]
+    )
+    s.row(
+        [
+            "Levels are what each host's own evidence supports; the per-strategy sheets also show "
+            "the level an assessor could sign ('claimable'). No visibility is a result: see Coverage."
+        ]
+    )
+    return top, last
+
+
+def _met(st: Styles, level: int | None, target: int) -> Cell:
+    if level is None:
+        return ("not assessed", st(fill=LEVEL_FILL[None]))
+    return ("met", st(fill=MET_FILL)) if level >= target else ("not met", st(fill=STALE_FILL))
+
+
+def _summary_chart(s: Sheet, top: int, last: int) -> None:
+    """A clustered column chart of hosts per level per strategy, over the distribution cells."""
+    first = 5  # column E: ML0
+    colours = [LEVEL_FILL[n] for n in (0, 1, 2, 3)] + [LEVEL_FILL[None], NO_VISIBILITY_FILL]
+    s.chart(
+        BarChart(
+            title="Hosts per maturity level, by strategy",
+            y_title="Hosts",
+            categories_ref=absolute_ref(s.title, 1, top + 1, 1, last),
+            series=tuple(
+                Series(
+                    name_ref=absolute_ref(s.title, first + i, top, first + i, top),
+                    values_ref=absolute_ref(s.title, first + i, top + 1, first + i, last),
+                    colour=colour,
+                )
+                for i, colour in enumerate(colours)
+            ),
+            row=s.rows + 1,
+        )
+    )
+
+
+def summary_sheet(st: Styles, results: Results) -> None:
+    # The management page: one sheet of paper.
+    s = st.book.sheet("Summary", [30, 22, 14, 20, 14, 10, 10, 10, 14, 14], pages_tall=1)
+    _summary_run(s, st, results)
+    _summary_coverage(s, st, results)
+    top, last = _summary_fleet(s, st, results)
+    _summary_chart(s, top, last)
+
+
+# --- Heatmap and per-strategy sheets ----------------------------------------------------------
+
+
+def _top_groups(hosts: Sequence[HostResult]) -> list[str]:
+    """Inventory groups to show as filter columns: the most common first, at most 30."""
+    seen: Counter[str] = Counter(g for h in hosts for g in set(h.groups) if g != "all")
+    ranked = sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [g for g, _ in ranked[:MAX_GROUP_COLUMNS]]
+
+
+def heatmap_sheet(st: Styles, results: Results) -> None:
+    strategies = list(Strategy)
+    groups = _top_groups(results.hosts)
+    target = results.run.target_level
+    fixed = ["Host", "Role", "OT zone", "Platform", "Reach"]
+    names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
+    hm = st.book.sheet(
+        "Heatmap",
+        [28, 13, 13, 10, 14] + [13] * (len(strategies) + 3) + [3.5] * len(groups),
+        freeze="B2",
+    )
+    longest = max((len(g) for g in groups), default=0)
+    head, vertical = st.book.style(HEADER), st.book.style(HEADER_VERTICAL)
+    hm.row(
+        [(n, head) for n in names] + [(f"group: {g}", vertical) for g in groups],
+        height=max(30, min(160, 6.5 * (longest + 7))),
+    )
+    hm.print_title_rows = "1:1"
+    level_cell = {v: (level_text(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
+    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    member_cell = ("x", st(center=True))
+    blind = st(fill=NO_VISIBILITY_FILL)
+    for h in results.hosts:
+        cells: list[Cell] = [
+            h.name,
+            h.role or "",
+            h.ot_zone or "",
+            h.platform.value,
+            (h.reach.value, 0 if reached(h) else blind),
+        ]
+        cells += [level_cell[h.levels[x]] for x in strategies]
+        cells.append(bold_level[h.level])
+        cells.append(level_cell[h.claimable_level])
+        meets = h.level is not None and h.level >= target
+        cells.append("yes" if meets else ("no visibility" if not reached(h) else "no"))
+        member = set(h.groups)
+        cells += [member_cell if g in member else None for g in groups]
+        hm.row(cells)
+    hm.filter_ref = f"A1:{col_letter(len(names) + len(groups))}{hm.rows}"
+
+
+def _strategy_controls(strategy: Strategy) -> list[Requirement]:
+    """The strategy's controls, ML1 first, then ML2, then ML3 (table order within a level)."""
+    reqs = [r for r in requirements() if r.strategy is strategy]
+    return sorted(reqs, key=lambda r: min(r.levels, default=4))
+
+
+def _of_strategy(h: HostResult, strategy: Strategy) -> Sequence[ControlResult]:
+    """The host's controls of one strategy: a slice when they come in the model's own order (as
+    scoring makes them), else a search."""
+    first, last = _span(strategy)
+    if last and len(h.controls) == len(requirements()):
+        part = h.controls[first:last]
+        if all(c.strategy is strategy for c in part):
+            return part
+    return [c for c in h.controls if c.strategy is strategy]
+
+
+@functools.cache
+def _span(strategy: Strategy) -> tuple[int, int]:
+    at = [i for i, r in enumerate(requirements()) if r.strategy is strategy]
+    if at != list(range(at[0], at[-1] + 1)):
+        return 0, 0  # not contiguous: _of_strategy searches
+    return at[0], at[-1] + 1
+
+
+def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
+    reqs = _strategy_controls(strategy)
+    fixed = ["Host", "Reach", "Level", "Claimable"]
+    names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
+    sheet = st.book.sheet(
+        strategy.short_label[:31], [28, 14, 13, 13] + [13] * len(reqs), freeze="C2"
+    )
+    header_row(sheet, st, names)
+    sheet.print_title_rows = "1:1"
+    for i, r in enumerate(reqs, start=len(fixed) + 1):
+        sheet.comment(1, i, f"{r.local_id}: {r.requirement}")
+    level_cell = {v: (level_text(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
+    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
+    blind = st(fill=NO_VISIBILITY_FILL)
+    for h in results.hosts:
+        outcome = {c.ism: c.outcome for c in _of_strategy(h, strategy)}
+        cells: list[Cell] = [
+            h.name,
+            (h.reach.value, 0 if reached(h) else blind),
+            bold_level[h.levels[strategy]],
+            level_cell[h.claimable[strategy]],
+        ]
+        for r in reqs:
+            o = outcome.get(r.ism)
+            cells.append(outcome_cell[o] if o is not None else None)
+        sheet.row(cells)
+    sheet.filter_ref = f"A1:{col_letter(len(names))}{sheet.rows}"

@@ -1,0 +1,176 @@
+"""The workbook's look and table plumbing: fills, cell styles, tables that continue past
+Excel's last row, and the small text helpers every sheet uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from scanner.assess.results import HostResult
+from scanner.model.vocabulary import Outcome, Reach
+from scanner.report.xlsx.sheetml import (
+    MAX_ROWS,
+    Cell,
+    Sheet,
+    Style,
+    Workbook,
+    col_letter,
+)
+
+MAX_GROUP_COLUMNS = 30
+
+LEVEL_FILL = {
+    0: "F8696B",  # red
+    1: "FFC7CE",  # light red
+    2: "FFEB84",  # amber
+    3: "63BE7B",  # green
+    None: "D9D9D9",  # grey: not assessed
+}
+OUTCOME_FILL = {
+    Outcome.EFFECTIVE: "C6EFCE",
+    Outcome.ALTERNATE_CONTROL: "DDEBF7",
+    Outcome.INEFFECTIVE: "FFC7CE",
+    Outcome.NO_VISIBILITY: "FFEB9C",
+    Outcome.NOT_IMPLEMENTED: "F4B084",
+    Outcome.NOT_APPLICABLE: "EDEDED",
+    Outcome.NOT_ASSESSED: "FFFFFF",
+}
+NO_VISIBILITY_FILL = "FFEB9C"
+STALE_FILL = "FFC7CE"
+MET_FILL = "C6EFCE"
+HEADER = Style(
+    fill="1F3864", bold=True, colour="FFFFFF", wrap=True, horizontal="center", vertical="center"
+)
+HEADER_VERTICAL = Style(
+    fill="1F3864", bold=True, colour="FFFFFF", horizontal="center", vertical="bottom", rotation=90
+)
+TITLE = Style(bold=True, size=14)
+SECTION = Style(bold=True, size=12, colour="1F3864")
+# Series order in the Summary distribution table (and the chart built on it).
+DISTRIBUTION = (
+    ("0", "ML0"),
+    ("1", "ML1"),
+    ("2", "ML2"),
+    ("3", "ML3"),
+    ("not_assessed", "Not assessed"),
+    ("no_visibility", "No visibility"),
+)
+STALE_STATUSES = ("expired", "incomplete", "not yet valid")
+
+
+class Table:
+    """A sheet (or, past Excel's last row, a run of sheets) of rows under one header.
+
+    Every sheet of the run repeats the header, freezes it, filters it and prints it on every
+    page; continuation sheets are titled "Findings (2)", "Findings (3)" …
+    """
+
+    def __init__(
+        self,
+        book: Workbook,
+        title: str,
+        widths: Sequence[float],
+        header: Sequence[str] = (),
+        freeze: str | None = "B2",
+        pages_tall: int = 0,
+        max_rows: int = MAX_ROWS,
+    ) -> None:
+        self.book, self.title, self.widths = book, title, widths
+        self.freeze, self.pages_tall, self.max_rows = freeze, pages_tall, max_rows
+        self.names = list(header)
+        self.sheets: list[Sheet] = []
+        self.sheet = self._open()
+
+    def _open(self) -> Sheet:
+        n = len(self.sheets) + 1
+        title = self.title if n == 1 else f"{self.title[:25]} ({n})"
+        sheet = self.book.sheet(
+            title,
+            self.widths,
+            freeze=self.freeze if self.names else None,
+            pages_tall=self.pages_tall,
+        )
+        self.sheets.append(sheet)
+        if self.names:
+            sheet.row([(n, self.book.style(HEADER)) for n in self.names], height=30)
+            sheet.print_title_rows = "1:1"
+        return sheet
+
+    def row(self, cells: Sequence[Cell], style: int = 0, height: float | None = None) -> None:
+        self._room().row(cells, style, height)
+
+    def row_xml(self, cells_xml: str) -> None:
+        """A row of cells rendered with ``book.cell`` (the fast path for the big tables)."""
+        self._room().row_xml(cells_xml)
+
+    def _room(self) -> Sheet:
+        if self.sheet.rows >= self.max_rows:
+            self.finish()
+            self.sheet = self._open()
+        return self.sheet
+
+    def finish(self) -> None:
+        """Filter each sheet over every row it holds."""
+        if self.names:
+            last = col_letter(len(self.names))
+            self.sheet.filter_ref = f"A1:{last}{max(self.sheet.rows, 1)}"
+
+
+class Styles:
+    """Cell formats by what they look like, registered once per workbook."""
+
+    def __init__(self, book: Workbook) -> None:
+        self.book = book
+        self._ids: dict[tuple[str | None, bool, bool, bool], int] = {}
+
+    def __call__(
+        self, fill: str | None = None, bold: bool = False, wrap: bool = False, center: bool = False
+    ) -> int:
+        key = (fill, bold, wrap, center)
+        sid = self._ids.get(key)
+        if sid is None:
+            sid = self._ids[key] = self.book.style(
+                Style(
+                    fill=fill,
+                    bold=bold,
+                    wrap=wrap,
+                    vertical="top" if wrap else None,
+                    horizontal="center" if center else None,
+                )
+            )
+        return sid
+
+
+def level_text(v: int | None) -> str:
+    return "not assessed" if v is None else f"ML{v}"
+
+
+def levels_span(levels: Iterable[int]) -> str:
+    """(1, 2, 3) → 'ML1-3'; (3,) → 'ML3'."""
+    ns = sorted(levels)
+    if not ns:
+        return "-"
+    return f"ML{ns[0]}" if len(ns) == 1 else f"ML{ns[0]}-{ns[-1]}"
+
+
+def when(d: datetime) -> str:
+    return d.isoformat(timespec="seconds")
+
+
+def reached(h: HostResult) -> bool:
+    return h.reach is Reach.OK
+
+
+def yes_no(v: bool) -> str:
+    return "yes" if v else "no"
+
+
+def header_row(s: Sheet, st: Styles, names: Sequence[str]) -> None:
+    s.row([(n, st.book.style(HEADER)) for n in names], height=30)
+
+
+def wrapped_height(text: str, width: float) -> float | None:
+    """A row height (points) that shows ``text`` wrapped in a column ``width`` characters wide:
+    readers such as LibreOffice keep the default one-line height for rows that do not say."""
+    lines = sum(max(1, -(-len(part) // max(int(width * 1.1), 1))) for part in text.split("\n"))
+    return None if lines <= 1 else 15.0 * lines

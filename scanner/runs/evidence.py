@@ -1,0 +1,441 @@
+"""The sealed evidence bundle: what was run on each host, what came back, and a SHA-256 manifest.
+
+``e8scan scan --evidence DEST`` writes a folder (or, for a path ending in ``.zip``, a zip) that an
+assessor can file: ``manifest.json`` at the top, per host ``hosts/<host>/host.json`` and per command
+``hosts/<host>/NN-<slug>/`` with the declared command, the command exactly as run, the raw
+stdout/stderr bytes and their metadata, plus copies of ``results.json``, ``raw.json`` and the input
+files (``sources/``). ``e8scan verify`` recomputes every hash and reports altered, missing and
+extra files. Secrets never enter a bundle: the raw record holds none, and secret-looking values in
+copied source files are replaced by ``<redacted>`` (the manifest lists those copies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from scanner import __version__
+from scanner.assess.results import Results
+from scanner.model.errors import InputError
+from scanner.record.raw import CommandRecord, HostRecord, RawRecord
+from scanner.report.files import write_atomic
+
+KIND = "e8scan-evidence"
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+REDACTED = "<redacted>"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SECRET_KEY = r"[\w.-]*(?:pass|secret|token|credential|private_key|vault)[\w.-]*"
+_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'"
+_SECRET_INI = re.compile(
+    rf"(?P<key>\b{_SECRET_KEY})(?P<sep>[ \t]*=[ \t]*)(?P<val>{_QUOTED}|[^\s]*)", re.IGNORECASE
+)
+_SECRET_YAML_FLOW = re.compile(
+    rf"(?P<key>[\"']?\b{_SECRET_KEY}[\"']?)(?P<sep>[ \t]*:[ \t]*)(?P<val>{_QUOTED}|[^,}}\]\r\n]*)",
+    re.IGNORECASE,
+)
+_SECRET_YAML_BLOCK = re.compile(
+    rf"(?P<key>[\"']?\b{_SECRET_KEY}[\"']?)(?P<sep>[ \t]*:[ \t]*)(?P<val>{_QUOTED}|[^\r\n]*)",
+    re.IGNORECASE,
+)
+_BLOCK_STARTS = ("", "|", ">", "|-", ">-", "|+", ">+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def safe_name(text: str, limit: int = 64) -> str:
+    """A file name made from untrusted text: letters, digits, ``._-`` only, never ``.``/``..``."""
+    name = _SAFE.sub("_", text).strip("._")[:limit].rstrip("._")
+    return name or "_"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``… when it (case-insensitively) is already taken."""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _slug(cmd: CommandRecord) -> str:
+    """A short folder name for a command: its first check's name and the command's first words."""
+    words = re.findall(r"[A-Za-z0-9]+", cmd.command)[:2]
+    head = [cmd.checks[0].rsplit(".", 1)[-1]] if cmd.checks else []
+    return safe_name("-".join(head + words).lower(), limit=48)
+
+
+# --- bundle contents -----------------------------------------------------------------------
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _host_clock(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def _host_json(host: HostRecord) -> bytes:
+    data = host.model_dump(mode="json", exclude={"commands", "vars"})
+    data["commands"] = len(host.commands)
+    return _json(data)
+
+
+def _meta_json(cmd: CommandRecord, versions: Mapping[str, int]) -> bytes:
+    return _json(
+        {
+            "exit_code": cmd.exit_code,
+            "started": cmd.started,
+            "finished": cmd.finished,
+            "started_utc": _host_clock(cmd.started),
+            "finished_utc": _host_clock(cmd.finished),
+            "truncated": cmd.truncated,
+            "timed_out": cmd.timed_out,
+            "ran": cmd.ran,
+            "checks": [{"id": c, "version": versions.get(c)} for c in cmd.checks],
+            "stdout_bytes": len(cmd.stdout),
+            "stderr_bytes": len(cmd.stderr),
+        }
+    )
+
+
+def _host_files(folder: str, host: HostRecord, versions: Mapping[str, int]) -> dict[str, bytes]:
+    files = {f"{folder}/host.json": _host_json(host)}
+    width = max(2, len(str(len(host.commands))))
+    for i, cmd in enumerate(host.commands, start=1):
+        sub = f"{folder}/{i:0{width}d}-{_slug(cmd)}"
+        files[f"{sub}/command.txt"] = cmd.command.encode("utf-8")
+        files[f"{sub}/as_run.txt"] = cmd.as_run.encode("utf-8")
+        files[f"{sub}/stdout.bin"] = cmd.stdout
+        files[f"{sub}/stderr.bin"] = cmd.stderr
+        files[f"{sub}/meta.json"] = _meta_json(cmd, versions)
+    return files
+
+
+def redact_secrets(data: bytes) -> bytes:
+    """``data`` with the values of secret-looking keys (``ansible_password=…``, ``token: …``,
+    YAML block scalars under such keys) replaced by ``<redacted>``. ``e8_password_env`` is kept:
+    it names a variable, it holds no secret."""
+    out: list[str] = []
+    block_indent: int | None = None
+    for line in data.decode("utf-8", errors="surrogateescape").split("\n"):
+        indent = len(line) - len(line.lstrip(" \t"))
+        if block_indent is not None:
+            if not line.strip():
+                out.append(line)
+                continue
+            if indent > block_indent:
+                out.append(line[:indent] + REDACTED + ("\r" if line.endswith("\r") else ""))
+                continue
+            block_indent = None
+        new, block = _redact_line(line)
+        if block:
+            block_indent = indent
+        out.append(new)
+    return "\n".join(out).encode("utf-8", errors="surrogateescape")
+
+
+def _redact_line(line: str) -> tuple[str, bool]:
+    """The line with secret values redacted, and whether a YAML block value follows it."""
+    block = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal block
+        if m["key"].strip("\"'").lower() == "e8_password_env":
+            return m[0]
+        val = m["val"].rstrip()
+        if val in _BLOCK_STARTS or val.startswith("!"):
+            block = block or ":" in m["sep"]
+            return m[0]
+        tail = "\r" if m["val"].endswith("\r") else ""
+        return f"{m['key']}{m['sep']}{REDACTED}{tail}"
+
+    yaml = _SECRET_YAML_FLOW if "{" in line else _SECRET_YAML_BLOCK
+    return yaml.sub(sub, _SECRET_INI.sub(sub, line)), block
+
+
+def _source_paths(src: Path) -> Iterator[tuple[Path, str]]:
+    """Each file of ``src`` (a file, or a folder's files) with its path inside the source copy."""
+    if src.is_dir():
+        for f in sorted(p for p in src.rglob("*") if p.is_file()):
+            rel = f.relative_to(src).parts
+            yield f, "/".join(safe_name(part, limit=128) for part in rel)
+    else:
+        yield src, ""
+
+
+def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, str], list[str]]:
+    """Copies for ``sources/``, the originals' SHA-256 by original path, and the redacted copies."""
+    files: dict[str, bytes] = {}
+    hashes: dict[str, str] = {}
+    redacted: list[str] = []
+    taken: set[str] = set()
+    for src in sources:
+        top = _unique(safe_name(src.name, limit=128), taken)
+        try:
+            for f, rel in _source_paths(src):
+                data = f.read_bytes()
+                copy = redact_secrets(data)
+                name = f"sources/{top}/{rel}" if rel else f"sources/{top}"
+                files[name] = copy
+                hashes[str(f)] = hashlib.sha256(data).hexdigest()
+                if copy != data:
+                    redacted.append(name)
+        except OSError as exc:
+            raise InputError(
+                str(src), f"cannot copy into the evidence bundle: {exc.strerror}"
+            ) from None
+    return files, hashes, redacted
+
+
+def bundle_files(raw: RawRecord, results: Results, sources: Sequence[Path]) -> dict[str, bytes]:
+    """Every file of the bundle (relative path → bytes), ``manifest.json`` included."""
+    versions = {c.id: c.version for c in raw.run.checks}
+    files: dict[str, bytes] = {
+        "raw.json": raw.model_dump_json(indent=1).encode("utf-8"),
+        "results.json": results.model_dump_json(indent=1).encode("utf-8"),
+    }
+    hosts: dict[str, str] = {}
+    taken: set[str] = set()
+    for host in raw.hosts:
+        folder = f"hosts/{_unique(safe_name(host.name), taken)}"
+        hosts[host.name] = folder
+        files.update(_host_files(folder, host, versions))
+    copies, source_hashes, redacted = _source_files(sources)
+    files.update(copies)
+    manifest = {
+        "kind": KIND,
+        "schema_version": SCHEMA_VERSION,
+        "tool_version": __version__,
+        "model_version": raw.model_version,
+        "run_id": raw.run.id,
+        "created": raw.run.finished.isoformat(),
+        "hosts": hosts,
+        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
+        "sources": source_hashes,
+        "redacted": redacted,
+    }
+    return {MANIFEST: _json(manifest), **files}
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _is_bundle_manifest(data: bytes) -> bool:
+    try:
+        manifest = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == KIND
+
+
+def _is_bundle(path: Path) -> bool:
+    """Whether ``path`` (folder or zip) already holds an e8scan evidence bundle."""
+    try:
+        if path.is_dir():
+            return _is_bundle_manifest((path / MANIFEST).read_bytes())
+        with zipfile.ZipFile(path) as zf:
+            return _is_bundle_manifest(zf.read(MANIFEST))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+
+
+def _zip_time(created: datetime) -> tuple[int, int, int, int, int, int]:
+    t = max(created.astimezone(UTC), datetime(1980, 1, 1, tzinfo=UTC))
+    return (t.year, t.month, t.day, t.hour, t.minute, t.second)
+
+
+def _write_zip(dest: Path, files: Mapping[str, bytes], created: datetime) -> None:
+    if dest.exists() and not (dest.is_file() and _is_bundle(dest)):
+        raise InputError(str(dest), "exists and is not an e8scan evidence bundle; not replacing it")
+    stamp = _zip_time(created)
+
+    def fill(fh: IO[bytes]) -> None:
+        with zipfile.ZipFile(fh, "w") as zf:
+            for name, data in files.items():
+                info = zipfile.ZipInfo(name, stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, data)
+
+    write_atomic(dest, fill)
+
+
+def _filler(data: bytes) -> Callable[[IO[bytes]], None]:
+    def fill(fh: IO[bytes]) -> None:
+        fh.write(data)
+
+    return fill
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_folder(dest: Path, files: Mapping[str, bytes]) -> None:
+    """Fill a temporary sibling folder, then swap it in for ``dest`` (empty or an old bundle)."""
+    replace = dest.exists()
+    if replace and not dest.is_dir():
+        raise InputError(str(dest), "exists and is not a folder")
+    if replace and any(dest.iterdir()) and not _is_bundle(dest):
+        raise InputError(
+            str(dest),
+            "folder is not empty and is not an e8scan evidence bundle; not writing into it",
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())
+        for name, data in files.items():
+            write_atomic(staging / name, _filler(data))
+        _swap_in(staging, dest, replace)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, dest: Path, replace: bool) -> None:
+    if not replace:
+        staging.rename(dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+    old.rmdir()
+    dest.rename(old)
+    try:
+        staging.rename(dest)
+    except OSError:
+        old.rename(dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_bundle(dest: Path, raw: RawRecord, results: Results, sources: Sequence[Path]) -> Path:
+    """Write the evidence bundle to ``dest`` (a folder, or a zip when it ends in ``.zip``).
+
+    An existing bundle at ``dest`` is replaced whole; anything else that is in the way is an
+    :class:`InputError`, as is a destination that cannot be written. Returns ``dest``."""
+    files = bundle_files(raw, results, sources)
+    try:
+        if dest.suffix.lower() == ".zip":
+            _write_zip(dest, files, raw.run.finished)
+        else:
+            _write_folder(dest, files)
+    except OSError as exc:
+        raise InputError(
+            str(dest), f"evidence folder not writable ({exc.strerror or exc})"
+        ) from None
+    return dest
+
+
+# --- verifying -----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Uniform read access to a bundle folder or zip. ``read`` returns None for a missing file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        if path.is_file():
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError):
+                raise InputError(
+                    str(path), "not an evidence bundle (neither a folder nor a zip)"
+                ) from None
+        elif not path.is_dir():
+            raise InputError(str(path), "no such evidence bundle")
+
+    def names(self) -> set[str]:
+        if self.zip is not None:
+            return {n for n in self.zip.namelist() if not n.endswith("/")}
+        return {p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if not p.is_dir()}
+
+    def read(self, name: str) -> bytes | None:
+        if self.zip is not None:
+            try:
+                return self.zip.read(name)
+            except KeyError:
+                return None
+        p = self.path / name
+        if p.is_symlink() or not p.is_file():
+            return None
+        return p.read_bytes()
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def _manifest_files(data: bytes) -> tuple[dict[str, str] | None, str]:
+    """The manifest's file → SHA-256 map, or None and what is wrong with it."""
+    try:
+        manifest = json.loads(data)
+    except ValueError as exc:
+        return None, f"{MANIFEST}: not valid JSON ({exc})"
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
+        return None, f"{MANIFEST}: not an e8scan evidence manifest (kind is not {KIND!r})"
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        return None, f"{MANIFEST}: unsupported schema_version {manifest.get('schema_version')!r}"
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()
+    ):
+        return None, f"{MANIFEST}: 'files' is not a map of relative path to SHA-256"
+    return files, ""
+
+
+def _safe_relative(name: str) -> bool:
+    p = PurePosixPath(name)
+    return bool(name) and not p.is_absolute() and ".." not in p.parts and "\\" not in name
+
+
+def _check_file(reader: _Reader, name: str, expected: str) -> str | None:
+    if not _safe_relative(name) or name == MANIFEST:
+        return f"unsafe: {name} (the manifest lists a path outside the bundle)"
+    try:
+        data = reader.read(name)
+    except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+        return f"altered: {name} (unreadable: {exc})"
+    if data is None:
+        return f"missing: {name}"
+    if hashlib.sha256(data).hexdigest() != expected:
+        return f"altered: {name} (SHA-256 does not match the manifest)"
+    return None
+
+
+def verify_bundle(path: Path) -> list[str]:
+    """Every problem with the bundle at ``path`` (folder or zip); ``[]`` when it is intact.
+
+    Raises :class:`InputError` when ``path`` is not a bundle at all (nothing there, or no
+    ``manifest.json``)."""
+    reader = _Reader(path)
+    try:
+        data = reader.read(MANIFEST)
+        if data is None:
+            raise InputError(str(path), f"not an evidence bundle (no {MANIFEST})")
+        files, problem = _manifest_files(data)
+        if files is None:
+            return [problem]
+        problems = [p for name in sorted(files) if (p := _check_file(reader, name, files[name]))]
+        extra = reader.names() - set(files) - {MANIFEST}
+        problems += [f"extra: {name} (not in the manifest)" for name in sorted(extra)]
+        return problems
+    finally:
+        reader.close()

@@ -1,0 +1,408 @@
+"""The run history: a SQLite file of past results, and the lock that serialises scans using it.
+
+Each run keeps its whole results.json (zlib-compressed) plus summary columns for listing, and one
+row per host (reach, overall level, level per strategy) for trends. The file carries a ``meta``
+table naming it an e8scan history and its schema version, so a foreign or newer file is refused
+with one line instead of being written to.
+
+``run_lock`` holds ``<history>.lock`` for a whole scan: created with ``O_CREAT|O_EXCL`` and
+holding the owner's pid and start time. A lock whose pid is no longer alive is stale and is
+taken over with a warning; the lock is always removed on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from pydantic import ValidationError
+
+from scanner.assess.results import Level, Results
+from scanner.model.errors import InputError
+from scanner.model.vocabulary import Reach, Strategy
+from scanner.record.jsonstream import json_chunks
+
+HISTORY_KIND = "e8scan-history"
+HISTORY_SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_LOCK_TAKEOVER_TRIES = 3
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    hosts INTEGER NOT NULL,
+    unreachable INTEGER NOT NULL,
+    fleet_level INTEGER,
+    target_level INTEGER NOT NULL,
+    results BLOB NOT NULL
+);
+CREATE TABLE host_levels (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    host TEXT NOT NULL,
+    reach TEXT NOT NULL,
+    level INTEGER,
+    levels TEXT NOT NULL,
+    PRIMARY KEY (run_id, host)
+);
+"""
+
+
+# -- the lock ------------------------------------------------------------------------------------
+
+
+def lock_path(history_file: Path) -> Path:
+    return history_file.with_name(history_file.name + ".lock")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by someone else
+    return True
+
+
+def _read_lock(lockfile: Path) -> tuple[int | None, str]:
+    """The pid and start time written in a lock file (pid None when unreadable)."""
+    try:
+        text = lockfile.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None, ""
+    parts = text.split()
+    pid = int(parts[0]) if parts and parts[0].isdigit() else None
+    return pid, parts[1] if len(parts) > 1 else "an unknown time"
+
+
+def _try_create(lockfile: Path, stamp: bytes) -> bool:
+    try:
+        fd = os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, stamp)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _acquire(lockfile: Path, stamp: bytes) -> None:
+    for _ in range(_LOCK_TAKEOVER_TRIES):
+        if _try_create(lockfile, stamp):
+            return
+        pid, started = _read_lock(lockfile)
+        if pid is not None and _pid_alive(pid):
+            raise InputError(
+                str(lockfile),
+                f"another e8scan run (pid {pid}, started {started}) holds the lock; wait for it "
+                "to finish, or remove this file if that process is not e8scan",
+            )
+        warnings.warn(
+            f"{lockfile}: taking over a stale lock (pid {pid if pid is not None else '?'}, "
+            f"started {started}, no longer running)",
+            stacklevel=3,
+        )
+        lockfile.unlink(missing_ok=True)
+    raise InputError(str(lockfile), "could not take the lock: other runs keep taking it")
+
+
+@contextmanager
+def run_lock(history_file: Path) -> Iterator[None]:
+    """Hold ``<history_file>.lock`` for the duration of the block (one scan per history)."""
+    lockfile = lock_path(history_file)
+    try:
+        lockfile.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(lockfile.parent), f"cannot create folder: {exc.strerror}") from None
+    stamp = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()
+    try:
+        _acquire(lockfile, stamp)
+    except PermissionError as exc:
+        raise InputError(str(lockfile), f"cannot create lock file: {exc.strerror}") from None
+    try:
+        yield
+    finally:
+        try:
+            if lockfile.read_bytes() == stamp:  # never remove a lock someone else took over
+                lockfile.unlink()
+        except FileNotFoundError:
+            pass
+
+
+# -- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One recorded run, as listed by ``e8scan history``."""
+
+    id: str
+    finished: datetime
+    hosts: int
+    unreachable: int
+    fleet_level: Level
+    target_level: int
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One host in one run: how far the scan got and the levels it earned."""
+
+    run_id: str
+    finished: datetime
+    reach: str
+    level: Level
+    levels: dict[str, Level]
+
+
+# -- the history file ----------------------------------------------------------------------------
+
+
+def _not_history(path: Path, why: str) -> InputError:
+    return InputError(str(path), f"not an e8scan history ({why})")
+
+
+class History:
+    """An open run history. Use ``History.open(path)`` as a context manager."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    @classmethod
+    def open(cls, path: Path, create: bool = True) -> History:
+        """Open (or with ``create``, create) the history at ``path``; refuse anything else."""
+        if not path.exists():
+            if not create:
+                raise InputError(str(path), "no run history here yet (scan with --history first)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    str(path.parent), f"cannot create folder: {exc.strerror}"
+                ) from None
+        elif path.is_dir():
+            raise InputError(str(path), "is a folder, expected a history file")
+        else:
+            _check_magic(path)
+        try:
+            conn = sqlite3.connect(path, timeout=30)
+            hist = cls(path, conn)
+            hist._prepare(create)
+        except sqlite3.DatabaseError as exc:
+            raise _not_history(path, f"SQLite says: {exc}") from None
+        return hist
+
+    def _prepare(self, create: bool) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            if not create:
+                raise InputError(str(self.path), "the history is empty")
+            with conn:
+                conn.executescript(_SCHEMA)
+                conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [("kind", HISTORY_KIND), ("schema_version", str(HISTORY_SCHEMA_VERSION))],
+                )
+            return
+        if "meta" not in tables:
+            raise _not_history(
+                self.path, f"a SQLite database with tables {', '.join(sorted(tables))}"
+            )
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("kind") != HISTORY_KIND:
+            raise _not_history(self.path, "a SQLite database of another kind")
+        version = int(meta.get("schema_version", "0"))
+        if version > HISTORY_SCHEMA_VERSION:
+            raise InputError(
+                str(self.path),
+                f"history schema {version} was written by a newer e8scan; this version reads "
+                f"up to {HISTORY_SCHEMA_VERSION}",
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def add(self, results: Results) -> str:
+        """Record a run (replacing any run with the same id); returns the run id."""
+        run_id = results.run.id
+        packer = zlib.compressobj(6)
+        parts = [packer.compress(c.encode("utf-8")) for c in json_chunks(results, "hosts")]
+        blob = b"".join([*parts, packer.flush()])
+        unreachable = sum(1 for h in results.hosts if h.reach is not Reach.OK)
+        with self._conn as conn:
+            conn.execute("DELETE FROM host_levels WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            conn.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    results.run.started.isoformat(),
+                    results.run.finished.isoformat(),
+                    len(results.hosts),
+                    unreachable,
+                    results.fleet_level,
+                    results.run.target_level,
+                    blob,
+                ),
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO host_levels VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        h.name,
+                        h.reach.value,
+                        h.level,
+                        json.dumps({s.value: h.levels.get(s) for s in Strategy}),
+                    )
+                    for h in results.hosts
+                ],
+            )
+        return run_id
+
+    def runs(self) -> list[RunRow]:
+        """Every recorded run, oldest first (newest last)."""
+        rows = self._conn.execute(
+            "SELECT id, finished, hosts, unreachable, fleet_level, target_level FROM runs "
+            "ORDER BY finished, rowid"
+        ).fetchall()
+        return [
+            RunRow(
+                id=r[0],
+                finished=datetime.fromisoformat(r[1]),
+                hosts=r[2],
+                unreachable=r[3],
+                fleet_level=r[4],
+                target_level=r[5],
+            )
+            for r in rows
+        ]
+
+    def resolve(self, ref: str) -> str:
+        """The run id that ``ref`` names: an id, ``last`` (newest) or ``previous``."""
+        ids = [r.id for r in self.runs()]
+        if ref in ("last", "previous"):
+            need = 1 if ref == "last" else 2
+            if len(ids) < need:
+                raise InputError(
+                    str(self.path),
+                    f"'{ref}' needs {need} recorded run(s), the history holds {len(ids)}"
+                    + ("; run a scan without --baseline first" if not ids else ""),
+                )
+            return ids[-need]
+        if ref not in ids:
+            newest = ", ".join(reversed(ids[-5:])) or "none"
+            raise InputError(str(self.path), f"no run {ref!r}; newest runs: {newest}")
+        return ref
+
+    def get(self, ref: str) -> Results:
+        """The full results of a run: its id, ``last`` or ``previous``."""
+        run_id = self.resolve(ref)
+        row = self._conn.execute("SELECT results FROM runs WHERE id = ?", (run_id,)).fetchone()
+        try:
+            return Results.model_validate_json(zlib.decompress(row[0]))
+        except (zlib.error, ValidationError) as exc:
+            raise InputError(
+                f"{self.path}: run {run_id}", f"stored results are unreadable ({exc})"
+            ) from None
+
+    def trend(self, host: str) -> list[TrendRow]:
+        """One host across every run that included it, oldest first."""
+        rows = self._conn.execute(
+            "SELECT r.id, r.finished, h.reach, h.level, h.levels FROM host_levels h "
+            "JOIN runs r ON r.id = h.run_id WHERE h.host = ? ORDER BY r.finished, r.rowid",
+            (host,),
+        ).fetchall()
+        return [
+            TrendRow(
+                run_id=r[0],
+                finished=datetime.fromisoformat(r[1]),
+                reach=r[2],
+                level=r[3],
+                levels=json.loads(r[4]),
+            )
+            for r in rows
+        ]
+
+
+def _check_magic(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read history: {exc.strerror}") from None
+    if head and head != _SQLITE_MAGIC:
+        raise _not_history(path, "not a SQLite file")
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def _lv(level: Level) -> str:
+    return "-" if level is None else f"ML{level}"
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def render_runs(rows: list[RunRow]) -> str:
+    """The run list as a plain-text table, newest last."""
+    if not rows:
+        return "no runs recorded"
+    width = max(len("run id"), *(len(r.id) for r in rows))
+    lines = [f"{'run id':<{width}}  {'finished':<20}  hosts  unreachable  fleet  target"]
+    for r in rows:
+        lines.append(
+            f"{r.id:<{width}}  {_when(r.finished):<20}  {r.hosts:>5}  {r.unreachable:>11}  "
+            f"{_lv(r.fleet_level):>5}  {'ML' + str(r.target_level):>6}"
+        )
+    return "\n".join(lines)
+
+
+def render_trend(rows: list[TrendRow], host: str) -> str:
+    """One host's reach and levels per run, oldest first; '-' is "not assessed"."""
+    if not rows:
+        return f"host {host!r} is in no recorded run"
+    width = max(len("run id"), *(len(r.run_id) for r in rows))
+    short = [s.short_label for s in Strategy]
+    cols = [max(len(s), 3) for s in short]
+    head = "  ".join(f"{s:>{w}}" for s, w in zip(short, cols, strict=True))
+    lines = [
+        f"trend for {host}",
+        f"{'run id':<{width}}  {'finished':<20}  {'reach':<16}  overall  {head}",
+    ]
+    for r in rows:
+        lv = "  ".join(
+            f"{_lv(r.levels.get(s.value)):>{w}}" for s, w in zip(Strategy, cols, strict=True)
+        )
+        lines.append(
+            f"{r.run_id:<{width}}  {_when(r.finished):<20}  {r.reach:<16}  {_lv(r.level):>7}  {lv}"
+        )
+    return "\n".join(lines)
