@@ -33,8 +33,8 @@ SIGENF = "/sys/module/module/parameters/sig_enforce"
 LOCKDOWN = "/sys/kernel/security/lockdown"
 COLLECT = (
     f"for f in {MODDIS} {SIGENF} {LOCKDOWN}; do "
-    'if test -r $f; then echo "$f=$(cat $f)"; '
-    "elif test -e $f || { test -d $(dirname $f) && ! test -x $(dirname $f); }; "
+    'if test -r "$f"; then echo "$f=$(cat "$f")"; '
+    'elif test -e "$f" || { test -d "$(dirname "$f")" && ! test -x "$(dirname "$f")"; }; '
     'then echo "$f=E8_UNREADABLE"; fi; done; '
     "grep -o 'module.sig_enforce=[^ ]*' /proc/cmdline; true"
 )

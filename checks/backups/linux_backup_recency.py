@@ -187,7 +187,7 @@ CHECK = Check(
                 "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
                 'for p in "$@"; do if [ -e "$p" ]; then printf \'E8_PATH %s\\n\' "$p"; '
                 '[ -d "$p" ] && d=1 || d=0; '
-                "find \"$p\" -mindepth $d -maxdepth 3 -printf '%T@ %p\\n' 2>/dev/null | sort -n | tail -1; "
+                'find "$p" -mindepth "$d" -maxdepth 3 -printf \'%T@ %p\\n\' 2>/dev/null | sort -n | tail -1; '
                 '[ -r "$p" ] || echo E8_UNREADABLE; '
                 "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done"
             ),

@@ -48,7 +48,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib.resources import files
 
-from checks._linux import first_line, parse_os_release, unreadable
+from checks._linux import first_line, unreadable
+from checks.facts.fact import Unknown
+from checks.facts.linux.os_release import OS_RELEASE
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -160,11 +162,9 @@ def _distro_discontinued(rel: Release, on: date) -> bool:
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     on = ctx.collected_at.date()
-    osr_out = outputs.get("os_release")
-    why = unreadable(osr_out)
-    osr = parse_os_release(osr_out.text) if osr_out is not None and why is None else {}
-    if why is None and not osr.get("ID"):
-        why = f"/etc/os-release has no ID ({first_line(osr_out.err) if osr_out else ''})".strip()
+    read = OS_RELEASE.read(outputs.get("os_release"))
+    why = read.reason if isinstance(read, Unknown) else None
+    osr = {} if isinstance(read, Unknown) else read
     deb = outputs.get("debian_version")
     kernel = outputs.get("kernel")
     observed: dict[str, object] = {
@@ -304,7 +304,7 @@ CHECK = Check(
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "os_release": Cmd(line="cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"),
+        "os_release": OS_RELEASE.cmd,
         "debian_version": Cmd(line="cat /etc/debian_version 2>/dev/null; true"),
         "kernel": Cmd(line="uname -r"),
         "extended": Cmd(

@@ -63,7 +63,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from checks._linux import first_line, from_epoch, iso, parse_os_release, unreadable
+from checks._linux import first_line, from_epoch, iso, unreadable
+from checks.facts.fact import Unknown
+from checks.facts.linux.os_release import OS_RELEASE
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -274,8 +276,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if i not in applicable
     }
 
-    osr_out = outputs["os_release"]
-    osr = parse_os_release(osr_out.text) if unreadable(osr_out) is None else {}
+    read = OS_RELEASE.read(outputs.get("os_release"))
+    osr = {} if isinstance(read, Unknown) else read
     family = _family(osr)
     observed: dict[str, object] = {"os": osr.get("PRETTY_NAME") or osr.get("ID"), "family": family}
 
@@ -410,7 +412,7 @@ CHECK = Check(
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "os_release": Cmd(line="cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"),
+        "os_release": OS_RELEASE.cmd,
         "apt_upgrade": Cmd(
             line=(
                 "if command -v apt-get >/dev/null 2>&1; then "

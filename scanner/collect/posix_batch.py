@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass
 
 PREAMBLE = """\
-export LC_ALL=C LANG=C COLUMNS=512 PAGER=cat SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb
+export LC_ALL=C LANG=C COLUMNS=512 PAGER=cat SYSTEMD_PAGER='' SYSTEMD_COLORS=0 TERM=dumb
 if command -v timeout >/dev/null 2>&1; then E8T="timeout -k 2 {timeout}"; else E8T=; fi
 exec 3>&1
 """

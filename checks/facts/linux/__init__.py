@@ -1,0 +1,1 @@
+"""Linux facts: literal POSIX ``sh`` commands (shellchecked in CI) and their parsers."""
