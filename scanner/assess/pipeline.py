@@ -1,6 +1,6 @@
-"""The one-way flow, end to end: inventory → plan → collect → raw record → findings → scores.
+"""Judge and score a raw record into results: pure, no network, the same input gives the same results.
 
-``scan`` runs all of it; ``rescore`` starts from a raw record and never touches the network.
+``e8scan scan`` calls :func:`assess` after collecting; ``e8scan rescore`` calls it on a raw.json.
 """
 
 from __future__ import annotations
@@ -15,18 +15,7 @@ from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest, score_host
 from scanner.checking.api import Check
 from scanner.model.policy import Policy
-from scanner.model.vocabulary import Reach
 from scanner.record.raw import CheckRef, RawRecord
-
-# Exit codes (README "Exit codes"); where several apply the highest wins.
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BELOW_TARGET, EXIT_NO_VISIBILITY, EXIT_REGRESSION = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-)
 
 
 def register_report(register: Register, hosts: Sequence[HostResult]) -> list[RegisterUse]:
@@ -86,14 +75,3 @@ def assess(
         fleet_level=lowest(f.level for f in fleet),
         register_use=register_report(register, hosts),
     )
-
-
-def exit_code(results: Results) -> int:
-    """3 when an assessed host is below the target level, 4 when an in-scope host had no visibility."""
-    code = EXIT_OK
-    target = results.run.target_level
-    if any(h.level is not None and h.level < target for h in results.hosts if h.reach is Reach.OK):
-        code = max(code, EXIT_BELOW_TARGET)
-    if any(h.reach is not Reach.OK for h in results.hosts):
-        code = max(code, EXIT_NO_VISIBILITY)
-    return code

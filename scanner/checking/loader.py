@@ -6,6 +6,11 @@ module-level ``CHECK`` contributes one check; its id must equal the module's pat
 registered package (``checks/patch_os/linux_os_support.py`` → ``patch_os.linux_os_support``) and
 must be unique across every source. The module docstring becomes the check's ``doc`` unless the
 check brings its own (one check shared by several strategies).
+
+Every package, built-in or plug-in, passes the same read-only lint (:mod:`scanner.checking.readonly`)
+at load: a check that declares a command able to change its target is refused with one line
+naming the check, the command and why. This is what lets an OT site install a third-party check
+package without re-reading its commands for safety.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from scanner.checking.api import Check
+from scanner.checking.readonly import mutations
 
 GROUP = "e8scan.checks"
 
@@ -72,8 +78,23 @@ def checks_in(package_name: str) -> list[Check]:
             raise CheckLoadError(
                 f"{where}: a {obj.strategy.value} check must live in the {obj.strategy.value}/ folder"
             )
+        _refuse_mutations(where, obj)
         found.append(obj.model_copy(update={"doc": doc}))
     return found
+
+
+def _refuse_mutations(where: str, check: Check) -> None:
+    """CheckLoadError when any command of ``check`` may change its target, on any platform."""
+    for name, cmd in check.collect.items():
+        for platform in sorted(check.platforms):
+            why = mutations(cmd.line, platform)
+            if why:
+                text = " ".join(cmd.line.split())
+                shown = text if len(text) <= 100 else text[:99] + "…"
+                raise CheckLoadError(
+                    f"{where}: check {check.id} is refused: command {name!r} is not read-only "
+                    f"on {platform.value} ({'; '.join(why)}): {shown}"
+                )
 
 
 @cache

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from scanner.assess.pipeline import EXIT_ERROR, EXIT_REGRESSION, exit_code
 from scanner.assess.results import Results, schema
+from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
 from scanner.cli.support import (
     DEFAULT_HISTORY,
     extra_reports,

@@ -15,9 +15,10 @@ from typing import Any
 import click
 
 from scanner import __version__
-from scanner.assess.pipeline import EXIT_REGRESSION, assess, exit_code
+from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.results import Results
+from scanner.assess.target import EXIT_REGRESSION, exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.files import COMMANDS
 from scanner.cli.support import (

@@ -15,8 +15,8 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from scanner.assess.pipeline import EXIT_ERROR
 from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
+from scanner.assess.target import EXIT_ERROR
 from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Reach, Strategy

@@ -21,7 +21,8 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from scanner.assess.results import HostResult, Level, Results
+from scanner.assess.results import Level, Results
+from scanner.assess.target import host_meets
 from scanner.model.vocabulary import Outcome, Reach, Strategy
 from scanner.report.files import write_text_atomic
 from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
@@ -114,12 +115,6 @@ def _coverage(results: Results) -> list[dict[str, Any]]:
     return rows
 
 
-def _meets(h: HostResult, target: int) -> str:
-    if h.reach is not Reach.OK:
-        return "no visibility"
-    return "yes" if h.level is not None and h.level >= target else "no"
-
-
 def render_html(results: Results) -> str:
     """The report as one HTML document."""
     template = _environment().from_string(_template_source())
@@ -129,7 +124,7 @@ def render_html(results: Results) -> str:
         strategies=list(Strategy),
         outcomes=list(Outcome),
         coverage=_coverage(results),
-        heat=[(h, _meets(h, target)) for h in results.hosts],
+        heat=[(h, host_meets(h, target)) for h in results.hosts],
         policy_version=results.run.policy.get("version", ""),
         policy_json=json.dumps(results.run.policy, sort_keys=True),
         csp=CSP,

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scanner.assess.results import ControlResult, HostResult, Results
+from scanner.assess.target import below, host_meets, level_meets
 from scanner.model.framework import Requirement, requirements
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.sheetml import (
@@ -113,18 +114,18 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
     )
     top = s.rows
     for f in results.fleet:
-        below = sum(f.distribution.get(str(n), 0) for n in range(target))
+        n_below = sum(f.distribution.get(str(n), 0) for n in range(target))
         s.row(
             [
                 f.strategy.short_label,
                 (level_text(f.level), st(fill=LEVEL_FILL[f.level], bold=True)),
                 _met(st, f.level, target),
-                (below, st(fill=STALE_FILL if below else None)),
+                (n_below, st(fill=STALE_FILL if n_below else None)),
             ]
             + [f.distribution.get(k, 0) for k, _ in DISTRIBUTION]
         )
     last = s.rows
-    below_all = sum(1 for h in results.hosts if h.level is not None and h.level < target)
+    below_all = sum(1 for h in results.hosts if below(h.level, target))
     s.row(
         [
             ("All strategies (overall)", st(bold=True)),
@@ -143,9 +144,9 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
 
 
 def _met(st: Styles, level: int | None, target: int) -> Cell:
-    if level is None:
-        return ("not assessed", st(fill=LEVEL_FILL[None]))
-    return ("met", st(fill=MET_FILL)) if level >= target else ("not met", st(fill=STALE_FILL))
+    verdict = level_meets(level, target)
+    fill = {"met": MET_FILL, "not met": STALE_FILL, "not assessed": LEVEL_FILL[None]}[verdict]
+    return (verdict, st(fill=fill))
 
 
 def _summary_chart(s: Sheet, top: int, last: int) -> None:
@@ -222,8 +223,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         cells += [level_cell[h.levels[x]] for x in strategies]
         cells.append(bold_level[h.level])
         cells.append(level_cell[h.claimable_level])
-        meets = h.level is not None and h.level >= target
-        cells.append("yes" if meets else ("no visibility" if not reached(h) else "no"))
+        cells.append(host_meets(h, target))
         member = set(h.groups)
         cells += [member_cell if g in member else None for g in groups]
         hm.row(cells)
