@@ -39,8 +39,8 @@ from scanner.inventory.graph import (
     plain_value,
 )
 from scanner.inventory.ini import read_ini_inventory
-from scanner.inventory.profile import HostProfile, parse_profile
 from scanner.inventory.patterns import PatternError, parse_address, select_hosts
+from scanner.inventory.profile import HostProfile, parse_profile
 from scanner.inventory.yml import (
     YamlInventoryReader,
     load_vars_document,

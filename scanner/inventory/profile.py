@@ -165,10 +165,14 @@ class HostProfile(BaseModel):
 
     def values(self, name: str) -> list[str]:
         """List variable ``name`` as a list ([] when unset)."""
+        return self.listed(name) or []
+
+    def listed(self, name: str) -> list[str] | None:
+        """List variable ``name`` as a list; ``None`` when the inventory does not set it."""
         if name not in LIST_VARS:
             raise KeyError(f"{name} is not a list variable")
         found: tuple[str, ...] | None = getattr(self, name)
-        return list(found or ())
+        return None if found is None else list(found)
 
 
 KNOWN = tuple(HostProfile.model_fields)
