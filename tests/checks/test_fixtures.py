@@ -1,10 +1,10 @@
 """Every check judged against recorded outputs: ``tests/checks/<check_id>/<case>.json``.
 
 A fixture holds what the commands of one check printed on one host (shaped after the real
-outputs in shared/corpus, cited in ``provenance``), the host's inventory vars (judged as the typed profile), policy overrides,
-the collection time and the expected outcome per ISM control. The meta-tests keep fixtures honest:
-a changed command line forces the fixture to be re-recorded, and every check needs at least one
-effective and one ineffective case.
+outputs in shared/corpus, cited in ``provenance``), the host's inventory vars (judged as its
+typed profile), policy overrides, the collection time and the expected outcome per ISM control.
+The meta-tests keep fixtures honest: a changed command line forces the fixture to be re-recorded,
+and every check needs at least one effective and one ineffective case.
 """
 
 from __future__ import annotations
