@@ -23,6 +23,7 @@ from scanner.record.raw import HostRecord
 
 _PRODUCT_TYPES = {1: (Role.WORKSTATION, ""), 2: (Role.SERVER, " (domain controller)")}
 _PRODUCT_TYPES[3] = (Role.SERVER, "")
+_NAMES = {Platform.WINDOWS: "Win32_OperatingSystem", Platform.LINUX: "systemctl get-default"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +44,13 @@ def reported_role(rec: HostRecord) -> tuple[Role | None, str]:
     """What the host says it is, with the evidence; ``(None, why not)`` when it cannot say."""
     if rec.reach is not Reach.OK:
         return None, "the host was not reached"
-    probe = ROLE_PROBES[rec.platform]
+    probe, name = ROLE_PROBES[rec.platform], _NAMES[rec.platform]
     out = next((c for c in rec.commands if c.command == probe.line), None)
     if out is None:
-        return None, f"`{probe.line[:40]}` is not in the raw record"
+        return None, f"{name} is not in the raw record"
     text = out.stdout.decode("utf-8", "replace").strip().lstrip("\ufeff")
     if not out.ran or out.timed_out or out.exit_code != 0 or not text:
-        return None, f"`{probe.line[:40]}` gave no answer (exit {out.exit_code})"
+        return None, f"{name} gave no answer (exit {out.exit_code})"
     if rec.platform is Platform.WINDOWS:
         return _windows(text)
     target = text.splitlines()[0].strip()
