@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks._linux import var_list
+from scanner.inventory.profile import HostProfile
 from scanner.model.vocabulary import Outcome
 
 # id → what it is. Chromium ids are 32 letters a-p; Firefox ids are the add-on's gecko id.
@@ -152,9 +152,9 @@ class Browser:
         return f"{self.name}{' ' + self.version if self.version else ''}"
 
 
-def accepted_ids(vars_: Mapping[str, Any]) -> dict[str, str]:
+def accepted_ids(profile: HostProfile) -> dict[str, str]:
     ids = dict(ADBLOCK_IDS)
-    for extra in var_list(vars_, "e8_adblock_extension_ids") or []:
+    for extra in profile.values("e8_adblock_extension_ids"):
         ids.setdefault(extra.lower(), "organisation-approved (e8_adblock_extension_ids)")
     return ids
 
@@ -171,10 +171,8 @@ def forced_extensions(b: Browser) -> list[str]:
     return sorted(set(found))
 
 
-def judge_ads(
-    browsers: list[Browser], vars_: Mapping[str, Any]
-) -> tuple[Outcome, str, dict[str, Any]]:
-    ids = accepted_ids(vars_)
+def judge_ads(browsers: list[Browser], profile: HostProfile) -> tuple[Outcome, str, dict[str, Any]]:
+    ids = accepted_ids(profile)
     lacking, having = [], []
     observed: dict[str, Any] = {}
     for b in browsers:

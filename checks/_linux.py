@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from scanner.checking.api import Output
 
@@ -107,18 +106,6 @@ def from_epoch(value: str) -> datetime | None:
 
 def hours_between(earlier: datetime, later: datetime) -> float:
     return (later - earlier).total_seconds() / 3600
-
-
-def var_list(vars_: Mapping[str, Any], name: str) -> list[str] | None:
-    """An inventory variable that is a list or a comma-separated string; None when absent."""
-    value = vars_.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, Iterable):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [str(value)]
 
 
 def iso(moment: datetime | None) -> str | None:

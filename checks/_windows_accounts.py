@@ -14,7 +14,6 @@ no_visibility reason. Pure functions only; no check lives here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,18 +314,6 @@ def parse_accounts(data: Any) -> Accounts:
         groups=tuple(groups),
         laps_names=laps,
     )
-
-
-def allowlist(vars_: Mapping[str, Any]) -> list[str] | None:
-    """``e8_admin_allowlist`` as a list (a list, or a comma-separated string); None when absent."""
-    value = vars_.get("e8_admin_allowlist")
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, Iterable):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [str(value).strip()]
 
 
 def allowlisted(member: Member, entries: list[str]) -> bool:

@@ -38,17 +38,15 @@ from typing import Any
 
 from checks._windows import ps_json, unreadable
 from scanner.checking.api import Output
+from scanner.checking.role_probe import WINDOWS_OS
 
 CURRENT_VERSION = (
     "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' | "
     "Select-Object CurrentBuild,UBR,EditionID,InstallationType,ProductName,DisplayVersion,ReleaseId"
     " | ConvertTo-Json -Depth 4 -Compress"
 )
-WIN32_OS = (
-    "Get-WmiObject Win32_OperatingSystem | "
-    "Select-Object Caption,Version,BuildNumber,ProductType,OSArchitecture,LastBootUpTime | "
-    "ConvertTo-Json -Depth 4 -Compress"
-)
+# The engine's role probe runs this same line on every Windows host; sharing it means one run.
+WIN32_OS = WINDOWS_OS.line
 
 # All releases up to this date are in windows_ubr.csv (DataForGeeks collected 2026-07-23).
 UBR_TABLE_COMPLETE = date(2026, 7, 22)

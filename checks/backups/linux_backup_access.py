@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from checks._linux import unreadable, var_list
+from checks._linux import unreadable
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -118,7 +118,7 @@ def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    paths = var_list(ctx.vars, "e8_backup_paths") or []
+    paths = ctx.profile.listed("e8_backup_paths") or []
     out = outputs["access"]
     why = None if paths else "no e8_backup_paths in inventory"
     why = why or unreadable(out)

@@ -54,7 +54,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from checks._linux import first_line, unreadable, var_list
+from checks._linux import first_line, unreadable
 from checks.restrict_admin.linux_privileged_accounts import _admin_members
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
@@ -189,7 +189,7 @@ def _finding(ism: str, outcome: Outcome, evidence: str, observed: dict[str, obje
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     isms = ("ISM-1811", "ISM-1813", *PRIVILEGED_ISM)
-    paths = var_list(ctx.vars, "e8_backup_paths") or []
+    paths = ctx.profile.listed("e8_backup_paths") or []
     out, passwd, groups = outputs["places"], outputs["passwd"], outputs["admin_groups"]
     why = None if paths else "no e8_backup_paths in inventory"
     why = why or unreadable(out) or unreadable(passwd) or unreadable(groups)
@@ -199,8 +199,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         return [_finding(i, Outcome.NO_VISIBILITY, why, {"paths": paths}) for i in isms]
     places = parse(out.text)
     root = places.get("/")
-    backup_admins = set(var_list(ctx.vars, "e8_backup_admins") or []) | {"root"}
-    admins_known = ctx.vars.get("e8_backup_admins") not in (None, "")
+    backup_admins = set(ctx.profile.listed("e8_backup_admins") or []) | {"root"}
+    admins_known = ctx.profile.e8_backup_admins is not None
     _, admin_groups = _admin_members(passwd.text, groups.text)
     admin_members = sorted({m for ms in admin_groups.values() for m in ms})
     blind: list[str] = []

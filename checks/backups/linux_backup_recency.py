@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 
-from checks._linux import from_epoch, iso, unreadable, var_list
+from checks._linux import from_epoch, iso, unreadable
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
@@ -98,10 +98,10 @@ def parse_tooling(text: str) -> list[str]:
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
-    rpo_var = ctx.vars.get("e8_backup_rpo_hours")
-    rpo_hours = float(rpo_var) if rpo_var not in (None, "") else float(ctx.policy.backup_rpo_hours)
+    rpo_var = ctx.profile.e8_backup_rpo_hours
+    rpo_hours = rpo_var if rpo_var is not None else float(ctx.policy.backup_rpo_hours)
     rpo = timedelta(hours=rpo_hours)
-    paths = var_list(ctx.vars, "e8_backup_paths") or []
+    paths = ctx.profile.listed("e8_backup_paths") or []
     tooling_out = outputs["tooling"]
     tools = parse_tooling(tooling_out.text) if unreadable(tooling_out) is None else []
     observed: dict[str, object] = {"rpo_hours": rpo_hours, "paths": paths, "tooling": tools[:15]}

@@ -167,8 +167,8 @@ def _json(out: Output | None) -> tuple[Any, str | None]:
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
-    rpo_var = ctx.vars.get("e8_backup_rpo_hours")
-    rpo_hours = float(rpo_var) if rpo_var not in (None, "") else float(ctx.policy.backup_rpo_hours)
+    rpo_var = ctx.profile.e8_backup_rpo_hours
+    rpo_hours = rpo_var if rpo_var is not None else float(ctx.policy.backup_rpo_hours)
     rpo = timedelta(hours=rpo_hours)
     blind: list[str] = []
     successes: list[tuple[datetime, str]] = []

@@ -65,7 +65,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks._linux import var_list
 from checks._windows_accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS, arr, read_json
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
@@ -381,7 +380,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             _f(i, Outcome.NO_VISIBILITY, f"backup destinations not read: {why}", {}) for i in ISMS
         ]
     dests = [_dest(d) for d in arr(data.get("destinations")) if isinstance(d, dict)]
-    listed = var_list(ctx.vars, "e8_backup_admins")
+    listed = ctx.profile.listed("e8_backup_admins")
     observed: dict[str, Any] = {
         "destinations": [
             {

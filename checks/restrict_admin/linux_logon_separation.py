@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable, var_list
+from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
 from checks.restrict_admin.linux_privileged_accounts import ADMIN_GROUPS, _admin_members
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
@@ -262,7 +262,7 @@ def _ism_1689(
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    admin_host = bool(ctx.vars.get("e8_admin_host", False))
+    admin_host = ctx.profile.e8_admin_host
     observed: dict[str, object] = {
         "role": ctx.role,
         "admin_host": admin_host,
@@ -275,7 +275,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         groups_why = f"/etc/passwd not read: {first_line(passwd.err) or 'no output'}"
     members = _admin_members(passwd.text, group.text)[1] if groups_why is None else None
     observed["admin_groups"] = members
-    allow = var_list(ctx.vars, "e8_admin_allowlist")
+    allow = ctx.profile.listed("e8_admin_allowlist")
     if admin_host:
         f1688 = _ism_1688(conf, missing, why, members, allow or [], dict(observed))
         f1689 = _not_applicable(

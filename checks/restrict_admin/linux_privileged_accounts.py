@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._linux import first_line, unreadable, var_list
+from checks._linux import first_line, unreadable
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -69,7 +69,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         return [Finding(ism="ISM-0445", outcome=Outcome.NO_VISIBILITY, evidence=why)]
     uid0, members = _admin_members(passwd.text, group.text)
     everyone = sorted({m for ms in members.values() for m in ms})
-    allow = var_list(ctx.vars, "e8_admin_allowlist")
+    allow = ctx.profile.listed("e8_admin_allowlist")
     observed: dict[str, object] = {
         "uid0_besides_root": uid0,
         "admin_groups": members,

@@ -42,7 +42,6 @@ from checks._windows_accounts import (
     ADMINISTRATORS,
     PRIVILEGED_GROUPS,
     Accounts,
-    allowlist,
     allowlisted,
     arr,
     parse_accounts,
@@ -86,7 +85,7 @@ def _judge_workstation(acc: Accounts, profiles: list[Any], ctx: Context) -> Find
         for p in profiles
         if isinstance(p, dict) and p.get("SID") and not p.get("Special")
     }
-    entries = allowlist(ctx.vars) or []
+    entries = ctx.profile.listed("e8_admin_allowlist") or []
     admins = next(g for g in acc.groups if g.sid == ADMINISTRATORS)
     recent: list[str] = []
     older: list[str] = []
@@ -159,7 +158,7 @@ def _judge_workstation(acc: Accounts, profiles: list[Any], ctx: Context) -> Find
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    admin_host = bool(ctx.vars.get("e8_admin_host", False))
+    admin_host = ctx.profile.e8_admin_host
     if admin_host:
         return [
             _finding(

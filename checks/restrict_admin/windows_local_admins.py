@@ -54,7 +54,6 @@ from checks._windows_accounts import (
     PRIVILEGED_GROUPS,
     Accounts,
     Member,
-    allowlist,
     allowlisted,
     parse_accounts,
     read_json,
@@ -205,7 +204,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     if why is not None or acc is None:
         reason = f"local group membership not read: {why}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK.ism]
-    return [_ism_0445(acc, allowlist(ctx.vars)), _ism_1649(acc)]
+    return [_ism_0445(acc, ctx.profile.listed("e8_admin_allowlist")), _ism_1649(acc)]
 
 
 CHECK = Check(

@@ -43,7 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks._windows_accounts import allowlist, arr, read_json
+from checks._windows_accounts import arr, read_json
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
@@ -142,7 +142,7 @@ def _ism_1689(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
     computer = str(data.get("computer") or "")
     entries = [
         e
-        for e in (allowlist(ctx.vars) or [])
+        for e in (ctx.profile.listed("e8_admin_allowlist") or [])
         if "\\" in e and e.split("\\", 1)[0].lower() not in LOCAL_PREFIXES | {computer.lower()}
     ]
     observed: dict[str, object] = {r: [p.label for p in rights[r]] for r in DENY if r in rights}
@@ -177,7 +177,7 @@ def _ism_1689(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
 
 def _ism_1688(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: Context) -> Finding:
     computer = str(data.get("computer") or "")
-    entries = allowlist(ctx.vars) or []
+    entries = ctx.profile.listed("e8_admin_allowlist") or []
     observed: dict[str, object] = {r: [p.label for p in rights[r]] for r in ALLOW if r in rights}
     others: list[str] = []
     unset: list[str] = []
@@ -214,7 +214,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     data, why = read_json(outputs.get("rights"))
     if why is None and not isinstance(data, dict):
         why = "the output is not a JSON object"
-    admin_host = bool(ctx.vars.get("e8_admin_host", False))
+    admin_host = ctx.profile.e8_admin_host
     workstation = ctx.role == "workstation" and not admin_host
     workgroup_ws = workstation and isinstance(data, dict) and data.get("part_of_domain") is False
     if why is None and isinstance(data, dict) and data.get("error") and not workgroup_ws:

@@ -212,7 +212,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         nv = (Outcome.NO_VISIBILITY, f"browser policies not read: {reason}", observed_inv)
         results.update({"ISM-1485": nv, "ISM-1585": nv, "ISM-1412": nv})
     else:
-        results["ISM-1485"] = judge_ads(browsers, ctx.vars)
+        results["ISM-1485"] = judge_ads(browsers, ctx.profile)
         results["ISM-1585"] = judge_locked(browsers)
         results["ISM-1412"] = judge_hardened(browsers)
     return [

@@ -224,7 +224,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
         results.update({"ISM-1485": na, "ISM-1585": na, "ISM-1412": na})
     else:
-        results["ISM-1485"] = judge_ads(browsers, ctx.vars)
+        results["ISM-1485"] = judge_ads(browsers, ctx.profile)
         results["ISM-1585"] = judge_locked(browsers)
         results["ISM-1412"] = judge_hardened(browsers)
     return [

@@ -57,7 +57,21 @@ class HostResult(BaseModel):
     platform: Platform
     connection: str
     groups: list[str]
-    role: str | None = None
+    role: str | None = Field(
+        default=None,
+        description="The role the host was judged as: workstation, server or network_device.",
+    )
+    role_source: str = Field(
+        default="",
+        description=(
+            "Where the role came from: 'inventory' (e8_role), 'host: …' (the host's own report, "
+            "e.g. 'host: ProductType=1') or 'default: server (why)'."
+        ),
+    )
+    role_note: str | None = Field(
+        default=None,
+        description="Set when the inventory's e8_role and the host's own report disagree.",
+    )
     ot_zone: str | None = None
     internet_facing: bool = False
     reach: Reach

@@ -31,6 +31,7 @@ from typing import Any
 from scanner.assess.judging import Judged
 from scanner.assess.register import Register, judge_attestation, judge_exception
 from scanner.assess.results import ControlResult, HostResult, Level, StrategySummary
+from scanner.assess.role import record_profile, resolve_role
 from scanner.model.framework import Checkable, Requirement, exclusions, requirements
 from scanner.model.vocabulary import OUTCOME_SEVERITY, Grade, Outcome, Platform, Reach, Strategy
 from scanner.record.raw import HostRecord
@@ -235,6 +236,8 @@ def lowest(values: Iterable[Level]) -> Level:
 def score_host(
     rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
 ) -> HostResult:
+    profile = record_profile(rec)
+    resolved = resolve_role(rec, profile)
     controls = control_outcomes(rec, judged, register)
     by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
     for c in controls:
@@ -257,9 +260,11 @@ def score_host(
         platform=rec.platform,
         connection=rec.connection,
         groups=rec.groups,
-        role=str(rec.vars["e8_role"]) if "e8_role" in rec.vars else None,
-        ot_zone=str(rec.vars["e8_ot_zone"]) if rec.vars.get("e8_ot_zone") else None,
-        internet_facing=bool(rec.vars.get("e8_internet_facing", False)),
+        role=resolved.role.value,
+        role_source=resolved.source,
+        role_note=resolved.note,
+        ot_zone=profile.e8_ot_zone or None,
+        internet_facing=profile.e8_internet_facing,
         reach=rec.reach,
         reach_detail=rec.reach_detail,
         host_key=rec.host_key,

@@ -5,7 +5,7 @@ module-level ``CHECK = Check(...)``. Defining ``CHECK`` registers nothing: the l
 (:mod:`scanner.checking.loader`) finds it through the ``e8scan.checks`` entry-point group.
 
 ``judge(outputs, ctx)`` receives only what was collected for its own commands and the host's
-context (inventory variables, policy, collection time), and returns one :class:`Finding` per ISM
+context (its typed inventory profile, policy, collection time), and returns one :class:`Finding` per ISM
 control it judged. It must not read the clock, the network or files.
 """
 
@@ -19,9 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scanner.inventory.profile import LIST_VARS, HostProfile
 from scanner.model.framework import index
 from scanner.model.policy import Policy
-from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
+from scanner.model.vocabulary import Grade, Outcome, Platform, Role, Strategy
 
 JsonValue = Any
 
@@ -30,7 +31,7 @@ class Cmd(BaseModel):
     """One read-only command line.
 
     ``root``: it needs root, so it runs through ``sudo -n`` on hosts with ``ansible_become``.
-    ``args_var``: the name of an inventory variable (a list, or a comma-separated string) whose
+    ``args_var``: the name of a list variable of the host profile (``e8_backup_paths``) whose
     values reach the command quoted, never spliced into its text: on Linux as positional
     parameters (``set -- '/srv/backup' '/mnt/nas'; <line>`` → ``"$@"``), in PowerShell as the array
     ``$E8Args`` (``$E8Args = @('D:/Backups'); <line>``).
@@ -42,27 +43,25 @@ class Cmd(BaseModel):
     root: bool = False
     args_var: str | None = Field(default=None, pattern=r"^e8_[a-z0-9_]+$")
 
-    def args(self, hvars: Mapping[str, Any]) -> list[str]:
-        """The positional parameters this command gets on a host."""
-        if self.args_var is None:
-            return []
-        value = hvars.get(self.args_var)
-        if value is None or value == "":
-            return []
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        if isinstance(value, list | tuple):
-            return [str(v) for v in value]
-        return [str(value)]
+    @field_validator("args_var")
+    @classmethod
+    def _list_var(cls, v: str | None) -> str | None:
+        if v is not None and v not in LIST_VARS:
+            raise ValueError(f"{v} is not a list variable; expected one of {sorted(LIST_VARS)}")
+        return v
 
-    def render(self, hvars: Mapping[str, Any], powershell: bool = False) -> str:
+    def args(self, profile: HostProfile) -> list[str]:
+        """The positional parameters this command gets on a host."""
+        return [] if self.args_var is None else profile.values(self.args_var)
+
+    def render(self, profile: HostProfile, powershell: bool = False) -> str:
         """The exact command run on a host (before any sudo wrapper)."""
         if self.args_var is None:
             return self.line
         if powershell:
-            quoted = ", ".join("'" + a.replace("'", "''") + "'" for a in self.args(hvars))
+            quoted = ", ".join("'" + a.replace("'", "''") + "'" for a in self.args(profile))
             return f"$E8Args = @({quoted}); {self.line}"
-        return f"set -- {' '.join(shlex.quote(a) for a in self.args(hvars))}; {self.line}"
+        return f"set -- {' '.join(shlex.quote(a) for a in self.args(profile))}; {self.line}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,19 +114,21 @@ class Context(BaseModel):
 
     host: str
     platform: Platform
-    vars: Mapping[str, JsonValue]
+    profile: HostProfile = HostProfile()
+    """The host's typed ``e8_`` variables, with the policy's organisation-wide values merged in
+    and ``e8_role`` resolved (from the inventory, else from the host, else server)."""
     policy: Policy
     collected_at: datetime
     user: str | None = None
     become: bool = False
 
     @property
-    def role(self) -> str:
-        return str(self.vars.get("e8_role", "server"))
+    def role(self) -> Role:
+        return self.profile.e8_role or Role.SERVER
 
     @property
     def internet_facing(self) -> bool:
-        return bool(self.vars.get("e8_internet_facing", False))
+        return self.profile.e8_internet_facing
 
 
 class Finding(BaseModel):

@@ -524,7 +524,10 @@ def rescore_cmd(
     raw: RawRecord = read_model_file(raw_file, RawRecord, "raw record")
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
-    results = assess(raw, load_checks(), policy, target_level, register)
+    try:
+        results = assess(raw, load_checks(), policy, target_level, register)
+    except InputError as exc:  # a bad e8_ variable stored in an older raw record
+        raise InputError(f"{raw_file}: {exc.where}", exc.message) from None
     out_dir = writable_dir(out)
     write_atomic(out_dir / "raw.json", lambda fh: copy_file(raw_file, fh))
     write_outputs(out_dir, raw, results, write_raw=False)

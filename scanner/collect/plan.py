@@ -1,6 +1,7 @@
 """Plan: which checks apply to each host and the exact commands a scan would run there.
 
-Planning connects to nothing. ``e8scan plan`` prints it for an OT change board; ``scan`` executes
+Every host also runs the engine's role probe (:mod:`scanner.checking.role_probe`), listed as
+``e8scan.role``. Planning connects to nothing. ``e8scan plan`` prints it for an OT change board; ``scan`` executes
 it. Every connection problem found in the inventory (unknown connection type, unset password
 variable, unreadable key) is raised here, before any host is contacted.
 """
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanner.checking.api import Check
+from scanner.checking.role_probe import PROBE_ID, ROLE_PROBES
 from scanner.collect.posix_batch import Step
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
 from scanner.inventory.load import InventoryHost
@@ -69,13 +71,13 @@ def plan_host(
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
-    for check in applicable:
-        for cmd in check.collect.values():
-            line = cmd.render(host.vars, powershell=windows)
-            sudo = cmd.root and spec.become and login != "root" and not windows
-            planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
-            if check.id not in planned.checks:
-                planned.checks.append(check.id)
+    asks = [(c.id, cmd) for c in applicable for cmd in c.collect.values()]
+    for check_id, cmd in [*asks, (PROBE_ID, ROLE_PROBES[spec.platform])]:
+        line = cmd.render(host.profile, powershell=windows)
+        sudo = cmd.root and spec.become and login != "root" and not windows
+        planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
+        if check_id not in planned.checks:
+            planned.checks.append(check_id)
     return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))
 
 

@@ -11,7 +11,10 @@ variables with Ansible's precedence (ansible-core 2.19, default settings):
 
 ``group_vars/NAME`` may be a file ``NAME``, ``NAME.yml``, ``NAME.yaml`` or ``NAME.json`` (first
 found) or a directory ``NAME/`` whose files are merged in sorted order.
-``Inventory.to_ansible_list`` prints what ``ansible-inventory --list`` prints;
+Each host's ``e8_`` variables are then validated into a typed
+:class:`~scanner.inventory.profile.HostProfile`; a bad value fails here, naming the file and line
+that set it. ``Inventory.to_ansible_list`` prints what ``ansible-inventory --list`` prints (the
+raw values);
 ``Inventory.select`` applies ``--limit``.
 """
 
@@ -37,9 +40,10 @@ from scanner.inventory.graph import (
 )
 from scanner.inventory.ini import read_ini_inventory
 from scanner.inventory.patterns import PatternError, parse_address, select_hosts
+from scanner.inventory.profile import HostProfile, parse_profile
 from scanner.inventory.yml import (
     YamlInventoryReader,
-    load_vars_file,
+    load_vars_document,
     parse_yaml,
     read_yaml_inventory,
 )
@@ -85,6 +89,8 @@ class InventoryHost(BaseModel):
     vars: dict[str, Any]
     groups: tuple[str, ...]
     """Every group the host is in (direct and inherited), sorted, without all/ungrouped."""
+    profile: HostProfile = HostProfile()
+    """The ``e8_`` variables, typed (``vars`` keeps the raw values, for ``--list``)."""
 
 
 class Inventory:
@@ -280,8 +286,8 @@ class VarsFiles:
     def __init__(self, dirs: list[Path]) -> None:
         self.dirs = dirs
         self._cache: dict[tuple[Path, str, str], dict[str, Any]] = {}
-        self.origin: dict[tuple[Path, str], Path] = {}
-        """(base/kind/name folder, variable) -> the file that set it last."""
+        self.origin: dict[tuple[Path, str], str] = {}
+        """(base/kind/name folder, variable) -> ``file:line`` of the file that set it last."""
 
     def lookup(self, base: Path, kind: str, name: str) -> dict[str, Any]:
         """The merged vars of ``base/kind/name`` ({} when there is no such file)."""
@@ -305,16 +311,22 @@ class VarsFiles:
                 break
         merged: dict[str, Any] = {}
         for file in files:
-            loaded = load_vars_file(file)
+            loaded, doc = load_vars_document(file)
             merged |= {k: plain_value(v) for k, v in loaded.items()}
-            self.origin.update({(folder / name, k): file for k in loaded})
+            self.origin.update({(folder / name, k): doc.where(loaded, k) for k in loaded})
         return merged
 
     def where(self, kind: str, name: str, key: str) -> str | None:
-        """``file:key`` of the last file among the sources that set ``key`` for ``name``."""
+        """``file:line`` of ``key`` in the last file among the sources that set it for ``name``."""
         found = [self.origin.get((base / kind / name, key)) for base in self.dirs]
         last = [f for f in found if f is not None]
-        return f"{last[-1]}:{key}" if last else None
+        return last[-1] if last else None
+
+    def last_where(self, kind: str, names: Sequence[str], key: str) -> str | None:
+        """``file:line`` that gives ``key`` its value in :meth:`merged` of the same names."""
+        found = (self.origin.get((base / kind / n, key)) for base in self.dirs for n in names)
+        last = [f for f in found if f is not None]
+        return last[-1] if last else None
 
     def merged(self, kind: str, names: Sequence[str]) -> dict[str, Any]:
         """Vars of every name in ``names`` from every source directory, later ones winning."""
@@ -337,7 +349,21 @@ def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHos
     resolved |= graph.hosts[name].vars
     resolved |= files.merged("host_vars", [name])
     groups = tuple(sorted(member_of - {ALL, UNGROUPED}))
-    return InventoryHost(name=name, vars=resolved, groups=groups)
+
+    def where(key: str) -> str:
+        """Where ``key`` got the value it resolved to (the same layers, last first)."""
+        found = (
+            files.last_where("host_vars", [name], key)
+            or graph.hosts[name].where.get(key)
+            or files.last_where("group_vars", ordered, key)
+            or files.last_where("group_vars", [ALL], key)
+        )
+        for group in (*reversed(ordered), ALL):
+            found = found or graph.groups[group].where.get(key)
+        return found or f"host {name}"
+
+    profile = parse_profile(resolved, where)
+    return InventoryHost(name=name, vars=resolved, groups=groups, profile=profile)
 
 
 def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:

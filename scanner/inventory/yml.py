@@ -177,18 +177,19 @@ def load_document(path: Path) -> Document:
         return parse_yaml(path, text)
 
 
-def load_vars_file(path: Path) -> dict[str, Any]:
-    """A group_vars/host_vars file as a mapping (an empty file gives ``{}``)."""
+def load_vars_document(path: Path) -> tuple[dict[str, Any], Document]:
+    """A group_vars/host_vars file as a mapping, with the document that says where each key is
+    (``doc.where(data, key)``)."""
     doc = load_document(path)
     if not doc.data:
-        return {}
+        return {}, doc
     if not isinstance(doc.data, dict):
         found = type(doc.data).__name__
         raise InputError(doc.where(doc.data), f"expected a mapping of variables, found a {found}")
     for key in doc.data:
         if not isinstance(key, str):
             raise InputError(doc.where(doc.data, key), f"variable name {key!r} is not text")
-    return doc.data
+    return doc.data, doc
 
 
 # --- YAML inventories --------------------------------------------------------------------------

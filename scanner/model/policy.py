@@ -7,9 +7,7 @@ recorded in results.json so a score can be traced to the thresholds that produce
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,29 +65,6 @@ class Policy(BaseModel):
     def eol_override(self, key: str) -> date | None:
         """The organisation's end-of-support date for a table entry, if the policy sets one."""
         return self.eol_overrides.get(key)
-
-    def host_vars(self, hvars: Mapping[str, Any]) -> dict[str, Any]:
-        """A host's variables with the policy's organisation-wide values merged in.
-
-        Lists are joined (host values first); a host-level ``e8_backup_rpo_hours`` beats the
-        role's RPO. Judges read only the result, so policy and inventory cannot disagree.
-        """
-        merged = dict(hvars)
-        for var, extra in (
-            ("e8_admin_allowlist", self.admin_allowlist),
-            ("e8_adblock_extension_ids", self.adblock_extension_ids),
-        ):
-            if extra:
-                own = merged.get(var) or []
-                own = [v.strip() for v in own.split(",")] if isinstance(own, str) else list(own)
-                merged[var] = [*own, *(e for e in extra if e not in own)]
-        role = str(merged.get("e8_role", ""))
-        if (
-            merged.get("e8_backup_rpo_hours") in (None, "")
-            and role in self.backup_rpo_hours_by_role
-        ):
-            merged["e8_backup_rpo_hours"] = self.backup_rpo_hours_by_role[role]
-        return merged
 
 
 def load_policy(path: str | None) -> Policy:

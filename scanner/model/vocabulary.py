@@ -59,6 +59,14 @@ class Platform(StrEnum):
     WINDOWS = "windows"
 
 
+class Role(StrEnum):
+    """What a host is for (``e8_role``): it decides which patch windows and separation rules apply."""
+
+    WORKSTATION = "workstation"
+    SERVER = "server"
+    NETWORK_DEVICE = "network_device"
+
+
 class Outcome(StrEnum):
     """ASD's standardised assessment outcomes (Assessment Process Guide, October 2024)."""
 

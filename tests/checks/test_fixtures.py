@@ -1,10 +1,10 @@
 """Every check judged against recorded outputs: ``tests/checks/<check_id>/<case>.json``.
 
 A fixture holds what the commands of one check printed on one host (shaped after the real
-outputs in shared/corpus, cited in ``provenance``), the host's inventory vars, policy overrides,
-the collection time and the expected outcome per ISM control. The meta-tests keep fixtures honest:
-a changed command line forces the fixture to be re-recorded, and every check needs at least one
-effective and one ineffective case.
+outputs in shared/corpus, cited in ``provenance``), the host's inventory vars (judged as its
+typed profile), policy overrides, the collection time and the expected outcome per ISM control.
+The meta-tests keep fixtures honest: a changed command line forces the fixture to be re-recorded,
+and every check needs at least one effective and one ineffective case.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pytest
 
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.checking.loader import load_checks
+from scanner.inventory.profile import HostProfile, for_judging, parse_profile
 from scanner.model.policy import Policy
-from scanner.model.vocabulary import Outcome, Platform
+from scanner.model.vocabulary import Outcome, Platform, Role
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("*/*.json"))
@@ -56,12 +57,19 @@ def _outputs(fixture: dict[str, Any]) -> dict[str, Output]:
     return outs
 
 
+def _profile(fixture: dict[str, Any], path: Path) -> HostProfile:
+    """The fixture's inventory ``vars`` as the typed profile (a bad value fails the fixture)."""
+    return parse_profile(fixture.get("vars", {}), lambda name: f"{path}: vars.{name}")
+
+
 def _context(fixture: dict[str, Any], path: Path) -> Context:
+    policy = Policy(**fixture.get("policy", {}))
+    profile = _profile(fixture, path)
     return Context(
         host=path.stem,
         platform=Platform(fixture["platform"]),
-        vars=fixture.get("vars", {}),
-        policy=Policy(**fixture.get("policy", {})),
+        profile=for_judging(profile, policy, profile.e8_role or Role.SERVER),
+        policy=policy,
         collected_at=datetime.fromisoformat(fixture["collected_at"]),
         become=fixture.get("become", True),
     )
@@ -92,7 +100,7 @@ def test_fixture_matches_declaration(path: Path) -> None:
     assert set(fixture["outputs"]) == set(check.collect), f"{path}: output names differ"
     for name, cmd in check.collect.items():
         ps = fixture.get("platform") == "windows"
-        assert fixture["outputs"][name]["command"] == cmd.render(fixture.get("vars", {}), ps), (
+        assert fixture["outputs"][name]["command"] == cmd.render(_profile(fixture, path), ps), (
             f"{path}: command {name!r} changed since the fixture was recorded; re-record it"
         )
     assert set(fixture["expect"]) == set(check.ism), f"{path}: expect must name every ISM id"

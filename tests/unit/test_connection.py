@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.inventory.connection import spec_for
+from scanner.inventory.profile import HostProfile
 from scanner.model.errors import InputError
 
 
@@ -82,27 +83,9 @@ def test_inventory_values_reach_commands_quoted_never_spliced() -> None:
     from scanner.checking.api import Cmd
 
     cmd = Cmd(line='ls -ld "$@"', args_var="e8_backup_paths")
-    hv = {"e8_backup_paths": ["/srv/b", "/x'; rm -rf / #"]}
+    hv = HostProfile(e8_backup_paths=["/srv/b", "/x'; rm -rf / #"])
     assert cmd.render(hv) == "set -- /srv/b '/x'\"'\"'; rm -rf / #'; ls -ld \"$@\""
     ps = Cmd(line="Get-Acl -LiteralPath $E8Args", args_var="e8_backup_paths")
-    assert ps.render({"e8_backup_paths": "D:\\Backups, E:\\it's"}, powershell=True) == (
+    assert ps.render(HostProfile(e8_backup_paths="D:\\Backups, E:\\it's"), powershell=True) == (
         "$E8Args = @('D:\\Backups', 'E:\\it''s'); Get-Acl -LiteralPath $E8Args"
     )
-
-
-def test_policy_merges_organisation_wide_values_into_host_vars() -> None:
-    from scanner.model.policy import Policy
-
-    p = Policy(
-        admin_allowlist=["breakglass"],
-        adblock_extension_ids=["ublock"],
-        backup_rpo_hours_by_role={"server": 12},
-    )
-    merged = p.host_vars({"e8_admin_allowlist": "alice, bob", "e8_role": "server"})
-    assert merged["e8_admin_allowlist"] == ["alice", "bob", "breakglass"]
-    assert merged["e8_adblock_extension_ids"] == ["ublock"]
-    assert merged["e8_backup_rpo_hours"] == 12
-    assert (
-        p.host_vars({"e8_role": "server", "e8_backup_rpo_hours": 48})["e8_backup_rpo_hours"] == 48
-    )
-    assert Policy().host_vars({"x": 1}) == {"x": 1}

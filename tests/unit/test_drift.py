@@ -15,7 +15,7 @@ from scanner.checking.api import Check, Context, Finding
 from scanner.model.errors import InputError
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
-from scanner.record.raw import HostRecord, RawRecord, RunInfo
+from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.runs.drift import compare, load_results_ref, render_table
 from scanner.runs.history import History
 
@@ -27,8 +27,10 @@ ISMS = ("ISM-1501", "ISM-1407", "ISM-1701", "ISM-1702", "ISM-1877", "ISM-1694", 
 
 
 def judge(out: Any, ctx: Context) -> list[Finding]:
+    """Outcomes as the host printed them: ``ISM-1501=ineffective ISM-1407=effective``."""
+    printed = dict(pair.split("=") for pair in out["x"].text.split())
     return [
-        Finding(ism=ism, outcome=Outcome(str(ctx.vars.get(ism, "effective"))), evidence="fake")
+        Finding(ism=ism, outcome=Outcome(printed.get(ism, "effective")), evidence="fake")
         for ism in ISMS
     ]
 
@@ -57,7 +59,16 @@ def run(run_id: str, hosts: dict[str, tuple[Reach, str, str]], when: datetime = 
             become=False,
             platform=Platform.LINUX,
             groups=["g"],
-            vars={"ISM-1501": a, "ISM-1407": b},
+            vars={},
+            commands=[
+                CommandRecord(
+                    command="true",
+                    as_run="true",
+                    checks=["patch_os.fake"],
+                    stdout=f"ISM-1501={a} ISM-1407={b}".encode(),
+                    exit_code=0,
+                )
+            ],
             reach=reach,
             reach_detail="" if reach is Reach.OK else "connection refused",
             started=when,

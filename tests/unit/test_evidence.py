@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from scanner.assess.pipeline import assess
 from scanner.assess.results import Results
+from scanner.checking.role_probe import PROBE_ID, PROBE_VERSION
 from scanner.cli.main import main
 from scanner.model.errors import InputError
 from scanner.model.policy import Policy
@@ -101,7 +102,7 @@ def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
 
 def test_real_scan_bundle_holds_every_command_exactly(scan: Scan) -> None:
     raw = scan.raw()
-    versions = {c.id: c.version for c in raw.run.checks}
+    versions = {PROBE_ID: PROBE_VERSION} | {c.id: c.version for c in raw.run.checks}
     (host,) = raw.hosts
     folder = scan.bundle / "hosts" / "localhost"
     info = json.loads((folder / "host.json").read_bytes())

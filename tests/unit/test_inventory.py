@@ -320,8 +320,8 @@ def test_group_caps_from_inline_vars_and_group_vars_files(tmp_path: Path) -> Non
     [
         ("0", None, "hosts.ini:4"),
         ("lots", None, "hosts.ini:4"),
-        ("2", "1.5", "group_vars/ot.yml:e8_max_concurrency"),
-        ("2", "false", "group_vars/ot.yml:e8_max_concurrency"),
+        ("2", "1.5", "group_vars/ot.yml:1"),
+        ("2", "false", "group_vars/ot.yml:1"),
     ],
 )
 def test_bad_group_cap_names_where_it_is_set(

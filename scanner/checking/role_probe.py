@@ -1,0 +1,33 @@
+"""The engine's own read-only commands that show what a host is, run on every host.
+
+When the inventory does not set ``e8_role``, the host's own report decides it (see
+:mod:`scanner.assess.role`); when it does, the report is still read so that a disagreement is
+stated in the results. Both commands are literal and read-only:
+
+- Windows: ``Win32_OperatingSystem`` (``ProductType`` 1 workstation, 2 domain controller,
+  3 server). The Windows patch checks use the same line, so a scan runs it once.
+- Linux: ``systemctl get-default`` (``graphical.target``: a workstation).
+"""
+
+from __future__ import annotations
+
+from scanner.checking.api import Cmd
+from scanner.model.vocabulary import Platform
+
+PROBE_ID = "e8scan.role"
+"""What the plan and the raw record list as the 'check' asking for these commands."""
+PROBE_VERSION = 1
+
+WINDOWS_OS = Cmd(
+    line=(
+        "Get-WmiObject Win32_OperatingSystem | "
+        "Select-Object Caption,Version,BuildNumber,ProductType,OSArchitecture,LastBootUpTime | "
+        "ConvertTo-Json -Depth 4 -Compress"
+    )
+)
+LINUX_DEFAULT_TARGET = Cmd(line="systemctl get-default")
+
+ROLE_PROBES: dict[Platform, Cmd] = {
+    Platform.WINDOWS: WINDOWS_OS,
+    Platform.LINUX: LINUX_DEFAULT_TARGET,
+}
