@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from scanner.checking.loader import load_checks
+from scanner.inventory.profile import parse_profile
 from scanner.model.vocabulary import Platform
 
 FIXTURES = Path(__file__).parent
@@ -29,7 +30,7 @@ def main(only: set[str]) -> None:
         for name, cmd in check.collect.items():
             recorded = fixture["outputs"].get(name)
             if recorded is not None and recorded["command"] != (
-                now := cmd.render(fixture.get("vars", {}), ps)
+                now := cmd.render(parse_profile(fixture.get("vars", {}), lambda name: name), ps)
             ):
                 recorded["command"], changed = now, True
         if changed:

@@ -22,6 +22,7 @@ from tree_sitter import Language, Node, Parser
 
 from scanner.checking.loader import load_checks
 from scanner.collect import ps_batch
+from scanner.inventory.profile import parse_profile
 from scanner.model.vocabulary import Platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,8 @@ def snippets() -> dict[str, str]:
         if Platform.WINDOWS not in check.platforms:
             continue
         for key, cmd in check.collect.items():
-            text = cmd.render({cmd.args_var: ["D:/Backups"]}, True) if cmd.args_var else cmd.line
+            args = {cmd.args_var: ["D:/Backups"]} if cmd.args_var else {}
+            text = cmd.render(parse_profile(args, lambda name: name), True)
             found.setdefault(text, f"{check.id}:{key}")
     for path in sorted((ROOT / "checks").rglob("*.ps1")):
         found.setdefault(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))

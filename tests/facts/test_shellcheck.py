@@ -21,13 +21,14 @@ import pytest
 
 from scanner.checking.loader import load_checks
 from scanner.collect import posix_batch
+from scanner.inventory.profile import parse_profile
 from scanner.model.vocabulary import Platform
 
 EXCLUDED = "SC2009,SC2012"
 SHELLCHECK = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which(
     "shellcheck"
 )
-ARGS = {"e8_backup_paths": ["/srv/backup", "/mnt/nas dir"]}
+ARGS = parse_profile({"e8_backup_paths": ["/srv/backup", "/mnt/nas dir"]}, lambda name: name)
 
 
 def commands() -> dict[str, tuple[str, bool]]:
