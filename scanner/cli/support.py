@@ -92,16 +92,23 @@ def write_outputs(
     write_xlsx(results, out / "e8-report.xlsx", raw)
 
 
-SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
+SHORT = dict(
+    zip(
+        Strategy,
+        ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup"),
+        strict=True,
+    )
+)
 
 
 def print_summary(results: Results, out: Path | None) -> None:
     """Host × strategy levels on the terminal; '-' is "not assessed"."""
     width = max([4] + [len(h.name) for h in results.hosts])
-    head = " ".join(f"{s:>7}" for s in SHORT)
+    groups = results.framework.groups
+    head = " ".join(f"{SHORT[s]:>7}" for s in groups)
     click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
     for h in results.hosts:
-        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in Strategy)
+        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in groups)
         overall = "-" if h.level is None else f"ML{h.level}"
         click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
         if h.reach is not Reach.OK:
