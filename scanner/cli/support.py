@@ -1,6 +1,6 @@
 """What the e8scan commands share: one-line errors instead of tracebacks, reading raw.json and
 results.json with errors that name the file, line and field, the output folder, writing a run's
-outputs and the terminal summary."""
+outputs, the terminal summary and ``--framework``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from scanner.assess.pipeline import EXIT_ERROR
 from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
 from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError
+from scanner.model.framework import Framework, builtin
+from scanner.model.framework_file import load_framework
 from scanner.model.vocabulary import Reach, Strategy
 from scanner.record.jsonstream import ItemError, read_model
 from scanner.record.raw import RAW_SCHEMA_VERSION, RawRecord
@@ -50,6 +52,26 @@ def friendly(fn: F) -> F:
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+framework_option = click.option(
+    "--framework",
+    "framework_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Framework definition (README 'Frameworks'); default the built-in Essential Eight.",
+)
+
+
+def load_framework_option(path: Path | None, target_level: int | None = None) -> Framework:
+    """The framework ``--framework`` names (the built-in Essential Eight when not given), with
+    ``--target-level`` checked against its levels."""
+    fw = builtin() if path is None else load_framework(path)
+    if target_level is not None and target_level > fw.top:
+        raise InputError(
+            "--target-level", f"ML{target_level} is above {fw.id}'s top level ML{fw.top}"
+        )
+    return fw
 
 
 def report_options(fn: F) -> F:
