@@ -14,6 +14,7 @@ from scanner.assess.register import Register
 from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest, score_host
 from scanner.checking.api import Check
+from scanner.model.framework import Framework, builtin
 from scanner.model.policy import Policy
 from scanner.record.raw import CheckRef, RawRecord
 
@@ -51,13 +52,18 @@ def assess(
     policy: Policy,
     target_level: int | None = None,
     register: Register | None = None,
+    framework: Framework | None = None,
 ) -> Results:
-    """Judge and score a raw record: pure, no network, same input → same results."""
+    """Judge and score a raw record against ``framework`` (the built-in Essential Eight unless
+    given): pure, no network, same input → same results."""
     register = register or Register()
-    hosts = [score_host(h, judge_host(h, checks, policy), register) for h in raw.hosts]
-    fleet = fleet_summary(hosts)
+    fw = framework or builtin()
+    hosts = [score_host(h, judge_host(h, checks, policy), register, fw) for h in raw.hosts]
+    fleet = fleet_summary(hosts, fw)
     return Results(
         tool_version=__version__,
+        model_version=fw.model_version,
+        framework=fw,
         run=RunSummary(
             id=raw.run.id,
             started=raw.run.started,

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanner.model.framework import Checkable
-from scanner.model.vocabulary import MODEL_VERSION, Grade, Outcome, Platform, Reach, Strategy
+from scanner.model.framework import Checkable, Framework, builtin
+from scanner.model.vocabulary import Grade, Outcome, Platform, Reach, Strategy
 from scanner.record.raw import CheckRef, SourceFile
 
 RESULTS_SCHEMA_VERSION = 1
@@ -81,7 +81,8 @@ class HostResult(BaseModel):
     user: str | None = None
     collected_at: datetime
     levels: dict[Strategy, Level] = Field(
-        description="Per strategy: the level the host's own evidence supports (null: not assessed)."
+        description="Per strategy (the framework's groups): the level the host's own evidence "
+        "supports (null: not assessed)."
     )
     claimable: dict[Strategy, Level] = Field(
         description="Per strategy: the level an assessor could sign, organisational controls included."
@@ -101,7 +102,8 @@ class StrategySummary(BaseModel):
     title: str
     level: Level = Field(description="Fleet level: the lowest over assessed in-scope hosts.")
     distribution: dict[str, int] = Field(
-        description="Hosts per level ('0'..'3'), plus 'not_assessed' and 'no_visibility'."
+        description="Hosts per level ('0' up to the framework's top level), plus 'not_assessed' "
+        "and 'no_visibility'."
     )
 
 
@@ -141,12 +143,21 @@ class Results(BaseModel):
     kind: Literal["e8scan-results"] = "e8scan-results"
     schema_version: int = RESULTS_SCHEMA_VERSION
     tool_version: str
-    model_version: str = MODEL_VERSION
+    model_version: str = Field(
+        default_factory=lambda: builtin().model_version,
+        description="The framework scored against and its ISM OSCAL release "
+        "(e.g. 'essential-eight@ISM-OSCAL 2025.12.9').",
+    )
     run: RunSummary
     hosts: list[HostResult]
     fleet: list[StrategySummary]
     fleet_level: Level
     register_use: list[RegisterUse] = Field(default_factory=list)
+    framework: Framework = Field(
+        default_factory=builtin,
+        description="The framework scored against: levels, groups (strategy ids) and controls "
+        "with their statements and the OSCAL catalogs they come from.",
+    )
 
 
 def schema() -> dict[str, Any]:

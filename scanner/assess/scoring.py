@@ -1,7 +1,9 @@
 """Score: findings → ASD outcome per control → maturity levels per host, strategy and fleet.
 
-Every (strategy, ISM control) of the November 2023 model is reported for every host, whether or
-not a check covers it. Two numbers per host and strategy:
+Scoring is generic over a :class:`~scanner.model.framework.Framework` (its levels 1…n, its groups
+and its controls; the built-in Essential Eight unless told otherwise). Every (group, ISM control)
+of the framework is reported for every host, whether or not a check covers it; findings for
+controls outside the framework are not scored. Two numbers per host and strategy:
 
 ``levels`` — what the host's own evidence supports. Level *n* is granted when every control
 required at *n* that a host can show (fully or partly) and that applies to the host's platform is
@@ -10,7 +12,7 @@ not_implemented and no_visibility block — and so does a host-showable control 
 covered (not_assessed): evidence that was never collected supports nothing. Organisational
 controls do not block this number; they are counted (``counts['not_assessed']``) and listed. A
 level with no control behind it is never granted, and a strategy where nothing was assessed is
-``None`` ("not assessed"), never ML3.
+``None`` ("not assessed"), never the top level.
 
 ``claimable`` — what an assessor could sign: every control required at *n*, organisational
 ones included, must be effective or alternate_control (through an attestation or exception).
@@ -32,7 +34,7 @@ from scanner.assess.judging import Judged
 from scanner.assess.register import Register, judge_attestation, judge_exception
 from scanner.assess.results import ControlResult, HostResult, Level, StrategySummary
 from scanner.assess.role import record_profile, resolve_role
-from scanner.model.framework import Checkable, Requirement, exclusions, requirements
+from scanner.model.framework import Checkable, Framework, Requirement, builtin
 from scanner.model.vocabulary import OUTCOME_SEVERITY, Grade, Outcome, Platform, Reach, Strategy
 from scanner.record.raw import HostRecord
 
@@ -85,11 +87,11 @@ class _Row:
     idle: ControlResult
 
 
-@functools.cache
-def _rows(platform: Platform) -> tuple[_Row, ...]:
-    excluded = exclusions()
+@functools.lru_cache(maxsize=32)
+def _rows(framework: Framework, platform: Platform) -> tuple[_Row, ...]:
+    excluded = framework.exclusions
     rows = []
-    for req in requirements():
+    for req in framework.controls:
         why_not = excluded.get((req.strategy, req.ism, platform))
         showable = req.host_showable and why_not is None
         checkable: Checkable = req.checkable if showable else "no"
@@ -115,7 +117,10 @@ def _rows(platform: Platform) -> tuple[_Row, ...]:
 
 
 def control_outcomes(
-    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+    rec: HostRecord,
+    judged: Sequence[Judged],
+    register: Register | None = None,
+    framework: Framework | None = None,
 ) -> list[ControlResult]:
     """One ControlResult per requirement row, for one host, with exceptions and attestations applied.
 
@@ -128,7 +133,7 @@ def control_outcomes(
     blind = None if reached else f"host {rec.reach.value}: {rec.reach_detail}"
     use_register = register is not None and not register.empty
     out = []
-    for row in _rows(rec.platform):
+    for row in _rows(framework or builtin(), rec.platform):
         req, c = row.req, row.idle
         if c.outcome is Outcome.NOT_APPLICABLE:
             pass
@@ -195,17 +200,23 @@ def _considered(controls: Iterable[ControlResult], claim: bool) -> list[ControlR
     ]
 
 
-def strategy_level(controls: Iterable[ControlResult], claim: bool) -> Level:
-    """The level for one strategy's controls on one host (see the module docstring)."""
-    return _climb(_considered(controls, claim))[0]
+def strategy_level(
+    controls: Iterable[ControlResult], claim: bool, levels: Sequence[int] | None = None
+) -> Level:
+    """The level for one strategy's controls on one host (see the module docstring); ``levels``
+    are the framework's, ascending (the built-in framework's when not given)."""
+    return _climb(_considered(controls, claim), levels or builtin().levels)[0]
 
 
-def next_level_blockers(controls: Iterable[ControlResult]) -> list[str]:
+def next_level_blockers(
+    controls: Iterable[ControlResult], levels: Sequence[int] | None = None
+) -> list[str]:
     """Why ``levels`` stops where it does: the controls at the first level not granted, or, when
     no control of that level applies to the host, a sentence saying so (nothing backs the level)."""
+    levels = levels or builtin().levels
     considered = _considered(controls, claim=False)
-    level, failing = _climb(considered)
-    if level is None or level == 3:
+    level, failing = _climb(considered, levels)
+    if level is None or level == levels[-1]:
         return []
     if not failing:
         return [
@@ -214,12 +225,14 @@ def next_level_blockers(controls: Iterable[ControlResult]) -> list[str]:
     return [f"{c.ism} {c.outcome.value}" for c in failing]
 
 
-def _climb(considered: list[ControlResult]) -> tuple[Level, list[ControlResult]]:
+def _climb(
+    considered: list[ControlResult], levels: Sequence[int]
+) -> tuple[Level, list[ControlResult]]:
     """The level reached and the controls that stopped it one level higher."""
     if not any(c.outcome in ASSESSED for c in considered):
         return None, []
     level = 0
-    for n in (1, 2, 3):
+    for n in levels:
         at_n = [c for c in considered if n in c.levels]
         failing = [c for c in at_n if not c.outcome.meets]
         if not at_n or failing:
@@ -234,25 +247,28 @@ def lowest(values: Iterable[Level]) -> Level:
 
 
 def score_host(
-    rec: HostRecord, judged: Sequence[Judged], register: Register | None = None
+    rec: HostRecord,
+    judged: Sequence[Judged],
+    register: Register | None = None,
+    framework: Framework | None = None,
 ) -> HostResult:
     profile = record_profile(rec)
     resolved = resolve_role(rec, profile)
-    controls = control_outcomes(rec, judged, register)
+    fw = framework or builtin()
+    controls = control_outcomes(rec, judged, register, fw)
     by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
     for c in controls:
         by_strategy[c.strategy].append(c)
     reached = rec.reach is Reach.OK  # an unreachable host had nothing assessed: null, not ML0
-    levels = {s: strategy_level(by_strategy[s], claim=False) if reached else None for s in Strategy}
-    claimable = {
-        s: strategy_level(by_strategy[s], claim=True) if reached else None for s in Strategy
-    }
+    groups, ns = fw.groups, fw.levels
+    levels = {s: strategy_level(by_strategy[s], False, ns) if reached else None for s in groups}
+    claimable = {s: strategy_level(by_strategy[s], True, ns) if reached else None for s in groups}
     # Not implementing a control (a risk acceptance without a compensating control) makes the
     # strategy ML0 on this host, as ASD says.
-    for s in Strategy:
+    for s in groups:
         if reached and any(c.outcome is Outcome.NOT_IMPLEMENTED for c in by_strategy[s]):
             levels[s], claimable[s] = 0, 0
-    blockers = {s: next_level_blockers(by_strategy[s]) if reached else [] for s in Strategy}
+    blockers = {s: next_level_blockers(by_strategy[s], ns) if reached else [] for s in groups}
     counts = Counter(c.outcome for c in controls)
     return HostResult(
         name=rec.name,
@@ -281,9 +297,13 @@ def score_host(
     )
 
 
-def fleet_summary(hosts: Sequence[HostResult]) -> list[StrategySummary]:
+def fleet_summary(
+    hosts: Sequence[HostResult], framework: Framework | None = None
+) -> list[StrategySummary]:
+    fw = framework or builtin()
+    keys = ["0", *map(str, fw.levels), "not_assessed", "no_visibility"]
     out = []
-    for s in Strategy:
+    for s in fw.groups:
         dist: Counter[str] = Counter()
         for h in hosts:
             lv = h.levels[s]
@@ -293,7 +313,6 @@ def fleet_summary(hosts: Sequence[HostResult]) -> list[StrategySummary]:
                 dist["not_assessed"] += 1
             else:
                 dist[str(lv)] += 1
-        keys = ["0", "1", "2", "3", "not_assessed", "no_visibility"]
         out.append(
             StrategySummary(
                 strategy=s,

@@ -26,7 +26,9 @@ from scanner.cli.support import (
     F,
     copy_file,
     extra_reports,
+    framework_option,
     friendly,
+    load_framework_option,
     print_summary,
     read_model_file,
     report_options,
@@ -194,14 +196,18 @@ def checks_group() -> None:
     default="table",
     show_default=True,
 )
+@framework_option
 @friendly
-def checks_list(fmt: str) -> None:
-    """List every check with its strategy, ISM controls, levels and platforms."""
+def checks_list(fmt: str, framework_file: Path | None) -> None:
+    """List every check with its strategy, ISM controls, levels (in --framework) and platforms."""
     from scanner.report.catalogue import catalogue_json, catalogue_md, catalogue_table
 
     checks = load_checks()
+    framework = load_framework_option(framework_file)
     click.echo(
-        {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](checks),
+        {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](
+            checks, framework
+        ),
         nl=False,
     )
 
@@ -222,9 +228,10 @@ def checks_list(fmt: str) -> None:
     "--target-level",
     default=1,
     show_default=True,
-    type=click.IntRange(1, 3),
-    help="Exit 3 when an assessed host is below this maturity level.",
+    type=click.IntRange(min=1),
+    help="Exit 3 when an assessed host is below this maturity level (at most the framework's top).",
 )
+@framework_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -343,6 +350,7 @@ def _scan(
     prom_file: Path | None,
     html_file: Path | None,
     junit_file: Path | None,
+    framework_file: Path | None = None,
     resume: bool = False,
 ) -> int:
     from scanner.collect.journal import JOURNAL_NAME, journaled_scan
@@ -350,6 +358,7 @@ def _scan(
     started = time.monotonic()
     if resume and out is None:
         raise InputError("--resume", "needs the --out folder of the scan to continue")
+    framework = load_framework_option(framework_file, target_level)
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     inv = _inventory(inventories)
@@ -400,11 +409,13 @@ def _scan(
             command_line=shlex.join(["e8scan", *sys.argv[1:]]),
         )
     opts.jump_pool.close()  # the sweep's shared bastion connections
-    results = assess(raw, checks, policy, target_level, register)
+    raw = raw.model_copy(update={"model_version": framework.model_version})
+    results = assess(raw, checks, policy, target_level, register, framework)
     write_outputs(out_dir, raw, results)
     sources = [
         *inventories,
         *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
+        *([framework_file] if framework_file else []),
     ]
     for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it
         base = inv_path if inv_path.is_dir() else inv_path.parent
@@ -508,7 +519,8 @@ class _NoBar:
 )
 @click.option("--policy", "policy_file", type=str, default=None)
 @register_options
-@click.option("--target-level", default=None, type=click.IntRange(1, 3))
+@click.option("--target-level", default=None, type=click.IntRange(min=1))
+@framework_option
 @click.option("-q", "--quiet", is_flag=True)
 @friendly
 def rescore_cmd(
@@ -516,16 +528,25 @@ def rescore_cmd(
     out: Path,
     policy_file: str | None,
     target_level: int | None,
+    framework_file: Path | None,
     quiet: bool,
     exceptions_file: str | None,
     attestations_file: str | None,
 ) -> None:
-    """Judge and score a raw.json again with the current checks and policy. No network."""
+    """Judge and score a raw.json again with the current checks and policy (and --framework).
+    No network."""
     raw: RawRecord = read_model_file(raw_file, RawRecord, "raw record")
+    framework = load_framework_option(framework_file, target_level)
+    if target_level is None and raw.run.target_level > framework.top:
+        raise InputError(
+            "--target-level",
+            f"the raw record's target ML{raw.run.target_level} is above {framework.id}'s top "
+            f"level ML{framework.top}; give --target-level",
+        )
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     try:
-        results = assess(raw, load_checks(), policy, target_level, register)
+        results = assess(raw, load_checks(), policy, target_level, register, framework)
     except InputError as exc:  # a bad e8_ variable stored in an older raw record
         raise InputError(f"{raw_file}: {exc.where}", exc.message) from None
     out_dir = writable_dir(out)

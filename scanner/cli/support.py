@@ -1,6 +1,6 @@
 """What the e8scan commands share: one-line errors instead of tracebacks, reading raw.json and
 results.json with errors that name the file, line and field, the output folder, writing a run's
-outputs and the terminal summary."""
+outputs, the terminal summary and ``--framework``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
 from scanner.assess.target import EXIT_ERROR
 from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError
+from scanner.model.framework import Framework, builtin
+from scanner.model.framework_file import load_framework
 from scanner.model.vocabulary import Reach, Strategy
 from scanner.record.jsonstream import ItemError, read_model
 from scanner.record.raw import RAW_SCHEMA_VERSION, RawRecord
@@ -50,6 +52,26 @@ def friendly(fn: F) -> F:
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
+
+
+framework_option = click.option(
+    "--framework",
+    "framework_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Framework definition (README 'Frameworks'); default the built-in Essential Eight.",
+)
+
+
+def load_framework_option(path: Path | None, target_level: int | None = None) -> Framework:
+    """The framework ``--framework`` names (the built-in Essential Eight when not given), with
+    ``--target-level`` checked against its levels."""
+    fw = builtin() if path is None else load_framework(path)
+    if target_level is not None and target_level > fw.top:
+        raise InputError(
+            "--target-level", f"ML{target_level} is above {fw.id}'s top level ML{fw.top}"
+        )
+    return fw
 
 
 def report_options(fn: F) -> F:
@@ -92,16 +114,23 @@ def write_outputs(
     write_xlsx(results, out / "e8-report.xlsx", raw)
 
 
-SHORT = ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup")
+SHORT = dict(
+    zip(
+        Strategy,
+        ("appctl", "patchA", "macros", "harden", "admin", "patchOS", "mfa", "backup"),
+        strict=True,
+    )
+)
 
 
 def print_summary(results: Results, out: Path | None) -> None:
     """Host × strategy levels on the terminal; '-' is "not assessed"."""
     width = max([4] + [len(h.name) for h in results.hosts])
-    head = " ".join(f"{s:>7}" for s in SHORT)
+    groups = results.framework.groups
+    head = " ".join(f"{SHORT[s]:>7}" for s in groups)
     click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
     for h in results.hosts:
-        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in Strategy)
+        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in groups)
         overall = "-" if h.level is None else f"ML{h.level}"
         click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
         if h.reach is not Reach.OK:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-MODEL_VERSION = "E8MM November 2023"
-
 
 class Strategy(StrEnum):
     """The eight mitigation strategies, in ASD's order."""

@@ -19,7 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from scanner.model.vocabulary import MODEL_VERSION, Platform, Reach
+from scanner.model.framework import builtin
+from scanner.model.vocabulary import Platform, Reach
 
 RAW_SCHEMA_VERSION = 1
 
@@ -111,7 +112,7 @@ class RunInfo(BaseModel):
     finished: datetime
     inventory: list[SourceFile]
     limit: str | None = None
-    target_level: int = Field(default=1, ge=1, le=3)
+    target_level: int = Field(default=1, ge=1)
     checks: list[CheckRef]
     command_line: str = ""
 
@@ -120,7 +121,10 @@ class RawRecord(BaseModel):
     kind: str = "e8scan-raw"
     schema_version: int = RAW_SCHEMA_VERSION
     tool_version: str
-    model_version: str = MODEL_VERSION
+    model_version: str = Field(
+        default_factory=lambda: builtin().model_version,
+        description="The framework the scan was planned for and its OSCAL release.",
+    )
     run: RunInfo
     hosts: list[HostRecord]
 

@@ -23,9 +23,9 @@ from markupsafe import Markup
 
 from scanner.assess.results import Level, Results
 from scanner.assess.target import host_meets
-from scanner.model.vocabulary import Outcome, Reach, Strategy
+from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.files import write_text_atomic
-from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
+from scanner.report.xlsx.style import OUTCOME_FILL, level_fills
 
 TEMPLATE = "templates/report.html.j2"
 MAX_TEXT = 32_000
@@ -66,8 +66,9 @@ def level_text(v: Level) -> str:
     return "not assessed" if v is None else f"ML{v}"
 
 
-def level_fill(v: Level) -> str:
-    return "#" + LEVEL_FILL[v]
+def level_fill(v: Level, top: int = 3) -> str:
+    """The workbook's colour for level ``v`` of a framework whose top level is ``top``."""
+    return "#" + level_fills(top)[v]
 
 
 def outcome_fill(o: Outcome) -> str:
@@ -121,7 +122,14 @@ def render_html(results: Results) -> str:
     target = results.run.target_level
     return template.render(
         r=results,
-        strategies=list(Strategy),
+        strategies=results.framework.groups,
+        top=results.framework.top,
+        distribution_keys=[
+            "0",
+            *map(str, results.framework.levels),
+            "not_assessed",
+            "no_visibility",
+        ],
         outcomes=list(Outcome),
         coverage=_coverage(results),
         heat=[(h, host_meets(h, target)) for h in results.hosts],
@@ -129,7 +137,10 @@ def render_html(results: Results) -> str:
         policy_json=json.dumps(results.run.policy, sort_keys=True),
         csp=CSP,
         print_script=PRINT_SCRIPT,
-        level_fill_map={level_text(k): level_fill(k) for k in LEVEL_FILL},
+        level_fill_map={
+            level_text(k): level_fill(k, results.framework.top)
+            for k in level_fills(results.framework.top)
+        },
     )
 
 

@@ -3,9 +3,10 @@
 Written atomically (a temporary file beside the target, then renamed) so the collector never
 reads half a file. Metrics (all gauges):
 
-- ``e8scan_level{host,strategy}`` — the level the host's own evidence supports, 0–3. A strategy
-  that was not assessed (null in results.json) has **no sample**: absence means "not assessed",
-  so ``min()`` and ``<`` comparisons never see a made-up number.
+- ``e8scan_level{host,strategy}`` — the level the host's own evidence supports, 0 up to the
+  framework's top level (3 for the Essential Eight). A strategy that was not assessed (null in
+  results.json) has **no sample**: absence means "not assessed", so ``min()`` and ``<``
+  comparisons never see a made-up number.
 - ``e8scan_host_level{host}`` — the host's overall level (lowest over its strategies); no sample
   when nothing was assessed (e.g. an unreachable host).
 - ``e8scan_host_up{host}`` — 1 when the scan reached the host, else 0.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from scanner.assess.results import Results
-from scanner.model.vocabulary import Outcome, Reach, Strategy
+from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.files import write_atomic
 
 Sample = tuple[dict[str, str], float]
@@ -56,11 +57,12 @@ def render_prom(results: Results, duration_s: float) -> str:
     out: list[str] = []
     out += _metric(
         "e8scan_level",
-        "Maturity level (0-3) the host's own evidence supports per strategy; absent = not assessed.",
+        "Maturity level (0 up to the framework's top) the host's own evidence supports per "
+        "strategy; absent = not assessed.",
         (
             ({"host": h.name, "strategy": s.value}, float(lv))
             for h in hosts
-            for s in Strategy
+            for s in results.framework.groups
             if (lv := h.levels.get(s)) is not None
         ),
     )

@@ -26,6 +26,12 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
         raise InputError("merge", "give at least two results.json files or scan folders to merge")
     first_name, first = inputs[0]
     for name, r in inputs[1:]:
+        if r.framework != first.framework:  # levels and groups differ: no flag makes them mix
+            raise InputError(
+                name,
+                f"scored against {r.framework.model_version!r}, {first_name} against "
+                f"{first.framework.model_version!r}; rescore both with one --framework",
+            )
         for what, a, b in (
             ("tool version", first.tool_version, r.tool_version),
             ("model version", first.model_version, r.model_version),
@@ -58,7 +64,7 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
                     continue
             chosen[h.name] = (name, h)
     hosts = [h for _, h in chosen.values()]
-    fleet = fleet_summary(hosts)
+    fleet = fleet_summary(hosts, first.framework)
     started = min(r.run.started for _, r in inputs)
     run = RunSummary(
         id="merge-" + new_run_id(datetime.now(UTC)),
@@ -81,4 +87,5 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
         fleet=fleet,
         fleet_level=lowest(f.level for f in fleet),
         register_use=[u for _, r in inputs for u in r.register_use],
+        framework=first.framework,
     )

@@ -1,8 +1,9 @@
 """Every control a host can show (fully or partly) has a check on every platform it concerns.
 
-A control may be left uncovered on a platform only when `scanner/data/not-host-checkable.csv`
-says so, with the reason — an explicit, reviewed statement that no host of that platform can show
-it, so it is treated as organisational there.
+A control may be left uncovered on a platform only when
+`scanner/model/frameworks/essential-eight-not-host-checkable.csv` says so, with the reason — an
+explicit, reviewed statement that no host of that platform can show it, so it is treated as
+organisational there.
 """
 
 from __future__ import annotations

@@ -172,7 +172,9 @@ def test_real_scan_report_in_chromium_has_heatmap_summary_and_findings(
     fleet = dom.text_in("fleet")
     assert "Fleet (lowest)" in fleet and "Patch operating systems" in fleet
     run = dom.text_in("run")
-    assert results.run.id in run and "E8MM November 2023" in run and "default" in run
+    assert (
+        results.run.id in run and "essential-eight@ISM-OSCAL 2025.12.9" in run and "default" in run
+    )
     assert any(b.startswith("ISM-") for b in dom.text_in("blockers"))
     blind = sum(c.outcome is Outcome.NO_VISIBILITY for c in host.controls)
     assert blind and f"{blind} controls" in dom.text_in("coverage")

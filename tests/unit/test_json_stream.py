@@ -32,7 +32,7 @@ def test_the_hosts_come_one_chunk_each(tmp_path: Path) -> None:
     results = assess(record(), [CHECK], Policy())
     chunks = list(json_chunks(results, "hosts"))
     names = [h.name for h in results.hosts]
-    host_chunks = [c for c in chunks if '"controls"' in c]
+    host_chunks = [c for c in chunks if c.lstrip(",\n").startswith("  {")]
     assert len(host_chunks) == len(names)
     for chunk, name in zip(host_chunks, names, strict=True):
         assert json.dumps(name) in chunk

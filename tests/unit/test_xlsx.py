@@ -167,7 +167,7 @@ def test_summary_coverage_by_role_ot_zone_and_platform(
     assert cov[("Platform", "windows")] == (1, 1, 0)
     meta = {r[0]: r[1] for r in summary if r[0]}
     assert meta["Run id"] == "r1" and meta["Target level"] == "ML2"
-    assert meta["Maturity model"] == "E8MM November 2023" and meta["Tool version"]
+    assert meta["Maturity model"] == "essential-eight@ISM-OSCAL 2025.12.9" and meta["Tool version"]
 
 
 def test_summary_fleet_table_and_chart(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
@@ -402,7 +402,10 @@ def test_next_level_and_run(built: tuple[Results, RawRecord, Path, Workbook]) ->
     assert po[2] == "ML0" and "ISM-1501 ineffective" in po[3]
     assert not [r for r in nxt if r[0] == "hist02"]  # unreachable: nothing to climb from
     run = dict(r[:2] for r in rows(wb, "Run"))
-    assert run["Target level"] == "ML2" and run["Model version"] == "E8MM November 2023"
+    assert (
+        run["Target level"] == "ML2"
+        and run["Model version"] == "essential-eight@ISM-OSCAL 2025.12.9"
+    )
 
 
 def test_safe_text_escapes_control_characters_and_caps_length() -> None:

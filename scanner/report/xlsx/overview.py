@@ -1,4 +1,8 @@
-"""The workbook's overview sheets: Summary (with the chart), Heatmap and one sheet per strategy."""
+"""The workbook's overview sheets: Summary (with the chart), Heatmap and one sheet per strategy.
+
+Levels, strategies (the framework's groups) and controls are the framework the results were
+scored against (``results.framework``), so a framework with other levels or groups needs no change
+here."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Sequence
 
 from scanner.assess.results import ControlResult, HostResult, Results
 from scanner.assess.target import below, host_meets, level_meets
-from scanner.model.framework import Requirement, requirements
+from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.sheetml import (
     BarChart,
@@ -19,10 +23,8 @@ from scanner.report.xlsx.sheetml import (
     col_letter,
 )
 from scanner.report.xlsx.style import (
-    DISTRIBUTION,
     HEADER,
     HEADER_VERTICAL,
-    LEVEL_FILL,
     MAX_GROUP_COLUMNS,
     MET_FILL,
     NO_VISIBILITY_FILL,
@@ -31,7 +33,9 @@ from scanner.report.xlsx.style import (
     STALE_FILL,
     TITLE,
     Styles,
+    distribution,
     header_row,
+    level_fills,
     level_text,
     levels_span,
     reached,
@@ -65,7 +69,7 @@ def _dim(item: tuple[tuple[str, str], int]) -> tuple[int, str]:
 
 def _summary_run(s: Sheet, st: Styles, results: Results) -> None:
     run = results.run
-    s.row([("Essential Eight assessment report", st.book.style(TITLE))], height=20)
+    s.row([(f"{results.framework.title}: assessment report", st.book.style(TITLE))], height=20)
     s.row([])
     s.row([("Run", st.book.style(SECTION))])
     policy_version = run.policy.get("version", "")
@@ -105,12 +109,14 @@ def _summary_coverage(s: Sheet, st: Styles, results: Results) -> None:
 def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
     """The fleet maturity table; returns its header row and last strategy row (for the chart)."""
     target = results.run.target_level
+    fill = level_fills(results.framework.top)
+    series = distribution(results.framework.levels)
     s.row([(f"Fleet maturity per strategy (target ML{target})", st.book.style(SECTION))])
     header_row(
         s,
         st,
         ["Strategy", "Fleet level (lowest)", "Target met", "Hosts below target"]
-        + [label for _, label in DISTRIBUTION],
+        + [label for _, label in series],
     )
     top = s.rows
     for f in results.fleet:
@@ -118,18 +124,18 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
         s.row(
             [
                 f.strategy.short_label,
-                (level_text(f.level), st(fill=LEVEL_FILL[f.level], bold=True)),
+                (level_text(f.level), st(fill=fill[f.level], bold=True)),
                 _met(st, f.level, target),
                 (n_below, st(fill=STALE_FILL if n_below else None)),
             ]
-            + [f.distribution.get(k, 0) for k, _ in DISTRIBUTION]
+            + [f.distribution.get(k, 0) for k, _ in series]
         )
     last = s.rows
     below_all = sum(1 for h in results.hosts if below(h.level, target))
     s.row(
         [
             ("All strategies (overall)", st(bold=True)),
-            (level_text(results.fleet_level), st(fill=LEVEL_FILL[results.fleet_level], bold=True)),
+            (level_text(results.fleet_level), st(fill=fill[results.fleet_level], bold=True)),
             _met(st, results.fleet_level, target),
             (below_all, st(fill=STALE_FILL if below_all else None)),
         ]
@@ -145,14 +151,15 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
 
 def _met(st: Styles, level: int | None, target: int) -> Cell:
     verdict = level_meets(level, target)
-    fill = {"met": MET_FILL, "not met": STALE_FILL, "not assessed": LEVEL_FILL[None]}[verdict]
+    fill = {"met": MET_FILL, "not met": STALE_FILL, "not assessed": level_fills(1)[None]}[verdict]
     return (verdict, st(fill=fill))
 
 
-def _summary_chart(s: Sheet, top: int, last: int) -> None:
+def _summary_chart(s: Sheet, fw: Framework, top: int, last: int) -> None:
     """A clustered column chart of hosts per level per strategy, over the distribution cells."""
     first = 5  # column E: ML0
-    colours = [LEVEL_FILL[n] for n in (0, 1, 2, 3)] + [LEVEL_FILL[None], NO_VISIBILITY_FILL]
+    fill = level_fills(fw.top)
+    colours = [fill[n] for n in (0, *fw.levels)] + [fill[None], NO_VISIBILITY_FILL]
     s.chart(
         BarChart(
             title="Hosts per maturity level, by strategy",
@@ -173,11 +180,12 @@ def _summary_chart(s: Sheet, top: int, last: int) -> None:
 
 def summary_sheet(st: Styles, results: Results) -> None:
     # The management page: one sheet of paper.
-    s = st.book.sheet("Summary", [30, 22, 14, 20, 14, 10, 10, 10, 14, 14], pages_tall=1)
+    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14]
+    s = st.book.sheet("Summary", widths, pages_tall=1)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
     top, last = _summary_fleet(s, st, results)
-    _summary_chart(s, top, last)
+    _summary_chart(s, results.framework, top, last)
 
 
 # --- Heatmap and per-strategy sheets ----------------------------------------------------------
@@ -191,7 +199,8 @@ def _top_groups(hosts: Sequence[HostResult]) -> list[str]:
 
 
 def heatmap_sheet(st: Styles, results: Results) -> None:
-    strategies = list(Strategy)
+    strategies = results.framework.groups
+    fill = level_fills(results.framework.top)
     groups = _top_groups(results.hosts)
     target = results.run.target_level
     fixed = ["Host", "Role", "OT zone", "Platform", "Reach"]
@@ -208,8 +217,8 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         height=max(30, min(160, 6.5 * (longest + 7))),
     )
     hm.print_title_rows = "1:1"
-    level_cell = {v: (level_text(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
-    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    level_cell = {v: (level_text(v), st(fill=f)) for v, f in fill.items()}
+    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in fill.items()}
     member_cell = ("x", st(center=True))
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
@@ -230,33 +239,34 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     hm.filter_ref = f"A1:{col_letter(len(names) + len(groups))}{hm.rows}"
 
 
-def _strategy_controls(strategy: Strategy) -> list[Requirement]:
-    """The strategy's controls, ML1 first, then ML2, then ML3 (table order within a level)."""
-    reqs = [r for r in requirements() if r.strategy is strategy]
-    return sorted(reqs, key=lambda r: min(r.levels, default=4))
+def _strategy_controls(fw: Framework, strategy: Strategy) -> list[Requirement]:
+    """The strategy's controls, lowest level first (table order within a level)."""
+    reqs = [r for r in fw.controls if r.strategy is strategy]
+    return sorted(reqs, key=lambda r: min(r.levels, default=fw.top + 1))
 
 
-def _of_strategy(h: HostResult, strategy: Strategy) -> Sequence[ControlResult]:
+def _of_strategy(fw: Framework, h: HostResult, strategy: Strategy) -> Sequence[ControlResult]:
     """The host's controls of one strategy: a slice when they come in the model's own order (as
     scoring makes them), else a search."""
-    first, last = _span(strategy)
-    if last and len(h.controls) == len(requirements()):
+    first, last = _span(fw, strategy)
+    if last and len(h.controls) == len(fw.controls):
         part = h.controls[first:last]
         if all(c.strategy is strategy for c in part):
             return part
     return [c for c in h.controls if c.strategy is strategy]
 
 
-@functools.cache
-def _span(strategy: Strategy) -> tuple[int, int]:
-    at = [i for i, r in enumerate(requirements()) if r.strategy is strategy]
+@functools.lru_cache(maxsize=64)
+def _span(fw: Framework, strategy: Strategy) -> tuple[int, int]:
+    at = [i for i, r in enumerate(fw.controls) if r.strategy is strategy]
     if at != list(range(at[0], at[-1] + 1)):
         return 0, 0  # not contiguous: _of_strategy searches
     return at[0], at[-1] + 1
 
 
 def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
-    reqs = _strategy_controls(strategy)
+    fw = results.framework
+    reqs = _strategy_controls(fw, strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
     names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
     sheet = st.book.sheet(
@@ -266,12 +276,13 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     sheet.print_title_rows = "1:1"
     for i, r in enumerate(reqs, start=len(fixed) + 1):
         sheet.comment(1, i, f"{r.local_id}: {r.requirement}")
-    level_cell = {v: (level_text(v), st(fill=f)) for v, f in LEVEL_FILL.items()}
-    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in LEVEL_FILL.items()}
+    fill = level_fills(fw.top)
+    level_cell = {v: (level_text(v), st(fill=f)) for v, f in fill.items()}
+    bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in fill.items()}
     outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
-        outcome = {c.ism: c.outcome for c in _of_strategy(h, strategy)}
+        outcome = {c.ism: c.outcome for c in _of_strategy(fw, h, strategy)}
         cells: list[Cell] = [
             h.name,
             (h.reach.value, 0 if reached(h) else blind),

@@ -19,13 +19,28 @@ from scanner.report.xlsx.sheetml import (
 
 MAX_GROUP_COLUMNS = 30
 
-LEVEL_FILL = {
-    0: "F8696B",  # red
-    1: "FFC7CE",  # light red
-    2: "FFEB84",  # amber
-    3: "63BE7B",  # green
-    None: "D9D9D9",  # grey: not assessed
-}
+# Level fills run from red (ML0) through light red and amber to green (the framework's top level).
+_LOW, _MID, _TOP, _ZERO, _NONE = "FFC7CE", "FFEB84", "63BE7B", "F8696B", "D9D9D9"
+
+
+def level_fills(top: int) -> dict[int | None, str]:
+    """Fill per level 0…top (and None: not assessed, grey) for a framework whose top level is
+    ``top``; the levels between ML0 and the top shade from light red to amber."""
+    between = top - 1
+    shades = [_mix(_LOW, _MID, i / max(between - 1, 1)) for i in range(between)]
+    if between == 1:
+        shades = [_MID]
+    return {0: _ZERO, **{n + 1: c for n, c in enumerate(shades)}, top: _TOP, None: _NONE}
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    return "".join(
+        f"{round(int(a[i : i + 2], 16) * (1 - t) + int(b[i : i + 2], 16) * t):02X}"
+        for i in (0, 2, 4)
+    )
+
+
+LEVEL_FILL = level_fills(3)  # the Essential Eight's: ML0 red, ML1 light red, ML2 amber, ML3 green
 OUTCOME_FILL = {
     Outcome.EFFECTIVE: "C6EFCE",
     Outcome.ALTERNATE_CONTROL: "DDEBF7",
@@ -46,15 +61,19 @@ HEADER_VERTICAL = Style(
 )
 TITLE = Style(bold=True, size=14)
 SECTION = Style(bold=True, size=12, colour="1F3864")
-# Series order in the Summary distribution table (and the chart built on it).
-DISTRIBUTION = (
-    ("0", "ML0"),
-    ("1", "ML1"),
-    ("2", "ML2"),
-    ("3", "ML3"),
-    ("not_assessed", "Not assessed"),
-    ("no_visibility", "No visibility"),
-)
+
+
+def distribution(levels: Sequence[int]) -> list[tuple[str, str]]:
+    """Series order in the Summary distribution table (and the chart built on it): ML0, each of
+    the framework's levels, then not assessed and no visibility."""
+    return [
+        ("0", "ML0"),
+        *((str(n), f"ML{n}") for n in levels),
+        ("not_assessed", "Not assessed"),
+        ("no_visibility", "No visibility"),
+    ]
+
+
 STALE_STATUSES = ("expired", "incomplete", "not yet valid")
 
 

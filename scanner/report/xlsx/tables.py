@@ -10,17 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.assess.results import RegisterUse, Results
-from scanner.model.framework import requirements
 from scanner.model.vocabulary import Grade, Outcome, Strategy
 from scanner.record.raw import RawRecord
 from scanner.report.xlsx.style import (
-    LEVEL_FILL,
     NO_VISIBILITY_FILL,
     OUTCOME_FILL,
     STALE_FILL,
     STALE_STATUSES,
     Styles,
     Table,
+    level_fills,
     level_text,
     levels_span,
     reached,
@@ -61,7 +60,7 @@ def controls_sheet(st: Styles, results: Results) -> None:
         freeze="C2",
     )
     wrap = st(wrap=True)
-    for r in requirements():
+    for r in results.framework.controls:
         key = (r.strategy, r.ism)
         seen = counts.get(key, Counter())
         t.row(
@@ -318,15 +317,16 @@ def next_level_sheet(st: Styles, results: Results) -> None:
         ["Host", "Strategy", "Level", "Blocked by (controls at the next level that are not met)"],
     )
     wrap = st(wrap=True)
+    fill = level_fills(results.framework.top)
     for h in results.hosts:
-        for x in Strategy:
+        for x in results.framework.groups:
             if h.blockers.get(x):
                 v = h.levels[x]
                 t.row(
                     [
                         h.name,
                         x.label,
-                        (level_text(v), st(fill=LEVEL_FILL[v])),
+                        (level_text(v), st(fill=fill[v])),
                         (", ".join(h.blockers[x]), wrap),
                     ]
                 )
@@ -339,6 +339,7 @@ def run_sheet(st: Styles, results: Results) -> None:
     rows: list[tuple[str, Any]] = [
         ("Tool version", results.tool_version),
         ("Model version", results.model_version),
+        ("Framework", f"{results.framework.title} ({results.framework.id})"),
         ("Results schema", results.schema_version),
         ("Run id", run.id),
         ("Started", when(run.started)),
@@ -350,6 +351,10 @@ def run_sheet(st: Styles, results: Results) -> None:
     rows += [
         (f"Inventory {i + 1}", f"{src.path}  sha256:{src.sha256}")
         for i, src in enumerate(run.inventory)
+    ]
+    rows += [
+        (f"OSCAL catalog ML{c.level}", f"{c.file}  version {c.version}  sha256:{c.sha256}")
+        for c in results.framework.catalogs
     ]
     rows += [("Policy", json.dumps(run.policy, sort_keys=True))]
     rows += [

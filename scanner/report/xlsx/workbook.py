@@ -1,5 +1,8 @@
 """The assessor's workbook, shaped like ASD's Essential Eight assessment report.
 
+Generic over the framework the results were scored against (``results.framework``: its levels,
+groups and controls); the built-in Essential Eight gives the sheets below.
+
 Sheets, in order: Summary (scope, coverage, fleet maturity, a chart, run metadata), Heatmap
 (host × strategy levels, with host-group columns to filter a site or OT zone), one sheet per
 strategy (host × control outcomes; :mod:`scanner.report.xlsx.overview`), Controls (each
@@ -19,7 +22,6 @@ from pathlib import Path
 from typing import IO
 
 from scanner.assess.results import Results
-from scanner.model.vocabulary import Strategy
 from scanner.record.raw import RawRecord
 from scanner.report.files import write_atomic
 from scanner.report.xlsx.overview import heatmap_sheet, strategy_sheet, summary_sheet
@@ -50,7 +52,7 @@ def write_workbook(
         st = Styles(book)
         summary_sheet(st, results)
         heatmap_sheet(st, results)
-        for strategy in Strategy:
+        for strategy in results.framework.groups:
             strategy_sheet(st, results, strategy)
         controls_sheet(st, results)
         findings_sheet(st, results, max_rows)
