@@ -29,14 +29,13 @@ Pure functions and import-time data only.
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
 from checks._windows import ps_json, unreadable
+from checks.facts.windows.dates import ps_date
 from scanner.checking.api import Output
 
 CURRENT_VERSION = (
@@ -60,52 +59,6 @@ RELEASE_HOUR_UTC = 17
 
 # ---------------------------------------------------------------------------------------------
 # Dates
-
-
-_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
-_CIM_DATE = re.compile(r"^(\d{14})\.\d{6}([+-])(\d{3})$")
-_US_DATE = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
-
-
-def ps_date(value: Any) -> datetime | None:
-    """A date as Windows PowerShell JSON prints it, as an aware datetime (UTC when unzoned).
-
-    Accepts ``"/Date(1700000000000)/"`` (Windows PowerShell 5.1 ``ConvertTo-Json``), ISO 8601
-    (PowerShell 7, or ``.ToString('o')``), a WMI CIM_DATETIME (``20241030111529.500000+000``),
-    the ``{"value": ..., "DateTime": ...}`` object PS 5.1 makes of ``Get-Date`` output, and the
-    US-locale ``M/d/yyyy h:mm:ss tt`` text of table views. Dates before 1990 (``DateTime.MinValue``
-    for "never") and anything else are ``None``.
-    """
-    if isinstance(value, Mapping):
-        value = value.get("value") or value.get("DateTime")
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    moment: datetime | None = None
-    if m := _MS_DATE.match(text):
-        try:
-            moment = datetime.fromtimestamp(int(m.group(1)) / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    elif m := _CIM_DATE.match(text):
-        minutes = int(m.group(3)) * (-1 if m.group(2) == "-" else 1)
-        stamp = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
-        moment = stamp.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in _US_DATE:
-                try:
-                    moment = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment if moment.year >= 1990 else None
 
 
 def iso(moment: datetime | None) -> str | None:

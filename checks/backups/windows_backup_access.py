@@ -66,7 +66,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks._linux import var_list
-from checks._windows_accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS, arr, read_json
+from checks._windows_accounts import arr, read_json
+from checks.facts.windows.accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -55,7 +55,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks._windows import unreadable
-from checks._windows_accounts import DOMAIN_CONTROLLER, arr, first_error_line, read_json
+from checks._windows_accounts import arr, first_error_line, read_json
+from checks.facts.windows.accounts import DOMAIN_CONTROLLER
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -43,7 +43,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_accounts import DOMAIN_CONTROLLER, read_json
+from checks._windows_accounts import read_json
+from checks.facts.windows.accounts import DOMAIN_CONTROLLER
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
