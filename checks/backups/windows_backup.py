@@ -53,7 +53,8 @@ from importlib.resources import files
 from typing import Any
 
 from checks._windows import as_list, ps_json, unreadable
-from checks._windows_patch import iso, ps_date, span
+from checks._windows_patch import iso, span
+from checks.facts.windows.dates import ps_date
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 

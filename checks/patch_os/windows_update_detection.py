@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from checks._windows import ps_json, unreadable
-from checks._windows_patch import iso, ps_date, span
+from checks._windows_patch import iso, span
+from checks.facts.windows.dates import ps_date
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

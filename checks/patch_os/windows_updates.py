@@ -87,12 +87,12 @@ from checks._windows_patch import (
     lifecycle_for,
     next_patch_tuesday,
     patch_tuesday,
-    ps_date,
     read_os,
     release_moment,
     span,
     updates_for,
 )
+from checks.facts.windows.dates import ps_date
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
