@@ -1,11 +1,10 @@
-"""What the Windows patching checks share: OS identity, the release tables and PowerShell dates.
+"""What the Windows patching checks share: OS identity, the release tables and release dates.
 
-- :data:`CURRENT_VERSION` and :data:`WIN32_OS`: the two identity reads (registry ``CurrentVersion``
-  and ``Win32_OperatingSystem`` through ``Get-WmiObject``, which exists from PowerShell 2.0 to 5.1).
-  Both patch_os checks declare the same literal lines, so the planner runs each once per host.
-- :func:`read_os`: the host's build, UBR, edition family and product type from those reads.
-  Windows 11 is told from Windows 10 by ``CurrentBuild >= 22000``: the registry ``ProductName``
-  still says "Windows 10" on Windows 11.
+- :func:`host_os`: the host's build, UBR, edition family and product type from the two identity
+  facts (``windows.current_version`` and ``windows.win32_os`` in
+  ``checks/facts/windows/os_identity.py``; both patch_os checks declare the same commands, so the
+  planner runs each once per host). Windows 11 is told from Windows 10 by
+  ``CurrentBuild >= 22000``: the registry ``ProductName`` still says "Windows 10" on Windows 11.
 - ``patch_os/windows_lifecycle.csv`` (:data:`LIFECYCLE`): per build, kind (client/server) and
   edition family, the release, its servicing channel, release and end-of-support dates and paid
   extended security updates (ESU).
@@ -14,7 +13,6 @@
   with the build.UBR it produces and its release date.
 - :func:`patch_tuesday` and friends: Microsoft's monthly security release falls on the second
   Tuesday of the month (about 10:00 Redmond time; taken as 17:00 UTC here).
-- :func:`ps_date`: the date shapes Windows PowerShell JSON carries.
 
 Where the tables come from (``altrhombus/DataForGeeks``, machine-readable copies of Microsoft's
 update-history, lifecycle and release-information pages; the e8 reference, section 2.1, names it):
@@ -23,30 +21,19 @@ update-history, lifecycle and release-information pages; the e8 reference, secti
 ``lifecycle-server.json`` @04b0bfce (2026-07-22) and ``releases.json`` @0c99c0df (2026-09-29) for
 the lifecycle rows. Rows not in those files say "from memory; verify" in their source column.
 
-Pure functions and import-time data only.
+Pure functions and import-time data only; the commands and parsers are facts.
 """
 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
-from checks._windows import ps_json, unreadable
-from scanner.checking.api import Output
-from scanner.checking.role_probe import WINDOWS_OS
-
-CURRENT_VERSION = (
-    "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' | "
-    "Select-Object CurrentBuild,UBR,EditionID,InstallationType,ProductName,DisplayVersion,ReleaseId"
-    " | ConvertTo-Json -Depth 4 -Compress"
-)
-# The engine's role probe runs this same line on every Windows host; sharing it means one run.
-WIN32_OS = WINDOWS_OS.line
+from checks.facts.fact import Unknown
+from checks.facts.windows.os_identity import CurrentVersion, Win32Os
 
 # All releases up to this date are in windows_ubr.csv (DataForGeeks collected 2026-07-23).
 UBR_TABLE_COMPLETE = date(2026, 7, 22)
@@ -58,52 +45,6 @@ RELEASE_HOUR_UTC = 17
 
 # ---------------------------------------------------------------------------------------------
 # Dates
-
-
-_MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
-_CIM_DATE = re.compile(r"^(\d{14})\.\d{6}([+-])(\d{3})$")
-_US_DATE = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y")
-
-
-def ps_date(value: Any) -> datetime | None:
-    """A date as Windows PowerShell JSON prints it, as an aware datetime (UTC when unzoned).
-
-    Accepts ``"/Date(1700000000000)/"`` (Windows PowerShell 5.1 ``ConvertTo-Json``), ISO 8601
-    (PowerShell 7, or ``.ToString('o')``), a WMI CIM_DATETIME (``20241030111529.500000+000``),
-    the ``{"value": ..., "DateTime": ...}`` object PS 5.1 makes of ``Get-Date`` output, and the
-    US-locale ``M/d/yyyy h:mm:ss tt`` text of table views. Dates before 1990 (``DateTime.MinValue``
-    for "never") and anything else are ``None``.
-    """
-    if isinstance(value, Mapping):
-        value = value.get("value") or value.get("DateTime")
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    moment: datetime | None = None
-    if m := _MS_DATE.match(text):
-        try:
-            moment = datetime.fromtimestamp(int(m.group(1)) / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    elif m := _CIM_DATE.match(text):
-        minutes = int(m.group(3)) * (-1 if m.group(2) == "-" else 1)
-        stamp = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
-        moment = stamp.replace(tzinfo=timezone(timedelta(minutes=minutes)))
-    else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            for fmt in _US_DATE:
-                try:
-                    moment = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment if moment.year >= 1990 else None
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -202,57 +143,29 @@ def edition_family(edition: str, kind: str) -> str | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _obj(out: Output | None) -> tuple[dict[str, Any], str | None]:
-    """The single JSON object a step printed, or why there is none."""
-    why = unreadable(out)
-    if why is not None or out is None:
-        return {}, why
-    try:
-        data = ps_json(out)
-    except ValueError:
-        return {}, f"output is not JSON ({out.text.strip()[:80]!r})"
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if not isinstance(data, dict):
-        err = out.err.strip().splitlines()
-        return {}, f"nothing returned{': ' + err[0][:120] if err else ''}"
-    return data, None
-
-
-def read_os(cv: Output | None, wmi: Output | None) -> tuple[WinOs | None, str | None]:
+def host_os(cv: CurrentVersion | Unknown, wmi: Win32Os | Unknown) -> WinOs | str:
     """The host's identity from the registry and WMI reads, or why it cannot be read.
 
     The registry read carries build, UBR and edition; WMI adds the caption, product type and
     boot time. Either alone is enough for a build number (WMI alone has no UBR or edition).
     """
-    reg, reg_why = _obj(cv)
-    osw, _ = _obj(wmi)
-    build = _int(reg.get("CurrentBuild")) or _int(osw.get("BuildNumber"))
+    reg = None if isinstance(cv, Unknown) else cv
+    osw = None if isinstance(wmi, Unknown) else wmi
+    build = (reg.build if reg else None) or (osw.build if osw else None)
     if build is None:
-        return None, reg_why or "the registry CurrentVersion key reported no CurrentBuild"
-    return (
-        WinOs(
-            build=build,
-            ubr=_int(reg.get("UBR")),
-            edition=str(reg.get("EditionID") or ""),
-            installation_type=str(reg.get("InstallationType") or ""),
-            product_name=str(reg.get("ProductName") or osw.get("Caption") or ""),
-            display_version=str(reg.get("DisplayVersion") or reg.get("ReleaseId") or ""),
-            caption=str(osw.get("Caption") or ""),
-            product_type=_int(osw.get("ProductType")),
-            last_boot=ps_date(osw.get("LastBootUpTime")),
-        ),
-        None,
+        if isinstance(cv, Unknown):
+            return cv.reason
+        return "the registry CurrentVersion key reported no CurrentBuild"
+    return WinOs(
+        build=build,
+        ubr=reg.ubr if reg else None,
+        edition=reg.edition if reg else "",
+        installation_type=reg.installation_type if reg else "",
+        product_name=(reg.product_name if reg else "") or (osw.caption if osw else ""),
+        display_version=reg.display_version if reg else "",
+        caption=osw.caption if osw else "",
+        product_type=osw.product_type if osw else None,
+        last_boot=osw.last_boot if osw else None,
     )
 
 

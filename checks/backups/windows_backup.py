@@ -44,45 +44,19 @@ Evidence grade: fair (job history, not a restore).
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from importlib.resources import files
 from typing import Any
 
-from checks._windows import as_list, ps_json, unreadable
-from checks._windows_patch import iso, ps_date, span
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_patch import iso, span
+from checks.facts.fact import Unknown
+from checks.facts.windows.backup import BACKUP_EVENTS, WB_SUMMARY, WBADMIN_VERSIONS
+from checks.facts.windows.services import SERVICES, Service
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
-
-FAILURE_EVENTS = (
-    5,
-    8,
-    9,
-    17,
-    22,
-    49,
-    50,
-    52,
-    517,
-    518,
-    521,
-    527,
-    528,
-    544,
-    545,
-    546,
-    561,
-    564,
-    612,
-)
-_VERSION_ID = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})\b")
-_DENIED_TEXT = ("access is denied", "requires elevation")
-# ConvertTo-Json writes the ServiceControllerStatus and ServiceStartMode enums as numbers.
-_STATUS = {1: "Stopped", 2: "StartPending", 3: "StopPending", 4: "Running", 7: "Paused"}
-_START = {0: "Boot", 1: "System", 2: "Automatic", 3: "Manual", 4: "Disabled"}
 
 
 @dataclass(frozen=True)
@@ -117,52 +91,22 @@ class Agent:
         return self.status == "Running"
 
 
-def match_agents(services: list[dict[str, Any]]) -> list[Agent]:
+def match_agents(services: tuple[Service, ...]) -> list[Agent]:
     """Backup services found, one per service, in service-name order."""
     found: dict[str, Agent] = {}
     for svc in services:
-        name = str(svc.get("Name") or "")
-        display = str(svc.get("DisplayName") or "")
+        name, display = svc.name, svc.display_name
         for p in PATTERNS:
             value = name if p.field == "name" else display
             if value and fnmatchcase(value.lower(), p.pattern) and name not in found:
-                status, start = svc.get("Status"), svc.get("StartType")
                 found[name] = Agent(
                     product=p.product,
                     kind=p.kind,
                     service=name,
-                    status=_STATUS.get(status, str(status))
-                    if isinstance(status, int)
-                    else str(status),
-                    start=_START.get(start, str(start)) if isinstance(start, int) else str(start),
+                    status=svc.status,
+                    start=svc.start_type,
                 )
     return [found[k] for k in sorted(found)]
-
-
-def parse_versions(text: str) -> list[datetime]:
-    """``wbadmin get versions`` version identifiers (MM/DD/YYYY-HH:MM, UTC), newest first."""
-    out = []
-    for m in _VERSION_ID.finditer(text):
-        month, day, year, hour, minute = (int(g) for g in m.groups())
-        try:
-            out.append(datetime(year, month, day, hour, minute, tzinfo=UTC))
-        except ValueError:
-            continue
-    return sorted(set(out), reverse=True)
-
-
-def _json(out: Output | None) -> tuple[Any, str | None]:
-    why = unreadable(out)
-    if why is not None or out is None:
-        return None, why
-    try:
-        data = ps_json(out)
-    except ValueError:
-        return None, f"output is not JSON ({out.text.strip()[:80]!r})"
-    if data is None and not out.ok:
-        err = next((ln.strip() for ln in out.err.splitlines() if ln.strip()), "no output")
-        return None, f"failed: {err[:160]}"
-    return data, None
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -175,70 +119,63 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     notes: list[str] = []
     observed: dict[str, Any] = {"rpo_hours": rpo_hours}
 
-    summary, why = _json(outputs.get("summary"))
-    if why is not None:
-        blind.append(f"Get-WBSummary: {why}")
-    elif isinstance(summary, dict) and not summary.get("E8Absent"):
-        last_ok = ps_date(summary.get("LastSuccessfulBackupTime"))
-        last_try = ps_date(summary.get("LastBackupTime"))
-        hr = summary.get("LastBackupResultHR")
+    summary = WB_SUMMARY.read(outputs.get("summary"))
+    if isinstance(summary, Unknown):
+        blind.append(f"Get-WBSummary: {summary.reason}")
+    elif summary.installed:
+        last_ok, last_try, hr = summary.last_success, summary.last_attempt, summary.last_result_hr
         observed["wsb"] = {
             "last_success": iso(last_ok),
             "last_attempt": iso(last_try),
             "last_result_hr": hr,
-            "versions": summary.get("NumberOfVersions"),
+            "versions": summary.versions,
         }
         if last_ok is not None:
             successes.append((last_ok, "Windows Server Backup (Get-WBSummary)"))
         if last_try is not None and hr not in (0, None) and (last_ok is None or last_try > last_ok):
-            code = f"0x{hr & 0xFFFFFFFF:08X}" if isinstance(hr, int) else str(hr)
+            code = f"0x{hr & 0xFFFFFFFF:08X}" if hr is not None else "?"
             notes.append(f"the last Windows Server Backup attempt {iso(last_try)} failed ({code})")
     else:
         observed["wsb"] = "WindowsServerBackup module not installed"
 
-    versions_data, why = _json(outputs.get("versions"))
-    if why is not None:
-        blind.append(f"wbadmin: {why}")
-    elif isinstance(versions_data, dict) and versions_data.get("Present"):
-        text = str(versions_data.get("Text") or "")
-        found = parse_versions(text)
-        observed["wbadmin_versions"] = len(found)
-        if found:
-            successes.append((found[0], "wbadmin get versions"))
-        elif any(d in text.lower() for d in _DENIED_TEXT):
-            line = next((ln.strip() for ln in text.splitlines() if "error" in ln.lower()), "")
-            blind.append(
-                f"wbadmin: access denied ({line[:120] or 'needs an elevated administrator'})"
-            )
+    wbadmin = WBADMIN_VERSIONS.read(outputs.get("versions"))
+    if isinstance(wbadmin, Unknown):
+        blind.append(f"wbadmin: {wbadmin.reason}")
+    elif wbadmin.present:
+        observed["wbadmin_versions"] = len(wbadmin.versions)
+        if wbadmin.versions:
+            successes.append((wbadmin.versions[0], "wbadmin get versions"))
+        elif wbadmin.refused is not None:
+            line = wbadmin.refused[:120] or "needs an elevated administrator"
+            blind.append(f"wbadmin: access denied ({line})")
 
-    events, why = _json(outputs.get("events"))
-    if why is not None:
-        blind.append(f"Microsoft-Windows-Backup event log: {why}")
-    elif isinstance(events, dict):
-        ok = events.get("Success") if isinstance(events.get("Success"), dict) else None
-        bad = events.get("Failure") if isinstance(events.get("Failure"), dict) else None
-        ok_time = ps_date(ok.get("Time")) if ok else None
-        bad_time = ps_date(bad.get("Time")) if bad else None
+    events = BACKUP_EVENTS.read(outputs.get("events"))
+    if isinstance(events, Unknown):
+        blind.append(f"Microsoft-Windows-Backup event log: {events.reason}")
+    else:
+        ok, bad = events.success, events.failure
+        ok_time = ok.time if ok else None
+        bad_time = bad.time if bad else None
         observed["events"] = {
-            "log_present": events.get("LogPresent"),
+            "log_present": events.log_present,
             "last_success": iso(ok_time),
             "last_failure": iso(bad_time),
-            "last_failure_id": bad.get("Id") if bad else None,
+            "last_failure_id": bad.id if bad else None,
         }
         if ok_time is not None:
             successes.append((ok_time, "Microsoft-Windows-Backup event 4"))
         if bad is not None and bad_time is not None and (ok_time is None or bad_time > ok_time):
-            message = str(bad.get("Message") or "").strip().splitlines()
+            message = bad.message.strip().splitlines()
             detail = f": {message[0][:160]}" if message else ""
-            notes.append(f"backup failure event {bad.get('Id')} at {iso(bad_time)}{detail}")
+            notes.append(f"backup failure event {bad.id} at {iso(bad_time)}{detail}")
 
-    services, why = _json(outputs.get("services"))
+    services = SERVICES.read(outputs.get("services"))
     agents: list[Agent] = []
-    services_read = why is None
-    if why is not None:
-        blind.append(f"services: {why}")
+    services_read = not isinstance(services, Unknown)
+    if isinstance(services, Unknown):
+        blind.append(f"services: {services.reason}")
     else:
-        agents = match_agents([s for s in as_list(services) if isinstance(s, dict)])
+        agents = match_agents(services)
     third = [a for a in agents if a.kind == "agent"]
     running = [a for a in third if a.running]
     idle = [a for a in third if not a.running]
@@ -304,44 +241,6 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     )
 
 
-_SUMMARY = (
-    "if (Get-Command Get-WBSummary -ErrorAction SilentlyContinue) { Get-WBSummary | "
-    "Select-Object LastSuccessfulBackupTime,LastBackupTime,LastBackupResultHR,"
-    "LastBackupResultDetailedHR,NumberOfVersions,NextBackupTime | "
-    "ConvertTo-Json -Depth 4 -Compress } else { '{\"E8Absent\":true}' }"
-)
-_VERSIONS = (
-    "$w = Join-Path $env:SystemRoot 'System32\\wbadmin.exe'\n"
-    "if (Test-Path -LiteralPath $w) {\n"
-    "  $t = (& $w get versions 2>&1 | Out-String)\n"
-    "  New-Object PSObject -Property @{ Present = $true; ExitCode = $LASTEXITCODE; Text = $t }"
-    " | ConvertTo-Json -Compress\n"
-    "} else { New-Object PSObject -Property @{ Present = $false } | ConvertTo-Json -Compress }"
-)
-_EVENTS = (
-    "$f = \"yyyy-MM-dd'T'HH:mm:ss'Z'\"\n"
-    "$inv = [Globalization.CultureInfo]::InvariantCulture\n"
-    "function E8Last($ids) {\n"
-    "  try {\n"
-    "    $filter = @{ LogName = 'Microsoft-Windows-Backup'; Id = $ids }\n"
-    "    $e = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction Stop\n"
-    "    $m = [string]$e.Message\n"
-    "    if ($m.Length -gt 200) { $m = $m.Substring(0, 200) }\n"
-    "    New-Object PSObject -Property @{ Id = $e.Id; "
-    "Time = $e.TimeCreated.ToUniversalTime().ToString($f, $inv); Message = $m }\n"
-    "  } catch {\n"
-    "    $id = [string]$_.FullyQualifiedErrorId\n"
-    "    if ($id -notmatch 'NoMatchingEventsFound|NoMatchingLogsFound') {\n"
-    "      throw ('Get-WinEvent: ' + $_.Exception.Message + ' (' + $id + ')')\n"
-    "    }\n"
-    "  }\n"
-    "}\n"
-    "$log = @(Get-WinEvent -ListLog 'Microsoft-Windows-Backup' -ErrorAction SilentlyContinue).Count -gt 0\n"
-    f"$bad = @({', '.join(str(i) for i in FAILURE_EVENTS)})\n"
-    "New-Object PSObject -Property @{ LogPresent = $log; Success = (E8Last @(4)); "
-    "Failure = (E8Last $bad) } | ConvertTo-Json -Depth 4 -Compress"
-)
-
 CHECK = Check(
     id="backups.windows_backup",
     title="Windows backups are more recent than the recovery point objective",
@@ -350,13 +249,10 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     grade=Grade.FAIR,
     collect={
-        "summary": Cmd(line=_SUMMARY),
-        "versions": Cmd(line=_VERSIONS),
-        "events": Cmd(line=_EVENTS),
-        "services": Cmd(
-            line="Get-Service -ErrorAction SilentlyContinue | "
-            "Select-Object Name,DisplayName,Status,StartType | ConvertTo-Json -Depth 4 -Compress"
-        ),
+        "summary": WB_SUMMARY.cmd,
+        "versions": WBADMIN_VERSIONS.cmd,
+        "events": BACKUP_EVENTS.cmd,
+        "services": SERVICES.cmd,
     },
     judge=judge,
     version=1,

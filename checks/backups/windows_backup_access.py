@@ -62,18 +62,20 @@ read on the destination itself, not on every file below it. Evidence grade: good
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from checks._windows_accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS, arr, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.accounts import BROAD_DOMAIN_RIDS, BROAD_SIDS
+from checks.facts.windows.backup_destinations import (
+    BACKUP_DESTINATIONS,
+    Ace,
+    BackupDestinations,
+    Dest,
+)
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1811", "ISM-1812", "ISM-1814", "ISM-1813", "ISM-1705", "ISM-1707", "ISM-1706")
-
-GENERIC_ALL, GENERIC_WRITE, GENERIC_READ = 0x10000000, 0x40000000, 0x80000000
-READ_MASK = 0x1 | GENERIC_READ | GENERIC_ALL
-WRITE_MASK = 0x2 | 0x4 | 0x40 | 0x10000 | 0x40000 | 0x80000 | GENERIC_WRITE | GENERIC_ALL
 
 BACKUP_SIDS = {
     "S-1-5-18": "SYSTEM",
@@ -83,216 +85,6 @@ BACKUP_SIDS = {
 }
 ADMIN_SIDS = {"S-1-5-32-544": "Administrators"}
 ADMIN_DOMAIN_RIDS = {"512": "Domain Admins", "519": "Enterprise Admins"}
-
-BACKUP_ACCESS = r"""$sysDrive = [string]$env:SystemDrive
-function E8Disk($letter) {
-  try {
-    $q = "ASSOCIATORS OF {Win32_LogicalDisk.DeviceID='" + $letter + "'} WHERE AssocClass=Win32_LogicalDiskToPartition"
-    $parts = @(Get-WmiObject -Query $q -ErrorAction Stop)
-    if ($parts.Count -gt 0) { return [int]$parts[0].DiskIndex }
-  } catch { }
-  return $null
-}
-$cands = @()
-$wbModule = $false
-$wbError = $null
-if (Get-Command Get-WBPolicy -ErrorAction SilentlyContinue) {
-  $wbModule = $true
-  try {
-    $pol = Get-WBPolicy -ErrorAction Stop
-    if ($pol) {
-      foreach ($t in @(Get-WBBackupTarget -Policy $pol -ErrorAction Stop)) {
-        $cands += New-Object PSObject -Property @{
-            source = 'Get-WBBackupTarget'
-            path = [string]$t.Path
-            label = [string]$t.Label
-            target_type = [string]$t.TargetType
-          }
-      }
-    }
-  } catch { $wbError = [string]$_.Exception.Message }
-}
-$w = Join-Path $env:SystemRoot 'System32\wbadmin.exe'
-if (Test-Path -LiteralPath $w) {
-  $txt = (& $w get versions 2>&1 | Out-String)
-  foreach ($m in [regex]::Matches($txt, '(?m)^\s*Backup location:\s*(.+?)\s*$')) {
-    $loc = $m.Groups[1].Value
-    $p = $null
-    $u = [regex]::Match($loc, '\\\\[^\\\s]+\\[^\s]+')
-    if ($u.Success) { $p = $u.Value } else {
-      $d = [regex]::Match($loc, '\b([A-Za-z]:)\s*$')
-      if ($d.Success) { $p = $d.Groups[1].Value + '\' }
-    }
-    $cands += New-Object PSObject -Property @{
-        source = 'wbadmin get versions'
-        path = $p
-        label = $loc
-        target_type = $null
-      }
-  }
-}
-$disks = @(Get-WmiObject Win32_LogicalDisk -ErrorAction SilentlyContinue)
-foreach ($ld in $disks) {
-  if (@(2, 3, 4) -notcontains [int]$ld.DriveType) { continue }
-  $p = [string]$ld.DeviceID + '\WindowsImageBackup'
-  if (Test-Path -LiteralPath $p) {
-    $cands += New-Object PSObject -Property @{
-        source = 'WindowsImageBackup folder'
-        path = $p
-        label = $null
-        target_type = $null
-      }
-  }
-}
-$dests = @()
-$seen = @{}
-foreach ($c in $cands) {
-  $key = if ($c.path) { ([string]$c.path).ToLower() } else { 'label:' + [string]$c.label }
-  if ($seen.ContainsKey($key)) { $seen[$key].sources += $c.source; continue }
-  $e = @{
-      path = $c.path
-      label = $c.label
-      target_type = $c.target_type
-      sources = @($c.source)
-      drive = $null
-      drive_type = $null
-      provider = $null
-      disk = $null
-      exists = $null
-      owner = $null
-      aces = @()
-      acl_error = $null
-    }
-  if ($c.path -and ([string]$c.path) -match '^([A-Za-z]:)') {
-    $e.drive = $matches[1].ToUpper()
-    $ld = $disks | Where-Object { $_.DeviceID -eq $e.drive } | Select-Object -First 1
-    if ($ld) { $e.drive_type = [int]$ld.DriveType; $e.provider = [string]$ld.ProviderName }
-    if ($e.drive_type -ne 4) { $e.disk = E8Disk $e.drive }
-  }
-  if ($c.path) {
-    $e.exists = Test-Path -LiteralPath $c.path
-    try {
-      $acl = Get-Acl -LiteralPath $c.path -ErrorAction Stop
-      $e.owner = [string]$acl.Owner
-      foreach ($a in $acl.Access) {
-        $sid = $null
-        try { $sid = $a.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value } catch { }
-        $e.aces += New-Object PSObject -Property @{
-            identity = [string]$a.IdentityReference
-            sid = $sid
-            rights = [int]$a.FileSystemRights
-            type = [string]$a.AccessControlType
-            inherited = [bool]$a.IsInherited
-          }
-      }
-    } catch { $e.acl_error = [string]$_.Exception.Message }
-  }
-  $o = New-Object PSObject -Property $e
-  $seen[$key] = $o
-  $dests += $o
-}
-$bl = @()
-$blError = $null
-try {
-  $ns = 'root\cimv2\Security\MicrosoftVolumeEncryption'
-  foreach ($v in @(Get-WmiObject -Namespace $ns -Class Win32_EncryptableVolume -ErrorAction Stop)) {
-    $bl += New-Object PSObject -Property @{
-        drive = [string]$v.DriveLetter
-        protection = [int]$v.ProtectionStatus
-      }
-  }
-} catch { $blError = [string]$_.Exception.Message }
-$out = @{
-    system_drive = $sysDrive
-    system_disk = (E8Disk $sysDrive)
-    wb_module = $wbModule
-    wb_error = $wbError
-    destinations = $dests
-    bitlocker = $bl
-    bitlocker_error = $blError
-  }
-New-Object PSObject -Property $out | ConvertTo-Json -Depth 5 -Compress"""
-
-
-@dataclass
-class Ace:
-    identity: str
-    sid: str
-    rights: int
-    allow: bool
-
-    @property
-    def reads(self) -> bool:
-        return self.allow and bool(self.rights & READ_MASK)
-
-    @property
-    def writes(self) -> bool:
-        return self.allow and bool(self.rights & WRITE_MASK)
-
-
-@dataclass
-class Dest:
-    path: str
-    label: str
-    sources: list[str]
-    drive: str
-    drive_type: int | None
-    provider: str
-    disk: int | None
-    exists: bool | None
-    aces: list[Ace] = field(default_factory=list)
-    acl_error: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.path or self.label or "?"
-
-    @property
-    def unc(self) -> bool:
-        return self.path.startswith("\\\\") and not self.path.startswith(("\\\\?\\", "\\\\.\\"))
-
-    @property
-    def off_host(self) -> bool:
-        return self.unc or self.drive_type == 4
-
-    @property
-    def acl_read(self) -> bool:
-        return bool(self.path) and not self.acl_error and bool(self.exists)
-
-
-def _int(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _dest(d: dict[str, Any]) -> Dest:
-    aces = []
-    for a in arr(d.get("aces")):
-        if not isinstance(a, dict):
-            continue
-        rights = _int(a.get("rights"))
-        aces.append(
-            Ace(
-                identity=str(a.get("identity") or ""),
-                sid=str(a.get("sid") or "").upper(),
-                rights=(rights or 0) & 0xFFFFFFFF,
-                allow=str(a.get("type") or "").lower() == "allow",
-            )
-        )
-    return Dest(
-        path=str(d.get("path") or ""),
-        label=str(d.get("label") or ""),
-        sources=[str(s) for s in arr(d.get("sources"))],
-        drive=str(d.get("drive") or "").upper(),
-        drive_type=_int(d.get("drive_type")),
-        provider=str(d.get("provider") or ""),
-        disk=_int(d.get("disk")),
-        exists=d.get("exists") if isinstance(d.get("exists"), bool) else None,
-        aces=aces,
-        acl_error=str(d.get("acl_error") or ""),
-    )
 
 
 def _broad(ace: Ace) -> bool:
@@ -323,16 +115,12 @@ def _f(ism: str, outcome: Outcome, evidence: str, observed: dict[str, Any]) -> F
     return Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed)
 
 
-def _resilience(dests: list[Dest], data: dict[str, Any]) -> tuple[Outcome, str]:
-    sys_drive = str(data.get("system_drive") or "C:").upper()
-    sys_disk = _int(data.get("system_disk"))
-    bl_error = str(data.get("bitlocker_error") or "")
+def _resilience(dests: tuple[Dest, ...], data: BackupDestinations) -> tuple[Outcome, str]:
+    sys_drive = data.system_drive or "C:"
+    sys_disk = data.system_disk
+    bl_error = data.bitlocker_error
     bl_absent = "invalid namespace" in bl_error.lower()
-    bitlocker = {
-        str(v.get("drive") or "").upper(): _int(v.get("protection"))
-        for v in arr(data.get("bitlocker"))
-        if isinstance(v, dict)
-    }
+    bitlocker = data.bitlocker
     bad, blind, good = [], [], []
     for d in dests:
         if d.off_host:
@@ -372,20 +160,17 @@ def _resilience(dests: list[Dest], data: dict[str, Any]) -> tuple[Outcome, str]:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("access"))
-    if why is None and not isinstance(data, dict):
-        why = "unexpected output shape (expected a JSON object)"
-    if why is not None or not isinstance(data, dict):
-        return [
-            _f(i, Outcome.NO_VISIBILITY, f"backup destinations not read: {why}", {}) for i in ISMS
-        ]
-    dests = [_dest(d) for d in arr(data.get("destinations")) if isinstance(d, dict)]
+    data = BACKUP_DESTINATIONS.read(outputs.get("access"))
+    if isinstance(data, Unknown):
+        why = f"backup destinations not read: {data.reason}"
+        return [_f(i, Outcome.NO_VISIBILITY, why, {}) for i in ISMS]
+    dests = data.destinations
     listed = ctx.profile.listed("e8_backup_admins")
     observed: dict[str, Any] = {
         "destinations": [
             {
                 "path": d.name,
-                "sources": d.sources,
+                "sources": list(d.sources),
                 "off_host": d.off_host,
                 "drive": d.drive or None,
                 "acl": [
@@ -395,7 +180,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             }
             for d in dests
         ][:10],
-        "windows_server_backup_error": data.get("wb_error"),
+        "windows_server_backup_error": data.wb_error,
         "backup_admins": listed,
     }
     if not dests:
@@ -404,8 +189,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             "backup location, no WindowsImageBackup folder); inventory backup paths are not yet "
             "passed to Windows checks"
         )
-        if data.get("wb_error"):
-            why += f"; Windows Server Backup policy not read: {str(data['wb_error'])[:120]}"
+        if data.wb_error:
+            why += f"; Windows Server Backup policy not read: {data.wb_error[:120]}"
         return [_f(i, Outcome.NO_VISIBILITY, why, observed) for i in ISMS]
 
     findings = []
@@ -558,7 +343,7 @@ CHECK = Check(
     strategy=Strategy.BACKUPS,
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"access": Cmd(line=BACKUP_ACCESS)},
+    collect={"access": BACKUP_DESTINATIONS.cmd},
     judge=judge,
     version=1,
 )

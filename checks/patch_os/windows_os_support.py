@@ -60,18 +60,17 @@ from datetime import date
 from typing import Any
 
 from checks._windows_patch import (
-    CURRENT_VERSION,
     LIFECYCLE,
     RELEASES_REVIEWED,
-    WIN32_OS,
     Lifecycle,
     Update,
     WinOs,
+    host_os,
     lifecycle_for,
-    read_os,
     updates_for,
 )
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.windows.os_identity import CURRENT_VERSION, WIN32_OS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")
@@ -262,9 +261,11 @@ def _currency(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) ->
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     on = ctx.collected_at.date()
-    host, why = read_os(outputs.get("current_version"), outputs.get("os"))
-    if host is None:
-        reason = f"OS identity not readable: {why}"
+    host = host_os(
+        CURRENT_VERSION.read(outputs.get("current_version")), WIN32_OS.read(outputs.get("os"))
+    )
+    if isinstance(host, str):
+        reason = f"OS identity not readable: {host}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK_ISM]
     observed: dict[str, Any] = {"kind": host.kind, "family": host.family, **host.observed()}
     lc = lifecycle_for(host)
@@ -301,8 +302,8 @@ CHECK = Check(
     ism=CHECK_ISM,
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "current_version": Cmd(line=CURRENT_VERSION),
-        "os": Cmd(line=WIN32_OS),
+        "current_version": CURRENT_VERSION.cmd,
+        "os": WIN32_OS.cmd,
     },
     judge=judge,
     version=1,

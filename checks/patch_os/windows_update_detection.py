@@ -31,63 +31,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from checks._windows import ps_json, unreadable
-from checks._windows_patch import iso, ps_date, span
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_patch import iso, span
+from checks.facts.fact import Unknown
+from checks.facts.windows.update_detection import UPDATE_DETECTION
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-DETECT = (
-    "$r = $null; try { $r = (New-Object -ComObject Microsoft.Update.AutoUpdate).Results } "
-    "catch { }; "
-    "$d = Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate"
-    "\\Auto Update\\Results\\Detect' -ErrorAction SilentlyContinue; "
-    "$p = Get-ItemProperty 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU' "
-    "-ErrorAction SilentlyContinue; "
-    "New-Object PSObject -Property @{"
-    "LastSearchSuccessDate = $(if ($r -and $r.LastSearchSuccessDate) "
-    "{ $r.LastSearchSuccessDate.ToUniversalTime().ToString('o') }); "
-    "DetectLastSuccessTime = $(if ($d) { $d.LastSuccessTime }); "
-    "NoAutoUpdate = $(if ($p) { $p.NoAutoUpdate }); "
-    "DetectionFrequencyEnabled = $(if ($p) { $p.DetectionFrequencyEnabled }); "
-    "DetectionFrequency = $(if ($p) { $p.DetectionFrequency }); "
-    "UseWUServer = $(if ($p) { $p.UseWUServer })} | ConvertTo-Json -Depth 4 -Compress"
-)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
     applicable = "ISM-1701" if ctx.internet_facing else "ISM-1702"
     period = timedelta(hours=36) if ctx.internet_facing else timedelta(days=14)
-    out = outputs.get("detect")
-    why = unreadable(out)
-    data: object = None
-    if why is None and out is not None:
-        try:
-            data = ps_json(out)
-        except ValueError:
-            why = f"output is not JSON ({out.text.strip()[:80]!r})"
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if why is None and not isinstance(data, dict):
-        why = "nothing returned"
-    info = data if isinstance(data, dict) else {}
-    times = [
-        t
-        for t in (
-            ps_date(info.get("LastSearchSuccessDate")),
-            ps_date(info.get("DetectLastSuccessTime")),
-        )
-        if t is not None
-    ]
-    newest = max(times, default=None)
+    info = UPDATE_DETECTION.read(outputs.get("detect"))
+    why = info.reason if isinstance(info, Unknown) else None
+    found = None if isinstance(info, Unknown) else info
+    times = [found.last_search_success, found.detect_last_success] if found else []
+    newest = max((t for t in times if t is not None), default=None)
     observed = {
-        "last_search_success": iso(ps_date(info.get("LastSearchSuccessDate"))),
-        "detect_last_success": iso(ps_date(info.get("DetectLastSuccessTime"))),
-        "no_auto_update": info.get("NoAutoUpdate"),
-        "detection_frequency_h": info.get("DetectionFrequency")
-        if info.get("DetectionFrequencyEnabled") in (1, "1")
+        "last_search_success": iso(found.last_search_success) if found else None,
+        "detect_last_success": iso(found.detect_last_success) if found else None,
+        "no_auto_update": found.no_auto_update if found else None,
+        "detection_frequency_h": found.detection_frequency
+        if found and found.detection_frequency_enabled == 1
         else None,
-        "wsus": info.get("UseWUServer") in (1, "1"),
+        "wsus": bool(found and found.use_wu_server == 1),
         "period": span(period),
     }
     note = "host-side part only: an external scanner's schedule is not visible on the host"
@@ -115,7 +82,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             outcome = Outcome.INEFFECTIVE
             off = (
                 "; automatic updates disabled by policy (NoAutoUpdate=1)"
-                if info.get("NoAutoUpdate") in (1, "1")
+                if found and found.no_auto_update == 1
                 else ""
             )
             evidence = (
@@ -138,7 +105,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_OS,
     ism=("ISM-1701", "ISM-1702"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"detect": Cmd(line=DETECT)},
+    collect={"detect": UPDATE_DETECTION.cmd},
     judge=judge,
     version=1,
 )

@@ -27,47 +27,15 @@ an exception in the register. Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from checks._windows_accounts import PRIVILEGED_GROUPS, arr, parse_accounts, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.accounts import PRIVILEGED_GROUPS
+from checks.facts.windows.local_accounts import LOCAL_ACCOUNTS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 LIMIT = timedelta(days=365)
-
-LOCAL_EXPIRY = r"""$pc = $env:COMPUTERNAME
-$os = Get-WmiObject Win32_OperatingSystem
-$fmt = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-$inv = [Globalization.CultureInfo]::InvariantCulture
-$users = @()
-if ([int]$os.ProductType -ne 2) {
-  foreach ($u in @(([ADSI]"WinNT://$pc").Children | Where-Object { $_.SchemaClassName -eq 'User' })) {
-    $sid = $null
-    $exp = $null
-    try { $sid = (New-Object System.Security.Principal.SecurityIdentifier($u.objectSid.Value, 0)).Value } catch { }
-    try { $exp = ([datetime]$u.InvokeGet('AccountExpirationDate')).ToUniversalTime().ToString($fmt, $inv) } catch { }
-    $users += New-Object PSObject -Property @{
-      name = [string]$u.Name.Value
-      sid = $sid
-      expires = $exp
-      flags = [int]$u.UserFlags.Value
-    }
-  }
-}
-New-Object PSObject -Property @{ product_type = [int]$os.ProductType; users = $users } |
-  ConvertTo-Json -Depth 4 -Compress"""
-
-
-def _when(text: Any) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None if moment.year <= 1970 else moment  # 1970-01-01: "never" on some builds
 
 
 def _nv(why: str) -> list[Finding]:
@@ -75,13 +43,9 @@ def _nv(why: str) -> list[Finding]:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("groups"))
-    if why is not None:
-        return _nv(f"privileged groups not read: {why}")
-    try:
-        acc = parse_accounts(data)
-    except ValueError as exc:
-        return _nv(f"privileged groups: unexpected output shape ({exc})")
+    acc = PRIVILEGED_GROUPS.read(outputs.get("groups"))
+    if isinstance(acc, Unknown):
+        return _nv(f"privileged groups not read: {acc.reason}")
     if acc.domain_controller:
         return [
             Finding(
@@ -91,13 +55,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 "domain accounts in the directory",
             )
         ]
-    users, why = read_json(outputs.get("expiry"))
-    if why is not None or not isinstance(users, dict):
-        return _nv(f"local account expiry not read: {why or 'unexpected output shape'}")
-    by_sid = {
-        str(u.get("sid") or "").upper(): u for u in arr(users.get("users")) if isinstance(u, dict)
-    }
-    by_name = {str(u.get("name") or "").lower(): u for u in by_sid.values()}
+    local = LOCAL_ACCOUNTS.read(outputs.get("expiry"))
+    if isinstance(local, Unknown):
+        return _nv(f"local account expiry not read: {local.reason}")
+    by_sid = {u.sid: u for u in local.users}
+    by_name = {u.name.lower(): u for u in by_sid.values()}
     limit = ctx.collected_at + LIMIT
     bad: list[str] = []
     ok: list[str] = []
@@ -114,10 +76,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             if u is None:
                 missing.append(m.display)
                 continue
-            flags = u.get("flags")
-            if isinstance(flags, int) and flags & 0x2:
+            if u.flags is not None and u.flags & 0x2:
                 continue
-            expires = _when(u.get("expires"))
+            expires = u.expires
             label = f"{m.display} ({group.label})"
             if expires is None:
                 bad.append(f"{label}: never expires")
@@ -156,7 +117,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1647",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"groups": Cmd(line=PRIVILEGED_GROUPS), "expiry": Cmd(line=LOCAL_EXPIRY)},
+    collect={"groups": PRIVILEGED_GROUPS.cmd, "expiry": LOCAL_ACCOUNTS.cmd},
     judge=judge,
     version=1,
 )

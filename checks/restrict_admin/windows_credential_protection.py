@@ -51,50 +51,19 @@ here. Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
 
-from checks._windows import unreadable
-from checks._windows_accounts import DOMAIN_CONTROLLER, arr, first_error_line, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
-from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-REGISTRY = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$os = Get-WmiObject Win32_OperatingSystem
-$keys = @{
-  lsa = 'SYSTEM\CurrentControlSet\Control\Lsa'
-  dg_policy = 'SOFTWARE\Policies\Microsoft\Windows\DeviceGuard'
-  dg = 'SYSTEM\CurrentControlSet\Control\DeviceGuard'
-  hvci = 'SYSTEM\CurrentControlSet\Control\DeviceGuard\Scenarios\HypervisorEnforcedCodeIntegrity'
-  delegation = 'SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation'
-}
-$names = 'RunAsPPL', 'RunAsPPLBoot', 'LsaCfgFlags', 'DisableRestrictedAdmin', 'EnableVirtualizationBasedSecurity',
-  'RequirePlatformSecurityFeatures', 'HypervisorEnforcedCodeIntegrity', 'Enabled', 'Locked', 'AllowProtectedCreds',
-  'RestrictedRemoteAdministration', 'RestrictedRemoteAdministrationType'
-$r = @{}
-foreach ($key in @($keys.Keys)) {
-  $v = @{}
-  $k = $lm.OpenSubKey($keys[$key])
-  if ($k) { foreach ($n in $names) { $x = $k.GetValue($n); if ($null -ne $x) { $v[$n] = $x } } }
-  $r[$key] = $v
-}
-$fmt = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-$inv = [Globalization.CultureInfo]::InvariantCulture
-$r.product_type = [int]$os.ProductType
-$r.build = [string]$os.BuildNumber
-$r.boot = $os.ConvertToDateTime($os.LastBootUpTime).ToUniversalTime().ToString($fmt, $inv)
-$r.ppl_event = $null
-$filter = @{ LogName = 'System'; ProviderName = 'Microsoft-Windows-Wininit'; Id = 12 }
-$e = Get-WinEvent -FilterHashtable $filter -MaxEvents 1 -ErrorAction SilentlyContinue
-if ($e) { $r.ppl_event = $e.TimeCreated.ToUniversalTime().ToString($fmt, $inv) }
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 5 -Compress"""
-
-DEVICE_GUARD = (
-    r"Get-WmiObject -Namespace root\Microsoft\Windows\DeviceGuard -Class Win32_DeviceGuard"
-    r" | Select-Object VirtualizationBasedSecurityStatus, SecurityServicesConfigured,"
-    r" SecurityServicesRunning, AvailableSecurityProperties, RequiredSecurityProperties,"
-    r" CodeIntegrityPolicyEnforcementStatus | ConvertTo-Json -Depth 5 -Compress"
+from checks.facts.fact import Unknown
+from checks.facts.reading import to_int
+from checks.facts.windows.accounts import DOMAIN_CONTROLLER
+from checks.facts.windows.credential_protection import (
+    CREDENTIAL_PROTECTION,
+    DEVICE_GUARD,
+    CredentialSettings,
+    DeviceGuard,
 )
+from checks.facts.windows.dates import iso_time
+from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CREDENTIAL_GUARD, HVCI = 1, 2
 SERVICE_NAMES = {CREDENTIAL_GUARD: "Credential Guard", HVCI: "memory integrity (HVCI)"}
@@ -105,44 +74,21 @@ RRA_TYPE = {
     2: "Require Remote Credential Guard",
     3: "Restrict credential delegation (Restricted Admin or Remote Credential Guard)",
 }
-_UNSUPPORTED = ("invalid namespace", "invalid class")
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _section(reg: Mapping[str, Any], name: str) -> dict[str, Any]:
-    v = reg.get(name)
-    return dict(v) if isinstance(v, dict) else {}
-
-
-def _time(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _ism_1861(reg: Mapping[str, Any]) -> Finding:
-    lsa = _section(reg, "lsa")
-    ppl, boot_value = _int(lsa.get("RunAsPPL")), lsa.get("RunAsPPLBoot")
-    boot, event = _time(reg.get("boot")), _time(reg.get("ppl_event"))
+def _ism_1861(reg: CredentialSettings) -> Finding:
+    lsa = reg.section("lsa")
+    ppl, boot_value = to_int(lsa.get("RunAsPPL")), lsa.get("RunAsPPLBoot")
+    boot, event = iso_time(reg.boot), iso_time(reg.ppl_event)
     since_boot = boot is not None and event is not None and event >= boot
     observed = {
         "RunAsPPL": ppl,
-        "RunAsPPLBoot": _int(boot_value),
-        "last_boot": reg.get("boot"),
-        "wininit_event_12": reg.get("ppl_event"),
+        "RunAsPPLBoot": to_int(boot_value),
+        "last_boot": reg.boot,
+        "wininit_event_12": reg.ppl_event,
     }
     runtime = (
-        f"; Wininit event 12 (LSASS started as a protected process) at {reg.get('ppl_event')}, after the last boot"
+        f"; Wininit event 12 (LSASS started as a protected process) at {reg.ppl_event}, after the last boot"
         if since_boot
         else ""
     )
@@ -165,7 +111,7 @@ def _ism_1861(reg: Mapping[str, Any]) -> Finding:
         )
     state = "not set" if ppl is None else f"{ppl}"
     pending = (
-        f" (a protected-process start was logged at {reg.get('ppl_event')}, before the last boot)"
+        f" (a protected-process start was logged at {reg.ppl_event}, before the last boot)"
         if event is not None and not since_boot
         else ""
     )
@@ -180,39 +126,20 @@ def _ism_1861(reg: Mapping[str, Any]) -> Finding:
     )
 
 
-def _device_guard(out: Output | None) -> tuple[dict[str, Any] | None, str | None, str | None]:
-    """(Win32_DeviceGuard data, reason it is unsupported, reason it is unreadable)."""
-    why = unreadable(out)
-    if why is not None or out is None:
-        return None, None, why or "the command did not run"
-    if not out.ok:
-        line = first_error_line(out.err) or f"exit code {out.exit_code}"
-        if any(s in out.err.lower() for s in _UNSUPPORTED):
-            return None, f"this Windows has no Device Guard WMI class ({line})", None
-        return None, None, f"the read failed: {line}"
-    data, why = read_json(out)
-    if why is None and isinstance(data, list):
-        data = data[0] if data else None
-    if why is None and not isinstance(data, dict):
-        return None, "Win32_DeviceGuard returned no instance", None
-    return (data if isinstance(data, dict) else None), None, why
-
-
-def _vbs_service(
-    ism: str, service: int, dg: dict[str, Any] | None, unsupported: str | None, lock: int | None
-) -> Finding:
+def _vbs_service(ism: str, service: int, dg: DeviceGuard, lock: int | None) -> Finding:
     name = SERVICE_NAMES[service]
-    if dg is None:
+    unsupported = dg.unsupported
+    if unsupported is not None:
         return Finding(
             ism=ism,
             outcome=Outcome.INEFFECTIVE,
             evidence=f"{name} cannot run: {unsupported} (needs Windows 10 / Server 2016 or later with VBS)",
             observed={"device_guard": None},
         )
-    status = _int(dg.get("VirtualizationBasedSecurityStatus"))
-    running = [_int(x) for x in arr(dg.get("SecurityServicesRunning"))]
-    configured = [_int(x) for x in arr(dg.get("SecurityServicesConfigured"))]
-    available = [_int(x) for x in arr(dg.get("AvailableSecurityProperties"))]
+    status = dg.vbs_status
+    running = list(dg.running)
+    configured = list(dg.configured)
+    available = list(dg.available)
     observed: dict[str, object] = {
         "VirtualizationBasedSecurityStatus": status,
         "SecurityServicesRunning": running,
@@ -252,18 +179,18 @@ def _vbs_service(
     )
 
 
-def _ism_1897(reg: Mapping[str, Any]) -> Finding:
-    d = _section(reg, "delegation")
+def _ism_1897(reg: CredentialSettings) -> Finding:
+    d = reg.section("delegation")
     rra, kind, protected = (
-        _int(d.get("RestrictedRemoteAdministration")),
-        _int(d.get("RestrictedRemoteAdministrationType")),
-        _int(d.get("AllowProtectedCreds")),
+        to_int(d.get("RestrictedRemoteAdministration")),
+        to_int(d.get("RestrictedRemoteAdministrationType")),
+        to_int(d.get("AllowProtectedCreds")),
     )
     observed = {
         "RestrictedRemoteAdministration": rra,
         "RestrictedRemoteAdministrationType": kind,
         "AllowProtectedCreds": protected,
-        "DisableRestrictedAdmin": _int(_section(reg, "lsa").get("DisableRestrictedAdmin")),
+        "DisableRestrictedAdmin": to_int(reg.section("lsa").get("DisableRestrictedAdmin")),
     }
     problems = []
     if rra != 1:
@@ -282,7 +209,7 @@ def _ism_1897(reg: Mapping[str, Any]) -> Finding:
             f"(AllowProtectedCreds {protected if protected is not None else 'not set'})"
         )
     if problems:
-        build = _int(reg.get("build"))
+        build = reg.build
         old = (
             "; Remote Credential Guard needs Windows 10 1607 / Server 2016 or later"
             if build and build < 14393
@@ -306,11 +233,9 @@ def _ism_1897(reg: Mapping[str, Any]) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, reg_why = read_json(outputs.get("registry"))
-    reg: dict[str, Any] | None = data if isinstance(data, dict) else None
-    if reg_why is None and reg is None:
-        reg_why = "unexpected output shape (expected a JSON object)"
-    dg, unsupported, dg_why = _device_guard(outputs.get("deviceguard"))
+    read = CREDENTIAL_PROTECTION.read(outputs.get("registry"))
+    reg, reg_why = (None, read.reason) if isinstance(read, Unknown) else (read, None)
+    dg = DEVICE_GUARD.read(outputs.get("deviceguard"))
     findings = []
     if reg is None:
         findings.append(
@@ -322,10 +247,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     else:
         findings.append(_ism_1861(reg))
-    dc = reg is not None and _int(reg.get("product_type")) == DOMAIN_CONTROLLER
-    policy, local = (_section(reg, "dg_policy"), _section(reg, "lsa")) if reg else ({}, {})
-    cg_lock = _int(policy.get("LsaCfgFlags", local.get("LsaCfgFlags")))
-    hvci_lock = _int(policy.get("HypervisorEnforcedCodeIntegrity"))
+    dc = reg is not None and reg.product_type == DOMAIN_CONTROLLER
+    policy, local = (reg.section("dg_policy"), reg.section("lsa")) if reg else ({}, {})
+    cg_lock = to_int(policy.get("LsaCfgFlags", local.get("LsaCfgFlags")))
+    hvci_lock = to_int(policy.get("HypervisorEnforcedCodeIntegrity"))
     if dc:
         findings.append(
             Finding(
@@ -338,26 +263,26 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 observed={"product_type": DOMAIN_CONTROLLER},
             )
         )
-    elif dg_why is not None:
+    elif isinstance(dg, Unknown):
         findings.append(
             Finding(
                 ism="ISM-1686",
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f"Device Guard state not read: {dg_why}",
+                evidence=f"Device Guard state not read: {dg.reason}",
             )
         )
     else:
-        findings.append(_vbs_service("ISM-1686", CREDENTIAL_GUARD, dg, unsupported, cg_lock))
-    if dg_why is not None:
+        findings.append(_vbs_service("ISM-1686", CREDENTIAL_GUARD, dg, cg_lock))
+    if isinstance(dg, Unknown):
         findings.append(
             Finding(
                 ism="ISM-1896",
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f"Device Guard state not read: {dg_why}",
+                evidence=f"Device Guard state not read: {dg.reason}",
             )
         )
     else:
-        findings.append(_vbs_service("ISM-1896", HVCI, dg, unsupported, hvci_lock))
+        findings.append(_vbs_service("ISM-1896", HVCI, dg, hvci_lock))
     if reg is None:
         findings.append(
             Finding(
@@ -377,7 +302,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1861", "ISM-1686", "ISM-1896", "ISM-1897"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"registry": Cmd(line=REGISTRY), "deviceguard": Cmd(line=DEVICE_GUARD)},
+    collect={"registry": CREDENTIAL_PROTECTION.cmd, "deviceguard": DEVICE_GUARD.cmd},
     judge=judge,
     version=1,
 )

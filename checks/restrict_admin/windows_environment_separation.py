@@ -33,58 +33,27 @@ profile was touched, and the evidence gives the date for the assessor. Evidence 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
-from checks._windows_accounts import (
-    ADMINISTRATORS,
-    PRIVILEGED_GROUPS,
-    Accounts,
-    allowlisted,
-    arr,
-    parse_accounts,
-    read_json,
-)
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_accounts import allowlisted, with_administrators
+from checks.facts.fact import Unknown
+from checks.facts.windows.accounts import ADMINISTRATORS, PRIVILEGED_GROUPS, Accounts
+from checks.facts.windows.user_profiles import USER_PROFILES, Profile
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-PROFILES = (
-    "Get-WmiObject Win32_UserProfile | Select-Object SID,LocalPath,Loaded,LastUseTime,Special | "
-    "ConvertTo-Json -Depth 4 -Compress"
-)
-_CIM = re.compile(r"^(\d{14})(?:\.\d{1,6})?([+-])(\d{3})$")
-
-
-def cim_time(value: Any) -> datetime | None:
-    """A CIM datetime string (``20261118224107.000000+600``) as an aware UTC datetime."""
-    if not isinstance(value, str):
-        return None
-    m = _CIM.match(value.strip())
-    if not m:
-        return None
-    try:
-        local = datetime.strptime(m.group(1), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    offset = int(m.group(3)) * (1 if m.group(2) == "+" else -1)
-    return local - timedelta(minutes=offset)
 
 
 def _finding(outcome: Outcome, text: str, observed: dict[str, Any]) -> Finding:
     return Finding(ism="ISM-1380", outcome=outcome, evidence=text, observed=observed)
 
 
-def _judge_workstation(acc: Accounts, profiles: list[Any], ctx: Context) -> Finding:
+def _judge_workstation(acc: Accounts, profiles: tuple[Profile, ...], ctx: Context) -> Finding:
     now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
     limit = ctx.policy.stale_privileged_days
     cutoff = now - timedelta(days=limit)
-    by_sid = {
-        str(p.get("SID") or "").upper(): p
-        for p in profiles
-        if isinstance(p, dict) and p.get("SID") and not p.get("Special")
-    }
+    by_sid = {p.sid: p for p in profiles if p.sid and not p.special}
     entries = ctx.profile.listed("e8_admin_allowlist") or []
     admins = next(g for g in acc.groups if g.sid == ADMINISTRATORS)
     recent: list[str] = []
@@ -112,12 +81,12 @@ def _judge_workstation(acc: Accounts, profiles: list[Any], ctx: Context) -> Find
         if prof is None:
             no_profile.append(m.display)
             continue
-        used = cim_time(prof.get("LastUseTime"))
-        path = str(prof.get("LocalPath") or "")
-        if prof.get("Loaded") is True:
+        used = prof.last_use
+        path = prof.path
+        if prof.loaded:
             recent.append(f"{m.display} (profile {path} loaded now)")
         elif used is None:
-            unknown.append(f"{m.display} (profile {path}, LastUseTime {prof.get('LastUseTime')!r})")
+            unknown.append(f"{m.display} (profile {path}, LastUseTime {prof.last_use_text!r})")
         elif used >= cutoff:
             recent.append(f"{m.display} (profile {path} last used {used.date().isoformat()})")
         else:
@@ -178,23 +147,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 {"role": ctx.role},
             )
         ]
-    data, why = read_json(outputs.get("groups"))
-    acc: Accounts | None = None
-    if why is None:
-        try:
-            acc = parse_accounts(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if acc is not None and not any(g.sid == ADMINISTRATORS for g in acc.groups):
-        why = "the Administrators group (S-1-5-32-544) was not found in the output"
-    if why is not None or acc is None:
-        return [_finding(Outcome.NO_VISIBILITY, f"local group membership not read: {why}", {})]
-    pdata, pwhy = read_json(outputs.get("profiles"))
-    if pwhy is None and not all(isinstance(p, dict) for p in arr(pdata)):
-        pwhy = "unexpected output shape (profile entries are not objects)"
-    if pwhy is not None:
-        return [_finding(Outcome.NO_VISIBILITY, f"user profiles not read: {pwhy}", {})]
-    return [_judge_workstation(acc, arr(pdata), ctx)]
+    acc = with_administrators(outputs.get("groups"))
+    if isinstance(acc, str):
+        return [_finding(Outcome.NO_VISIBILITY, f"local group membership not read: {acc}", {})]
+    profiles = USER_PROFILES.read(outputs.get("profiles"))
+    if isinstance(profiles, Unknown):
+        reason = f"user profiles not read: {profiles.reason}"
+        return [_finding(Outcome.NO_VISIBILITY, reason, {})]
+    return [_judge_workstation(acc, profiles, ctx)]
 
 
 CHECK = Check(
@@ -203,7 +163,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1380",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"groups": Cmd(line=PRIVILEGED_GROUPS), "profiles": Cmd(line=PROFILES)},
+    collect={"groups": PRIVILEGED_GROUPS.cmd, "profiles": USER_PROFILES.cmd},
     judge=judge,
     version=1,
 )

@@ -43,44 +43,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_accounts import DOMAIN_CONTROLLER, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.reading import to_int
+from checks.facts.windows.accounts import DOMAIN_CONTROLLER
+from checks.facts.windows.laps import LAPS_POLICY, LapsPolicy
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 MIN_LENGTH = 30  # ASD E8 FAQ: "long" = at least 30 characters
-
-COLLECT = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$os = Get-WmiObject Win32_OperatingSystem
-$paths = @{
-  csp = 'SOFTWARE\Microsoft\Policies\LAPS'
-  gpo = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\LAPS'
-  local = 'SOFTWARE\Microsoft\Windows\CurrentVersion\LAPS\Config'
-  policies = 'SOFTWARE\Policies\Microsoft\LAPS'
-  legacy = 'SOFTWARE\Policies\Microsoft Services\AdmPwd'
-}
-$names = 'BackupDirectory', 'PasswordLength', 'PasswordComplexity', 'PassphraseLength', 'PasswordAgeDays',
-  'AdministratorAccountName', 'ADPasswordEncryptionEnabled', 'ADBackupDSRMPassword', 'PostAuthenticationActions',
-  'AutomaticAccountManagementEnabled', 'AdmPwdEnabled', 'AdminAccountName', 'PwdExpirationProtectionEnabled'
-$roots = @{}
-foreach ($root in @($paths.Keys)) {
-  $k = $lm.OpenSubKey($paths[$root])
-  if (-not $k) { continue }
-  $v = @{}
-  foreach ($n in $names) { $x = $k.GetValue($n); if ($null -ne $x) { $v[$n] = $x } }
-  $roots[$root] = @{ count = $k.ValueCount; values = $v }
-}
-$sys = Join-Path $env:windir 'System32'
-$winLaps = (Test-Path -LiteralPath (Join-Path $sys 'laps.dll'))
-if (-not $winLaps) { $winLaps = Test-Path -LiteralPath (Join-Path $sys 'WindowsPowerShell\v1.0\Modules\LAPS') }
-$cseKey = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\GPExtensions\{D76B9641-3288-4f75-942D-087DE603E3EA}'
-$out = @{
-  product_type = [int]$os.ProductType
-  roots = $roots
-  windows_laps = $winLaps
-  legacy_cse_file = (Test-Path -LiteralPath (Join-Path $env:ProgramFiles 'LAPS\CSE\AdmPwd.dll'))
-  legacy_cse_registered = ($null -ne $lm.OpenSubKey($cseKey))
-}
-New-Object PSObject -Property $out | ConvertTo-Json -Depth 5 -Compress"""
 
 WINDOWS_ROOTS = (
     ("csp", r"HKLM\SOFTWARE\Microsoft\Policies\LAPS"),
@@ -93,34 +63,17 @@ BACKUP = {0: "disabled", 1: "Microsoft Entra ID", 2: "Active Directory"}
 PASSPHRASE = (6, 7, 8)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _root(roots: Mapping[str, Any], name: str) -> tuple[int, dict[str, Any]] | None:
-    r = roots.get(name)
-    if not isinstance(r, dict):
-        return None
-    raw = r.get("values")
-    values: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
-    count = _int(r.get("count")) or len(values)
-    return (count, values) if count > 0 else None
-
-
 def _length_finding(kind: str, where: str, values: Mapping[str, Any], extra: str) -> Finding:
-    complexity = _int(values.get("PasswordComplexity"))
+    complexity = to_int(values.get("PasswordComplexity"))
     complexity = 4 if complexity is None else complexity
-    age = _int(values.get("PasswordAgeDays"))
+    age = to_int(values.get("PasswordAgeDays"))
     observed: dict[str, object] = {
         "policy": kind,
         "root": where,
         "values": {k: v for k, v in values.items() if isinstance(v, int | str)},
     }
     if kind == "Windows LAPS" and complexity in PASSPHRASE:
-        words = _int(values.get("PassphraseLength")) or 6
+        words = to_int(values.get("PassphraseLength")) or 6
         return Finding(
             ism="ISM-1685",
             outcome=Outcome.NO_VISIBILITY,
@@ -132,7 +85,7 @@ def _length_finding(kind: str, where: str, values: Mapping[str, Any], extra: str
             ),
             observed=observed,
         )
-    length = _int(values.get("PasswordLength"))
+    length = to_int(values.get("PasswordLength"))
     shown = f"{length}" if length is not None else "not set (default 14)"
     length = 14 if length is None else length
     observed["password_length"] = length
@@ -159,8 +112,8 @@ def _length_finding(kind: str, where: str, values: Mapping[str, Any], extra: str
     )
 
 
-def _judge(data: Mapping[str, Any]) -> Finding:
-    if _int(data.get("product_type")) == DOMAIN_CONTROLLER:
+def _judge(laps: LapsPolicy) -> Finding:
+    if laps.product_type == DOMAIN_CONTROLLER:
         return Finding(
             ism="ISM-1685",
             outcome=Outcome.NOT_APPLICABLE,
@@ -170,20 +123,18 @@ def _judge(data: Mapping[str, Any]) -> Finding:
             ),
             observed={"product_type": DOMAIN_CONTROLLER},
         )
-    raw_roots = data.get("roots")
-    roots: dict[str, Any] = dict(raw_roots) if isinstance(raw_roots, dict) else {}
-    winlaps = bool(data.get("windows_laps"))
-    cse = bool(data.get("legacy_cse_file")) or bool(data.get("legacy_cse_registered"))
+    roots = laps.roots
+    winlaps = laps.windows_laps
+    cse = laps.legacy_cse_file or laps.legacy_cse_registered
     notes = []
     for name, where in WINDOWS_ROOTS:
-        found = _root(roots, name)
-        if found is None:
+        values = roots.get(name)
+        if values is None:
             continue
-        _, values = found
         if not winlaps:
             notes.append(f"Windows LAPS policy under {where} but this build has no Windows LAPS")
             break
-        backup = _int(values.get("BackupDirectory"))
+        backup = to_int(values.get("BackupDirectory"))
         backup = 0 if backup is None else backup
         if backup not in (1, 2):
             return Finding(
@@ -196,10 +147,10 @@ def _judge(data: Mapping[str, Any]) -> Finding:
                 observed={"policy": "Windows LAPS", "root": where, "BackupDirectory": backup},
             )
         return _length_finding("Windows LAPS", where, values, f", backed up to {BACKUP[backup]}")
-    legacy = _root(roots, "legacy")
+    legacy = roots.get("legacy")
     if legacy is not None:
-        _, values = legacy
-        enabled = _int(values.get("AdmPwdEnabled")) == 1
+        values = legacy
+        enabled = to_int(values.get("AdmPwdEnabled")) == 1
         if enabled and (cse or winlaps):
             how = (
                 "legacy LAPS client installed"
@@ -213,7 +164,7 @@ def _judge(data: Mapping[str, Any]) -> Finding:
             else "neither the legacy LAPS client nor Windows LAPS is installed"
         )
         notes.append(f"legacy LAPS policy under {LEGACY_ROOT} but {why}")
-    if _root(roots, "policies") is not None:
+    if "policies" in roots:
         notes.append(
             f"values under {UNDOCUMENTED_ROOT}, which is not a policy root Windows LAPS reads"
         )
@@ -223,7 +174,7 @@ def _judge(data: Mapping[str, Any]) -> Finding:
         outcome=Outcome.INEFFECTIVE,
         evidence=f"the local administrator password is not managed by LAPS: {detail}",
         observed={
-            "roots_with_values": sorted(k for k in roots if _root(roots, k) is not None),
+            "roots_with_values": sorted(roots),
             "windows_laps_present": winlaps,
             "legacy_client_present": cse,
         },
@@ -231,18 +182,16 @@ def _judge(data: Mapping[str, Any]) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("laps"))
-    if why is None and not isinstance(data, dict):
-        why = "unexpected output shape (expected a JSON object)"
-    if why is not None or not isinstance(data, dict):
+    laps = LAPS_POLICY.read(outputs.get("laps"))
+    if isinstance(laps, Unknown):
         return [
             Finding(
                 ism="ISM-1685",
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f"LAPS policy not read: {why}",
+                evidence=f"LAPS policy not read: {laps.reason}",
             )
         ]
-    return [_judge(data)]
+    return [_judge(laps)]
 
 
 CHECK = Check(
@@ -251,7 +200,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1685",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"laps": Cmd(line=COLLECT)},
+    collect={"laps": LAPS_POLICY.cmd},
     judge=judge,
     version=1,
 )

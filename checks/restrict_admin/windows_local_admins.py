@@ -50,15 +50,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._windows_accounts import (
-    PRIVILEGED_GROUPS,
-    Accounts,
-    Member,
-    allowlisted,
-    parse_accounts,
-    read_json,
-)
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_accounts import allowlisted, with_administrators
+from checks.facts.windows.accounts import PRIVILEGED_GROUPS, Accounts, Member
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 REGISTER_NEEDED = "the organisation's register of authorised admins is needed"
@@ -192,17 +186,9 @@ def _ism_1649(acc: Accounts) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("groups"))
-    acc: Accounts | None = None
-    if why is None:
-        try:
-            acc = parse_accounts(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if acc is not None and not any(g.sid == "S-1-5-32-544" for g in acc.groups):
-        why = "the Administrators group (S-1-5-32-544) was not found in the output"
-    if why is not None or acc is None:
-        reason = f"local group membership not read: {why}"
+    acc = with_administrators(outputs.get("groups"))
+    if isinstance(acc, str):
+        reason = f"local group membership not read: {acc}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK.ism]
     return [_ism_0445(acc, ctx.profile.listed("e8_admin_allowlist")), _ism_1649(acc)]
 
@@ -213,7 +199,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-0445", "ISM-1649"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"groups": Cmd(line=PRIVILEGED_GROUPS)},
+    collect={"groups": PRIVILEGED_GROUPS.cmd},
     judge=judge,
     version=1,
 )

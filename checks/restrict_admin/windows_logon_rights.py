@@ -40,11 +40,10 @@ network controls are not seen. Evidence grade: fair (RSoP is a copy of the appli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from checks._windows_accounts import arr, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.logon_rights import LOGON_RIGHTS, LogonRights, Principal
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ALLOW = ("SeInteractiveLogonRight", "SeRemoteInteractiveLogonRight")
@@ -53,93 +52,38 @@ ADMIN_SIDS = {"S-1-5-32-544": "Administrators"}
 DOMAIN_ADMIN_RIDS = {"512": "Domain Admins", "519": "Enterprise Admins"}
 LOCAL_PREFIXES = {".", "builtin", "nt authority"}
 
-SNIPPET = r"""$os = Get-WmiObject Win32_OperatingSystem
-$cs = Get-WmiObject Win32_ComputerSystem
-$out = @{ computer = $env:COMPUTERNAME; product_type = [int]$os.ProductType;
-  part_of_domain = [bool]$cs.PartOfDomain; domain = [string]$cs.Domain; rights = @(); error = $null }
-$sidT = [System.Security.Principal.SecurityIdentifier]
-$ntT = [System.Security.Principal.NTAccount]
-$wanted = 'SeInteractiveLogonRight', 'SeRemoteInteractiveLogonRight',
-  'SeDenyInteractiveLogonRight', 'SeDenyRemoteInteractiveLogonRight'
-try {
-  foreach ($r in @(Get-WmiObject -Namespace 'root\rsop\computer' -Class RSOP_UserPrivilegeRight -ErrorAction Stop)) {
-    if ($r.precedence -ne 1 -or $wanted -notcontains $r.UserRight) { continue }
-    $accts = @()
-    foreach ($a in @($r.AccountList)) {
-      $s = [string]$a
-      $e = @{ entry = $s; sid = $null; name = $null }
-      try {
-        if ($s.StartsWith('*S-1-') -or $s.StartsWith('S-1-')) {
-          $e.sid = $s.TrimStart('*')
-          $e.name = (New-Object System.Security.Principal.SecurityIdentifier($e.sid)).Translate($ntT).Value
-        } else {
-          $e.name = $s
-          $e.sid = (New-Object System.Security.Principal.NTAccount($s)).Translate($sidT).Value
-        }
-      } catch { }
-      $accts += New-Object PSObject -Property $e
-    }
-    $out.rights += New-Object PSObject -Property @{ right = [string]$r.UserRight; accounts = $accts }
-  }
-} catch { $out.error = $_.Exception.Message }
-New-Object PSObject -Property $out | ConvertTo-Json -Depth 5 -Compress"""
+
+def _domain_admin(p: Principal) -> str | None:
+    """Domain Admins or Enterprise Admins, by SID (RID 512/519) or by name; else None."""
+    if p.sid.startswith("S-1-5-21-"):
+        return DOMAIN_ADMIN_RIDS.get(p.sid.rsplit("-", 1)[-1])
+    low = p.label.lower()
+    for name in DOMAIN_ADMIN_RIDS.values():
+        if low.endswith("\\" + name.lower()):
+            return name
+    return None
 
 
-@dataclass(frozen=True)
-class Principal:
-    entry: str
-    sid: str
-    name: str
-
-    @property
-    def label(self) -> str:
-        return self.name or self.entry
-
-    @property
-    def domain_admin(self) -> str | None:
-        if self.sid.startswith("S-1-5-21-"):
-            return DOMAIN_ADMIN_RIDS.get(self.sid.rsplit("-", 1)[-1])
-        low = self.label.lower()
-        for name in DOMAIN_ADMIN_RIDS.values():
-            if low.endswith("\\" + name.lower()):
-                return name
-        return None
-
-    def matches(self, entry: str, computer: str) -> bool:
-        e = entry.strip().lower()
-        if e.startswith("s-1-"):
-            return self.sid.lower() == e
-        name = self.label.lower()
-        if "\\" not in e:
-            return name in (e, f"{computer.lower()}\\{e}")
-        if e.startswith(".\\"):
-            return name == f"{computer.lower()}\\{e[2:]}"
-        return name == e
-
-
-def _rights(data: Mapping[str, Any]) -> dict[str, list[Principal]]:
-    rights: dict[str, list[Principal]] = {}
-    for r in arr(data.get("rights")):
-        if not isinstance(r, dict) or not r.get("right"):
-            continue
-        rights[str(r["right"])] = [
-            Principal(
-                entry=str(a.get("entry") or ""),
-                sid=str(a.get("sid") or "").upper(),
-                name=str(a.get("name") or ""),
-            )
-            for a in arr(r.get("accounts"))
-            if isinstance(a, dict)
-        ]
-    return rights
+def _matches(p: Principal, entry: str, computer: str) -> bool:
+    """Whether an allowlist entry (SID, ``DOMAIN\\name``, ``.\\name`` or bare name) names ``p``."""
+    e = entry.strip().lower()
+    if e.startswith("s-1-"):
+        return p.sid.lower() == e
+    name = p.label.lower()
+    if "\\" not in e:
+        return name in (e, f"{computer.lower()}\\{e}")
+    if e.startswith(".\\"):
+        return name == f"{computer.lower()}\\{e[2:]}"
+    return name == e
 
 
 def _finding(ism: str, outcome: Outcome, evidence: str, observed: dict[str, object]) -> Finding:
     return Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed)
 
 
-def _ism_1689(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: Context) -> Finding:
-    computer = str(data.get("computer") or "")
+def _ism_1689(data: LogonRights, ctx: Context) -> Finding:
+    computer = data.computer
+    rights = data.rights
     entries = [
         e
         for e in (ctx.profile.listed("e8_admin_allowlist") or [])
@@ -154,9 +98,9 @@ def _ism_1689(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
             unset.append(right)
             continue
         held = rights[right]
-        have = {p.domain_admin for p in held}
+        have = {_domain_admin(p) for p in held}
         missing = [n for n in DOMAIN_ADMIN_RIDS.values() if n not in have]
-        missing += [e for e in entries if not any(p.matches(e, computer) for p in held)]
+        missing += [e for e in entries if not any(_matches(p, e, computer) for p in held)]
         if missing:
             gaps.append(f"{right} does not list {', '.join(missing)}")
     if gaps:
@@ -175,8 +119,9 @@ def _ism_1689(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
     return _finding("ISM-1689", Outcome.EFFECTIVE, text, observed)
 
 
-def _ism_1688(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: Context) -> Finding:
-    computer = str(data.get("computer") or "")
+def _ism_1688(data: LogonRights, ctx: Context) -> Finding:
+    computer = data.computer
+    rights = data.rights
     entries = ctx.profile.listed("e8_admin_allowlist") or []
     observed: dict[str, object] = {r: [p.label for p in rights[r]] for r in ALLOW if r in rights}
     others: list[str] = []
@@ -188,8 +133,8 @@ def _ism_1688(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
         for p in rights[right]:
             if (
                 p.sid in ADMIN_SIDS
-                or p.domain_admin
-                or any(p.matches(e, computer) for e in entries)
+                or _domain_admin(p)
+                or any(_matches(p, e, computer) for e in entries)
             ):
                 continue
             others.append(f"{p.label} ({right})")
@@ -211,27 +156,25 @@ def _ism_1688(rights: dict[str, list[Principal]], data: Mapping[str, Any], ctx: 
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("rights"))
-    if why is None and not isinstance(data, dict):
-        why = "the output is not a JSON object"
+    data = LOGON_RIGHTS.read(outputs.get("rights"))
+    why = data.reason if isinstance(data, Unknown) else None
     admin_host = ctx.profile.e8_admin_host
     workstation = ctx.role == "workstation" and not admin_host
-    workgroup_ws = workstation and isinstance(data, dict) and data.get("part_of_domain") is False
-    if why is None and isinstance(data, dict) and data.get("error") and not workgroup_ws:
-        err = str(data["error"])
+    workgroup_ws = workstation and isinstance(data, LogonRights) and data.part_of_domain is False
+    if isinstance(data, LogonRights) and data.error and not workgroup_ws:
+        err = data.error
         why = (
             "access denied reading RSoP: the scanning account needs local administrator rights"
             if "denied" in err.lower() or "0x80041003" in err
             else f"RSoP (root\\rsop\\computer) not readable: {err[:160]}"
         )
-    if why is not None or not isinstance(data, dict):
+    if why is not None or not isinstance(data, LogonRights):
         return [
             _finding(i, Outcome.NO_VISIBILITY, why or "no data", {})
             for i in ("ISM-1688", "ISM-1689")
         ]
-    rights = _rights(data)
     if not workstation:
-        f1688 = _ism_1688(rights, data, ctx)
+        f1688 = _ism_1688(data, ctx)
     else:
         f1688 = _finding(
             "ISM-1688",
@@ -247,7 +190,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"{', e8_admin_host' if admin_host else ''}); ISM-1689 is judged on workstations",
             {"role": ctx.role},
         )
-    elif not data.get("part_of_domain"):
+    elif not data.part_of_domain:
         f1689 = _finding(
             "ISM-1689",
             Outcome.NOT_APPLICABLE,
@@ -256,7 +199,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             {"part_of_domain": False},
         )
     else:
-        f1689 = _ism_1689(rights, data, ctx)
+        f1689 = _ism_1689(data, ctx)
     return [f1688, f1689]
 
 
@@ -266,7 +209,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1688", "ISM-1689"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"rights": Cmd(line=SNIPPET)},
+    collect={"rights": LOGON_RIGHTS.cmd},
     judge=judge,
     version=1,
     grade=Grade.FAIR,

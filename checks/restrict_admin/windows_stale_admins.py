@@ -28,21 +28,13 @@ register. Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
-from checks._windows_accounts import PRIVILEGED_GROUPS, Accounts, parse_accounts, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.accounts import PRIVILEGED_GROUPS, Accounts
+from checks.facts.windows.dates import iso_time
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _judge(acc: Accounts, ctx: Context) -> Finding:
@@ -77,7 +69,7 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
             if m.flags is None:
                 unparsed.append(f"{m.display} (account flags not readable)")
                 continue
-            seen = _when(m.last_login)
+            seen = iso_time(m.last_login)
             if m.last_login and seen is None:
                 unparsed.append(f"{m.display} ({m.last_login!r})")
                 continue
@@ -130,16 +122,11 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("groups"))
-    acc: Accounts | None = None
-    if why is None:
-        try:
-            acc = parse_accounts(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if acc is not None and acc.product_type is None:
+    acc = PRIVILEGED_GROUPS.read(outputs.get("groups"))
+    why = acc.reason if isinstance(acc, Unknown) else None
+    if not isinstance(acc, Unknown) and acc.product_type is None:
         why = "the OS product type was not reported"
-    if why is not None or acc is None:
+    if why is not None or isinstance(acc, Unknown):
         return [
             Finding(
                 ism="ISM-1648",
@@ -156,7 +143,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1648",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"groups": Cmd(line=PRIVILEGED_GROUPS)},
+    collect={"groups": PRIVILEGED_GROUPS.cmd},
     judge=judge,
     version=1,
 )

@@ -1,0 +1,1 @@
+Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' | Select-Object CurrentBuild,UBR,EditionID,InstallationType,ProductName,DisplayVersion,ReleaseId | ConvertTo-Json -Depth 4 -Compress

@@ -1,0 +1,1 @@
+Get-WmiObject -Namespace root\Microsoft\Windows\DeviceGuard -Class Win32_DeviceGuard | Select-Object VirtualizationBasedSecurityStatus, SecurityServicesConfigured, SecurityServicesRunning, AvailableSecurityProperties, RequiredSecurityProperties, CodeIntegrityPolicyEnforcementStatus | ConvertTo-Json -Depth 5 -Compress

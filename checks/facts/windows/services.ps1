@@ -1,0 +1,1 @@
+Get-Service -ErrorAction SilentlyContinue | Select-Object Name,DisplayName,Status,StartType | ConvertTo-Json -Depth 4 -Compress

@@ -1,0 +1,1 @@
+if (Get-Command Get-WBSummary -ErrorAction SilentlyContinue) { Get-WBSummary | Select-Object LastSuccessfulBackupTime,LastBackupTime,LastBackupResultHR,LastBackupResultDetailedHR,NumberOfVersions,NextBackupTime | ConvertTo-Json -Depth 4 -Compress } else { '{"E8Absent":true}' }
