@@ -3,7 +3,7 @@ content and injecting code into other processes (Microsoft Defender ASR rules in
 
 **Collected (read-only PowerShell; the same snippets as ``office_macros.windows_macro_asr``):**
 - ``office``: is Office installed (Click-to-Run configuration, MSI ``InstallRoot``, ``App Paths``;
-  ``checks/_office.py``).
+  ``checks/facts/windows/office.py``).
 - ``mp_status``: ``Get-MpComputerStatus`` → ``AMServiceEnabled``, ``AntivirusEnabled``,
   ``RealTimeProtectionEnabled``, ``AMRunningMode``.
 - ``asr_pref``: ``Get-MpPreference`` → ``AttackSurfaceReductionRules_Ids`` / ``_Actions``

@@ -2,7 +2,7 @@
 they come from policy (users cannot change them).
 
 **Collected (read-only PowerShell; registry through .NET, so a missing key is not an error):**
-- ``office``: is Office installed and which applications (``checks/_office.py``; the same snippet
+- ``office``: is Office installed and which applications (``checks/facts/windows/office.py``; the same snippet
   as the office_macros checks).
 - ``settings``: for Word, Excel and PowerPoint, ``<root>\\<app>\\Security\\PackagerPrompt`` and
   ``<root>\\<app>\\Security\\ProtectedView`` ``DisableInternetFilesInPV``,

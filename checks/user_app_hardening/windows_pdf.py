@@ -8,7 +8,7 @@ settings are locked.
   views, never ``Win32_Product``); Adobe's lockable settings
   ``HKLM\\SOFTWARE\\[WOW6432Node\\]Policies\\Adobe\\<Acrobat Reader|Adobe Acrobat>\\<version>\\
   FeatureLockDown`` (all values).
-- ``mp_status``, ``asr_pref``, ``asr_policy``: Defender state and ASR rules (``checks/_asr.py``; the
+- ``mp_status``, ``asr_pref``, ``asr_policy``: Defender state and ASR rules (``checks/facts/windows/defender.py``; the
   same snippets as the Office ASR checks).
 
 **ISM-1670** (ML2-3): ASR rule *Block Adobe Reader from creating child processes*

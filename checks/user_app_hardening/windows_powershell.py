@@ -45,18 +45,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._windows_accounts import arr, read_json
-from checks._windows_features import snippet, verdict
+from checks._windows_features import verdict
+from checks.facts.fact import Unknown
+from checks.facts.windows.features import POWERSHELL_V2_FEATURES, PSV2_OPTIONAL, PSV2_SERVER
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-OPTIONAL = ("MicrosoftWindowsPowerShellV2Root", "MicrosoftWindowsPowerShellV2")
-SERVER = ("PowerShell-V2",)
-REG = (
-    "$k = $lm.OpenSubKey('SOFTWARE\\Microsoft\\PowerShell\\1\\PowerShellEngine')\n"
-    "if ($k) { $r.reg = @{ present = $true; PowerShellVersion = $k.GetValue('PowerShellVersion') } }"
-    " else { $r.reg = @{ present = $false } }\n"
-)
-PS_FEATURES = snippet(OPTIONAL, SERVER, REG)
 
 PS_POLICY = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
 $base = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell'
@@ -199,20 +192,20 @@ def _clm(data: Mapping[str, Any]) -> tuple[Outcome, str, dict[str, Any]]:
 
 
 def _ps2(outputs: Mapping[str, Output]) -> tuple[Outcome, str, dict[str, Any]]:
-    data, why = read_json(outputs.get("ps_features"))
-    if why is not None or not isinstance(data, dict):
+    data = POWERSHELL_V2_FEATURES.read(outputs.get("ps_features"))
+    if isinstance(data, Unknown):
         return (
             Outcome.NO_VISIBILITY,
-            f"PowerShell 2.0 feature state not read: {why or 'unexpected output shape'}",
+            f"PowerShell 2.0 feature state not read: {data.reason}",
             {},
         )
-    on, text = verdict(data, OPTIONAL, SERVER)
-    reg: Any = data.get("reg") if isinstance(data.get("reg"), dict) else {}
+    on, text = verdict(data, PSV2_OPTIONAL, PSV2_SERVER)
+    reg = data.reg
     observed = {
-        "product_type": data.get("product_type"),
-        "build": data.get("build"),
-        "optional": data.get("optional"),
-        "server": data.get("server"),
+        "product_type": data.product_type,
+        "build": data.build,
+        "optional": data.optional,
+        "server": data.server,
         "PowerShellEngine": reg,
     }
     if on is True:
@@ -259,7 +252,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1623", "ISM-1621", "ISM-1622"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"ps_features": Cmd(line=PS_FEATURES), "ps_policy": Cmd(line=PS_POLICY)},
+    collect={"ps_features": POWERSHELL_V2_FEATURES.cmd, "ps_policy": Cmd(line=PS_POLICY)},
     judge=judge,
     version=1,
 )
