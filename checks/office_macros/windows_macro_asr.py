@@ -1,7 +1,7 @@
 """Windows: are Office macros blocked from making Win32 API calls (Defender ASR rule)?
 
 **Collected (read-only PowerShell):**
-- ``office``: is Office 16.0 installed (shared with ``windows_macro_settings``; ``checks/_office.py``).
+- ``office``: is Office 16.0 installed (shared with ``windows_macro_settings``; ``checks/facts/windows/office.py``).
 - ``mp_status``: ``Get-MpComputerStatus`` → ``AMServiceEnabled``, ``AntivirusEnabled``,
   ``RealTimeProtectionEnabled``, ``AMRunningMode``.
 - ``asr_pref``: ``Get-MpPreference`` → ``AttackSurfaceReductionRules_Ids`` with the parallel

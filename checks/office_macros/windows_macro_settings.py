@@ -3,7 +3,7 @@
 **Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
 - ``office``: is Office 16.0 installed and which applications (Click-to-Run configuration, MSI
   ``InstallRoot`` keys, ``App Paths`` of WINWORD/EXCEL/POWERPNT/MSACCESS/OUTLOOK/VISIO/WINPROJ/
-  MSPUB; see ``checks/_office.py``).
+  MSPUB; see ``checks/facts/windows/office.py``).
 - ``settings``: for Word, Excel, PowerPoint, Access, Outlook, Visio, Project and Publisher,
   ``<root>\\<app>\\Security\\VBAWarnings`` (Outlook: ``level``) and
   ``blockcontentexecutionfrominternet``, and ``<root>\\Common\\Security\\macroruntimescanscope``,

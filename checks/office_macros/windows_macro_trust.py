@@ -1,7 +1,7 @@
 """Windows (ML3): Office macros only signed or from Trusted Locations that only admins can write.
 
 **Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
-- ``office``: Office 16.0 installation (shared snippet, ``checks/_office.py``).
+- ``office``: Office 16.0 installation (shared snippet, ``checks/facts/windows/office.py``).
 - ``trust``: for Word, Excel, PowerPoint, Access, Visio, Project and Publisher (Outlook's macro
   model differs and is not judged here), under the three policy roots (Cloud Policy, user policy
   for every loaded ``S-1-5-21-…``/``S-1-12-1-…`` hive, machine policy) and the user-writable
