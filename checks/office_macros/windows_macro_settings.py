@@ -3,7 +3,7 @@
 **Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
 - ``office``: is Office 16.0 installed and which applications (Click-to-Run configuration, MSI
   ``InstallRoot`` keys, ``App Paths`` of WINWORD/EXCEL/POWERPNT/MSACCESS/OUTLOOK/VISIO/WINPROJ/
-  MSPUB; see ``checks/_office.py``).
+  MSPUB; see ``checks/facts/windows/office.py``).
 - ``settings``: for Word, Excel, PowerPoint, Access, Outlook, Visio, Project and Publisher,
   ``<root>\\<app>\\Security\\VBAWarnings`` (Outlook: ``level``) and
   ``blockcontentexecutionfrominternet``, and ``<root>\\Common\\Security\\macroruntimescanscope``,
@@ -74,75 +74,20 @@ no_visibility. Not judged here: Trusted Locations, trusted publishers, VBA turne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from checks._office import (
-    DEFENDER_AMSI_CLSID,
-    LABEL,
-    OFFICE_INSTALLED,
-    USER_HIVE_WALK,
-    Office,
-    defender_active,
-    not_installed_reason,
-    parse_office,
+from checks._office import DEFENDER_AMSI_CLSID, defender_active, not_installed_reason
+from checks.facts.fact import Unknown
+from checks.facts.windows.office import LABEL, OFFICE_INSTALLED, Office
+from checks.facts.windows.office_policy import (
+    AMSI_ANTIVIRUS,
+    OFFICE_MACRO_SETTINGS,
+    POLICY_ROOTS,
+    OfficePolicy,
 )
-from checks._windows_accounts import arr, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-SETTINGS = (
-    r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'outlook', 'visio', 'ms project', 'publisher'
-function E8Row($sid, $root, $app, $name, $value) {
-  New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
-}
-function E8Read($hive, $sid, $root, $base) {
-  foreach ($a in $apps) {
-    $k = $hive.OpenSubKey("$base\$a\security")
-    if (-not $k) { continue }
-    foreach ($n in 'VBAWarnings', 'blockcontentexecutionfrominternet', 'level') {
-      $v = $k.GetValue($n)
-      if ($null -ne $v) { E8Row $sid $root $a $n $v }
-    }
-  }
-  $k = $hive.OpenSubKey("$base\common\security")
-  if ($k) {
-    $v = $k.GetValue('macroruntimescanscope')
-    if ($null -ne $v) { E8Row $sid $root 'common' 'macroruntimescanscope' $v }
-  }
-}
-"""
-    + USER_HIVE_WALK
-    + r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$rows += @(E8Read $lm $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
-New-Object PSObject -Property @{ scanner = $me; users = $users; values = $rows } | ConvertTo-Json -Depth 5 -Compress"""
-)
-
-AV = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$r = @{ providers = @(); defender = $null; defender_error = $null }
-$k = $lm.OpenSubKey('SOFTWARE\Microsoft\AMSI\Providers')
-if ($k) {
-  foreach ($g in $k.GetSubKeyNames()) {
-    $n = $null
-    $c = $lm.OpenSubKey("SOFTWARE\Classes\CLSID\$g")
-    if ($c) { $n = [string]$c.GetValue('') }
-    $r.providers += New-Object PSObject -Property @{ clsid = $g; name = $n }
-  }
-}
-if (Get-Command Get-MpComputerStatus -ErrorAction SilentlyContinue) {
-  try {
-    $s = Get-MpComputerStatus -ErrorAction Stop
-    $r.defender = New-Object PSObject -Property @{
-      AMServiceEnabled = $s.AMServiceEnabled
-      AntivirusEnabled = $s.AntivirusEnabled
-      RealTimeProtectionEnabled = $s.RealTimeProtectionEnabled
-      AMRunningMode = [string]$s.AMRunningMode
-    }
-  } catch { $r.defender_error = $_.Exception.Message }
-}
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 5 -Compress"""
-
-POLICY_ROOTS = ("cloud", "user_policy", "machine")
 ROOT_LABEL = {
     "cloud": "Cloud Policy",
     "user_policy": "user policy",
@@ -166,13 +111,6 @@ SCOPE_MEANING = {0: "disabled", 1: "low-trust documents only", 2: "all documents
 MAX_ITEMS = 12
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _vba_name(app: str) -> str:
     return "level" if app == "outlook" else "vbawarnings"
 
@@ -192,69 +130,6 @@ def _scope_rank(v: int | None) -> int:
 
 def _block_rank(v: int | None) -> int:
     return 1 if v == 1 else 0
-
-
-@dataclass(frozen=True)
-class User:
-    sid: str
-    name: str | None
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.sid})" if self.name else self.sid
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    scanner: str | None
-    users: tuple[User, ...]  # judged users
-    skipped: tuple[str, ...]  # loaded hives not judged, with the reason
-    values: dict[tuple[str | None, str, str, str], int | None]
-
-    def get(self, sid: str | None, root: str, app: str, name: str) -> tuple[bool, int | None]:
-        key = (None if root == "machine" else sid, root, app, name)
-        return (key in self.values, self.values.get(key))
-
-    def policy(self, sid: str | None, app: str, name: str) -> dict[str, int | None]:
-        found = {}
-        for root in POLICY_ROOTS:
-            if sid is None and root != "machine":
-                continue
-            present, value = self.get(sid, root, app, name)
-            if present:
-                found[root] = value
-        return found
-
-
-def _snapshot(data: Any) -> Snapshot:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    scanner = data.get("scanner")
-    values: dict[tuple[str | None, str, str, str], int | None] = {}
-    for row in arr(data.get("values")):
-        if (
-            not isinstance(row, dict)
-            or not row.get("root")
-            or not row.get("app")
-            or not row.get("name")
-        ):
-            raise ValueError("a value row lacks root/app/name")
-        sid = row.get("sid") or None
-        key = (sid, str(row["root"]), str(row["app"]).lower(), str(row["name"]).lower())
-        values[key] = _int(row.get("value"))
-    policy_sids = {k[0] for k in values if k[0] and k[1] in ("cloud", "user_policy")}
-    users, skipped = [], []
-    for u in arr(data.get("users")):
-        if not isinstance(u, dict) or not u.get("sid"):
-            raise ValueError("a user entry has no sid")
-        user = User(sid=str(u["sid"]), name=u.get("name") or None)
-        if scanner and user.sid == scanner:
-            skipped.append(f"{user.label}: the scanning account's own hive")
-        elif not u.get("office_profile") and user.sid not in policy_sids:
-            skipped.append(f"{user.label}: no Office 16.0 profile or Office policy in the hive")
-        else:
-            users.append(user)
-    return Snapshot(scanner=scanner, users=tuple(users), skipped=tuple(skipped), values=values)
 
 
 Issue = tuple[str, str, str]  # (user, application, what is wrong)
@@ -293,21 +168,21 @@ def _describe(
     return text
 
 
-def _pref(snap: Snapshot, sid: str | None, app: str, name: str) -> str:
+def _pref(snap: OfficePolicy, sid: str | None, app: str, name: str) -> str:
     if sid is None:
         return ""
     present, value = snap.get(sid, "preference", app, name)
     return f" (user preference {value})" if present else ""
 
 
-def _subjects(snap: Snapshot) -> list[tuple[str | None, str]]:
+def _subjects(snap: OfficePolicy) -> list[tuple[str | None, str]]:
     """(sid, label) pairs to judge: each judged user, or the machine root alone when there is none."""
     if snap.users:
         return [(u.sid, u.label) for u in snap.users]
     return [(None, "all users (machine policy)")]
 
 
-def _no_user_reason(snap: Snapshot) -> str:
+def _no_user_reason(snap: OfficePolicy) -> str:
     skipped = f" (loaded hives not judged: {'; '.join(snap.skipped)})" if snap.skipped else ""
     return (
         "no interactive user hive is loaded (nobody logged on), so the user-scope policy roots "
@@ -316,7 +191,7 @@ def _no_user_reason(snap: Snapshot) -> str:
 
 
 def _observed(
-    snap: Snapshot, apps: list[str], name_of: Callable[[str], str], problems: list[str]
+    snap: OfficePolicy, apps: list[str], name_of: Callable[[str], str], problems: list[str]
 ) -> dict[str, Any]:
     per: dict[str, dict[str, Any]] = {}
     for sid, label in _subjects(snap):
@@ -332,7 +207,7 @@ def _observed(
     }
 
 
-def _ism_1671(snap: Snapshot, apps: list[str]) -> Finding:
+def _ism_1671(snap: OfficePolicy, apps: list[str]) -> Finding:
     bad_items: list[Issue] = []
     org_items: list[Issue] = []
     for sid, label in _subjects(snap):
@@ -390,7 +265,7 @@ def _ism_1671(snap: Snapshot, apps: list[str]) -> Finding:
     )
 
 
-def _ism_1488(snap: Snapshot, apps: list[str]) -> Finding:
+def _ism_1488(snap: OfficePolicy, apps: list[str]) -> Finding:
     judged = [a for a in apps if a in BLOCK_APPS]
     name = "blockcontentexecutionfrominternet"
     observed = _observed(snap, judged, lambda _: name, [])
@@ -451,17 +326,16 @@ def _ism_1488(snap: Snapshot, apps: list[str]) -> Finding:
 
 def _antivirus(out: Output | None) -> tuple[bool | None, str]:
     """(an AMSI antivirus is active, why); None when the state cannot be read."""
-    data, why = read_json(out)
-    if why is not None or not isinstance(data, dict):
-        return None, f"antivirus state not read: {why or 'unexpected output shape'}"
-    providers = [p for p in arr(data.get("providers")) if isinstance(p, dict)]
+    amsi = AMSI_ANTIVIRUS.read(out)
+    if isinstance(amsi, Unknown):
+        return None, f"antivirus state not read: {amsi.reason}"
     others = [
-        f"{p.get('name') or 'unnamed'} {p.get('clsid')}"
-        for p in providers
-        if str(p.get("clsid") or "").upper() != DEFENDER_AMSI_CLSID
+        f"{name or 'unnamed'} {clsid}"
+        for clsid, name in amsi.providers
+        if clsid.upper() != DEFENDER_AMSI_CLSID
     ]
-    defender = data.get("defender")
-    if isinstance(defender, dict):
+    defender = amsi.defender
+    if defender is not None:
         active, text = defender_active(defender)
         if active and defender.get("RealTimeProtectionEnabled") is False:
             active, text = (
@@ -471,7 +345,7 @@ def _antivirus(out: Output | None) -> tuple[bool | None, str]:
         if active:
             return True, text
     else:
-        error = data.get("defender_error")
+        error = amsi.defender_error
         text = (
             f"Defender status unavailable ({error})" if error else "no Defender module on the host"
         )
@@ -484,7 +358,7 @@ def _antivirus(out: Output | None) -> tuple[bool | None, str]:
     return False, f"{text}, and no third-party AMSI provider is registered"
 
 
-def _ism_1672(snap: Snapshot, av: Output | None, office: Office) -> Finding:
+def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
     name = "macroruntimescanscope"
     if not office.subscription:
         return Finding(
@@ -553,7 +427,7 @@ def _ism_1672(snap: Snapshot, av: Output | None, office: Office) -> Finding:
     )
 
 
-def _ism_1489(snap: Snapshot, apps: list[str]) -> Finding:
+def _ism_1489(snap: OfficePolicy, apps: list[str]) -> Finding:
     observed = _observed(snap, apps, _vba_name, [])
     if not snap.users:
         return Finding(
@@ -608,15 +482,9 @@ def _all(outcome: Outcome, evidence: str, observed: dict[str, Any] | None = None
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("office"))
-    office: Office | None = None
-    if why is None:
-        try:
-            office = parse_office(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if why is not None or office is None:
-        return _all(Outcome.NO_VISIBILITY, f"Office installation not read: {why}")
+    office = OFFICE_INSTALLED.read(outputs.get("office"))
+    if isinstance(office, Unknown):
+        return _all(Outcome.NO_VISIBILITY, f"Office installation not read: {office.reason}")
     absent = not_installed_reason(office)
     if absent is not None:
         return _all(Outcome.NOT_APPLICABLE, absent, office.observed())
@@ -627,16 +495,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"policy paths (old Office itself fails patch_applications)",
             office.observed(),
         )
-    data, why = read_json(outputs.get("settings"))
-    snap: Snapshot | None = None
-    if why is None:
-        try:
-            snap = _snapshot(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if why is not None or snap is None:
+    snap = OFFICE_MACRO_SETTINGS.read(outputs.get("settings"))
+    if isinstance(snap, Unknown):
         return _all(
-            Outcome.NO_VISIBILITY, f"Office macro settings not read: {why}", office.observed()
+            Outcome.NO_VISIBILITY,
+            f"Office macro settings not read: {snap.reason}",
+            office.observed(),
         )
     apps, _ = office.apps
     return [
@@ -654,9 +518,9 @@ CHECK = Check(
     ism=("ISM-1671", "ISM-1488", "ISM-1672", "ISM-1489"),
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "office": Cmd(line=OFFICE_INSTALLED),
-        "settings": Cmd(line=SETTINGS),
-        "av": Cmd(line=AV),
+        "office": OFFICE_INSTALLED.cmd,
+        "settings": OFFICE_MACRO_SETTINGS.cmd,
+        "av": AMSI_ANTIVIRUS.cmd,
     },
     judge=judge,
     version=1,

@@ -1,7 +1,7 @@
 """Windows (ML3): Office macros only signed or from Trusted Locations that only admins can write.
 
 **Collected (read-only PowerShell; registry through .NET so a missing key is not an error):**
-- ``office``: Office 16.0 installation (shared snippet, ``checks/_office.py``).
+- ``office``: Office 16.0 installation (shared snippet, ``checks/facts/windows/office.py``).
 - ``trust``: for Word, Excel, PowerPoint, Access, Visio, Project and Publisher (Outlook's macro
   model differs and is not judged here), under the three policy roots (Cloud Policy, user policy
   for every loaded ``S-1-5-21-…``/``S-1-12-1-…`` hive, machine policy) and the user-writable
@@ -57,23 +57,24 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from checks._office import (
-    LABEL,
-    OFFICE_INSTALLED,
-    USER_HIVE_WALK,
-    not_installed_reason,
-    parse_office,
+from checks._office import not_installed_reason
+from checks.facts.fact import Unknown
+from checks.facts.reading import to_int
+from checks.facts.windows.office import LABEL, OFFICE_INSTALLED
+from checks.facts.windows.office_policy import (
+    OFFICE_MACRO_TRUST,
+    POLICY_ROOTS,
+    TRUSTED_PUBLISHERS,
+    MacroTrust,
 )
-from checks._windows_accounts import arr, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.windows.powershell import as_list
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 APPS = ("word", "excel", "powerpoint", "access", "visio", "ms project", "publisher")
-POLICY_ROOTS = ("cloud", "user_policy", "machine")
 ISMS = ("ISM-1674", "ISM-1675", "ISM-1487", "ISM-1676")
 BROAD = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-545": "Users"}
 BROAD |= {"S-1-5-4": "INTERACTIVE"}
@@ -84,140 +85,9 @@ _USER_RELATIVE = re.compile(
     re.IGNORECASE,
 )
 
-TRUST = (
-    r"""$apps = 'word', 'excel', 'powerpoint', 'access', 'visio', 'ms project', 'publisher'
-$raw = [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames
-function E8Row($sid, $root, $app, $name, $value) {
-  New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
-}
-function E8Read($hive, $sid, $root, $base) {
-  foreach ($a in $apps) {
-    $k = $hive.OpenSubKey("$base\$a\security")
-    if ($k) { $v = $k.GetValue('VBAWarnings'); if ($null -ne $v) { E8Row $sid $root $a 'vbawarnings' $v } }
-    $t = $hive.OpenSubKey("$base\$a\security\trusted locations")
-    if ($t) {
-      foreach ($n in 'AllLocationsDisabled', 'AllowNetworkLocations') {
-        $v = $t.GetValue($n); if ($null -ne $v) { E8Row $sid $root $a $n.ToLower() $v }
-      }
-      foreach ($l in $t.GetSubKeyNames()) {
-        $p = $t.OpenSubKey($l).GetValue('Path', $null, $raw)
-        if ($p) { E8Row $sid $root $a 'location' ([string]$p) }
-      }
-    }
-    $d = $hive.OpenSubKey("$base\$a\DisabledCmdBarItemsList")
-    if ($d) {
-      foreach ($n in $d.GetValueNames()) {
-        if ([string]$d.GetValue($n) -eq '19092') { E8Row $sid $root $a 'tcid19092' 1 }
-      }
-    }
-  }
-  $k = $hive.OpenSubKey("$base\common\trustcenter")
-  if ($k) { $v = $k.GetValue('TrustBar'); if ($null -ne $v) { E8Row $sid $root 'common' 'trustbar' $v } }
-}
-"""
-    + USER_HIVE_WALK
-    + r"""$rows += @(E8Read ([Microsoft.Win32.Registry]::LocalMachine) $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
-$acls = @()
-$seen = @{}
-foreach ($r in $rows) {
-  if ($r.name -ne 'location' -or $seen[$r.value]) { continue }
-  $seen[$r.value] = $true
-  $e = @{ path = $r.value; rules = @(); error = $null }
-  if ($r.value -match '%(appdata|localappdata|userprofile|homepath|homedrive|temp|tmp|username|onedrive)%') {
-    $e.error = 'user-relative path'
-  } else {
-    try {
-      $acl = Get-Acl -Path ([Environment]::ExpandEnvironmentVariables($r.value)) -ErrorAction Stop
-      foreach ($x in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
-        $e.rules += New-Object PSObject -Property @{ sid = [string]$x.IdentityReference;
-          rights = [int]$x.FileSystemRights; type = [string]$x.AccessControlType }
-      }
-    } catch { $e.error = $_.Exception.Message }
-  }
-  $acls += New-Object PSObject -Property $e
-}
-$o = @{ scanner = $me; users = $users; values = $rows; acls = $acls }
-New-Object PSObject -Property $o | ConvertTo-Json -Depth 5 -Compress"""  # noqa: E501 - a PowerShell line
-)
 
-PUBLISHERS = r"""$fmt = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-$inv = [Globalization.CultureInfo]::InvariantCulture
-$certs = @()
-foreach ($c in @(Get-ChildItem Cert:\LocalMachine\TrustedPublisher)) {
-  $certs += New-Object PSObject -Property @{ store = 'machine'; subject = [string]$c.Subject;
-    thumbprint = [string]$c.Thumbprint; not_before = $c.NotBefore.ToUniversalTime().ToString($fmt, $inv);
-    not_after = $c.NotAfter.ToUniversalTime().ToString($fmt, $inv) }
-}
-$hku = [Microsoft.Win32.Registry]::Users
-foreach ($sid in $hku.GetSubKeyNames()) {
-  if ($sid -notmatch '^S-1-(5-21|12-1)-[0-9-]+$') { continue }
-  foreach ($b in 'Software\Microsoft\SystemCertificates', 'Software\Policies\Microsoft\SystemCertificates') {
-    $k = $hku.OpenSubKey("$sid\$b\TrustedPublisher\Certificates")
-    if (-not $k) { continue }
-    foreach ($t in $k.GetSubKeyNames()) {
-      $certs += New-Object PSObject -Property @{ store = "user $sid"; subject = $null; thumbprint = $t;
-        not_before = $null; not_after = $null }
-    }
-  }
-}
-New-Object PSObject -Property @{ certificates = $certs } | ConvertTo-Json -Depth 4 -Compress"""
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-@dataclass
-class Trust:
-    scanner: str | None
-    users: list[tuple[str, str]]  # (sid, label) judged
-    values: dict[tuple[str | None, str, str, str], Any] = field(default_factory=dict)
-    locations: list[tuple[str | None, str, str, str]] = field(default_factory=list)
-    acls: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def policy(self, sid: str | None, app: str, name: str) -> dict[str, Any]:
-        found = {}
-        for root in POLICY_ROOTS:
-            key = (None if root == "machine" else sid, root, app, name)
-            if key in self.values and (sid is not None or root == "machine"):
-                found[root] = self.values[key]
-        return found
-
-
-def _parse(data: Any) -> Trust:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    trust = Trust(scanner=data.get("scanner"), users=[])
-    policy_sids: set[str] = set()
-    for row in arr(data.get("values")):
-        if not isinstance(row, dict) or not row.get("root") or not row.get("name"):
-            raise ValueError("a value row lacks root/name")
-        sid = row.get("sid") or None
-        root, app, name = str(row["root"]), str(row.get("app") or "").lower(), str(row["name"])
-        if name.lower() == "location":
-            trust.locations.append((sid, root, app, str(row.get("value") or "")))
-        else:
-            trust.values[(sid, root, app, name.lower())] = _int(row.get("value"))
-        if sid and root in ("cloud", "user_policy"):
-            policy_sids.add(sid)
-    for u in arr(data.get("users")):
-        if not isinstance(u, dict) or not u.get("sid"):
-            raise ValueError("a user entry has no sid")
-        sid = str(u["sid"])
-        if sid == trust.scanner or not (u.get("office_profile") or sid in policy_sids):
-            continue
-        trust.users.append((sid, f"{u['name']} ({sid})" if u.get("name") else sid))
-    for a in arr(data.get("acls")):
-        if isinstance(a, dict) and a.get("path"):
-            trust.acls[str(a["path"])] = a
-    return trust
-
-
-def _subjects(trust: Trust) -> list[tuple[str | None, str]]:
-    return list(trust.users) or [(None, "all users (machine policy)")]
+def _subjects(trust: MacroTrust) -> list[tuple[str | None, str]]:
+    return [(u.sid, u.label) for u in trust.policy.users] or [(None, "all users (machine policy)")]
 
 
 def _weakest(found: dict[str, Any], rank: Mapping[int, int]) -> tuple[str, Any]:
@@ -229,12 +99,12 @@ VBA_RANK = {4: 2, 3: 2, 2: 1}
 
 
 def _vba_problems(
-    trust: Trust, apps: list[str]
+    trust: MacroTrust, apps: list[str]
 ) -> tuple[list[str], dict[tuple[str | None, str], int]]:
     problems, vba = [], {}
     for sid, who in _subjects(trust):
         for app in apps:
-            found = trust.policy(sid, app, "vbawarnings")
+            found = trust.policy.policy(sid, app, "vbawarnings")
             if not found and sid is None:
                 continue  # nobody logged on: a user root may set it
             if not found:
@@ -260,10 +130,12 @@ def _finish(
     return Finding(ism=ism, outcome=Outcome.EFFECTIVE, evidence=ok, observed=obs)
 
 
-def _ism_1675(trust: Trust, apps: list[str], vba: dict[tuple[str | None, str], int]) -> list[str]:
+def _ism_1675(
+    trust: MacroTrust, apps: list[str], vba: dict[tuple[str | None, str], int]
+) -> list[str]:
     problems = []
     for sid, who in _subjects(trust):
-        bar = trust.policy(sid, "common", "trustbar")
+        bar = trust.policy.policy(sid, "common", "trustbar")
         bar_ok = bool(bar) and all(v == 1 for v in bar.values())
         for app in apps:
             value = vba.get((sid, app))
@@ -274,7 +146,7 @@ def _ism_1675(trust: Trust, apps: list[str], vba: dict[tuple[str | None, str], i
                     f"{LABEL[app]} for {who}: VBAWarnings {value} lets users enable macros"
                 )
                 continue
-            cmd = trust.policy(sid, app, "tcid19092")
+            cmd = trust.policy.policy(sid, app, "tcid19092")
             missing = ([] if bar_ok else ["TrustBar=1"]) + (
                 [] if cmd else ["command 19092 disabled"]
             )
@@ -288,10 +160,10 @@ def _ism_1675(trust: Trust, apps: list[str], vba: dict[tuple[str | None, str], i
 def _write_holders(acl: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(broad principals with write, every principal with write)."""
     broad, writers = [], []
-    for rule in arr(acl.get("rules")):
+    for rule in as_list(acl.get("rules")):
         if not isinstance(rule, dict) or str(rule.get("type")) != "Allow":
             continue
-        rights = _int(rule.get("rights")) or 0
+        rights = to_int(rule.get("rights")) or 0
         if not rights & WRITE_MASK:
             continue
         sid = str(rule.get("sid") or "").upper()
@@ -304,19 +176,19 @@ def _write_holders(acl: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return broad, writers
 
 
-def _ism_1487(trust: Trust, apps: list[str]) -> tuple[list[str], list[str], dict[str, Any]]:
+def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str], dict[str, Any]]:
     problems: list[str] = []
     blind: list[str] = []
     writers: dict[str, Any] = {}
     for sid, who in _subjects(trust):
         for app in apps:
-            disabled = trust.policy(sid, app, "alllocationsdisabled")
+            disabled = trust.policy.policy(sid, app, "alllocationsdisabled")
             if disabled and all(v == 1 for v in disabled.values()):
                 continue
-            network = trust.policy(sid, app, "allownetworklocations")
+            network = trust.policy.policy(sid, app, "allownetworklocations")
             if any(v == 1 for v in network.values()):
                 problems.append(f"{LABEL[app]} for {who}: policy allows network Trusted Locations")
-            for lsid, root, lapp, path in trust.locations:
+            for lsid, root, lapp, path in trust.policy.locations:
                 if lapp != app or (lsid is not None and lsid != sid):
                     continue
                 if _USER_RELATIVE.search(path):
@@ -340,24 +212,21 @@ def _ism_1487(trust: Trust, apps: list[str]) -> tuple[list[str], list[str], dict
 
 
 def _ism_1676(out: Output | None, now: datetime) -> Finding:
-    data, why = read_json(out)
-    if why is None and not isinstance(data, dict):
-        why = "the output is not a JSON object"
-    if why is not None or not isinstance(data, dict):
+    certs = TRUSTED_PUBLISHERS.read(out)
+    if isinstance(certs, Unknown):
         return Finding(
             ism="ISM-1676",
             outcome=Outcome.NO_VISIBILITY,
-            evidence=f"trusted publishers not read: {why}",
+            evidence=f"trusted publishers not read: {certs.reason}",
         )
-    certs = [c for c in arr(data.get("certificates")) if isinstance(c, dict)]
     listed = []
     for c in certs:
-        after = str(c.get("not_after") or "")
+        after = c.not_after or ""
         expired = False
         with contextlib.suppress(ValueError):
             expired = bool(after) and datetime.fromisoformat(after.replace("Z", "+00:00")) < now
         listed.append(
-            f"{c.get('subject') or '(subject not read)'} [{c.get('thumbprint')}] in {c.get('store')}"
+            f"{c.subject or '(subject not read)'} [{c.thumbprint}] in {c.store}"
             + (f", expires {after[:10]}" if after else "")
             + (" (EXPIRED)" if expired else "")
         )
@@ -381,43 +250,30 @@ def _ism_1676(out: Output | None, now: datetime) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("office"))
-    office = None
-    if why is None:
-        try:
-            office = parse_office(data)
-        except ValueError as exc:
-            why = f"Office inventory not understood: {exc}"
-    if why is not None or office is None:
-        return [
-            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why or "no data") for i in ISMS
-        ]
+    office = OFFICE_INSTALLED.read(outputs.get("office"))
+    if isinstance(office, Unknown):
+        why = f"Office installation not read: {office.reason}"
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why) for i in ISMS]
     if (absent := not_installed_reason(office)) is not None:
         return [Finding(ism=i, outcome=Outcome.NOT_APPLICABLE, evidence=absent) for i in ISMS]
     if not office.office16:
         text = f"only out-of-support Office ({', '.join(office.older)}); this check reads the 16.0 paths"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text) for i in ISMS]
-    tdata, why = read_json(outputs.get("trust"))
-    trust = None
-    if why is None:
-        try:
-            trust = _parse(tdata)
-        except ValueError as exc:
-            why = f"macro trust settings not understood: {exc}"
+    trust = OFFICE_MACRO_TRUST.read(outputs.get("trust"))
     now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
     f1676 = _ism_1676(outputs.get("publishers"), now)
-    if why is not None or trust is None:
-        return [
-            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why or "no data")
-            for i in ISMS[:3]
-        ] + [f1676]
+    if isinstance(trust, Unknown):
+        why = f"macro trust settings not read: {trust.reason}"
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why) for i in ISMS[:3]] + [
+            f1676
+        ]
     apps = [a for a in office.apps[0] if a in APPS]
     no_user = (
         None
-        if trust.users
+        if trust.policy.users
         else "no interactive user hive is loaded (nobody logged on): the user-scope policy roots cannot be read"
     )
-    obs: dict[str, Any] = {"apps": apps, "users": [w for _, w in trust.users]}
+    obs: dict[str, Any] = {"apps": apps, "users": [u.label for u in trust.policy.users]}
     p1674, vba = _vba_problems(trust, apps)
     obs_vba = obs | {
         "vbawarnings": {f"{LABEL[a]} {s or 'machine'}": v for (s, a), v in vba.items()}
@@ -439,7 +295,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     )
     p1487, blind, writers = _ism_1487(trust, apps)
     o1487 = obs | {
-        "locations": [f"{LABEL.get(a, a)} {r}: {p}" for _, r, a, p in trust.locations],
+        "locations": [f"{LABEL.get(a, a)} {r}: {p}" for _, r, a, p in trust.policy.locations],
         "writers": writers,
     }
     if not p1487 and blind:
@@ -467,9 +323,9 @@ CHECK = Check(
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "office": Cmd(line=OFFICE_INSTALLED),
-        "trust": Cmd(line=TRUST),
-        "publishers": Cmd(line=PUBLISHERS),
+        "office": OFFICE_INSTALLED.cmd,
+        "trust": OFFICE_MACRO_TRUST.cmd,
+        "publishers": TRUSTED_PUBLISHERS.cmd,
     },
     judge=judge,
     version=1,

@@ -47,6 +47,7 @@ from typing import Any
 
 from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
 from checks._windows_accounts import read_json
+from checks.facts.windows.features import IE11_FEATURES
 from checks.user_app_hardening import windows_ie11
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
@@ -239,7 +240,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"browsers": Cmd(line=BROWSERS), "features": Cmd(line=windows_ie11.FEATURES)},
+    collect={"browsers": Cmd(line=BROWSERS), "features": IE11_FEATURES.cmd},
     judge=judge,
     version=1,
 )

@@ -23,39 +23,30 @@ Evidence grade: good (the feature store read through DISM).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from checks._windows_accounts import read_json
-from checks._windows_features import snippet, verdict
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_features import verdict
+from checks.facts.fact import Unknown
+from checks.facts.windows.features import NETFX3_FEATURES, NETFX3_OPTIONAL, NETFX3_SERVER
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-OPTIONAL = ("NetFx3",)
-SERVER = ("NET-Framework-Core",)
-REG = (
-    "$k = $lm.OpenSubKey('SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v3.5')\n"
-    "if ($k) { $r.reg = @{ present = $true; Install = $k.GetValue('Install'); Version = $k.GetValue('Version') } }"
-    " else { $r.reg = @{ present = $false } }\n"
-)
-FEATURES = snippet(OPTIONAL, SERVER, REG)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("features"))
-    if why is not None or not isinstance(data, dict):
+    data = NETFX3_FEATURES.read(outputs.get("features"))
+    if isinstance(data, Unknown):
         return [
             Finding(
                 ism="ISM-1655",
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f".NET Framework 3.5 state not read: {why or 'unexpected output shape'}",
+                evidence=f".NET Framework 3.5 state not read: {data.reason}",
             )
         ]
-    on, text = verdict(data, OPTIONAL, SERVER)
-    reg: Any = data.get("reg") if isinstance(data.get("reg"), dict) else {}
+    on, text = verdict(data, NETFX3_OPTIONAL, NETFX3_SERVER)
+    reg = data.reg
     observed = {
-        "product_type": data.get("product_type"),
-        "optional": data.get("optional"),
-        "server": data.get("server"),
+        "product_type": data.product_type,
+        "optional": data.optional,
+        "server": data.server,
         "registry_v3_5": reg,
     }
     if on is True:
@@ -117,7 +108,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1655",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"features": Cmd(line=FEATURES)},
+    collect={"features": NETFX3_FEATURES.cmd},
     judge=judge,
     version=1,
 )

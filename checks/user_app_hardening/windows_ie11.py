@@ -26,19 +26,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_accounts import read_json
-from checks._windows_features import snippet, verdict
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_features import verdict
+from checks.facts.fact import Unknown
+from checks.facts.windows.features import IE11_FEATURES, IE11_OPTIONAL
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-OPTIONAL = ("Internet-Explorer-Optional-amd64", "Internet-Explorer-Optional-x86")
-REG = (
-    "$k = $lm.OpenSubKey('SOFTWARE\\Policies\\Microsoft\\Internet Explorer\\Main')\n"
-    "$r.reg = @{ NotifyDisableIEOptions = $null; iexplore = $null }\n"
-    "if ($k) { $r.reg.NotifyDisableIEOptions = $k.GetValue('NotifyDisableIEOptions') }\n"
-    "$r.reg.iexplore = [IO.File]::Exists((Join-Path $env:ProgramFiles 'Internet Explorer\\iexplore.exe'))\n"
-)
-FEATURES = snippet(OPTIONAL, (), REG)
 
 
 def _finding(
@@ -48,18 +40,17 @@ def _finding(
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("features"))
-    if why is not None or not isinstance(data, dict):
+    data = IE11_FEATURES.read(outputs.get("features"))
+    if isinstance(data, Unknown):
         return _finding(
-            Outcome.NO_VISIBILITY,
-            f"Internet Explorer 11 state not read: {why or 'unexpected output shape'}",
+            Outcome.NO_VISIBILITY, f"Internet Explorer 11 state not read: {data.reason}"
         )
-    on, text = verdict(data, OPTIONAL, ())
-    reg: Any = data.get("reg") if isinstance(data.get("reg"), dict) else {}
+    on, text = verdict(data, IE11_OPTIONAL, ())
+    reg = data.reg
     policy = reg.get("NotifyDisableIEOptions")
     observed = {
-        "build": data.get("build"),
-        "optional": data.get("optional"),
+        "build": data.build,
+        "optional": data.optional,
         "NotifyDisableIEOptions": policy,
         "iexplore_exists": reg.get("iexplore"),
     }
@@ -102,7 +93,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1654",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"features": Cmd(line=FEATURES)},
+    collect={"features": IE11_FEATURES.cmd},
     judge=judge,
     version=1,
 )

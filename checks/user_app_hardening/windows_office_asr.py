@@ -3,7 +3,7 @@ content and injecting code into other processes (Microsoft Defender ASR rules in
 
 **Collected (read-only PowerShell; the same snippets as ``office_macros.windows_macro_asr``):**
 - ``office``: is Office installed (Click-to-Run configuration, MSI ``InstallRoot``, ``App Paths``;
-  ``checks/_office.py``).
+  ``checks/facts/windows/office.py``).
 - ``mp_status``: ``Get-MpComputerStatus`` → ``AMServiceEnabled``, ``AntivirusEnabled``,
   ``RealTimeProtectionEnabled``, ``AMRunningMode``.
 - ``asr_pref``: ``Get-MpPreference`` → ``AttackSurfaceReductionRules_Ids`` / ``_Actions``
@@ -40,10 +40,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._asr import ASR_POLICY, ASR_PREF, MP_STATUS, defender, judge_rules, rules
-from checks._office import OFFICE_INSTALLED, Office, not_installed_reason, parse_office
-from checks._windows_accounts import read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._asr import defender, judge_rules, rules
+from checks._office import not_installed_reason
+from checks.facts.fact import Unknown
+from checks.facts.windows.defender import ASR_POLICY, ASR_PREFERENCE, DEFENDER_STATUS
+from checks.facts.windows.office import OFFICE_INSTALLED
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 RULES = {
@@ -64,19 +66,13 @@ ISMS = tuple(RULES)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("office"))
-    office: Office | None = None
-    if why is None:
-        try:
-            office = parse_office(data)
-        except ValueError as exc:
-            why = f"unexpected output shape ({exc})"
-    if why is not None or office is None:
+    office = OFFICE_INSTALLED.read(outputs.get("office"))
+    if isinstance(office, Unknown):
         return [
             Finding(
                 ism=i,
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f"Office installation not read: {why}",
+                evidence=f"Office installation not read: {office.reason}",
             )
             for i in ISMS
         ]
@@ -105,10 +101,10 @@ CHECK = Check(
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "office": Cmd(line=OFFICE_INSTALLED),
-        "mp_status": Cmd(line=MP_STATUS),
-        "asr_pref": Cmd(line=ASR_PREF),
-        "asr_policy": Cmd(line=ASR_POLICY),
+        "office": OFFICE_INSTALLED.cmd,
+        "mp_status": DEFENDER_STATUS.cmd,
+        "asr_pref": ASR_PREFERENCE.cmd,
+        "asr_policy": ASR_POLICY.cmd,
     },
     judge=judge,
     version=1,

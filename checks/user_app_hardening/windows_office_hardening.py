@@ -2,7 +2,7 @@
 they come from policy (users cannot change them).
 
 **Collected (read-only PowerShell; registry through .NET, so a missing key is not an error):**
-- ``office``: is Office installed and which applications (``checks/_office.py``; the same snippet
+- ``office``: is Office installed and which applications (``checks/facts/windows/office.py``; the same snippet
   as the office_macros checks).
 - ``settings``: for Word, Excel and PowerPoint, ``<root>\\<app>\\Security\\PackagerPrompt`` and
   ``<root>\\<app>\\Security\\ProtectedView`` ``DisableInternetFilesInPV``,
@@ -39,9 +39,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._office import OFFICE_INSTALLED, USER_HIVE_WALK, not_installed_reason, parse_office
-from checks._windows_accounts import arr, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._office import not_installed_reason
+from checks.facts.fact import Unknown
+from checks.facts.windows.office import OFFICE_INSTALLED
+from checks.facts.windows.office_policy import OFFICE_HARDENING_SETTINGS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1542", "ISM-1859", "ISM-1823")
@@ -69,81 +71,13 @@ SETTINGS: dict[str, tuple[str, int, str]] = {
     ),
 }
 
-SETTINGS_PS = (
-    r"""$apps = 'word', 'excel', 'powerpoint'
-function E8Row($sid, $root, $app, $name, $value) {
-  New-Object PSObject -Property @{ sid = $sid; root = $root; app = $app; name = $name; value = $value }
-}
-function E8Read($hive, $sid, $root, $base) {
-  foreach ($a in $apps) {
-    $k = $hive.OpenSubKey("$base\$a\security")
-    if ($k) { $v = $k.GetValue('packagerprompt'); if ($null -ne $v) { E8Row $sid $root $a 'packagerprompt' $v } }
-    $k = $hive.OpenSubKey("$base\$a\security\protectedview")
-    if ($k) {
-      foreach ($n in 'disableinternetfilesinpv', 'disableattachmentsinpv', 'disableunsafelocationsinpv') {
-        $v = $k.GetValue($n)
-        if ($null -ne $v) { E8Row $sid $root $a $n $v }
-      }
-    }
-  }
-}
-"""
-    + USER_HIVE_WALK
-    + r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$rows += @(E8Read $lm $null 'machine' 'SOFTWARE\Policies\Microsoft\Office\16.0')
-New-Object PSObject -Property @{ scanner = $me; users = $users; values = $rows } | ConvertTo-Json -Depth 5 -Compress"""
-)
-
 MAX_ITEMS = 12
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _clip(items: list[str]) -> str:
     if len(items) <= MAX_ITEMS:
         return "; ".join(items)
     return "; ".join(items[:MAX_ITEMS]) + f"; and {len(items) - MAX_ITEMS} more"
-
-
-def _parse(
-    data: Any,
-) -> tuple[list[tuple[str, str]], list[str], dict[tuple[str | None, str, str, str], int | None]]:
-    """(judged users as (sid, label), skipped hives, (sid, root, app, name) → value)."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    values: dict[tuple[str | None, str, str, str], int | None] = {}
-    for row in arr(data.get("values")):
-        if (
-            not isinstance(row, dict)
-            or not row.get("root")
-            or not row.get("app")
-            or not row.get("name")
-        ):
-            raise ValueError("a value row lacks root/app/name")
-        sid = row.get("sid") or None
-        values[(sid, str(row["root"]), str(row["app"]).lower(), str(row["name"]).lower())] = _int(
-            row.get("value")
-        )
-    policy_sids = {k[0] for k in values if k[0] and k[1] in ("cloud", "user_policy")}
-    scanner = data.get("scanner")
-    users, skipped = [], []
-    for u in arr(data.get("users")):
-        if not isinstance(u, dict) or not u.get("sid"):
-            raise ValueError("a user entry has no sid")
-        sid = str(u["sid"])
-        label = f"{u.get('name')} ({sid})" if u.get("name") else sid
-        if scanner and sid == scanner:
-            skipped.append(f"{label}: the scanning account's own hive")
-        elif not u.get("office_profile") and sid not in policy_sids:
-            skipped.append(f"{label}: no Office 16.0 profile or Office policy")
-        else:
-            users.append((sid, label))
-    return users, skipped, values
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -155,15 +89,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             for i in ISMS
         ]
 
-    data, why = read_json(outputs.get("office"))
-    if why is not None:
-        return all_(Outcome.NO_VISIBILITY, f"Office installation not read: {why}")
-    try:
-        office = parse_office(data)
-    except ValueError as exc:
-        return all_(
-            Outcome.NO_VISIBILITY, f"Office installation not read: unexpected output shape ({exc})"
-        )
+    office = OFFICE_INSTALLED.read(outputs.get("office"))
+    if isinstance(office, Unknown):
+        return all_(Outcome.NO_VISIBILITY, f"Office installation not read: {office.reason}")
     absent = not_installed_reason(office)
     if absent is not None:
         return all_(Outcome.NOT_APPLICABLE, absent, office.observed())
@@ -176,15 +104,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     installed, _ = office.apps
     apps = [a for a in APPS if a in installed] or list(APPS)
-    sdata, why = read_json(outputs.get("settings"))
-    if why is not None:
-        return all_(Outcome.NO_VISIBILITY, f"Office settings not read: {why}")
-    try:
-        users, skipped, values = _parse(sdata)
-    except ValueError as exc:
-        return all_(
-            Outcome.NO_VISIBILITY, f"Office settings not read: unexpected output shape ({exc})"
-        )
+    read = OFFICE_HARDENING_SETTINGS.read(outputs.get("settings"))
+    if isinstance(read, Unknown):
+        return all_(Outcome.NO_VISIBILITY, f"Office settings not read: {read.reason}")
+    users = [(u.sid, u.label) for u in read.users]
+    skipped, values = list(read.skipped), read.values
     if not users:
         extra = f" (loaded hives not judged: {'; '.join(skipped)})" if skipped else ""
         return all_(
@@ -265,7 +189,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"office": Cmd(line=OFFICE_INSTALLED), "settings": Cmd(line=SETTINGS_PS)},
+    collect={"office": OFFICE_INSTALLED.cmd, "settings": OFFICE_HARDENING_SETTINGS.cmd},
     judge=judge,
     version=1,
 )

@@ -8,7 +8,7 @@ settings are locked.
   views, never ``Win32_Product``); Adobe's lockable settings
   ``HKLM\\SOFTWARE\\[WOW6432Node\\]Policies\\Adobe\\<Acrobat Reader|Adobe Acrobat>\\<version>\\
   FeatureLockDown`` (all values).
-- ``mp_status``, ``asr_pref``, ``asr_policy``: Defender state and ASR rules (``checks/_asr.py``; the
+- ``mp_status``, ``asr_pref``, ``asr_policy``: Defender state and ASR rules (``checks/facts/windows/defender.py``; the
   same snippets as the Office ASR checks).
 
 **ISM-1670** (ML2-3): ASR rule *Block Adobe Reader from creating child processes*
@@ -36,9 +36,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._asr import ASR_POLICY, ASR_PREF, MP_STATUS, defender, judge_rules, rules
-from checks._windows_accounts import read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._asr import defender, judge_rules, rules
+from checks.facts.fact import Unknown
+from checks.facts.reading import to_int
+from checks.facts.windows.defender import ASR_POLICY, ASR_PREFERENCE, DEFENDER_STATUS
+from checks.facts.windows.pdf import PDF_SOFTWARE
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1670", "ISM-1860", "ISM-1824")
@@ -50,68 +53,15 @@ LOCKDOWN = {
     "bEnhancedSecurityInBrowser": 1,
 }
 
-PDF = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$r = @{ apps = @{}; products = @{}; lockdown = @{} }
-foreach ($b in 'SOFTWARE\Microsoft\Windows\CurrentVersion', 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion') {
-  foreach ($e in 'AcroRd32.exe', 'Acrobat.exe', 'FoxitPDFReader.exe', 'FoxitReader.exe', 'PDFXEdit.exe') {
-    $k = $lm.OpenSubKey("$b\App Paths\$e")
-    if ($k -and -not $r.apps[$e]) {
-      $p = ([string]$k.GetValue('')).Trim('"')
-      if ($p -and [IO.File]::Exists($p)) { $r.apps[$e] = $p }
-    }
-  }
-  $u = $lm.OpenSubKey("$b\Uninstall")
-  if ($u) {
-    foreach ($s in $u.GetSubKeyNames()) {
-      $k = $u.OpenSubKey($s)
-      if ($k) {
-        $n = [string]$k.GetValue('DisplayName')
-        if ($n -match 'Adobe Acrobat|Acrobat Reader|Adobe Reader|Foxit|PDF-XChange|Nitro PDF|Nitro Pro|SumatraPDF') {
-          $r.products[$n] = [string]$k.GetValue('DisplayVersion')
-        }
-      }
-    }
-  }
-}
-foreach ($b in 'SOFTWARE\Policies\Adobe', 'SOFTWARE\WOW6432Node\Policies\Adobe') {
-  foreach ($p in 'Acrobat Reader', 'Adobe Acrobat') {
-    $k = $lm.OpenSubKey("$b\$p")
-    if ($k) {
-      foreach ($v in $k.GetSubKeyNames()) {
-        $f = $k.OpenSubKey("$v\FeatureLockDown")
-        if ($f) {
-          $o = @{}
-          foreach ($n in $f.GetValueNames()) { $o[$n] = $f.GetValue($n) }
-          $r.lockdown["$b\$p\$v"] = $o
-        }
-      }
-    }
-  }
-}
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 4 -Compress"""
-
 _ADOBE = ("adobe acrobat", "acrobat reader", "adobe reader")
 
 
-def _dict(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
-def _int(v: Any) -> int | None:
-    try:
-        return int(str(v).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("pdf"))
-    if why is not None or not isinstance(data, dict):
-        reason = f"PDF software not read: {why or 'unexpected output shape'}"
+    pdf = PDF_SOFTWARE.read(outputs.get("pdf"))
+    if isinstance(pdf, Unknown):
+        reason = f"PDF software not read: {pdf.reason}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in ISMS]
-    apps = _dict(data.get("apps"))
-    products = _dict(data.get("products"))
-    lockdown = {k: _dict(v) for k, v in _dict(data.get("lockdown")).items()}
+    apps, products, lockdown = pdf.apps, pdf.products, pdf.lockdown
     adobe = sorted(
         f"{n} {v}".strip() for n, v in products.items() if any(a in n.lower() for a in _ADOBE)
     )
@@ -153,7 +103,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             for name, want in LOCKDOWN.items():
                 if name not in vals:
                     locked_missing.append(f"{path}: {name} not set")
-                elif _int(vals[name]) != want:
+                elif to_int(vals[name]) != want:
                     weak.append(f"{path}: {name} = {vals[name]} ({want} needed)")
         found = ", ".join(sorted(lockdown)) or "none"
         if locked_missing or weak:
@@ -216,10 +166,10 @@ CHECK = Check(
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "pdf": Cmd(line=PDF),
-        "mp_status": Cmd(line=MP_STATUS),
-        "asr_pref": Cmd(line=ASR_PREF),
-        "asr_policy": Cmd(line=ASR_POLICY),
+        "pdf": PDF_SOFTWARE.cmd,
+        "mp_status": DEFENDER_STATUS.cmd,
+        "asr_pref": ASR_PREFERENCE.cmd,
+        "asr_policy": ASR_POLICY.cmd,
     },
     judge=judge,
     version=1,

@@ -44,41 +44,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_accounts import arr, read_json
-from checks._windows_features import snippet, verdict
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._windows_features import verdict
+from checks.facts.fact import Unknown
+from checks.facts.windows.features import POWERSHELL_V2_FEATURES, PSV2_OPTIONAL, PSV2_SERVER
+from checks.facts.windows.powershell import as_list
+from checks.facts.windows.powershell_policy import POWERSHELL_POLICY
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-OPTIONAL = ("MicrosoftWindowsPowerShellV2Root", "MicrosoftWindowsPowerShellV2")
-SERVER = ("PowerShell-V2",)
-REG = (
-    "$k = $lm.OpenSubKey('SOFTWARE\\Microsoft\\PowerShell\\1\\PowerShellEngine')\n"
-    "if ($k) { $r.reg = @{ present = $true; PowerShellVersion = $k.GetValue('PowerShellVersion') } }"
-    " else { $r.reg = @{ present = $false } }\n"
-)
-PS_FEATURES = snippet(OPTIONAL, SERVER, REG)
-
-PS_POLICY = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-$base = 'SOFTWARE\Policies\Microsoft\Windows\PowerShell'
-$r = @{ module = $null; module_names = @(); scriptblock = $null; transcription = $null; transcript_dir = $null
-  lockdown = $null; umci = $null; umci_error = $null; applocker = $null; applocker_error = $null; appidsvc = $null }
-$k = $lm.OpenSubKey("$base\ModuleLogging"); if ($k) { $r.module = $k.GetValue('EnableModuleLogging') }
-$k = $lm.OpenSubKey("$base\ModuleLogging\ModuleNames")
-if ($k) { foreach ($n in $k.GetValueNames()) { $r.module_names += [string]$k.GetValue($n) } }
-$k = $lm.OpenSubKey("$base\ScriptBlockLogging"); if ($k) { $r.scriptblock = $k.GetValue('EnableScriptBlockLogging') }
-$k = $lm.OpenSubKey("$base\Transcription")
-if ($k) { $r.transcription = $k.GetValue('EnableTranscripting'); $r.transcript_dir = $k.GetValue('OutputDirectory') }
-$k = $lm.OpenSubKey('SYSTEM\CurrentControlSet\Control\Session Manager\Environment')
-if ($k) { $r.lockdown = $k.GetValue('__PSLockdownPolicy') }
-try {
-  $dg = Get-WmiObject -Namespace 'root\Microsoft\Windows\DeviceGuard' -Class Win32_DeviceGuard -ErrorAction Stop
-  if ($dg) { $r.umci = $dg.UsermodeCodeIntegrityPolicyEnforcementStatus }
-} catch { $r.umci_error = [string]$_.Exception.Message }
-try { $r.applocker = [string](Get-AppLockerPolicy -Effective -Xml -ErrorAction Stop) }
-catch { $r.applocker_error = [string]$_.Exception.Message }
-$s = Get-Service -Name AppIDSvc -ErrorAction SilentlyContinue
-if ($s) { $r.appidsvc = [string]$s.Status }
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 4 -Compress"""
 
 
 def _one(value: Any) -> bool:
@@ -86,7 +58,7 @@ def _one(value: Any) -> bool:
 
 
 def _logging(data: Mapping[str, Any]) -> tuple[Outcome, str, dict[str, Any]]:
-    names = [str(n) for n in arr(data.get("module_names")) if str(n).strip()]
+    names = [str(n) for n in as_list(data.get("module_names")) if str(n).strip()]
     observed = {
         "EnableModuleLogging": data.get("module"),
         "ModuleNames": names,
@@ -199,20 +171,20 @@ def _clm(data: Mapping[str, Any]) -> tuple[Outcome, str, dict[str, Any]]:
 
 
 def _ps2(outputs: Mapping[str, Output]) -> tuple[Outcome, str, dict[str, Any]]:
-    data, why = read_json(outputs.get("ps_features"))
-    if why is not None or not isinstance(data, dict):
+    data = POWERSHELL_V2_FEATURES.read(outputs.get("ps_features"))
+    if isinstance(data, Unknown):
         return (
             Outcome.NO_VISIBILITY,
-            f"PowerShell 2.0 feature state not read: {why or 'unexpected output shape'}",
+            f"PowerShell 2.0 feature state not read: {data.reason}",
             {},
         )
-    on, text = verdict(data, OPTIONAL, SERVER)
-    reg: Any = data.get("reg") if isinstance(data.get("reg"), dict) else {}
+    on, text = verdict(data, PSV2_OPTIONAL, PSV2_SERVER)
+    reg = data.reg
     observed = {
-        "product_type": data.get("product_type"),
-        "build": data.get("build"),
-        "optional": data.get("optional"),
-        "server": data.get("server"),
+        "product_type": data.product_type,
+        "build": data.build,
+        "optional": data.optional,
+        "server": data.server,
         "PowerShellEngine": reg,
     }
     if on is True:
@@ -235,9 +207,9 @@ def _ps2(outputs: Mapping[str, Output]) -> tuple[Outcome, str, dict[str, Any]]:
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     findings = []
-    data, why = read_json(outputs.get("ps_policy"))
-    if why is not None or not isinstance(data, dict):
-        reason = f"PowerShell policy not read: {why or 'unexpected output shape'}"
+    data = POWERSHELL_POLICY.read(outputs.get("ps_policy"))
+    if isinstance(data, Unknown):
+        reason = f"PowerShell policy not read: {data.reason}"
         log: tuple[Outcome, str, dict[str, Any]] = (Outcome.NO_VISIBILITY, reason, {})
         clm: tuple[Outcome, str, dict[str, Any]] = (Outcome.NO_VISIBILITY, reason, {})
     else:
@@ -259,7 +231,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1623", "ISM-1621", "ISM-1622"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"ps_features": Cmd(line=PS_FEATURES), "ps_policy": Cmd(line=PS_POLICY)},
+    collect={"ps_features": POWERSHELL_V2_FEATURES.cmd, "ps_policy": POWERSHELL_POLICY.cmd},
     judge=judge,
     version=1,
 )

@@ -83,12 +83,17 @@ def as_list(value: Any) -> list[Any]:
 def ps_fact(
     name: str,
     package: str,
-    ps1: str,
+    ps1: str | tuple[str, ...],
     parse: Callable[[Any], T | Unknown],
     *,
     args_var: str | None = None,
 ) -> Fact[T]:
-    """A Windows fact: the snippet in ``package``/``ps1``, its JSON handed to ``parse``."""
+    """A Windows fact: the snippet in ``package``/``ps1``, its JSON handed to ``parse``.
+
+    ``ps1`` may name several files (each one complete PowerShell): the command is their texts
+    joined by newlines, so a part several snippets share is written once.
+    """
+    names = (ps1,) if isinstance(ps1, str) else ps1
 
     def read(out: Output) -> T | Unknown:
         data = read_json(out)
@@ -97,6 +102,6 @@ def ps_fact(
     return Fact(
         name=name,
         platform=Platform.WINDOWS,
-        cmd=Cmd(line=script(package, ps1), args_var=args_var),
+        cmd=Cmd(line="\n".join(script(package, n) for n in names), args_var=args_var),
         parse=read,
     )
