@@ -25,26 +25,64 @@ ISM = "ISM-1815"
 
 # Event log access rights (winevt): 0x1 read, 0x2 write, 0x4 clear; generic/standard rights too.
 _WRITE_BITS = 0x2 | 0x4 | 0x10000000 | 0x40000000 | 0x00040000 | 0x00080000 | 0x00010000
-_WRITE_LETTERS = ("GA", "GW", "WD", "WO", "SD", "FA", "FW", "CC")
+# SDDL access-right letter codes (two letters each) → mask.
+_RIGHT_LETTERS = {
+    "GA": 0x10000000, "GR": 0x80000000, "GW": 0x40000000, "GX": 0x20000000,
+    "RC": 0x20000, "SD": 0x10000, "WD": 0x40000, "WO": 0x80000,
+    "CC": 0x1, "DC": 0x2, "LC": 0x4, "SW": 0x8, "RP": 0x10, "WP": 0x20, "DT": 0x40,
+    "LO": 0x80, "CR": 0x100,
+    "FA": 0x1F01FF, "FR": 0x120089, "FW": 0x120116, "FX": 0x1200A0,
+    "KA": 0xF003F, "KR": 0x20019, "KW": 0x20006, "KX": 0x20019,
+}  # fmt: skip
 _TRUSTED_SIDS = {"SY", "BA", "S-1-5-18", "S-1-5-32-544"}
-_ACE = re.compile(r"\(([A-Z]+);([^;]*);([^;]*);[^;]*;[^;]*;([^)]+)\)")
+_ACE = re.compile(r"\(([A-Z]+);([A-Z]*);(0x[0-9A-Fa-f]+|(?:[A-Z]{2})+);[^;()]*;[^;()]*;([^;()]+)\)")
+_DACL_FLAGS = re.compile(r"(?:P|AI|AR|NO_ACCESS_CONTROL)*")
+NULL_DACL = "everyone (NULL DACL: D:NO_ACCESS_CONTROL)"
 
 
-def channel_writers(sddl: str) -> list[str]:
-    """Allow ACEs of a channel SDDL that let a non-admin SID write to or clear the log."""
+def _mask(rights: str) -> int | None:
+    if rights.lower().startswith("0x"):
+        return int(rights, 16)
+    letters = [rights[i : i + 2] for i in range(0, len(rights), 2)]
+    if any(x not in _RIGHT_LETTERS for x in letters):
+        return None
+    return sum(_RIGHT_LETTERS[x] for x in letters)
+
+
+def _dacl(sddl: str) -> str | None:
+    """The ``D:`` part of an SDDL string (up to a top-level ``S:``), or None when absent."""
+    depth, start = 0, None
+    for i, ch in enumerate(sddl):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and sddl.startswith("D:", i) and start is None:
+            start = i + 2
+        elif depth == 0 and sddl.startswith("S:", i) and start is not None:
+            return sddl[start:i]
+    return None if start is None else sddl[start:]
+
+
+def channel_writers(sddl: str) -> list[str] | None:
+    """Who other than SYSTEM and Administrators may write to or clear the log, per the channel
+    SDDL's DACL; None when the DACL is missing or holds what is not understood here (conditional
+    callback ACEs, unknown right codes, trailing text)."""
+    dacl = _dacl(sddl)
+    if dacl is None:
+        return None
+    flags = _DACL_FLAGS.match(dacl)
+    if flags is not None and "NO_ACCESS_CONTROL" in flags.group(0):
+        return [NULL_DACL]
+    rest = dacl[flags.end() if flags else 0 :]
+    aces = _ACE.findall(rest)
+    if _ACE.sub("", rest).strip():
+        return None
     bad: list[str] = []
-    for kind, _flags, rights, sid in _ACE.findall(sddl):
-        if kind not in ("A", "OA") or sid.upper() in _TRUSTED_SIDS:
+    for kind, _flags, rights, sid in aces:
+        if kind in ("D", "OD"):  # deny ACEs only take rights away
             continue
-        if rights.lower().startswith("0x"):
-            try:
-                writes = int(rights, 16) & _WRITE_BITS != 0
-            except ValueError:
-                writes = True
-        else:
-            letters = [rights[i : i + 2] for i in range(0, len(rights), 2)]
-            writes = any(x in _WRITE_LETTERS for x in letters)
-        if writes:
+        mask = _mask(rights)
+        if kind not in ("A", "OA") or mask is None:
+            return None
+        if sid.upper() not in _TRUSTED_SIDS and mask & _WRITE_BITS:
             bad.append(f"{sid} ({rights})")
     return bad
 
@@ -84,6 +122,15 @@ def judge_windows(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         return _not_read(log.reason)
     found, notes = win_forwarders(fwd)
     writers = channel_writers(log.channel_access)
+    if writers is None:
+        return [
+            Finding(
+                ism=ISM,
+                outcome=Outcome.NO_VISIBILITY,
+                evidence="Security log channel access not understood (channelAccess "
+                f"{log.channel_access[:200]!r}): who may write or clear it is not known",
+            )
+        ]
     observed: dict[str, Any] = {
         "forwarders": found,
         "forwarder_notes": notes,
@@ -194,12 +241,15 @@ the list is data in ``checks/facts/windows/log_forwarders.py``) via ``Win32_Serv
 
 **Judgement (host-side part only):**
 - effective: a forwarder is present and running (WEF subscription manager configured, or a
-  known agent service in state Running) **and** the Security log's ``channelAccess`` SDDL gives
-  write (0x2), clear (0x4) or generic/ownership rights only to SYSTEM and BUILTIN\\Administrators;
+  known agent service in state Running) **and** the DACL of the Security log's ``channelAccess``
+  SDDL gives write (0x2), clear (0x4) or generic/ownership rights (hex masks or letter codes
+  such as ``DC``, ``LC``, ``GA``, ``GW``, ``FA``, ``WD``) only to SYSTEM and
+  BUILTIN\\Administrators;
 - ineffective: no forwarder running (installed-but-stopped agents are named), or a non-admin SID
-  may write to or clear the Security log;
+  may write to or clear the Security log, or the DACL is NULL (``D:NO_ACCESS_CONTROL``: everyone);
 - no_visibility: a read failed (PowerShell 2.0 without ``ConvertTo-Json``, access denied,
-  timeout) or ``wevtutil`` printed no channel access.
+  timeout), ``wevtutil`` printed no channel access, or the SDDL has no DACL or holds what is not
+  understood here (conditional ACEs, unknown right codes).
 Kept simple on purpose: only the Security channel's SDDL is judged; log size and retention are
 reported, not judged; the collector side (SIEM retention, immutability, who may delete there)
 is not visible from the host, which is why the ISM row is "partly" host-checkable. A WEF
@@ -228,6 +278,7 @@ def event_log_protection(strategy: Strategy, platform: Platform) -> Check:
             else {"forwarders": LOG_FORWARDERS.cmd, "eventlog": SECURITY_LOG.cmd}
         ),
         judge=judge_linux if linux else judge_windows,
-        version=1,
+        # Windows v2: NULL, missing and unparsed DACLs and letter-coded rights are judged.
+        version=1 if linux else 2,
         doc=_DOC[platform].format(strategy=strategy.value).strip(),
     )
