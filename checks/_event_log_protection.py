@@ -278,7 +278,8 @@ def event_log_protection(strategy: Strategy, platform: Platform) -> Check:
             else {"forwarders": LOG_FORWARDERS.cmd, "eventlog": SECURITY_LOG.cmd}
         ),
         judge=judge_linux if linux else judge_windows,
-        # Windows v2: NULL, missing and unparsed DACLs and letter-coded rights are judged.
-        version=1 if linux else 2,
+        # v2: Windows judges the DACL (NULL, missing, unparsed, letter-coded rights); Linux no
+        # longer counts a module load or a syslog-ng network source as forwarding.
+        version=2,
         doc=_DOC[platform].format(strategy=strategy.value).strip(),
     )

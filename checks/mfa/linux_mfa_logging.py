@@ -120,5 +120,5 @@ CHECK = Check(
         "forwarders": SYSLOG_FORWARDING.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
 )

@@ -182,5 +182,5 @@ CHECK = Check(
         "logfiles": LOG_FILES.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
 )

@@ -16,8 +16,13 @@ from checks.facts.fact import Unknown
 from checks.facts.linux.sections import sections
 from checks.facts.linux.shell import sh_fact
 
-# rsyslog: legacy ``@host`` / ``@@host`` targets and the network output modules.
+# rsyslog: legacy ``@host`` / ``@@host`` targets and the network output modules (a line that only
+# loads a module, ``module(load=…)`` or ``$ModLoad``, forwards nothing).
 _FORWARD_LINE = re.compile(r"(^|\s)@@?[\[\w.:-]|omfwd|omrelp|omelasticsearch|omkafka")
+_MODULE_LOAD = re.compile(r"^\s*(module\s*\(|\$modload\b)", re.IGNORECASE)
+# syslog-ng: a network driver inside a destination block (named or inline); network() in a
+# source block receives, it does not forward.
+_SYSLOGNG_DEST = re.compile(r"\bdestination\s*[\w-]*\s*\{(.*?)\}\s*;", re.DOTALL)
 _SYSLOGNG_NET = re.compile(r"\b(network|syslog|tcp|udp|tcp6|udp6)\s*\(")
 
 
@@ -54,10 +59,15 @@ def parse(text: str) -> SyslogForwarding | Unknown:
         body = "\n".join(lines)
         if "rsyslog" in path:
             reads_audit = reads_audit or "/var/log/audit" in body
-            found = next((ln for ln in lines if _FORWARD_LINE.search(ln)), None)
+            found = next(
+                (ln for ln in lines if _FORWARD_LINE.search(ln) and not _MODULE_LOAD.match(ln)),
+                None,
+            )
             if found is not None:
                 rules.append(RemoteRule("rsyslog", path, found.strip()))
-        elif "syslog-ng" in path and "destination" in body and _SYSLOGNG_NET.search(body):
+        elif "syslog-ng" in path and any(
+            _SYSLOGNG_NET.search(m.group(1)) for m in _SYSLOGNG_DEST.finditer(body)
+        ):
             rules.append(RemoteRule("syslog-ng", path, ""))
     return SyslogForwarding(
         remote_rules=tuple(rules),
