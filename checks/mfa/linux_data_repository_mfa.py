@@ -37,8 +37,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checks._logging import linux_read, sections
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.databases import DATABASE_ENGINES, PG_HBA
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1505", "ISM-1894")
@@ -47,13 +48,6 @@ PASSWORD = {"scram-sha-256", "md5", "password", "ldap"}
 UNDECIDABLE = {"pam", "radius", "gss", "sspi", "bsd"}
 LOOPBACK = re.compile(r"^(127\.[0-9.]+(/(8|9|[12][0-9]|3[0-2]))?|::1(/128)?|localhost)$")
 METHODS = PASSWORD | UNDECIDABLE | {"trust", "reject", "cert", "peer", "ident"}
-
-PG_HBA = (
-    "for f in /etc/postgresql/*/*/pg_hba.conf /var/lib/pgsql/data/pg_hba.conf "
-    "/var/lib/pgsql/*/data/pg_hba.conf /var/lib/postgresql/*/data/pg_hba.conf; do "
-    '[ -f "$f" ] && { echo "### $f"; grep -Ev \'^[[:space:]]*(#|$)\' "$f"; }; done; true'
-)
-ENGINES = "ps -eo comm= | grep -xE 'postgres|postmaster|mysqld|mariadbd' | sort -u; true"
 
 
 def classify(line: str) -> tuple[str, str] | None:
@@ -80,10 +74,9 @@ def classify(line: str) -> tuple[str, str] | None:
     return "single", method if method != "trust" else "trust (no authentication)"
 
 
-def _pg(text: str) -> tuple[str, list[str]]:
+def _pg(files: Mapping[str, list[str]]) -> tuple[str, list[str]]:
     kinds: list[str] = []
     described: list[str] = []
-    files = sections(text)
     for lines in files.values():
         for line in lines:
             got = classify(line)
@@ -102,17 +95,23 @@ def _pg(text: str) -> tuple[str, list[str]]:
     return "mfa", described
 
 
+def _not_read(why: str) -> list[Finding]:
+    return [
+        Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=f"not read: {why}")
+        for i in CHECK_ISM
+    ]
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    why = linux_read(outputs["engines"]) or linux_read(outputs["pg_hba"], stdout_denial=True)
-    if why is not None:
-        return [
-            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=f"not read: {why}")
-            for i in CHECK_ISM
-        ]
-    engines = {ln.strip() for ln in outputs["engines"].text.splitlines() if ln.strip()}
+    engines = DATABASE_ENGINES.read(outputs.get("engines"))
+    hba = PG_HBA.read(outputs.get("pg_hba"))
+    if isinstance(engines, Unknown):
+        return _not_read(engines.reason)
+    if isinstance(hba, Unknown):
+        return _not_read(hba.reason)
     pg_running = bool(engines & {"postgres", "postmaster"})
     my_running = sorted(engines & {"mysqld", "mariadbd"})
-    pg_state, lines = _pg(outputs["pg_hba"].text) if pg_running else ("absent", [])
+    pg_state, lines = _pg(hba) if pg_running else ("absent", [])
     observed: dict[str, Any] = {"engines": sorted(engines), "postgresql": pg_state, "pg_hba": lines}
     if not pg_running and not my_running:
         return [
@@ -175,7 +174,7 @@ CHECK = Check(
     strategy=Strategy.MFA,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
-    collect={"engines": Cmd(line=ENGINES), "pg_hba": Cmd(line=PG_HBA, root=True)},
+    collect={"engines": DATABASE_ENGINES.cmd, "pg_hba": PG_HBA.cmd},
     judge=judge,
     version=1,
 )

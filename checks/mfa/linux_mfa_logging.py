@@ -2,9 +2,9 @@
 
 **Collected:** ``sshd -T`` (root; the same command as ``mfa.linux_ssh_mfa``, run once) for
 ``loglevel``, and the forwarding evidence shared with the ISM-1815 checks
-(``checks/_logging.py``): non-comment rsyslog/syslog-ng configuration, running agent processes
-(Splunk, Elastic Agent, Filebeat, Fluent Bit, Wazuh, OSSEC …) and ``systemctl is-active`` of
-systemd-journal-upload.
+(fact ``linux.syslog_forwarding``, judged in ``checks/_logging.py``): non-comment
+rsyslog/syslog-ng configuration, running agent processes (Splunk, Elastic Agent, Filebeat,
+Fluent Bit, Wazuh, OSSEC …) and ``systemctl is-active`` of systemd-journal-upload.
 
 **ISM-1683** (ML2-3, successful and unsuccessful MFA events are centrally logged), host-side
 part: sshd and PAM write accepted and failed authentications (including keyboard-interactive
@@ -26,45 +26,48 @@ grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value
-from checks._logging import (
-    LINUX_FORWARDERS,
-    LINUX_SSHD,
-    linux_forwarders,
-    linux_read,
-)
+from checks._linux import parse_sshd_t, sshd_missing, sshd_value
+from checks._logging import syslog_ways
+from checks.facts.fact import Unknown
+from checks.facts.linux.syslog_forwarding import SYSLOG_FORWARDING, RemoteRule
+from checks.facts.reading import first_line, not_readable
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
+# The same line as mfa.linux_ssh_mfa, so the runner runs it once. To become the shared
+# ``linux.sshd_config`` fact when that lands (it is converted with mfa.linux_ssh_mfa).
+SSHD_T = 'PATH="$PATH:/usr/sbin:/sbin" sshd -T 2>&1'
 GOOD_LEVELS = ("INFO", "VERBOSE", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3")
 
 
-def _auth_forwarded(ways: list[str]) -> list[str]:
-    """Drop rsyslog rules whose selector names facilities but not ``*``/auth/authpriv."""
-    kept = []
-    for w in ways:
-        if w.startswith("rsyslog forwards (") and "omfwd" not in w and "omrelp" not in w:
-            rule = w.split(": ", 1)[-1]
-            selector = rule.split()[0] if rule.split() else ""
-            facilities = {s.split(".")[0] for s in selector.split(";") if "." in s}
-            names = {n for f in facilities for n in f.split(",")}
-            if not names & {"*", "auth", "authpriv"}:
-                continue
-        kept.append(w)
-    return kept
+def _covers_auth(rule: RemoteRule) -> bool:
+    """False for an rsyslog rule whose selector names facilities but not ``*``/auth/authpriv."""
+    if rule.daemon != "rsyslog" or "omfwd" in rule.rule or "omrelp" in rule.rule:
+        return True
+    selector = rule.rule.split()[0] if rule.rule.split() else ""
+    facilities = {s.split(".")[0] for s in selector.split(";") if "." in s}
+    names = {n for f in facilities for n in f.split(",")}
+    return bool(names & {"*", "auth", "authpriv"})
+
+
+def _sshd_unreadable(sshd: Output) -> str | None:
+    """Why ``sshd -T`` output cannot be judged (None also when sshd is not installed)."""
+    why = not_readable(sshd, stdout_denial=True)
+    if why is not None or sshd_missing(sshd):
+        return why
+    if sshd.exit_code != 0:
+        return f"exit code {sshd.exit_code}: {first_line(sshd.text) or first_line(sshd.err)}"
+    return None if first_line(sshd.text) else "sshd -T printed nothing"
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    sshd = outputs["sshd"]
-    why = linux_read(outputs["forwarders"])
-    missing = why is None and sshd_missing(sshd)
-    if why is None and not missing:
-        why = linux_read(sshd, stdout_denial=True)
-        if why is None and not first_line(sshd.text):
-            why = "sshd -T printed nothing"
-    if why is not None:
+    fwd = SYSLOG_FORWARDING.read(outputs.get("forwarders"))
+    sshd = outputs.get("sshd") or Output(command=SSHD_T, ran=False)
+    why = fwd.reason if isinstance(fwd, Unknown) else _sshd_unreadable(sshd)
+    if why is not None or isinstance(fwd, Unknown):
         return [
             Finding(
                 ism="ISM-1683",
@@ -72,9 +75,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 evidence=f"logging configuration not read: {why}",
             )
         ]
+    missing = sshd_missing(sshd)
     level = "sshd not installed" if missing else sshd_value(parse_sshd_t(sshd.text), "loglevel")
-    fwd = linux_forwarders(outputs["forwarders"].text)
-    ways = _auth_forwarded(list(fwd["syslog"]))
+    auth_rules = tuple(r for r in fwd.remote_rules if _covers_auth(r))
+    ways = syslog_ways(replace(fwd, remote_rules=auth_rules))
     observed: dict[str, Any] = {"sshd_loglevel": level, "forwarding": ways}
     problems = []
     if not missing and level.upper() not in GOOD_LEVELS:
@@ -112,9 +116,9 @@ CHECK = Check(
     ism=("ISM-1683",),
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "sshd": Cmd(line=LINUX_SSHD, root=True),
-        "forwarders": Cmd(line=LINUX_FORWARDERS),
+        "sshd": Cmd(line=SSHD_T, root=True),
+        "forwarders": SYSLOG_FORWARDING.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
 )

@@ -43,8 +43,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._logging import win_read
-from checks._windows import as_list
+from checks.facts.fact import Unknown
+from checks.facts.reading import NOT_RUN, to_int
+from checks.facts.windows.powershell import as_list, read_json
 from scanner.checking.api import Check, Cmd, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -107,16 +108,9 @@ def mfa_product(name: str, dll: str) -> tuple[str, str, bool] | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _get(data: Mapping[str, Any], section: str, name: str) -> int | None:
     sec = data.get(section)
-    return _int(sec.get(name)) if isinstance(sec, dict) else None
+    return to_int(sec.get(name)) if isinstance(sec, dict) else None
 
 
 def _dsreg(text: str) -> dict[str, str]:
@@ -136,7 +130,7 @@ def _assess(data: Mapping[str, Any]) -> tuple[Outcome, Outcome, str, dict[str, A
     tpm = _get(data, "whfb", "RequireSecurityDevice")
     products: list[str] = []
     for p in as_list(data.get("providers")):
-        if not isinstance(p, dict) or _int(p.get("disabled")) == 1:
+        if not isinstance(p, dict) or to_int(p.get("disabled")) == 1:
             continue
         found = mfa_product(str(p.get("name") or ""), str(p.get("dll") or ""))
         if found is not None:
@@ -183,8 +177,14 @@ def _assess(data: Mapping[str, Any]) -> tuple[Outcome, Outcome, str, dict[str, A
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = win_read(outputs.get("logon"))
-    if why is not None or data is None:
+    out = outputs.get("logon")
+    data = Unknown(NOT_RUN) if out is None else read_json(out)
+    if not isinstance(data, dict):
+        why = (
+            data.reason
+            if isinstance(data, Unknown)
+            else "unexpected output shape (expected a JSON object)"
+        )
         text = f"logon configuration not read: {why}"
         return [
             Finding(

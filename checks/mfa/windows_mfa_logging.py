@@ -6,7 +6,7 @@ log forwarders the host shows (Windows Event Forwarding client policy
 ``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\EventForwarding\\SubscriptionManager``,
 known agent services in state Running: Splunk UF, Azure Monitor Agent, MMA, Elastic
 Agent/Winlogbeat, NXLog, Wazuh, Defender for Endpoint ``Sense`` …; data in
-``checks/_logging.py``). The commands are shared with the other logging checks.
+``checks/facts/windows/log_forwarders.py``). The commands are shared with the other logging checks.
 
 **ISM-1683** (ML2-3, successful and unsuccessful MFA events are centrally logged), host-side
 part: the logons the host performs — including smart card and Windows Hello for Business
@@ -28,11 +28,11 @@ from collections.abc import Mapping
 from checks._logging import (
     LOGON,
     SPECIAL_LOGON,
-    WIN_AUDITPOL,
-    WIN_FORWARDERS,
     judge_windows_central,
 )
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.windows.audit_policy import AUDIT_POLICY
+from checks.facts.windows.log_forwarders import LOG_FORWARDERS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 
 
@@ -50,7 +50,7 @@ CHECK = Check(
     strategy=Strategy.MFA,
     ism=("ISM-1683",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"auditpol": Cmd(line=WIN_AUDITPOL), "forwarders": Cmd(line=WIN_FORWARDERS)},
+    collect={"auditpol": AUDIT_POLICY.cmd, "forwarders": LOG_FORWARDERS.cmd},
     judge=judge,
     version=1,
 )

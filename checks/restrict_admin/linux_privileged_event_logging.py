@@ -3,7 +3,8 @@
 **Collected:** ``auditctl -l`` (root; the loaded audit rules, shape of corpus
 ``linux/auditctl-l.txt``) with ``systemctl is-active auditd``; the ``Defaults`` lines of
 ``/etc/sudoers`` and ``/etc/sudoers.d/*`` (root); and the forwarding evidence shared with the
-ISM-1815 checks (``checks/_logging.py``): rsyslog/syslog-ng remote actions, running agent
+ISM-1815 checks (facts ``linux.syslog_forwarding`` and ``linux.log_files``, judged in
+``checks/_logging.py``): rsyslog/syslog-ng remote actions, running agent
 processes, systemd-journal-upload, the audisp ``au-remote`` and ``syslog`` plugins.
 
 **ISM-1650** (ML2-3, privileged account and security group management events centrally logged):
@@ -30,18 +31,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checks._linux import first_line
-from checks._logging import (
-    LINUX_AUDITCTL,
-    LINUX_FORWARDERS,
-    LINUX_LOGFILES,
-    LINUX_SUDO_DEFAULTS,
-    audit_forwarding,
-    linux_forwarders,
-    linux_logfiles,
-    linux_read,
-)
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._logging import all_ways
+from checks.facts.fact import Unknown
+from checks.facts.linux.audit_rules import AUDIT_RULES
+from checks.facts.linux.log_files import LOG_FILES
+from checks.facts.linux.sudo_defaults import SUDO_DEFAULTS, SudoDefaults
+from checks.facts.linux.syslog_forwarding import SYSLOG_FORWARDING
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 IDENTITY_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers")
@@ -53,7 +49,7 @@ def _perm(rule: str, flag_w: str, flag_f: str) -> str | None:
     return m.group(1) if m else None
 
 
-def parse_rules(lines: list[str]) -> dict[str, Any]:
+def parse_rules(lines: tuple[str, ...]) -> dict[str, Any]:
     watched: set[str] = set()
     priv: list[str] = []
     for raw in lines:
@@ -81,13 +77,11 @@ def parse_rules(lines: list[str]) -> dict[str, Any]:
     return {"identity_watched": sorted(watched), "privileged_rules": priv}
 
 
-def _sudo_logging(out: Output) -> tuple[bool, str]:
-    text = out.text
-    if "No such file" in text and "Defaults" not in text:
+def _sudo_logging(sudo: SudoDefaults) -> tuple[bool, str]:
+    if not sudo.sudoers_found:
         return True, "sudo not installed"
-    defaults = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("Defaults")]
-    nosyslog = any(re.search(r"!\s*syslog\b", d) for d in defaults)
-    logfile = any(re.search(r"\blogfile\s*=", d) for d in defaults)
+    nosyslog = any(re.search(r"!\s*syslog\b", d) for d in sudo.defaults)
+    logfile = any(re.search(r"\blogfile\s*=", d) for d in sudo.defaults)
     if nosyslog and not logfile:
         return False, "sudo logging switched off (Defaults !syslog, no logfile)"
     how = "logfile" if logfile else "syslog (default)"
@@ -99,43 +93,33 @@ def _all(outcome: Outcome, evidence: str) -> list[Finding]:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    actl = outputs["auditctl"]
-    why = linux_read(actl, stdout_denial=True)
-    if why is None and "must be root" in actl.text.lower():
-        why = f"refused for lack of privilege ({first_line(actl.text)})"
-    for name in ("sudo", "forwarders", "logfiles"):
-        why = why or linux_read(outputs[name])
-    if why is None and "permission denied" in outputs["sudo"].text.lower():
-        why = f"sudoers not readable ({first_line(outputs['sudo'].text)})"
-    if why is not None:
+    actl = AUDIT_RULES.read(outputs.get("auditctl"))
+    sudo = SUDO_DEFAULTS.read(outputs.get("sudo"))
+    fwd = SYSLOG_FORWARDING.read(outputs.get("forwarders"))
+    files = LOG_FILES.read(outputs.get("logfiles"))
+    if (
+        isinstance(actl, Unknown)
+        or isinstance(sudo, Unknown)
+        or isinstance(fwd, Unknown)
+        or isinstance(files, Unknown)
+    ):
+        why = next(r.reason for r in (actl, sudo, fwd, files) if isinstance(r, Unknown))
         return _all(Outcome.NO_VISIBILITY, f"audit configuration not read: {why}")
-    lines = actl.text.splitlines()
-    state = "unknown"
-    for line in lines:
-        if line.startswith("### auditd"):
-            state = line.split("auditd", 1)[1].strip() or "unknown"
-    rule_lines = [ln for ln in lines if not ln.startswith("###")]
-    missing_tool = any(
-        "auditctl: not found" in ln or "command not found" in ln for ln in rule_lines
-    )
-    rules = parse_rules(rule_lines)
-    fwd = linux_forwarders(outputs["forwarders"].text)
-    files = linux_logfiles(outputs["logfiles"].text)
-    audit_ways = audit_forwarding(fwd, files)
-    ways = list(dict.fromkeys(list(fwd["syslog"]) + audit_ways))
-    sudo_ok, sudo_text = _sudo_logging(outputs["sudo"])
+    rules = parse_rules(actl.rules)
+    ways, audit_ways = all_ways(fwd, files)
+    sudo_ok, sudo_text = _sudo_logging(sudo)
     observed: dict[str, Any] = {
-        "auditd": "not installed" if missing_tool else state,
+        "auditd": actl.auditd if actl.installed else "not installed",
         **rules,
         "sudo": sudo_text,
         "forwarding": ways,
         "audit_log_forwarding": audit_ways,
     }
     base: list[str] = []
-    if missing_tool:
+    if not actl.installed:
         base.append("auditd is not installed")
-    elif state != "active":
-        base.append(f"auditd is {state}")
+    elif actl.auditd != "active":
+        base.append(f"auditd is {actl.auditd}")
     if not ways:
         base.append("no forwarder ships logs off the host")
     local_note = (
@@ -192,11 +176,11 @@ CHECK = Check(
     ism=("ISM-1509", "ISM-1650"),
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "auditctl": Cmd(line=LINUX_AUDITCTL, root=True),
-        "sudo": Cmd(line=LINUX_SUDO_DEFAULTS, root=True),
-        "forwarders": Cmd(line=LINUX_FORWARDERS),
-        "logfiles": Cmd(line=LINUX_LOGFILES, root=True),
+        "auditctl": AUDIT_RULES.cmd,
+        "sudo": SUDO_DEFAULTS.cmd,
+        "forwarders": SYSLOG_FORWARDING.cmd,
+        "logfiles": LOG_FILES.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
 )

@@ -5,7 +5,7 @@ administrator rights; the shape of corpus ``windows/auditpol_get_category_all_r.
 the log forwarders the host shows: the Windows Event Forwarding client policy
 (``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\EventForwarding\\SubscriptionManager``)
 and known agent services (Splunk UF, Azure Monitor Agent, MMA, Elastic Agent/Winlogbeat, NXLog,
-Wazuh, Defender for Endpoint ``Sense`` …; data in ``checks/_logging.py``) in state Running.
+Wazuh, Defender for Endpoint ``Sense`` …; data in ``checks/facts/windows/log_forwarders.py``) in state Running.
 Subcategories are matched by their locale-independent GUIDs (checked against the corpus CSV).
 
 **ISM-1509** (ML2-3, privileged access events centrally logged): effective when Logon
@@ -35,11 +35,11 @@ from checks._logging import (
     SENSITIVE_PRIVILEGE_USE,
     SPECIAL_LOGON,
     USER_ACCOUNT_MANAGEMENT,
-    WIN_AUDITPOL,
-    WIN_FORWARDERS,
     judge_windows_central,
 )
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.windows.audit_policy import AUDIT_POLICY
+from checks.facts.windows.log_forwarders import LOG_FORWARDERS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 
 
@@ -66,7 +66,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1509", "ISM-1650"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"auditpol": Cmd(line=WIN_AUDITPOL), "forwarders": Cmd(line=WIN_FORWARDERS)},
+    collect={"auditpol": AUDIT_POLICY.cmd, "forwarders": LOG_FORWARDERS.cmd},
     judge=judge,
     version=1,
 )
