@@ -7,13 +7,17 @@ Pure functions only; no check lives here.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from checks.facts.linux.sshd import option, parse_options
 from scanner.checking.api import Output
+
+# For modules not yet on the fact layer; ``checks.facts.linux.sshd`` holds these now.
+parse_sshd_t = parse_options
+sshd_value = option
 
 _DENIAL_MARKERS = (
     "permission denied",
@@ -68,28 +72,6 @@ def parse_os_release(text: str) -> dict[str, str]:
             parts = [value.strip("\"'")]
         values[key.strip()] = " ".join(parts)
     return values
-
-
-def parse_sshd_t(text: str) -> dict[str, list[str]]:
-    """``sshd -T`` output: lowercase key → every value given for it (repeated keys kept)."""
-    conf: dict[str, list[str]] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or " " not in line:
-            continue
-        key, _, value = line.partition(" ")
-        if not re.fullmatch(r"[a-z0-9]+", key):
-            continue
-        conf.setdefault(key, []).append(value.strip())
-    return conf
-
-
-def sshd_value(conf: Mapping[str, list[str]], *keys: str, default: str = "") -> str:
-    """The first value of the first key present (older OpenSSH names as fallbacks)."""
-    for key in keys:
-        if conf.get(key):
-            return conf[key][0]
-    return default
 
 
 def sshd_missing(out: Output) -> bool:
