@@ -20,6 +20,7 @@ DENIAL_MARKERS = (
     "permission denied",
     "a password is required",
     "must be run as root",
+    "must be root",
     "not in the sudoers",
     "may not run sudo",
     "operation not permitted",
