@@ -1,23 +1,34 @@
-"""Parsers for Linux command outputs that several checks read: os-release, ``sshd -T``, epochs.
+"""What Linux judges not yet on the fact layer still share: ``unreadable`` / ``first_line`` (being
+replaced by :mod:`checks.facts.reading` and :mod:`checks.facts.linux.shell`), ``sshd -T`` and
+epoch helpers re-exported from :mod:`checks.facts.linux`, and ``var_list`` (inventory lists).
 
-Also the one rule every Linux judge applies first: was the output readable at all (the host
-answered, the command did not time out, sudo or the file system did not refuse it)?
 Pure functions only; no check lives here.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from checks.facts.linux.sshd import option, parse_options
+from checks.facts.linux.times import from_epoch, iso
 from scanner.checking.api import Output
 
-# For modules not yet on the fact layer; ``checks.facts.linux.sshd`` holds these now.
+# For modules not yet on the fact layer; ``checks.facts.linux`` holds these now.
 parse_sshd_t = parse_options
 sshd_value = option
+__all__ = [
+    "first_line",
+    "from_epoch",
+    "hours_between",
+    "iso",
+    "parse_sshd_t",
+    "sshd_missing",
+    "sshd_value",
+    "unreadable",
+    "var_list",
+]
 
 _DENIAL_MARKERS = (
     "permission denied",
@@ -58,33 +69,9 @@ def first_line(text: str) -> str:
     return ""
 
 
-def parse_os_release(text: str) -> dict[str, str]:
-    """``KEY=value`` lines of /etc/os-release, with shell quoting removed."""
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        try:
-            parts = shlex.split(value)
-        except ValueError:
-            parts = [value.strip("\"'")]
-        values[key.strip()] = " ".join(parts)
-    return values
-
-
 def sshd_missing(out: Output) -> bool:
     """The host has no sshd binary (``sh: sshd: not found``, exit 127)."""
     return out.exit_code == 127 or "sshd: not found" in (out.text + out.err)
-
-
-def from_epoch(value: str) -> datetime | None:
-    """A ``%Y`` / ``%T@`` epoch (integer or fractional) as an aware UTC datetime."""
-    try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
 
 
 def hours_between(earlier: datetime, later: datetime) -> float:
@@ -101,7 +88,3 @@ def var_list(vars_: Mapping[str, Any], name: str) -> list[str] | None:
     if isinstance(value, Iterable):
         return [str(v).strip() for v in value if str(v).strip()]
     return [str(value)]
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
