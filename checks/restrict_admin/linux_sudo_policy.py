@@ -23,14 +23,13 @@ privileged duties). Logging in directly as ``root`` uses a shared account that n
   root over SSH);
 - no_visibility: ``sshd -T`` refused or failed, or sshd refuses root but sudoers could not be read.
 
-Parsing (facts ``linux.sudoers``, ``linux.sshd_config``): comments and blank lines are ignored,
-``\\`` continuations joined; ``#include`` / ``@include`` / ``#includedir`` / ``@includedir`` are
-recognised; files in an include directory whose names contain ``.`` or end in ``~`` are skipped,
-as sudo skips them; include targets outside ``/etc/sudoers.d`` are named in the evidence as not
-collected. ``Cmnd_Alias`` and other aliases are not expanded (a ``NOPASSWD`` tag is found on the
-user specification itself). Caveats: rules from LDAP/SSSD sudo providers are not visible;
-``sshd -T`` without ``-C`` does not evaluate ``Match`` blocks, so a ``Match`` that re-enables root
-login is missed. Evidence grade: good.
+Parsing: comments and blank lines are ignored, ``\\`` continuations joined; ``#include`` /
+``@include`` / ``#includedir`` / ``@includedir`` are recognised; files in an include directory
+whose names contain ``.`` or end in ``~`` are skipped, as sudo skips them; include targets outside
+``/etc/sudoers.d`` are named in the evidence as not collected. ``Cmnd_Alias`` and other aliases
+are not expanded (a ``NOPASSWD`` tag is found on the user specification itself). Caveats: rules
+from LDAP/SSSD sudo providers are not visible; ``sshd -T`` without ``-C`` does not evaluate
+``Match`` blocks, so a ``Match`` that re-enables root login is missed. Evidence grade: good.
 """
 
 from __future__ import annotations
