@@ -10,7 +10,8 @@
   written from memory and must be checked against the vendor before an audit relies on them.
 - ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
   releases known up to :data:`TABLE_DATE` and their dates.
-- :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories.
+- :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories
+  (the latter from the fact ``linux.packages``).
 - :func:`vkey`: a numeric sort key for version strings (epoch and Debian revision ignored).
 - :func:`judge_unsupported`: the ISM-1704 / ISM-0304 judgement both unsupported-app checks use.
 
@@ -30,6 +31,8 @@ from importlib.resources import files
 from typing import Any
 
 from checks._windows import as_list, ps_json, unreadable
+from checks.facts.fact import Unknown
+from checks.facts.linux.packages import PACKAGES
 from scanner.checking.api import Context, Finding, Output
 from scanner.model.vocabulary import Outcome
 
@@ -55,14 +58,6 @@ UNINSTALL_INVENTORY = (
     "Select-Object DisplayName,DisplayVersion,Publisher,InstallDate,"
     "@{n='Hive';e={($_.PSPath -split '::')[-1] -replace '\\\\Software\\\\.*$',''}}) | "
     "ConvertTo-Json -Depth 4 -Compress"
-)
-
-LINUX_INVENTORY = (
-    "if command -v dpkg-query >/dev/null 2>&1; then "
-    "dpkg-query -W -f='${db:Status-Abbrev}\\t${Package}\\t${Version}\\n' 2>/dev/null | "
-    "awk -F'\\t' '$1 ~ /^[hi]i/ {print \"deb\\t\" $2 \"\\t\" $3}'; fi; "
-    "if command -v rpm >/dev/null 2>&1; then "
-    "rpm -qa --qf 'rpm\\t%{NAME}\\t%{VERSION}-%{RELEASE}\\n' 2>/dev/null; fi; true"
 )
 
 
@@ -230,19 +225,11 @@ def windows_inventory(out: Output | None) -> tuple[list[App], str | None]:
 
 
 def linux_inventory(out: Output | None) -> tuple[list[App], str | None]:
-    """dpkg/rpm package list (``deb|rpm <TAB> name <TAB> version``), or why it is unreadable."""
-    if out is None or not out.ran:
-        return [], "command was not run on the host"
-    if out.timed_out:
-        return [], "command timed out"
-    apps = []
-    for line in out.text.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[0] in ("deb", "rpm") and parts[1]:
-            apps.append(App(name=parts[1].strip(), version=parts[2].strip(), where=parts[0]))
-    if not apps:
-        return [], "no package database could be read (neither dpkg nor rpm answered)"
-    return apps, None
+    """dpkg/rpm packages (fact ``linux.packages``) as apps, or why they are unreadable."""
+    packages = PACKAGES.read(out)
+    if isinstance(packages, Unknown):
+        return [], packages.reason
+    return [App(name=p.name, version=p.version, where=p.manager) for p in packages], None
 
 
 def summary(items: list[str], limit: int = 6) -> str:

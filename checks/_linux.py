@@ -1,18 +1,31 @@
-"""Parsers for Linux command outputs that several checks read: os-release, ``sshd -T``, epochs.
+"""What Linux judges not yet on the fact layer still share: ``unreadable`` / ``first_line`` (being
+replaced by :mod:`checks.facts.reading` and :mod:`checks.facts.linux.shell`), ``sshd -T`` and
+epoch helpers re-exported from :mod:`checks.facts.linux`. Inventory values come from ``ctx.profile``.
 
-Also the one rule every Linux judge applies first: was the output readable at all (the host
-answered, the command did not time out, sudo or the file system did not refuse it)?
 Pure functions only; no check lives here.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
+from checks.facts.linux.sshd import option, parse_options
+from checks.facts.linux.times import from_epoch, iso
 from scanner.checking.api import Output
+
+# For modules not yet on the fact layer; ``checks.facts.linux`` holds these now.
+parse_sshd_t = parse_options
+sshd_value = option
+__all__ = [
+    "first_line",
+    "from_epoch",
+    "hours_between",
+    "iso",
+    "parse_sshd_t",
+    "sshd_missing",
+    "sshd_value",
+    "unreadable",
+]
 
 _DENIAL_MARKERS = (
     "permission denied",
@@ -53,60 +66,10 @@ def first_line(text: str) -> str:
     return ""
 
 
-def parse_os_release(text: str) -> dict[str, str]:
-    """``KEY=value`` lines of /etc/os-release, with shell quoting removed."""
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        try:
-            parts = shlex.split(value)
-        except ValueError:
-            parts = [value.strip("\"'")]
-        values[key.strip()] = " ".join(parts)
-    return values
-
-
-def parse_sshd_t(text: str) -> dict[str, list[str]]:
-    """``sshd -T`` output: lowercase key → every value given for it (repeated keys kept)."""
-    conf: dict[str, list[str]] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or " " not in line:
-            continue
-        key, _, value = line.partition(" ")
-        if not re.fullmatch(r"[a-z0-9]+", key):
-            continue
-        conf.setdefault(key, []).append(value.strip())
-    return conf
-
-
-def sshd_value(conf: Mapping[str, list[str]], *keys: str, default: str = "") -> str:
-    """The first value of the first key present (older OpenSSH names as fallbacks)."""
-    for key in keys:
-        if conf.get(key):
-            return conf[key][0]
-    return default
-
-
 def sshd_missing(out: Output) -> bool:
     """The host has no sshd binary (``sh: sshd: not found``, exit 127)."""
     return out.exit_code == 127 or "sshd: not found" in (out.text + out.err)
 
 
-def from_epoch(value: str) -> datetime | None:
-    """A ``%Y`` / ``%T@`` epoch (integer or fractional) as an aware UTC datetime."""
-    try:
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
 def hours_between(earlier: datetime, later: datetime) -> float:
     return (later - earlier).total_seconds() / 3600
-
-
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -52,95 +52,14 @@ machine. Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from checks._linux import first_line, unreadable
-from checks.restrict_admin.linux_privileged_accounts import _admin_members
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD, Account, admin_members, members
+from checks.facts.linux.backup_places import BACKUP_PLACES, Place
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-NETWORK_FS = {
-    "nfs",
-    "nfs4",
-    "cifs",
-    "smb3",
-    "smbfs",
-    "fuse.sshfs",
-    "sshfs",
-    "glusterfs",
-    "fuse.glusterfs",
-    "ceph",
-    "fuse.ceph",
-    "fuse.rclone",
-    "fuse.s3fs",
-    "lustre",
-    "gpfs",
-}
 PRIVILEGED_ISM = ("ISM-1705", "ISM-1706", "ISM-1707")
-
-
-@dataclass
-class Place:
-    path: str
-    missing: bool = False
-    source: str = ""
-    fstype: str = ""
-    target: str = ""
-    mode: int | None = None
-    owner: str = ""
-    group: str = ""
-    group_line: str = ""
-    blocks: list[tuple[str, str]] = field(default_factory=list)  # name, type
-
-    @property
-    def device(self) -> str:
-        return self.source.split("[", 1)[0]
-
-    @property
-    def off_host(self) -> bool:
-        src = self.source
-        return self.fstype in NETWORK_FS or src.startswith("//") or (":" in src and "/" in src)
-
-    def disks(self) -> set[str]:
-        return {n for n, t in self.blocks if t == "disk"}
-
-    def encrypted(self) -> bool:
-        return any(t == "crypt" for _, t in self.blocks)
-
-
-def parse(text: str) -> dict[str, Place]:
-    places: dict[str, Place] = {}
-
-    def get(path: str) -> Place:
-        return places.setdefault(path, Place(path))
-
-    for line in text.splitlines():
-        head, _, rest = line.partition(" ")
-        meta, _, path = rest.rpartition("|")
-        if head == "E8_MISSING":
-            get(rest).missing = True
-        elif head == "E8_MNT" and path:
-            parts = meta.split()
-            if len(parts) >= 2:
-                p = get(path)
-                p.source, p.fstype = parts[0].replace("\\x20", " "), parts[1]
-                p.target = parts[2] if len(parts) > 2 else ""
-        elif head == "E8_BLK" and path:
-            parts = meta.split()
-            if len(parts) == 2:
-                get(path).blocks.append((parts[0], parts[1]))
-        elif head == "E8_STAT" and path:
-            parts = meta.split()
-            if len(parts) == 3:
-                p = get(path)
-                try:
-                    p.mode = int(parts[0], 8)
-                except ValueError:
-                    continue
-                p.owner, p.group = parts[1], parts[2]
-        elif head == "E8_GRP" and path:
-            get(path).group_line = meta
-    return places
 
 
 def _resilience(p: Place, root: Place | None) -> str | None:
@@ -161,23 +80,16 @@ def _resilience(p: Place, root: Place | None) -> str | None:
     return None
 
 
-def _group_members(p: Place, passwd_text: str) -> list[str]:
-    parts = p.group_line.split(":")
-    members = [m for m in parts[3].split(",") if m] if len(parts) >= 4 else []
-    gid = parts[2] if len(parts) >= 3 else None
-    for line in passwd_text.splitlines():
-        f = line.strip().split(":")
-        if gid is not None and len(f) >= 3 and f[2] == gid and f[0] not in members:
-            members.append(f[0])
-    return members
-
-
-def _holders(p: Place, passwd_text: str) -> list[str]:
+def _holders(p: Place, accounts: tuple[Account, ...]) -> list[str]:
     """Accounts besides root that the mode lets at the destination ("*" = everyone)."""
     assert p.mode is not None
     who = [] if p.owner == "root" else [p.owner]
     if p.mode & 0o070:
-        who += [m for m in _group_members(p, passwd_text) if m != "root" and m not in who]
+        who += [
+            m
+            for m in (members(p.group_entry, accounts) if p.group_entry else [])
+            if m != "root" and m not in who
+        ]
     if p.mode & 0o007:
         who.append("*")
     return who
@@ -187,22 +99,28 @@ def _finding(ism: str, outcome: Outcome, evidence: str, observed: dict[str, obje
     return Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed)
 
 
+def _blind(isms: tuple[str, ...], why: str, paths: list[str]) -> list[Finding]:
+    return [_finding(i, Outcome.NO_VISIBILITY, why, {"paths": paths}) for i in isms]
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     isms = ("ISM-1811", "ISM-1813", *PRIVILEGED_ISM)
     paths = ctx.profile.listed("e8_backup_paths") or []
-    out, passwd, groups = outputs["places"], outputs["passwd"], outputs["admin_groups"]
-    why = None if paths else "no e8_backup_paths in inventory"
-    why = why or unreadable(out) or unreadable(passwd) or unreadable(groups)
-    if why is None and not passwd.text.strip():
-        why = f"/etc/passwd gave nothing ({first_line(passwd.err) or 'no error text'})"
-    if why is not None:
-        return [_finding(i, Outcome.NO_VISIBILITY, why, {"paths": paths}) for i in isms]
-    places = parse(out.text)
+    places = BACKUP_PLACES.read(outputs.get("places"))
+    accounts = PASSWD.read(outputs.get("passwd"))
+    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    if not paths:
+        return _blind(isms, "no e8_backup_paths in inventory", paths)
+    if isinstance(places, Unknown):
+        return _blind(isms, places.reason, paths)
+    if isinstance(accounts, Unknown):
+        return _blind(isms, accounts.reason, paths)
+    if isinstance(groups, Unknown):
+        return _blind(isms, groups.reason, paths)
     root = places.get("/")
     backup_admins = set(ctx.profile.listed("e8_backup_admins") or []) | {"root"}
     admins_known = ctx.profile.e8_backup_admins is not None
-    _, admin_groups = _admin_members(passwd.text, groups.text)
-    admin_members = sorted({m for ms in admin_groups.values() for m in ms})
+    admin_people = sorted({m for ms in admin_members(accounts, groups).values() for m in ms})
     blind: list[str] = []
     fragile: list[str] = []
     unpriv: list[str] = []
@@ -224,14 +142,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         }
         if (problem := _resilience(p, root)) is not None:
             fragile.append(problem)
-        holders = _holders(p, passwd.text)
+        holders = _holders(p, accounts)
         seen[path]["holders"] = holders  # type: ignore[index]
         for h in holders:
             if h == "*":
                 unpriv.append(f"{path}: mode {p.mode:o} gives other accounts access")
             elif h in backup_admins:
                 continue
-            elif h in admin_members:
+            elif h in admin_people:
                 priv.append(f"{path}: {h} (privileged, not a backup admin) has access by mode")
             else:
                 unpriv.append(f"{path}: {h} (not a backup admin) has access by owner/group")
@@ -240,7 +158,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "destinations": seen,
         "root_fs": {"source": root.source, "fstype": root.fstype} if root else None,
         "backup_admins": sorted(backup_admins),
-        "admin_group_members": admin_members,
+        "admin_group_members": admin_people,
     }
     blind_text = "; ".join(blind)
     findings: list[Finding] = []
@@ -277,7 +195,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         )
     # ISM-1705 / 1706 / 1707
-    sudoers = [m for m in admin_members if m not in backup_admins]
+    sudoers = [m for m in admin_people if m not in backup_admins]
     if sudoers and admins_known:
         text = (
             f"members of sudo/wheel/admin who are not in e8_backup_admins can become root and "
@@ -313,23 +231,9 @@ CHECK = Check(
     ism=("ISM-1811", "ISM-1813", *PRIVILEGED_ISM),
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "places": Cmd(
-            line=(
-                "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
-                'for p in / "$@"; do if [ -e "$p" ]; then '
-                'm=$(findmnt -rno SOURCE,FSTYPE,TARGET -T "$p" | head -1); printf \'E8_MNT %s|%s\\n\' "$m" "$p"; '
-                's=${m%% *}; s=${s%%\\[*}; if [ -b "$s" ]; then '
-                'lsblk -lnso NAME,TYPE "$s" 2>/dev/null | while read -r n t; do '
-                'printf \'E8_BLK %s %s|%s\\n\' "$n" "$t" "$p"; done; fi; '
-                "stat -c 'E8_STAT %a %U %G|%n' \"$p\"; "
-                'printf \'E8_GRP %s|%s\\n\' "$(getent group "$(stat -c %g "$p")")" "$p"; '
-                "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done"
-            ),
-            root=True,
-            args_var="e8_backup_paths",
-        ),
-        "passwd": Cmd(line='awk -F: \'{print $1":"$3":"$4":"$7}\' /etc/passwd'),
-        "admin_groups": Cmd(line="getent group sudo wheel admin; true"),
+        "places": BACKUP_PLACES.cmd,
+        "passwd": PASSWD.cmd,
+        "admin_groups": ADMIN_GROUPS.cmd,
     },
     judge=judge,
     version=1,

@@ -14,14 +14,17 @@ NOT_RUN = "the command did not run (host not reached for it)"
 TIMED_OUT = "the command timed out"
 NOTHING = "the command printed nothing"
 
-# Privilege refusals as sudo, Linux tools and Windows PowerShell word them.
+# Privilege refusals as sudo, Linux tools and Windows PowerShell word them (``sshd -T`` run
+# without root cannot read the host keys: "no hostkeys available").
 DENIAL_MARKERS = (
     "permission denied",
     "a password is required",
     "must be run as root",
+    "must be root",
     "not in the sudoers",
     "may not run sudo",
     "operation not permitted",
+    "no hostkeys available",
     "access is denied",
     "access denied",
     "unauthorizedaccess",

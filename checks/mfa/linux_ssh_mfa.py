@@ -50,8 +50,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.pam import PAM_SSHD_STACK
+from checks.facts.linux.sshd import SSHD, Sshd
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 PASSWORD_MODULES = {"pam_unix", "pam_sss", "pam_ldap", "pam_krb5", "pam_winbind"}
@@ -60,17 +62,6 @@ OTP_MODULES = {"pam_google_authenticator", "pam_oath", "pam_duo", "pam_yubico", 
 CHECK_ISM = ("ISM-1401", "ISM-1173", "ISM-0974", "ISM-1682", "ISM-1504")
 
 KNOW, HAVE, HAVE_PR = "know", "have", "have_pr"
-
-
-def _pam_files(text: str) -> dict[str, list[str]]:
-    files: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if line.startswith("### "):
-            current = files.setdefault(line[4:].strip().rsplit("/", 1)[-1], [])
-        elif current is not None:
-            current.append(line)
-    return files
 
 
 def _auth_lines(files: Mapping[str, list[str]], name: str, seen: frozenset[str]) -> list[str]:
@@ -129,32 +120,32 @@ def _pam_factors(lines: list[str]) -> tuple[set[str], list[str]]:
     return factors, notes
 
 
-def _method_lists(conf: Mapping[str, list[str]]) -> list[list[str]]:
-    am = sshd_value(conf, "authenticationmethods", default="any")
+def _method_lists(conf: Sshd) -> list[list[str]]:
+    am = conf.value("authenticationmethods", default="any")
     if am != "any":
         return [lst.split(",") for lst in am.split()]
     enabled = {
-        "publickey": sshd_value(conf, "pubkeyauthentication", default="yes"),
-        "password": sshd_value(conf, "passwordauthentication", default="yes"),
-        "keyboard-interactive": sshd_value(
-            conf, "kbdinteractiveauthentication", "challengeresponseauthentication", default="yes"
+        "publickey": conf.value("pubkeyauthentication", default="yes"),
+        "password": conf.value("passwordauthentication", default="yes"),
+        "keyboard-interactive": conf.value(
+            "kbdinteractiveauthentication", "challengeresponseauthentication", default="yes"
         ),
-        "gssapi-with-mic": sshd_value(conf, "gssapiauthentication", default="no"),
-        "hostbased": sshd_value(conf, "hostbasedauthentication", default="no"),
+        "gssapi-with-mic": conf.value("gssapiauthentication", default="no"),
+        "hostbased": conf.value("hostbasedauthentication", default="no"),
     }
     return [[method] for method, value in enabled.items() if value == "yes"]
 
 
 def _assess(
-    conf: Mapping[str, list[str]], pam_text: str
+    conf: Sshd, pam_files: Mapping[str, list[str]]
 ) -> tuple[bool, bool, list[str], dict[str, object]]:
     """(every path MFA, every path phishing-resistant MFA, per-path descriptions, observed)."""
-    algos = sshd_value(conf, "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes")
+    algos = conf.value("pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes")
     sk_only = bool(algos) and all(a.startswith("sk-") for a in algos.split(","))
-    verify = "verify-required" in sshd_value(conf, "pubkeyauthoptions", default="none")
-    usepam = sshd_value(conf, "usepam", default="no") == "yes"
-    force = sshd_value(conf, "forcecommand", default="none")
-    pam_factors, pam_notes = _pam_factors(_auth_lines(_pam_files(pam_text), "sshd", frozenset()))
+    verify = "verify-required" in conf.value("pubkeyauthoptions", default="none")
+    usepam = conf.value("usepam", default="no") == "yes"
+    force = conf.value("forcecommand", default="none")
+    pam_factors, pam_notes = _pam_factors(_auth_lines(pam_files, "sshd", frozenset()))
     lists = _method_lists(conf)
     all_mfa = all_pr = True
     paths: list[str] = []
@@ -180,7 +171,7 @@ def _assess(
         kind = "phishing-resistant MFA" if pr else "MFA" if mfa else "single factor"
         paths.append(f"{'+'.join(methods)}: {kind}")
     observed: dict[str, object] = {
-        "authenticationmethods": sshd_value(conf, "authenticationmethods", default="any"),
+        "authenticationmethods": conf.value("authenticationmethods", default="any"),
         "paths": paths,
         "usepam": usepam,
         "pam": pam_notes,
@@ -191,7 +182,7 @@ def _assess(
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    sshd = outputs["sshd"]
+    sshd = outputs.get("sshd")
     na_1504 = (
         None
         if ctx.internet_facing
@@ -201,8 +192,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             evidence="host is not internet-facing: sshd is not an online service",
         )
     )
-    why = unreadable(sshd, stdout_denial=True)
-    if why is None and sshd_missing(sshd):
+    conf = SSHD.read(sshd)
+    if isinstance(conf, Sshd) and not conf.installed:
         text = "sshd is not installed: SSH is not a logon path (console logon not judged here)"
         return [
             Finding(ism="ISM-1504", outcome=Outcome.NOT_APPLICABLE, evidence=text)
@@ -210,18 +201,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             else Finding(ism=i, outcome=Outcome.NOT_ASSESSED, evidence=text)
             for i in CHECK_ISM
         ]
-    if why is None and not sshd.ok:
-        why = f"sshd -T failed: {first_line(sshd.text) or first_line(sshd.err)}"
-    if why is not None:
-        reason = f"sshd configuration not readable: {why}"
+    if isinstance(conf, Unknown):
+        reason = f"sshd configuration not readable: {conf.reason}"
         return [
             na_1504
             if i == "ISM-1504" and na_1504 is not None
             else Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason)
             for i in CHECK_ISM
         ]
-    pam = outputs["pam"]
-    all_mfa, all_pr, paths, observed = _assess(parse_sshd_t(sshd.text), pam.text if pam.ran else "")
+    pam = PAM_SSHD_STACK.read(outputs.get("pam"))
+    all_mfa, all_pr, paths, observed = _assess(conf, {} if isinstance(pam, Unknown) else pam)
     described = "; ".join(paths) or "no SSH authentication method enabled"
     notes = observed["pam"]
     pam_note = f" [PAM: {', '.join(map(str, notes))}]" if isinstance(notes, list) and notes else ""
@@ -258,16 +247,7 @@ CHECK = Check(
     strategy=Strategy.MFA,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "sshd": Cmd(line='PATH="$PATH:/usr/sbin:/sbin" sshd -T 2>&1', root=True),
-        "pam": Cmd(
-            line=(
-                "for f in sshd common-auth system-auth password-auth postlogin; do "
-                '[ -f "/etc/pam.d/$f" ] && { echo "### /etc/pam.d/$f"; cat "/etc/pam.d/$f"; }; '
-                "done; true"
-            )
-        ),
-    },
+    collect={"sshd": SSHD.cmd, "pam": PAM_SSHD_STACK.cmd},
     judge=judge,
     version=1,
 )

@@ -51,20 +51,29 @@ an undated vendor-repository update is pending with no way to date it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from checks._app_patch import HIGH_RISK, LINUX_INVENTORY, app_class, linux_inventory, summary
-from checks._linux import first_line, from_epoch, iso, parse_os_release, unreadable
-from checks.patch_os.linux_pending_updates import CHECK as _OS_CHECK
-from checks.patch_os.linux_pending_updates import parse_updateinfo
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_patch import HIGH_RISK, app_class, linux_inventory, summary
+from checks.facts.fact import Unknown
+from checks.facts.linux.apt import APT_PENDING, Pending
+from checks.facts.linux.dnf import (
+    DNF_ADVISORIES,
+    DNF_ADVISORY_LIST,
+    DNF_UPGRADES,
+    Advisory,
+    AdvisoryPackage,
+    Upgrade,
+)
+from checks.facts.linux.os_release import OS_RELEASE, package_family
+from checks.facts.linux.package_metadata import PACKAGE_METADATA
+from checks.facts.linux.packages import PACKAGES
+from checks.facts.linux.times import iso
+from checks.facts.linux.upgrade_history import UPGRADE_HISTORY
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-DEB_IDS = {"debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"}
-RPM_IDS = {"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific"}
 DISTRO_ORIGINS = ("debian", "ubuntu", "raspbian", "kali", "linuxmint", "pop")
 
 CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-1690")
@@ -81,97 +90,44 @@ class Fix:
     ident: str
 
 
-def _family(osr: Mapping[str, str]) -> str | None:
-    ids = {osr.get("ID", "").lower(), *osr.get("ID_LIKE", "").lower().split()}
-    if ids & DEB_IDS:
-        return "deb"
-    if ids & RPM_IDS:
-        return "rpm"
-    return None
-
-
 def _high(name: str) -> bool:
     return app_class("linux", name) in HIGH_RISK
 
 
-_INST = re.compile(r"^Inst (\S+) (?:\[([^\]]*)\] )?\((\S+) (.*?) \[[^\]]*\]\)")
-
-
-def apt_fixes(text: str) -> list[Fix]:
+def apt_fixes(pending: list[Pending]) -> list[Fix]:
     fixes = []
-    for line in text.splitlines():
-        m = _INST.match(line)
-        if not m:
-            continue
-        name, version, origin = m.group(1), m.group(3), m.group(4)
-        high = _high(name)
-        third_party = not origin.lower().startswith(DISTRO_ORIGINS)
-        if "-security" in origin or (high and third_party):
-            fixes.append(Fix(name, high, "unknown", None, f"{name} {version} ({origin})"))
+    for p in pending:
+        high = _high(p.name)
+        third_party = not p.origin.lower().startswith(DISTRO_ORIGINS)
+        if p.security or (high and third_party):
+            fixes.append(Fix(p.name, high, "unknown", None, f"{p.name} {p.version} ({p.origin})"))
     return fixes
 
 
-def _rpm_name(nevra: str) -> str:
-    base = re.sub(r"\.(x86_64|noarch|i686|aarch64|ppc64le|s390x|src)$", "", nevra.strip())
-    parts = base.rsplit("-", 2)
-    return parts[0] if len(parts) == 3 else base
-
-
-def rpm_fixes(info: str, listing: str, upgrades: str) -> list[Fix]:
-    advisories = {f.ident: f for f in parse_updateinfo(info)}
+def rpm_fixes(
+    info: list[Advisory], listing: list[AdvisoryPackage], upgrades: list[Upgrade]
+) -> list[Fix]:
+    advisories = {a.ident: a for a in info}
     fixes: list[Fix] = []
     covered: set[str] = set()
-    for line in listing.splitlines():
-        parts = line.split()
-        if len(parts) < 3 or not re.match(r"^[A-Z]+[A-Z0-9-]*-\d{4}[:-]", parts[0]):
-            continue
-        name = _rpm_name(parts[-1])
+    for row in listing:
+        name = row.package
         covered.add(name)
-        adv = advisories.get(parts[0])
+        adv = advisories.get(row.ident)
         sev = (
             adv.severity
             if adv
-            else ("critical" if parts[1].lower().startswith("crit") else "unknown")
+            else ("critical" if row.severity.lower().startswith("crit") else "unknown")
         )
-        fixes.append(Fix(name, _high(name), sev, adv.released if adv else None, parts[0]))
-    for line in upgrades.splitlines():
-        parts = line.split()
-        if len(parts) != 3 or "." not in parts[0] or parts[0].endswith(":"):
+        fixes.append(Fix(name, _high(name), sev, adv.released if adv else None, row.ident))
+    for up in upgrades:
+        if up.name in covered or not _high(up.name):
             continue
-        name = parts[0].rsplit(".", 1)[0]
-        if name in covered or not _high(name):
-            continue
-        repo = parts[2].lower()
+        repo = up.repo.lower()
         if repo.startswith(("baseos", "appstream", "rhel-", "updates", "base", "epel", "extras")):
             continue  # a distribution repository: its security fixes come with advisories
-        fixes.append(Fix(name, True, "unknown", None, f"{name} {parts[1]} ({parts[2]})"))
+        fixes.append(Fix(up.name, True, "unknown", None, f"{up.name} {up.version} ({up.repo})"))
     return fixes
-
-
-def _newest_epoch(text: str) -> datetime | None:
-    times = [from_epoch(line.split(" ", 1)[0]) for line in text.splitlines() if line.strip()]
-    return max((t for t in times if t is not None), default=None)
-
-
-def _last_upgrade_pass(text: str) -> datetime | None:
-    offset: timezone = UTC
-    found: list[datetime] = []
-    for line in text.splitlines():
-        if m := re.match(r"^tz ([+-])(\d\d)(\d\d)$", line.strip()):
-            delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-            offset = timezone(delta if m.group(1) == "+" else -delta)
-    for line in text.splitlines():
-        if line.startswith("apt-history "):
-            try:
-                local = datetime.strptime(line[12:].strip(), "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                continue
-            found.append(local.replace(tzinfo=offset))
-        elif line.strip().endswith("unattended-upgrades-stamp"):
-            moment = from_epoch(line.split(" ", 1)[0])
-            if moment is not None:
-                found.append(moment)
-    return max(found, default=None)
 
 
 def _span(delta: timedelta) -> str:
@@ -195,54 +151,49 @@ def _rules(ctx: Context) -> dict[str, tuple[str, str, timedelta]]:
     }
 
 
-def _blind_rpm(outputs: Mapping[str, Output]) -> str | None:
-    for name in ("dnf_security", "dnf_security_list", "dnf_upgrades"):
-        out = outputs.get(name)
-        why = unreadable(out, stdout_denial=True)
-        if why is not None:
-            return why
-        assert out is not None
-        nothing = name == "dnf_upgrades" and "no matching packages" in out.text.lower()
-        if "E8_NO_DNF" in out.text or (not out.ok and not nothing):
-            return f"dnf/yum failed: {first_line(out.text) or first_line(out.err)}"
-    return None
+def _rpm_reads(
+    outputs: Mapping[str, Output],
+) -> tuple[list[Advisory], list[AdvisoryPackage], list[Upgrade]] | str:
+    """The three dnf/yum reads, or why one of them cannot be used."""
+    info = DNF_ADVISORIES.read(outputs.get("dnf_security"))
+    listing = DNF_ADVISORY_LIST.read(outputs.get("dnf_security_list"))
+    upgrades = DNF_UPGRADES.read(outputs.get("dnf_upgrades"))
+    if isinstance(info, Unknown):
+        return f"dnf/yum failed: {info.reason}"
+    if isinstance(listing, Unknown):
+        return f"dnf/yum failed: {listing.reason}"
+    if isinstance(upgrades, Unknown):
+        return f"dnf/yum failed: {upgrades.reason}"
+    return info, listing, upgrades
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
-    osr_out = outputs.get("os_release")
-    osr = (
-        parse_os_release(osr_out.text)
-        if osr_out is not None and unreadable(osr_out) is None
-        else {}
-    )
-    family = _family(osr)
+    read = OS_RELEASE.read(outputs.get("os_release"))
+    osr = {} if isinstance(read, Unknown) else read
+    family = package_family(osr)
     apps, inv_why = linux_inventory(outputs.get("packages"))
     high_installed = sorted({a.name for a in apps if _high(a.name)})
     observed: dict[str, object] = {
         "os": osr.get("PRETTY_NAME") or osr.get("ID"),
         "high_risk_installed": high_installed[:30],
     }
-
     blind: str | None = None
     fixes: list[Fix] = []
     if family is None:
         blind = f"distribution {osr.get('ID') or 'unknown'} is not handled by this check"
     elif family == "deb":
-        out = outputs.get("apt_upgrade")
-        blind = unreadable(out, stdout_denial=True)
-        if blind is None and out is not None and (not out.ok or "E8_NO_APT" in out.text):
-            blind = f"apt-get simulation failed: {first_line(out.text) or first_line(out.err)}"
-        if blind is None and out is not None:
-            fixes = apt_fixes(out.text)
+        apt = APT_PENDING.read(outputs.get("apt_upgrade"))
+        if isinstance(apt, Unknown):
+            blind = f"apt-get simulation failed: {apt.reason}"
+        else:
+            fixes = apt_fixes(apt)
     else:
-        blind = _blind_rpm(outputs)
-        if blind is None:
-            fixes = rpm_fixes(
-                outputs["dnf_security"].text,
-                outputs["dnf_security_list"].text,
-                outputs["dnf_upgrades"].text,
-            )
+        reads = _rpm_reads(outputs)
+        if isinstance(reads, str):
+            blind = reads
+        else:
+            fixes = rpm_fixes(*reads)
             if not fixes and osr.get("ID", "").lower() == "centos":
                 blind = (
                     "CentOS repositories publish no security errata; an empty list proves nothing"
@@ -252,8 +203,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         for f in fixes[:30]
     ]
 
-    cache_out = outputs.get("cache")
-    cache_time = _newest_epoch(cache_out.text) if cache_out is not None and cache_out.ran else None
+    cache = PACKAGE_METADATA.read(outputs.get("cache"))
+    cache_time = None if isinstance(cache, Unknown) else cache
     cache_age = now - cache_time if cache_time is not None else None
     if cache_age is None:
         stale: str | None = "package metadata age unknown; pending-update view unreliable"
@@ -261,8 +212,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         stale = f"package metadata {cache_age.days} days old; pending-update view unreliable"
     else:
         stale = None
-    last_out = outputs.get("last_upgrade")
-    last_pass = _last_upgrade_pass(last_out.text) if family == "deb" and last_out else None
+    runs = UPGRADE_HISTORY.read(outputs.get("last_upgrade"))
+    newest = None if family != "deb" or isinstance(runs, Unknown) else runs.newest()
+    last_pass = newest[0] if newest else None
     observed.update(metadata_fetched=iso(cache_time), last_upgrade_pass=iso(last_pass))
 
     findings = []
@@ -366,36 +318,23 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     return findings
 
 
-_DNF = (
-    "if command -v dnf >/dev/null 2>&1; then LC_ALL=C dnf -C -q {dnf} 2>&1; "
-    "elif command -v yum >/dev/null 2>&1; then LC_ALL=C yum -C -q {yum} 2>&1; "
-    "else echo E8_NO_DNF; fi"
-)
-
-_OS = _OS_CHECK.collect
-
 CHECK = Check(
     id="patch_applications.linux_pending_app_updates",
     title="Linux: application fixes (browsers, mail, PDF, office, AV, others) applied in time",
     strategy=Strategy.PATCH_APPLICATIONS,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.LINUX}),
-    # Commands shared with patch_os.linux_pending_updates are taken from it, so they can never
-    # drift apart: identical commands are collected once per host.
+    # Facts shared with patch_os.linux_pending_updates: identical commands are collected once
+    # per host.
     collect={
-        "os_release": _OS["os_release"],
-        "packages": Cmd(line=LINUX_INVENTORY),
-        "apt_upgrade": _OS["apt_upgrade"],
-        "dnf_security": _OS["dnf_security"],
-        "dnf_security_list": Cmd(
-            line=_DNF.format(
-                dnf="updateinfo list --security --available", yum="updateinfo list security"
-            ),
-            root=True,
-        ),
-        "dnf_upgrades": Cmd(line=_DNF.format(dnf="list --upgrades", yum="list updates"), root=True),
-        "cache": _OS["cache"],
-        "last_upgrade": _OS["last_upgrade"],
+        "os_release": OS_RELEASE.cmd,
+        "packages": PACKAGES.cmd,
+        "apt_upgrade": APT_PENDING.cmd,
+        "dnf_security": DNF_ADVISORIES.cmd,
+        "dnf_security_list": DNF_ADVISORY_LIST.cmd,
+        "dnf_upgrades": DNF_UPGRADES.cmd,
+        "cache": PACKAGE_METADATA.cmd,
+        "last_upgrade": UPGRADE_HISTORY.cmd,
     },
     judge=judge,
     version=1,

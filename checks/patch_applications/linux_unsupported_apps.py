@@ -37,8 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_patch import LINUX_INVENTORY, judge_unsupported, linux_inventory
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_patch import judge_unsupported, linux_inventory
+from checks.facts.linux.packages import PACKAGES
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 
 
@@ -53,7 +54,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_APPLICATIONS,
     ism=("ISM-1704", "ISM-0304", "ISM-1905"),
     platforms=frozenset({Platform.LINUX}),
-    collect={"packages": Cmd(line=LINUX_INVENTORY)},
+    collect={"packages": PACKAGES.cmd},
     judge=judge,
     version=1,
 )

@@ -27,13 +27,13 @@ possibly critical for ISM-1903):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
-from checks._linux import first_line, from_epoch, iso, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.firmware import BIOS, FWUPD_DEVICES, FWUPD_METADATA
+from checks.facts.linux.times import from_epoch, iso
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 
@@ -42,41 +42,14 @@ def _span(delta: timedelta) -> str:
     return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
 
 
-def _devices(out: Output | None) -> tuple[list[dict[str, Any]], str | None]:
-    why = unreadable(out)
-    if why is not None or out is None:
-        return [], why
-    if "E8_NO_FWUPD" in out.text:
-        return [], "fwupd is not installed; firmware release dates need the OEM's feed"
-    try:
-        data = json.loads(out.text.strip() or "null")
-    except ValueError:
-        msg = first_line(out.err) or first_line(out.text)
-        return [], f"fwupdmgr gave no JSON ({msg})"
-    if not isinstance(data, dict):
-        return [], "fwupdmgr gave no device list"
-    devices = data.get("Devices")
-    if not isinstance(devices, list):
-        return [], "fwupdmgr gave no device list"
-    return [d for d in devices if isinstance(d, dict)], None
-
-
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
-    devices, why = _devices(outputs.get("fwupd"))
-    meta_out = outputs.get("metadata")
-    stamps = [
-        from_epoch(line.split(" ", 1)[0])
-        for line in (meta_out.text.splitlines() if meta_out is not None and meta_out.ran else [])
-        if line.strip()
-    ]
-    meta = max((s for s in stamps if s is not None), default=None)
-    bios = outputs.get("bios")
-    bios_lines = (
-        [ln.strip() for ln in bios.text.splitlines() if ln.strip()]
-        if bios is not None and unreadable(bios, stdout_denial=True) is None
-        else []
-    )
+    read = FWUPD_DEVICES.read(outputs.get("fwupd"))
+    devices, why = ([], read.reason) if isinstance(read, Unknown) else (read, None)
+    stamp = FWUPD_METADATA.read(outputs.get("metadata"))
+    meta = None if isinstance(stamp, Unknown) else stamp
+    bios = BIOS.read(outputs.get("bios"))
+    bios_lines = [] if isinstance(bios, Unknown) else bios
     updatable = [d for d in devices if "updatable" in (d.get("Flags") or [])]
     upgrades = []
     for d in devices:
@@ -142,24 +115,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_OS,
     ism=("ISM-1903", "ISM-1904"),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "fwupd": Cmd(
-            line=(
-                "if command -v fwupdmgr >/dev/null 2>&1; then "
-                "LC_ALL=C fwupdmgr get-devices --json; else echo E8_NO_FWUPD; fi"
-            )
-        ),
-        "metadata": Cmd(
-            line=(
-                "find /var/lib/fwupd/metadata /var/cache/fwupd -maxdepth 3 "
-                "-name 'metadata.xml*' -printf '%T@ %p\\n' 2>/dev/null | sort -n | tail -1"
-            )
-        ),
-        "bios": Cmd(
-            line="dmidecode -s bios-version 2>&1; dmidecode -s bios-release-date 2>&1",
-            root=True,
-        ),
-    },
+    collect={"fwupd": FWUPD_DEVICES.cmd, "metadata": FWUPD_METADATA.cmd, "bios": BIOS.cmd},
     judge=judge,
     version=1,
 )

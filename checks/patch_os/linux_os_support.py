@@ -48,10 +48,14 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib.resources import files
 
-from checks._linux import first_line, unreadable
 from checks.facts.fact import Unknown
+from checks.facts.linux.distribution import (
+    DEBIAN_VERSION,
+    EXTENDED_SUPPORT_SOURCES,
+    KERNEL_RELEASE,
+)
 from checks.facts.linux.os_release import OS_RELEASE
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
@@ -123,8 +127,7 @@ def find_release(distro: str, version_id: str) -> Release | None:
     return None
 
 
-def _extension_active(rel: Release, extended_text: str) -> bool:
-    lines = [ln.strip() for ln in extended_text.splitlines() if ln.strip()]
+def _extension_active(rel: Release, lines: list[str]) -> bool:
     if rel.extended_kind == "esm":
         return any("esm.ubuntu.com/infra" in ln for ln in lines)
     if rel.extended_kind == "els":
@@ -165,14 +168,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     read = OS_RELEASE.read(outputs.get("os_release"))
     why = read.reason if isinstance(read, Unknown) else None
     osr = {} if isinstance(read, Unknown) else read
-    deb = outputs.get("debian_version")
-    kernel = outputs.get("kernel")
+    deb = DEBIAN_VERSION.read(outputs.get("debian_version"))
+    kernel = KERNEL_RELEASE.read(outputs.get("kernel"))
     observed: dict[str, object] = {
         "id": osr.get("ID"),
         "version_id": osr.get("VERSION_ID"),
         "pretty_name": osr.get("PRETTY_NAME"),
-        "debian_version": first_line(deb.text) if deb is not None and deb.ok else None,
-        "kernel": first_line(kernel.text) if kernel is not None and kernel.ok else None,
+        "debian_version": None if isinstance(deb, Unknown) else deb,
+        "kernel": None if isinstance(kernel, Unknown) else kernel,
     }
     if why is not None:
         reason = f"OS identity not readable: {why}"
@@ -205,13 +208,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         extended_end=rel.extended_end.isoformat() if rel.extended_end else None,
         source=rel.source,
     )
-    ext_out = outputs.get("extended")
-    ext_text = ext_out.text if ext_out is not None and unreadable(ext_out) is None else ""
-    return [_support(rel, name, on, ext_text, observed), _currency(rel, name, on, observed)]
+    ext = EXTENDED_SUPPORT_SOURCES.read(outputs.get("extended"))
+    ext_lines = [] if isinstance(ext, Unknown) else ext
+    return [_support(rel, name, on, ext_lines, observed), _currency(rel, name, on, observed)]
 
 
 def _support(
-    rel: Release, name: str, on: date, ext_text: str, observed: dict[str, object]
+    rel: Release, name: str, on: date, ext_lines: list[str], observed: dict[str, object]
 ) -> Finding:
     if rel.support_end is None:
         return Finding(
@@ -227,7 +230,7 @@ def _support(
             evidence=f"{name} is vendor-supported until {rel.support_end} ({rel.source})",
             observed=observed,
         )
-    active = _extension_active(rel, ext_text)
+    active = _extension_active(rel, ext_lines)
     observed["extension_active"] = active
     if rel.extended_end is not None and on <= rel.extended_end and active:
         return Finding(
@@ -305,16 +308,9 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={
         "os_release": OS_RELEASE.cmd,
-        "debian_version": Cmd(line="cat /etc/debian_version 2>/dev/null; true"),
-        "kernel": Cmd(line="uname -r"),
-        "extended": Cmd(
-            line=(
-                "grep -rhsE '^[^#]*esm\\.ubuntu\\.com/infra' /etc/apt/sources.list "
-                "/etc/apt/sources.list.d 2>/dev/null; "
-                "awk '/^\\[/{s=$0} /^enabled *= *(1|yes|true)/{print s}' "
-                "/etc/yum.repos.d/*.repo /etc/zypp/repos.d/*.repo 2>/dev/null; true"
-            )
-        ),
+        "debian_version": DEBIAN_VERSION.cmd,
+        "kernel": KERNEL_RELEASE.cmd,
+        "extended": EXTENDED_SUPPORT_SOURCES.cmd,
     },
     judge=judge,
     version=1,

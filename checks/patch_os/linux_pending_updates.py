@@ -58,19 +58,20 @@ known exploit is judged against the longer window. Evidence grade: good for the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from checks._linux import first_line, from_epoch, iso, unreadable
 from checks.facts.fact import Unknown
-from checks.facts.linux.os_release import OS_RELEASE
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.linux.apt import APT_PENDING
+from checks.facts.linux.dnf import DNF_ADVISORIES
+from checks.facts.linux.os_release import OS_RELEASE, package_family
+from checks.facts.linux.package_metadata import PACKAGE_METADATA
+from checks.facts.linux.reboot import REBOOT, Reboot
+from checks.facts.linux.times import iso
+from checks.facts.linux.upgrade_history import UPGRADE_HISTORY
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-DEB_IDS = {"debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"}
-RPM_IDS = {"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific"}
 
 INTERNET_FACING = ("ISM-1877", "ISM-1694")
 OTHER_HOSTS = ("ISM-1695", "ISM-1696", "ISM-1902")
@@ -79,165 +80,11 @@ CHECK_ISM = ("ISM-1877", "ISM-1694", "ISM-1695", "ISM-1696", "ISM-1902")
 
 @dataclass(frozen=True)
 class Fix:
+    """A pending security fix: advisory (or package) id, severity, release date if known."""
+
     ident: str
     severity: str  # critical | other | unknown
     released: datetime | None
-
-
-@dataclass(frozen=True)
-class Reboot:
-    pending: bool
-    since: datetime | None
-    detail: str
-
-
-def _family(osr: Mapping[str, str]) -> str | None:
-    ids = {osr.get("ID", "").lower(), *osr.get("ID_LIKE", "").lower().split()}
-    if ids & DEB_IDS:
-        return "deb"
-    if ids & RPM_IDS:
-        return "rpm"
-    return None
-
-
-_INST = re.compile(r"^Inst (\S+) (?:\[([^\]]*)\] )?\((\S+) (.*?) \[[^\]]*\]\)")
-
-
-def parse_apt(text: str) -> tuple[list[str], list[str]]:
-    """``apt-get -s`` output → (security packages, other packages), each ``name new-version``."""
-    security: list[str] = []
-    other: list[str] = []
-    for line in text.splitlines():
-        m = _INST.match(line)
-        if not m:
-            continue
-        entry = f"{m.group(1)} {m.group(3)}"
-        (security if "-security" in m.group(4) else other).append(entry)
-    return security, other
-
-
-def _dnf_date(value: str) -> datetime | None:
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
-
-
-def parse_updateinfo(text: str) -> list[Fix]:
-    """``dnf/yum updateinfo info`` blocks → one Fix per security advisory."""
-    fixes: dict[str, Fix] = {}
-    for block in re.split(r"^={20,}\s*$", text, flags=re.M):
-        fields: dict[str, str] = {}
-        for line in block.splitlines():
-            m = re.match(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s(.*)$", line)
-            if m and m.group(1) not in fields:
-                fields[m.group(1)] = m.group(2).strip()
-        ident = fields.get("Update ID")
-        if not ident or fields.get("Type", "security").lower() != "security":
-            continue
-        sev = fields.get("Severity", "").lower()
-        severity = (
-            "critical" if sev == "critical" else "unknown" if sev in ("", "none") else "other"
-        )
-        released = _dnf_date(fields.get("Issued", "") or fields.get("Updated", ""))
-        fixes[ident] = Fix(ident, severity, released)
-    return list(fixes.values())
-
-
-def _newest_epoch(text: str) -> datetime | None:
-    times = [from_epoch(line.split(" ", 1)[0]) for line in text.splitlines() if line.strip()]
-    return max((t for t in times if t is not None), default=None)
-
-
-def _last_upgrade_pass(text: str) -> tuple[datetime | None, str]:
-    """Newest of the apt history upgrade and the unattended-upgrades stamp."""
-    offset: timezone = UTC
-    found: list[tuple[datetime, str]] = []
-    for line in text.splitlines():
-        if m := re.match(r"^tz ([+-])(\d\d)(\d\d)$", line.strip()):
-            sign = 1 if m.group(1) == "+" else -1
-            delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-            offset = timezone(sign * delta)
-    for line in text.splitlines():
-        if line.startswith("apt-history "):
-            try:
-                local = datetime.strptime(line[12:].strip(), "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                continue
-            found.append((local.replace(tzinfo=offset), "apt history upgrade"))
-        elif line.strip().endswith("unattended-upgrades-stamp"):
-            moment = from_epoch(line.split(" ", 1)[0])
-            if moment is not None:
-                found.append((moment, "unattended-upgrades run"))
-    if not found:
-        return None, ""
-    return max(found)
-
-
-def _version_key(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text))
-
-
-def parse_reboot(text: str) -> Reboot:
-    running = build = ""
-    flag: datetime | None = None
-    pkgs: list[str] = []
-    rpm_kernel: tuple[datetime | None, str] | None = None
-    images: dict[str, str] = {}
-    needs: tuple[int, str] | None = None
-    for line in text.splitlines():
-        head, _, rest = line.partition(" ")
-        rest = rest.strip()
-        if head == "running":
-            running = rest
-        elif head == "build":
-            build = rest
-        elif head == "flag":
-            flag = from_epoch(rest)
-        elif head == "pkg":
-            pkgs.append(rest)
-        elif head == "rpmkernel":
-            epoch, _, ver = rest.partition(" ")
-            rpm_kernel = (from_epoch(epoch), ver.strip())
-        elif head == "dpkg":
-            parts = rest.split()
-            if len(parts) >= 3 and parts[0] == "ii":
-                images[parts[1].removeprefix("linux-image-")] = parts[2]
-        elif head == "needs-restarting":
-            code, _, msg = rest.partition(" ")
-            if code.isdigit():
-                needs = (int(code), msg.strip())
-    if rpm_kernel is not None and running and rpm_kernel[1] and rpm_kernel[1] != running:
-        return Reboot(
-            True,
-            rpm_kernel[0],
-            f"kernel {rpm_kernel[1]} installed {iso(rpm_kernel[0])} but {running} is running",
-        )
-    if images and running:
-        flavour = re.sub(r"\d+", "#", running)
-        newer = [
-            abi
-            for abi in images
-            if re.sub(r"\d+", "#", abi) == flavour and _version_key(abi) > _version_key(running)
-        ]
-        if newer:
-            best = max(newer, key=_version_key)
-            return Reboot(True, flag, f"kernel {best} installed but {running} is running")
-        m = re.search(r"Debian (\S+)", build)
-        if running in images and m and m.group(1) != images[running]:
-            return Reboot(
-                True,
-                flag,
-                f"kernel package {images[running]} installed but build {m.group(1)} is running",
-            )
-    if flag is not None:
-        what = ", ".join(pkgs[:5]) or "unnamed packages"
-        return Reboot(True, flag, f"/var/run/reboot-required present since {iso(flag)} ({what})")
-    if needs is not None and needs[0] == 1 and "reboot is required" in needs[1].lower():
-        return Reboot(True, None, "needs-restarting -r reports a reboot is required")
-    return Reboot(False, None, "")
 
 
 def _applicable(ctx: Context) -> tuple[str, ...]:
@@ -278,30 +125,27 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
 
     read = OS_RELEASE.read(outputs.get("os_release"))
     osr = {} if isinstance(read, Unknown) else read
-    family = _family(osr)
+    family = package_family(osr)
     observed: dict[str, object] = {"os": osr.get("PRETTY_NAME") or osr.get("ID"), "family": family}
-
     # What the package tool shows as pending, or why it cannot be seen.
     blind: str | None = None
     fixes: list[Fix] = []
     if family is None:
         blind = f"distribution {osr.get('ID') or 'unknown'} is not handled by this check"
     elif family == "deb":
-        out = outputs["apt_upgrade"]
-        blind = unreadable(out, stdout_denial=True)
-        if blind is None and (not out.ok or "E8_NO_APT" in out.text):
-            blind = f"apt-get simulation failed: {first_line(out.text) or first_line(out.err)}"
-        if blind is None:
-            security, other = parse_apt(out.text)
+        apt = APT_PENDING.read(outputs.get("apt_upgrade"))
+        if isinstance(apt, Unknown):
+            blind = f"apt-get simulation failed: {apt.reason}"
+        else:
+            security = [f"{p.name} {p.version}" for p in apt if p.security]
             fixes = [Fix(s, "unknown", None) for s in security]
-            observed.update(security_pending=security[:20], other_pending=len(other))
+            observed.update(security_pending=security[:20], other_pending=len(apt) - len(security))
     else:
-        out = outputs["dnf_security"]
-        blind = unreadable(out, stdout_denial=True)
-        if blind is None and (not out.ok or "E8_NO_DNF" in out.text):
-            blind = f"dnf/yum updateinfo failed: {first_line(out.text) or first_line(out.err)}"
-        if blind is None:
-            fixes = parse_updateinfo(out.text)
+        advisories = DNF_ADVISORIES.read(outputs.get("dnf_security"))
+        if isinstance(advisories, Unknown):
+            blind = f"dnf/yum updateinfo failed: {advisories.reason}"
+        else:
+            fixes = [Fix(a.ident, a.severity, a.released) for a in advisories]
             observed["advisories_pending"] = [
                 f"{f.ident} {f.severity} {iso(f.released)}" for f in fixes[:20]
             ]
@@ -309,8 +153,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 blind = (
                     "CentOS repositories publish no security errata; an empty list proves nothing"
                 )
-
-    cache_time = _newest_epoch(outputs["cache"].text) if outputs["cache"].ran else None
+    cache = PACKAGE_METADATA.read(outputs.get("cache"))
+    cache_time = None if isinstance(cache, Unknown) else cache
     cache_age = now - cache_time if cache_time is not None else None
     max_age = timedelta(days=ctx.policy.package_cache_max_age_days)
     if cache_age is None:
@@ -320,15 +164,18 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     else:
         stale = None
     last_pass, pass_kind = (None, "")
-    if family == "deb":
-        last_pass, pass_kind = _last_upgrade_pass(outputs["last_upgrade"].text)
-    reboot = parse_reboot(outputs["reboot"].text)
+    runs = UPGRADE_HISTORY.read(outputs.get("last_upgrade"))
+    if family == "deb" and not isinstance(runs, Unknown) and (newest := runs.newest()):
+        last_pass, pass_kind = newest
+    read_reboot = REBOOT.read(outputs.get("reboot"))
+    reboot = Reboot(False, None, "") if isinstance(read_reboot, Unknown) else read_reboot
     observed.update(
         metadata_fetched=iso(cache_time),
         last_upgrade_pass=iso(last_pass),
         reboot_pending=reboot.detail or None,
     )
-
+    if isinstance(read_reboot, Unknown):
+        observed["reboot_unknown"] = read_reboot.reason
     findings = []
     for ism in CHECK_ISM:
         if ism in na:
@@ -413,55 +260,11 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={
         "os_release": OS_RELEASE.cmd,
-        "apt_upgrade": Cmd(
-            line=(
-                "if command -v apt-get >/dev/null 2>&1; then "
-                "LC_ALL=C apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>&1; "
-                "else echo E8_NO_APT; fi"
-            )
-        ),
-        "dnf_security": Cmd(
-            line=(
-                "if command -v dnf >/dev/null 2>&1; then "
-                "LC_ALL=C dnf -C -q updateinfo info --security --available 2>&1; "
-                "elif command -v yum >/dev/null 2>&1; then "
-                "LC_ALL=C yum -C -q updateinfo info security 2>&1; "
-                "else echo E8_NO_DNF; fi"
-            ),
-            root=True,
-        ),
-        "cache": Cmd(
-            line=(
-                "{ stat -c '%Y %n' /var/lib/apt/periodic/update-success-stamp "
-                "/var/lib/apt/lists/*InRelease; "
-                "find /var/cache/dnf /var/cache/yum -maxdepth 5 -name repomd.xml "
-                "-printf '%T@ %p\\n'; } 2>/dev/null | sort -n | tail -3"
-            )
-        ),
-        "last_upgrade": Cmd(
-            line=(
-                "date +'tz %z'; "
-                "zcat -f /var/log/apt/history.log.1.gz /var/log/apt/history.log 2>/dev/null | "
-                'awk \'/^Start-Date:/{d=$2" "$3} /^Upgrade:/{u=d} '
-                'END{if(u!="")print "apt-history "u}\'; '
-                "stat -c '%Y %n' /var/lib/apt/periodic/unattended-upgrades-stamp 2>/dev/null; true"
-            )
-        ),
-        "reboot": Cmd(
-            line=(
-                "echo \"running $(uname -r)\"; uname -v | sed 's/^/build /'; "
-                "if [ -e /var/run/reboot-required ]; then "
-                "stat -c 'flag %Y' /var/run/reboot-required; "
-                "sed 's/^/pkg /' /var/run/reboot-required.pkgs 2>/dev/null; fi; "
-                "rpm -q --qf 'rpmkernel %{INSTALLTIME} %{VERSION}-%{RELEASE}.%{ARCH}\\n' kernel "
-                "2>/dev/null | grep '^rpmkernel' | sort -k2,2n | tail -1; "
-                "dpkg-query -W -f='dpkg ${db:Status-Abbrev} ${Package} ${Version}\\n' "
-                "'linux-image-[0-9]*' 2>/dev/null; "
-                "if command -v needs-restarting >/dev/null 2>&1; then "
-                'nr=$(needs-restarting -r 2>&1); echo "needs-restarting $? '
-                '$(printf \'%s\' "$nr" | tail -1)"; fi; true'
-            )
-        ),
+        "apt_upgrade": APT_PENDING.cmd,
+        "dnf_security": DNF_ADVISORIES.cmd,
+        "cache": PACKAGE_METADATA.cmd,
+        "last_upgrade": UPGRADE_HISTORY.cmd,
+        "reboot": REBOOT.cmd,
     },
     judge=judge,
     version=1,

@@ -30,40 +30,15 @@ one-off manual refresh does not show the frequency).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from checks._linux import from_epoch, iso
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.package_metadata import PACKAGE_METADATA
+from checks.facts.linux.times import iso
+from checks.facts.linux.update_automation import UPDATE_AUTOMATION
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-TIMERS = (
-    "apt-daily.timer",
-    "dnf-makecache.timer",
-    "dnf-automatic.timer",
-    "dnf-automatic-download.timer",
-    "dnf-automatic-install.timer",
-    "dnf-automatic-notifyonly.timer",
-    "yum-cron.service",
-)
-
-
-def _newest(text: str) -> datetime | None:
-    times = [from_epoch(line.split(" ", 1)[0]) for line in text.splitlines() if line.strip()]
-    return max((t for t in times if t is not None), default=None)
-
-
-def parse_automation(text: str) -> tuple[dict[str, str], str | None]:
-    states: dict[str, str] = {}
-    lists: str | None = None
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 1 and parts[0] in TIMERS:
-            states[parts[0]] = parts[1] if len(parts) > 1 else "absent"
-        elif m := re.match(r'^APT::Periodic::Update-Package-Lists "([^"]*)";', line.strip()):
-            lists = m.group(1)
-    return states, lists
 
 
 def scheduled(states: Mapping[str, str], lists: str | None, period: timedelta) -> list[str]:
@@ -89,12 +64,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
     applicable = "ISM-1701" if ctx.internet_facing else "ISM-1702"
     period = timedelta(hours=36) if ctx.internet_facing else timedelta(days=14)
-    cache = outputs.get("cache")
-    auto = outputs.get("automation")
-    newest = (
-        _newest(cache.text) if cache is not None and cache.ran and not cache.timed_out else None
-    )
-    states, lists = parse_automation(auto.text) if auto is not None and auto.ran else ({}, None)
+    cache = PACKAGE_METADATA.read(outputs.get("cache"))
+    newest = None if isinstance(cache, Unknown) else cache
+    auto = UPDATE_AUTOMATION.read(outputs.get("automation"))
+    states, lists = ({}, None) if isinstance(auto, Unknown) else (auto.units, auto.update_lists)
     schedules = scheduled(states, lists, period)
     observed = {
         "metadata_refreshed": iso(newest),
@@ -149,24 +122,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_OS,
     ism=("ISM-1701", "ISM-1702"),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "cache": Cmd(
-            line=(
-                "{ stat -c '%Y %n' /var/lib/apt/periodic/update-success-stamp "
-                "/var/lib/apt/lists/*InRelease; "
-                "find /var/cache/dnf /var/cache/yum -maxdepth 5 -name repomd.xml "
-                "-printf '%T@ %p\\n'; } 2>/dev/null | sort -n | tail -3"
-            )
-        ),
-        "automation": Cmd(
-            line=(
-                "for u in " + " ".join(TIMERS) + "; do "
-                'echo "$u $(systemctl is-enabled "$u" 2>/dev/null || true)"; done; '
-                "command -v apt-config >/dev/null 2>&1 && apt-config dump 2>/dev/null | "
-                "grep '^APT::Periodic::'; true"
-            )
-        ),
-    },
+    collect={"cache": PACKAGE_METADATA.cmd, "automation": UPDATE_AUTOMATION.cmd},
     judge=judge,
     version=1,
 )

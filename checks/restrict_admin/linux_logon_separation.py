@@ -48,40 +48,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
-from checks.restrict_admin.linux_privileged_accounts import ADMIN_GROUPS, _admin_members
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.accounts import ADMIN_GROUP_NAMES, ADMIN_GROUPS, PASSWD, admin_members
+from checks.facts.linux.pam import ACCESS_CONF
+from checks.facts.linux.sshd import SSHD, Sshd
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1688", "ISM-1689")
 _WILDCARD = set("*?[!")
 
 
-def _entries(conf: Mapping[str, list[str]], key: str) -> list[str]:
-    """Every entry of a multi-valued sshd option (one per line in ``sshd -T``, tolerate spaces)."""
-    return [e for value in conf.get(key, []) for e in value.split() if e]
-
-
-def _sshd_read(out: Output) -> tuple[dict[str, list[str]] | None, bool, str | None]:
-    """(config, sshd missing, reason not readable)."""
-    why = unreadable(out, stdout_denial=True)
-    if why is None and sshd_missing(out):
-        return None, True, None
-    if why is None and not out.ok:
-        why = f"sshd -T failed: {first_line(out.text) or first_line(out.err) or out.exit_code}"
-    if why is None:
-        conf = parse_sshd_t(out.text)
-        if "permitrootlogin" not in conf:
-            why = f"sshd -T printed no configuration ({first_line(out.text) or 'empty output'})"
-        else:
-            return conf, False, None
-    return None, False, why
-
-
 def _access_rules(out: Output | None) -> list[str]:
-    if out is None or unreadable(out) is not None:
-        return []
-    return [ln.strip()[:160] for ln in out.text.splitlines() if ln.strip()][:20]
+    rules = ACCESS_CONF.read(out)
+    return [] if isinstance(rules, Unknown) else rules[:20]
 
 
 def _not_applicable(ism: str, text: str, observed: dict[str, object]) -> Finding:
@@ -89,7 +69,7 @@ def _not_applicable(ism: str, text: str, observed: dict[str, object]) -> Finding
 
 
 def _ism_1688(
-    conf: dict[str, list[str]] | None,
+    conf: Sshd | None,
     missing: bool,
     why: str | None,
     members: dict[str, list[str]] | None,
@@ -111,10 +91,10 @@ def _ism_1688(
             evidence=f"sshd configuration not readable: {why}",
             observed=observed,
         )
-    allow_groups = _entries(conf, "allowgroups")
-    allow_users = _entries(conf, "allowusers")
+    allow_groups = conf.entries("allowgroups")
+    allow_users = conf.entries("allowusers")
     observed.update(allowgroups=allow_groups, allowusers=allow_users)
-    ok_groups = {g.lower() for g in ADMIN_GROUPS} | {a.lower() for a in allow}
+    ok_groups = {g.lower() for g in ADMIN_GROUP_NAMES} | {a.lower() for a in allow}
     admin_people = {m.lower() for ms in (members or {}).values() for m in ms}
     ok_users = {"root"} | {a.lower() for a in allow} | admin_people
 
@@ -164,7 +144,7 @@ def _ism_1688(
 
 
 def _ism_1689(
-    conf: dict[str, list[str]] | None,
+    conf: Sshd | None,
     missing: bool,
     why: str | None,
     members: dict[str, list[str]] | None,
@@ -188,9 +168,9 @@ def _ism_1689(
             observed=observed,
         )
     assert conf is not None
-    root = sshd_value(conf, "permitrootlogin", default="unknown")
-    deny_groups = {g.lower() for g in _entries(conf, "denygroups")}
-    deny_users = {u.split("@", 1)[0].lower() for u in _entries(conf, "denyusers")}
+    root = conf.value("permitrootlogin", default="unknown")
+    deny_groups = {g.lower() for g in conf.entries("denygroups")}
+    deny_users = {u.split("@", 1)[0].lower() for u in conf.entries("denyusers")}
     observed.update(
         permitrootlogin=root, denygroups=sorted(deny_groups), denyusers=sorted(deny_users)
     )
@@ -268,12 +248,18 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "admin_host": admin_host,
         "access_conf_rules_not_judged": _access_rules(outputs.get("access_conf")),
     }
-    conf, missing, why = _sshd_read(outputs["sshd"])
-    passwd, group = outputs["passwd"], outputs["admin_groups"]
-    groups_why = unreadable(passwd) or unreadable(group)
-    if groups_why is None and (not passwd.ok or not passwd.text.strip()):
-        groups_why = f"/etc/passwd not read: {first_line(passwd.err) or 'no output'}"
-    members = _admin_members(passwd.text, group.text)[1] if groups_why is None else None
+    sshd = SSHD.read(outputs.get("sshd"))
+    why = sshd.reason if isinstance(sshd, Unknown) else None
+    conf = sshd if isinstance(sshd, Sshd) and sshd.installed else None
+    missing = isinstance(sshd, Sshd) and not sshd.installed
+    accounts = PASSWD.read(outputs.get("passwd"))
+    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    groups_why = next((r.reason for r in (accounts, groups) if isinstance(r, Unknown)), None)
+    members = (
+        admin_members(accounts, groups)
+        if not isinstance(accounts, Unknown) and not isinstance(groups, Unknown)
+        else None
+    )
     observed["admin_groups"] = members
     allow = ctx.profile.listed("e8_admin_allowlist")
     if admin_host:
@@ -302,12 +288,10 @@ CHECK = Check(
     ism=ISMS,
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "sshd": Cmd(line='PATH="$PATH:/usr/sbin:/sbin" sshd -T 2>&1', root=True),
-        "passwd": Cmd(line='awk -F: \'{print $1":"$3":"$4":"$7}\' /etc/passwd'),
-        "admin_groups": Cmd(line="getent group sudo wheel admin; true"),
-        "access_conf": Cmd(
-            line="grep -Ev '^[[:space:]]*(#|$)' /etc/security/access.conf 2>/dev/null; true"
-        ),
+        "sshd": SSHD.cmd,
+        "passwd": PASSWD.cmd,
+        "admin_groups": ADMIN_GROUPS.cmd,
+        "access_conf": ACCESS_CONF.cmd,
     },
     judge=judge,
     version=1,

@@ -29,45 +29,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._linux import first_line, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD, admin_members
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
-
-ADMIN_GROUPS = ("sudo", "wheel", "admin")
-
-
-def _admin_members(passwd_text: str, group_text: str) -> tuple[list[str], dict[str, list[str]]]:
-    """UID-0 accounts other than root, and admin group → members (listed or primary)."""
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for line in group_text.splitlines():
-        parts = line.strip().split(":")
-        if len(parts) >= 4 and parts[0] in ADMIN_GROUPS:
-            groups[parts[0]] = (parts[2], [m for m in parts[3].split(",") if m])
-    uid0: list[str] = []
-    members = {name: list(listed) for name, (_, listed) in groups.items()}
-    for line in passwd_text.splitlines():
-        parts = line.strip().split(":")
-        if len(parts) < 3:
-            continue
-        user, uid, gid = parts[0], parts[1], parts[2]
-        if uid == "0" and user != "root":
-            uid0.append(user)
-        for name, (ggid, _) in groups.items():
-            if gid == ggid and user not in members[name]:
-                members[name].append(user)
-    return uid0, members
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    passwd, group = outputs["passwd"], outputs["admin_groups"]
-    why = unreadable(passwd) or unreadable(group)
-    if why is None and not passwd.ok:
-        why = f"/etc/passwd not read: {first_line(passwd.err) or first_line(passwd.text)}"
-    if why is None and not passwd.text.strip():
-        why = f"/etc/passwd gave nothing ({first_line(passwd.err) or 'no error text'})"
-    if why is not None:
-        return [Finding(ism="ISM-0445", outcome=Outcome.NO_VISIBILITY, evidence=why)]
-    uid0, members = _admin_members(passwd.text, group.text)
+    accounts = PASSWD.read(outputs.get("passwd"))
+    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    if isinstance(accounts, Unknown):
+        return [Finding(ism="ISM-0445", outcome=Outcome.NO_VISIBILITY, evidence=accounts.reason)]
+    if isinstance(groups, Unknown):
+        return [Finding(ism="ISM-0445", outcome=Outcome.NO_VISIBILITY, evidence=groups.reason)]
+    uid0 = [a.name for a in accounts if a.uid == 0 and a.name != "root"]
+    members = admin_members(accounts, groups)
     everyone = sorted({m for ms in members.values() for m in ms})
     allow = ctx.profile.listed("e8_admin_allowlist")
     observed: dict[str, object] = {
@@ -105,10 +81,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-0445",),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "passwd": Cmd(line='awk -F: \'{print $1":"$3":"$4":"$7}\' /etc/passwd'),
-        "admin_groups": Cmd(line="getent group sudo wheel admin; true"),
-    },
+    collect={"passwd": PASSWD.cmd, "admin_groups": ADMIN_GROUPS.cmd},
     judge=judge,
     version=1,
 )

@@ -47,116 +47,15 @@ Caveats: directory (SSSD/LDAP) accounts and sudo rules outside these groups are 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from checks._linux import first_line, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.privileged_accounts import PRIVILEGED_ACCOUNTS, Account
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    )
-}
-_LAST = re.compile(r"\w{3} (\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) ([+-]\d{4}) (\d{4})\s*$")
-_CHAGE_DATE = re.compile(r"^(\w{3}) (\d{1,2}), (\d{4})$")
 ISMS = ("ISM-1648", "ISM-1647", "ISM-1685", "ISM-1649")
-
-
-@dataclass
-class Account:
-    name: str
-    status: str = ""
-    pw_changed: datetime | None = None
-    expires: datetime | None = None
-    expires_never: bool = False
-    last_login: datetime | None = None
-    never_logged_in: bool = False
-    lastlog_seen: bool = False
-    errors: str = ""
-
-    def disabled(self, now: datetime) -> bool:
-        return self.status in ("L", "LK") or (self.expires is not None and self.expires <= now)
-
-
-def _chage_date(text: str) -> datetime | None:
-    m = _CHAGE_DATE.match(text.strip())
-    if not m or m.group(1) not in MONTHS:
-        return None
-    try:
-        return datetime(int(m.group(3)), MONTHS[m.group(1)], int(m.group(2)), tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _last_date(line: str) -> datetime | None:
-    m = _LAST.search(line)
-    if not m or m.group(1) not in MONTHS:
-        return None
-    sign = 1 if m.group(6)[0] == "+" else -1
-    offset = sign * (int(m.group(6)[1:3]) * 60 + int(m.group(6)[3:5]))
-    try:
-        local = datetime(
-            int(m.group(7)),
-            MONTHS[m.group(1)],
-            int(m.group(2)),
-            int(m.group(3)),
-            int(m.group(4)),
-            int(m.group(5)),
-            tzinfo=UTC,
-        )
-    except ValueError:
-        return None
-    return local - timedelta(minutes=offset)
-
-
-def parse(text: str) -> tuple[dict[str, Account], bool]:
-    """Accounts by name, and whether a lastlog tool was missing."""
-    accounts: dict[str, Account] = {}
-    current: Account | None = None
-    no_lastlog = False
-    for raw in text.splitlines():
-        head, _, rest = raw.partition(" ")
-        if head == "E8_USER":
-            current = accounts.setdefault(rest.strip(), Account(rest.strip()))
-        elif head == "E8_NOLASTLOG":
-            no_lastlog = True
-        elif current is None:
-            continue
-        elif head == "E8_PW":
-            parts = rest.split()
-            if len(parts) >= 2 and parts[0] == current.name:
-                current.status = parts[1]
-            else:
-                current.errors += rest.strip()[:120] + " "
-        elif head == "E8_CH":
-            key, sep, value = rest.partition(":")
-            if not sep:
-                current.errors += rest.strip()[:120] + " "
-                continue
-            key, value = key.strip().lower(), value.strip()
-            if key == "last password change":
-                current.pw_changed = _chage_date(value)
-            elif key == "account expires":
-                current.expires_never = value == "never"
-                current.expires = _chage_date(value)
-        elif head in ("E8_LL", "E8_LL2"):
-            line = rest.strip()
-            if not line or line.startswith("Username"):
-                continue
-            if line.split()[0] != current.name:
-                current.errors += line[:120] + " "
-                continue
-            current.lastlog_seen = True
-            if "Never logged in" in line:
-                current.never_logged_in = True
-            else:
-                current.last_login = _last_date(line)
-    return accounts, no_lastlog
 
 
 def _day(moment: datetime | None) -> str:
@@ -292,31 +191,21 @@ def _standing(accts: list[Account]) -> Finding:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    out = outputs["accounts"]
-    why = unreadable(out, stdout_denial=True)
-    if why is None and "may not view" in out.text:
-        why = f"refused for lack of privilege ({first_line(out.text)})"
-    if why is None and "E8_USER root" not in out.text:
-        why = f"the privileged-account listing is incomplete ({first_line(out.err) or 'no root entry'})"
-    if why is not None:
-        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why) for i in ISMS]
+    read = PRIVILEGED_ACCOUNTS.read(outputs.get("accounts"))
+    if isinstance(read, Unknown):
+        return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=read.reason) for i in ISMS]
     now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
-    accounts, no_lastlog = parse(out.text)
-    uid0 = [a for a in accounts.values() if a.name in _uid0(outputs)]
+    accounts = read.accounts
+    uid0 = [a for a in accounts.values() if a.name in read.uid0]
     if not uid0 and "root" in accounts:
         uid0 = [accounts["root"]]
     enabled = [a for a in accounts.values() if a.name != "root" and not a.disabled(now)]
     return [
-        _stale(enabled, now, ctx.policy.stale_privileged_days, no_lastlog),
+        _stale(enabled, now, ctx.policy.stale_privileged_days, read.no_lastlog),
         _expiry(enabled, now),
         _root_credential(uid0),
         _standing(enabled),
     ]
-
-
-def _uid0(outputs: Mapping[str, Output]) -> set[str]:
-    text = outputs["accounts"].text
-    return {ln.split()[1] for ln in text.splitlines() if ln.startswith("E8_UID0 ")}
 
 
 CHECK = Check(
@@ -325,27 +214,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=ISMS,
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "accounts": Cmd(
-            line=(
-                "g=$(getent group sudo wheel admin); "
-                "awk -F: '$3==0{print \"E8_UID0 \" $1}' /etc/passwd; "
-                "for u in $( { printf '%s\\n' \"$g\" | cut -d: -f4 | tr ',' '\\n'; "
-                "for i in $(printf '%s\\n' \"$g\" | cut -d: -f3); do "
-                "awk -F: -v i=\"$i\" '$4==i{print $1}' /etc/passwd; done; "
-                "awk -F: '$3==0{print $1}' /etc/passwd; } | grep . | sort -u); do "
-                'echo "E8_USER $u"; '
-                "LC_ALL=C passwd -S \"$u\" 2>&1 | sed 's/^/E8_PW /'; "
-                "LC_ALL=C chage -l \"$u\" 2>&1 | sed 's/^/E8_CH /'; "
-                "if command -v lastlog2 >/dev/null; then "
-                "LC_ALL=C lastlog2 -u \"$u\" 2>&1 | sed 's/^/E8_LL2 /'; "
-                "elif command -v lastlog >/dev/null; then "
-                "LC_ALL=C lastlog -u \"$u\" 2>&1 | sed 's/^/E8_LL /'; "
-                "else echo E8_NOLASTLOG; fi; done"
-            ),
-            root=True,
-        ),
-    },
+    collect={"accounts": PRIVILEGED_ACCOUNTS.cmd},
     judge=judge,
     version=1,
 )

@@ -34,85 +34,16 @@ from LDAP/SSSD sudo providers are not visible; ``sshd -T`` without ``-C`` does n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from checks._linux import first_line, parse_sshd_t, sshd_missing, sshd_value, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.sshd import SSHD
+from checks.facts.linux.sudoers import SUDOERS, Sudoers
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-_ALIAS = re.compile(r"^(User|Runas|Host|Cmnd|Cmd)_Alias\b")
-_INCLUDE = re.compile(r"^[#@](include|includedir)\s+(\S+)")
 
-
-@dataclass
-class Sudoers:
-    nopasswd: list[str] = field(default_factory=list)
-    no_authenticate: list[str] = field(default_factory=list)
-    shared_password: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    uncollected: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-
-
-def _logical_lines(text: str) -> list[str]:
-    joined: list[str] = []
-    buf = ""
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
-            continue
-        joined.append((buf + line).strip())
-        buf = ""
-    if buf:
-        joined.append(buf.strip())
-    return joined
-
-
-def parse_sudoers(text: str) -> Sudoers:
-    result = Sudoers()
-    sections: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        if line.startswith("### "):
-            sections.append((line[4:].strip(), []))
-        elif sections:
-            sections[-1][1].append(line)
-    for path, body in sections:
-        name = path.rsplit("/", 1)[-1]
-        if path.startswith("/etc/sudoers.d/") and ("." in name or name.endswith("~")):
-            result.skipped.append(path)
-            continue
-        result.files.append(path)
-        for line in _logical_lines("\n".join(body)):
-            if m := _INCLUDE.match(line):
-                target = m.group(2)
-                if not (target == "/etc/sudoers.d" or target.startswith("/etc/sudoers.d/")):
-                    result.uncollected.append(target)
-                continue
-            if not line or line.startswith("#") or _ALIAS.match(line):
-                continue
-            line = line.split("#", 1)[0].strip() if " #" in line else line
-            where = f"{path}: {' '.join(line.split())[:120]}"
-            if line.startswith("Defaults"):
-                flags = line.split(None, 1)[1] if " " in line else ""
-                if re.search(r"(^|[\s,])!\s*authenticate\b", flags):
-                    result.no_authenticate.append(where)
-                if re.search(r"(^|[\s,])(rootpw|targetpw)\b", flags):
-                    result.shared_password.append(where)
-                continue
-            if "NOPASSWD" in line:
-                scope = (
-                    "ALL commands"
-                    if re.search(r"NOPASSWD\s*:\s*ALL\b", line)
-                    else "listed commands"
-                )
-                result.nopasswd.append(f"{where} [{scope}]")
-    return result
-
-
-def _sudoers_finding(out: Output, parsed: Sudoers | None, why: str | None) -> Finding:
+def _sudoers_finding(parsed: Sudoers | None, why: str | None) -> Finding:
     if parsed is None:
         return Finding(
             ism="ISM-1380",
@@ -148,18 +79,20 @@ def _sudoers_finding(out: Output, parsed: Sudoers | None, why: str | None) -> Fi
     )
 
 
-def _root_login_finding(sshd: Output, parsed: Sudoers | None, sudoers_why: str | None) -> Finding:
+def _root_login_finding(
+    sshd: Output | None, parsed: Sudoers | None, sudoers_why: str | None
+) -> Finding:
     problems: list[str] = []
     observed: dict[str, object] = {}
-    sshd_why = unreadable(sshd, stdout_denial=True)
-    if sshd_why is None and sshd_missing(sshd):
+    sshd_why = None
+    conf = SSHD.read(sshd)
+    if isinstance(conf, Unknown):
+        root_ssh, sshd_why = "", conf.reason
+    elif not conf.installed:
         observed["permitrootlogin"] = None
         root_ssh = "sshd is not installed"
-    elif sshd_why is not None or not sshd.ok:
-        root_ssh = ""
-        sshd_why = sshd_why or f"sshd -T failed: {first_line(sshd.text) or first_line(sshd.err)}"
     else:
-        value = sshd_value(parse_sshd_t(sshd.text), "permitrootlogin", default="unknown")
+        value = conf.value("permitrootlogin", default="unknown")
         observed["permitrootlogin"] = value
         root_ssh = f"PermitRootLogin {value}"
         if value != "no":
@@ -201,14 +134,11 @@ def _root_login_finding(sshd: Output, parsed: Sudoers | None, sudoers_why: str |
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    sudoers = outputs["sudoers"]
-    why = unreadable(sudoers, stdout_denial=True)
-    if why is None and "### " not in sudoers.text:
-        why = f"no sudoers file was printed ({first_line(sudoers.err) or 'empty output'})"
-    parsed = parse_sudoers(sudoers.text) if why is None else None
+    read = SUDOERS.read(outputs.get("sudoers"))
+    parsed, why = (None, read.reason) if isinstance(read, Unknown) else (read, None)
     return [
-        _sudoers_finding(sudoers, parsed, why),
-        _root_login_finding(outputs["sshd"], parsed, why),
+        _sudoers_finding(parsed, why),
+        _root_login_finding(outputs.get("sshd"), parsed, why),
     ]
 
 
@@ -218,16 +148,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1380", "ISM-0445"),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "sudoers": Cmd(
-            line=(
-                'for f in /etc/sudoers /etc/sudoers.d/*; do [ -f "$f" ] || continue; '
-                'echo "### $f"; cat "$f" 2>&1; done'
-            ),
-            root=True,
-        ),
-        "sshd": Cmd(line='PATH="$PATH:/usr/sbin:/sbin" sshd -T 2>&1', root=True),
-    },
+    collect={"sudoers": SUDOERS.cmd, "sshd": SSHD.cmd},
     judge=judge,
     version=1,
 )

@@ -24,8 +24,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from checks._linux import first_line, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.audit import AUDIT_RULES, AUDIT_STATUS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 _ACTION = re.compile(r"-a\s+(?:always,exit|exit,always)\b")
@@ -33,24 +34,9 @@ _SYSCALLS = re.compile(r"-S\s+(\S+)")
 _ARCH = re.compile(r"-F\s+arch=(b32|b64)")
 
 
-def _missing(out: Output) -> bool:
-    text = (out.text + out.err).lower()
-    return out.exit_code == 127 or "auditctl: not found" in text or "command not found" in text
-
-
-def _refused(out: Output) -> str | None:
-    why = unreadable(out)
-    if why:
-        return why
-    low = (out.text + out.err).lower()
-    if "must be root" in low:
-        return f"refused for lack of privilege ({first_line(out.err or out.text)})"
-    return None
-
-
-def execve_rules(text: str) -> list[str]:
+def execve_rules(rules: tuple[str, ...]) -> list[str]:
     found = []
-    for line in text.splitlines():
+    for line in rules:
         if not _ACTION.search(line):
             continue
         calls = ",".join(_SYSCALLS.findall(line)).split(",")
@@ -67,50 +53,34 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism="ISM-1889", outcome=outcome, evidence=evidence, observed=observed or {})
         ]
 
-    rules = outputs.get("rules")
-    status = outputs.get("status")
-    if rules is not None and rules.ran and not rules.timed_out and _missing(rules):
+    rules = AUDIT_RULES.read(outputs.get("rules"))
+    if not isinstance(rules, Unknown) and not rules.installed:
         return one(
             Outcome.INEFFECTIVE,
             "auditctl is not installed (auditd absent), so no execve audit rule records command "
             "lines; another collector (EDR agent) would need its own evidence",
         )
-    for name, out in (("auditctl -l", rules), ("auditctl -s", status)):
-        why = _refused(out) if out is not None else "command was not run on the host"
-        if why:
-            return one(Outcome.NO_VISIBILITY, f"{name} not read: {why}")
-    if rules is None or status is None:
-        return one(Outcome.NO_VISIBILITY, "auditctl was not run on the host")
-    if not rules.ok:
-        return one(
-            Outcome.NO_VISIBILITY, f"auditctl -l failed: {first_line(rules.err) or rules.exit_code}"
-        )
-    enabled = re.search(r"^enabled\s+(\d)", status.text, re.MULTILINE)
-    pid = re.search(r"^pid\s+(\d+)", status.text, re.MULTILINE)
-    found = execve_rules(rules.text)
+    if isinstance(rules, Unknown):
+        return one(Outcome.NO_VISIBILITY, f"auditctl -l not read: {rules.reason}")
+    status = AUDIT_STATUS.read(outputs.get("status"))
+    if isinstance(status, Unknown):
+        return one(Outcome.NO_VISIBILITY, f"auditctl -s not read: {status.reason}")
+    found = execve_rules(rules.rules)
     arches = sorted({a for r in found for a in _ARCH.findall(r)})
     observed = {
         "execve_rules": found,
-        "enabled": int(enabled.group(1)) if enabled else None,
-        "auditd_pid": int(pid.group(1)) if pid else None,
+        "enabled": status.enabled,
+        "auditd_pid": status.pid,
     }
     tail = "; host part only: forwarding of audit events to a central store is not visible from this read"
     if not found:
-        state = (
-            "No rules" if rules.text.strip().lower().startswith("no rules") else "no execve rule"
-        )
+        state = "No rules" if not rules.rules else "no execve rule"
         return one(
             Outcome.INEFFECTIVE,
             f"auditctl -l shows {state}: process executions are not audited{tail}",
             observed,
         )
-    if enabled is None:
-        return one(
-            Outcome.NO_VISIBILITY,
-            f"auditctl -s output not recognised ({first_line(status.text)!r})",
-            observed,
-        )
-    if enabled.group(1) == "0":
+    if status.enabled == 0:
         return one(
             Outcome.INEFFECTIVE,
             f"execve rules are loaded but auditing is disabled (enabled 0){tail}",
@@ -119,11 +89,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     note = ""
     if arches == ["b64"]:
         note = " (no arch=b32 rule: 32-bit executions are not covered)"
-    if pid is not None and pid.group(1) == "0":
+    if status.pid == 0:
         note += " (auditd is not running: records go to the kernel log only)"
     return one(
         Outcome.EFFECTIVE,
-        f"execve audit rule loaded ({found[0]}){note}; auditing enabled ({enabled.group(1)}){tail}",
+        f"execve audit rule loaded ({found[0]}){note}; auditing enabled ({status.enabled}){tail}",
         observed,
     )
 
@@ -134,10 +104,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1889",),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "rules": Cmd(line="auditctl -l", root=True),
-        "status": Cmd(line="auditctl -s", root=True),
-    },
+    collect={"rules": AUDIT_RULES.cmd, "status": AUDIT_STATUS.cmd},
     judge=judge,
     version=1,
 )

@@ -4,9 +4,23 @@ and release the host runs, as ``KEY → value`` with shell quoting removed."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.shell import sh_fact
+
+DEB_IDS = frozenset({"debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"})
+RPM_IDS = frozenset({"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific"})
+
+
+def package_family(values: Mapping[str, str]) -> str | None:
+    """``deb`` or ``rpm`` by ``ID`` / ``ID_LIKE``; None for a distribution not listed here."""
+    ids = {values.get("ID", "").lower(), *values.get("ID_LIKE", "").lower().split()}
+    if ids & DEB_IDS:
+        return "deb"
+    if ids & RPM_IDS:
+        return "rpm"
+    return None
 
 
 def parse(text: str) -> dict[str, str] | Unknown:

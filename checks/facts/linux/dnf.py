@@ -1,0 +1,158 @@
+"""What dnf (or yum) lists as pending, from its cache only (``-C``: no metadata refresh).
+
+- ``linux.dnf_security_advisories``: ``updateinfo info`` — one advisory per security notice,
+  with its severity and issue date;
+- ``linux.dnf_security_list``: ``updateinfo list`` — advisory, severity word, package NEVRA rows
+  (one per package an advisory fixes; the name ``-EPOCH:`` form is kept as printed);
+- ``linux.dnf_upgrades``: ``list --upgrades`` / ``list updates`` — every upgradable package with
+  its repository (``No matching packages`` with exit 1 is an empty list).
+
+A host with neither dnf nor yum is Unknown; so is a failed cache read (``-C`` with no cache).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from checks.facts.fact import Fact, Unknown
+from checks.facts.linux.shell import sh_fact
+from checks.facts.reading import not_readable
+from scanner.checking.api import Output
+
+_DNF = (
+    "if command -v dnf >/dev/null 2>&1; then LC_ALL=C dnf -C -q {dnf} 2>&1; "
+    "elif command -v yum >/dev/null 2>&1; then LC_ALL=C yum -C -q {yum} 2>&1; "
+    "else echo E8_NO_DNF; fi"
+)
+NO_DNF = Unknown("neither dnf nor yum is installed")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """``severity``: critical | other | unknown (none given)."""
+
+    ident: str
+    severity: str
+    released: datetime | None
+
+
+@dataclass(frozen=True)
+class AdvisoryPackage:
+    """One ``updateinfo list`` row: advisory, its severity word, the package it fixes."""
+
+    ident: str
+    severity: str
+    nevra: str
+
+    @property
+    def package(self) -> str:
+        """The package name (arch, version and release removed)."""
+        base = re.sub(r"\.(x86_64|noarch|i686|aarch64|ppc64le|s390x|src)$", "", self.nevra)
+        parts = base.rsplit("-", 2)
+        return parts[0] if len(parts) == 3 else base
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One ``list --upgrades`` row."""
+
+    name: str
+    version: str
+    repo: str
+
+
+def _date(value: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_info(text: str) -> list[Advisory] | Unknown:
+    """``updateinfo info`` blocks (separated by ``=====`` rules) → one entry per security advisory."""
+    if "E8_NO_DNF" in text:
+        return NO_DNF
+    found: dict[str, Advisory] = {}
+    for block in re.split(r"^={20,}\s*$", text, flags=re.M):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            m = re.match(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s(.*)$", line)
+            if m and m.group(1) not in fields:
+                fields[m.group(1)] = m.group(2).strip()
+        ident = fields.get("Update ID")
+        if not ident or fields.get("Type", "security").lower() != "security":
+            continue
+        sev = fields.get("Severity", "").lower()
+        severity = (
+            "critical" if sev == "critical" else "unknown" if sev in ("", "none") else "other"
+        )
+        released = _date(fields.get("Issued", "") or fields.get("Updated", ""))
+        found[ident] = Advisory(ident, severity, released)
+    return list(found.values())
+
+
+def parse_list(text: str) -> list[AdvisoryPackage] | Unknown:
+    if "E8_NO_DNF" in text:
+        return NO_DNF
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 3 or not re.match(r"^[A-Z]+[A-Z0-9-]*-\d{4}[:-]", parts[0]):
+            continue
+        rows.append(AdvisoryPackage(parts[0], parts[1], parts[-1].strip()))
+    return rows
+
+
+def parse_upgrades(text: str) -> list[Upgrade] | Unknown:
+    if "E8_NO_DNF" in text:
+        return NO_DNF
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 3 or "." not in parts[0] or parts[0].endswith(":"):
+            continue
+        rows.append(Upgrade(parts[0].rsplit(".", 1)[0], parts[1], parts[2]))
+    return rows
+
+
+DNF_ADVISORIES = sh_fact(
+    "linux.dnf_security_advisories",
+    _DNF.format(dnf="updateinfo info --security --available", yum="updateinfo info security"),
+    parse_info,
+    root=True,
+    stdout_denial=True,
+)
+
+DNF_ADVISORY_LIST = sh_fact(
+    "linux.dnf_security_list",
+    _DNF.format(dnf="updateinfo list --security --available", yum="updateinfo list security"),
+    parse_list,
+    root=True,
+    stdout_denial=True,
+)
+
+
+def _upgrades_fact() -> Fact[list[Upgrade]]:
+    """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value."""
+    strict = sh_fact(
+        "linux.dnf_upgrades",
+        _DNF.format(dnf="list --upgrades", yum="list updates"),
+        parse_upgrades,
+        root=True,
+        stdout_denial=True,
+    )
+
+    def read(out: Output) -> list[Upgrade] | Unknown:
+        nothing = out.exit_code == 1 and "no matching packages" in out.text.lower()
+        if nothing and not_readable(out, stdout_denial=True) is None and not out.truncated:
+            return []
+        return strict.read(out)
+
+    return Fact(strict.name, strict.platform, strict.cmd, read)
+
+
+DNF_UPGRADES = _upgrades_fact()
