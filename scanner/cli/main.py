@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shlex
 import sys
-import time
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +13,33 @@ import click
 from scanner import __version__
 from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
-from scanner.assess.results import Results
-from scanner.assess.target import EXIT_REGRESSION, exit_code
+from scanner.assess.target import exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.files import COMMANDS
+from scanner.cli.options import (
+    checks_option,
+    inventory_of,
+    inventory_option,
+    limit_option,
+    register_options,
+    selected_checks,
+)
+from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
-    DEFAULT_HISTORY,
-    F,
     copy_file,
-    extra_reports,
     framework_option,
     friendly,
     load_framework_option,
     print_summary,
     read_model_file,
-    report_options,
     writable_dir,
     write_outputs,
 )
-from scanner.collect.plan import make_plan, select_checks
-from scanner.collect.runner import RunOptions
-from scanner.collect.transports.ssh import SSHOptions
-from scanner.inventory.connection import HostKeyPolicy
-from scanner.inventory.load import Inventory, load_inventory
+from scanner.collect.plan import make_plan
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
-from scanner.record.raw import HostRecord, RawRecord
-from scanner.report.files import write_atomic, write_text_atomic
+from scanner.record.raw import RawRecord
+from scanner.report.files import write_atomic
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
@@ -63,59 +59,6 @@ def main() -> None:
     warnings.showwarning = _show_warning
 
 
-inventory_option = click.option(
-    "-i",
-    "--inventory",
-    "inventories",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Ansible inventory (INI or YAML); repeat to merge several.",
-)
-limit_option = click.option(
-    "-l",
-    "--limit",
-    default=None,
-    help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
-)
-
-
-def register_options(fn: F) -> F:
-    """--exceptions and --attestations, shared by scan and rescore."""
-    fn = click.option(
-        "--attestations",
-        "attestations_file",
-        type=str,
-        default=None,
-        help="YAML attestations for organisational controls (README 'Exceptions and attestations').",
-    )(fn)
-    fn = click.option(
-        "--exceptions",
-        "exceptions_file",
-        type=str,
-        default=None,
-        help="YAML exception register: approved exceptions with compensating controls and expiry.",
-    )(fn)
-    return fn
-
-
-checks_option = click.option(
-    "--checks",
-    "check_ids",
-    multiple=True,
-    help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
-)
-
-
-def _inventory(paths: Sequence[Path]) -> Inventory:
-    return load_inventory(list(paths))
-
-
-def _checks(check_ids: Sequence[str]):  # type: ignore[no-untyped-def]
-    wanted = [c.strip() for ids in check_ids for c in ids.split(",") if c.strip()]
-    return select_checks(load_checks(), wanted)
-
-
 @main.command("inventory")
 @inventory_option
 @click.option(
@@ -125,7 +68,7 @@ def _checks(check_ids: Sequence[str]):  # type: ignore[no-untyped-def]
 @friendly
 def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | None) -> None:
     """Show the inventory as e8scan resolves it."""
-    inv = _inventory(inventories)
+    inv = inventory_of(inventories)
     if as_list:
         click.echo(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
         return
@@ -145,7 +88,9 @@ def plan_cmd(
     inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str
 ) -> None:
     """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
-    plans = make_plan(_inventory(inventories).select(limit), _checks(check_ids), secrets=False)
+    plans = make_plan(
+        inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
+    )
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -212,303 +157,6 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     )
 
 
-@main.command("scan")
-@inventory_option
-@limit_option
-@checks_option
-@click.option(
-    "-f",
-    "--forks",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1, 1000),
-    help="Hosts scanned at once (groups can cap themselves with e8_max_concurrency).",
-)
-@click.option(
-    "--target-level",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Exit 3 when an assessed host is below this maturity level (at most the framework's top).",
-)
-@framework_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder (default reports/scan-<UTC time>).",
-)
-@click.option(
-    "--policy",
-    "policy_file",
-    type=str,
-    default=None,
-    help="Policy YAML overriding default thresholds.",
-)
-@click.option(
-    "--known-hosts",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Extra known_hosts file (~/.ssh/known_hosts is always read).",
-)
-@click.option(
-    "--host-key-policy",
-    type=click.Choice([p.value for p in HostKeyPolicy]),
-    default="strict",
-    show_default=True,
-    help="accept-new records unknown keys; a changed key is always refused.",
-)
-@click.option("--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300))
-@click.option(
-    "--command-timeout",
-    default=60,
-    show_default=True,
-    type=click.IntRange(1, 3600),
-    help="Seconds per command, enforced on the host.",
-)
-@click.option(
-    "--host-timeout",
-    default=600.0,
-    show_default=True,
-    type=click.FloatRange(1, 86400),
-    help="Seconds per host, connect included.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
-@register_options
-@click.option(
-    "--evidence",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
-)
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-    help="SQLite run history this run is added to.",
-)
-@click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
-@click.option(
-    "--baseline",
-    default=None,
-    help="Compare with 'last', a history run id or a results.json; exit 5 on regression.",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue the scan that OUT/journal.jsonl recorded (needs the same --out and inputs); "
-    "hosts already journaled are not contacted again.",
-)
-@click.option(
-    "--prom",
-    "prom_file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Prometheus textfile-collector output (written atomically).",
-)
-@report_options
-@friendly
-def scan_cmd(no_history: bool, **options: Any) -> None:
-    """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary.
-
-    The options are the ones declared above; they go on to ``_scan``, which names and types them.
-    The run history is locked for the whole scan, so two cron runs never overlap on one history.
-    """
-    if no_history:
-        options["history_file"] = None
-    with contextlib.ExitStack() as stack:
-        if options["history_file"] is not None:
-            from scanner.runs.history import run_lock
-
-            stack.enter_context(run_lock(options["history_file"]))
-        code = _scan(**options)
-    sys.exit(code)
-
-
-def _scan(
-    *,
-    inventories: tuple[Path, ...],
-    limit: str | None,
-    check_ids: tuple[str, ...],
-    forks: int,
-    target_level: int,
-    out: Path | None,
-    policy_file: str | None,
-    known_hosts: tuple[Path, ...],
-    host_key_policy: str,
-    connect_timeout: float,
-    command_timeout: int,
-    host_timeout: float,
-    quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
-    evidence: Path | None,
-    history_file: Path | None,
-    baseline: str | None,
-    prom_file: Path | None,
-    html_file: Path | None,
-    junit_file: Path | None,
-    framework_file: Path | None = None,
-    resume: bool = False,
-) -> int:
-    from scanner.collect.journal import JOURNAL_NAME, journaled_scan
-
-    started = time.monotonic()
-    if resume and out is None:
-        raise InputError("--resume", "needs the --out folder of the scan to continue")
-    framework = load_framework_option(framework_file, target_level)
-    policy = load_policy(policy_file)
-    register = load_register(exceptions_file, attestations_file)
-    inv = _inventory(inventories)
-    checks = _checks(check_ids)
-    hosts = inv.select(limit)
-    plans = make_plan(hosts, checks)  # every inventory problem surfaces here, before any connection
-    for kh in known_hosts:
-        if not kh.is_file():
-            raise InputError(f"--known-hosts {kh}", "file not found")
-    out_dir = writable_dir(out)
-    if evidence is not None:  # find an unwritable evidence destination before scanning, not after
-        writable_dir(
-            evidence.parent if evidence.suffix == ".zip" else evidence,
-            "--evidence",
-            "evidence folder",
-        )
-    opts = RunOptions(
-        forks=forks,
-        command_timeout=command_timeout,
-        host_budget=host_timeout,
-        ssh=SSHOptions(
-            known_hosts=tuple(known_hosts),
-            host_key_policy=HostKeyPolicy(host_key_policy),
-            connect_timeout=connect_timeout,
-        ),
-        group_caps=inv.group_caps(),
-    )
-    show_progress = not quiet and sys.stderr.isatty()
-    with (
-        click.progressbar(length=len(plans), label="scanning", file=sys.stderr, show_pos=True)
-        if show_progress
-        else _NoBar() as bar
-    ):
-
-        def done(_: HostRecord) -> None:
-            bar.update(1)
-
-        raw = journaled_scan(
-            plans,
-            checks,
-            opts,
-            list(inventories),
-            limit,
-            target_level,
-            out_dir / JOURNAL_NAME,
-            resume,
-            done,
-            command_line=shlex.join(["e8scan", *sys.argv[1:]]),
-        )
-    opts.jump_pool.close()  # the sweep's shared bastion connections
-    raw = raw.model_copy(update={"model_version": framework.model_version})
-    results = assess(raw, checks, policy, target_level, register, framework)
-    write_outputs(out_dir, raw, results)
-    sources = [
-        *inventories,
-        *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
-        *([framework_file] if framework_file else []),
-    ]
-    for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it
-        base = inv_path if inv_path.is_dir() else inv_path.parent
-        sources += [
-            d for d in (base / "group_vars", base / "host_vars") if d.is_dir() and d not in sources
-        ]
-    return _after_scan(
-        raw,
-        results,
-        out_dir,
-        sources,
-        evidence,
-        history_file,
-        baseline,
-        prom_file,
-        html_file,
-        junit_file,
-        time.monotonic() - started,
-        quiet,
-    )
-
-
-def _after_scan(
-    raw: RawRecord,
-    results: Results,
-    out_dir: Path,
-    sources: list[Path],
-    evidence: Path | None,
-    history_file: Path | None,
-    baseline: str | None,
-    prom_file: Path | None,
-    html_file: Path | None,
-    junit_file: Path | None,
-    duration: float,
-    quiet: bool,
-) -> int:
-    """Everything a finished scan feeds: evidence, reports, history, drift, metrics. Returns the exit code."""
-    code = exit_code(results)
-    if evidence is not None:
-        from scanner.runs.evidence import write_bundle
-
-        write_bundle(evidence, raw, results, sources)
-    extra_reports(results, html_file, junit_file)
-    old = None
-    if baseline is not None:
-        from scanner.runs.drift import load_results_ref
-        from scanner.runs.history import History
-
-        first_run = False
-        if baseline in ("last", "previous") and history_file is not None:
-            with History.open(history_file) as hist:
-                first_run = not hist.runs()
-        if first_run:
-            warnings.warn(
-                f"no earlier run in {history_file} to compare with; this run becomes the baseline",
-                stacklevel=1,
-            )
-        else:
-            old = load_results_ref(baseline, history_file)
-    if history_file is not None:
-        from scanner.runs.history import History
-
-        with History.open(history_file) as hist:
-            hist.add(results)
-    if prom_file is not None:
-        from scanner.report.prom import write_prom
-
-        write_prom(results, prom_file, duration)
-    if not quiet:
-        print_summary(results, out_dir)
-    if old is not None:
-        from scanner.runs.drift import compare, render_table
-
-        drift = compare(old, results)
-        write_text_atomic(out_dir / "drift.json", drift.model_dump_json(indent=1))
-        if not quiet or drift.regressed:
-            click.echo(render_table(drift))
-        if drift.regressed:
-            code = max(code, EXIT_REGRESSION)
-    return code
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
-
-
 @main.command("rescore")
 @click.argument("raw_file", type=click.Path(path_type=Path))
 @click.option(
@@ -557,7 +205,7 @@ def rescore_cmd(
     sys.exit(exit_code(results))
 
 
-for _command in COMMANDS:
+for _command in (scan_cmd, *COMMANDS):
     main.add_command(_command)
 
 

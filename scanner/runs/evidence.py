@@ -7,6 +7,9 @@ stdout/stderr bytes and their metadata, plus copies of ``results.json``, ``raw.j
 files (``sources/``). ``e8scan verify`` recomputes every hash and reports altered, missing and
 extra files. Secrets never enter a bundle: the raw record holds none, and secret-looking values in
 copied source files are replaced by ``<redacted>`` (the manifest lists those copies).
+
+Why one ~440-line module: writing a bundle and verifying it are the two halves of one manifest
+format; keeping them together keeps what ``verify`` checks identical to what ``scan`` wrote.
 """
 
 from __future__ import annotations

@@ -11,18 +11,19 @@ bastion connection shared through a :class:`~scanner.collect.transports.jump.Jum
 own host key is still verified and its own authentication still done, end to end.
 
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
+
+Why one ~600-line module: :class:`SSHTransport` is one session's lifecycle (socket or bastion
+channel, handshake with throttling retries, host-key check, authentication, exec channels with
+deadlines and capped output, close), and its steps share the session's state. known_hosts
+handling, which has none of that state, lives in :mod:`scanner.collect.transports.known_hosts`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import getpass
-import hashlib
-import hmac
 import logging
 import os
-import re
 import selectors
 import socket
 import threading
@@ -33,18 +34,18 @@ from pathlib import Path
 import paramiko
 from pydantic import SecretStr
 
+from scanner.collect.transports import known_hosts
 from scanner.collect.transports.base import RunResult, TransportError, host_id, one_line
 from scanner.collect.transports.jump import JumpHost, JumpPool, parse_jump
 from scanner.inventory.connection import ConnectionSpec, HostKeyPolicy
 from scanner.model.vocabulary import Reach
 
-__all__ = ["SSHOptions", "SSHTransport", "fingerprint"]
+__all__ = ["SSHOptions", "SSHTransport"]
 
 _BANNER_BACKOFF = 0.5  # seconds before the first banner retry; doubles each time
 _THROTTLE_HINT = "sshd MaxStartups throttling?"
 _READ_CHUNK = 65536
 # Serialises appends to known_hosts files when many transports run in threads.
-_RECORD_LOCK = threading.Lock()
 # paramiko logs a full traceback at ERROR for every refused banner or reset; with no logging
 # configured Python would print those to stderr. Our TransportError already says what
 # happened, so paramiko's own log goes to this logger, quiet unless someone lowers its level.
@@ -71,96 +72,6 @@ class SSHOptions:
     connect_budget: float | None = None
     """Seconds :meth:`SSHTransport.connect` may spend in all (the host's time budget): no retry
     is started whose backoff would end past it. None: only ``banner_retries`` bounds them."""
-
-
-def fingerprint(key_blob: bytes) -> str:
-    """``SHA256:<base64, no padding>`` of a public key blob, as ``ssh-keygen -l`` prints it."""
-    digest = hashlib.sha256(key_blob).digest()
-    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
-
-
-# --------------------------------------------------------------------------- known_hosts
-
-
-@dataclass(frozen=True)
-class _KnownKey:
-    """One usable line of a known_hosts file."""
-
-    marker: str  # "" | "@revoked" | "@cert-authority"
-    patterns: str
-    key_type: str
-    blob: bytes
-    source: str  # "file:line", for messages
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.blob)
-
-
-def _wildcard_match(pattern: str, name: str) -> bool:
-    """OpenSSH-style ``*`` / ``?`` matching (``[`` is literal, unlike fnmatch)."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, name) is not None
-
-
-def _hashed_match(entry: str, name: str) -> bool:
-    """Match a hashed known_hosts name (``|1|salt|hash``, HMAC-SHA1 of the host name)."""
-    parts = entry.split("|")
-    if len(parts) != 4 or parts[1] != "1":
-        return False
-    try:
-        salt = base64.b64decode(parts[2])
-        want = base64.b64decode(parts[3])
-    except ValueError:
-        return False
-    got = hmac.new(salt, name.encode(), hashlib.sha1).digest()
-    return hmac.compare_digest(got, want)
-
-
-def _patterns_match(patterns: str, name: str) -> bool:
-    """OpenSSH ``match_hostname``: any positive pattern matches and no negated one does."""
-    name = name.lower()
-    if patterns.startswith("|"):
-        return _hashed_match(patterns, name)
-    matched = False
-    for raw in patterns.split(","):
-        pat = raw.lower()
-        negated = pat.startswith("!")
-        if negated:
-            pat = pat[1:]
-        if _wildcard_match(pat, name):
-            if negated:
-                return False
-            matched = True
-    return matched
-
-
-def _parse_known_hosts(path: Path) -> list[_KnownKey]:
-    """Read one known_hosts file; malformed lines are skipped as OpenSSH does."""
-    keys: list[_KnownKey] = []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    for lineno, line in enumerate(text.splitlines(), 1):
-        fields = line.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        marker = ""
-        if fields[0].startswith("@"):
-            marker, fields = fields[0], fields[1:]
-        if len(fields) < 3:
-            continue
-        try:
-            blob = base64.b64decode(fields[2], validate=True)
-        except ValueError:
-            continue
-        keys.append(_KnownKey(marker, fields[0], fields[1], blob, f"{path}:{lineno}"))
-    return keys
-
-
-def _host_key_algorithms(key_type: str) -> list[str]:
-    """Host-key algorithms that produce a key of ``key_type`` (RSA keys sign with SHA-2)."""
-    if key_type == "ssh-rsa":
-        return ["rsa-sha2-512", "rsa-sha2-256"]
-    return [key_type]
 
 
 # --------------------------------------------------------------------------- transport
@@ -431,40 +342,11 @@ class SSHTransport:
     # -- host keys -----------------------------------------------------------------------
 
     def _known_hosts_files(self) -> list[Path]:
-        files: list[Path] = [Path.home() / ".ssh" / "known_hosts", *self._options.known_hosts]
-        if self._options.record_new_keys_to is not None:
-            files.append(self._options.record_new_keys_to)
-        seen: set[Path] = set()
-        unique: list[Path] = []
-        for f in files:
-            resolved = f.expanduser().resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                unique.append(f.expanduser())
-        return unique
+        return known_hosts.files(self._options.known_hosts, self._options.record_new_keys_to)
 
-    def _load_known(self) -> tuple[list[_KnownKey], list[_KnownKey]]:
+    def _load_known(self) -> tuple[list[known_hosts.KnownKey], list[known_hosts.KnownKey]]:
         """(keys recorded for this host, revoked keys) from every known_hosts file."""
-        host = self._where
-        known: list[_KnownKey] = []
-        revoked: list[_KnownKey] = []
-        for path in self._known_hosts_files():
-            try:
-                entries = _parse_known_hosts(path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise TransportError(
-                    Reach.ERROR, f"cannot read known_hosts file {path}: {one_line(exc)}"
-                ) from None
-            for e in entries:
-                if not _patterns_match(e.patterns, host):
-                    continue
-                if e.marker == "@revoked":
-                    revoked.append(e)
-                elif e.marker == "":
-                    known.append(e)
-        return known, revoked
+        return known_hosts.lookup(self._known_hosts_files(), self._where)
 
     def _prefer_known_key_types(self, transport: paramiko.Transport) -> None:
         """Ask for the key types already recorded for this host first (as OpenSSH does)."""
@@ -474,7 +356,7 @@ class SSHTransport:
             return  # reported again, properly, by _verify_host_key
         wanted: list[str] = []
         for k in known:
-            for alg in _host_key_algorithms(k.key_type):
+            for alg in known_hosts.key_algorithms(k.key_type):
                 if alg not in wanted:
                     wanted.append(alg)
         opts = transport.get_security_options()
@@ -484,55 +366,15 @@ class SSHTransport:
             opts.key_types = first + [a for a in available if a not in first]
 
     def _verify_host_key(self, key: paramiko.PKey) -> None:
-        blob = key.asbytes()
-        key_type = key.get_name()
-        got = fingerprint(blob)
         known, revoked = self._load_known()
-        if any(r.blob == blob for r in revoked):
-            raise TransportError(
-                Reach.HOST_KEY_REFUSED,
-                f"host key {got} ({key_type}) for {self._where} is marked @revoked in known_hosts",
-            )
-        if any(k.blob == blob for k in known):
-            self._host_key = got
-            return
-        if known:
-            same_type = [k for k in known if k.key_type == key_type]
-            expected = same_type or known
-            exp = " or ".join(f"{k.fingerprint} ({k.key_type}, {k.source})" for k in expected)
-            raise TransportError(
-                Reach.HOST_KEY_REFUSED,
-                f"host key CHANGED for {self._where}: expected {exp}, got {got} ({key_type}); "
-                "refusing to connect (possible man-in-the-middle); if the host was rebuilt, "
-                "remove the old entry from known_hosts",
-            )
-        if self._options.host_key_policy != HostKeyPolicy.ACCEPT_NEW:
-            raise TransportError(
-                Reach.HOST_KEY_REFUSED,
-                f"unknown host key {got} for {self._where}; add it to known_hosts "
-                "or use --host-key-policy accept-new",
-            )
-        self._record_key(key_type, key.get_base64())
+        accept_new = self._options.host_key_policy == HostKeyPolicy.ACCEPT_NEW
+        got, new = known_hosts.verify(
+            key.asbytes(), key.get_name(), known, revoked, self._where, accept_new
+        )
+        if new:
+            path = self._options.record_new_keys_to or Path.home() / ".ssh" / "known_hosts"
+            known_hosts.record(path.expanduser(), self._where, key.get_name(), key.get_base64())
         self._host_key = got
-
-    def _record_key(self, key_type: str, b64: str) -> None:
-        path = (
-            self._options.record_new_keys_to or Path.home() / ".ssh" / "known_hosts"
-        ).expanduser()
-        line = f"{self._where} {key_type} {b64}\n"
-        try:
-            with _RECORD_LOCK:
-                if not path.parent.exists():
-                    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                with os.fdopen(fd, "a", encoding="ascii") as fh:
-                    if fh.tell() > 0 and not _ends_with_newline(path):
-                        fh.write("\n")
-                    fh.write(line)
-        except OSError as exc:
-            raise TransportError(
-                Reach.ERROR, f"cannot record the new host key in {path}: {one_line(exc)}"
-            ) from None
 
     # -- authentication ------------------------------------------------------------------
 
@@ -565,7 +407,7 @@ class SSHTransport:
                 agent_keys = []
             try:
                 for akey in agent_keys:
-                    label = f"agent key {fingerprint(akey.asbytes())}"
+                    label = f"agent key {known_hosts.fingerprint(akey.asbytes())}"
                     if self._try(transport, label, tried, notes, akey):
                         return
             finally:
@@ -751,13 +593,3 @@ class SSHTransport:
         pool, self._own_pool = self._own_pool, None
         if pool is not None:
             pool.close()
-
-
-def _ends_with_newline(path: Path) -> bool:
-    """True when the (non-empty) file ends with a newline."""
-    try:
-        with path.open("rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) == b"\n"
-    except OSError:
-        return True

@@ -14,6 +14,10 @@ always a string cell, never a formula, whatever it starts with.
 Each sheet is written whole before the next starts and is compressed into the zip in the
 background while the next one is built; :meth:`close` adds the workbook's own parts.
 Zip entries carry a fixed timestamp, so the same results give the same bytes.
+
+Why one ~650-line module: it is one file format (SpreadsheetML parts, their relationships and
+content types, the VML of comments, the chart) whose pieces reference each other by id; split,
+the part list and the ids would have to be kept in step across modules.
 """
 
 from __future__ import annotations
