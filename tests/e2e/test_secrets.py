@@ -28,7 +28,7 @@ from sshfleet import PASSWORD_USER, HostSpec, SSHFleet, lock_password, set_passw
 from wsman.fixtures import HostFixtures
 from wsman.server import WSManServer
 
-import scanner.cli.main
+import scanner.cli.scan
 from scanner.cli.main import main
 
 pytestmark = pytest.mark.sshd
@@ -223,7 +223,7 @@ def test_a_forced_internal_error_leaks_nothing(
         # A bug after collection whose message carries the whole raw record and its hosts.
         raise RuntimeError(f"forced failure while judging {raw!r} {raw.hosts!r}")
 
-    monkeypatch.setattr(scanner.cli.main, "assess", broken_assess)
+    monkeypatch.setattr(scanner.cli.scan, "assess", broken_assess)
     limit = "pw-good:pw-inline:pw-wrong"
     result = scan(setup, tmp_path, "--no-history", "--limit", limit, debug=debug)
     assert result.exit_code == 1
