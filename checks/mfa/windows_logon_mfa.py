@@ -29,7 +29,9 @@
 - otherwise (password logon only): all four ineffective.
 - ISM-1504 (MFA for the organisation's online services): only when the inventory marks the host
   ``e8_internet_facing`` **and** it accepts RDP (``fDenyTSConnections = 0``): judged like
-  ISM-1401; not_applicable otherwise (RD Gateway, OWA and ADFS front ends are not detected).
+  ISM-1401; not_applicable otherwise (``fDenyTSConnections = 1`` or not internet-facing; RD
+  Gateway, OWA and ADFS front ends are not detected); no_visibility on an internet-facing host
+  whose ``fDenyTSConnections`` is not set (an unread value is not "RDP disabled").
 - no_visibility when the snippet fails (PowerShell 2.0 has no ``ConvertTo-Json``, access
   denied, timeout); ISM-1504 stays not_applicable on hosts not marked internet-facing.
 
@@ -96,7 +98,7 @@ def _assess(read: LogonAuthentication) -> tuple[Outcome, Outcome, str, dict[str,
         "WHfB_Enabled": whfb,
         "WHfB_RequireSecurityDevice": tpm,
         "mfa_providers": products,
-        "rdp_enabled": read.deny_ts_connections == 0,
+        "rdp_enabled": None if read.deny_ts_connections is None else read.deny_ts_connections == 0,
         "rdp_nla": read.rdp_user_authentication,
         "dsregcmd_scanner_session": read.dsreg,
     }
@@ -147,6 +149,18 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     mfa, pr, text, observed = _assess(read)
     findings = []
     for ism in CHECK_ISM:
+        if ism == "ISM-1504" and ctx.internet_facing and observed["rdp_enabled"] is None:
+            # an unset value is not "RDP disabled": not_applicable needs the value 1
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NO_VISIBILITY,
+                    evidence="internet-facing host: whether RDP accepts connections is not "
+                    "known (fDenyTSConnections is not set under Terminal Server)",
+                    observed=observed,
+                )
+            )
+            continue
         if ism == "ISM-1504" and not (ctx.internet_facing and observed["rdp_enabled"]):
             why_na = (
                 "host is not internet-facing"
@@ -178,5 +192,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"logon": LOGON_AUTHENTICATION.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: an unset fDenyTSConnections on an internet-facing host is not "RDP disabled"
 )
