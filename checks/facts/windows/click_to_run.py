@@ -13,11 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checks.facts.fact import Fact, Unknown
-from checks.facts.reading import NOTHING
-from checks.facts.windows.powershell import read_json, script
-from scanner.checking.api import Cmd, Output
-from scanner.model.vocabulary import Platform
+from checks.facts.fact import Fact
+from checks.facts.windows.powershell import ps_fact
 
 
 @dataclass(frozen=True)
@@ -43,16 +40,6 @@ def parse(data: Any) -> ClickToRun | None:
     )
 
 
-def read(out: Output) -> ClickToRun | None | Unknown:
-    data = read_json(out)
-    if isinstance(data, Unknown):
-        return None if data.reason == NOTHING else data
-    return parse(data)
-
-
-CLICK_TO_RUN: Fact[ClickToRun | None] = Fact(
-    name="windows.click_to_run",
-    platform=Platform.WINDOWS,
-    cmd=Cmd(line=script("checks.facts.windows", "click_to_run.ps1")),
-    parse=read,
+CLICK_TO_RUN: Fact[ClickToRun | None] = ps_fact(
+    "windows.click_to_run", "checks.facts.windows", "click_to_run.ps1", parse, empty=lambda: None
 )

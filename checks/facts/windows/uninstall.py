@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.facts.fact import Fact, Unknown
-from checks.facts.reading import NOTHING
+from checks.facts.fact import Unknown
 from checks.facts.software import App
-from checks.facts.windows.powershell import as_list, read_json, script
-from scanner.checking.api import Cmd, Output
-from scanner.model.vocabulary import Platform
+from checks.facts.windows.powershell import as_list, ps_fact
 
 NO_ENTRIES = "the Uninstall keys returned no entries (denied or empty read)"
 
@@ -42,17 +39,10 @@ def parse(data: Any) -> list[App] | Unknown:
     return apps or Unknown(NO_ENTRIES)
 
 
-def read(out: Output) -> list[App] | Unknown:
-    """Nothing printed (no entry piped to ``ConvertTo-Json``) is the same "no entries" reason."""
-    data = read_json(out)
-    if isinstance(data, Unknown):
-        return Unknown(NO_ENTRIES) if data.reason == NOTHING else data
-    return parse(data)
-
-
-UNINSTALL_INVENTORY: Fact[list[App]] = Fact(
-    name="windows.uninstall_inventory",
-    platform=Platform.WINDOWS,
-    cmd=Cmd(line=script("checks.facts.windows", "uninstall_inventory.ps1")),
-    parse=read,
+UNINSTALL_INVENTORY = ps_fact(
+    "windows.uninstall_inventory",
+    "checks.facts.windows",
+    "uninstall_inventory.ps1",
+    parse,
+    empty=lambda: Unknown(NO_ENTRIES),  # no entry piped to ConvertTo-Json: the same reason
 )
