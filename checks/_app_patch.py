@@ -11,7 +11,8 @@
 - ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
   releases known up to :data:`TABLE_DATE` and their dates.
 - :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories
-  (the latter from the fact ``linux.packages``).
+  (facts ``windows.uninstall_inventory`` and ``linux.packages``) as
+  :class:`checks.facts.software.App` values, or why they cannot be read.
 - :func:`vkey`: a numeric sort key for version strings (epoch and Debian revision ignored).
 - :func:`judge_unsupported`: the ISM-1704 / ISM-0304 judgement both unsupported-app checks use.
 
@@ -30,9 +31,10 @@ from datetime import date, timedelta
 from importlib.resources import files
 from typing import Any
 
-from checks._windows import as_list, ps_json, unreadable
 from checks.facts.fact import Unknown
 from checks.facts.linux.packages import PACKAGES
+from checks.facts.software import App
+from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from scanner.checking.api import Context, Finding, Output
 from scanner.model.vocabulary import Outcome
 
@@ -45,33 +47,6 @@ HIGH_RISK = frozenset({"office", "browser", "email", "pdf", "flash", "security",
 # ISM-1704 names office suites, browsers, email clients, PDF software, Flash and security
 # products; Java is not named there, so an unsupported Java runtime falls under ISM-0304.
 ISM_1704_CLASSES = frozenset({"office", "browser", "email", "pdf", "flash", "security"})
-
-UNINSTALL_INVENTORY = (
-    "$k = @('HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*',"
-    "'HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'); "
-    "$k += @(Get-ChildItem Registry::HKEY_USERS -ErrorAction SilentlyContinue | "
-    "Where-Object { $_.PSChildName -match '^S-1-5-21-[0-9-]+$' } | "
-    "ForEach-Object { 'Registry::HKEY_USERS\\' + $_.PSChildName + "
-    "'\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*' }); "
-    "@(Get-ItemProperty -Path $k -ErrorAction SilentlyContinue | "
-    "Where-Object { $_.DisplayName } | "
-    "Select-Object DisplayName,DisplayVersion,Publisher,InstallDate,"
-    "@{n='Hive';e={($_.PSPath -split '::')[-1] -replace '\\\\Software\\\\.*$',''}}) | "
-    "ConvertTo-Json -Depth 4 -Compress"
-)
-
-
-@dataclass(frozen=True)
-class App:
-    name: str
-    version: str
-    publisher: str = ""
-    installed: str = ""
-    where: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} {self.version}".strip()
 
 
 @dataclass(frozen=True)
@@ -198,29 +173,10 @@ def eol_hits(
 
 
 def windows_inventory(out: Output | None) -> tuple[list[App], str | None]:
-    """Uninstall-key entries (one per hive and key), or why they cannot be read."""
-    why = unreadable(out)
-    if why is not None or out is None:
-        return [], why
-    try:
-        data = ps_json(out)
-    except ValueError:
-        return [], f"output is not JSON ({out.text.strip()[:80]!r})"
-    apps = []
-    for item in as_list(data):
-        if not isinstance(item, dict) or not item.get("DisplayName"):
-            continue
-        apps.append(
-            App(
-                name=str(item.get("DisplayName")).strip(),
-                version=str(item.get("DisplayVersion") or "").strip(),
-                publisher=str(item.get("Publisher") or "").strip(),
-                installed=str(item.get("InstallDate") or "").strip(),
-                where=str(item.get("Hive") or "").strip(),
-            )
-        )
-    if not apps:
-        return [], "the Uninstall keys returned no entries (denied or empty read)"
+    """Uninstall-key entries (fact ``windows.uninstall_inventory``), or why they are unreadable."""
+    apps = UNINSTALL_INVENTORY.read(out)
+    if isinstance(apps, Unknown):
+        return [], apps.reason
     return apps, None
 
 
@@ -229,7 +185,7 @@ def linux_inventory(out: Output | None) -> tuple[list[App], str | None]:
     packages = PACKAGES.read(out)
     if isinstance(packages, Unknown):
         return [], packages.reason
-    return [App(name=p.name, version=p.version, where=p.manager) for p in packages], None
+    return [p.app for p in packages], None
 
 
 def summary(items: list[str], limit: int = 6) -> str:

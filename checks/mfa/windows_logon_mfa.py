@@ -1,6 +1,6 @@
 """Windows: does logging on to this host require (phishing-resistant) multi-factor authentication?
 
-**Collected (one read-only PowerShell snippet; registry through .NET):**
+**Collected (one read-only PowerShell snippet, fact ``windows.logon_authentication``):**
 - Windows Hello for Business policy ``HKLM\\SOFTWARE\\Policies\\Microsoft\\PassportForWork``:
   ``Enabled`` and ``RequireSecurityDevice`` (value names as in essential-eight.md 2.3, marked
   **unverified** there);
@@ -29,7 +29,9 @@
 - otherwise (password logon only): all four ineffective.
 - ISM-1504 (MFA for the organisation's online services): only when the inventory marks the host
   ``e8_internet_facing`` **and** it accepts RDP (``fDenyTSConnections = 0``): judged like
-  ISM-1401; not_applicable otherwise (RD Gateway, OWA and ADFS front ends are not detected).
+  ISM-1401; not_applicable otherwise (``fDenyTSConnections = 1`` or not internet-facing; RD
+  Gateway, OWA and ADFS front ends are not detected); no_visibility on an internet-facing host
+  whose ``fDenyTSConnections`` is not set (an unread value is not "RDP disabled").
 - no_visibility when the snippet fails (PowerShell 2.0 has no ``ConvertTo-Json``, access
   denied, timeout); ISM-1504 stays not_applicable on hosts not marked internet-facing.
 
@@ -44,9 +46,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import NOT_RUN, to_int
-from checks.facts.windows.powershell import as_list, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.windows.logon_authentication import LOGON_AUTHENTICATION, LogonAuthentication
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1401", "ISM-1173", "ISM-0974", "ISM-1682", "ISM-1504")
@@ -70,35 +71,6 @@ MFA_PROVIDERS: tuple[tuple[str, str, str, bool], ...] = (
     ("userlock", "IS Decisions UserLock", "push/OTP", False),
 )
 
-COLLECT = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-function ReadValues($path, $names) {
-  $h = @{}
-  $k = $lm.OpenSubKey($path)
-  if ($k) { foreach ($n in $names) { $v = $k.GetValue($n); if ($null -ne $v) { $h[$n] = $v } } }
-  $h
-}
-$whfb = ReadValues 'SOFTWARE\Policies\Microsoft\PassportForWork' @('Enabled', 'RequireSecurityDevice')
-$sys = ReadValues 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' @('ScForceOption')
-$rdp = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' @('UserAuthentication')
-$ts = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server' @('fDenyTSConnections')
-$cp = @()
-foreach ($kind in 'Credential Providers', 'Credential Provider Filters') {
-  $k = $lm.OpenSubKey("SOFTWARE\Microsoft\Windows\CurrentVersion\Authentication\$kind")
-  if (-not $k) { continue }
-  foreach ($id in $k.GetSubKeyNames()) {
-    $name = $null; $dll = $null; $dis = $null
-    $c = $lm.OpenSubKey("SOFTWARE\Classes\CLSID\$id")
-    if ($c) { $name = $c.GetValue(''); $s = $c.OpenSubKey('InprocServer32'); if ($s) { $dll = $s.GetValue('') } }
-    $e = $k.OpenSubKey($id)
-    if ($e) { $dis = $e.GetValue('Disabled') }
-    $cp += New-Object PSObject -Property @{ kind = $kind; clsid = $id; name = [string]$name;
-      dll = [string]$dll; disabled = $dis }
-  }
-}
-$ds = & dsregcmd.exe /status 2>&1 | Out-String
-$out = @{ whfb = $whfb; system = $sys; rdp = $rdp; ts = $ts; providers = $cp; dsreg = $ds }
-New-Object PSObject -Property $out | ConvertTo-Json -Depth 4 -Compress"""
-
 
 def mfa_product(name: str, dll: str) -> tuple[str, str, bool] | None:
     hay = f"{name} {dll.rsplit(chr(92), 1)[-1]}".lower()
@@ -108,43 +80,27 @@ def mfa_product(name: str, dll: str) -> tuple[str, str, bool] | None:
     return None
 
 
-def _get(data: Mapping[str, Any], section: str, name: str) -> int | None:
-    sec = data.get(section)
-    return to_int(sec.get(name)) if isinstance(sec, dict) else None
-
-
-def _dsreg(text: str) -> dict[str, str]:
-    keys = ("AzureAdJoined", "DomainJoined", "NgcSet")
-    out: dict[str, str] = {}
-    for line in text.replace("\r", "").splitlines():
-        key, sep, value = line.strip().partition(" : ")
-        if sep and key in keys:
-            out[key] = value.strip()
-    return out
-
-
-def _assess(data: Mapping[str, Any]) -> tuple[Outcome, Outcome, str, dict[str, Any]]:
+def _assess(read: LogonAuthentication) -> tuple[Outcome, Outcome, str, dict[str, Any]]:
     """(MFA outcome, phishing-resistant outcome, evidence, observed)."""
-    sc_force = _get(data, "system", "ScForceOption")
-    whfb = _get(data, "whfb", "Enabled")
-    tpm = _get(data, "whfb", "RequireSecurityDevice")
+    sc_force = read.sc_force_option
+    whfb = read.whfb_enabled
+    tpm = read.whfb_require_security_device
     products: list[str] = []
-    for p in as_list(data.get("providers")):
-        if not isinstance(p, dict) or to_int(p.get("disabled")) == 1:
+    for p in read.providers:
+        if p.disabled == 1:
             continue
-        found = mfa_product(str(p.get("name") or ""), str(p.get("dll") or ""))
+        found = mfa_product(p.name, p.dll)
         if found is not None:
             product, kind, _pr = found
-            products.append(f"{product} ({kind}; {p.get('kind')} {p.get('clsid')})")
-    dsreg = _dsreg(str(data.get("dsreg") or ""))
+            products.append(f"{product} ({kind}; {p.kind} {p.clsid})")
     observed: dict[str, Any] = {
         "ScForceOption": sc_force,
         "WHfB_Enabled": whfb,
         "WHfB_RequireSecurityDevice": tpm,
         "mfa_providers": products,
-        "rdp_enabled": _get(data, "ts", "fDenyTSConnections") == 0,
-        "rdp_nla": _get(data, "rdp", "UserAuthentication"),
-        "dsregcmd_scanner_session": dsreg,
+        "rdp_enabled": None if read.deny_ts_connections is None else read.deny_ts_connections == 0,
+        "rdp_nla": read.rdp_user_authentication,
+        "dsregcmd_scanner_session": read.dsreg,
     }
     if sc_force == 1:
         text = (
@@ -177,15 +133,9 @@ def _assess(data: Mapping[str, Any]) -> tuple[Outcome, Outcome, str, dict[str, A
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    out = outputs.get("logon")
-    data = Unknown(NOT_RUN) if out is None else read_json(out)
-    if not isinstance(data, dict):
-        why = (
-            data.reason
-            if isinstance(data, Unknown)
-            else "unexpected output shape (expected a JSON object)"
-        )
-        text = f"logon configuration not read: {why}"
+    read = LOGON_AUTHENTICATION.read(outputs.get("logon"))
+    if isinstance(read, Unknown):
+        text = f"logon configuration not read: {read.reason}"
         return [
             Finding(
                 ism=i,
@@ -196,9 +146,21 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             else Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text)
             for i in CHECK_ISM
         ]
-    mfa, pr, text, observed = _assess(data)
+    mfa, pr, text, observed = _assess(read)
     findings = []
     for ism in CHECK_ISM:
+        if ism == "ISM-1504" and ctx.internet_facing and observed["rdp_enabled"] is None:
+            # an unset value is not "RDP disabled": not_applicable needs the value 1
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NO_VISIBILITY,
+                    evidence="internet-facing host: whether RDP accepts connections is not "
+                    "known (fDenyTSConnections is not set under Terminal Server)",
+                    observed=observed,
+                )
+            )
+            continue
         if ism == "ISM-1504" and not (ctx.internet_facing and observed["rdp_enabled"]):
             why_na = (
                 "host is not internet-facing"
@@ -228,7 +190,7 @@ CHECK = Check(
     strategy=Strategy.MFA,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"logon": Cmd(line=COLLECT)},
+    collect={"logon": LOGON_AUTHENTICATION.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: an unset fDenyTSConnections on an internet-facing host is not "RDP disabled"
 )

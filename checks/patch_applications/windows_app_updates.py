@@ -4,7 +4,10 @@
 line as ``windows_unsupported_apps``: HKLM 64- and 32-bit views and loaded ``HKEY_USERS`` hives;
 ``DisplayName``, ``DisplayVersion``, ``Publisher``, ``InstallDate``) and the Microsoft 365 Apps
 Click-to-Run configuration ``HKLM\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration``
-(``VersionToReport``, ``UpdateChannel``, ``CDNBaseUrl``, ``UpdatesEnabled``, ``ProductReleaseIds``).
+(``VersionToReport``, ``UpdateChannel``, ``CDNBaseUrl``, ``UpdatesEnabled``, ``ProductReleaseIds``)
+— facts ``windows.uninstall_inventory`` and ``windows.click_to_run``. The Click-to-Run read only
+adds an application: when it fails, the reason is kept in ``observed`` and the judgement rests on
+the Uninstall inventory (where Click-to-Run Office also registers, as an office-class entry).
 
 **Reference data:** ``patch_applications/app_releases.csv``: per product and channel the releases
 known up to the table date (2025-10-15) with their release dates (Chrome, Edge, Firefox and
@@ -45,25 +48,20 @@ from checks._app_patch import (
     HIGH_RISK,
     RELEASES,
     TABLE_DATE,
-    UNINSTALL_INVENTORY,
-    App,
     Release,
     app_class,
     summary,
     vkey,
     windows_inventory,
 )
-from checks._windows import ps_json, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.software import App
+from checks.facts.windows.click_to_run import CLICK_TO_RUN, ClickToRun
+from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-1690")
-
-C2R = (
-    "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration' "
-    "-ErrorAction SilentlyContinue | Select-Object VersionToReport,UpdateChannel,CDNBaseUrl,"
-    "UpdatesEnabled,ProductReleaseIds | ConvertTo-Json -Depth 4 -Compress"
-)
 
 
 def _span(delta: timedelta) -> str:
@@ -86,30 +84,27 @@ def _rows_for(app: App) -> list[Release]:
     return out
 
 
-def _c2r(out: Output | None) -> tuple[App | None, dict[str, object]]:
-    if out is None or unreadable(out) is not None:
-        return None, {}
-    try:
-        data = ps_json(out)
-    except ValueError:
-        return None, {}
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if not isinstance(data, dict) or not data.get("VersionToReport"):
-        return None, {}
-    channel = str(data.get("UpdateChannel") or data.get("CDNBaseUrl") or "unknown channel")
-    info = {
-        "version": data.get("VersionToReport"),
-        "channel": channel,
-        "updates_enabled": data.get("UpdatesEnabled"),
-        "products": data.get("ProductReleaseIds"),
-    }
-    app = App(
+def _c2r(read: ClickToRun | None | Unknown) -> App | None:
+    if read is None or isinstance(read, Unknown):
+        return None
+    return App(
         name="Microsoft 365 Apps (Click-to-Run)",
-        version=str(data.get("VersionToReport")),
-        where=f"ClickToRun {channel}",
+        version=read.version,
+        where=f"ClickToRun {read.channel}",
     )
-    return app, info
+
+
+def _c2r_observed(read: ClickToRun | None | Unknown) -> dict[str, object] | None:
+    if isinstance(read, Unknown):
+        return {"unread": read.reason}
+    if read is None:
+        return None
+    return {
+        "version": read.version,
+        "channel": read.channel,
+        "updates_enabled": read.updates_enabled,
+        "products": read.products,
+    }
 
 
 def assess(app: App, window: timedelta, now: datetime) -> tuple[str, str]:
@@ -140,7 +135,8 @@ def assess(app: App, window: timedelta, now: datetime) -> tuple[str, str]:
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
     apps, why = windows_inventory(outputs.get("uninstall"))
-    c2r_app, c2r_info = _c2r(outputs.get("c2r"))
+    c2r = CLICK_TO_RUN.read(outputs.get("c2r"))
+    c2r_app = _c2r(c2r)
     if why is not None:
         return [
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=f"inventory unreadable: {why}")
@@ -162,7 +158,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     base: dict[str, object] = {
         "release_table_date": TABLE_DATE.isoformat(),
         "high_risk_installed": [a.label for a in high][:30],
-        "click_to_run": c2r_info or None,
+        "click_to_run": _c2r_observed(c2r),
     }
     findings = []
     for ism in CHECK_ISM:
@@ -222,7 +218,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_APPLICATIONS,
     ism=CHECK_ISM,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"uninstall": Cmd(line=UNINSTALL_INVENTORY), "c2r": Cmd(line=C2R)},
+    collect={"uninstall": UNINSTALL_INVENTORY.cmd, "c2r": CLICK_TO_RUN.cmd},
     judge=judge,
     version=1,
 )

@@ -5,7 +5,7 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
 ``HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*``, the 32-bit view under
 ``WOW6432Node``, and ``HKEY_USERS\\<SID>\\Software\\...\\Uninstall\\*`` for every *loaded* user hive
 (per-user installs such as Chrome or Zoom). Per entry: ``DisplayName``, ``DisplayVersion``,
-``Publisher``, ``InstallDate`` and the hive it came from.
+``Publisher``, ``InstallDate`` and the hive it came from (fact ``windows.uninstall_inventory``).
 
 **Reference data:** ``patch_applications/app_eol.csv`` — product pattern (on ``DisplayName``),
 class (office / browser / email / pdf / flash / security / java / other), version range and the
@@ -46,8 +46,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_patch import UNINSTALL_INVENTORY, judge_unsupported, windows_inventory
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_patch import judge_unsupported, windows_inventory
+from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 
 
@@ -62,7 +63,7 @@ CHECK = Check(
     strategy=Strategy.PATCH_APPLICATIONS,
     ism=("ISM-1704", "ISM-0304", "ISM-1905"),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"uninstall": Cmd(line=UNINSTALL_INVENTORY)},
+    collect={"uninstall": UNINSTALL_INVENTORY.cmd},
     judge=judge,
     version=1,
 )

@@ -1,6 +1,6 @@
 """Windows: are process creation events (4688) recorded with their command lines?
 
-**Collected (one read-only PowerShell snippet):**
+**Collected (one read-only PowerShell snippet, fact ``windows.process_auditing``):**
 ``auditpol /get /subcategory:{0CCE922B-69AE-11D9-BED3-505054503030} /r`` — the *Process Creation*
 subcategory by its locale-independent GUID, as CSV (shape: corpus
 ``windows/auditpol_get_category_all_r.csv.txt``) — with its exit code, and
@@ -22,42 +22,20 @@ Evidence grade: good.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_accounts import first_error_line, read_json
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.process_auditing import PROCESS_AUDITING, ProcessAuditing
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-GUID = "{0CCE922B-69AE-11D9-BED3-505054503030}"
-AUDIT = r"""$r = @{ auditpol = $null; auditpol_rc = $null; cmdline = $null }
-$r.auditpol = (& auditpol.exe /get '/subcategory:{0CCE922B-69AE-11D9-BED3-505054503030}' /r | Out-String)
-$r.auditpol_rc = $LASTEXITCODE
-$lm = [Microsoft.Win32.Registry]::LocalMachine
-$k = $lm.OpenSubKey('SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\Audit')
-if ($k) { $r.cmdline = $k.GetValue('ProcessCreationIncludeCmdLine_Enabled') }
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 4 -Compress"""
 
-
-def parse_auditpol(text: str) -> dict[str, str] | None:
-    """The CSV row for the Process Creation GUID, or None."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    start = next((i for i, ln in enumerate(lines) if ln.lower().startswith("machine name,")), None)
-    if start is None:
-        return None
-    for row in csv.DictReader(io.StringIO("\n".join(lines[start:]))):
-        if str(row.get("Subcategory GUID", "")).strip().upper() == GUID:
-            return {str(k): str(v or "") for k, v in row.items() if k is not None}
-    return None
-
-
-def success_audited(row: Mapping[str, str]) -> bool | None:
-    value = row.get("Setting Value", "").strip()
-    if value.isdigit():
-        return bool(int(value) & 1)
-    inclusion = row.get("Inclusion Setting", "").strip().lower()
+def success_audited(read: ProcessAuditing) -> bool | None:
+    """Whether Success is audited; None when the setting is in a form not read here."""
+    if read.setting_value.isdigit():
+        return bool(int(read.setting_value) & 1)
+    inclusion = read.inclusion.lower()
     if inclusion in ("success", "success and failure"):
         return True
     if inclusion in ("no auditing", "failure"):
@@ -73,38 +51,27 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism="ISM-1889", outcome=outcome, evidence=evidence, observed=observed or {})
         ]
 
-    data, why = read_json(outputs.get("audit"))
-    if why is not None or not isinstance(data, dict):
-        return one(
-            Outcome.NO_VISIBILITY, f"process auditing not read: {why or 'unexpected output shape'}"
-        )
-    text = str(data.get("auditpol") or "")
-    cmdline = data.get("cmdline")
-    row = parse_auditpol(text)
+    read = PROCESS_AUDITING.read(outputs.get("audit"))
+    if isinstance(read, Unknown):
+        return one(Outcome.NO_VISIBILITY, f"process auditing not read: {read.reason}")
+    cmdline = read.cmdline
     observed = {
-        "auditpol_rc": data.get("auditpol_rc"),
-        "process_creation": row.get("Inclusion Setting") if row else None,
+        "auditpol_rc": read.auditpol_rc,
+        "process_creation": read.inclusion,
         "ProcessCreationIncludeCmdLine_Enabled": cmdline,
     }
-    if row is None:
-        detail = first_error_line(text) or f"exit code {data.get('auditpol_rc')}"
-        return one(
-            Outcome.NO_VISIBILITY, f"auditpol gave no Process Creation row ({detail})", observed
-        )
-    success = success_audited(row)
+    success = success_audited(read)
     if success is None:
         return one(
             Outcome.NO_VISIBILITY,
-            f"Process Creation inclusion setting {row.get('Inclusion Setting')!r} is not in a form this "
+            f"Process Creation inclusion setting {read.inclusion!r} is not in a form this "
             f"check reads (non-English host?)",
             observed,
         )
     tail = "; host part only: central collection of event 4688 is not visible from this read"
     problems = []
     if not success:
-        problems.append(
-            f"Process Creation is audited as {row.get('Inclusion Setting')!r} (Success needed)"
-        )
+        problems.append(f"Process Creation is audited as {read.inclusion!r} (Success needed)")
     if str(cmdline).strip() != "1":
         problems.append(
             f"ProcessCreationIncludeCmdLine_Enabled is {cmdline} (1 needed to record command lines)"
@@ -113,7 +80,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         return one(Outcome.INEFFECTIVE, "; ".join(problems) + tail, observed)
     return one(
         Outcome.EFFECTIVE,
-        f"Process Creation audited ({row.get('Inclusion Setting')}) with command lines included "
+        f"Process Creation audited ({read.inclusion}) with command lines included "
         f"(ProcessCreationIncludeCmdLine_Enabled = 1){tail}",
         observed,
     )
@@ -125,7 +92,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=("ISM-1889",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"audit": Cmd(line=AUDIT)},
+    collect={"audit": PROCESS_AUDITING.cmd},
     judge=judge,
     version=1,
 )

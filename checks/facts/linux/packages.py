@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.shell import sh_fact
+from checks.facts.software import App
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Package:
     manager: str
     name: str
     version: str
+
+    @property
+    def app(self) -> App:
+        """This package as installed software (``where`` is the manager)."""
+        return App(name=self.name, version=self.version, where=self.manager)
 
 
 def parse(text: str) -> list[Package] | Unknown:

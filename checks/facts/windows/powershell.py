@@ -87,17 +87,22 @@ def ps_fact(
     parse: Callable[[Any], T | Unknown],
     *,
     args_var: str | None = None,
+    empty: Callable[[], T | Unknown] | None = None,
 ) -> Fact[T]:
     """A Windows fact: the snippet in ``package``/``ps1``, its JSON handed to ``parse``.
 
     ``ps1`` may name several files (each one complete PowerShell): the command is their texts
-    joined by newlines, so a part several snippets share is written once.
+    joined by newlines, so a part several snippets share is written once. ``empty`` gives the
+    value (or a more precise Unknown) when a clean run printed nothing, for a snippet whose
+    ``ConvertTo-Json`` receives nothing when there is nothing to report.
     """
     names = (ps1,) if isinstance(ps1, str) else ps1
 
     def read(out: Output) -> T | Unknown:
         data = read_json(out)
-        return data if isinstance(data, Unknown) else parse(data)
+        if isinstance(data, Unknown):
+            return empty() if empty is not None and data.reason == NOTHING else data
+        return parse(data)
 
     return Fact(
         name=name,

@@ -1,0 +1,1 @@
+Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Office\ClickToRun\Configuration' -ErrorAction SilentlyContinue | Select-Object VersionToReport,UpdateChannel,CDNBaseUrl,UpdatesEnabled,ProductReleaseIds | ConvertTo-Json -Depth 4 -Compress
