@@ -1,10 +1,11 @@
 """Linux: can unprivileged accounts read, change or delete the backups in the backup destinations?
 
-**Collected (root):** for each destination in ``e8_backup_paths`` (shell-quoted arguments): its
-mode, owner, group and type (``stat``); the mode of every parent directory up to ``/``; and every
-item up to two levels below it that grants *any* permission to "other"
-(``find -mindepth 1 -maxdepth 2 -perm /o=rwx``, at most 200 lines). A missing destination is
-reported with an ``E8_MISSING`` marker.
+**Collected (root; fact ``linux.backup_access``):** for each destination in ``e8_backup_paths``
+(shell-quoted arguments): its mode, owner, group and type (``stat``); the mode of every parent
+directory up to ``/``; and every item up to two levels below it that grants *any* permission to
+"other" (``find -mindepth 1 -maxdepth 2 -perm /o=rwx``, at most 200 lines). A missing
+destination is reported with an ``E8_MISSING`` marker, a ``find`` that met an error with
+``E8_INCOMPLETE``.
 
 An item is reachable by an unprivileged account ("other") when every directory above it, the
 destination included, has the other-execute bit.
@@ -21,8 +22,9 @@ destination included, has the other-execute bit.
 - effective: nothing world-writable found.
 
 Both: no_visibility when ``e8_backup_paths`` is not in the inventory ("no e8_backup_paths in
-inventory"), when a destination is missing or could not be examined (run with become), and
-nothing already proves ineffectiveness.
+inventory"), when a destination is missing or could not be examined (run with become), or was
+examined only in part (``find`` met an error, or the listing was cut at 200 lines), and nothing
+already proves ineffectiveness.
 
 Caveats: only the "other" permission class is judged — group access (is the group made of
 unprivileged users?) and POSIX ACLs are not; items deeper than two levels are not examined; the
@@ -33,60 +35,22 @@ is not visible. Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-from checks._linux import unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.backup_contents import BACKUP_ACCESS, OPEN_LIMIT, Destination
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 O_R, O_W, O_X, STICKY = 0o004, 0o002, 0o001, 0o1000
 
 
-@dataclass
-class Destination:
-    path: str
-    missing: bool = False
-    mode: int | None = None
-    kind: str = ""
-    owner: str = ""
-    parents: list[tuple[str, int]] = field(default_factory=list)
-    open_items: list[tuple[str, int, str, int]] = field(
-        default_factory=list
-    )  # path, mode, type, depth
+def _traversable(parents: tuple[tuple[str, int], ...]) -> bool:
+    return all(mode & O_X for _, mode in parents)
 
 
-def _mode(text: str) -> int | None:
-    try:
-        return int(text, 8)
-    except ValueError:
-        return None
-
-
-def parse_access(text: str) -> dict[str, Destination]:
-    dests: dict[str, Destination] = {}
-    current: Destination | None = None
-    for line in text.splitlines():
-        head, _, rest = line.partition(" ")
-        if head == "E8_MISSING":
-            dests[rest] = Destination(rest, missing=True)
-            current = None
-        elif head == "E8_STAT":
-            meta, _, path = rest.partition("|")
-            parts = meta.split(" ", 3)
-            if len(parts) == 4:
-                current = Destination(path, mode=_mode(parts[0]), owner=parts[1], kind=parts[3])
-                dests[path] = current
-        elif head == "E8_PARENT" and current is not None:
-            meta, _, path = rest.partition("|")
-            mode = _mode(meta.split(" ", 1)[0])
-            if mode is not None:
-                current.parents.append((path, mode))
-        elif head == "E8_OPEN" and current is not None:
-            meta, _, path = rest.partition("|")
-            parts = meta.split()
-            if len(parts) == 5 and (mode := _mode(parts[0])) is not None and parts[4].isdigit():
-                current.open_items.append((path, mode, parts[3], int(parts[4])))
-    return dests
+def _open_inside(d: Destination) -> bool:
+    """ "Other" can enter the destination directory (every directory above it too)."""
+    return d.kind == "directory" and bool((d.mode or 0) & O_X) and _traversable(d.parents)
 
 
 def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
@@ -94,7 +58,7 @@ def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
     reads: list[str] = []
     writes: list[str] = []
     assert d.mode is not None
-    chain = all(mode & O_X for _, mode in d.parents)
+    chain = _traversable(d.parents)
     for parent, mode in d.parents:
         if mode & O_W and not mode & STICKY:
             writes.append(f"parent {parent} is world-writable ({mode:o})")
@@ -103,7 +67,7 @@ def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
         writes.append(f"{d.path} is world-writable ({d.mode:o})")
     if not is_dir and chain and d.mode & O_R:
         reads.append(f"{d.path} is world-readable ({d.mode:o})")
-    inside = chain and is_dir and bool(d.mode & O_X)
+    inside = _open_inside(d)
     open_dirs = {p: m for p, m, t, _ in d.open_items if t == "d"}
     for path, mode, kind, depth in d.open_items:
         parent = path.rsplit("/", 1)[0]
@@ -119,15 +83,21 @@ def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     paths = ctx.profile.listed("e8_backup_paths") or []
-    out = outputs["access"]
-    why = None if paths else "no e8_backup_paths in inventory"
-    why = why or unreadable(out)
-    if why is not None:
+    dests = (
+        BACKUP_ACCESS.read(outputs.get("access"))
+        if paths
+        else Unknown("no e8_backup_paths in inventory")
+    )
+    if isinstance(dests, Unknown):
         return [
-            Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=why, observed={"paths": paths})
+            Finding(
+                ism=i,
+                outcome=Outcome.NO_VISIBILITY,
+                evidence=dests.reason,
+                observed={"paths": paths},
+            )
             for i in ("ISM-1812", "ISM-1814")
         ]
-    dests = parse_access(out.text)
     reads: list[str] = []
     writes: list[str] = []
     blind: list[str] = []
@@ -143,6 +113,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             r, w = _judge_destination(d)
             reads += r
             writes += w
+            if not d.complete and _open_inside(d):
+                blind.append(
+                    f"{path}: examined only in part (find met an error, or more than "
+                    f"{OPEN_LIMIT} open items were listed)"
+                )
     observed = {
         "paths": paths,
         "modes": modes,
@@ -176,22 +151,7 @@ CHECK = Check(
     strategy=Strategy.BACKUPS,
     ism=("ISM-1812", "ISM-1814"),
     platforms=frozenset({Platform.LINUX}),
-    collect={
-        "access": Cmd(
-            line=(
-                "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
-                'for p in "$@"; do if [ -e "$p" ]; then '
-                "stat -c 'E8_STAT %a %U %G %F|%n' \"$p\"; "
-                'd=$p; while [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
-                "stat -c 'E8_PARENT %a %U %G|%n' \"$d\"; done; "
-                'find "$p" -mindepth 1 -maxdepth 2 -perm /o=rwx '
-                "-printf 'E8_OPEN %m %u %g %y %d|%p\\n' 2>/dev/null | head -200; "
-                "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done"
-            ),
-            root=True,
-            args_var="e8_backup_paths",
-        ),
-    },
+    collect={"access": BACKUP_ACCESS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: a destination examined only in part is not judged closed
 )

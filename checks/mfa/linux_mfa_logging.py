@@ -1,7 +1,7 @@
 """Linux: are successful and unsuccessful SSH/PAM authentication events logged and shipped off?
 
-**Collected:** ``sshd -T`` (root; the same command as ``mfa.linux_ssh_mfa``, run once) for
-``loglevel``, and the forwarding evidence shared with the ISM-1815 checks
+**Collected:** ``sshd -T`` (root; fact ``linux.sshd_config``, shared with ``mfa.linux_ssh_mfa``
+and run once) for ``loglevel``, and the forwarding evidence shared with the ISM-1815 checks
 (fact ``linux.syslog_forwarding``, judged in ``checks/_logging.py``): non-comment
 rsyslog/syslog-ng configuration, running agent processes (Splunk, Elastic Agent, Filebeat,
 Fluent Bit, Wazuh, OSSEC …) and ``systemctl is-active`` of systemd-journal-upload.
@@ -29,17 +29,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from checks._linux import parse_sshd_t, sshd_missing, sshd_value
 from checks._logging import syslog_ways
 from checks.facts.fact import Unknown
+from checks.facts.linux.sshd import SSHD
 from checks.facts.linux.syslog_forwarding import SYSLOG_FORWARDING, RemoteRule
-from checks.facts.reading import first_line, not_readable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-# The same line as mfa.linux_ssh_mfa, so the runner runs it once. To become the shared
-# ``linux.sshd_config`` fact when that lands (it is converted with mfa.linux_ssh_mfa).
-SSHD_T = 'PATH="$PATH:/usr/sbin:/sbin" sshd -T 2>&1'
 GOOD_LEVELS = ("INFO", "VERBOSE", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3")
 
 
@@ -53,30 +49,25 @@ def _covers_auth(rule: RemoteRule) -> bool:
     return bool(names & {"*", "auth", "authpriv"})
 
 
-def _sshd_unreadable(sshd: Output) -> str | None:
-    """Why ``sshd -T`` output cannot be judged (None also when sshd is not installed)."""
-    why = not_readable(sshd, stdout_denial=True)
-    if why is not None or sshd_missing(sshd):
-        return why
-    if sshd.exit_code != 0:
-        return f"exit code {sshd.exit_code}: {first_line(sshd.text) or first_line(sshd.err)}"
-    return None if first_line(sshd.text) else "sshd -T printed nothing"
+def _not_read(why: Unknown) -> list[Finding]:
+    return [
+        Finding(
+            ism="ISM-1683",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"logging configuration not read: {why.reason}",
+        )
+    ]
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     fwd = SYSLOG_FORWARDING.read(outputs.get("forwarders"))
-    sshd = outputs.get("sshd") or Output(command=SSHD_T, ran=False)
-    why = fwd.reason if isinstance(fwd, Unknown) else _sshd_unreadable(sshd)
-    if why is not None or isinstance(fwd, Unknown):
-        return [
-            Finding(
-                ism="ISM-1683",
-                outcome=Outcome.NO_VISIBILITY,
-                evidence=f"logging configuration not read: {why}",
-            )
-        ]
-    missing = sshd_missing(sshd)
-    level = "sshd not installed" if missing else sshd_value(parse_sshd_t(sshd.text), "loglevel")
+    sshd = SSHD.read(outputs.get("sshd"))
+    if isinstance(fwd, Unknown):
+        return _not_read(fwd)
+    if isinstance(sshd, Unknown):
+        return _not_read(sshd)
+    missing = not sshd.installed
+    level = "sshd not installed" if missing else sshd.value("loglevel")
     auth_rules = tuple(r for r in fwd.remote_rules if _covers_auth(r))
     ways = syslog_ways(replace(fwd, remote_rules=auth_rules))
     observed: dict[str, Any] = {"sshd_loglevel": level, "forwarding": ways}
@@ -116,7 +107,7 @@ CHECK = Check(
     ism=("ISM-1683",),
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "sshd": Cmd(line=SSHD_T, root=True),
+        "sshd": SSHD.cmd,
         "forwarders": SYSLOG_FORWARDING.cmd,
     },
     judge=judge,

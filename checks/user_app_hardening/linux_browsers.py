@@ -2,23 +2,28 @@
 hardening policies are set.
 
 **Collected (read-only shell, no root needed; works on Debian/Ubuntu and RHEL-family):**
-- ``browsers``: ``command -v`` for google-chrome(-stable), chromium(-browser), microsoft-edge(-stable),
-  firefox(-esr); package versions from ``dpkg-query -W`` or ``rpm -q`` (google-chrome-stable,
-  chromium, chromium-browser, microsoft-edge-stable, firefox, firefox-esr, and the Java browser
-  plug-in packages icedtea-plugin / icedtea-web); ``/snap/firefox`` and ``/snap/chromium``.
-- ``policies``: every managed policy file, printed after a ``@@@ FILE <path>`` marker:
-  ``/etc/opt/chrome/policies/managed/*.json``, ``/etc/chromium/policies/managed/*.json``,
-  ``/etc/chromium-browser/policies/managed/*.json``, ``/etc/opt/edge/policies/managed/*.json``,
-  ``/etc/firefox/policies/policies.json`` (also read by the Ubuntu Firefox snap),
-  ``/etc/firefox-esr/policies/policies.json``, ``/usr/lib{,64}/firefox{,-esr}/distribution/policies.json``.
-  ``…/policies/recommended`` files are user-changeable and not read.
+- ``browsers`` (fact ``linux.browsers``): ``command -v`` for google-chrome(-stable),
+  chromium(-browser), microsoft-edge(-stable), firefox(-esr); package versions from
+  ``dpkg-query -W`` or ``rpm -q`` (google-chrome-stable, chromium, chromium-browser,
+  microsoft-edge-stable, firefox, firefox-esr, and the Java browser plug-in packages
+  icedtea-plugin / icedtea-web); ``/snap/firefox`` and ``/snap/chromium``.
+- ``policies`` (fact ``linux.browser_policies``): every managed policy file, printed after a
+  ``@@@ FILE <path>`` marker: ``/etc/opt/chrome/policies/managed/*.json``,
+  ``/etc/chromium/policies/managed/*.json``, ``/etc/chromium-browser/policies/managed/*.json``,
+  ``/etc/opt/edge/policies/managed/*.json``, ``/etc/firefox/policies/policies.json`` (also read by
+  the Ubuntu Firefox snap), ``/etc/firefox-esr/policies/policies.json``,
+  ``/usr/lib{,64}/firefox{,-esr}/distribution/policies.json``. ``…/policies/recommended`` files are
+  user-changeable and not read. Chromium-family files of one browser are merged (in path order);
+  Firefox reads ``/etc/firefox/policies/policies.json`` alone when it exists (its distribution
+  files are then ignored, as Firefox ignores them).
 
-**ISM-1485, ISM-1585, ISM-1412**: the same rules as ``windows_browsers`` (``checks/_browsers.py``):
-an accepted ad-blocking extension force-installed in every browser (ids as data plus inventory
-``e8_adblock_extension_ids``); each browser's core security setting set by managed policy
-(Chrome/Chromium Safe Browsing, Edge SmartScreen, Firefox ``DisableSecurityBypass``; partly); and
-a short key-policy list for hardening (partly, not a full baseline comparison). Managed policy
-files under ``/etc`` are root-owned, so users cannot change them.
+**ISM-1485, ISM-1585, ISM-1412**: the same rules as ``windows_browsers``
+(``checks/user_app_hardening/_browsers.py``): an accepted ad-blocking extension force-installed in
+every browser (ids as data plus inventory ``e8_adblock_extension_ids``); each browser's core
+security setting set by managed policy (Chrome/Chromium Safe Browsing, Edge SmartScreen, Firefox
+``DisableSecurityBypass``; partly); and a short key-policy list for hardening (partly, not a full
+baseline comparison). Managed policy files under ``/etc`` are root-owned, so users cannot change
+them.
 **ISM-1486**: Chrome, Chromium, Edge and Firefox 53+ cannot run Java applets (no NPAPI: vendor
 design, the evidence says so); ineffective when a Firefox ≤ 52 is installed together with an
 IcedTea browser plug-in package.
@@ -30,36 +35,25 @@ too, but the check cannot tell what was meant). Evidence grade: good.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
-from checks._linux import unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.browsers import BROWSER_POLICIES, BROWSERS
+from checks.user_app_hardening._browsers import (
+    Browser,
+    judge_ads,
+    judge_hardened,
+    judge_java_modern,
+    judge_locked,
+)
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1486", "ISM-1485", "ISM-1585", "ISM-1412")
-
-BROWSERS = (
-    "for b in google-chrome google-chrome-stable chromium chromium-browser microsoft-edge"
-    ' microsoft-edge-stable firefox firefox-esr; do p=$(command -v "$b" 2>/dev/null) && echo "bin $b $p";'
-    " done; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W"
-    " -f='pkg ${Package} ${Version} ${Status}\\n' google-chrome-stable chromium chromium-browser"
-    " microsoft-edge-stable firefox firefox-esr icedtea-plugin icedtea-web 2>/dev/null;"
-    " elif command -v rpm >/dev/null 2>&1; then rpm -q --qf 'pkg %{NAME} %{VERSION} install ok installed\\n'"
-    " google-chrome-stable chromium microsoft-edge-stable firefox icedtea-web 2>/dev/null | grep '^pkg';"
-    ' fi; for s in firefox chromium; do [ -d /snap/$s ] && echo "snap $s"; done; true'
-)
-POLICIES = (
-    "for f in /etc/opt/chrome/policies/managed/*.json /etc/chromium/policies/managed/*.json"
-    " /etc/chromium-browser/policies/managed/*.json /etc/opt/edge/policies/managed/*.json"
-    " /etc/firefox/policies/policies.json /etc/firefox-esr/policies/policies.json"
-    " /usr/lib/firefox/distribution/policies.json /usr/lib64/firefox/distribution/policies.json"
-    ' /usr/lib/firefox-esr/distribution/policies.json; do [ -f "$f" ] && { echo "@@@ FILE $f";'
-    ' cat "$f"; echo; }; done; true'
-)
+# Firefox on Linux reads this file when it exists, and then no distribution policies.json.
+FIREFOX_SYSTEM_POLICY = "/etc/firefox/policies/policies.json"
 
 # name, family, binaries, packages, snap, policy path prefixes
 _KINDS = (
@@ -98,40 +92,6 @@ _KINDS = (
 )
 
 
-def parse_inventory(text: str) -> tuple[set[str], dict[str, str], set[str]]:
-    """(binaries found, installed package → version, snaps)."""
-    bins, pkgs, snaps = set(), {}, set()
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == "bin":
-            bins.add(parts[1])
-        elif (
-            len(parts) >= 3 and parts[0] == "pkg" and line.rstrip().endswith("install ok installed")
-        ):
-            pkgs[parts[1]] = parts[2]
-        elif len(parts) == 2 and parts[0] == "snap":
-            snaps.add(parts[1])
-    return bins, pkgs, snaps
-
-
-def parse_policy_files(text: str) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """path → policy JSON object, and the paths whose content is not a JSON object."""
-    files: dict[str, dict[str, Any]] = {}
-    bad: list[str] = []
-    for chunk in re.split(r"^@@@ FILE ", text, flags=re.MULTILINE)[1:]:
-        path, _, body = chunk.partition("\n")
-        try:
-            doc = json.loads(body) if body.strip() else {}
-        except ValueError:
-            bad.append(path.strip())
-            continue
-        if isinstance(doc, dict):
-            files[path.strip()] = doc
-        else:
-            bad.append(path.strip())
-    return files, bad
-
-
 def _version(v: str | None) -> str | None:
     if not v:
         return None
@@ -148,20 +108,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             for i in ISMS
         ]
 
-    inv = outputs.get("browsers")
-    why = unreadable(inv)
-    if why is not None or inv is None:
-        return all_(Outcome.NO_VISIBILITY, f"browser inventory not read: {why}")
-    bins, pkgs, snaps = parse_inventory(inv.text)
-    pol_out = outputs.get("policies")
-    pol_why = unreadable(pol_out, stdout_denial=True)
-    if pol_why is None and pol_out is not None and pol_out.err.strip():
-        low = pol_out.err.lower()
-        if "permission denied" in low:
-            pol_why = f"a policy file could not be read ({pol_out.err.strip()[:160]})"
-    files, bad = (
-        parse_policy_files(pol_out.text) if pol_out is not None and pol_why is None else ({}, [])
-    )
+    inv = BROWSERS.read(outputs.get("browsers"))
+    if isinstance(inv, Unknown):
+        return all_(Outcome.NO_VISIBILITY, f"browser inventory not read: {inv.reason}")
+    bins, pkgs, snaps = inv.binaries, inv.packages, inv.snaps
+    pol = BROWSER_POLICIES.read(outputs.get("policies"))
+    files = {} if isinstance(pol, Unknown) else pol.files
     browsers: list[Browser] = []
     for name, family, bin_names, pkg_names, snap, prefixes in _KINDS:
         installed = [b for b in bin_names if b in bins] + [p for p in pkg_names if p in pkgs]
@@ -174,6 +126,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         sources = []
         for path, doc in sorted(files.items()):
             if not path.startswith(prefixes):
+                continue
+            if (
+                family == "firefox"
+                and FIREFOX_SYSTEM_POLICY in files
+                and path != FIREFOX_SYSTEM_POLICY
+            ):
                 continue
             body = doc.get("policies") if family == "firefox" else doc
             if isinstance(body, dict):
@@ -207,8 +165,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     java[2]["java_plugin_packages"] = plugin
     results["ISM-1486"] = java
-    if pol_why is not None or bad:
-        reason = pol_why or f"policy file(s) not valid JSON: {', '.join(bad)}"
+    if isinstance(pol, Unknown) or pol.invalid:
+        reason = (
+            pol.reason
+            if isinstance(pol, Unknown)
+            else "policy file(s) not valid JSON: " + ", ".join(pol.invalid)
+        )
         nv = (Outcome.NO_VISIBILITY, f"browser policies not read: {reason}", observed_inv)
         results.update({"ISM-1485": nv, "ISM-1585": nv, "ISM-1412": nv})
     else:
@@ -227,7 +189,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=ISMS,
     platforms=frozenset({Platform.LINUX}),
-    collect={"browsers": Cmd(line=BROWSERS), "policies": Cmd(line=POLICIES)},
+    collect={"browsers": BROWSERS.cmd, "policies": BROWSER_POLICIES.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: Firefox's /etc policies.json hides its distribution policies.json
 )

@@ -2,13 +2,14 @@
 key hardening policies are set.
 
 **Collected (read-only PowerShell):**
-- ``browsers``: installed browsers from ``App Paths`` (``chrome.exe``, ``msedge.exe``,
+- ``browsers`` (fact ``windows.browsers``): installed browsers from ``App Paths`` (``chrome.exe``, ``msedge.exe``,
   ``firefox.exe``; both registry views, the target file must exist) and versions from the
   ``Uninstall`` keys (``DisplayName`` Google Chrome / Microsoft Edge / Mozilla Firefox / Java…;
   never ``Win32_Product``); machine policies under ``HKLM\\SOFTWARE\\Policies\\Google\\Chrome``,
   ``…\\Microsoft\\Edge`` and ``…\\Mozilla\\Firefox`` (values and subkeys, e.g.
   ``ExtensionInstallForcelist\\1``; the ``Recommended`` subkey is user-changeable and ignored);
-  Firefox ``distribution\\policies.json`` under Program Files; the Java deployment files
+  Firefox ``distribution\\policies.json`` under Program Files (only the one beside the
+  ``firefox.exe`` that App Paths names counts: Firefox reads no other); the Java deployment files
   ``%windir%\\Sun\\Java\\Deployment\\deployment.config`` / ``deployment.properties``.
 - ``features``: the Internet Explorer 11 feature read of ``windows_ie11`` (same snippet), judged
   by that check's rules.
@@ -16,7 +17,7 @@ key hardening policies are set.
 **ISM-1485** (ads): effective when every installed browser force-installs an accepted
 ad-blocking extension by machine policy (Chromium ``ExtensionInstallForcelist`` or
 ``ExtensionSettings`` ``installation_mode = force_installed``; Firefox ``ExtensionSettings``);
-accepted ids are data in ``checks/_browsers.py`` plus inventory ``e8_adblock_extension_ids``;
+accepted ids are data in ``checks/user_app_hardening/_browsers.py`` plus inventory ``e8_adblock_extension_ids``;
 ineffective when one lacks it (pop-up blocking does not count).
 **ISM-1585** (users cannot change security settings; partly): effective when each browser's core
 security setting is machine policy — Chrome Safe Browsing (``SafeBrowsingProtectionLevel`` ≥ 1),
@@ -31,9 +32,10 @@ ISM-1654).
 **ISM-1486** (Java): Chrome, Chromium-based Edge and Firefox 53+ have no NPAPI, so they cannot run
 Java applets (vendor design; the evidence says so). The residual path is IE11: ineffective when
 IE11 is enabled (per ``windows_ie11``) and a Java runtime is installed without
-``deployment.webjava.enabled=false``, or a Firefox ≤ 52 is installed; no_visibility when IE11's
-state is unknown and a JRE is present; effective otherwise; not_applicable when no browser at all
-is present (IE11 disabled, no other browser).
+``deployment.webjava.enabled=false`` in the system ``deployment.properties`` (which Java reads only
+when ``deployment.config`` names it with ``deployment.system.config``), or a Firefox ≤ 52 is
+installed; no_visibility when IE11's state is unknown and a JRE is present; effective otherwise;
+not_applicable when no browser at all is present (IE11 disabled, no other browser).
 
 All: no_visibility when the reads failed (PowerShell 2.0 without ``ConvertTo-Json``, access
 denied, timeout). Evidence grade: good.
@@ -45,60 +47,22 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from checks._browsers import Browser, judge_ads, judge_hardened, judge_java_modern, judge_locked
-from checks._windows_accounts import read_json
+from checks.facts.fact import Unknown
+from checks.facts.windows.browsers import BROWSERS, WindowsBrowsers
 from checks.facts.windows.features import IE11_FEATURES
 from checks.user_app_hardening import windows_ie11
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.user_app_hardening._browsers import (
+    Browser,
+    judge_ads,
+    judge_hardened,
+    judge_java_modern,
+    judge_locked,
+)
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1486", "ISM-1485", "ISM-1585", "ISM-1412")
-
-BROWSERS = r"""$lm = [Microsoft.Win32.Registry]::LocalMachine
-function Read-Key($k, $d) {
-  if (-not $k) { return $null }
-  $o = @{}
-  foreach ($n in $k.GetValueNames()) { $o[$n] = $k.GetValue($n) }
-  if ($d -lt 3) { foreach ($s in $k.GetSubKeyNames()) { $o[$s] = Read-Key $k.OpenSubKey($s) ($d + 1) } }
-  $o
-}
-$r = @{ apps = @{}; versions = @{}; policies = @{}; firefox_json = @{}; java = @{} }
-$bases = 'SOFTWARE\Microsoft\Windows\CurrentVersion', 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion'
-foreach ($b in $bases) {
-  foreach ($e in 'chrome.exe', 'msedge.exe', 'firefox.exe') {
-    $k = $lm.OpenSubKey("$b\App Paths\$e")
-    if ($k -and -not $r.apps[$e]) {
-      $p = ([string]$k.GetValue('')).Trim('"')
-      if ($p -and [IO.File]::Exists($p)) { $r.apps[$e] = $p }
-    }
-  }
-  $u = $lm.OpenSubKey("$b\Uninstall")
-  if ($u) {
-    foreach ($s in $u.GetSubKeyNames()) {
-      $k = $u.OpenSubKey($s)
-      if ($k) {
-        $n = [string]$k.GetValue('DisplayName')
-        if ($n -match '^(Google Chrome|Microsoft Edge|Mozilla Firefox|Java)') {
-          $r.versions[$n] = [string]$k.GetValue('DisplayVersion')
-        }
-      }
-    }
-  }
-}
-foreach ($p in 'Google\Chrome', 'Microsoft\Edge', 'Mozilla\Firefox') {
-  $r.policies[$p] = Read-Key $lm.OpenSubKey("SOFTWARE\Policies\$p") 0
-}
-foreach ($d in $env:ProgramFiles, ${env:ProgramFiles(x86)}) {
-  if ($d) {
-    $f = Join-Path $d 'Mozilla Firefox\distribution\policies.json'
-    if ([IO.File]::Exists($f)) { $r.firefox_json[$f] = [IO.File]::ReadAllText($f) }
-  }
-}
-foreach ($n in 'deployment.config', 'deployment.properties') {
-  $f = Join-Path $env:windir "Sun\Java\Deployment\$n"
-  if ([IO.File]::Exists($f)) { $r.java[$n] = [IO.File]::ReadAllText($f) }
-}
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 6 -Compress"""
+SYSTEM_PROPERTIES = "/sun/java/deployment/deployment.properties"
 
 _APPS = (
     ("chrome.exe", "Google Chrome", "chromium", "Google\\Chrome", "Google Chrome"),
@@ -111,57 +75,74 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def parse_browsers(data: Mapping[str, Any]) -> list[Browser]:
-    apps = _dict(data.get("apps"))
-    versions = _dict(data.get("versions"))
-    policies = _dict(data.get("policies"))
+def _folder(path: str) -> str:
+    return path.replace("/", "\\").rsplit("\\", 1)[0].lower()
+
+
+def parse_browsers(data: WindowsBrowsers) -> list[Browser]:
     found = []
     for exe, name, family, key, display in _APPS:
-        if not apps.get(exe):
+        exe_path = data.apps.get(exe)
+        if not exe_path:
             continue
-        exact = versions.get(display)
-        version = (
-            str(exact)
-            if exact
-            else next(
-                (str(v) for n, v in sorted(versions.items()) if str(n).startswith(display) and v),
-                None,
-            )
+        exact = data.versions.get(display)
+        version = exact or next(
+            (v for n, v in sorted(data.versions.items()) if n.startswith(display) and v), None
         )
-        policy = {k: v for k, v in _dict(policies.get(key)).items() if k != "Recommended"}
+        policy = {k: v for k, v in data.policies.get(key, {}).items() if k != "Recommended"}
         source = f"HKLM\\SOFTWARE\\Policies\\{key}" if policy else ""
         if family == "firefox":
-            for path, text in sorted(_dict(data.get("firefox_json")).items()):
+            for path, text in sorted(data.firefox_json.items()):
+                if _folder(path) != _folder(exe_path) + "\\distribution":
+                    continue  # another install's distribution folder: this Firefox never reads it
                 try:
-                    doc = json.loads(str(text))
+                    doc = json.loads(text)
                 except ValueError:
                     continue
                 file_pol = _dict(_dict(doc).get("policies"))
                 if file_pol:
                     policy = {**file_pol, **policy}
-                    source = f"{source} + {path}" if source else str(path)
+                    source = f"{source} + {path}" if source else path
         found.append(
             Browser(name=name, family=family, version=version, policy=policy, source=source)
         )
     return found
 
 
-def _jre(data: Mapping[str, Any]) -> list[str]:
+def _jre(data: WindowsBrowsers) -> list[str]:
     return sorted(
         f"{n} {v}".strip()
-        for n, v in _dict(data.get("versions")).items()
-        if str(n).startswith("Java") and "auto updater" not in str(n).lower()
+        for n, v in data.versions.items()
+        if n.startswith("Java") and "auto updater" not in n.lower()
     )
 
 
-def _webjava_off(data: Mapping[str, Any]) -> bool:
-    props = str(_dict(data.get("java")).get("deployment.properties") or "")
-    lines = {ln.strip().replace(" ", "") for ln in props.splitlines()}
-    return "deployment.webjava.enabled=false" in lines
+def _properties(text: str) -> dict[str, str]:
+    """A Java ``.properties`` text: key → value (``\\:`` unescaped, spaces around ``=`` dropped)."""
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "!")) or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        found[key.strip()] = value.strip().replace("\\:", ":").replace("\\\\", "\\")
+    return found
+
+
+def _webjava_off(data: WindowsBrowsers) -> bool:
+    """Browser Java is off in the system deployment.properties, and deployment.config makes Java
+    read that file (without it the system file is ignored and each user's own file rules)."""
+    config = _properties(data.java.get("deployment.config", ""))
+    target = config.get("deployment.system.config", "").replace("\\", "/").lower()
+    props = _properties(data.java.get("deployment.properties", ""))
+    return (
+        target.endswith(SYSTEM_PROPERTIES)
+        and props.get("deployment.webjava.enabled", "").lower() == "false"
+    )
 
 
 def _java(
-    data: Mapping[str, Any], browsers: list[Browser], ie: Finding
+    data: WindowsBrowsers, browsers: list[Browser], ie: Finding
 ) -> tuple[Outcome, str, dict[str, Any]]:
     jre = _jre(data)
     off = _webjava_off(data)
@@ -205,9 +186,9 @@ def _java(
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_json(outputs.get("browsers"))
-    if why is not None or not isinstance(data, dict):
-        reason = f"browser inventory and policies not read: {why or 'unexpected output shape'}"
+    data = BROWSERS.read(outputs.get("browsers"))
+    if isinstance(data, Unknown):
+        reason = f"browser inventory and policies not read: {data.reason}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in ISMS]
     browsers = parse_browsers(data)
     ie = windows_ie11.judge(
@@ -240,7 +221,7 @@ CHECK = Check(
     strategy=Strategy.USER_APP_HARDENING,
     ism=ISMS,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"browsers": Cmd(line=BROWSERS), "features": IE11_FEATURES.cmd},
+    collect={"browsers": BROWSERS.cmd, "features": IE11_FEATURES.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: only the running Firefox's policies.json, and Java's deployment.config, count
 )

@@ -3,7 +3,8 @@
 Holds the data the judgements use — the accepted ad-blocking extension ids and the small set of
 key security policies per browser family — and pure functions that turn one host's browser
 inventory and machine policies into outcomes for ISM-1485 (ads), ISM-1585 (settings locked),
-ISM-1412 (hardened, partly) and ISM-1486 (Java, modern browsers). No check lives here.
+ISM-1412 (hardened, partly) and ISM-1486 (Java, modern browsers). No check lives here; the facts
+the checks read are ``linux.browsers`` / ``linux.browser_policies`` and ``windows.browsers``.
 
 Data sources for :data:`ADBLOCK_IDS`: the store ids of uBlock Origin and uBlock Origin Lite
 (Chrome Web Store, Microsoft Edge Add-ons) and uBlock Origin's Firefox add-on id. Inventory
@@ -18,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.facts.reading import to_int
 from scanner.inventory.profile import HostProfile
 from scanner.model.vocabulary import Outcome
 
@@ -37,13 +39,9 @@ Rule = tuple[str, Callable[[Mapping[str, Any]], bool]]
 
 
 def _num(policy: Mapping[str, Any], key: str) -> int | None:
+    """A policy number: a JSON boolean (Linux) counts as 0/1, a DWORD or JSON number as itself."""
     value = policy.get(key)
-    if isinstance(value, bool):
-        return int(value)
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
+    return int(value) if isinstance(value, bool) else to_int(value)
 
 
 def _list(value: Any) -> list[str]:

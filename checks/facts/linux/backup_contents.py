@@ -1,0 +1,205 @@
+"""What is inside the backup destinations (inventory ``e8_backup_paths``, passed as ``"$@"``), and
+the backup tooling scheduled on the host (all root).
+
+- ``linux.backup_newest``: per destination, the newest modification time among everything up to
+  three levels below it (a destination that is a file counts itself);
+- ``linux.backup_access``: per destination, its mode, owner and type, every parent directory's
+  mode up to ``/``, and the items up to two levels below it that grant "other" any permission
+  (at most :data:`OPEN_LIMIT` lines);
+- ``linux.backup_tooling``: backup programs on the ``PATH``, systemd timers and cron lines that
+  name a backup tool.
+
+``find`` runs with its errors discarded, but a ``find`` that met one (a directory it could not
+read, e.g. on an NFS share with ``root_squash``) prints ``E8_INCOMPLETE``: that destination was
+not seen whole (``complete=False``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from checks.facts.linux.shell import sh_fact
+from checks.facts.linux.times import from_epoch
+
+OPEN_LIMIT = 200  # ``head -200`` in the access listing
+
+_INCOMPLETE = "E8_INCOMPLETE"
+_MISSING = "E8_MISSING"
+
+
+@dataclass(frozen=True)
+class Newest:
+    """``state``: ok | missing | unreadable (the scanning account cannot read the destination)."""
+
+    path: str
+    state: str = "ok"
+    newest: datetime | None = None
+    item: str | None = None
+    complete: bool = True
+
+
+def parse_newest(text: str) -> dict[str, Newest]:
+    """Destination → its newest item; destinations the script never reached are absent."""
+    found: dict[str, Newest] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        if line.startswith("E8_PATH "):
+            current = line[8:]
+            found[current] = Newest(current)
+        elif line.startswith(f"{_MISSING} "):
+            found[line[11:]] = Newest(line[11:], state="missing")
+            current = None
+        elif current is None:
+            continue
+        elif line.strip() == "E8_UNREADABLE":
+            found[current] = replace(found[current], state="unreadable")
+        elif line.strip() == _INCOMPLETE:
+            found[current] = replace(found[current], complete=False)
+        elif " " in line:
+            epoch, _, item = line.partition(" ")
+            found[current] = replace(found[current], newest=from_epoch(epoch), item=item)
+    return found
+
+
+BACKUP_NEWEST = sh_fact(
+    "linux.backup_newest",
+    "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
+    'for p in "$@"; do if [ -e "$p" ]; then printf \'E8_PATH %s\\n\' "$p"; '
+    '[ -d "$p" ] && d=1 || d=0; '
+    '{ { find "$p" -mindepth "$d" -maxdepth 3 -printf \'%T@ %p\\n\' 2>/dev/null '
+    "|| echo E8_INCOMPLETE >&3; } | sort -n | tail -1; } 3>&1; "
+    '[ -r "$p" ] || echo E8_UNREADABLE; '
+    "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
+    parse_newest,
+    root=True,
+    args_var="e8_backup_paths",
+)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One destination as ``stat`` and ``find`` saw it; ``open_items`` are
+    (path, mode, find type letter, depth) of items granting "other" any permission."""
+
+    path: str
+    missing: bool = False
+    mode: int | None = None
+    kind: str = ""  # stat %F: directory, regular file …
+    owner: str = ""
+    parents: tuple[tuple[str, int], ...] = ()
+    open_items: tuple[tuple[str, int, str, int], ...] = ()
+    complete: bool = True  # find met no error and the listing was not cut at OPEN_LIMIT
+
+
+def _mode(text: str) -> int | None:
+    try:
+        return int(text, 8)
+    except ValueError:
+        return None
+
+
+def parse_access(text: str) -> dict[str, Destination]:
+    """Destination → what was seen of it; destinations the script never reached are absent."""
+    found: dict[str, Destination] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        head, _, rest = line.partition(" ")
+        meta, _, path = rest.partition("|")
+        if head == _MISSING:
+            found[rest] = Destination(rest, missing=True)
+            current = None
+        elif head == "E8_STAT":
+            parts = meta.split(" ", 3)
+            current = path if len(parts) == 4 else None
+            if current is not None:
+                mode = _mode(parts[0])
+                found[path] = Destination(path, mode=mode, owner=parts[1], kind=parts[3])
+        elif current is None:
+            continue
+        elif head == "E8_PARENT":
+            d = found[current]
+            if (mode := _mode(meta.split(" ", 1)[0])) is not None:
+                found[current] = replace(d, parents=(*d.parents, (path, mode)))
+        elif head == "E8_OPEN":
+            d, parts = found[current], meta.split()
+            if len(parts) == 5 and (mode := _mode(parts[0])) is not None and parts[4].isdigit():
+                item = (path, mode, parts[3], int(parts[4]))
+                found[current] = replace(d, open_items=(*d.open_items, item))
+        elif line.strip() == _INCOMPLETE:
+            found[current] = replace(found[current], complete=False)
+    return {
+        path: replace(d, complete=False) if len(d.open_items) >= OPEN_LIMIT else d
+        for path, d in found.items()
+    }
+
+
+BACKUP_ACCESS = sh_fact(
+    "linux.backup_access",
+    "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
+    'for p in "$@"; do if [ -e "$p" ]; then '
+    "stat -c 'E8_STAT %a %U %G %F|%n' \"$p\"; "
+    'd=$p; while [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
+    "stat -c 'E8_PARENT %a %U %G|%n' \"$d\"; done; "
+    '{ { find "$p" -mindepth 1 -maxdepth 2 -perm /o=rwx '
+    "-printf 'E8_OPEN %m %u %g %y %d|%p\\n' 2>/dev/null || echo E8_INCOMPLETE >&3; } "
+    "| head -200; } 3>&1; "
+    "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
+    parse_access,
+    root=True,
+    args_var="e8_backup_paths",
+)
+
+TOOLS = (
+    "restic",
+    "borg",
+    "borgmatic",
+    "rsnapshot",
+    "bacula",
+    "bareos",
+    "duplicity",
+    "timeshift",
+    "veeam",
+    "rear",
+    "amanda",
+)
+# OS housekeeping whose names contain "backup" but that back up nothing of the host's data.
+_SYSTEM_NOISE = ("dpkg-db-backup",)
+_TOOL_RE = re.compile("|".join(TOOLS) + r"|backup", re.I)
+_PROGRAMS = "restic borg borgmatic rsnapshot bacula-fd bareos-fd duplicity timeshift veeamconfig rear amanda"
+
+
+def parse_tooling(text: str) -> list[str]:
+    """Human lines naming the backup tooling found (``program restic``, ``timer x.timer`` …)."""
+    found = []
+    for line in text.splitlines():
+        if any(noise in line for noise in _SYSTEM_NOISE):
+            continue
+        kind, _, rest = line.partition(" ")
+        rest = rest.strip()
+        if kind == "bin":
+            found.append(f"program {rest}")
+        elif kind == "timer" and _TOOL_RE.search(rest):
+            unit = next((w for w in rest.split() if w.endswith(".timer")), rest[:60])
+            found.append(f"timer {unit}")
+        elif kind in ("cron", "cronscript", "usercron") and _TOOL_RE.search(rest):
+            found.append(f"{kind} {' '.join(rest.split())[:100]}")
+    return found
+
+
+BACKUP_TOOLING = sh_fact(
+    "linux.backup_tooling",
+    'PATH="$PATH:/usr/sbin:/sbin"; '
+    f"for b in {_PROGRAMS}; do "
+    'command -v "$b" >/dev/null 2>&1 && echo "bin $b"; done; '
+    "COLUMNS=300 systemctl list-timers --all --no-pager --no-legend 2>/dev/null "
+    "| sed 's/^/timer /'; "
+    "{ cat /etc/cron.d/* /etc/crontab; } 2>/dev/null | grep -v '^[[:space:]]*#' "
+    "| sed 's/^/cron /'; "
+    "ls /etc/cron.hourly /etc/cron.daily /etc/cron.weekly 2>/dev/null "
+    "| sed 's/^/cronscript /'; "
+    "crontab -l 2>/dev/null | grep -v '^[[:space:]]*#' | sed 's/^/usercron /'; true",
+    parse_tooling,
+    root=True,
+)
