@@ -1,15 +1,12 @@
-"""Application control evidence shared by the application_control checks: commands and parsers.
+"""Application control judging shared by the application_control checks (no command lives here).
 
-Windows: one read-only PowerShell snippet (``WINDOWS_COLLECT``) gathers App Control for Business
-(WDAC) state, the active policy file names, AppLocker's effective policy XML, the Application
-Identity service, the vulnerable driver blocklist value and the OS build; identical commands are
-de-duplicated by the runner, so several checks share one read. ``applocker_view`` parses the XML
-and answers which collections are enforced, which user-writable folders an Allow path rule opens,
-and which of Microsoft's recommended-block binaries have deny rules.
-
-Linux: fapolicyd state, configuration and rules (``FAPOLICYD_*`` commands) and their parsers.
-
-Also ``class_findings``: which of ISM-0843 / 1490 / 1656 applies to the host's class.
+The commands and their parsers are facts: ``windows.app_control`` / ``windows.app_control_logs``
+(``checks/facts/windows/app_control.py``) and ``linux.fapolicyd_state`` / ``_conf`` / ``_rules``
+(``checks/facts/linux/fapolicyd.py``). Here: ``class_findings`` (which of ISM-0843 / 1490 / 1656
+applies to the host's class); WDAC summaries; the AppLocker policy model (``parse_applocker`` reads
+the effective policy XML and answers which collections are enforced, which user-writable folders
+an Allow path rule opens, and which of Microsoft's recommended-block binaries have deny rules);
+the fapolicyd rule model (which rule file set fapolicyd loads, catch-all rules, allowed folders).
 Pure functions only; no check lives here.
 """
 
@@ -24,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks._windows import ps_json, unreadable
-from scanner.checking.api import Context, Finding, Output
+from checks.facts.windows.app_control import Wdac
+from scanner.checking.api import Context, Finding
 from scanner.model.vocabulary import Outcome
 
 # --------------------------------------------------------------------------- host class
@@ -79,144 +76,17 @@ def all_findings(ism: tuple[str, ...], outcome: Outcome, evidence: str) -> list[
     return [Finding(ism=i, outcome=outcome, evidence=evidence) for i in ism]
 
 
-# --------------------------------------------------------------------------- Windows collection
-
-WINDOWS_COLLECT = r"""$r = @{}
-try {
-  $dg = Get-WmiObject -Namespace root\Microsoft\Windows\DeviceGuard -Class Win32_DeviceGuard -ErrorAction Stop
-  $r.deviceguard = @{
-    km = $dg.CodeIntegrityPolicyEnforcementStatus
-    um = $dg.UsermodeCodeIntegrityPolicyEnforcementStatus
-    running = @($dg.SecurityServicesRunning)
-  }
-} catch { $r.deviceguard_error = $_.Exception.Message }
-$ci = Join-Path $env:windir 'System32\CodeIntegrity'
-$active = Join-Path $ci 'CiPolicies\Active'
-$r.cip = @(Get-ChildItem -LiteralPath $active -Filter *.cip -ErrorAction SilentlyContinue |
-  ForEach-Object { @{ name = $_.Name; modified = $_.LastWriteTimeUtc.ToString('o') } })
-$r.sipolicy = Test-Path -LiteralPath (Join-Path $ci 'SiPolicy.p7b')
-$citool = Join-Path $env:windir 'System32\CiTool.exe'
-if (Test-Path -LiteralPath $citool) {
-  try { $r.citool = (& $citool --list-policies 2>$null | Out-String) }
-  catch { $r.citool_error = $_.Exception.Message }
-}
-try { $r.applocker = [string](Get-AppLockerPolicy -Effective -Xml -ErrorAction Stop) }
-catch { $r.applocker_error = $_.Exception.Message }
-$svc = Get-WmiObject Win32_Service -Filter "Name='AppIDSvc'" -ErrorAction SilentlyContinue
-if ($svc) { $r.appidsvc = @{ state = [string]$svc.State; start = [string]$svc.StartMode } }
-$k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SYSTEM\CurrentControlSet\Control\CI\Config')
-if ($k) { $r.vdb = $k.GetValue('VulnerableDriverBlocklistEnable') }
-$os = Get-WmiObject Win32_OperatingSystem
-$r.product_type = [int]$os.ProductType
-$r.build = [string]$os.BuildNumber
-$r.caption = [string]$os.Caption
-New-Object PSObject -Property $r | ConvertTo-Json -Depth 4 -Compress"""
-
-
-def read_windows(out: Output | None) -> tuple[dict[str, Any], str | None]:
-    """The snippet's JSON object, or why it cannot be judged (no_visibility)."""
-    why = unreadable(out)
-    if why is not None or out is None:
-        return {}, why or "the command did not run"
-    try:
-        data = ps_json(out)
-    except ValueError:
-        first = next((ln.strip() for ln in out.text.splitlines() if ln.strip()), "")
-        return {}, f"the output is not JSON ({first[:100]!r})"
-    if not isinstance(data, dict):
-        detail = out.err.strip().splitlines()[0][:160] if out.err.strip() else "no JSON object"
-        return {}, f"the read failed: {detail}"
-    return data, None
-
-
-def as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
+# --------------------------------------------------------------------------- WDAC
 
 CI_MODE = {0: "off", 1: "audit", 2: "enforced"}
 
 
-@dataclass
-class Wdac:
-    """App Control for Business state from Win32_DeviceGuard and the policy folder."""
-
-    um: int | None
-    km: int | None
-    running: list[int]
-    policies: list[dict[str, str]]
-    sipolicy: bool
-    error: str | None
-    citool: list[dict[str, Any]] | None
-
-    @property
-    def um_enforced(self) -> bool:
-        return self.um == 2
-
-    @property
-    def um_audit(self) -> bool:
-        return self.um == 1
-
-    def summary(self) -> str:
-        if self.error is not None:
-            return f"WDAC state unread ({self.error[:100]})"
-        um = CI_MODE.get(self.um or 0, str(self.um))
-        km = CI_MODE.get(self.km or 0, str(self.km))
-        return f"WDAC user-mode {um}, kernel-mode {km}, {len(self.policies)} active .cip policy file(s)"
-
-
-def wdac_view(data: Mapping[str, Any]) -> Wdac:
-    dg = data.get("deviceguard")
-    dg = dg if isinstance(dg, dict) else {}
-    running_raw = dg.get("running")
-    running = [
-        v
-        for v in (as_int(x) for x in (running_raw if isinstance(running_raw, list) else []))
-        if v is not None
-    ]
-    cip_raw = data.get("cip")
-    cip_list = cip_raw if isinstance(cip_raw, list) else ([cip_raw] if cip_raw else [])
-    policies = [
-        {"name": str(c.get("name", "")), "modified": str(c.get("modified", ""))}
-        for c in cip_list
-        if isinstance(c, dict)
-    ]
-    error = data.get("deviceguard_error")
-    citool = _citool(data.get("citool"))
-    return Wdac(
-        um=as_int(dg.get("um")),
-        km=as_int(dg.get("km")),
-        running=running,
-        policies=policies,
-        sipolicy=bool(data.get("sipolicy")),
-        error=str(error) if error and not dg else None,
-        citool=citool,
-    )
-
-
-def _citool(text: Any) -> list[dict[str, Any]] | None:
-    """``CiTool --list-policies`` (Windows 11 22H2+ / Server 2025): one block of ``Key: value``
-    lines per policy, each starting with ``Policy ID:``. Keys are kept with spaces removed
-    (``FriendlyName``, ``IsCurrentlyEnforced`` …); ``true``/``false`` become booleans. None when
-    CiTool is absent or printed no policy block."""
-    if not isinstance(text, str) or "Policy ID" not in text:
-        return None
-    policies: list[dict[str, Any]] = []
-    for raw in text.splitlines():
-        key, sep, value = raw.strip().partition(":")
-        if not sep:
-            continue
-        k = key.strip().replace(" ", "")
-        v: Any = value.strip()
-        if str(v).lower() in ("true", "false"):
-            v = str(v).lower() == "true"
-        if k == "PolicyID":
-            policies.append({})
-        if policies:
-            policies[-1][k] = v
-    return policies or None
+def wdac_summary(wdac: Wdac) -> str:
+    if wdac.error is not None:
+        return f"WDAC state unread ({wdac.error[:100]})"
+    um = CI_MODE.get(wdac.um or 0, str(wdac.um))
+    km = CI_MODE.get(wdac.km or 0, str(wdac.km))
+    return f"WDAC user-mode {um}, kernel-mode {km}, {len(wdac.policies)} active .cip policy file(s)"
 
 
 def citool_enforced(p: Mapping[str, Any]) -> bool:
@@ -425,32 +295,6 @@ def load_list(name: str) -> list[str]:
 
 # --------------------------------------------------------------------------- Linux fapolicyd
 
-FAPOLICYD_STATE = (
-    'echo "active=$(systemctl is-active fapolicyd 2>/dev/null)"; '
-    'echo "enabled=$(systemctl is-enabled fapolicyd 2>/dev/null)"; '
-    "if command -v fapolicyd >/dev/null 2>&1 || test -x /usr/sbin/fapolicyd; "
-    "then echo installed=yes; else echo installed=no; fi"
-)
-FAPOLICYD_CONF = (
-    "if test -e /etc/fapolicyd/fapolicyd.conf; then cat /etc/fapolicyd/fapolicyd.conf; "
-    "else ls /etc/fapolicyd >/dev/null; echo E8_ABSENT; fi"
-)
-FAPOLICYD_RULES = (
-    "ls /etc/fapolicyd >/dev/null; for f in /etc/fapolicyd/compiled.rules /etc/fapolicyd/rules.d/*.rules "
-    '/etc/fapolicyd/fapolicyd.rules; do if test -e "$f"; then echo "E8_FILE $f"; cat "$f"; '
-    "fi; done; true"
-)
-
-
-def parse_kv(text: str, sep: str = "=") -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if sep in line:
-            k, _, v = line.partition(sep)
-            values[k.strip()] = v.strip()
-    return values
-
 
 @dataclass
 class FaRule:
@@ -481,34 +325,20 @@ class FaRule:
         return bool(re.search(r"(?:^|\s)(?:uid|auid|gid)=0(?:\s|$)", self.subject))
 
 
-def parse_rules_files(text: str) -> dict[str, list[str]]:
-    """Rule lines per file from the ``E8_FILE <path>`` marked dump (comments dropped)."""
-    files: dict[str, list[str]] = {}
-    current: str | None = None
-    for raw in text.splitlines():
-        if raw.startswith("E8_FILE "):
-            current = raw[8:].strip()
-            files[current] = []
-            continue
-        line = raw.split("#", 1)[0].strip()
-        if current is not None and line:
-            files[current].append(line)
-    return files
-
-
-def effective_rules(files: Mapping[str, list[str]]) -> tuple[str, list[FaRule]]:
+def effective_rules(files: Mapping[str, tuple[str, ...]]) -> tuple[str, list[FaRule]]:
     """The rule set fapolicyd loads: compiled.rules (built from rules.d by fagenrules), else
     rules.d in name order, else the legacy fapolicyd.rules."""
     compiled = "/etc/fapolicyd/compiled.rules"
     ruled = sorted(k for k in files if k.startswith("/etc/fapolicyd/rules.d/"))
+    lines: tuple[str, ...]
     if files.get(compiled):
         src, lines = compiled, files[compiled]
     elif ruled:
-        src, lines = "/etc/fapolicyd/rules.d/*.rules", [ln for k in ruled for ln in files[k]]
+        src, lines = "/etc/fapolicyd/rules.d/*.rules", tuple(ln for k in ruled for ln in files[k])
     else:
         src, lines = (
             "/etc/fapolicyd/fapolicyd.rules",
-            files.get("/etc/fapolicyd/fapolicyd.rules", []),
+            files.get("/etc/fapolicyd/fapolicyd.rules", ()),
         )
     rules = []
     for line in lines:

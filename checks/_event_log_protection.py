@@ -215,8 +215,9 @@ syslog-ng; (2) as root: the ``active`` line of the audisp ``au-remote`` and ``sy
 **Judgement (host-side part only):**
 - effective: logs leave the host — an rsyslog remote action (``@``/``@@``, ``omfwd``, ``omrelp``
   …) with rsyslog running, a syslog-ng network destination, systemd-journal-upload active,
-  audisp ``au-remote`` ``active = yes``, or a known agent process (Splunk, Elastic Agent,
-  Filebeat, Fluent Bit, Wazuh, OSSEC …; data in ``checks/_logging.py``) — **and** none of the
+  audisp ``au-remote`` ``active = yes`` with auditd running, or a known agent process or unit
+  (Splunk, Elastic Agent, Filebeat, Fluent Bit, Wazuh, OSSEC …; data in
+  ``checks/facts/linux/syslog_forwarding.py``) — **and** none of the
   log files or directories above is world-writable;
 - ineffective: no forwarding, or a world-writable log file or directory (sticky directories
   excepted);

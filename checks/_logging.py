@@ -9,8 +9,10 @@ each only once per host. Pure functions and data only; no check lives here.
 What a host can show is the **host-side half**: that events are recorded and that something ships
 them off the host. Whether the collector receives, protects and analyses them is not visible, so
 every finding here says "host-side part". Forwarder names are maintained as data
-(``WINDOWS_AGENTS`` in the Windows fact, :data:`LINUX_AGENTS` here); a product missing from the
-lists reads as "no forwarder" — add it there.
+beside the commands that look for them (``WINDOWS_AGENTS`` in the Windows fact,
+``AGENT_PROCESSES`` / ``AGENT_UNITS`` in the Linux one); a product missing from the lists reads as
+"no forwarder" — add it there. The application control logging checks (ISM-1660) judge with the
+same functions.
 """
 
 from __future__ import annotations
@@ -20,34 +22,16 @@ from typing import Any
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.log_files import LogFiles
-from checks.facts.linux.syslog_forwarding import SyslogForwarding
+from checks.facts.linux.syslog_forwarding import (
+    AGENT_PROCESSES,
+    AGENT_UNITS,
+    AUDIT_AGENTS,
+    SyslogForwarding,
+)
 from checks.facts.windows.audit_policy import AUDIT_POLICY
 from checks.facts.windows.log_forwarders import LOG_FORWARDERS, WindowsForwarders
 from scanner.checking.api import Finding, Output
 from scanner.model.vocabulary import Outcome
-
-# Linux process names as ``ps -o comm`` prints them (first 15 characters).
-LINUX_AGENTS: dict[str, str] = {
-    "splunkd": "Splunk forwarder (splunkd)",
-    "elastic-agent": "Elastic Agent",
-    "filebeat": "Elastic Filebeat",
-    "auditbeat": "Elastic Auditbeat",
-    "fluent-bit": "Fluent Bit",
-    "td-agent-bit": "Fluent Bit (td-agent-bit)",
-    "wazuh-agentd": "Wazuh agent",
-    "wazuh-logcollec": "Wazuh log collector",
-    "ossec-agentd": "OSSEC agent",
-    "ossec-logcollec": "OSSEC log collector",
-    "nxlog": "NXLog",
-    "systemd-journal": "systemd-journal-upload (process name truncated; unit state decides)",
-    "amazon-cloudwat": "Amazon CloudWatch Agent",
-    "otelcol-contrib": "OpenTelemetry Collector",
-    "vector": "Vector",
-}
-# Agents that also ship the Linux audit log (auditd records), not only syslog/journal.
-LINUX_AUDIT_AGENTS = frozenset(
-    {"splunkd", "elastic-agent", "auditbeat", "wazuh-agentd", "ossec-agentd", "filebeat"}
-)
 
 # auditpol subcategory GUIDs, checked against corpus windows/auditpol_get_category_all_r.csv.txt
 # (they are locale-independent; the names are localised).
@@ -166,16 +150,37 @@ def judge_windows_central(
 # ---------------------------------------------------------------------------------------------
 # Linux
 # ---------------------------------------------------------------------------------------------
+def running(fwd: SyslogForwarding, name: str) -> bool:
+    """The daemon runs: its process is listed or its unit is active."""
+    return name in fwd.processes or fwd.units.get(name) == "active"
+
+
+def agents(fwd: SyslogForwarding, *, audit: bool = False) -> list[str]:
+    """``"<product> running"`` for each known log agent whose process runs or whose unit is
+    active (only those that ship auditd records too, with ``audit``), one line per product."""
+    products = [
+        product
+        for comm, product in AGENT_PROCESSES.items()
+        if comm in fwd.processes and (not audit or comm in AUDIT_AGENTS)
+    ] + [
+        product
+        for unit, product in AGENT_UNITS.items()
+        if fwd.units.get(unit) == "active" and (not audit or unit in AUDIT_AGENTS)
+    ]
+    return [f"{product} running" for product in dict.fromkeys(products)]
+
+
 def syslog_ways(fwd: SyslogForwarding) -> list[str]:
     """How syslog/journal records leave the host: remote rules of a running daemon,
-    systemd-journal-upload, known agents running (empty when nothing visibly ships them)."""
-    running = {
+    systemd-journal-upload, known agents running (empty when nothing visibly ships them).
+    A rule of a daemon that does not run, or a module that is only loaded, ships nothing."""
+    daemon_runs = {
         "rsyslog": "rsyslogd" in fwd.processes or fwd.units.get("rsyslog") == "active",
-        "syslog-ng": "syslog-ng" in fwd.processes or fwd.units.get("syslog-ng") == "active",
+        "syslog-ng": running(fwd, "syslog-ng"),
     }
     ways: list[str] = []
     for rule in fwd.remote_rules:
-        if not running.get(rule.daemon):
+        if not daemon_runs.get(rule.daemon):
             continue
         if rule.daemon == "rsyslog":
             ways.append(f"rsyslog forwards ({rule.path}: {rule.rule[:100]})")
@@ -183,30 +188,22 @@ def syslog_ways(fwd: SyslogForwarding) -> list[str]:
             ways.append(f"syslog-ng network destination ({rule.path})")
     if fwd.units.get("systemd-journal-upload") == "active":
         ways.append("systemd-journal-upload active")
-    ways += [
-        f"{product} running"
-        for comm, product in LINUX_AGENTS.items()
-        if comm != "systemd-journal" and comm in fwd.processes
-    ]
-    return ways
+    return ways + agents(fwd)
 
 
 def audit_forwarding(fwd: SyslogForwarding, files: LogFiles) -> list[str]:
-    """How auditd records leave the host (empty when they do not visibly)."""
+    """How auditd records leave the host (empty when they do not visibly). The audisp plugins
+    run inside auditd: an active plugin file of an auditd that does not run ships nothing."""
     ways: list[str] = []
-    if files.au_remote:
+    auditd = running(fwd, "auditd")
+    if files.au_remote and auditd:
         ways.append("audisp au-remote active")
     syslog_fwd = bool(syslog_ways(fwd))
-    if files.audisp_syslog and syslog_fwd:
+    if files.audisp_syslog and auditd and syslog_fwd:
         ways.append("audisp syslog plugin active and syslog forwarded")
     if fwd.rsyslog_reads_audit and syslog_fwd:
         ways.append("rsyslog reads /var/log/audit and forwards")
-    ways += [
-        f"{product} running"
-        for comm, product in LINUX_AGENTS.items()
-        if comm in LINUX_AUDIT_AGENTS and comm in fwd.processes
-    ]
-    return ways
+    return ways + agents(fwd, audit=True)
 
 
 def all_ways(fwd: SyslogForwarding, files: LogFiles) -> tuple[list[str], list[str]]:

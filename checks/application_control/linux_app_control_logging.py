@@ -1,11 +1,12 @@
 """Linux: are fapolicyd's allowed and blocked events logged on the host and forwarded?
 
-**Collected (read-only):** the fapolicyd state, configuration and rules (the same commands as
-``application_control.linux_fapolicyd``, run once per host) and ``forwarding``: rsyslog rules
-that forward (``@host``, ``@@host``, ``omfwd``, ``omrelp`` in ``/etc/rsyslog.conf`` and
-``/etc/rsyslog.d``), syslog-ng network destinations, the auditd ``au-remote`` and ``syslog``
-plugins (``active = yes``), and ``systemctl is-active`` for ``systemd-journal-upload``,
-``auditd``, ``rsyslog``, ``syslog-ng`` and known log agents (``checks/_log_forwarding.py``).
+**Collected (read-only):** the fapolicyd state, configuration and rules (the same facts as
+``application_control.linux_fapolicyd``, run once per host), and the facts the event logging
+checks read, judged the same way (``checks/_logging.py``): ``forwarders`` (fact
+``linux.syslog_forwarding``: rsyslog / syslog-ng remote actions, running process names, and
+``systemctl is-active`` of ``systemd-journal-upload``, ``auditd``, ``rsyslog``, ``syslog-ng`` and
+known log-agent units) and ``logfiles`` (fact ``linux.log_files``, root: the audisp
+``au-remote`` and ``syslog`` plugins' ``active = yes``).
 
 fapolicyd logs a decision only when the rule's decision says so: ``deny_audit`` / ``allow_audit``
 go to the audit subsystem, ``deny_syslog`` / ``allow_syslog`` to syslog, ``deny_log`` /
@@ -13,9 +14,11 @@ go to the audit subsystem, ``deny_syslog`` / ``allow_syslog`` to syslog, ``deny_
 
 **ISM-1660** (ML2-3, allowed and blocked events centrally logged) — *partly*, the host-side part:
 - effective: fapolicyd is active, its rules log denials, and a forwarder carries that channel off
-  the host (audit channel: ``au-remote``, or the audit ``syslog`` plugin plus a syslog forwarder,
-  or a log agent; syslog channel: rsyslog/syslog-ng forwarding, ``systemd-journal-upload`` or a
-  log agent);
+  the host (audit channel: ``au-remote`` of a running auditd, or the audit ``syslog`` plugin plus
+  a syslog forwarder, or rsyslog reading ``/var/log/audit`` and forwarding, or a log agent that
+  ships audit records; syslog channel: forwarding rules of a running rsyslog/syslog-ng,
+  ``systemd-journal-upload`` or a running log agent). A rule that only loads a network module,
+  or a syslog-ng network *source*, forwards nothing;
 - ineffective: no fapolicyd to log, no logging deny rule, or no forwarder for the channel used;
 - no_visibility: a read was refused (run with become).
 The evidence states whether *allowed* executions are logged too (``allow_*`` logging rules are
@@ -28,17 +31,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._app_control import (
-    FAPOLICYD_CONF,
-    FAPOLICYD_RULES,
-    FAPOLICYD_STATE,
-    effective_rules,
-    parse_kv,
-    parse_rules_files,
-)
-from checks._linux import unreadable
-from checks._log_forwarding import LINUX_FORWARDERS, parse_linux_forwarding
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_control import effective_rules
+from checks._logging import audit_forwarding, syslog_ways
+from checks.facts.fact import Unknown
+from checks.facts.linux.fapolicyd import FAPOLICYD_CONF, FAPOLICYD_RULES, FAPOLICYD_STATE
+from checks.facts.linux.log_files import LOG_FILES
+from checks.facts.linux.syslog_forwarding import SYSLOG_FORWARDING
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1660"
@@ -49,39 +48,49 @@ def _one(outcome: Outcome, evidence: str, observed: dict[str, Any] | None = None
     return [Finding(ism=ISM, outcome=outcome, evidence=evidence, observed=observed or {})]
 
 
+def _unread(name: str, why: Unknown) -> list[Finding]:
+    return _one(Outcome.NO_VISIBILITY, f"{name} not read: {why.reason}")
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    why = unreadable(outputs.get("state"))
-    if why is not None:
-        return _one(Outcome.NO_VISIBILITY, f"fapolicyd state not read: {why}")
-    state = parse_kv(outputs["state"].text)
-    if state.get("active") != "active":
+    state = FAPOLICYD_STATE.read(outputs.get("state"))
+    if isinstance(state, Unknown):
+        return _one(Outcome.NO_VISIBILITY, f"fapolicyd state not read: {state.reason}")
+    if state.active != "active":
         return _one(
             Outcome.INEFFECTIVE,
-            f"fapolicyd is not running (installed: {state.get('installed') or 'unknown'}, "
-            f"is-active: {state.get('active') or 'unknown'}): no application control events to log",
-            {"fapolicyd_active": state.get("active")},
+            f"fapolicyd is not running (installed: {state.installed or 'unknown'}, "
+            f"is-active: {state.active or 'unknown'}): no application control events to log",
+            {"fapolicyd_active": state.active},
         )
-    for name in ("conf", "rules", "forwarding"):
-        why = unreadable(outputs.get(name))
-        if why is not None:
-            return _one(Outcome.NO_VISIBILITY, f"{name} not read: {why}")
-    conf_text = outputs["conf"].text
-    conf = {} if conf_text.strip() == "E8_ABSENT" else parse_kv(conf_text)
-    source, rules = effective_rules(parse_rules_files(outputs["rules"].text))
+    conf = FAPOLICYD_CONF.read(outputs.get("conf"))
+    if isinstance(conf, Unknown):
+        return _unread("conf", conf)
+    files = FAPOLICYD_RULES.read(outputs.get("rules"))
+    if isinstance(files, Unknown):
+        return _unread("rules", files)
+    fwd = SYSLOG_FORWARDING.read(outputs.get("forwarders"))
+    if isinstance(fwd, Unknown):
+        return _unread("forwarders", fwd)
+    logfiles = LOG_FILES.read(outputs.get("logfiles"))
+    if isinstance(logfiles, Unknown):
+        return _unread("logfiles", logfiles)
+    source, rules = effective_rules(files)
     if not rules:
         return _one(Outcome.NO_VISIBILITY, "fapolicyd is running but no rule file was read")
     deny_log = sorted({r.decision for r in rules if r.denies and r.logs})
     allow_log = sorted({r.decision for r in rules if r.allows and r.logs})
     audit = any(d.endswith(("_audit", "_log")) for d in deny_log)
     syslog = any(d.endswith(("_syslog", "_log")) for d in deny_log)
-    fw = parse_linux_forwarding(outputs["forwarding"].text)
+    syslog_fw = syslog_ways(fwd)
+    audit_fw = audit_forwarding(fwd, logfiles)
     observed: dict[str, Any] = {
         "rules_source": source,
         "deny_logging_decisions": deny_log,
         "allow_logging_decisions": allow_log,
-        "syslog_format": conf.get("syslog_format"),
-        "forwarders": fw.agents + fw.syslog_forwarders + fw.audit_forwarders,
-        "units": fw.units,
+        "syslog_format": conf.settings.get("syslog_format"),
+        "forwarders": list(dict.fromkeys(syslog_fw + audit_fw)),
+        "units": fwd.units,
     }
     if not deny_log:
         return _one(
@@ -90,17 +99,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"deny_log): blocked events are not recorded",
             observed,
         )
-    carriers = list(fw.agents)
-    if audit:
-        carriers += fw.audit_forwarders
-    if syslog:
-        carriers += fw.syslog_forwarders
+    carriers = (audit_fw if audit else []) + (syslog_fw if syslog else [])
     channel = " and ".join(c for c, on in (("audit", audit), ("syslog", syslog)) if on)
     if not carriers:
         hint = ""
-        if audit and not syslog and fw.syslog_forwarders and not fw.audit_syslog:
+        if audit and not syslog and syslog_fw and not logfiles.audisp_syslog:
             hint = (
-                f" ({'; '.join(fw.syslog_forwarders)} is present, but audit records reach syslog "
+                f" ({'; '.join(syslog_fw)} is present, but audit records reach syslog "
                 f"only through the audit syslog plugin, which is not active)"
             )
         return _one(
@@ -129,10 +134,11 @@ CHECK = Check(
     ism=(ISM,),
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "state": Cmd(line=FAPOLICYD_STATE),
-        "conf": Cmd(line=FAPOLICYD_CONF, root=True),
-        "rules": Cmd(line=FAPOLICYD_RULES, root=True),
-        "forwarding": Cmd(line=LINUX_FORWARDERS, root=True),
+        "state": FAPOLICYD_STATE.cmd,
+        "conf": FAPOLICYD_CONF.cmd,
+        "rules": FAPOLICYD_RULES.cmd,
+        "forwarders": SYSLOG_FORWARDING.cmd,
+        "logfiles": LOG_FILES.cmd,
     },
     judge=judge,
     version=1,

@@ -1,6 +1,6 @@
 """Linux: are kernel modules (drivers) restricted to an approved set?
 
-**Collected (read-only, root so that securityfs can be read):**
+**Collected (read-only, root so that securityfs can be read; fact ``linux.module_loading``):**
 ``/proc/sys/kernel/modules_disabled`` (1: no module can be loaded any more until reboot),
 ``/sys/module/module/parameters/sig_enforce`` (``Y``: only modules signed by a key in the kernel's
 trusted keyrings load), ``/sys/kernel/security/lockdown`` (the bracketed mode; ``integrity`` or
@@ -20,53 +20,37 @@ Evidence grade: good.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from checks._linux import unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.module_loading import (
+    LOCKDOWN,
+    MODDIS,
+    MODULE_LOADING,
+    SIGENF,
+    UNREADABLE,
+)
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1658"
-MODDIS = "/proc/sys/kernel/modules_disabled"
-SIGENF = "/sys/module/module/parameters/sig_enforce"
-LOCKDOWN = "/sys/kernel/security/lockdown"
-COLLECT = (
-    f"for f in {MODDIS} {SIGENF} {LOCKDOWN}; do "
-    'if test -r "$f"; then echo "$f=$(cat "$f")"; '
-    'elif test -e "$f" || { test -d "$(dirname "$f")" && ! test -x "$(dirname "$f")"; }; '
-    'then echo "$f=E8_UNREADABLE"; fi; done; '
-    "grep -o 'module.sig_enforce=[^ ]*' /proc/cmdline; true"
-)
-
-
-def parse(text: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep:
-            values[key] = value.strip()
-    return values
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    out = outputs.get("kernel")
-    why = unreadable(out)
-    if why is not None or out is None:
+    v = MODULE_LOADING.read(outputs.get("kernel"))
+    if isinstance(v, Unknown):
         return [
             Finding(
                 ism=ISM,
                 outcome=Outcome.NO_VISIBILITY,
-                evidence=f"kernel module settings not read: {why}",
+                evidence=f"kernel module settings not read: {v.reason}",
             )
         ]
-    v = parse(out.text)
-    moddis = v.get(MODDIS)
-    sig = v.get(SIGENF)
-    lock_raw = v.get(LOCKDOWN)
-    m = re.search(r"\[(\w+)\]", lock_raw or "")
-    lock = m.group(1) if m else None
-    cmdline = v.get("module.sig_enforce")
+    moddis = v.modules_disabled
+    sig = v.sig_enforce
+    lock_raw = v.lockdown_raw
+    lock = v.lockdown
+    cmdline = v.cmdline_sig_enforce
     observed = {
         "modules_disabled": moddis,
         "sig_enforce": sig,
@@ -113,9 +97,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         ]
     unread = [
-        p
-        for p, val in ((MODDIS, moddis), (SIGENF, sig), (LOCKDOWN, lock_raw))
-        if val == "E8_UNREADABLE"
+        p for p, val in ((MODDIS, moddis), (SIGENF, sig), (LOCKDOWN, lock_raw)) if val == UNREADABLE
     ]
     if unread:
         return [
@@ -146,7 +128,7 @@ CHECK = Check(
     strategy=Strategy.APPLICATION_CONTROL,
     ism=(ISM,),
     platforms=frozenset({Platform.LINUX}),
-    collect={"kernel": Cmd(line=COLLECT, root=True)},
+    collect={"kernel": MODULE_LOADING.cmd},
     judge=judge,
     version=1,
     grade=Grade.GOOD,

@@ -1,6 +1,7 @@
 """Linux: is application control (fapolicyd) enforcing, and what does its rule set cover?
 
-**Collected (read-only):**
+**Collected (read-only; facts ``linux.fapolicyd_state`` / ``_conf`` / ``_rules`` and
+``linux.temp_mounts``):**
 - ``state``: ``systemctl is-active`` / ``is-enabled fapolicyd`` and whether the daemon is
   installed;
 - ``conf`` (root): ``/etc/fapolicyd/fapolicyd.conf`` (``permissive``: 0 enforcing, 1 audit only);
@@ -46,9 +47,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from checks._app_control import (
-    FAPOLICYD_CONF,
-    FAPOLICYD_RULES,
-    FAPOLICYD_STATE,
     SYSTEM_DIRS,
     USER_WRITABLE_DIRS,
     FaRule,
@@ -57,30 +55,16 @@ from checks._app_control import (
     class_findings,
     effective_rules,
     first_catch_all,
-    parse_kv,
-    parse_rules_files,
     under,
 )
-from checks._linux import first_line, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.linux.fapolicyd import FAPOLICYD_CONF, FAPOLICYD_RULES, FAPOLICYD_STATE
+from checks.facts.linux.temp_mounts import TEMP_MOUNTS
+from checks.facts.reading import first_line
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = ("ISM-0843", "ISM-1490", "ISM-1656", "ISM-1870", "ISM-1657", "ISM-1871")
-MOUNTS = (
-    "for m in /tmp /var/tmp /dev/shm /home; do "
-    'echo "$m $(findmnt -no TARGET,OPTIONS -T $m 2>/dev/null | head -n 1)"; done'
-)
-
-
-def parse_mounts(text: str) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 3:
-            out[parts[0]] = {"mount": parts[1], "noexec": "noexec" in parts[2].split(",")}
-        elif parts:
-            out[parts[0]] = {"mount": None, "noexec": None}
-    return out
 
 
 def _denies_ftype(rules: list[FaRule], needle: str) -> bool:
@@ -88,18 +72,20 @@ def _denies_ftype(rules: list[FaRule], needle: str) -> bool:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    for name in ("state", "mounts"):
-        why = unreadable(outputs.get(name))
-        if why is not None:
-            return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd {name} not read: {why}")
-    state = parse_kv(outputs["state"].text)
-    mounts = parse_mounts(outputs["mounts"].text)
-    noexec = sorted(m for m, v in mounts.items() if v.get("noexec"))
-    exec_ok = sorted(m for m, v in mounts.items() if v.get("noexec") is False)
+    state = FAPOLICYD_STATE.read(outputs.get("state"))
+    if isinstance(state, Unknown):
+        return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd state not read: {state.reason}")
+    mounts = TEMP_MOUNTS.read(outputs.get("mounts"))
+    if isinstance(mounts, Unknown):
+        return all_findings(
+            ISM, Outcome.NO_VISIBILITY, f"fapolicyd mounts not read: {mounts.reason}"
+        )
+    noexec = sorted(m for m, v in mounts.items() if v.noexec)
+    exec_ok = sorted(m for m, v in mounts.items() if v.noexec is False)
     observed: dict[str, Any] = {
-        "fapolicyd_installed": state.get("installed"),
-        "fapolicyd_active": state.get("active"),
-        "fapolicyd_enabled": state.get("enabled"),
+        "fapolicyd_installed": state.installed,
+        "fapolicyd_active": state.active,
+        "fapolicyd_enabled": state.enabled,
         "noexec_mounts": noexec,
         "exec_mounts": exec_ok,
     }
@@ -118,28 +104,27 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         return [found[i] for i in ISM]
 
-    if state.get("installed") != "yes" and state.get("active") != "active":
+    if state.installed != "yes" and state.active != "active":
         return fail(
             "fapolicyd is not installed: no application control (SELinux/AppArmor and noexec "
             "are not an executable allowlist)"
         )
-    if state.get("active") != "active":
+    if state.active != "active":
         return fail(
-            f"fapolicyd is installed but not running (is-active: {state.get('active') or 'unknown'})"
+            f"fapolicyd is installed but not running (is-active: {state.active or 'unknown'})"
         )
-    for name in ("conf", "rules"):
-        why = unreadable(outputs.get(name))
-        if why is not None:
-            return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd {name} not read: {why}")
-    conf_text = outputs["conf"].text
-    conf = {} if conf_text.strip() == "E8_ABSENT" else parse_kv(conf_text)
-    permissive = conf.get("permissive", "0").strip()
+    conf = FAPOLICYD_CONF.read(outputs.get("conf"))
+    if isinstance(conf, Unknown):
+        return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd conf not read: {conf.reason}")
+    files = FAPOLICYD_RULES.read(outputs.get("rules"))
+    if isinstance(files, Unknown):
+        return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd rules not read: {files.reason}")
+    permissive = conf.settings.get("permissive", "0").strip()
     observed["permissive"] = permissive
     if permissive != "0":
         return fail(
             f"fapolicyd runs with permissive = {permissive}: audit only, nothing is blocked"
         )
-    files = parse_rules_files(outputs["rules"].text)
     if not any(files.values()):
         err = first_line(outputs["rules"].err)
         return all_findings(
@@ -258,10 +243,10 @@ CHECK = Check(
     ism=ISM,
     platforms=frozenset({Platform.LINUX}),
     collect={
-        "state": Cmd(line=FAPOLICYD_STATE),
-        "conf": Cmd(line=FAPOLICYD_CONF, root=True),
-        "rules": Cmd(line=FAPOLICYD_RULES, root=True),
-        "mounts": Cmd(line=MOUNTS),
+        "state": FAPOLICYD_STATE.cmd,
+        "conf": FAPOLICYD_CONF.cmd,
+        "rules": FAPOLICYD_RULES.cmd,
+        "mounts": TEMP_MOUNTS.cmd,
     },
     judge=judge,
     version=1,

@@ -60,7 +60,6 @@ from typing import Any
 from checks._app_control import (
     OTHER_WRITABLE,
     USER_WRITABLE,
-    WINDOWS_COLLECT,
     Collection,
     all_findings,
     citool_enforced,
@@ -69,10 +68,11 @@ from checks._app_control import (
     load_list,
     open_locations,
     parse_applocker,
-    read_windows,
-    wdac_view,
+    wdac_summary,
 )
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks.facts.fact import Unknown
+from checks.facts.windows.app_control import APP_CONTROL, AppControl
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = ("ISM-0843", "ISM-1490", "ISM-1656", "ISM-1870", "ISM-1657", "ISM-1871", "ISM-1544")
@@ -84,18 +84,16 @@ def _finding(ism: str, outcome: Outcome, evidence: str, observed: dict[str, Any]
     return Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed)
 
 
-def _applocker(data: Mapping[str, Any]) -> tuple[dict[str, Collection], str | None, bool]:
+def _applocker(state: AppControl) -> tuple[dict[str, Collection], str | None, bool]:
     """Collections, why they could not be read (None when read), and whether AppLocker is simply
     absent on this host (cmdlet not available)."""
-    err = data.get("applocker_error")
-    text = data.get("applocker")
-    if err and not text:
-        e = str(err)
-        if "not recognized" in e.lower():
+    err = state.applocker_error
+    if err and not state.applocker:
+        if "not recognized" in err.lower():
             return {}, None, True
-        return {}, f"AppLocker policy not read ({e[:120]})", False
+        return {}, f"AppLocker policy not read ({err[:120]})", False
     try:
-        return parse_applocker(str(text or "")), None, False
+        return parse_applocker(state.applocker), None, False
     except ValueError as exc:
         return {}, str(exc), False
 
@@ -109,15 +107,14 @@ def _modes(cols: Mapping[str, Collection]) -> dict[str, str]:
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_windows(outputs.get("appcontrol"))
-    if why is not None:
+    state = APP_CONTROL.read(outputs.get("appcontrol"))
+    if isinstance(state, Unknown):
         return all_findings(
-            ISM, Outcome.NO_VISIBILITY, f"application control state not read: {why}"
+            ISM, Outcome.NO_VISIBILITY, f"application control state not read: {state.reason}"
         )
-    wdac = wdac_view(data)
-    cols, al_why, _absent = _applocker(data)
-    svc = data.get("appidsvc") if isinstance(data.get("appidsvc"), dict) else None
-    svc_state = str(svc.get("state", "")) if svc else "not present"
+    wdac = state.wdac
+    cols, al_why, _absent = _applocker(state)
+    svc_state = state.appidsvc if state.appidsvc is not None else "not present"
     svc_running = svc_state.lower() == "running"
     exe = cols.get("Exe")
     al_configured = exe is not None and exe.enforced
@@ -126,14 +123,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     observed: dict[str, Any] = {
         "wdac_usermode": wdac.um,
         "wdac_kernelmode": wdac.km,
-        "wdac_active_policies": wdac.policies,
+        "wdac_active_policies": list(wdac.policies),
         "applocker_collections": _modes(cols),
         "appidsvc": svc_state,
     }
     modes = ", ".join(f"{t} {m}" for t, m in _modes(cols).items()) or "no rules"
-    summary = f"{wdac.summary()}; AppLocker {modes}; AppIDSvc {svc_state}"
+    summary = f"{wdac_summary(wdac)}; AppLocker {modes}; AppIDSvc {svc_state}"
 
-    if wdac.um_enforced:
+    if wdac.um == 2:
         mech = "wdac"
     elif al_enforced:
         mech = "applocker"
@@ -154,7 +151,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 f"AppLocker Exe rules are configured but the Application Identity service "
                 f"(AppIDSvc) is {svc_state}, so AppLocker enforces nothing"
             )
-        elif wdac.um_audit or al_audit:
+        elif wdac.um == 1 or al_audit:
             why_not = "application control is in audit mode only (nothing is blocked)"
         else:
             why_not = "no application control enforces on this host"
@@ -299,7 +296,7 @@ CHECK = Check(
     strategy=Strategy.APPLICATION_CONTROL,
     ism=ISM,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"appcontrol": Cmd(line=WINDOWS_COLLECT)},
+    collect={"appcontrol": APP_CONTROL.cmd},
     judge=judge,
     version=1,
     grade=Grade.GOOD,

@@ -1,14 +1,18 @@
 """Windows: are application control allowed and blocked events logged on the host and forwarded?
 
 **Collected (read-only PowerShell):**
-- ``appcontrol``: the snippet shared with ``application_control.windows_app_control`` (WDAC
-  user-mode state and AppLocker effective policy), to know which mechanism's log matters;
-- ``logs``: ``Get-WinEvent -ListLog`` for ``Microsoft-Windows-AppLocker/EXE and DLL``,
-  ``Microsoft-Windows-AppLocker/MSI and Script`` and ``Microsoft-Windows-CodeIntegrity/Operational``
-  (``IsEnabled``, ``RecordCount``, ``MaximumSizeInBytes``);
-- ``forwarders``: the Windows Event Forwarding policy
+- ``appcontrol`` (fact ``windows.app_control``): the snippet shared with
+  ``application_control.windows_app_control`` (WDAC user-mode state and AppLocker effective
+  policy), to know which mechanism's log matters;
+- ``logs`` (fact ``windows.app_control_logs``): ``Get-WinEvent -ListLog`` for
+  ``Microsoft-Windows-AppLocker/EXE and DLL``, ``Microsoft-Windows-AppLocker/MSI and Script`` and
+  ``Microsoft-Windows-CodeIntegrity/Operational`` (``IsEnabled``, ``RecordCount``,
+  ``MaximumSizeInBytes``);
+- ``forwarders`` (fact ``windows.log_forwarders``): the Windows Event Forwarding policy
   (``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\EventLog\\EventForwarding\\SubscriptionManager``
-  values) and the services of known log-shipping agents (``checks/_log_forwarding.py``).
+  values) and the services of known log-shipping agents — the read the event logging checks make,
+  judged the same way (``checks/_logging.py``): an agent installed but not running is no
+  forwarder.
 
 **ISM-1660** (ML2-3, allowed and blocked events centrally logged) — *partly*, the host-side part:
 - effective: application control is enforcing or auditing, the log of its mechanism is enabled
@@ -30,66 +34,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._app_control import WINDOWS_COLLECT, parse_applocker, read_windows, wdac_view
-from checks._log_forwarding import WINDOWS_FORWARDERS, windows_forwarders
-from checks._windows import ps_json, unreadable
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_control import parse_applocker
+from checks._logging import win_forwarders
+from checks.facts.fact import Unknown
+from checks.facts.windows.app_control import (
+    APP_CONTROL,
+    APP_CONTROL_LOGS,
+    CI_LOG,
+    EXE_LOG,
+    MSI_LOG,
+)
+from checks.facts.windows.log_forwarders import LOG_FORWARDERS
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = "ISM-1660"
-EXE_LOG = "Microsoft-Windows-AppLocker/EXE and DLL"
-MSI_LOG = "Microsoft-Windows-AppLocker/MSI and Script"
-CI_LOG = "Microsoft-Windows-CodeIntegrity/Operational"
-
-LOGS = (
-    "$r = @()\n"
-    f"foreach ($n in @('{EXE_LOG}', '{MSI_LOG}', '{CI_LOG}')) {{\n"
-    "  try { $l = Get-WinEvent -ListLog $n -ErrorAction Stop; "
-    "$r += @{ name = [string]$l.LogName; enabled = [bool]$l.IsEnabled; records = $l.RecordCount; "
-    "max = $l.MaximumSizeInBytes } }\n"
-    "  catch { $r += @{ name = $n; error = $_.Exception.Message } }\n"
-    "}\n"
-    "ConvertTo-Json -InputObject @($r) -Depth 4 -Compress"
-)
 
 
 def _nv(evidence: str) -> list[Finding]:
     return [Finding(ism=ISM, outcome=Outcome.NO_VISIBILITY, evidence=evidence)]
 
 
-def _read(out: Output | None, what: str) -> tuple[Any, str | None]:
-    reason = unreadable(out)
-    if reason is not None or out is None:
-        return None, f"{what} read failed: {reason}"
-    try:
-        data = ps_json(out)
-    except ValueError:
-        return None, f"{what} output is not JSON"
-    if data is None:
-        return None, f"{what} read printed nothing"
-    return data, None
-
-
-def _logs(data: Any) -> dict[str, dict[str, Any]]:
-    items = data if isinstance(data, list) else ([data] if isinstance(data, dict) else [])
-    return {str(i.get("name", "")): i for i in items if isinstance(i, dict)}
-
-
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    ac, why = read_windows(outputs.get("appcontrol"))
-    if why is not None:
-        return _nv(f"application control state not read: {why}")
-    logs_data, why = _read(outputs.get("logs"), "event log list")
-    if why is not None:
-        return _nv(why)
-    fw_data, why = _read(outputs.get("forwarders"), "forwarder")
-    if why is not None:
-        return _nv(why)
-    logs = _logs(logs_data)
+    state = APP_CONTROL.read(outputs.get("appcontrol"))
+    if isinstance(state, Unknown):
+        return _nv(f"application control state not read: {state.reason}")
+    logs = APP_CONTROL_LOGS.read(outputs.get("logs"))
+    if isinstance(logs, Unknown):
+        return _nv(f"event log list read failed: {logs.reason}")
+    fwd = LOG_FORWARDERS.read(outputs.get("forwarders"))
+    if isinstance(fwd, Unknown):
+        return _nv(f"forwarder read failed: {fwd.reason}")
 
-    wdac = wdac_view(ac)
+    wdac = state.wdac
     try:
-        cols = parse_applocker(str(ac.get("applocker") or ""))
+        cols = parse_applocker(state.applocker)
     except ValueError:
         cols = {}
     al_active = [
@@ -103,12 +82,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         needed.append(EXE_LOG)
     if any(c.type in ("Msi", "Script") for c in al_active):
         needed.append(MSI_LOG)
-    forwarders, stopped = windows_forwarders(fw_data)
+    forwarders, stopped = win_forwarders(fwd)
     observed: dict[str, Any] = {
         "wdac_usermode": wdac.um,
         "applocker_collections": sorted(c.type for c in al_active),
         "logs": {
-            n: {k: v for k, v in i.items() if k in ("enabled", "records", "error")}
+            n: {"enabled": i.enabled, "records": i.records, "error": i.error}
             for n, i in logs.items()
         },
         "forwarders": forwarders,
@@ -130,13 +109,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         ]
     off = []
     for n in needed:
-        info = logs.get(n, {})
-        if info.get("error"):
-            err = str(info["error"]).lower()
-            if "access" in err and "denied" in err:
+        info = logs.get(n)
+        if info is None or info.error:
+            err = (info.error or "").lower() if info else ""
+            if ("access" in err and "denied" in err) or "unauthorized" in err:
                 return _nv(f"{n}: access denied reading the log configuration")
             off.append(f"{n} (not found)")
-        elif info.get("enabled") is not True:
+        elif info.enabled is not True:
             off.append(f"{n} (disabled)")
     if off:
         return [
@@ -148,7 +127,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         ]
     if not forwarders:
-        extra = f" (installed but not running: {', '.join(stopped)})" if stopped else ""
+        extra = f" ({'; '.join(stopped)})" if stopped else ""
         return [
             Finding(
                 ism=ISM,
@@ -187,9 +166,9 @@ CHECK = Check(
     ism=(ISM,),
     platforms=frozenset({Platform.WINDOWS}),
     collect={
-        "appcontrol": Cmd(line=WINDOWS_COLLECT),
-        "logs": Cmd(line=LOGS),
-        "forwarders": Cmd(line=WINDOWS_FORWARDERS),
+        "appcontrol": APP_CONTROL.cmd,
+        "logs": APP_CONTROL_LOGS.cmd,
+        "forwarders": LOG_FORWARDERS.cmd,
     },
     judge=judge,
     version=1,

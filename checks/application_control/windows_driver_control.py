@@ -29,8 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_control import WINDOWS_COLLECT, all_findings, as_int, read_windows, wdac_view
-from scanner.checking.api import Check, Cmd, Context, Finding, Output
+from checks._app_control import all_findings
+from checks.facts.fact import Unknown
+from checks.facts.windows.app_control import APP_CONTROL
+from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 ISM = ("ISM-1658", "ISM-1659")
@@ -39,18 +41,20 @@ BLOCKLIST_DEFAULT_BUILD = 22621  # Windows 11 22H2
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
-    data, why = read_windows(outputs.get("appcontrol"))
-    if why is not None:
-        return all_findings(ISM, Outcome.NO_VISIBILITY, f"code integrity state not read: {why}")
-    wdac = wdac_view(data)
-    build = as_int(data.get("build"))
-    product_type = as_int(data.get("product_type"))
-    vdb = as_int(data.get("vdb"))
+    state = APP_CONTROL.read(outputs.get("appcontrol"))
+    if isinstance(state, Unknown):
+        return all_findings(
+            ISM, Outcome.NO_VISIBILITY, f"code integrity state not read: {state.reason}"
+        )
+    wdac = state.wdac
+    build = state.build
+    product_type = state.product_type
+    vdb = state.vdb
     hvci = HVCI in wdac.running
     observed = {
         "kernelmode_ci": wdac.km,
-        "security_services_running": wdac.running,
-        "active_policies": wdac.policies,
+        "security_services_running": list(wdac.running),
+        "active_policies": list(wdac.policies),
         "sipolicy_p7b": wdac.sipolicy,
         "VulnerableDriverBlocklistEnable": vdb,
         "build": build,
@@ -88,12 +92,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             observed=observed,
         )
     else:
-        state = {1: "in audit mode", 0: "off", None: "not reported"}.get(wdac.km, f"{wdac.km}")
+        km = {1: "in audit mode", 0: "off", None: "not reported"}.get(wdac.km, f"{wdac.km}")
         f1658 = Finding(
             ism="ISM-1658",
             outcome=Outcome.INEFFECTIVE,
             evidence=(
-                f"kernel-mode code integrity (WDAC) is {state}: drivers are not restricted to an "
+                f"kernel-mode code integrity (WDAC) is {km}: drivers are not restricted to an "
                 f"approved set (AppLocker cannot control drivers)"
             ),
             observed=observed,
@@ -151,7 +155,7 @@ CHECK = Check(
     strategy=Strategy.APPLICATION_CONTROL,
     ism=ISM,
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"appcontrol": Cmd(line=WINDOWS_COLLECT)},
+    collect={"appcontrol": APP_CONTROL.cmd},
     judge=judge,
     version=1,
     grade=Grade.GOOD,

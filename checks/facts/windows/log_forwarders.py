@@ -32,6 +32,10 @@ WINDOWS_AGENTS: dict[str, str] = {
     "AmazonCloudWatchAgent": "Amazon CloudWatch Agent",
     "datadogagent": "Datadog Agent (unverified service name)",
     "Snare": "Snare agent (unverified service name)",
+    "elastic-agent": "Elastic Agent (unverified service name)",
+    "WinCollect": "IBM QRadar WinCollect",
+    "ir_agent": "Rapid7 Insight Agent",
+    "sumo-collector": "Sumo Logic installed collector (unverified service name)",
 }
 
 
