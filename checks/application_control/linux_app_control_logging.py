@@ -31,8 +31,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._app_control import effective_rules
 from checks._logging import audit_forwarding, syslog_ways
+from checks.application_control._rules import effective_rules
 from checks.facts.fact import Unknown
 from checks.facts.linux.fapolicyd import FAPOLICYD_CONF, FAPOLICYD_RULES, FAPOLICYD_STATE
 from checks.facts.linux.log_files import LOG_FILES

@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._app_control import (
+from checks.application_control._rules import (
     SYSTEM_DIRS,
     USER_WRITABLE_DIRS,
     FaRule,

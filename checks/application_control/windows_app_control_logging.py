@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._app_control import parse_applocker
 from checks._logging import win_forwarders
+from checks.application_control._rules import parse_applocker
 from checks.facts.fact import Unknown
 from checks.facts.windows.app_control import (
     APP_CONTROL,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_control import all_findings
+from checks.application_control._rules import all_findings
 from checks.facts.fact import Unknown
 from checks.facts.windows.app_control import APP_CONTROL
 from scanner.checking.api import Check, Context, Finding, Output

@@ -55,7 +55,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from checks._app_patch import HIGH_RISK, app_class, linux_inventory, summary
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING, Pending
 from checks.facts.linux.dnf import (
@@ -71,6 +70,7 @@ from checks.facts.linux.package_metadata import PACKAGE_METADATA
 from checks.facts.linux.packages import PACKAGES
 from checks.facts.linux.times import iso
 from checks.facts.linux.upgrade_history import UPGRADE_HISTORY
+from checks.patch_applications._judging import HIGH_RISK, app_class, linux_inventory, summary
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

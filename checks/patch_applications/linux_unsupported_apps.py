@@ -37,8 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_patch import judge_unsupported, linux_inventory
 from checks.facts.linux.packages import PACKAGES
+from checks.patch_applications._judging import judge_unsupported, linux_inventory
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 

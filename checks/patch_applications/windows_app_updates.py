@@ -44,7 +44,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 
-from checks._app_patch import (
+from checks.facts.fact import Unknown
+from checks.facts.software import App
+from checks.facts.windows.click_to_run import CLICK_TO_RUN, ClickToRun
+from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
+from checks.patch_applications._judging import (
     HIGH_RISK,
     RELEASES,
     TABLE_DATE,
@@ -54,10 +58,6 @@ from checks._app_patch import (
     vkey,
     windows_inventory,
 )
-from checks.facts.fact import Unknown
-from checks.facts.software import App
-from checks.facts.windows.click_to_run import CLICK_TO_RUN, ClickToRun
-from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

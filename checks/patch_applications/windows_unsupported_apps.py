@@ -46,8 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._app_patch import judge_unsupported, windows_inventory
 from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
+from checks.patch_applications._judging import judge_unsupported, windows_inventory
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Platform, Strategy
 

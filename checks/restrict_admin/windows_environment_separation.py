@@ -37,10 +37,10 @@ from collections.abc import Mapping
 from datetime import UTC, timedelta
 from typing import Any
 
-from checks._windows_accounts import allowlisted, with_administrators
 from checks.facts.fact import Unknown
 from checks.facts.windows.accounts import ADMINISTRATORS, PRIVILEGED_GROUPS, Accounts
 from checks.facts.windows.user_profiles import USER_PROFILES, Profile
+from checks.restrict_admin._admins import allowlisted, with_administrators
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._windows_accounts import allowlisted, with_administrators
 from checks.facts.windows.accounts import PRIVILEGED_GROUPS, Accounts, Member
+from checks.restrict_admin._admins import allowlisted, with_administrators
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

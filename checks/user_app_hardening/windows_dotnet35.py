@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from checks._windows_features import verdict
 from checks.facts.fact import Unknown
 from checks.facts.windows.features import NETFX3_FEATURES, NETFX3_OPTIONAL, NETFX3_SERVER
+from checks.user_app_hardening._features import verdict
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_features import verdict
 from checks.facts.fact import Unknown
 from checks.facts.windows.features import IE11_FEATURES, IE11_OPTIONAL
+from checks.user_app_hardening._features import verdict
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -44,11 +44,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from checks._windows_features import verdict
 from checks.facts.fact import Unknown
 from checks.facts.windows.features import POWERSHELL_V2_FEATURES, PSV2_OPTIONAL, PSV2_SERVER
 from checks.facts.windows.powershell import as_list
 from checks.facts.windows.powershell_policy import POWERSHELL_POLICY
+from checks.user_app_hardening._features import verdict
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

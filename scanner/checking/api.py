@@ -90,22 +90,6 @@ class Output:
     def ok(self) -> bool:
         return self.ran and self.exit_code == 0 and not self.timed_out
 
-    @property
-    def denied(self) -> bool:
-        """The command (or sudo in front of it) was refused for lack of privilege."""
-        e = self.err.lower()
-        return any(
-            s in e
-            for s in (
-                "permission denied",
-                "a password is required",
-                "must be run as root",
-                "not in the sudoers",
-                "may not run sudo",
-                "operation not permitted",
-            )
-        )
-
 
 class Context(BaseModel):
     """Everything a judge may know besides its outputs."""

@@ -6,7 +6,7 @@
   or absent (``E8_ABSENT``; the ``ls`` before it makes a refused read show in stderr);
 - ``linux.fapolicyd_rules`` (root): the non-comment lines of ``compiled.rules``,
   ``rules.d/*.rules`` and the legacy ``fapolicyd.rules``, per file (``E8_FILE <path>`` markers).
-  Which file set fapolicyd loads is judged in ``checks/_app_control.py``.
+  Which file set fapolicyd loads is judged in ``checks/application_control/_rules.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
   ``SecurityServicesRunning``), the ``CiPolicies\\Active\\*.cip`` files, whether ``SiPolicy.p7b``
   exists, ``CiTool --list-policies`` where CiTool exists, AppLocker's effective policy XML, the
   Application Identity service, ``VulnerableDriverBlocklistEnable`` and the OS build / product
-  type. The AppLocker XML is kept as text: its rules are read by ``checks/_app_control.py``.
+  type. The AppLocker XML is kept as text: its rules are read by ``checks/application_control/_rules.py``.
 - ``app_control_logs.ps1`` (fact ``windows.app_control_logs``): ``Get-WinEvent -ListLog`` of the
   two AppLocker logs and ``CodeIntegrity/Operational`` (or the error each listing raised).
 """

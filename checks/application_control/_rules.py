@@ -288,7 +288,7 @@ def denied_binaries(col: Collection | None) -> set[str]:
 
 def load_list(name: str) -> list[str]:
     """Lower-case names from a one-column CSV beside this module (header ``name``)."""
-    path = Path(__file__).parent / "application_control" / name
+    path = Path(__file__).parent / name
     with path.open(encoding="utf-8") as fh:
         return [row["name"].strip().lower() for row in csv.DictReader(fh) if row["name"].strip()]
 
