@@ -144,6 +144,11 @@ class Check(BaseModel):
     version: int = Field(ge=1)
     grade: Grade = Grade.GOOD
     doc: str = ""
+    rests_on: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Per ISM id, the commands (``collect`` keys) an effective verdict needs positive evidence
+    from; ``"a|b"`` means either of two alternatives (a fallback). A control not listed rests on
+    every command. The suite-wide positive-evidence test breaks commands (empty, not found,
+    truncated, refused output): breaking one a control rests on must never leave it effective."""
 
     @field_validator("collect", mode="before")
     @classmethod
@@ -171,6 +176,24 @@ class Check(BaseModel):
                     f"{i} is not a {self.strategy.value} control in the November 2023 model"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _rests_on_declared(self) -> Check:
+        for ism, keys in self.rests_on.items():
+            if ism not in self.ism:
+                raise ValueError(f"rests_on names {ism}, which the check does not judge")
+            if not keys:
+                raise ValueError(f"rests_on[{ism}] is empty; an effective verdict needs evidence")
+            for alternatives in keys:
+                unknown = [k for k in alternatives.split("|") if k not in self.collect]
+                if unknown:
+                    raise ValueError(f"rests_on[{ism}] names {unknown[0]!r}, not a collect key")
+        return self
+
+    def evidence_for(self, ism: str) -> tuple[tuple[str, ...], ...]:
+        """The command groups ``ism`` rests on; each group is a set of alternatives."""
+        declared = self.rests_on.get(ism, tuple(self.collect))
+        return tuple(tuple(group.split("|")) for group in declared)
 
     @property
     def levels(self) -> frozenset[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -526,7 +527,9 @@ def test_maxstartups_throttling_forever_gives_up_after_five_attempts(fleet: SSHF
     finally:
         holder.close()
     assert err.reach is Reach.UNREACHABLE
-    assert "closed before the SSH banner" in err.detail, err.detail
+    # sshd drops a throttled connection by closing it; when the close races our first read the
+    # kernel reports a reset instead (seen on a loaded 2-core CI machine). Both are the drop.
+    assert re.search(r"(closed|connection reset) before the SSH banner", err.detail), err.detail
     assert "gave up after 5 attempts, backing off 0.5 s to 4 s" in err.detail, err.detail
     assert err.detail.endswith("(sshd MaxStartups throttling?)"), err.detail
     assert drops(fleet, "throttled") - before == 5
