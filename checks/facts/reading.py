@@ -66,6 +66,19 @@ def not_readable(out: Output, *, stdout_denial: bool = False) -> str | None:
     return None
 
 
+def json_object(data: Any) -> dict[str, Any]:
+    """``data`` when it is a JSON object; otherwise ValueError, which the fact reports as an
+    unexpected output shape."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object; an empty one for a missing, null or other member."""
+    return value if isinstance(value, dict) else {}
+
+
 def to_int(value: Any) -> int | None:
     """An integer from JSON or text (``5``, ``"5"``, ``" -5 "``, ``5.0``); None otherwise.
 
