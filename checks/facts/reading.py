@@ -66,9 +66,12 @@ def not_readable(out: Output, *, stdout_denial: bool = False) -> str | None:
     return None
 
 
-def json_object(data: Any) -> dict[str, Any]:
+def json_object(data: Any, *, first: bool = False) -> dict[str, Any]:
     """``data`` when it is a JSON object; otherwise ValueError, which the fact reports as an
-    unexpected output shape."""
+    unexpected output shape. ``first``: an array stands for its first element (a query that
+    printed several instances)."""
+    if first and isinstance(data, list):
+        data = data[0] if data else None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     return data
