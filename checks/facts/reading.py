@@ -66,6 +66,22 @@ def not_readable(out: Output, *, stdout_denial: bool = False) -> str | None:
     return None
 
 
+def json_object(data: Any, *, first: bool = False) -> dict[str, Any]:
+    """``data`` when it is a JSON object; otherwise ValueError, which the fact reports as an
+    unexpected output shape. ``first``: an array stands for its first element (a query that
+    printed several instances)."""
+    if first and isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    return data
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object; an empty one for a missing, null or other member."""
+    return value if isinstance(value, dict) else {}
+
+
 def to_int(value: Any) -> int | None:
     """An integer from JSON or text (``5``, ``"5"``, ``" -5 "``, ``5.0``); None otherwise.
 

@@ -13,8 +13,10 @@ A host with neither dnf nor yum is Unknown; so is a failed cache read (``-C`` wi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from checks.facts.fact import Fact, Unknown
 from checks.facts.linux.shell import sh_fact
@@ -27,6 +29,7 @@ _DNF = (
     "else echo E8_NO_DNF; fi"
 )
 NO_DNF = Unknown("neither dnf nor yum is installed")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,8 @@ def _date(value: str) -> datetime | None:
     return None
 
 
-def parse_info(text: str) -> list[Advisory] | Unknown:
+def parse_info(text: str) -> list[Advisory]:
     """``updateinfo info`` blocks (separated by ``=====`` rules) → one entry per security advisory."""
-    if "E8_NO_DNF" in text:
-        return NO_DNF
     found: dict[str, Advisory] = {}
     for block in re.split(r"^={20,}\s*$", text, flags=re.M):
         fields: dict[str, str] = {}
@@ -95,56 +96,49 @@ def parse_info(text: str) -> list[Advisory] | Unknown:
     return list(found.values())
 
 
-def parse_list(text: str) -> list[AdvisoryPackage] | Unknown:
-    if "E8_NO_DNF" in text:
-        return NO_DNF
-    rows = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 3 or not re.match(r"^[A-Z]+[A-Z0-9-]*-\d{4}[:-]", parts[0]):
-            continue
-        rows.append(AdvisoryPackage(parts[0], parts[1], parts[-1].strip()))
-    return rows
+def parse_list(text: str) -> list[AdvisoryPackage]:
+    return [
+        AdvisoryPackage(parts[0], parts[1], parts[-1].strip())
+        for parts in map(str.split, text.splitlines())
+        if len(parts) >= 3 and re.match(r"^[A-Z]+[A-Z0-9-]*-\d{4}[:-]", parts[0])
+    ]
 
 
-def parse_upgrades(text: str) -> list[Upgrade] | Unknown:
-    if "E8_NO_DNF" in text:
-        return NO_DNF
-    rows = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) != 3 or "." not in parts[0] or parts[0].endswith(":"):
-            continue
-        rows.append(Upgrade(parts[0].rsplit(".", 1)[0], parts[1], parts[2]))
-    return rows
+def parse_upgrades(text: str) -> list[Upgrade]:
+    return [
+        Upgrade(parts[0].rsplit(".", 1)[0], parts[1], parts[2])
+        for parts in map(str.split, text.splitlines())
+        if len(parts) == 3 and "." in parts[0] and not parts[0].endswith(":")
+    ]
 
 
-DNF_ADVISORIES = sh_fact(
+def _dnf_fact(name: str, dnf: str, yum: str, parse: Callable[[str], T]) -> Fact[T]:
+    """``dnf {dnf}`` or else ``yum {yum}`` from the cache, as root; a host with neither is
+    Unknown before ``parse`` sees the text."""
+
+    def read(text: str) -> T | Unknown:
+        return NO_DNF if "E8_NO_DNF" in text else parse(text)
+
+    return sh_fact(name, _DNF.format(dnf=dnf, yum=yum), read, root=True, stdout_denial=True)
+
+
+DNF_ADVISORIES = _dnf_fact(
     "linux.dnf_security_advisories",
-    _DNF.format(dnf="updateinfo info --security --available", yum="updateinfo info security"),
+    "updateinfo info --security --available",
+    "updateinfo info security",
     parse_info,
-    root=True,
-    stdout_denial=True,
 )
-
-DNF_ADVISORY_LIST = sh_fact(
+DNF_ADVISORY_LIST = _dnf_fact(
     "linux.dnf_security_list",
-    _DNF.format(dnf="updateinfo list --security --available", yum="updateinfo list security"),
+    "updateinfo list --security --available",
+    "updateinfo list security",
     parse_list,
-    root=True,
-    stdout_denial=True,
 )
 
 
 def _upgrades_fact() -> Fact[list[Upgrade]]:
     """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value."""
-    strict = sh_fact(
-        "linux.dnf_upgrades",
-        _DNF.format(dnf="list --upgrades", yum="list updates"),
-        parse_upgrades,
-        root=True,
-        stdout_denial=True,
-    )
+    strict = _dnf_fact("linux.dnf_upgrades", "list --upgrades", "list updates", parse_upgrades)
 
     def read(out: Output) -> list[Upgrade] | Unknown:
         nothing = out.exit_code == 1 and "no matching packages" in out.text.lower()

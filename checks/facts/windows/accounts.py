@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 ADMINISTRATORS = "S-1-5-32-544"
@@ -187,8 +187,7 @@ class Accounts:
 
 def parse(data: Any) -> Accounts | Unknown:
     """The snippet's JSON object; a group entry without a SID is an unexpected shape."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     computer = str(data.get("computer") or "")
     groups = []
     for g in as_list(data.get("groups")):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 EXE_LOG = "Microsoft-Windows-AppLocker/EXE and DLL"
@@ -100,8 +100,7 @@ def _wdac(data: dict[str, Any]) -> Wdac:
 
 
 def parse(data: Any) -> AppControl | Unknown:
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     svc = data.get("appidsvc")
     svc = svc if isinstance(svc, dict) else None
     error = data.get("applocker_error")

@@ -10,7 +10,7 @@ import io
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import first_line
+from checks.facts.reading import first_line, json_object
 from checks.facts.windows.powershell import ps_fact
 
 
@@ -26,8 +26,7 @@ def parse_csv(text: str) -> dict[str, str]:
 
 def parse(data: Any) -> dict[str, str] | Unknown:
     """The snippet's ``{rc, csv}``; Unknown when auditpol printed no subcategory (refused)."""
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     text = str(data.get("csv") or "")
     policy = parse_csv(text)
     if not policy:

@@ -19,19 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.dates import ps_date
 from checks.facts.windows.powershell import ps_fact
 
 PACKAGE = "checks.facts.windows"
 _VERSION_ID = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})\b")
 _DENIED_TEXT = ("access is denied", "requires elevation")
-
-
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
 
 
 @dataclass(frozen=True)
@@ -44,7 +38,7 @@ class WbSummary:
 
 
 def parse_summary(data: Any) -> WbSummary | Unknown:
-    summary = _object(data)
+    summary = json_object(data)
     if summary.get("E8Absent"):
         return WbSummary(installed=False)
     return WbSummary(
@@ -79,7 +73,7 @@ def parse_versions_text(text: str) -> tuple[datetime, ...]:
 
 
 def parse_wbadmin(data: Any) -> WbadminVersions | Unknown:
-    wb = _object(data)
+    wb = json_object(data)
     if not wb.get("Present"):
         return WbadminVersions(present=False)
     text = str(wb.get("Text") or "")
@@ -119,7 +113,7 @@ def _event(value: Any) -> BackupEvent | None:
 
 
 def parse_events(data: Any) -> BackupEvents | Unknown:
-    events = _object(data)
+    events = json_object(data)
     log = events.get("LogPresent")
     return BackupEvents(
         log_present=log if isinstance(log, bool) else None,

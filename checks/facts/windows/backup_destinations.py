@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 GENERIC_ALL, GENERIC_WRITE, GENERIC_READ = 0x10000000, 0x40000000, 0x80000000
@@ -109,8 +109,7 @@ def _dest(d: dict[str, Any]) -> Dest:
 
 
 def parse(data: Any) -> BackupDestinations | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return BackupDestinations(
         system_drive=str(data.get("system_drive") or "").upper(),
         system_disk=to_int(data.get("system_disk")),

@@ -1,5 +1,5 @@
 """Web browsers on a Windows host, their machine policies and the Java deployment files (fact
-``windows.browsers``, ``browsers.ps1``).
+``windows.browsers``: ``browsers.ps1``, ``installed_apps.ps1``, ``browser_policies.ps1``).
 
 Registry through .NET, never ``Win32_Product``: the ``App Paths`` entries of ``chrome.exe``,
 ``msedge.exe`` and ``firefox.exe`` whose file exists (both registry views), ``Uninstall`` display
@@ -7,6 +7,10 @@ names and versions of Google Chrome, Microsoft Edge, Mozilla Firefox and Java; e
 subkey (three levels) under ``HKLM\\SOFTWARE\\Policies\\{Google\\Chrome, Microsoft\\Edge,
 Mozilla\\Firefox}``; the text of ``Mozilla Firefox\\distribution\\policies.json`` under both
 Program Files folders; and ``%windir%\\Sun\\Java\\Deployment\\deployment.{config,properties}``.
+
+``installed_apps.ps1`` is the App Paths and Uninstall lookup this fact shares with
+``windows.pdf_software``: it reads ``$lm`` (HKLM), ``$exes`` (App Paths executables) and
+``$pattern`` (a DisplayName regex), and fills ``$r.apps`` and ``$versions`` (here ``$r.versions``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from checks.facts.reading import as_dict, json_object
 from checks.facts.windows.powershell import ps_fact
 
 
@@ -26,20 +31,20 @@ class WindowsBrowsers:
     java: dict[str, str]  # deployment.config / deployment.properties → its text
 
 
-def _obj(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def parse(data: Any) -> WindowsBrowsers:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return WindowsBrowsers(
-        apps={str(k): str(v) for k, v in _obj(data.get("apps")).items() if v},
-        versions={str(k): str(v or "") for k, v in _obj(data.get("versions")).items()},
-        policies={str(k): _obj(v) for k, v in _obj(data.get("policies")).items()},
-        firefox_json={str(k): str(v) for k, v in _obj(data.get("firefox_json")).items()},
-        java={str(k): str(v or "") for k, v in _obj(data.get("java")).items()},
+        apps={str(k): str(v) for k, v in as_dict(data.get("apps")).items() if v},
+        versions={str(k): str(v or "") for k, v in as_dict(data.get("versions")).items()},
+        policies={str(k): as_dict(v) for k, v in as_dict(data.get("policies")).items()},
+        firefox_json={str(k): str(v) for k, v in as_dict(data.get("firefox_json")).items()},
+        java={str(k): str(v or "") for k, v in as_dict(data.get("java")).items()},
     )
 
 
-BROWSERS = ps_fact("windows.browsers", "checks.facts.windows", "browsers.ps1", parse)
+BROWSERS = ps_fact(
+    "windows.browsers",
+    "checks.facts.windows",
+    ("browsers.ps1", "installed_apps.ps1", "browser_policies.ps1"),
+    parse,
+)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Fact, Unknown
-from checks.facts.reading import denial, first_line, to_int
+from checks.facts.reading import denial, first_line, json_object, to_int
 from checks.facts.windows.powershell import as_list, missing_cmdlet, ps_fact, read_json, script
 from scanner.checking.api import Cmd, Output
 from scanner.model.vocabulary import Platform
@@ -41,8 +41,7 @@ class CredentialSettings:
 
 
 def parse_settings(data: Any) -> CredentialSettings | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     sections = {n: dict(v) for n in SECTIONS if isinstance(v := data.get(n), dict)}
     return CredentialSettings(
         sections=sections,

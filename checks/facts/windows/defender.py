@@ -18,7 +18,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 _PACKAGE = "checks.facts.windows"
@@ -28,12 +28,6 @@ MDM_SOURCE = "MDM (Policy Manager\\ASRRules)"
 
 def norm_guid(guid: Any) -> str:
     return str(guid).strip().strip("{}").lower()
-
-
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
 
 
 def _actions(value: Any) -> list[int | None]:
@@ -56,7 +50,7 @@ class AsrPreference:
 
 
 def parse_preference(data: Any) -> AsrPreference:
-    pref = _object(data)
+    pref = json_object(data)
     ids = [norm_guid(i) for i in as_list(pref.get("AttackSurfaceReductionRules_Ids"))]
     actions = _actions(pref.get("AttackSurfaceReductionRules_Actions"))
     return AsrPreference(
@@ -67,7 +61,7 @@ def parse_preference(data: Any) -> AsrPreference:
 
 def parse_policy(data: Any) -> dict[str, tuple[int | None, str]]:
     """Rule GUID → (action, source); Group Policy wins over the Intune string."""
-    policy = _object(data)
+    policy = json_object(data)
     found: dict[str, tuple[int | None, str]] = {}
     mdm = policy.get("mdm_rules")
     if isinstance(mdm, str):
@@ -82,6 +76,6 @@ def parse_policy(data: Any) -> dict[str, tuple[int | None, str]]:
     return found
 
 
-DEFENDER_STATUS = ps_fact("windows.defender_status", _PACKAGE, "defender_status.ps1", _object)
+DEFENDER_STATUS = ps_fact("windows.defender_status", _PACKAGE, "defender_status.ps1", json_object)
 ASR_PREFERENCE = ps_fact("windows.asr_preference", _PACKAGE, "asr_preference.ps1", parse_preference)
 ASR_POLICY = ps_fact("windows.asr_policy", _PACKAGE, "asr_policy.ps1", parse_policy)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import ps_fact
 
 _PACKAGE = "checks.facts.windows"
@@ -49,8 +49,7 @@ def _states(value: Any) -> dict[str, str]:
 
 
 def parse(data: Any) -> Features:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     reg = data.get("reg")
     return Features(
         product_type=to_int(data.get("product_type")),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import ps_fact
 
 
@@ -40,8 +40,7 @@ def _values(root: Any) -> dict[str, Any] | None:
 
 
 def parse(data: Any) -> LapsPolicy | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     raw = data.get("roots")
     roots = dict(raw) if isinstance(raw, dict) else {}
     held = {name: v for name, r in roots.items() if (v := _values(r)) is not None}

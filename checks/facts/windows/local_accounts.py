@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.dates import iso_time
 from checks.facts.windows.powershell import as_list, ps_fact
 
@@ -38,8 +38,7 @@ def _expiry(value: Any) -> datetime | None:
 
 
 def parse(data: Any) -> LocalAccounts | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     users = tuple(
         LocalUser(
             name=str(u.get("name") or ""),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 WINDOWS_AGENTS: dict[str, str] = {
@@ -59,8 +59,7 @@ class WindowsForwarders:
 
 
 def parse(data: Any) -> WindowsForwarders | Unknown:
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     services = []
     for svc in as_list(data.get("services")):
         if isinstance(svc, dict):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 DSREG_KEYS = ("AzureAdJoined", "DomainJoined", "NgcSet")
@@ -64,8 +64,7 @@ def _dsreg(text: str) -> dict[str, str]:
 
 
 def parse(data: Any) -> LogonAuthentication | Unknown:
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     providers = tuple(
         CredentialProvider(
             kind=str(p.get("kind") or ""),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 
@@ -41,8 +41,7 @@ class LogonRights:
 
 
 def parse(data: Any) -> LogonRights | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     rights: dict[str, tuple[Principal, ...]] = {}
     for r in as_list(data.get("rights")):
         if not isinstance(r, dict) or not r.get("right"):

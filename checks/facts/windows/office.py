@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from checks.facts.reading import json_object
 from checks.facts.windows.powershell import as_list, ps_fact
 
 # Office application → (registry key under Office\16.0, executable, label).
@@ -121,8 +122,7 @@ class Office:
 
 def parse_office(data: Any) -> Office:
     """The snippet's JSON object; raises ValueError when its shape is wrong."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     c2r = data.get("c2r")
     paths = data.get("app_paths")
     return Office(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.powershell import as_list, ps_fact
 
 _PACKAGE = "checks.facts.windows"
@@ -73,8 +73,7 @@ class OfficePolicy:
 
 
 def parse_policy(data: Any) -> OfficePolicy:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     scanner = data.get("scanner") or None
     values: dict[Key, int | None] = {}
     locations = []
@@ -137,8 +136,7 @@ class Certificate:
 
 
 def parse_publishers(data: Any) -> tuple[Certificate, ...]:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return tuple(
         Certificate(
             store=str(c.get("store") or ""),
@@ -162,8 +160,7 @@ class Amsi:
 
 
 def parse_amsi(data: Any) -> Amsi:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     defender = data.get("defender")
     error = data.get("defender_error")
     return Amsi(

@@ -16,18 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.dates import ps_date
 from checks.facts.windows.powershell import ps_fact
-
-
-def _object(data: Any) -> dict[str, Any]:
-    """The one object the read prints (the first, should it print an array)."""
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
 
 
 @dataclass(frozen=True)
@@ -41,7 +32,7 @@ class CurrentVersion:
 
 
 def parse_current_version(data: Any) -> CurrentVersion | Unknown:
-    reg = _object(data)
+    reg = json_object(data, first=True)
     return CurrentVersion(
         build=to_int(reg.get("CurrentBuild")),
         ubr=to_int(reg.get("UBR")),
@@ -63,7 +54,7 @@ class Win32Os:
 
 
 def parse_win32_os(data: Any) -> Win32Os | Unknown:
-    osw = _object(data)
+    osw = json_object(data, first=True)
     return Win32Os(
         caption=str(osw.get("Caption") or ""),
         version=str(osw.get("Version") or ""),

@@ -1,5 +1,5 @@
-"""PDF software on the host and Adobe's machine lockdown policy (fact ``windows.pdf_software``,
-``pdf_software.ps1``).
+"""PDF software on the host and Adobe's machine lockdown policy (fact ``windows.pdf_software``:
+``pdf_software.ps1``, ``installed_apps.ps1`` shared with ``windows.browsers``, ``pdf_lockdown.ps1``).
 
 Registry through .NET: the ``App Paths`` entries of Adobe Reader/Acrobat, Foxit and PDF-XChange
 whose file exists, ``Uninstall`` display names of PDF products with their versions (both registry
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from checks.facts.reading import as_dict, json_object
 from checks.facts.windows.powershell import ps_fact
 
 
@@ -22,18 +23,18 @@ class PdfSoftware:
     lockdown: dict[str, dict[str, Any]]  # policy key path → FeatureLockDown values
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def parse(data: Any) -> PdfSoftware:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return PdfSoftware(
-        apps={str(k): str(v) for k, v in _dict(data.get("apps")).items()},
-        products={str(k): str(v or "") for k, v in _dict(data.get("products")).items()},
-        lockdown={str(k): _dict(v) for k, v in _dict(data.get("lockdown")).items()},
+        apps={str(k): str(v) for k, v in as_dict(data.get("apps")).items()},
+        products={str(k): str(v or "") for k, v in as_dict(data.get("products")).items()},
+        lockdown={str(k): as_dict(v) for k, v in as_dict(data.get("lockdown")).items()},
     )
 
 
-PDF_SOFTWARE = ps_fact("windows.pdf_software", "checks.facts.windows", "pdf_software.ps1", parse)
+PDF_SOFTWARE = ps_fact(
+    "windows.pdf_software",
+    "checks.facts.windows",
+    ("pdf_software.ps1", "installed_apps.ps1", "pdf_lockdown.ps1"),
+    parse,
+)

@@ -12,17 +12,9 @@ value is the snippet's JSON object as printed (keys ``module``, ``module_names``
 
 from __future__ import annotations
 
-from typing import Any
-
+from checks.facts.reading import json_object
 from checks.facts.windows.powershell import ps_fact
 
-
-def parse(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    return data
-
-
 POWERSHELL_POLICY = ps_fact(
-    "windows.powershell_policy", "checks.facts.windows", "powershell_policy.ps1", parse
+    "windows.powershell_policy", "checks.facts.windows", "powershell_policy.ps1", json_object
 )

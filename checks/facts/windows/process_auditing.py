@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import first_line, to_int
+from checks.facts.reading import first_line, json_object, to_int
 from checks.facts.windows.powershell import ps_fact
 
 GUID = "{0CCE922B-69AE-11D9-BED3-505054503030}"
@@ -48,8 +48,7 @@ def parse_auditpol(text: str) -> dict[str, str] | None:
 
 
 def parse(data: Any) -> ProcessAuditing | Unknown:
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     text = str(data.get("auditpol") or "")
     rc = to_int(data.get("auditpol_rc"))
     row = parse_auditpol(text)

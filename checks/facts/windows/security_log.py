@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import first_line
+from checks.facts.reading import first_line, json_object
 from checks.facts.windows.powershell import ps_fact
 
 
@@ -30,8 +30,7 @@ def parse_gl(text: str) -> dict[str, str]:
 
 
 def parse(data: Any) -> SecurityLog | Unknown:
-    if not isinstance(data, dict):
-        return Unknown("unexpected output shape (expected a JSON object)")
+    data = json_object(data)
     text = str(data.get("text") or "")
     gl = parse_gl(text)
     if "channelAccess" not in gl:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.dates import ps_date
 from checks.facts.windows.powershell import ps_fact
 
@@ -31,10 +31,7 @@ class UpdateDetection:
 
 
 def parse(data: Any) -> UpdateDetection | Unknown:
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data, first=True)
     return UpdateDetection(
         last_search_success=ps_date(data.get("LastSearchSuccessDate")),
         detect_last_success=ps_date(data.get("DetectLastSuccessTime")),

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.fact import Fact, Unknown
-from checks.facts.reading import to_int
+from checks.facts.reading import json_object, to_int
 from checks.facts.windows.dates import ps_date
 from checks.facts.windows.powershell import as_list, ps_fact, read_json, script
 from scanner.checking.api import Cmd, Output
@@ -77,8 +77,7 @@ class UpdateHistory:
 
 
 def parse_history(data: Any) -> UpdateHistory | Unknown:
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return UpdateHistory(
         total=to_int(data.get("Total")),
         entries=tuple(
@@ -104,8 +103,7 @@ REBOOT_KEYS = {
 
 def parse_reboot(data: Any) -> tuple[str, ...] | Unknown:
     """The pending-restart keys that exist (empty: no restart pending)."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
+    data = json_object(data)
     return tuple(label for key, label in REBOOT_KEYS.items() if data.get(key) is True)
 
 
