@@ -187,7 +187,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if isinstance(apt, Unknown):
             blind = f"apt-get simulation failed: {apt.reason}"
         else:
-            fixes = apt_fixes(apt)
+            fixes = apt_fixes(apt.pending)
     else:
         reads = _rpm_reads(outputs)
         if isinstance(reads, str):

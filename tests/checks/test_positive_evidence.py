@@ -1,0 +1,91 @@
+"""Effective needs positive evidence: the rule, tested over every check and every recorded host.
+
+A judge may say effective only when the collected output shows the control working. For every
+fixture of every check, each declared command is broken the ways real hosts break it — empty
+output, the program or cmdlet not found, output cut at the size limit, the read refused — and:
+
+- with every command broken at once, no control is effective;
+- with one command broken, no control becomes effective that was not effective before (a broken
+  read of a *problem* must never turn into a pass), and a control that was effective stays so
+  only when the broken command is not one it rests on (``Check.rests_on``: the commands an
+  effective verdict needs evidence from; ``"a|b"`` = either of two alternatives, so breaking
+  both must make it not effective).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scanner.checking.api import Check, Context, Output
+from scanner.model.vocabulary import Outcome
+from tests.checks.test_fixtures import CHECKS, FIXTURES, _context, _ids, _load, _outputs
+
+MODES = ("empty", "not found", "truncated", "denied")
+
+
+def broken(out: Output, mode: str, windows: bool) -> Output:
+    """``out`` as a host that failed this way would have returned it."""
+    clean = {"truncated": False, "timed_out": False, "ran": True}
+    if mode == "empty":
+        return replace(out, stdout=b"", stderr=b"", exit_code=0, **clean)
+    if mode == "not found":
+        err = (
+            b"Get-Thing : The term 'Get-Thing' is not recognized as the name of a cmdlet, "
+            b"function, script file, or operable program.\r\n"
+            if windows
+            else b"sh: 1: thing: not found\n"
+        )
+        return replace(out, stdout=b"", stderr=err, exit_code=1 if windows else 127, **clean)
+    if mode == "truncated":
+        return replace(out, stdout=out.stdout[: len(out.stdout) // 2], truncated=True)
+    err = b"Access is denied.\r\n" if windows else b"cat: /etc/thing: Permission denied\n"
+    return replace(out, stdout=b"", stderr=err, exit_code=1, **clean)
+
+
+def effective(check: Check, outs: dict[str, Output], ctx: Context) -> set[str]:
+    return {f.ism for f in check.judge(outs, ctx) if f.outcome is Outcome.EFFECTIVE}
+
+
+def _case(path: Path) -> tuple[Check, dict[str, Output], Context, bool]:
+    fixture = _load(path)
+    check = CHECKS[path.parent.name]
+    return check, _outputs(fixture), _context(fixture, path), fixture["platform"] == "windows"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_nothing_is_effective_when_every_command_failed(path: Path, mode: str) -> None:
+    check, outs, ctx, windows = _case(path)
+    all_broken = {k: broken(o, mode, windows) for k, o in outs.items()}
+    assert effective(check, all_broken, ctx) == set()
+
+
+EFFECTIVE_FIXTURES = [
+    p
+    for p in FIXTURES
+    if "effective" in _load(p)["expect"].values() or len(_load(p)["outputs"]) > 1
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("path", EFFECTIVE_FIXTURES, ids=_ids(EFFECTIVE_FIXTURES))
+def test_a_broken_command_never_makes_or_keeps_a_pass_it_rests_on(path: Path, mode: str) -> None:
+    check, outs, ctx, windows = _case(path)
+    before = effective(check, outs, ctx)
+    problems = []
+    for key in outs:
+        after = effective(check, {**outs, key: broken(outs[key], mode, windows)}, ctx)
+        problems += [f"{ism} became effective with {key!r} {mode}" for ism in after - before]
+        for ism in after & before:
+            if any(group == (key,) for group in check.evidence_for(ism)):
+                problems.append(f"{ism} stayed effective with {key!r} {mode} (it rests on it)")
+    for ism in before:
+        for group in check.evidence_for(ism):
+            if len(group) > 1:
+                all_gone = {**outs, **{k: broken(outs[k], mode, windows) for k in group}}
+                if ism in effective(check, all_gone, ctx):
+                    problems.append(f"{ism} stayed effective with all of {group} {mode}")
+    assert not problems, problems
