@@ -55,14 +55,12 @@ registry value name is unverified), sandboxes (Application Guard for Office). Ev
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from checks._office import not_installed_reason
+from checks._office import USER_WRITABLE_PATH, not_installed_reason, write_holders
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
 from checks.facts.windows.office import LABEL, OFFICE_INSTALLED
 from checks.facts.windows.office_policy import (
     OFFICE_MACRO_TRUST,
@@ -70,20 +68,11 @@ from checks.facts.windows.office_policy import (
     TRUSTED_PUBLISHERS,
     MacroTrust,
 )
-from checks.facts.windows.powershell import as_list
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 APPS = ("word", "excel", "powerpoint", "access", "visio", "ms project", "publisher")
 ISMS = ("ISM-1674", "ISM-1675", "ISM-1487", "ISM-1676")
-BROAD = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-545": "Users"}
-BROAD |= {"S-1-5-4": "INTERACTIVE"}
-# WriteData, AppendData, WriteEA, WriteAttributes, Delete, WRITE_DAC, WRITE_OWNER, GENERIC_ALL/WRITE.
-WRITE_MASK = 0x2 | 0x4 | 0x10 | 0x100 | 0x10000 | 0x40000 | 0x80000 | 0x10000000 | 0x40000000
-_USER_RELATIVE = re.compile(
-    r"%(appdata|localappdata|userprofile|homepath|homedrive|temp|tmp|username|onedrive)%|^[a-z]:\\users\\",
-    re.IGNORECASE,
-)
 
 
 def _subjects(trust: MacroTrust) -> list[tuple[str | None, str]]:
@@ -157,25 +146,6 @@ def _ism_1675(
     return problems
 
 
-def _write_holders(acl: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """(broad principals with write, every principal with write)."""
-    broad, writers = [], []
-    for rule in as_list(acl.get("rules")):
-        if not isinstance(rule, dict) or str(rule.get("type")) != "Allow":
-            continue
-        rights = to_int(rule.get("rights")) or 0
-        if not rights & WRITE_MASK:
-            continue
-        sid = str(rule.get("sid") or "").upper()
-        name = BROAD.get(sid) or (
-            "Domain Users" if sid.endswith("-513") and sid.startswith("S-1-5-21-") else None
-        )
-        writers.append(name or sid)
-        if name:
-            broad.append(name)
-    return broad, writers
-
-
 def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str], dict[str, Any]]:
     problems: list[str] = []
     blind: list[str] = []
@@ -191,7 +161,7 @@ def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str],
             for lsid, root, lapp, path in trust.policy.locations:
                 if lapp != app or (lsid is not None and lsid != sid):
                     continue
-                if _USER_RELATIVE.search(path):
+                if USER_WRITABLE_PATH.search(path):
                     problems.append(
                         f"{LABEL[app]} for {who}: Trusted Location in a user profile ({path}, {root})"
                     )
@@ -202,7 +172,7 @@ def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str],
                         f"{path}: ACL not read ({(acl or {}).get('error') or 'not collected'})"
                     )
                     continue
-                broad, holders = _write_holders(acl)
+                broad, holders = write_holders(acl)
                 writers[path] = holders
                 if broad:
                     problems.append(
@@ -328,5 +298,13 @@ CHECK = Check(
         "publishers": TRUSTED_PUBLISHERS.cmd,
     },
     judge=judge,
+    # ISM-1676 is the trusted publisher inventory alone (and Office being there); the macro trust
+    # settings do not enter it.
+    rests_on={
+        "ISM-1674": ("office", "trust"),
+        "ISM-1675": ("office", "trust"),
+        "ISM-1487": ("office", "trust"),
+        "ISM-1676": ("office", "publishers"),
+    },
     version=1,
 )

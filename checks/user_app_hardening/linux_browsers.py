@@ -191,5 +191,8 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"browsers": BROWSERS.cmd, "policies": BROWSER_POLICIES.cmd},
     judge=judge,
+    # ISM-1486 is judged from the installed browsers' versions and the Java plug-in packages (the
+    # inventory); managed policy files play no part in it.
+    rests_on={"ISM-1486": ("browsers",)},
     version=2,  # v2: Firefox's /etc policies.json hides its distribution policies.json
 )

@@ -155,6 +155,15 @@ def _java(
             return outcome, text, observed
         parts.append(text)
     ie_on = ie.outcome is Outcome.INEFFECTIVE
+    if not browsers and ie.outcome is not Outcome.EFFECTIVE and not ie_on:
+        # No other browser and IE11's state unknown: whether any browser exists is not shown, so
+        # neither "no browser" (not_applicable) nor "no Java in a browser" (effective) is evidenced.
+        return (
+            Outcome.NO_VISIBILITY,
+            f"no Chrome, Edge or Firefox installed and Internet Explorer 11's state is unknown: "
+            f"{ie.evidence}",
+            observed,
+        )
     if ie.outcome is Outcome.EFFECTIVE:
         if not browsers:
             return (
@@ -223,5 +232,9 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"browsers": BROWSERS.cmd, "features": IE11_FEATURES.cmd},
     judge=judge,
-    version=2,  # v2: only the running Firefox's policies.json, and Java's deployment.config, count
+    # ISM-1486 rests on the browser inventory (versions, JRE, Java deployment files): with the IE11
+    # read broken, IE11 counts as unknown and Java is judged on the JRE evidence alone (no JRE, or
+    # browser Java disabled) or is no_visibility; the other three controls are browser policies.
+    rests_on={i: ("browsers",) for i in ISMS},
+    version=3,  # v3: no browser and IE11 unknown is no_visibility, not a Java pass
 )
