@@ -78,7 +78,9 @@ def open_locations(
                     continue
                 where = f"Trusted Location {path} ({ROOT_LABEL.get(root, root)})"
                 if USER_WRITABLE_PATH.search(path):
-                    problems.append((user.label, LABEL[app], f"{where} is in a user-writable folder"))
+                    problems.append(
+                        (user.label, LABEL[app], f"{where} is in a user-writable folder")
+                    )
                 elif NETWORK_PATH.search(path):
                     if network_on:
                         problems.append(

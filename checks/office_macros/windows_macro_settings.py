@@ -358,7 +358,7 @@ def _ism_1488(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) 
         return Finding(
             ism="ISM-1488",
             outcome=Outcome.INEFFECTIVE,
-            evidence=f"macros in files from the internet are not blocked by policy: {_clip(bad)}",
+            evidence=f"macros in files from the internet are not blocked: {_clip(bad)}",
             observed=observed,
         )
     if not snap.users:

@@ -89,8 +89,9 @@ VBA_RANK = {4: 2, 3: 2, 2: 1}
 
 def _vba_problems(
     trust: MacroTrust, apps: list[str]
-) -> tuple[list[str], dict[tuple[str | None, str], int]]:
-    problems, vba = [], {}
+) -> tuple[list[str], dict[tuple[str | None, str], int], list[str]]:
+    """(problems, the weakest value per user and app, compliant values from the machine root only)."""
+    problems, vba, machine = [], {}, []
     for sid, who in _subjects(trust):
         for app in apps:
             found = trust.policy.policy(sid, app, "vbawarnings")
@@ -103,7 +104,16 @@ def _vba_problems(
             vba[(sid, app)] = value
             if value not in (3, 4):
                 problems.append(f"{LABEL[app]} for {who}: VBAWarnings {value} from {root}")
-    return problems, vba
+            elif sid is not None and set(found) == {"machine"}:
+                machine.append(f"{LABEL[app]} for {who}")
+    return problems, vba, machine
+
+
+MACHINE_ONLY = (
+    "VBAWarnings is set only under the machine policy root (HKLM\\SOFTWARE\\Policies\\Microsoft\\"
+    "Office\\16.0): a User Configuration policy, and that Office honours the machine root for it is "
+    "unverified (essential-eight.md 2.0)"
+)
 
 
 def _finish(
@@ -153,8 +163,9 @@ def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str],
     for sid, who in _subjects(trust):
         for app in apps:
             disabled = trust.policy.policy(sid, app, "alllocationsdisabled")
-            if disabled and all(v == 1 for v in disabled.values()):
-                continue
+            by_user_root = sid is None or any(r != "machine" for r in disabled)
+            if disabled and by_user_root and all(v == 1 for v in disabled.values()):
+                continue  # a machine-root-only value is not shown to apply to users
             network = trust.policy.policy(sid, app, "allownetworklocations")
             if any(v == 1 for v in network.values()):
                 problems.append(f"{LABEL[app]} for {who}: policy allows network Trusted Locations")
@@ -244,7 +255,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         else "no interactive user hive is loaded (nobody logged on): the user-scope policy roots cannot be read"
     )
     obs: dict[str, Any] = {"apps": apps, "users": [u.label for u in trust.policy.users]}
-    p1674, vba = _vba_problems(trust, apps)
+    p1674, vba, machine = _vba_problems(trust, apps)
+    vba_blind = no_user or (f"{MACHINE_ONLY}: {'; '.join(machine[:10])}" if machine else None)
     obs_vba = obs | {
         "vbawarnings": {f"{LABEL[a]} {s or 'machine'}": v for (s, a), v in vba.items()}
     }
@@ -252,7 +264,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "ISM-1674",
         p1674,
         "VBAWarnings 3 (signed only) or 4 (Trusted Locations only) by policy for every app and user",
-        no_user,
+        vba_blind,
         obs_vba,
     )
     f1675 = _finish(
@@ -260,7 +272,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         _ism_1675(trust, apps, vba),
         "untrusted-publisher macros cannot be enabled: VBAWarnings 4, or 3 with Trust Bar notifications "
         "and Backstage command 19092 disabled by policy (the TrustBar mapping is unverified)",
-        no_user,
+        vba_blind,
         obs_vba,
     )
     p1487, blind, writers = _ism_1487(trust, apps)
@@ -306,5 +318,5 @@ CHECK = Check(
         "ISM-1487": ("office", "trust"),
         "ISM-1676": ("office", "publishers"),
     },
-    version=1,
+    version=2,  # v2: machine-root-only VBAWarnings and AllLocationsDisabled do not count for users
 )

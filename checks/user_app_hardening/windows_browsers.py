@@ -235,6 +235,6 @@ CHECK = Check(
     # ISM-1486 rests on the browser inventory (versions, JRE, Java deployment files): with the IE11
     # read broken, IE11 counts as unknown and Java is judged on the JRE evidence alone (no JRE, or
     # browser Java disabled) or is no_visibility; the other three controls are browser policies.
-    rests_on={i: ("browsers",) for i in ISMS},
+    rests_on=dict.fromkeys(ISMS, ("browsers",)),
     version=3,  # v3: no browser and IE11 unknown is no_visibility, not a Java pass
 )

@@ -110,6 +110,6 @@ CHECK = Check(
     # Get-MpPreference is the effective ASR configuration; the policy registry is its fallback
     # (read when the preference read fails), so either one shows the rule; the Defender
     # status shows the rule is enforced and the Office read that Office is there.
-    rests_on={i: ("office", "mp_status", "asr_pref|asr_policy") for i in ISMS},
+    rests_on=dict.fromkeys(ISMS, ("office", "mp_status", "asr_pref|asr_policy")),
     version=1,
 )
