@@ -14,8 +14,8 @@ string) is the organisation's register of the dedicated privileged accounts allo
 - no_visibility: no allowlist in the inventory — the scanner cannot know which members are
   dedicated privileged accounts, so the evidence lists them for the assessor; or ``getent``
   failed;
-- effective: only root has UID 0 and every admin-group member is allowlisted (an empty group is
-  effective).
+- effective: only root has UID 0 and every admin-group member is allowlisted (``getent``
+  printing none of sudo/wheel/admin is an unread lookup, no_visibility).
 
 Not mapped: ISM-1649 (just-in-time administration, ML3) — one snapshot of group membership
 cannot tell a just-in-time grant from a standing one; ISM-1508 is organisational. Caveats: sudo
@@ -83,5 +83,5 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"passwd": PASSWD.cmd, "admin_groups": ADMIN_GROUPS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: an empty admin-group lookup is no_visibility
 )
