@@ -21,8 +21,10 @@ part, local accounts only:
   (``CONTOSO\\Domain Admins``), an Entra ID principal, an unresolved SID or a nested local group
   is a member — their expiry lives in the directory ("domain accounts: not visible from the
   host"), so until it is read the control cannot be shown working; or there is no enabled
-  privileged account at all (an empty set is not evidence). A LAPS-managed built-in account that is revalidated another way needs
-an exception in the register. Evidence grade: good.
+  privileged account at all (an empty set is not evidence).
+
+A LAPS-managed built-in account that is revalidated another way needs an exception in the
+register. Evidence grade: good.
 """
 
 from __future__ import annotations
