@@ -75,7 +75,9 @@ def parse_admin_groups(text: str) -> dict[str, Group] | Unknown:
         if group is not None and group.name in ADMIN_GROUP_NAMES:
             groups[group.name] = group
     if not groups:
-        return Unknown("getent printed no sudo, wheel or admin group: the admin groups were not read")
+        return Unknown(
+            "getent printed no sudo, wheel or admin group: the admin groups were not read"
+        )
     return groups
 
 
