@@ -63,9 +63,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"is-active: {state.active or 'unknown'}): no application control events to log",
             {"fapolicyd_active": state.active},
         )
+    # fapolicyd.conf only adds syslog_format (the syslog fields) to the evidence
     conf = FAPOLICYD_CONF.read(outputs.get("conf"))
-    if isinstance(conf, Unknown):
-        return _unread("conf", conf)
+    syslog_format = None if isinstance(conf, Unknown) else conf.settings.get("syslog_format")
     files = FAPOLICYD_RULES.read(outputs.get("rules"))
     if isinstance(files, Unknown):
         return _unread("rules", files)
@@ -88,7 +88,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "rules_source": source,
         "deny_logging_decisions": deny_log,
         "allow_logging_decisions": allow_log,
-        "syslog_format": conf.settings.get("syslog_format"),
+        "syslog_format": syslog_format,
         "forwarders": list(dict.fromkeys(syslog_fw + audit_fw)),
         "units": fwd.units,
     }
@@ -143,4 +143,7 @@ CHECK = Check(
     judge=judge,
     version=1,
     grade=Grade.GOOD,
+    # ``conf`` only adds syslog_format to the evidence: which decisions are logged is in the
+    # rules, and permissive mode logs the same decisions.
+    rests_on={ISM: ("state", "rules", "forwarders", "logfiles")},
 )
