@@ -266,8 +266,5 @@ CHECK = Check(
     version=2,  # v2: an empty/absent fapolicyd.conf is no_visibility, not "permissive = 0"
     grade=Grade.GOOD,
     # ``mounts`` only adds the noexec note (supporting evidence, never a verdict).
-    rests_on={
-        ism: ("state", "conf", "rules")
-        for ism in ("ISM-0843", "ISM-1490", "ISM-1656", "ISM-1870", "ISM-1657", "ISM-1871")
-    },
+    rests_on=dict.fromkeys(ISM, ("state", "conf", "rules")),
 )
