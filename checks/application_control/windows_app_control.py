@@ -29,8 +29,8 @@ assessor can record it as an exception).
   is not running (AppLocker then enforces nothing); WDAC: no_visibility (above).
 - **ISM-1657** (executables, libraries, scripts, installers, CHM, HTA, CPL restricted) — *partly*,
   ruleset coverage only (ASD's excellent evidence is an execution test, which a read-only scan does
-  not do): WDAC no_visibility (above); AppLocker needs ``Exe``, ``Msi``, ``Script`` and ``Dll`` all enforced, otherwise ineffective
-  with the missing collections named.
+  not do): WDAC no_visibility (above); AppLocker needs ``Exe``, ``Msi``, ``Script`` and ``Dll``
+  all enforced, otherwise ineffective with the missing collections named.
 - **ISM-1870** (user profiles and temporary folders) and **ISM-1871** (all other locations):
   with AppLocker, every enforced collection's **Allow path rules** for non-administrators
   (anything but Administrators, SYSTEM, Domain/Enterprise Admins) are tested against a file a
