@@ -29,27 +29,80 @@ _INCOMPLETE = "E8_INCOMPLETE"
 _MISSING = "E8_MISSING"
 
 
+# Where a backup tool's on-disk layout shows a *completed* snapshot (the tool writes it last):
+# restic ``snapshots/<64 hex id>`` files, borg ``index.<n>`` (written at each committed
+# transaction), rsnapshot ``<interval>.0`` folders (touched when a run completes) and Veeam Agent
+# restore points (``.vbk`` full, ``.vib``/``.vrb`` increments).
+_RESTIC = re.compile(r"/snapshots/[0-9a-f]{64}$")
+_BORG = re.compile(r"/index\.\d+$")
+_RSNAPSHOT = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\.0$")
+_VEEAM = re.compile(r"\.(vbk|vib|vrb)$", re.I)
+# Names that a running or failed job leaves (locks, partial and temporary files): never evidence
+# of a completed backup; excluded from the listing of files of an unknown layout.
+LOCK_AND_TEMP = (
+    "*.lock",
+    "lock",
+    "lock.*",
+    "locks",
+    "*.lck",
+    "*.pid",
+    "*.tmp",
+    "*.temp",
+    "tmp",
+    "*.part",
+    "*.partial",
+    "*.inprogress",
+    "*.swp",
+    "*~",
+    ".nfs*",
+)
+
+
 @dataclass(frozen=True)
 class Newest:
-    """``state``: ok | missing | unreadable (the scanning account cannot read the destination)."""
+    """``state``: ok | missing | unreadable (the scanning account cannot read the destination).
+
+    ``newest``/``item``: the newest completed snapshot of a recognised backup layout (``layout``:
+    restic | borg | rsnapshot | veeam), else the newest file (``layout`` "files"; lock and
+    temporary files left out); None when neither was seen."""
 
     path: str
     state: str = "ok"
     newest: datetime | None = None
     item: str | None = None
     complete: bool = True
+    layout: str = ""
+
+
+def snapshot_layout(destination: str, item: str) -> str | None:
+    """Which backup tool's completed-snapshot artefact ``item`` is, or None."""
+    if _RESTIC.search(item):
+        return "restic"
+    if _BORG.search(item):
+        return "borg"
+    if _VEEAM.search(item):
+        return "veeam"
+    rel = item[len(destination) :].strip("/") if item.startswith(destination) else ""
+    name = item.rsplit("/", 1)[-1]
+    if _RSNAPSHOT.match(name) and rel.count("/") <= 1:
+        return "rsnapshot"  # an interval folder at the top of the snapshot root (or one below)
+    return None
 
 
 def parse_newest(text: str) -> dict[str, Newest]:
-    """Destination → its newest item; destinations the script never reached are absent."""
+    """Destination → its newest completed snapshot or file; destinations the script never
+    reached are absent."""
     found: dict[str, Newest] = {}
+    snaps: dict[str, tuple[datetime, str, str]] = {}
+    files_: dict[str, tuple[datetime, str, str]] = {}
     current: str | None = None
     for line in text.splitlines():
-        if line.startswith("E8_PATH "):
-            current = line[8:]
+        head, _, rest = line.partition(" ")
+        if head == "E8_PATH":
+            current = rest
             found[current] = Newest(current)
-        elif line.startswith(f"{_MISSING} "):
-            found[line[11:]] = Newest(line[11:], state="missing")
+        elif head == _MISSING:
+            found[rest] = Newest(rest, state="missing")
             current = None
         elif current is None:
             continue
@@ -57,19 +110,38 @@ def parse_newest(text: str) -> dict[str, Newest]:
             found[current] = replace(found[current], state="unreadable")
         elif line.strip() == _INCOMPLETE:
             found[current] = replace(found[current], complete=False)
-        elif " " in line:
-            epoch, _, item = line.partition(" ")
-            found[current] = replace(found[current], newest=from_epoch(epoch), item=item)
+        elif head in ("E8_SNAP", "E8_FILE"):
+            epoch, _, item = rest.partition(" ")
+            moment = from_epoch(epoch)
+            if moment is None or not item:
+                continue
+            layout = "files" if head == "E8_FILE" else snapshot_layout(current, item)
+            table = files_ if layout == "files" else snaps
+            if layout is not None and (current not in table or moment > table[current][0]):
+                table[current] = (moment, item, layout)
+    for path, dest in found.items():
+        if (best := snaps.get(path) or files_.get(path)) is not None:
+            found[path] = replace(dest, newest=best[0], item=best[1], layout=best[2])
     return found
 
+
+_SNAP_FIND = (
+    "\\( -type f \\( -path '*/snapshots/*' -o -name 'index.[0-9]*' -o -name '*.vbk' "
+    "-o -name '*.vib' -o -name '*.vrb' \\) -o -type d -name '*.0' \\)"
+)
+_SKIP = " -o ".join(f"-name '{n}'" for n in LOCK_AND_TEMP)
 
 BACKUP_NEWEST = sh_fact(
     "linux.backup_newest",
     "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
     'for p in "$@"; do if [ -e "$p" ]; then printf \'E8_PATH %s\\n\' "$p"; '
     '[ -d "$p" ] && d=1 || d=0; '
-    '{ { find "$p" -mindepth "$d" -maxdepth 3 -printf \'%T@ %p\\n\' 2>/dev/null '
-    "|| echo E8_INCOMPLETE >&3; } | sort -n | tail -1; } 3>&1; "
+    f'{{ {{ find "$p" -maxdepth 3 {_SNAP_FIND} '
+    "-exec stat -c 'E8_SNAP %Y %n' {} + 2>/dev/null "
+    "|| echo E8_INCOMPLETE >&3; } | sort -k2,2n | tail -20; } 3>&1; "
+    f'{{ {{ find "$p" -mindepth "$d" -maxdepth 3 \\( {_SKIP} \\) -prune -o -type f '
+    "-exec stat -c 'E8_FILE %Y %n' {} + 2>/dev/null "
+    "|| echo E8_INCOMPLETE >&3; } | sort -k2,2n | tail -1; } 3>&1; "
     '[ -r "$p" ] || echo E8_UNREADABLE; '
     "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
     parse_newest,
