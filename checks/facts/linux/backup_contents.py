@@ -4,14 +4,14 @@ the backup tooling scheduled on the host (all root).
 - ``linux.backup_newest``: per destination, the newest modification time among everything up to
   three levels below it (a destination that is a file counts itself);
 - ``linux.backup_access``: per destination, its mode, owner and type, every parent directory's
-  mode up to ``/``, and the items up to two levels below it that grant "other" any permission
-  (at most :data:`OPEN_LIMIT` lines);
+  mode up to ``/``, and every item below it, at any depth, that "other" can reach and read or
+  write (at most :data:`OPEN_LIMIT` lines);
 - ``linux.backup_tooling``: backup programs on the ``PATH``, systemd timers and cron lines that
   name a backup tool.
 
-``find`` runs with its errors discarded, but a ``find`` that met one (a directory it could not
-read, e.g. on an NFS share with ``root_squash``) prints ``E8_INCOMPLETE``: that destination was
-not seen whole (``complete=False``).
+A ``find`` that met an error (a directory it could not read, e.g. on an NFS share with
+``root_squash``, or an option it lacks) prints ``E8_INCOMPLETE``: that destination was not seen
+whole (``complete=False``).
 """
 
 from __future__ import annotations
@@ -153,7 +153,8 @@ BACKUP_NEWEST = sh_fact(
 @dataclass(frozen=True)
 class Destination:
     """One destination as ``stat`` and ``find`` saw it; ``open_items`` are
-    (path, mode, find type letter, depth) of items granting "other" any permission."""
+    (path, mode, kind letter d/f/o, depth) of items below it that "other" can reach and read
+    (non-directories with o+r) or write (o+w); ``error``: the first message ``find`` printed."""
 
     path: str
     missing: bool = False
@@ -163,6 +164,7 @@ class Destination:
     parents: tuple[tuple[str, int], ...] = ()
     open_items: tuple[tuple[str, int, str, int], ...] = ()
     complete: bool = True  # find met no error and the listing was not cut at OPEN_LIMIT
+    error: str = ""
 
 
 def _mode(text: str) -> int | None:
@@ -170,6 +172,20 @@ def _mode(text: str) -> int | None:
         return int(text, 8)
     except ValueError:
         return None
+
+
+def _open_item(destination: str, meta: str, path: str) -> tuple[str, int, str, int] | None:
+    """An ``E8_OPEN <raw mode hex> <user> <group>|<path>`` line as (path, mode, kind, depth)."""
+    parts = meta.split()
+    if len(parts) != 3 or not path.startswith(destination.rstrip("/") + "/"):
+        return None
+    try:
+        raw = int(parts[0], 16)
+    except ValueError:
+        return None
+    kind = {0o040000: "d", 0o100000: "f"}.get(raw & 0o170000, "o")
+    depth = path[len(destination.rstrip("/")) :].strip("/").count("/") + 1
+    return path, raw & 0o7777, kind, depth
 
 
 def parse_access(text: str) -> dict[str, Destination]:
@@ -195,27 +211,34 @@ def parse_access(text: str) -> dict[str, Destination]:
             if (mode := _mode(meta.split(" ", 1)[0])) is not None:
                 found[current] = replace(d, parents=(*d.parents, (path, mode)))
         elif head == "E8_OPEN":
-            d, parts = found[current], meta.split()
-            if len(parts) == 5 and (mode := _mode(parts[0])) is not None and parts[4].isdigit():
-                item = (path, mode, parts[3], int(parts[4]))
+            d = found[current]
+            if (item := _open_item(current, meta, path)) is not None:
                 found[current] = replace(d, open_items=(*d.open_items, item))
         elif line.strip() == _INCOMPLETE:
             found[current] = replace(found[current], complete=False)
+        elif line.strip() and not found[current].error:
+            found[current] = replace(found[current], error=line.strip()[:200])
     return {
-        path: replace(d, complete=False) if len(d.open_items) >= OPEN_LIMIT else d
+        path: replace(d, complete=False) if len(d.open_items) >= OPEN_LIMIT or d.error else d
         for path, d in found.items()
     }
 
 
+# Every item "other" can reach: ``find`` does not descend into a directory without o+x (nothing
+# below it is reachable), prints non-directories with o+r and anything with o+w (symbolic links,
+# always 777, left out), with no depth limit; ``-perm -MODE`` and ``-exec stat … {} +`` run on GNU
+# and BusyBox alike. ``find``'s own messages go into the listing (a BusyBox ``find`` lacking an
+# option says so there), its failure adds ``E8_INCOMPLETE``.
 BACKUP_ACCESS = sh_fact(
     "linux.backup_access",
     "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
     'for p in "$@"; do if [ -e "$p" ]; then '
     "stat -c 'E8_STAT %a %U %G %F|%n' \"$p\"; "
-    'd=$p; while [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
+    'd=$p; while [ -n "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
     "stat -c 'E8_PARENT %a %U %G|%n' \"$d\"; done; "
-    '{ { find "$p" -mindepth 1 -maxdepth 2 -perm /o=rwx '
-    "-printf 'E8_OPEN %m %u %g %y %d|%p\\n' 2>/dev/null || echo E8_INCOMPLETE >&3; } "
+    '{ { find "$p" \\( -type d ! -perm -001 -prune \\) -o ! -type l '
+    "\\( -perm -002 -o ! -type d -perm -004 \\) "
+    "-exec stat -c 'E8_OPEN %f %U %G|%n' {} + 2>&1 || echo E8_INCOMPLETE >&3; } "
     "| head -200; } 3>&1; "
     "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
     parse_access,
