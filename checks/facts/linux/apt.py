@@ -33,6 +33,9 @@ class Pending:
 def parse(text: str) -> list[Pending] | Unknown:
     if "E8_NO_APT" in text:
         return Unknown("apt-get is not installed")
+    if not text.strip():
+        # apt-get -s always prints its "Reading package lists..." and summary lines
+        return Unknown("apt-get printed nothing (the simulation did not run)")
     pending = []
     for line in text.splitlines():
         m = _INST.match(line)
