@@ -150,13 +150,17 @@ DNF_ADVISORY_LIST = _dnf_fact(
 
 
 def _upgrades_fact() -> Fact[list[Upgrade]]:
-    """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value."""
+    """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value; an
+    empty answer with exit 0 is not what dnf or yum print, so it is Unknown."""
     strict = _dnf_fact("linux.dnf_upgrades", "list --upgrades", "list updates", parse_upgrades)
 
     def read(out: Output) -> list[Upgrade] | Unknown:
         nothing = out.exit_code == 1 and "no matching packages" in out.text.lower()
         if nothing and not_readable(out, stdout_denial=True) is None and not out.truncated:
             return []
+        if out.ran and not out.timed_out and not out.text.strip() and out.exit_code == 0:
+            # dnf/yum list print "No matching Packages to list" when nothing is pending
+            return Unknown("dnf list --upgrades printed nothing (the listing did not run)")
         return strict.read(out)
 
     return Fact(strict.name, strict.platform, strict.cmd, read)
