@@ -109,15 +109,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     paths = ctx.profile.listed("e8_backup_paths") or []
     places = BACKUP_PLACES.read(outputs.get("places"))
     accounts = PASSWD.read(outputs.get("passwd"))
-    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    groups_read = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    # Unknown admin groups only hide who else is privileged (ISM-1705/1706/1707); where the
+    # backups live and who can read them by file mode (ISM-1811/1813) do not depend on them.
+    groups = {} if isinstance(groups_read, Unknown) else groups_read
     if not paths:
         return _blind(isms, "no e8_backup_paths in inventory", paths)
     if isinstance(places, Unknown):
         return _blind(isms, places.reason, paths)
     if isinstance(accounts, Unknown):
         return _blind(isms, accounts.reason, paths)
-    if isinstance(groups, Unknown):
-        return _blind(isms, groups.reason, paths)
     root = places.get("/")
     backup_admins = set(ctx.profile.listed("e8_backup_admins") or []) | {"root"}
     admins_known = ctx.profile.e8_backup_admins is not None
@@ -214,7 +215,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     elif blind:
         text, outcome = blind_text, Outcome.NO_VISIBILITY
-    elif not groups:
+    elif isinstance(groups_read, Unknown) or not groups:
         outcome = Outcome.NO_VISIBILITY
         text = (
             "getent printed none of the sudo, wheel and admin groups, so who can become root is "

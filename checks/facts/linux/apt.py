@@ -52,9 +52,6 @@ class AptSimulation:
 def parse(text: str) -> AptSimulation | Unknown:
     if "E8_NO_APT" in text:
         return Unknown("apt-get is not installed")
-    if not text.strip():
-        # apt-get -s always prints its "Reading package lists..." and summary lines
-        return Unknown("apt-get printed nothing (the simulation did not run)")
     pending = []
     kept: list[str] = []
     not_upgraded: int | None = None
