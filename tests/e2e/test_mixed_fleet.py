@@ -45,7 +45,7 @@ PREFERRED = {
     "backups.windows_backup": "ws2022_wsb_nightly_success",
     "application_control.windows_app_control": "applocker_hardened_workstation",
     "user_app_hardening.windows_dotnet35": "netfx3_payload_removed",
-    "mfa.windows_mfa_logging": "logon_special_logon_sf_splunk",
+    "mfa.windows_mfa_logging": "logon_special_logon_sf_wef",
 }
 
 
