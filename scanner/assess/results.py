@@ -91,6 +91,11 @@ class HostResult(BaseModel):
         default_factory=dict,
         description="Per strategy: the controls (ISM id and outcome) that stop `levels` one level higher.",
     )
+    not_applicable: list[Strategy] = Field(
+        default_factory=list,
+        description="Strategies whose host-showable controls were all not_applicable on this host "
+        "(their level is null and they do not lower the host's level).",
+    )
     level: Level
     claimable_level: Level
     counts: dict[Outcome, int]

@@ -12,7 +12,11 @@ not_implemented and no_visibility block — and so does a host-showable control 
 covered (not_assessed): evidence that was never collected supports nothing. Organisational
 controls do not block this number; they are counted (``counts['not_assessed']``) and listed. A
 level with no control behind it is never granted, and a strategy where nothing was assessed is
-``None`` ("not assessed"), never the top level.
+``None`` ("not assessed"), never the top level. A level whose every host-showable control was
+judged not_applicable (the host showed the control does not concern it: no browser, not a
+workstation) is passed through, so a historian without a browser is not held at ML0 for user
+application hardening; a strategy whose host-showable controls are *all* not_applicable is
+listed in ``not_applicable`` (its level is ``None``) and does not lower the host's level.
 
 ``claimable`` — what an assessor could sign: every control required at *n*, organisational
 ones included, must be effective or alternate_control (through an attestation or exception).
@@ -200,12 +204,30 @@ def _considered(controls: Iterable[ControlResult], claim: bool) -> list[ControlR
     ]
 
 
+def _not_applicable_levels(controls: Iterable[ControlResult], claim: bool) -> frozenset[int]:
+    """The levels with a control the host showed does not apply to it."""
+    return frozenset(
+        n
+        for c in controls
+        if c.outcome is Outcome.NOT_APPLICABLE and (claim or c.checkable != "no")
+        for n in c.levels
+    )
+
+
 def strategy_level(
     controls: Iterable[ControlResult], claim: bool, levels: Sequence[int] | None = None
 ) -> Level:
     """The level for one strategy's controls on one host (see the module docstring); ``levels``
     are the framework's, ascending (the built-in framework's when not given)."""
-    return _climb(_considered(controls, claim), levels or builtin().levels)[0]
+    controls = list(controls)
+    na = _not_applicable_levels(controls, claim)
+    return _climb(_considered(controls, claim), levels or builtin().levels, na)[0]
+
+
+def strategy_not_applicable(controls: Iterable[ControlResult]) -> bool:
+    """Every host-showable control of the strategy was judged not_applicable on the host."""
+    shown = [c for c in controls if c.checkable != "no"]
+    return bool(shown) and all(c.outcome is Outcome.NOT_APPLICABLE for c in shown)
 
 
 def next_level_blockers(
@@ -214,8 +236,9 @@ def next_level_blockers(
     """Why ``levels`` stops where it does: the controls at the first level not granted, or, when
     no control of that level applies to the host, a sentence saying so (nothing backs the level)."""
     levels = levels or builtin().levels
+    controls = list(controls)
     considered = _considered(controls, claim=False)
-    level, failing = _climb(considered, levels)
+    level, failing = _climb(considered, levels, _not_applicable_levels(controls, claim=False))
     if level is None or level == levels[-1]:
         return []
     if not failing:
@@ -226,16 +249,19 @@ def next_level_blockers(
 
 
 def _climb(
-    considered: list[ControlResult], levels: Sequence[int]
+    considered: list[ControlResult], levels: Sequence[int], not_applicable: frozenset[int]
 ) -> tuple[Level, list[ControlResult]]:
-    """The level reached and the controls that stopped it one level higher."""
+    """The level reached and the controls that stopped it one level higher.
+
+    A level with nothing to judge stops the climb, unless what it requires was shown not to
+    apply to the host (``not_applicable``): then it is passed through."""
     if not any(c.outcome in ASSESSED for c in considered):
         return None, []
     level = 0
     for n in levels:
         at_n = [c for c in considered if n in c.levels]
         failing = [c for c in at_n if not c.outcome.meets]
-        if not at_n or failing:
+        if failing or (not at_n and n not in not_applicable):
             return level, failing
         level = n
     return level, []
@@ -269,6 +295,7 @@ def score_host(
         if reached and any(c.outcome is Outcome.NOT_IMPLEMENTED for c in by_strategy[s]):
             levels[s], claimable[s] = 0, 0
     blockers = {s: next_level_blockers(by_strategy[s], ns) if reached else [] for s in groups}
+    not_applicable = [s for s in groups if reached and strategy_not_applicable(by_strategy[s])]
     counts = Counter(c.outcome for c in controls)
     return HostResult(
         name=rec.name,
@@ -290,6 +317,7 @@ def score_host(
         levels=levels,
         claimable=claimable,
         blockers=blockers,
+        not_applicable=not_applicable,
         level=lowest(levels.values()),
         claimable_level=lowest(claimable.values()),
         counts={o: counts.get(o, 0) for o in Outcome},
@@ -301,7 +329,7 @@ def fleet_summary(
     hosts: Sequence[HostResult], framework: Framework | None = None
 ) -> list[StrategySummary]:
     fw = framework or builtin()
-    keys = ["0", *map(str, fw.levels), "not_assessed", "no_visibility"]
+    keys = ["0", *map(str, fw.levels), "not_applicable", "not_assessed", "no_visibility"]
     out = []
     for s in fw.groups:
         dist: Counter[str] = Counter()
@@ -309,6 +337,8 @@ def fleet_summary(
             lv = h.levels[s]
             if h.reach is not Reach.OK:
                 dist["no_visibility"] += 1
+            elif s in h.not_applicable:
+                dist["not_applicable"] += 1
             elif lv is None:
                 dist["not_assessed"] += 1
             else:

@@ -16,7 +16,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
-from scanner.assess.target import EXIT_ERROR
+from scanner.assess.target import EXIT_ERROR, fleet_meets, unseen
 from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError
 from scanner.model.framework import Framework, builtin
@@ -123,6 +123,10 @@ SHORT = dict(
 )
 
 
+def _cell(level: int | None, not_applicable: bool) -> str:
+    return "n/a" if not_applicable else "-" if level is None else str(level)
+
+
 def print_summary(results: Results, out: Path | None) -> None:
     """Host × strategy levels on the terminal; '-' is "not assessed"."""
     width = max([4] + [len(h.name) for h in results.hosts])
@@ -130,7 +134,7 @@ def print_summary(results: Results, out: Path | None) -> None:
     head = " ".join(f"{SHORT[s]:>7}" for s in groups)
     click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
     for h in results.hosts:
-        lv = " ".join(f"{'-' if h.levels[s] is None else h.levels[s]:>7}" for s in groups)
+        lv = " ".join(f"{_cell(h.levels[s], s in h.not_applicable):>7}" for s in groups)
         overall = "-" if h.level is None else f"ML{h.level}"
         click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
         if h.reach is not Reach.OK:
@@ -138,8 +142,11 @@ def print_summary(results: Results, out: Path | None) -> None:
     fl = results.fleet_level
     click.echo(
         f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else f'ML{fl}'}; "
-        f"target ML{results.run.target_level}; '-' = not assessed"
+        f"target ML{results.run.target_level} {fleet_meets(results)}; "
+        "'-' = not assessed, 'n/a' = not applicable"
     )
+    if unseen(results):
+        click.echo(f"{unseen(results)} in-scope host(s) not seen: they do not meet the target")
     if out is not None:
         click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
 

@@ -22,7 +22,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from scanner.assess.results import Level, Results
-from scanner.assess.target import host_meets
+from scanner.assess.target import fleet_meets, host_meets
 from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.files import write_text_atomic
 from scanner.report.xlsx.style import OUTCOME_FILL, level_fills
@@ -127,12 +127,14 @@ def render_html(results: Results) -> str:
         distribution_keys=[
             "0",
             *map(str, results.framework.levels),
+            "not_applicable",
             "not_assessed",
             "no_visibility",
         ],
         outcomes=list(Outcome),
         coverage=_coverage(results),
         heat=[(h, host_meets(h, target)) for h in results.hosts],
+        fleet_met=fleet_meets(results),
         policy_version=results.run.policy.get("version", ""),
         policy_json=json.dumps(results.run.policy, sort_keys=True),
         csp=CSP,

@@ -205,7 +205,14 @@ def test_two_level_framework_scores_results_and_workbook(tmp_path: Path) -> None
         "ISM-1401",
     }
     assert [f.strategy for f in results.fleet] == [Strategy.PATCH_OS, Strategy.MFA]
-    assert set(results.fleet[0].distribution) == {"0", "1", "2", "not_assessed", "no_visibility"}
+    assert set(results.fleet[0].distribution) == {
+        "0",
+        "1",
+        "2",
+        "not_applicable",
+        "not_assessed",
+        "no_visibility",
+    }
 
     # results.json keeps the framework: read back, it renders without the definition file.
     write_json_atomic(tmp_path / "results.json", results, "hosts")
@@ -219,7 +226,7 @@ def test_two_level_framework_scores_results_and_workbook(tmp_path: Path) -> None
     summary = [[c for c in r if c is not None] for r in wb["Summary"].iter_rows(values_only=True)]
     assert summary[0] == ["Two-level test profile: assessment report"]
     head = next(r for r in summary if r[:1] == ["Strategy"])
-    assert head[4:] == ["ML0", "ML1", "ML2", "Not assessed", "No visibility"]
+    assert head[4:] == ["ML0", "ML1", "ML2", "Not applicable", "Not assessed", "No visibility"]
     heat = list(wb["Heatmap"].iter_rows(values_only=True))
     assert heat[0][5:9] == ("Patch OS", "MFA", "Overall", "Claimable")
     assert heat[1][:1] + heat[1][5:8] == ("web01", "ML1", "ML2", "ML1")

@@ -117,7 +117,10 @@ def test_non_nested_sets_ml1_2_only_control_does_not_block_ml3() -> None:
 def test_level_needs_a_control_behind_it() -> None:
     # ML1 backed, ML2 has no control at all (only ML1 rows): stops at 1, never a vacuous ML3.
     assert strategy_level([ctl([1], E)], claim=False) == 1
-    assert strategy_level([ctl([1], E), ctl([2, 3], NA)], claim=False) == 1
+    # What ML2 and ML3 require was shown not to apply to the host: passed through.
+    assert strategy_level([ctl([1], E), ctl([2, 3], NA)], claim=False) == 3
+    # ...but only with something assessed: all N/A is not a level at all.
+    assert strategy_level([ctl([1, 2, 3], NA)], claim=False) is None
 
 
 def test_organisational_controls_do_not_block_levels_but_block_claimable() -> None:
@@ -273,6 +276,7 @@ def test_fleet_is_lowest_over_assessed_hosts_with_distribution() -> None:
         "1": 0,
         "2": 1,
         "3": 0,
+        "not_applicable": 0,
         "not_assessed": 0,
         "no_visibility": 1,
     }
@@ -291,13 +295,39 @@ def test_blockers_name_what_stops_the_next_level() -> None:
     assert score_host(host(Reach.TIMEOUT), []).blockers[Strategy.PATCH_OS] == []
 
 
-def test_blockers_say_when_a_level_has_nothing_behind_it() -> None:
-    # A Linux host without browsers: every ML1 user-app-hardening control is N/A, ML2 ones assessed.
+def test_a_level_shown_not_to_apply_is_passed_through() -> None:
+    # A Linux historian without browsers: every ML1 user-app-hardening control is N/A (the host
+    # showed it has no browser), an ML2 one is effective. ML1 is not held against the host.
     js = judged(
         Strategy.USER_APP_HARDENING, {"ISM-1486": NA, "ISM-1485": NA, "ISM-1585": NA, "ISM-1889": E}
     )
     r = score_host(host(), js)
+    assert r.levels[Strategy.USER_APP_HARDENING] == 1
+    assert Strategy.USER_APP_HARDENING not in r.not_applicable
+    # ML2 stops at what no check showed, not at ML1.
+    assert all("not_assessed" in b for b in r.blockers[Strategy.USER_APP_HARDENING])
+
+
+def test_a_strategy_that_does_not_apply_does_not_lower_the_host() -> None:
+    showable = _showable(Strategy.USER_APP_HARDENING, {1, 2, 3})
+    js = judged(Strategy.USER_APP_HARDENING, dict.fromkeys(showable, NA))
+    js += judged(Strategy.PATCH_OS, dict.fromkeys(_showable(Strategy.PATCH_OS, {1, 2, 3}), E))
+    r = score_host(host(), js)
+    # (office macros do not apply to a Linux host at all: the framework says so)
+    assert r.not_applicable == [Strategy.OFFICE_MACROS, Strategy.USER_APP_HARDENING]
+    assert r.levels[Strategy.USER_APP_HARDENING] is None
+    assert r.levels[Strategy.PATCH_OS] == 3
+    fleet = {f.strategy: f for f in fleet_summary([r])}
+    assert fleet[Strategy.USER_APP_HARDENING].distribution["not_applicable"] == 1
+    assert fleet[Strategy.USER_APP_HARDENING].level is None
+
+
+def test_blockers_say_when_a_level_has_nothing_behind_it() -> None:
+    # Only organisational controls at ML1 for this host (none host-showable, none N/A): ML1 has
+    # nothing a host can show, so it is not granted.
+    js = judged(Strategy.USER_APP_HARDENING, {"ISM-1889": E})
+    r = score_host(host(), js)
     assert r.levels[Strategy.USER_APP_HARDENING] == 0
     assert r.blockers[Strategy.USER_APP_HARDENING] == [
-        "no ML1 control applies to this host, so ML1 has nothing behind it"
+        f"{i} not_assessed" for i in ("ISM-1486", "ISM-1485", "ISM-1585")
     ]

@@ -10,8 +10,12 @@ from scanner.assess.target import (
     EXIT_OK,
     below,
     exit_code,
+    fleet_meets,
     host_meets,
+    hosts_short,
     level_meets,
+    strategy_short,
+    unseen,
 )
 from scanner.model.vocabulary import Reach
 from tests.unit.builders import linux_host, patch_os_check, scored
@@ -58,3 +62,18 @@ def test_writers_take_the_verdict_from_the_one_place() -> None:
     assert "host_meets" in sources["html.py"] and "host_meets" in sources["overview.py"]
     for name, text in sources.items():
         assert ">= target" not in text and "< target" not in text, name
+
+
+def test_hosts_not_seen_never_meet_the_target() -> None:
+    # The seen hosts would meet it; two of three were not seen: the fleet does not.
+    assert level_meets(3, 2) == "met"
+    assert level_meets(3, 2, unseen=2) == "not met"
+    assert level_meets(None, 2, unseen=1) == "not met"
+    check = patch_os_check("patch_os.t", "OS patched", "three fixes missing")
+    mixed = scored(
+        [linux_host("ok1", Reach.OK), linux_host("hmi", Reach.UNREACHABLE, "no route")], [check]
+    )
+    assert unseen(mixed) == 1 and hosts_short(mixed) == 2
+    assert fleet_meets(mixed) == "not met"
+    patch = next(f for f in mixed.fleet if f.strategy.value == "patch_os")
+    assert strategy_short(patch, 2) == 2  # one below ML2, one not seen

@@ -174,19 +174,26 @@ def test_summary_fleet_table_and_chart(built: tuple[Results, RawRecord, Path, Wo
     results, _, path, wb = built
     summary = rows(wb, "Summary")
     header = next(r for r in summary if r[0] == "Strategy")
-    assert header[:4] == ("Strategy", "Fleet level (lowest)", "Target met", "Hosts below target")
+    assert header[:4] == (
+        "Strategy",
+        "Fleet level (lowest)",
+        "Target met",
+        "Hosts not meeting target",
+    )
     po = next(r for r in summary if r[0] == "Patch OS")
     fleet = next(f for f in results.fleet if f.strategy is Strategy.PATCH_OS)
     assert po[1] == "ML0" and po[2] == "not met"
-    assert po[4:10] == tuple(
-        fleet.distribution.get(k, 0) for k in ("0", "1", "2", "3", "not_assessed", "no_visibility")
-    )
-    assert po[3] == fleet.distribution.get("0", 0) + fleet.distribution.get("1", 0)
+    keys = ("0", "1", "2", "3", "not_applicable", "not_assessed", "no_visibility")
+    assert po[4:11] == tuple(fleet.distribution.get(k, 0) for k in keys)
+    # Below the target (ML2) or not seen at all: neither meets it.
+    dist = fleet.distribution
+    assert po[3] == dist["0"] + dist["1"] + dist["no_visibility"] and dist["no_visibility"] > 0
     with zipfile.ZipFile(path) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
     # The chart's series point at the distribution cells on the Summary sheet.
     first = summary.index(header) + 1
     assert f"'Summary'!$E${first + 1}:$E${first + 8}" in chart
+    assert f"'Summary'!$K${first + 1}:$K${first + 8}" in chart  # no visibility, the last series
     assert f"'Summary'!$A${first + 1}:$A${first + 8}" in chart
 
 

@@ -11,7 +11,13 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scanner.assess.results import ControlResult, HostResult, Results
-from scanner.assess.target import below, host_meets, level_meets
+from scanner.assess.target import (
+    fleet_meets,
+    host_meets,
+    hosts_short,
+    level_meets,
+    strategy_short,
+)
 from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.sheetml import (
@@ -28,6 +34,7 @@ from scanner.report.xlsx.style import (
     MAX_GROUP_COLUMNS,
     MET_FILL,
     NO_VISIBILITY_FILL,
+    NOT_APPLICABLE_FILL,
     OUTCOME_FILL,
     SECTION,
     STALE_FILL,
@@ -115,42 +122,42 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
     header_row(
         s,
         st,
-        ["Strategy", "Fleet level (lowest)", "Target met", "Hosts below target"]
+        ["Strategy", "Fleet level (lowest)", "Target met", "Hosts not meeting target"]
         + [label for _, label in series],
     )
     top = s.rows
     for f in results.fleet:
-        n_below = sum(f.distribution.get(str(n), 0) for n in range(target))
+        n_below = strategy_short(f, target)
         s.row(
             [
                 f.strategy.short_label,
                 (level_text(f.level), st(fill=fill[f.level], bold=True)),
-                _met(st, f.level, target),
+                _met(st, level_meets(f.level, target, f.distribution.get("no_visibility", 0))),
                 (n_below, st(fill=STALE_FILL if n_below else None)),
             ]
             + [f.distribution.get(k, 0) for k, _ in series]
         )
     last = s.rows
-    below_all = sum(1 for h in results.hosts if below(h.level, target))
+    below_all = hosts_short(results)
     s.row(
         [
             ("All strategies (overall)", st(bold=True)),
             (level_text(results.fleet_level), st(fill=fill[results.fleet_level], bold=True)),
-            _met(st, results.fleet_level, target),
+            _met(st, fleet_meets(results)),
             (below_all, st(fill=STALE_FILL if below_all else None)),
         ]
     )
     s.row(
         [
             "Levels are what each host's own evidence supports; the per-strategy sheets also show "
-            "the level an assessor could sign ('claimable'). No visibility is a result: see Coverage."
+            "the level an assessor could sign ('claimable'). A host with no visibility never meets "
+            "the target: it counts as not meeting it here and in the exit code (see Coverage)."
         ]
     )
     return top, last
 
 
-def _met(st: Styles, level: int | None, target: int) -> Cell:
-    verdict = level_meets(level, target)
+def _met(st: Styles, verdict: str) -> Cell:
     fill = {"met": MET_FILL, "not met": STALE_FILL, "not assessed": level_fills(1)[None]}[verdict]
     return (verdict, st(fill=fill))
 
@@ -159,7 +166,8 @@ def _summary_chart(s: Sheet, fw: Framework, top: int, last: int) -> None:
     """A clustered column chart of hosts per level per strategy, over the distribution cells."""
     first = 5  # column E: ML0
     fill = level_fills(fw.top)
-    colours = [fill[n] for n in (0, *fw.levels)] + [fill[None], NO_VISIBILITY_FILL]
+    colours = [fill[n] for n in (0, *fw.levels)]
+    colours += [NOT_APPLICABLE_FILL, fill[None], NO_VISIBILITY_FILL]
     s.chart(
         BarChart(
             title="Hosts per maturity level, by strategy",
@@ -219,6 +227,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     hm.print_title_rows = "1:1"
     level_cell = {v: (level_text(v), st(fill=f)) for v, f in fill.items()}
     bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in fill.items()}
+    na_cell = ("not applicable", st(fill=NOT_APPLICABLE_FILL))
     member_cell = ("x", st(center=True))
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
@@ -229,7 +238,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
             h.platform.value,
             (h.reach.value, 0 if reached(h) else blind),
         ]
-        cells += [level_cell[h.levels[x]] for x in strategies]
+        cells += [na_cell if x in h.not_applicable else level_cell[h.levels[x]] for x in strategies]
         cells.append(bold_level[h.level])
         cells.append(level_cell[h.claimable_level])
         cells.append(host_meets(h, target))
@@ -279,6 +288,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     fill = level_fills(fw.top)
     level_cell = {v: (level_text(v), st(fill=f)) for v, f in fill.items()}
     bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in fill.items()}
+    na_cell = ("not applicable", st(fill=NOT_APPLICABLE_FILL))
     outcome_cell = {o: (o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
@@ -286,8 +296,8 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
         cells: list[Cell] = [
             h.name,
             (h.reach.value, 0 if reached(h) else blind),
-            bold_level[h.levels[strategy]],
-            level_cell[h.claimable[strategy]],
+            na_cell if strategy in h.not_applicable else bold_level[h.levels[strategy]],
+            na_cell if strategy in h.not_applicable else level_cell[h.claimable[strategy]],
         ]
         for r in reqs:
             o = outcome.get(r.ism)

@@ -51,6 +51,7 @@ OUTCOME_FILL = {
     Outcome.NOT_ASSESSED: "FFFFFF",
 }
 NO_VISIBILITY_FILL = "FFEB9C"
+NOT_APPLICABLE_FILL = "E4DFEC"  # lavender: distinct from not assessed (grey) and no visibility
 STALE_FILL = "FFC7CE"
 MET_FILL = "C6EFCE"
 HEADER = Style(
@@ -65,10 +66,11 @@ SECTION = Style(bold=True, size=12, colour="1F3864")
 
 def distribution(levels: Sequence[int]) -> list[tuple[str, str]]:
     """Series order in the Summary distribution table (and the chart built on it): ML0, each of
-    the framework's levels, then not assessed and no visibility."""
+    the framework's levels, then not applicable, not assessed and no visibility."""
     return [
         ("0", "ML0"),
         *((str(n), f"ML{n}") for n in levels),
+        ("not_applicable", "Not applicable"),
         ("not_assessed", "Not assessed"),
         ("no_visibility", "No visibility"),
     ]
