@@ -11,7 +11,11 @@ The login account (:data:`LOGIN_USER`) is an unprivileged user created once per 
 :data:`PASSWORD_USER` is a second one for password tests (its password is set only while a
 test needs it, see :func:`set_password` / :func:`lock_password`).
 
-Hostile hosts (``tests/e2e/test_hostile_hosts.py``) use three more knobs of :class:`HostSpec`:
+Hostile hosts (issue 11) live in ``tests/e2e/test_hostile_hosts.py``, one fleet and one scan:
+``bb01`` (BusyBox userland), ``de01`` (German login locale) and its English twin ``en01``,
+``sudo01`` (``%domain\\ users ALL=(ALL:ALL) ALL`` and ``bob ALL=(ALL) ALL``) and its twin
+``sudo00`` without those grants; each is asserted never to come out effective from missing or
+misread evidence. They use three more knobs of :class:`HostSpec`:
 
 - **BusyBox userland** — ``busybox_applets=BUSYBOX_USERLAND`` (or any names) makes each
   ``/usr/bin/NAME`` on that host a symlink to Debian's ``/usr/bin/busybox`` (an overlay on
@@ -20,6 +24,8 @@ Hostile hosts (``tests/e2e/test_hostile_hosts.py``) use three more knobs of :cla
   ``secure_path`` finds the same ``/usr/bin``). BusyBox ``find`` has no ``-printf``, ``date``
   prints ``%N`` literally, ``ps`` truncates names, ``stat``/``awk``/``sed`` differ in corners.
   Commands BusyBox lacks (``getent``, ``findmnt``, ``systemctl``, ``sudo``…) stay the machine's.
+  BusyBox ``timeout`` leaves a watcher process holding the step's pipes until it next polls
+  (once a second), so every batched command costs about a second on this host.
 - **Another login locale** — ``sshd_config=("SetEnv LANG=de_DE.UTF-8 LANGUAGE=de_DE:de",)``
   with an ``/etc/default/locale`` in the overlay: every session starts German (the machine's
   translations are installed and ``make system-deps`` generates ``de_DE.UTF-8``), so any

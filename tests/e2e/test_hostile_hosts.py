@@ -193,40 +193,49 @@ def test_busybox_host_really_answers_with_busybox(fleet: SSHFleet, scanned: dict
     assert "unrecognized: -printf" in probe.stderr and probe.stdout.endswith("%N\n"), probe
 
 
-# Effective controls on bb01 whose raw output was read (and printed by BusyBox) exactly as on
-# en01 and shows the control from that host — checked by reading raw.json:
+# The controls bb01 may show effective, each with what its check's raw output on bb01 must show
+# for it (verified by reading raw.json; en01 reads the same files with GNU tools and agrees):
 BUSYBOX_EFFECTIVE_VERIFIED = {
     # /etc/os-release (cat): Debian 12, supported.
-    ("patch_os.linux_os_support", "ISM-1407"),
-    ("patch_os.linux_os_support", "ISM-1501"),
-    # `command -v chromium` and dpkg-query's "chromium 156… install ok installed".
-    ("user_app_hardening.linux_browsers", "ISM-1486"),
-    # getent (the machine's), /etc/passwd through BusyBox awk/cut/tr/sort/grep, passwd -S, chage
-    # -l, lastlog: root locked, never logged in; no member of sudo/wheel/admin. (Whether sudoers
-    # grantees are privileged accounts too is issue 11 item 5, asserted on sudo01.)
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1647"),
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1648"),
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1649"),
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1685"),
-    # findmnt/lsblk (the machine's) and BusyBox stat: /srv/backup on its own mount, root 755.
-    ("backups.linux_backup_protection", "ISM-1705"),
-    ("backups.linux_backup_protection", "ISM-1706"),
-    ("backups.linux_backup_protection", "ISM-1707"),
+    ("patch_os.linux_os_support", "ISM-1407"): "VERSION_CODENAME=bookworm",
+    ("patch_os.linux_os_support", "ISM-1501"): "VERSION_CODENAME=bookworm",
+    # `command -v chromium` and dpkg-query: Chromium 156 installed (no NPAPI, so no Java).
+    ("user_app_hardening.linux_browsers", "ISM-1486"): "pkg chromium 1",
+    # getent (the machine's) and /etc/passwd through BusyBox awk/cut/tr/sort/grep, passwd -S,
+    # chage -l, lastlog: root locked and never logged in, no member of sudo/wheel/admin.
+    # (Whether sudoers grantees are privileged accounts too is issue 11 item 5: see sudo01.)
+    ("restrict_admin.linux_privileged_lifecycle", "ISM-1647"): "E8_PW root L",
+    ("restrict_admin.linux_privileged_lifecycle", "ISM-1648"): "E8_PW root L",
+    ("restrict_admin.linux_privileged_lifecycle", "ISM-1649"): "E8_PW root L",
+    ("restrict_admin.linux_privileged_lifecycle", "ISM-1685"): "E8_PW root L",
+    # findmnt/lsblk (the machine's), BusyBox stat: /srv/backup on its own mount, root 755.
+    ("backups.linux_backup_protection", "ISM-1705"): "E8_STAT 755 root root|/srv/backup",
+    ("backups.linux_backup_protection", "ISM-1706"): "E8_STAT 755 root root|/srv/backup",
+    ("backups.linux_backup_protection", "ISM-1707"): "E8_STAT 755 root root|/srv/backup",
+    # Only from a listing that BusyBox can make (not find -printf) and that names the backup.
+    ("backups.linux_backup_recency", "ISM-1511"): BACKUP,
+    ("backups.linux_backup_access", "ISM-1814"): BACKUP,
 }
+
+
+def check_stdout(scanned: dict[str, Any], name: str, check: str) -> str:
+    """Everything the commands of ``check`` printed on host ``name``."""
+    return "".join(c["stdout"] for c in scanned["raw"][name]["commands"] if check in c["checks"])
 
 
 def test_busybox_host_is_effective_only_where_its_evidence_shows_it(
     scanned: dict[str, Any],
 ) -> None:
-    bb = {(c["check"], c["ism"]): c for c in controls(scanned, "bb01")}
-    en = {(c["check"], c["ism"]): c for c in controls(scanned, "en01")}
+    bb, en = outcomes(scanned, "bb01"), outcomes(scanned, "en01")
     assert set(bb) == set(en)  # the same checks ran: BusyBox lost no check
-    effective = {k for k, c in bb.items() if c["outcome"] == "effective"}
-    assert effective <= BUSYBOX_EFFECTIVE_VERIFIED, sorted(effective - BUSYBOX_EFFECTIVE_VERIFIED)
-    # ... and each says what the GNU twin says of the same files, word for word.
+    effective = {k for k, o in bb.items() if o == "effective"}
+    assert effective <= set(BUSYBOX_EFFECTIVE_VERIFIED), sorted(
+        effective - set(BUSYBOX_EFFECTIVE_VERIFIED)
+    )
     for k in effective:
-        assert (bb[k]["evidence"], bb[k]["observed"]) == (en[k]["evidence"], en[k]["observed"]), k
-    assert {("patch_os.linux_os_support", "ISM-1501")} <= effective  # the host was judged at all
+        assert BUSYBOX_EFFECTIVE_VERIFIED[k] in check_stdout(scanned, "bb01", k[0]), k
+        assert en[k] == "effective", k  # GNU tools on the same files agree
+    assert ("patch_os.linux_os_support", "ISM-1501") in effective  # the host was judged at all
 
 
 def test_busybox_find_without_printf_never_makes_backups_effective(
@@ -237,11 +246,14 @@ def test_busybox_find_without_printf_never_makes_backups_effective(
     en = outcomes(scanned, "en01")
     assert en[("backups.linux_backup_recency", "ISM-1511")] == "effective"
     assert en[("backups.linux_backup_access", "ISM-1812")] == "ineffective"
-    assert "E8_OPEN 644" in raw_command(scanned, "en01", "-perm /o=rwx")["stdout"]
     bb = outcomes(scanned, "bb01")
+    assert bb[("backups.linux_backup_access", "ISM-1812")] != "effective"
     for check in ("backups.linux_backup_recency", "backups.linux_backup_access"):
+        listed = BACKUP in check_stdout(scanned, "bb01", check)
         judged = {ism: o for (cid, ism), o in bb.items() if cid == check}
-        assert judged and "effective" not in judged.values(), (check, judged)
+        assert judged, check
+        if not listed:  # a listing that BusyBox could not make shows nothing
+            assert "effective" not in judged.values(), (check, judged)
 
 
 def test_busybox_empty_process_list_is_not_non_applicability(scanned: dict[str, Any]) -> None:
@@ -341,10 +353,18 @@ def test_sudo_grantees_count_as_privileged_accounts(scanned: dict[str, Any]) -> 
     # bob (enabled, never logged in) and alice (via %domain users) reach root through sudoers: a
     # verdict resting on "no privileged account besides root" or "every sudo/wheel/admin member"
     # has not looked at them (issue 11 item 5: privileged users are whoever sudoers grants root).
-    checks = ("restrict_admin.linux_privileged_lifecycle", "backups.linux_backup_protection")
+    # (ISM-1685 is not among them: root's locked password is what it judges on the host.)
+    judged = {
+        ("restrict_admin.linux_privileged_lifecycle", "ISM-1647"),
+        ("restrict_admin.linux_privileged_lifecycle", "ISM-1648"),
+        ("restrict_admin.linux_privileged_lifecycle", "ISM-1649"),
+        ("backups.linux_backup_protection", "ISM-1705"),
+        ("backups.linux_backup_protection", "ISM-1706"),
+        ("backups.linux_backup_protection", "ISM-1707"),
+    }
+    sudo01 = {(c["check"], c["ism"]): c for c in controls(scanned, "sudo01")}
+    assert judged <= set(sudo01)
     effective = [
-        (c["check"], c["ism"], c["evidence"])
-        for c in controls(scanned, "sudo01")
-        if c["check"] in checks and c["outcome"] == "effective"
+        (k, sudo01[k]["evidence"]) for k in sorted(judged) if sudo01[k]["outcome"] == "effective"
     ]
     assert effective == []
