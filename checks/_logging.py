@@ -12,7 +12,9 @@ every finding here says "host-side part". Forwarder names are maintained as data
 beside the commands that look for them (``WINDOWS_AGENTS`` in the Windows fact,
 ``AGENT_PROCESSES`` / ``AGENT_UNITS`` in the Linux one); a product missing from the lists reads as
 "no forwarder" — add it there. The application control logging checks (ISM-1660) judge with the
-same functions.
+same functions. A running agent's configuration (which logs it ships) is not read: callers that
+pass ``agents_count=False`` (the ISM-1660 and ISM-1683 checks) give no_visibility when an agent is
+the only shipper seen; the default still counts a running agent (the other callers' owners decide).
 """
 
 from __future__ import annotations
@@ -56,18 +58,37 @@ NO_WINDOWS_FORWARDER = "no log forwarder (WEF subscription or known agent) runni
 # ---------------------------------------------------------------------------------------------
 # Windows
 # ---------------------------------------------------------------------------------------------
-def win_forwarders(fwd: WindowsForwarders) -> tuple[list[str], list[str]]:
-    """(running forwarders, notes about installed-but-stopped ones)."""
+def win_forwarders(
+    fwd: WindowsForwarders, *, agents_count: bool = True
+) -> tuple[list[str], list[str]]:
+    """(running forwarders, notes about installed-but-stopped ones). ``agents_count=False``:
+    a running agent is not counted (its configuration, which says what it ships, is not read;
+    see :func:`win_agents_running`)."""
     found: list[str] = []
     notes: list[str] = []
     if fwd.wef:
         found.append(f"Windows Event Forwarding to {fwd.wef[0][:120]}")
     for svc in fwd.services:
         if svc.state.lower() == "running":
-            found.append(f"{svc.product} service running")
+            if agents_count:
+                found.append(f"{svc.product} service running")
         else:
             notes.append(f"{svc.product} installed but {svc.state or 'not running'}")
     return found, notes
+
+
+def win_agents_running(fwd: WindowsForwarders) -> list[str]:
+    """``"<product> service running"`` for each known log agent that runs."""
+    return [f"{s.product} service running" for s in fwd.services if s.state.lower() == "running"]
+
+
+def agent_unread(agents: list[str], what: str) -> str:
+    """The no_visibility text for a host whose only shipper is an agent whose configuration is
+    not read: a running agent is not evidence that it ships these events."""
+    return (
+        f"{what}: the only shipper seen is {'; '.join(agents)}, whose configuration (which logs "
+        f"it ships) is not read, so whether these events leave the host is not known"
+    )
 
 
 def no_forwarder(notes: list[str]) -> str:
@@ -94,8 +115,12 @@ def judge_windows_central(
     what: str,
     guids: tuple[str, ...],
     outputs: Mapping[str, Output],
+    *,
+    agents_count: bool = True,
 ) -> Finding:
-    """Events of ``guids`` audited (Success and Failure) and a forwarder present."""
+    """Events of ``guids`` audited (Success and Failure) and a forwarder present.
+    ``agents_count=False``: a running agent alone gives no_visibility (its configuration is not
+    read), never effective."""
     policy = AUDIT_POLICY.read(outputs.get("auditpol"))
     fwd = LOG_FORWARDERS.read(outputs.get("forwarders"))
     if isinstance(policy, Unknown):
@@ -109,7 +134,8 @@ def judge_windows_central(
             ism=ism, outcome=Outcome.NO_VISIBILITY, evidence=f"forwarders not read: {fwd.reason}"
         )
     gaps, unknown = audit_gaps(policy, guids)
-    found, notes = win_forwarders(fwd)
+    found, notes = win_forwarders(fwd, agents_count=agents_count)
+    agents = [] if agents_count else win_agents_running(fwd)
     observed: dict[str, Any] = {
         "audit": {SUBCATEGORY_NAMES[g]: policy.get(g) for g in guids},
         "forwarders": found,
@@ -121,6 +147,13 @@ def judge_windows_central(
         parts = []
         if gaps:
             parts.append("not audited for Success and Failure: " + "; ".join(gaps))
+        elif agents:
+            return Finding(
+                ism=ism,
+                outcome=Outcome.NO_VISIBILITY,
+                evidence=agent_unread(agents, f"{what} are audited ({audit_text})"),
+                observed={**observed, "agents_running": agents},
+            )
         if not found:
             parts.append(no_forwarder(notes))
         return Finding(
@@ -170,10 +203,11 @@ def agents(fwd: SyslogForwarding, *, audit: bool = False) -> list[str]:
     return [f"{product} running" for product in dict.fromkeys(products)]
 
 
-def syslog_ways(fwd: SyslogForwarding) -> list[str]:
+def syslog_ways(fwd: SyslogForwarding, *, agents_count: bool = True) -> list[str]:
     """How syslog/journal records leave the host: remote rules of a running daemon,
     systemd-journal-upload, known agents running (empty when nothing visibly ships them).
-    A rule of a daemon that does not run, or a module that is only loaded, ships nothing."""
+    A rule of a daemon that does not run, or a module that is only loaded, ships nothing.
+    ``agents_count=False``: running agents are left out (their configuration is not read)."""
     daemon_runs = {
         "rsyslog": "rsyslogd" in fwd.processes or fwd.units.get("rsyslog") == "active",
         "syslog-ng": running(fwd, "syslog-ng"),
@@ -188,22 +222,25 @@ def syslog_ways(fwd: SyslogForwarding) -> list[str]:
             ways.append(f"syslog-ng network destination ({rule.path})")
     if fwd.units.get("systemd-journal-upload") == "active":
         ways.append("systemd-journal-upload active")
-    return ways + agents(fwd)
+    return ways + (agents(fwd) if agents_count else [])
 
 
-def audit_forwarding(fwd: SyslogForwarding, files: LogFiles) -> list[str]:
+def audit_forwarding(
+    fwd: SyslogForwarding, files: LogFiles, *, agents_count: bool = True
+) -> list[str]:
     """How auditd records leave the host (empty when they do not visibly). The audisp plugins
-    run inside auditd: an active plugin file of an auditd that does not run ships nothing."""
+    run inside auditd: an active plugin file of an auditd that does not run ships nothing.
+    ``agents_count=False``: running agents are left out (their configuration is not read)."""
     ways: list[str] = []
     auditd = running(fwd, "auditd")
     if files.au_remote and auditd:
         ways.append("audisp au-remote active")
-    syslog_fwd = bool(syslog_ways(fwd))
+    syslog_fwd = bool(syslog_ways(fwd, agents_count=agents_count))
     if files.audisp_syslog and auditd and syslog_fwd:
         ways.append("audisp syslog plugin active and syslog forwarded")
     if fwd.rsyslog_reads_audit and syslog_fwd:
         ways.append("rsyslog reads /var/log/audit and forwards")
-    return ways + agents(fwd, audit=True)
+    return ways + (agents(fwd, audit=True) if agents_count else [])
 
 
 def all_ways(fwd: SyslogForwarding, files: LogFiles) -> tuple[list[str], list[str]]:

@@ -24,6 +24,10 @@ go to the audit subsystem, ``deny_syslog`` / ``allow_syslog`` to syslog, ``deny_
 The evidence states whether *allowed* executions are logged too (``allow_*`` logging rules are
 rare and noisy; execve auditing is the usual source and is not read here). Whether the collector
 keeps the events is not visible from the host. Evidence grade: good.
+
+A running log agent (Splunk, Wazuh, Fluent Bit, …) is not evidence that these events are shipped:
+its configuration, which says which logs it ships, is not read, so when it is the only shipper seen
+the result is no_visibility, never effective.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._logging import audit_forwarding, syslog_ways
+from checks._logging import agent_unread, agents, audit_forwarding, syslog_ways
 from checks.application_control._rules import effective_rules
 from checks.facts.fact import Unknown
 from checks.facts.linux.fapolicyd import FAPOLICYD_CONF, FAPOLICYD_RULES, FAPOLICYD_STATE
@@ -63,9 +67,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"is-active: {state.active or 'unknown'}): no application control events to log",
             {"fapolicyd_active": state.active},
         )
+    # fapolicyd.conf only adds syslog_format (the syslog fields) to the evidence
     conf = FAPOLICYD_CONF.read(outputs.get("conf"))
-    if isinstance(conf, Unknown):
-        return _unread("conf", conf)
+    syslog_format = None if isinstance(conf, Unknown) else conf.settings.get("syslog_format")
     files = FAPOLICYD_RULES.read(outputs.get("rules"))
     if isinstance(files, Unknown):
         return _unread("rules", files)
@@ -82,15 +86,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     allow_log = sorted({r.decision for r in rules if r.allows and r.logs})
     audit = any(d.endswith(("_audit", "_log")) for d in deny_log)
     syslog = any(d.endswith(("_syslog", "_log")) for d in deny_log)
-    syslog_fw = syslog_ways(fwd)
-    audit_fw = audit_forwarding(fwd, logfiles)
+    syslog_fw = syslog_ways(fwd, agents_count=False)
+    audit_fw = audit_forwarding(fwd, logfiles, agents_count=False)
     observed: dict[str, Any] = {
         "rules_source": source,
         "deny_logging_decisions": deny_log,
         "allow_logging_decisions": allow_log,
-        "syslog_format": conf.settings.get("syslog_format"),
+        "syslog_format": syslog_format,
         "forwarders": list(dict.fromkeys(syslog_fw + audit_fw)),
         "units": fwd.units,
+        "agents_running": agents(fwd),
     }
     if not deny_log:
         return _one(
@@ -101,6 +106,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     carriers = (audit_fw if audit else []) + (syslog_fw if syslog else [])
     channel = " and ".join(c for c, on in (("audit", audit), ("syslog", syslog)) if on)
+    channel_agents = (agents(fwd, audit=True) if audit else []) + (agents(fwd) if syslog else [])
+    if not carriers and channel_agents:
+        return _one(
+            Outcome.NO_VISIBILITY,
+            agent_unread(
+                list(dict.fromkeys(channel_agents)),
+                f"fapolicyd logs denials to {channel} ({', '.join(deny_log)})",
+            ),
+            observed,
+        )
     if not carriers:
         hint = ""
         if audit and not syslog and syslog_fw and not logfiles.audisp_syslog:
@@ -141,6 +156,9 @@ CHECK = Check(
         "logfiles": LOG_FILES.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a running log agent alone is no_visibility (its configuration is not read)
     grade=Grade.GOOD,
+    # ``conf`` only adds syslog_format to the evidence: which decisions are logged is in the
+    # rules, and permissive mode logs the same decisions.
+    rests_on={ISM: ("state", "rules", "forwarders", "logfiles")},
 )

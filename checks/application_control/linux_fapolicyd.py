@@ -9,7 +9,8 @@
   ``fapolicyd.rules``. fapolicyd loads ``compiled.rules`` (built from ``rules.d`` by fagenrules)
   when present, else ``rules.d``, else ``fapolicyd.rules``; the first matching rule decides;
 - ``mounts``: ``findmnt -no TARGET,OPTIONS -T`` for ``/tmp``, ``/var/tmp``, ``/dev/shm`` and
-  ``/home`` (``noexec``: reported as supporting evidence only).
+  ``/home`` (``noexec``: reported as supporting evidence only; an unread listing is noted in
+  ``observed`` and decides nothing).
 
 SELinux and AppArmor confine services; they are not an executable allowlist and do not count
 (essential-eight.md 2.5). ``noexec`` alone is not application control either: interpreters
@@ -37,7 +38,8 @@ SELinux and AppArmor confine services; they are not an executable allowlist and 
   folder outside the system folders (``/usr``, ``/bin``, ``/sbin``, ``/lib*``, ``/boot``,
   ``/etc``, ``/opt``) or ``dir=untrusted``; effective otherwise when enforcing.
 
-Denied reads (no sudo) give no_visibility. Other Linux application control products are not
+Denied reads (no sudo) give no_visibility, and so does a ``fapolicyd.conf`` that is missing or
+printed no setting (an empty read is not "permissive = 0"). Other Linux application control products are not
 detected (record them as an alternate control). Evidence grade: good.
 """
 
@@ -75,13 +77,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     state = FAPOLICYD_STATE.read(outputs.get("state"))
     if isinstance(state, Unknown):
         return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd state not read: {state.reason}")
+    # The mounts are supporting evidence only (noexec is not application control): an unread
+    # listing is noted, it never decides a verdict.
     mounts = TEMP_MOUNTS.read(outputs.get("mounts"))
-    if isinstance(mounts, Unknown):
-        return all_findings(
-            ISM, Outcome.NO_VISIBILITY, f"fapolicyd mounts not read: {mounts.reason}"
-        )
-    noexec = sorted(m for m, v in mounts.items() if v.noexec)
-    exec_ok = sorted(m for m, v in mounts.items() if v.noexec is False)
+    mounts_unread = mounts.reason if isinstance(mounts, Unknown) else None
+    seen = {} if isinstance(mounts, Unknown) else mounts
+    noexec = sorted(m for m, v in seen.items() if v.noexec)
+    exec_ok = sorted(m for m, v in seen.items() if v.noexec is False)
     observed: dict[str, Any] = {
         "fapolicyd_installed": state.installed,
         "fapolicyd_active": state.active,
@@ -89,6 +91,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "noexec_mounts": noexec,
         "exec_mounts": exec_ok,
     }
+    if mounts_unread is not None:
+        observed["mounts_not_read"] = mounts_unread
     noexec_note = (
         f"; noexec on {', '.join(noexec)} (supporting only: interpreters bypass noexec)"
         if noexec
@@ -119,6 +123,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     files = FAPOLICYD_RULES.read(outputs.get("rules"))
     if isinstance(files, Unknown):
         return all_findings(ISM, Outcome.NO_VISIBILITY, f"fapolicyd rules not read: {files.reason}")
+    if not conf.present or not conf.settings:
+        # fapolicyd does not run without its configuration; an empty read is not "enforcing"
+        return all_findings(
+            ISM,
+            Outcome.NO_VISIBILITY,
+            "fapolicyd is running but fapolicyd.conf "
+            + ("was not found" if not conf.present else "printed no settings")
+            + ": whether it enforces (permissive = 0) is not shown",
+        )
+    # permissive absent from a file that has settings: fapolicyd's documented default, 0
     permissive = conf.settings.get("permissive", "0").strip()
     observed["permissive"] = permissive
     if permissive != "0":
@@ -249,6 +263,8 @@ CHECK = Check(
         "mounts": TEMP_MOUNTS.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: an empty/absent fapolicyd.conf is no_visibility, not "permissive = 0"
     grade=Grade.GOOD,
+    # ``mounts`` only adds the noexec note (supporting evidence, never a verdict).
+    rests_on=dict.fromkeys(ISM, ("state", "conf", "rules")),
 )

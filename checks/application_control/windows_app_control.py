@@ -9,21 +9,28 @@ exists; ``CiTool.exe --list-policies`` where CiTool exists (Windows 11 22H2+ / S
 2025); ``Get-AppLockerPolicy -Effective -Xml``; the Application Identity service (``AppIDSvc``)
 state; the OS build and product type.
 
-The enforcing mechanism is WDAC when user-mode code integrity is 2, else AppLocker when its
-``Exe`` collection is enforced (``EnforcementMode`` ``Enabled``, or ``NotConfigured`` with rules,
-which AppLocker enforces) **and** ``AppIDSvc`` is running.
+The enforcing mechanism judged is AppLocker when its ``Exe`` collection is enforced
+(``EnforcementMode`` ``Enabled``, or ``NotConfigured`` with rules, which AppLocker enforces)
+**and** ``AppIDSvc`` is running (its rules are readable; with WDAC enforcing too, a file must pass
+both), else WDAC when user-mode code integrity is 2.
+
+**WDAC: enforcement is not an allow list.** The active policies are binary (``.cip``) and their
+rules are not read here, so WDAC enforcement gives **no_visibility** for every control below
+(with the enforced policies CiTool names): Microsoft's recommended block rules, deployed as
+published, enforce user-mode code integrity too, yet their allow-all rules (``<Allow
+ID="ID_ALLOW_A_1" FileName="*" />``) let everything else run. Effective needs the rules; until a
+read-only parser of the active binary policies exists, confirm from the policy source XML (an
+assessor can record it as an exception).
 
 - **ISM-0843 / ISM-1490 / ISM-1656** (implemented on workstations / internet-facing servers /
   other servers; the inventory's ``e8_role`` and ``e8_internet_facing`` pick the one that applies,
   the other two are not_applicable): effective when a mechanism enforces; ineffective when
   nothing enforces, when the policy is audit-only, or when AppLocker rules exist but ``AppIDSvc``
-  is not running (AppLocker then enforces nothing).
+  is not running (AppLocker then enforces nothing); WDAC: no_visibility (above).
 - **ISM-1657** (executables, libraries, scripts, installers, CHM, HTA, CPL restricted) — *partly*,
   ruleset coverage only (ASD's excellent evidence is an execution test, which a read-only scan does
-  not do): WDAC enforced is effective (user-mode integrity covers .exe/.com, .dll/.ocx/.cpl, MSI
-  and scripts run by enlightened hosts; .chm and .hta run through ``hh.exe`` / ``mshta.exe``);
-  AppLocker needs ``Exe``, ``Msi``, ``Script`` and ``Dll`` all enforced, otherwise ineffective
-  with the missing collections named.
+  not do): WDAC no_visibility (above); AppLocker needs ``Exe``, ``Msi``, ``Script`` and ``Dll``
+  all enforced, otherwise ineffective with the missing collections named.
 - **ISM-1870** (user profiles and temporary folders) and **ISM-1871** (all other locations):
   with AppLocker, every enforced collection's **Allow path rules** for non-administrators
   (anything but Administrators, SYSTEM, Domain/Enterprise Admins) are tested against a file a
@@ -33,17 +40,13 @@ which AppLocker enforces) **and** ``AppIDSvc`` is running.
   new folder at the drive root — honouring rule exceptions and Deny path rules. A rule that
   allows ``*`` or ``%WINDIR%\\*`` without exceptions for those folders makes the control
   ineffective (the default AppLocker rules do). Custom rule names are ignored: only the path
-  condition counts. With WDAC the policy content is binary and not visible here; WDAC path rules
-  for user-writable paths are refused at run time unless option 18 (Disabled:Runtime FilePath Rule
-  Protection) is set, so WDAC enforced is effective for the host-side part, with that caveat.
-  No enforcement: ineffective.
+  condition counts. WDAC: no_visibility (above). No enforcement: ineffective.
 - **ISM-1544** (Microsoft's recommended block rules) — *partly*, a heuristic: with AppLocker,
   enforced ``Exe`` Deny rules (path tail, publisher ``BinaryName`` or hash file name) must name
   every binary in ``recommended_block_binaries.csv`` (the classic entries of Microsoft's list:
   mshta, wscript, cscript, msbuild, installutil, wmic, the debuggers …); missing ones make it
   ineffective. With WDAC, the block rules are usually merged into the base policy, whose content
-  is binary: effective only when CiTool lists an enforced policy whose name says it is the
-  recommended block rules, otherwise no_visibility (assessor to confirm from the policy source).
+  is binary: no_visibility (a policy's friendly name is not its rules).
 
 Any read that failed (PowerShell 2.0 without ``ConvertTo-Json``, access denied, timeout) gives
 no_visibility. Third-party application control products (Airlock, Carbon Black App Control,
@@ -71,7 +74,7 @@ from checks.application_control._rules import (
     wdac_summary,
 )
 from checks.facts.fact import Unknown
-from checks.facts.windows.app_control import APP_CONTROL, AppControl
+from checks.facts.windows.app_control import APP_CONTROL, AppControl, Wdac
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
@@ -130,10 +133,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     modes = ", ".join(f"{t} {m}" for t, m in _modes(cols).items()) or "no rules"
     summary = f"{wdac_summary(wdac)}; AppLocker {modes}; AppIDSvc {svc_state}"
 
-    if wdac.um == 2:
-        mech = "wdac"
-    elif al_enforced:
+    if al_enforced:
+        # AppLocker's rules are readable; with WDAC enforcing too, a file must pass both
         mech = "applocker"
+    elif wdac.um == 2:
+        mech = "wdac"
     elif wdac.error is not None or al_why is not None:
         reasons = "; ".join(r for r in (wdac.error and f"WDAC: {wdac.error}", al_why) if r)
         return all_findings(
@@ -162,61 +166,42 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             findings[ism] = _finding(ism, Outcome.INEFFECTIVE, evidence, observed)
         return [findings[i] for i in ISM]
 
-    how = (
-        "WDAC (App Control for Business) user-mode code integrity is enforced"
-        if mech == "wdac"
-        else "AppLocker enforces Exe rules and AppIDSvc is running"
-    )
-    for f in class_findings(ctx, Outcome.EFFECTIVE, f"{how} ({summary})", observed):
+    if mech == "wdac":
+        return _wdac_rules_not_read(ctx, wdac, summary, observed)
+    for f in class_findings(
+        ctx,
+        Outcome.EFFECTIVE,
+        f"AppLocker enforces Exe rules and AppIDSvc is running ({summary})",
+        observed,
+    ):
         findings[f.ism] = f
 
     # ISM-1657: file types
-    if mech == "wdac":
+    missing = [c for c in CORE_COLLECTIONS if not (cols.get(c) and cols[c].enforced)]
+    if missing:
+        findings["ISM-1657"] = _finding(
+            "ISM-1657",
+            Outcome.INEFFECTIVE,
+            f"AppLocker does not enforce the {', '.join(missing)} rule collection(s): "
+            f"{'libraries (.dll, .ocx, .cpl)' if 'Dll' in missing else 'those file types'} "
+            f"are not restricted ({summary})",
+            {**observed, "collections_not_enforced": missing},
+        )
+    else:
         findings["ISM-1657"] = _finding(
             "ISM-1657",
             Outcome.EFFECTIVE,
-            "host-side ruleset coverage only: WDAC user-mode enforcement covers executables, "
-            "libraries (.dll/.ocx/.cpl), installers and scripts run by enlightened hosts; .chm/.hta "
-            "run through hh.exe/mshta.exe; the binary policy's rules are not visible and no "
-            "execution test was made",
+            "host-side ruleset coverage only: AppLocker enforces the Exe, Msi, Script and Dll "
+            "collections (.chm/.hta run through hh.exe/mshta.exe under Exe rules, .cpl as DLLs); "
+            "no execution test was made",
             observed,
         )
-    else:
-        missing = [c for c in CORE_COLLECTIONS if not (cols.get(c) and cols[c].enforced)]
-        if missing:
-            findings["ISM-1657"] = _finding(
-                "ISM-1657",
-                Outcome.INEFFECTIVE,
-                f"AppLocker does not enforce the {', '.join(missing)} rule collection(s): "
-                f"{'libraries (.dll, .ocx, .cpl)' if 'Dll' in missing else 'those file types'} "
-                f"are not restricted ({summary})",
-                {**observed, "collections_not_enforced": missing},
-            )
-        else:
-            findings["ISM-1657"] = _finding(
-                "ISM-1657",
-                Outcome.EFFECTIVE,
-                "host-side ruleset coverage only: AppLocker enforces the Exe, Msi, Script and Dll "
-                "collections (.chm/.hta run through hh.exe/mshta.exe under Exe rules, .cpl as DLLs); "
-                "no execution test was made",
-                observed,
-            )
 
     # ISM-1870 / ISM-1871: locations
     for ism, probes, what in (
         ("ISM-1870", USER_WRITABLE, "user profiles and temporary folders"),
         ("ISM-1871", OTHER_WRITABLE, "other user-writable locations"),
     ):
-        if mech == "wdac":
-            findings[ism] = _finding(
-                ism,
-                Outcome.EFFECTIVE,
-                f"host-side part: WDAC user-mode enforcement applies in every location, including "
-                f"{what}; the binary policy is not visible (WDAC refuses path rules for "
-                f"user-writable paths unless option 18 Disabled:Runtime FilePath Rule Protection is set)",
-                observed,
-            )
-            continue
         holes = open_locations(cols, probes)
         if holes:
             findings[ism] = _finding(
@@ -237,44 +222,15 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
 
     # ISM-1544: recommended block rules
-    denied = denied_binaries(exe) if al_enforced else set()
+    denied = denied_binaries(exe)
     missing_block = [b for b in BLOCK_LIST if b.upper() not in denied]
     block_obs = {**observed, "denied_binaries": sorted(d.lower() for d in denied)}
-    named = [
-        p
-        for p in (wdac.citool or [])
-        if "block" in str(p.get("FriendlyName", "")).lower()
-        and "driver" not in str(p.get("FriendlyName", "")).lower()
-        and citool_enforced(p)
-    ]
-    if al_enforced and not missing_block:
+    if not missing_block:
         findings["ISM-1544"] = _finding(
             "ISM-1544",
             Outcome.EFFECTIVE,
             f"heuristic, partly: enforced AppLocker Exe deny rules name all {len(BLOCK_LIST)} "
             f"classic binaries of Microsoft's recommended block rules list",
-            block_obs,
-        )
-    elif mech == "wdac" and named:
-        findings["ISM-1544"] = _finding(
-            "ISM-1544",
-            Outcome.EFFECTIVE,
-            "heuristic, partly: CiTool lists an enforced WDAC policy named "
-            + ", ".join(repr(str(p.get("FriendlyName"))) for p in named),
-            {**block_obs, "citool_policies": [str(p.get("FriendlyName")) for p in named]},
-        )
-    elif mech == "wdac":
-        findings["ISM-1544"] = _finding(
-            "ISM-1544",
-            Outcome.NO_VISIBILITY,
-            "WDAC is enforced but its policies are binary: whether Microsoft's recommended block "
-            "rules are merged in cannot be seen from the host"
-            + (
-                " (CiTool lists no policy named for them)"
-                if wdac.citool is not None
-                else " (CiTool is not available on this build)"
-            )
-            + "; confirm from the policy source XML",
             block_obs,
         )
     else:
@@ -290,6 +246,38 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     return [findings[i] for i in ISM]
 
 
+def _wdac_rules_not_read(
+    ctx: Context, wdac: Wdac, summary: str, observed: dict[str, Any]
+) -> list[Finding]:
+    """WDAC enforces, but its policies' rules are binary and not read: enforcement alone does
+    not show an allow list (Microsoft's recommended block rules, deployed as published, enforce
+    user-mode code integrity with allow-all rules, ``FileName="*"``)."""
+    enforced = [
+        str(p.get("FriendlyName") or p.get("PolicyID") or "?")
+        for p in (wdac.citool or [])
+        if citool_enforced(p)
+    ]
+    listed = (
+        f"CiTool lists enforced policies {', '.join(repr(n) for n in enforced[:6])}"
+        if enforced
+        else "CiTool is not available on this build"
+        if wdac.citool is None
+        else "CiTool lists no enforced policy"
+    )
+    why = (
+        f"WDAC (App Control for Business) user-mode code integrity is enforced, but the active "
+        f"policies' rules are binary (.cip) and not read ({listed}): whether they restrict "
+        f"execution to an allow list is not shown — a policy of deny rules with an allow-all "
+        f'rule (FileName="*"), as Microsoft\'s recommended block rules are published, enforces '
+        f"too; confirm from the policy source XML ({summary})"
+    )
+    obs = {**observed, "citool_enforced_policies": enforced}
+    findings = {f.ism: f for f in class_findings(ctx, Outcome.NO_VISIBILITY, why, obs)}
+    for ism in ("ISM-1870", "ISM-1657", "ISM-1871", "ISM-1544"):
+        findings[ism] = _finding(ism, Outcome.NO_VISIBILITY, why, obs)
+    return [findings[i] for i in ISM]
+
+
 CHECK = Check(
     id="application_control.windows_app_control",
     title="Windows application control (WDAC or AppLocker) enforced and covering user-writable paths",
@@ -298,6 +286,6 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"appcontrol": APP_CONTROL.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: WDAC enforcement without its rules read is no_visibility, not effective
     grade=Grade.GOOD,
 )

@@ -27,6 +27,10 @@ whether WDAC *allowed* executions are captured (WDAC logs only blocks and audits
 executions come from process-creation auditing, 4688 or Sysmon, which this check does not read —
 the evidence says so). A forwarder under an unlisted service name shows as missing. Evidence
 grade: good.
+
+A running log agent (Splunk, Wazuh, Fluent Bit, …) is not evidence that these events are shipped:
+its configuration, which says which logs it ships, is not read, so when it is the only shipper seen
+the result is no_visibility, never effective.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checks._logging import win_forwarders
+from checks._logging import agent_unread, win_agents_running, win_forwarders
 from checks.application_control._rules import parse_applocker
 from checks.facts.fact import Unknown
 from checks.facts.windows.app_control import (
@@ -82,7 +86,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         needed.append(EXE_LOG)
     if any(c.type in ("Msi", "Script") for c in al_active):
         needed.append(MSI_LOG)
-    forwarders, stopped = win_forwarders(fwd)
+    forwarders, stopped = win_forwarders(fwd, agents_count=False)
+    agents = win_agents_running(fwd)
     observed: dict[str, Any] = {
         "wdac_usermode": wdac.um,
         "applocker_collections": sorted(c.type for c in al_active),
@@ -91,6 +96,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             for n, i in logs.items()
         },
         "forwarders": forwarders,
+        "agents_running": agents,
         "agents_not_running": stopped,
     }
     if not needed:
@@ -123,6 +129,15 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 ism=ISM,
                 outcome=Outcome.INEFFECTIVE,
                 evidence="application control events are not logged locally: " + ", ".join(off),
+                observed=observed,
+            )
+        ]
+    if not forwarders and agents:
+        return [
+            Finding(
+                ism=ISM,
+                outcome=Outcome.NO_VISIBILITY,
+                evidence=agent_unread(agents, f"{', '.join(needed)} enabled"),
                 observed=observed,
             )
         ]
@@ -171,6 +186,6 @@ CHECK = Check(
         "forwarders": LOG_FORWARDERS.cmd,
     },
     judge=judge,
-    version=1,
+    version=2,  # v2: a running log agent alone is no_visibility (its configuration is not read)
     grade=Grade.GOOD,
 )

@@ -8,13 +8,15 @@ the active ``CiPolicies\\Active\\*.cip`` file names and ``SiPolicy.p7b``,
 ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\CI\\Config`` ``VulnerableDriverBlocklistEnable``, and
 the OS build and product type.
 
-- **ISM-1658** (ML3, drivers restricted to an organisation-approved set) — *partly*: effective
-  when kernel-mode code integrity is enforced (2) and an organisation policy file is active
-  (``*.cip`` or ``SiPolicy.p7b``); the policy content (which drivers it allows) is binary and
-  not visible, so the finding covers the host-side part. Ineffective when kernel-mode code
-  integrity is off or audit (AppLocker cannot control drivers). No_visibility when it reports
-  enforced but no policy file is found (it may be only Microsoft's own blocklist) or the
-  DeviceGuard class could not be read.
+- **ISM-1658** (ML3, drivers restricted to an organisation-approved set) — *partly*:
+  no_visibility when kernel-mode code integrity is enforced (2) with an organisation policy file
+  active (``*.cip`` or ``SiPolicy.p7b``): the policy's rules (which drivers it allows) are binary
+  and not read, and enforcement alone is not an approved set — Microsoft's recommended block
+  rules, deployed as published, enforce kernel-mode integrity while allowing every driver
+  (``FileName="*"``). Ineffective when kernel-mode code integrity is off or audit (AppLocker
+  cannot control drivers). No_visibility too when it reports enforced but no policy file is found
+  (it may be only Microsoft's own blocklist) or the DeviceGuard class could not be read. Never
+  effective until the active policies' rules are read.
 - **ISM-1659** (ML3, Microsoft's vulnerable driver blocklist): effective when
   ``VulnerableDriverBlocklistEnable`` is 1, or memory integrity (HVCI) is running (it enforces the
   blocklist), or the value is absent on Windows 11 22H2 or later client builds (build ≥ 22621,
@@ -73,10 +75,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         names = ", ".join(p["name"] for p in wdac.policies) or "SiPolicy.p7b"
         f1658 = Finding(
             ism="ISM-1658",
-            outcome=Outcome.EFFECTIVE,
+            outcome=Outcome.NO_VISIBILITY,
             evidence=(
-                f"host-side part: kernel-mode code integrity is enforced with active policy "
-                f"{names}; which drivers the binary policy allows is not visible"
+                f"kernel-mode code integrity is enforced with active policy {names}, but the "
+                f"binary policy's rules are not read: whether it restricts drivers to an approved "
+                f"set is not shown (Microsoft's recommended block rules, deployed as published, "
+                f'allow every kernel driver: <Allow ID="ID_ALLOW_A_1" FileName="*" />); confirm '
+                f"from the policy source XML"
             ),
             observed=observed,
         )
@@ -157,6 +162,6 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"appcontrol": APP_CONTROL.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: kernel-mode enforcement without the policy rules read is no_visibility
     grade=Grade.GOOD,
 )

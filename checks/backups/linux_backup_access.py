@@ -2,13 +2,17 @@
 
 **Collected (root; fact ``linux.backup_access``):** for each destination in ``e8_backup_paths``
 (shell-quoted arguments): its mode, owner, group and type (``stat``); the mode of every parent
-directory up to ``/``; and every item up to two levels below it that grants *any* permission to
-"other" (``find -mindepth 1 -maxdepth 2 -perm /o=rwx``, at most 200 lines). A missing
-destination is reported with an ``E8_MISSING`` marker, a ``find`` that met an error with
-``E8_INCOMPLETE``.
+directory up to ``/``; and every item below it, at any depth, that "other" can reach and read or
+write: ``find`` does not descend into a directory without the other-execute bit (nothing below
+it is reachable) and prints, through ``-exec stat -c … {} +``, the non-directories with o+r and
+anything with o+w (symbolic links, always 777, left out), at most 200 lines. ``-perm -MODE``,
+``-prune`` and ``-exec … {} +`` run on GNU and BusyBox ``find`` alike (BusyBox has no
+``-printf``). A missing destination is reported with an ``E8_MISSING`` marker; ``find``'s own
+messages are kept in the listing and a ``find`` that failed adds ``E8_INCOMPLETE``.
 
 An item is reachable by an unprivileged account ("other") when every directory above it, the
-destination included, has the other-execute bit.
+destination included, has the other-execute bit: the listing holds only such items below the
+destination, so they are reachable when the destination and its parents are.
 
 **ISM-1812** (ML1-3, unprivileged accounts cannot access other accounts' backups):
 - ineffective: a reachable regular file is world-readable (or the destination is a world-readable
@@ -23,13 +27,13 @@ destination included, has the other-execute bit.
 
 Both: no_visibility when ``e8_backup_paths`` is not in the inventory ("no e8_backup_paths in
 inventory"), when a destination is missing or could not be examined (run with become), or was
-examined only in part (``find`` met an error, or the listing was cut at 200 lines), and nothing
-already proves ineffectiveness.
+examined only in part (``find`` met an error or printed a message — an option it lacks, a
+folder it could not list — or the listing was cut at 200 lines), and nothing already proves
+ineffectiveness.
 
 Caveats: only the "other" permission class is judged — group access (is the group made of
-unprivileged users?) and POSIX ACLs are not; items deeper than two levels are not examined; the
-backup platform's own access control (repository passwords, object-store policies, immutability)
-is not visible. Evidence grade: good.
+unprivileged users?) and POSIX ACLs are not; the backup platform's own access control
+(repository passwords, object-store policies, immutability) is not visible. Evidence grade: good.
 """
 
 from __future__ import annotations
@@ -67,13 +71,9 @@ def _judge_destination(d: Destination) -> tuple[list[str], list[str]]:
         writes.append(f"{d.path} is world-writable ({d.mode:o})")
     if not is_dir and chain and d.mode & O_R:
         reads.append(f"{d.path} is world-readable ({d.mode:o})")
-    inside = _open_inside(d)
-    open_dirs = {p: m for p, m, t, _ in d.open_items if t == "d"}
-    for path, mode, kind, depth in d.open_items:
-        parent = path.rsplit("/", 1)[0]
-        reachable = inside and (depth == 1 or bool(open_dirs.get(parent, 0) & O_X))
-        if not reachable:
-            continue
+    if not _open_inside(d):
+        return reads, writes  # nothing below the destination is reachable
+    for path, mode, kind, _depth in d.open_items:
         if mode & O_W and not (kind == "d" and mode & STICKY):
             writes.append(f"{path} is world-writable ({mode:o})")
         if kind == "f" and mode & O_R:
@@ -114,10 +114,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             reads += r
             writes += w
             if not d.complete and _open_inside(d):
-                blind.append(
-                    f"{path}: examined only in part (find met an error, or more than "
-                    f"{OPEN_LIMIT} open items were listed)"
-                )
+                if len(d.open_items) >= OPEN_LIMIT:
+                    why = f"more than {OPEN_LIMIT} items were listed"
+                else:
+                    why = f"find said: {d.error}" if d.error else "find met an error"
+                blind.append(f"{path}: examined only in part ({why})")
     observed = {
         "paths": paths,
         "modes": modes,
@@ -153,5 +154,7 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"access": BACKUP_ACCESS.cmd},
     judge=judge,
-    version=2,  # v2: a destination examined only in part is not judged closed
+    # v2: a destination examined only in part is not judged closed; v3: every reachable depth,
+    # a listing BusyBox find can make, symbolic links not taken for world-writable items
+    version=3,
 )

@@ -37,9 +37,10 @@ whatever its mode. So:
   the destination's owner or group members include such a privileged non-backup-admin through the
   mode (same ownership rule as ISM-1813);
 - no_visibility: ``e8_backup_admins`` is not in the inventory and the admin groups are not empty
-  (who is a backup admin is organisational);
-- effective: every admin-group member is a backup admin (or there is none) and the ownership rule
-  holds. Host-side part only: sudo rules granted outside these groups (see
+  (who is a backup admin is organisational); or none of sudo/wheel/admin was printed at all (an
+  empty ``getent`` answer shows nobody, it does not show that nobody can become root);
+- effective: every member of the admin groups seen is a backup admin (or the groups have none)
+  and the ownership rule holds. Host-side part only: sudo rules granted outside these groups (see
   ``restrict_admin.linux_sudo_policy``), directory (SSSD/LDAP) groups and the backup platform's
   own roles are not seen.
 
@@ -108,15 +109,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     paths = ctx.profile.listed("e8_backup_paths") or []
     places = BACKUP_PLACES.read(outputs.get("places"))
     accounts = PASSWD.read(outputs.get("passwd"))
-    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    groups_read = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    # Unknown admin groups only hide who else is privileged (ISM-1705/1706/1707); where the
+    # backups live and who can read them by file mode (ISM-1811/1813) do not depend on them.
+    groups = {} if isinstance(groups_read, Unknown) else groups_read
     if not paths:
         return _blind(isms, "no e8_backup_paths in inventory", paths)
     if isinstance(places, Unknown):
         return _blind(isms, places.reason, paths)
     if isinstance(accounts, Unknown):
         return _blind(isms, accounts.reason, paths)
-    if isinstance(groups, Unknown):
-        return _blind(isms, groups.reason, paths)
     root = places.get("/")
     backup_admins = set(ctx.profile.listed("e8_backup_admins") or []) | {"root"}
     admins_known = ctx.profile.e8_backup_admins is not None
@@ -213,6 +215,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         )
     elif blind:
         text, outcome = blind_text, Outcome.NO_VISIBILITY
+    elif isinstance(groups_read, Unknown) or not groups:
+        outcome = Outcome.NO_VISIBILITY
+        text = (
+            "getent printed none of the sudo, wheel and admin groups, so who can become root is "
+            "not visible (a host without any of them is unusual; directory groups and sudoers "
+            "grants are not read here)"
+        )
     else:
         outcome = Outcome.EFFECTIVE
         text = (
@@ -235,6 +244,10 @@ CHECK = Check(
         "passwd": PASSWD.cmd,
         "admin_groups": ADMIN_GROUPS.cmd,
     },
+    # Where the destinations live (ISM-1811) needs only the places; who can read a destination
+    # by its mode (ISM-1813) needs the places and /etc/passwd (primary group members), not the
+    # admin groups. ISM-1705/1706/1707 rest on all three.
+    rests_on={"ISM-1811": ("places",), "ISM-1813": ("places", "passwd")},
     judge=judge,
-    version=1,
+    version=2,  # v2: no sudo/wheel/admin group printed is no_visibility for ISM-1705/1706/1707
 )

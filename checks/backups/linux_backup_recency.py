@@ -2,39 +2,55 @@
 
 **Collected:**
 - ``newest`` (root; fact ``linux.backup_newest``): for each destination in the inventory variable
-  ``e8_backup_paths`` (passed as shell-quoted arguments, never spliced into the command), the
-  newest modification time of anything up to three levels below the destination
-  (``find -mindepth 1 -maxdepth 3``; the destination folder's own mtime is left out because
-  deleting an old backup also changes it; a destination that is a file counts itself), or an
-  ``E8_MISSING`` marker when the path does not exist, ``E8_UNREADABLE`` when it cannot be read,
-  ``E8_INCOMPLETE`` when ``find`` met an error (part of the destination could not be read);
+  ``e8_backup_paths`` (passed as shell-quoted arguments, never spliced into the command), up to
+  three levels below it (``find -maxdepth 3 … -exec stat -c '%Y %n' {} +``, which GNU and BusyBox
+  ``find``/``stat`` both run):
+  - the backup tools' own *completed-snapshot* artefacts: restic ``snapshots/<id>`` files (written
+    when a backup completes), borg ``index.<n>`` (written when a transaction commits), rsnapshot
+    ``<interval>.0`` folders at the top of the snapshot root (touched when a run completes) and
+    Veeam Agent restore points (``.vbk``/``.vib``/``.vrb``) — the newest twenty;
+  - the newest *file* (directories are left out: creating and deleting a lock changes a
+    folder's time), lock and temporary files excluded (``*.lock``, ``lock``, ``lock.*``,
+    ``locks/``, ``*.lck``, ``*.pid``, ``*.tmp``, ``*.temp``, ``tmp/``, ``*.part``, ``*.partial``,
+    ``*.inprogress``, ``*.swp``, ``*~``, ``.nfs*``);
+  or an ``E8_MISSING`` marker when the path does not exist, ``E8_UNREADABLE`` when it cannot be
+  read, ``E8_INCOMPLETE`` when ``find`` met an error (part of the destination could not be read,
+  or the ``find`` lacks an option);
 - ``tooling`` (root, to see root's crontab; fact ``linux.backup_tooling``): backup programs on the
   ``PATH`` (restic, borg, borgmatic, rsnapshot, bacula-fd, bareos-fd, duplicity, timeshift,
   veeamconfig, rear, amanda), ``systemctl list-timers --all`` (wide, no pager, no legend),
   ``/etc/crontab`` and ``/etc/cron.d`` lines and ``/etc/cron.{hourly,daily,weekly}`` scripts
   naming a backup tool, and root's crontab.
 
+A destination holding a recognised layout is judged on its newest completed snapshot only (a failed
+run writes packs, segments and locks but no snapshot); any other destination on its newest file.
+
 **ISM-1511** (ML1-3, backups performed and retained per business criticality). The model sets no
 frequency; the RPO is the organisation's: ``e8_backup_rpo_hours`` for the host, else the policy's
 ``backup_rpo_hours``.
-- effective: every listed destination exists and holds something modified within the RPO (an
-  item seen is real evidence even when part of the destination could not be read: anything
-  unseen could only be newer);
-- ineffective: a destination is missing ("backup destination missing"), or its newest item is
-  older than the RPO; or no ``e8_backup_paths`` were given and no backup tool, timer or cron job
-  is found ("no backup evidence");
+- effective: every listed destination exists and holds a completed snapshot (or, for an unknown
+  layout, a file) modified within the RPO (an item seen is real evidence even when part of the
+  destination could not be read: anything unseen could only be newer);
+- ineffective: a destination is missing ("backup destination missing"), or its newest snapshot
+  or file is older than the RPO; or no ``e8_backup_paths`` were given and no backup tool, timer
+  or cron job is found ("no backup evidence");
 - no_visibility: a destination could not be read (run with become), or only partly and what was
-  seen is older than the RPO (a newer backup may be in the unread part), or its newest item is
-  dated more than an hour after the collection (a future time hides the real backups' age), or
-  no ``e8_backup_paths``
-  were given but backup tooling was found — its schedule suggests backups but their recency cannot
-  be verified without a destination.
+  seen is older than the RPO (a newer backup may be in the unread part), or it showed no file at
+  all, or its newest item is dated more than an hour after the collection (a future time hides
+  the real backups' age), or no ``e8_backup_paths`` were given but backup tooling was found — its
+  schedule suggests backups but their recency cannot be verified without a destination.
 
-Caveats: modification time is a proxy: rsync-style copies keep the source files' times, so the
-destination directory's own time (rsnapshot touches ``<interval>.0``) usually carries the signal;
-pruning an old snapshot also updates a directory's time. Agentless backups (hypervisor snapshots,
-backup server pulls) leave no trace on the host: give their landing path or record an exception.
-Whether the backup is complete, restorable or kept off-host is not visible. Evidence grade: fair.
+Only ``newest`` carries the verdict when destinations are given; ``tooling`` adds detail to the
+evidence (and decides the outcome only when no destination is given, which is never effective).
+
+Caveats: modification time is a proxy. A borg ``prune`` or ``compact`` also commits (a fresh
+``index.<n>`` without a new archive); a restic ``tag``/``rewrite`` writes a new snapshot file.
+Bacula/Bareos volumes and Duplicity/tar archives have no completion marker on disk and are judged
+as files, so a partial archive that is not named as a temporary file still counts. Restic or borg
+repositories deeper than two levels below the destination are judged as files. Agentless backups
+(hypervisor snapshots, backup server pulls) leave no trace on the host: give their landing path
+or record an exception. Whether the backup is complete, restorable or kept off-host is not
+visible. Evidence grade: fair.
 """
 
 from __future__ import annotations
@@ -102,7 +118,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         elif info.state == "unreadable":
             blind.append(f"{path}: not readable by the scanning account")
         elif moment is None:
-            blind.append(f"{path}: no modification time reported")
+            blind.append(
+                f"{path}: no backup snapshot or file found"
+                + ("" if info.complete else " (find met an error)")
+            )
         elif moment - now > CLOCK_SKEW:
             blind.append(
                 f"{path}: newest item {info.item} is dated {iso(moment)}, after the collection "
@@ -115,8 +134,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 "item": info.item,
                 "age_hours": round(age.total_seconds() / 3600, 1),
                 "complete": info.complete,
+                "layout": info.layout,
             }
-            text = f"{path} newest {iso(moment)} ({age.total_seconds() / 3600:.0f} h old)"
+            what = (
+                "newest file (no known backup layout)"
+                if info.layout == "files"
+                else f"newest completed {info.layout} snapshot {info.item}"
+            )
+            text = f"{path} {what} {iso(moment)} ({age.total_seconds() / 3600:.0f} h old)"
             if age <= rpo:
                 fresh.append(text + ("" if info.complete else " (part of it could not be read)"))
             elif info.complete:
@@ -145,6 +170,11 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     grade=Grade.FAIR,
     collect={"newest": BACKUP_NEWEST.cmd, "tooling": BACKUP_TOOLING.cmd},
+    # With destinations, only their contents show a backup; the tooling list adds detail to the
+    # evidence, and without destinations the verdict is never effective.
+    rests_on={"ISM-1511": ("newest",)},
     judge=judge,
-    version=2,  # v2: a future-dated newest item or a partly unread stale destination is not judged
+    # v2: a future-dated newest item or a partly unread stale destination is not judged;
+    # v3: completed snapshots of restic/borg/rsnapshot/Veeam, else files without locks/temp files
+    version=3,
 )

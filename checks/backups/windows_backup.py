@@ -254,6 +254,11 @@ CHECK = Check(
         "events": BACKUP_EVENTS.cmd,
         "services": SERVICES.cmd,
     },
+    # Effective needs one record of a completed backup within the RPO: Get-WBSummary's last
+    # success, a wbadmin catalogue version or a Microsoft-Windows-Backup event 4 (alternatives:
+    # each is Windows Server Backup's own record). The service list only names third-party
+    # agents, which never make the control effective.
+    rests_on={"ISM-1511": ("summary|versions|events",)},
     judge=judge,
     version=1,
 )

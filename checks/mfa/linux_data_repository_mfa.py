@@ -25,7 +25,9 @@ client key sits on a smart card or security key is not visible) — never effect
 **MySQL / MariaDB**: each account's authentication plugin (``authentication_fido``,
 ``authentication_webauthn``, ``pam``…) and MySQL's ``authentication_policy`` live in the
 ``mysql.user`` table, which needs a database login: no_visibility when one runs.
-No database server running: not_applicable for both. A sudo refusal or timeout: no_visibility.
+No database server running: not_applicable for both — only when ``ps`` listed processes (its
+``E8_PS_OK`` line); a ``ps`` that listed nothing (BusyBox has no ``-e``) is no_visibility, not
+"no database". A sudo refusal or timeout: no_visibility.
 Caveats: ``hba_file`` set elsewhere in postgresql.conf and ``include`` directives (PostgreSQL 16+)
 are not followed; other data repositories (file shares, object stores, SaaS) are not visible
 from a host. Evidence grade: good.
@@ -176,5 +178,5 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"engines": DATABASE_ENGINES.cmd, "pg_hba": PG_HBA.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: an empty process listing (BusyBox ps) is no_visibility, not "no database"
 )

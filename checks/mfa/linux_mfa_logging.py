@@ -21,6 +21,10 @@ Not visible: which facilities an agent actually ships, events kept by an externa
 (Duo, RADIUS), and the collector side. An rsyslog rule whose selector excludes auth is not
 counted; RainerScript ``omfwd`` actions are counted without checking their filter. Evidence
 grade: good.
+
+A running log agent (Splunk, Wazuh, Fluent Bit, …) is not evidence that these events are shipped:
+its configuration, which says which logs it ships, is not read, so when it is the only shipper seen
+the result is no_visibility, never effective.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from checks._logging import syslog_ways
+from checks._logging import agent_unread, agents, syslog_ways
 from checks.facts.fact import Unknown
 from checks.facts.linux.sshd import SSHD
 from checks.facts.linux.syslog_forwarding import SYSLOG_FORWARDING, RemoteRule
@@ -69,13 +73,27 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     missing = not sshd.installed
     level = "sshd not installed" if missing else sshd.value("loglevel")
     auth_rules = tuple(r for r in fwd.remote_rules if _covers_auth(r))
-    ways = syslog_ways(replace(fwd, remote_rules=auth_rules))
-    observed: dict[str, Any] = {"sshd_loglevel": level, "forwarding": ways}
+    ways = syslog_ways(replace(fwd, remote_rules=auth_rules), agents_count=False)
+    running_agents = agents(fwd)
+    observed: dict[str, Any] = {
+        "sshd_loglevel": level,
+        "forwarding": ways,
+        "agents_running": running_agents,
+    }
     problems = []
     if not missing and level.upper() not in GOOD_LEVELS:
         problems.append(f"sshd LogLevel {level or 'unknown'} does not record failed logons")
-    if not ways:
+    if not ways and not running_agents:
         problems.append("authentication logs are not forwarded off the host")
+    if not problems and not ways:
+        return [
+            Finding(
+                ism="ISM-1683",
+                outcome=Outcome.NO_VISIBILITY,
+                evidence=agent_unread(running_agents, "authentication events are logged"),
+                observed=observed,
+            )
+        ]
     if problems:
         return [
             Finding(
@@ -111,5 +129,7 @@ CHECK = Check(
         "forwarders": SYSLOG_FORWARDING.cmd,
     },
     judge=judge,
-    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
+    # v2: a module load or a syslog-ng network source is not forwarding; v3: a running log
+    # agent alone is no_visibility (its configuration is not read)
+    version=3,
 )

@@ -12,16 +12,28 @@
   DLL from ``HKLM\\SOFTWARE\\Classes\\CLSID\\{…}`` and the provider's ``Disabled`` value;
 - RDP: ``fDenyTSConnections`` and RDP-Tcp ``UserAuthentication`` (NLA — reported; NLA is not MFA);
 - ``dsregcmd /status`` (read-only): AzureAdJoined, DomainJoined and NgcSet. NgcSet describes the
-  **scanning account's** session, not the users', so it is reported only.
+  **scanning account's** session, not the users', so it is reported only;
+- the ``ExcludedCredentialProviders`` policy and Duo's ``FailOpen`` / ``RdpOnly`` values (only
+  those two; the key's secrets are never read).
 
 **Judgement** (the same logon paths serve privileged and unprivileged users):
 - ``ScForceOption = 1``: smart card or WHfB required for interactive logon — ISM-1401, ISM-1173,
   ISM-0974 and ISM-1682 effective (smart cards and WHfB are ASD's phishing-resistant examples);
-- otherwise a known third-party MFA credential provider or filter (Duo, RSA, Okta, Yubico,
-  Silverfort … — the table :data:`MFA_PROVIDERS` below) that is not ``Disabled``: ISM-1401/1173/0974
-  effective (host-side part: the provider is installed; its policy — fail-open, bypass groups,
-  which logon types it covers — lives in the vendor's console), ISM-1682 **ineffective**: push,
-  OTP and challenge-response are not phishing-resistant;
+- otherwise the Duo for Windows Logon credential provider (not ``Disabled``, not excluded by the
+  ``ExcludedCredentialProviders`` policy), judged on ``HKLM\\SOFTWARE\\Duo Security\\DuoCredProv``:
+  ``FailOpen = 1`` (users log on with the password alone when Duo cannot be reached):
+  ISM-1401/1173/0974 and ISM-1504 ineffective; ``RdpOnly = 1``: console and other local logons
+  need the password alone, so ISM-1401/1173/0974 ineffective (privileged and unprivileged users
+  use the same console), ISM-1504 (RDP) effective; both 0: ISM-1401/1173/0974/1504 effective
+  (host-side part: bypass groups and offline access live in the Duo console); either value not
+  set or unreadable: no_visibility. ISM-1682 **ineffective**: push and OTP are not
+  phishing-resistant;
+- otherwise another known third-party MFA credential provider or filter (RSA, Okta, Yubico,
+  Silverfort … — the table :data:`MFA_PROVIDERS` below), not ``Disabled`` or excluded by policy:
+  its enforcement settings (fail-open, bypass groups, which logon types it covers) are not read,
+  so ISM-1401/1173/0974/1504 are **no_visibility** (installed is not enforced); ISM-1682
+  ineffective (push, OTP and challenge-response are not phishing-resistant). A provider whose
+  CLSID the ``ExcludedCredentialProviders`` policy lists is never offered and does not count;
 - otherwise WHfB policy ``Enabled = 1`` (with or without ``RequireSecurityDevice``): MFA is
   available but not required on this host; whether password logon is still allowed for each
   account is decided in the directory (``userAccountControl`` SMARTCARD_REQUIRED, or Entra
@@ -43,6 +55,7 @@ Evidence grade: good.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.fact import Unknown
@@ -80,56 +93,141 @@ def mfa_product(name: str, dll: str) -> tuple[str, str, bool] | None:
     return None
 
 
-def _assess(read: LogonAuthentication) -> tuple[Outcome, Outcome, str, dict[str, Any]]:
-    """(MFA outcome, phishing-resistant outcome, evidence, observed)."""
+@dataclass(frozen=True)
+class Verdict:
+    """``mfa`` for console and RDP logons (ISM-1401/1173/0974), ``pr`` phishing-resistant
+    (ISM-1682), ``rdp`` for internet-facing RDP (ISM-1504); one evidence text each."""
+
+    mfa: Outcome
+    pr: Outcome
+    rdp: Outcome
+    text: str
+    pr_text: str
+    rdp_text: str
+
+
+def _same(outcome: Outcome, pr: Outcome, text: str) -> Verdict:
+    return Verdict(outcome, pr, outcome, text, text, text)
+
+
+def _duo(settings: dict[str, int | None] | None, product: str) -> Verdict:
+    """Duo for Windows Logon judged on its FailOpen and RdpOnly settings."""
+    pr_text = f"{product}: push/OTP is not phishing-resistant"
+    if settings is None or settings.get("FailOpen") is None or settings.get("RdpOnly") is None:
+        shown = "no DuoCredProv key" if settings is None else f"values read: {settings}"
+        text = (
+            f"{product} is installed but its FailOpen / RdpOnly settings (HKLM\\SOFTWARE\\Duo "
+            f"Security\\DuoCredProv) were not read ({shown}): whether it fails open or covers "
+            f"console logons is not known"
+        )
+        return Verdict(
+            Outcome.NO_VISIBILITY, Outcome.INEFFECTIVE, Outcome.NO_VISIBILITY, text, pr_text, text
+        )
+    if settings["FailOpen"] == 1:
+        text = (
+            f"{product} fails open (FailOpen = 1): when the Duo service cannot be reached, users "
+            f"log on with the password alone"
+        )
+        return Verdict(
+            Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, text, pr_text, text
+        )
+    if settings["RdpOnly"] == 1:
+        text = (
+            f"{product} covers RDP logons only (RdpOnly = 1): console and other local logons, by "
+            f"privileged and unprivileged users alike, need the password alone"
+        )
+        rdp_text = (
+            f"host-side part: {product} is required for RDP logons (RdpOnly = 1) and fails closed "
+            f"(FailOpen = 0); bypass groups and offline access live in the Duo console"
+        )
+        return Verdict(
+            Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, Outcome.EFFECTIVE, text, pr_text, rdp_text
+        )
+    text = (
+        f"host-side part: {product} is required for console and RDP logons (RdpOnly = 0) and "
+        f"fails closed (FailOpen = 0); bypass groups and offline access live in the Duo console"
+    )
+    return Verdict(Outcome.EFFECTIVE, Outcome.INEFFECTIVE, Outcome.EFFECTIVE, text, pr_text, text)
+
+
+def _assess(read: LogonAuthentication) -> tuple[Verdict, dict[str, Any]]:
+    """The verdicts and the observed values."""
     sc_force = read.sc_force_option
     whfb = read.whfb_enabled
     tpm = read.whfb_require_security_device
     products: list[str] = []
+    excluded: list[str] = []
+    duo: str | None = None
     for p in read.providers:
         if p.disabled == 1:
             continue
         found = mfa_product(p.name, p.dll)
-        if found is not None:
-            product, kind, _pr = found
-            products.append(f"{product} ({kind}; {p.kind} {p.clsid})")
+        if found is None:
+            continue
+        product, kind, _pr = found
+        if p.clsid.upper() in read.excluded:
+            excluded.append(f"{product} ({p.kind} {p.clsid})")
+            continue
+        products.append(f"{product} ({kind}; {p.kind} {p.clsid})")
+        if product.startswith("Cisco Duo") and p.kind == "Credential Providers":
+            duo = product
     observed: dict[str, Any] = {
         "ScForceOption": sc_force,
         "WHfB_Enabled": whfb,
         "WHfB_RequireSecurityDevice": tpm,
         "mfa_providers": products,
+        "mfa_providers_excluded_by_policy": excluded,
+        "duo_settings": read.duo,
         "rdp_enabled": None if read.deny_ts_connections is None else read.deny_ts_connections == 0,
         "rdp_nla": read.rdp_user_authentication,
         "dsregcmd_scanner_session": read.dsreg,
     }
+    excluded_note = (
+        f" ({'; '.join(excluded)} excluded by the ExcludedCredentialProviders policy, so it is "
+        f"never offered)"
+        if excluded
+        else ""
+    )
     if sc_force == 1:
         text = (
             "host-side part: ScForceOption = 1, smart card or Windows Hello for Business is "
             "required for interactive logon (phishing-resistant)"
         )
-        return Outcome.EFFECTIVE, Outcome.EFFECTIVE, text, observed
+        return _same(Outcome.EFFECTIVE, Outcome.EFFECTIVE, text), observed
+    if duo is not None:
+        return _duo(read.duo, duo), observed
     if products:
         text = (
-            f"host-side part: third-party MFA credential provider installed: {'; '.join(products)}"
-            " (its enforcement policy lives in the vendor console); push/OTP is not "
-            "phishing-resistant"
+            f"third-party MFA credential provider installed: {'; '.join(products)}; its "
+            f"enforcement settings (fail-open, bypass groups, which logon types it covers) are "
+            f"not read, so whether logon needs it is not known; push/OTP is not phishing-resistant"
         )
-        return Outcome.EFFECTIVE, Outcome.INEFFECTIVE, text, observed
+        return (
+            Verdict(
+                Outcome.NO_VISIBILITY,
+                Outcome.INEFFECTIVE,
+                Outcome.NO_VISIBILITY,
+                text,
+                text,
+                text,
+            ),
+            observed,
+        )
     if whfb == 1:
         text = (
             f"Windows Hello for Business is enabled by policy (RequireSecurityDevice {tpm}) but "
             "not required (ScForceOption not 1): whether accounts may still log on with a "
             "password alone is set in the directory (SMARTCARD_REQUIRED) and not visible here"
         )
-        return Outcome.NO_VISIBILITY, Outcome.NO_VISIBILITY, text, observed
+        return _same(Outcome.NO_VISIBILITY, Outcome.NO_VISIBILITY, text), observed
     text = (
         "password-only logon: no smart card/WHfB requirement (ScForceOption "
         f"{sc_force if sc_force is not None else 'not set'}), no WHfB policy and no known MFA "
-        "credential provider"
+        f"credential provider{excluded_note}"
     )
     if observed["rdp_nla"] == 1:
         text += " (RDP Network Level Authentication is on, but NLA is not MFA)"
-    return Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, text, observed
+    return _same(Outcome.INEFFECTIVE, Outcome.INEFFECTIVE, text), observed
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -146,7 +244,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             else Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text)
             for i in CHECK_ISM
         ]
-    mfa, pr, text, observed = _assess(read)
+    verdict, observed = _assess(read)
     findings = []
     for ism in CHECK_ISM:
         if ism == "ISM-1504" and ctx.internet_facing and observed["rdp_enabled"] is None:
@@ -176,11 +274,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 )
             )
             continue
-        outcome = pr if ism == "ISM-1682" else mfa
-        prefix = "internet-facing RDP logon: " if ism == "ISM-1504" else ""
-        findings.append(
-            Finding(ism=ism, outcome=outcome, evidence=prefix + text, observed=observed)
-        )
+        if ism == "ISM-1682":
+            outcome, text = verdict.pr, verdict.pr_text
+        elif ism == "ISM-1504":
+            outcome, text = verdict.rdp, "internet-facing RDP logon: " + verdict.rdp_text
+        else:
+            outcome, text = verdict.mfa, verdict.text
+        findings.append(Finding(ism=ism, outcome=outcome, evidence=text, observed=observed))
     return findings
 
 
@@ -192,5 +292,8 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"logon": LOGON_AUTHENTICATION.cmd},
     judge=judge,
-    version=2,  # v2: an unset fDenyTSConnections on an internet-facing host is not "RDP disabled"
+    # v2: an unset fDenyTSConnections on an internet-facing host is not "RDP disabled";
+    # v3: Duo judged on FailOpen/RdpOnly, other MFA providers' presence alone is no_visibility,
+    # providers excluded by the ExcludedCredentialProviders policy do not count
+    version=3,
 )

@@ -19,6 +19,10 @@ ineffective when either audits less or no forwarder runs; no_visibility when aud
 Not visible from the host: events the identity provider or a third-party MFA service records
 (Entra ID sign-in logs, Duo/Okta/RSA consoles) — for cloud or push MFA those are where the
 second-factor result lives — and whether the collector keeps them. Evidence grade: good.
+
+A running log agent (Splunk, Wazuh, Fluent Bit, …) is not evidence that these events are shipped:
+its configuration, which says which logs it ships, is not read, so when it is the only shipper seen
+the result is no_visibility, never effective.
 """
 
 from __future__ import annotations
@@ -39,7 +43,11 @@ from scanner.model.vocabulary import Platform, Strategy
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     return [
         judge_windows_central(
-            "ISM-1683", "successful and failed logon events", (LOGON, SPECIAL_LOGON), outputs
+            "ISM-1683",
+            "successful and failed logon events",
+            (LOGON, SPECIAL_LOGON),
+            outputs,
+            agents_count=False,
         )
     ]
 
@@ -52,5 +60,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"auditpol": AUDIT_POLICY.cmd, "forwarders": LOG_FORWARDERS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: a running log agent alone is no_visibility (its configuration is not read)
 )

@@ -19,6 +19,9 @@
   the Defender module exists, ``Get-MpComputerStatus`` (service, antivirus, real-time protection,
   ``AMRunningMode``): macro runtime scanning only reaches an antivirus registered as an AMSI
   provider.
+- ``trust``: the Trusted Locations (``windows.office_macro_trust``, the read-only snippet
+  ``office_macros.windows_macro_trust`` also runs): per app and root ``AllLocationsDisabled``,
+  ``AllowNetworkLocations``, each location's path and, for paths outside user profiles, its ACL.
 
 Users judged: loaded hives other than the scanning account's that have an Office 16.0 profile or
 any Office policy. Apps judged: the Office 16.0 applications found installed (all eight when the
@@ -29,7 +32,20 @@ and the user (SID and name).
 precedence as Cloud Policy > user policy > machine policy but marks it **unverified**. So this
 check does not rely on it: every policy root that sets a value must be compliant (the weakest
 value set in any policy root is judged, and disagreements are named). User-preference values never
-satisfy a control; they are reported.
+satisfy a control; they are reported. These are User Configuration policies: a compliant value
+counts for a user only when the user's own policy roots (Cloud Policy or user policy) hold it; a
+value set **only** under the machine root is no_visibility with that reason (that Office honours
+the HKLM root for them is unverified), while a non-compliant machine value still fails.
+
+**Trusted Locations** (ISM-1671 and ISM-1488; ``checks/office_macros/_trusted_locations.py``): a
+file in a Trusted Location runs its macros whatever ``VBAWarnings`` says and wherever it came
+from. Unless a user policy root disables all Trusted Locations for the app
+(``AllLocationsDisabled`` = 1), a location in a user-writable folder (profile, Downloads, temp —
+Office's default ``%APPDATA%`` Startup/Templates locations included), network locations allowed
+by policy, a network location while network locations are allowed, or a location ACL that lets
+broad groups write → ineffective; a location ACL not read, or the trust read failed →
+no_visibility. *Allow mix of policy and user locations* is not read, so user-created locations
+always count.
 
 **ISM-1671** (ML1-3, macros disabled for users without a demonstrated business requirement —
 partly host-checkable, who has a requirement is organisational data): ``VBAWarnings`` (Outlook
@@ -67,8 +83,8 @@ HKLM root for them is itself unverified.
 **not_applicable**: no Office at all. Office 2013/2010 only (15.0/14.0): no_visibility — this check
 reads the 16.0 paths; out-of-support Office is a patch_applications failure. Any read failure
 (PowerShell 2.0 has no ``ConvertTo-Json``, a user hive denied to a non-administrator, timeout) →
-no_visibility. Not judged here: Trusted Locations, trusted publishers, VBA turned off entirely
-(``vbaoff``). Evidence grade: good.
+no_visibility. Not judged here: trusted publishers, VBA turned off entirely (``vbaoff``).
+Evidence grade: good.
 """
 
 from __future__ import annotations
@@ -82,18 +98,15 @@ from checks.facts.windows.office import LABEL, OFFICE_INSTALLED, Office
 from checks.facts.windows.office_policy import (
     AMSI_ANTIVIRUS,
     OFFICE_MACRO_SETTINGS,
+    OFFICE_MACRO_TRUST,
     POLICY_ROOTS,
+    MacroTrust,
     OfficePolicy,
 )
+from checks.office_macros._trusted_locations import ROOT_LABEL, open_locations
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-ROOT_LABEL = {
-    "cloud": "Cloud Policy",
-    "user_policy": "user policy",
-    "machine": "machine policy",
-    "preference": "user preference",
-}
 BLOCK_APPS = ("word", "excel", "powerpoint", "access", "visio")
 VBA_MEANING = {
     1: "enable all macros",
@@ -133,6 +146,16 @@ def _block_rank(v: int | None) -> int:
 
 
 Issue = tuple[str, str, str]  # (user, application, what is wrong)
+MACHINE_ONLY = (
+    "set only under the machine policy root (HKLM\\SOFTWARE\\Policies\\Microsoft\\Office\\16.0): "
+    "these are User Configuration policies, and that Office honours the machine root for them is "
+    "unverified (essential-eight.md 2.0), so the setting is not shown to apply to the user"
+)
+
+
+def _machine_only(found: Mapping[str, int | None]) -> bool:
+    """The value comes from the machine root alone (no Cloud Policy or user policy value)."""
+    return set(found) == {"machine"}
 
 
 def _group(items: list[Issue]) -> list[str]:
@@ -207,9 +230,10 @@ def _observed(
     }
 
 
-def _ism_1671(snap: OfficePolicy, apps: list[str]) -> Finding:
+def _ism_1671(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) -> Finding:
     bad_items: list[Issue] = []
     org_items: list[Issue] = []
+    machine_items: list[Issue] = []
     for sid, label in _subjects(snap):
         for app in apps:
             found = snap.policy(sid, app, _vba_name(app))
@@ -227,8 +251,12 @@ def _ism_1671(snap: OfficePolicy, apps: list[str]) -> Finding:
                 bad_items.append(item)
             elif _vba_rank(value) < 3:
                 org_items.append(item)
-    bad, org = _group(bad_items), _group(org_items)
-    observed = _observed(snap, apps, _vba_name, bad + org)
+            elif sid is not None and _machine_only(found):
+                machine_items.append((label, LABEL[app], f"{_vba_label(app)} 4"))
+    located, blind = open_locations(trust, snap.users, apps)
+    bad, org = _group(bad_items + located), _group(org_items)
+    machine = _group(machine_items)
+    observed = _observed(snap, apps, _vba_name, bad + blind + machine + org)
     if bad:
         return Finding(
             ism="ISM-1671",
@@ -241,6 +269,23 @@ def _ism_1671(snap: OfficePolicy, apps: list[str]) -> Finding:
             ism="ISM-1671",
             outcome=Outcome.NO_VISIBILITY,
             evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    if blind:
+        return Finding(
+            ism="ISM-1671",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"macros run from any Trusted Location whatever VBAWarnings says, and these could "
+                f"not be judged: {_clip(blind)}"
+            ),
+            observed=observed,
+        )
+    if machine:
+        return Finding(
+            ism="ISM-1671",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
             observed=observed,
         )
     if org:
@@ -259,13 +304,19 @@ def _ism_1671(snap: OfficePolicy, apps: list[str]) -> Finding:
         outcome=Outcome.EFFECTIVE,
         evidence=(
             f"macros disabled without notification by policy (VBAWarnings/level 4) in "
-            f"{', '.join(LABEL[a] for a in apps)} for {users}"
+            f"{', '.join(LABEL[a] for a in apps)} for {users}; {_TL_OK}"
         ),
         observed=observed,
     )
 
 
-def _ism_1488(snap: OfficePolicy, apps: list[str]) -> Finding:
+_TL_OK = (
+    "no Trusted Location a user can write to (disabled by user policy, or only folders whose ACL "
+    "denies write to broad groups)"
+)
+
+
+def _ism_1488(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) -> Finding:
     judged = [a for a in apps if a in BLOCK_APPS]
     name = "blockcontentexecutionfrominternet"
     observed = _observed(snap, judged, lambda _: name, [])
@@ -280,6 +331,7 @@ def _ism_1488(snap: OfficePolicy, apps: list[str]) -> Finding:
             observed=observed,
         )
     items: list[Issue] = []
+    machine_items: list[Issue] = []
     for sid, label in _subjects(snap):
         for app in judged:
             found = snap.policy(sid, app, name)
@@ -297,13 +349,16 @@ def _ism_1488(snap: OfficePolicy, apps: list[str]) -> Finding:
             if value != 1:
                 meaning = {0: "not blocked", 1: "blocked"}
                 items.append((label, LABEL[app], _describe(found, meaning, _block_rank)))
-    bad = _group(items)
-    observed["problems"] = bad[:50]
+            elif sid is not None and _machine_only(found):
+                machine_items.append((label, LABEL[app], "blockcontentexecutionfrominternet 1"))
+    located, blind = open_locations(trust, snap.users, judged)
+    bad, machine = _group(items + located), _group(machine_items)
+    observed["problems"] = (bad + blind + machine)[:50]
     if bad:
         return Finding(
             ism="ISM-1488",
             outcome=Outcome.INEFFECTIVE,
-            evidence=f"macros in files from the internet are not blocked by policy: {_clip(bad)}",
+            evidence=f"macros in files from the internet are not blocked: {_clip(bad)}",
             observed=observed,
         )
     if not snap.users:
@@ -313,12 +368,29 @@ def _ism_1488(snap: OfficePolicy, apps: list[str]) -> Finding:
             evidence=_no_user_reason(snap),
             observed=observed,
         )
+    if blind:
+        return Finding(
+            ism="ISM-1488",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"files in a Trusted Location run their macros even from the internet, and these "
+                f"could not be judged: {_clip(blind)}"
+            ),
+            observed=observed,
+        )
+    if machine:
+        return Finding(
+            ism="ISM-1488",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
+            observed=observed,
+        )
     return Finding(
         ism="ISM-1488",
         outcome=Outcome.EFFECTIVE,
         evidence=(
             f"blockcontentexecutionfrominternet = 1 by policy in {', '.join(LABEL[a] for a in judged)} "
-            f"for {', '.join(u.label for u in snap.users)}"
+            f"for {', '.join(u.label for u in snap.users)}; {_TL_OK}"
         ),
         observed=observed,
     )
@@ -372,6 +444,7 @@ def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
             observed={"office": office.summary},
         )
     bad = []
+    machine = []
     for sid, label in _subjects(snap):
         found = snap.policy(sid, "common", name)
         if not found:
@@ -384,7 +457,9 @@ def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
         _, value = _weakest(found, _scope_rank)
         if value != 2:
             bad.append(f"{label}: {_describe(found, SCOPE_MEANING, _scope_rank)}")
-    observed = _observed(snap, ["common"], lambda _: name, bad)
+        elif sid is not None and _machine_only(found):
+            machine.append(label)
+    observed = _observed(snap, ["common"], lambda _: name, bad + machine)
     if bad:
         return Finding(
             ism="ISM-1672",
@@ -397,6 +472,13 @@ def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
             ism="ISM-1672",
             outcome=Outcome.NO_VISIBILITY,
             evidence=_no_user_reason(snap),
+            observed=observed,
+        )
+    if machine:
+        return Finding(
+            ism="ISM-1672",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"macroruntimescanscope 2 for {_clip(machine)}: {MACHINE_ONLY}",
             observed=observed,
         )
     active, text = _antivirus(av)
@@ -438,6 +520,7 @@ def _ism_1489(snap: OfficePolicy, apps: list[str]) -> Finding:
         )
     bad_items: list[Issue] = []
     over_items: list[Issue] = []
+    machine_items: list[Issue] = []
     for user in snap.users:
         for app in apps:
             name = _vba_name(app)
@@ -448,18 +531,29 @@ def _ism_1489(snap: OfficePolicy, apps: list[str]) -> Finding:
                 bad_items.append(
                     (user.label, LABEL[app], f"{_vba_label(app)} not set by policy, {how}")
                 )
-            elif present and pref not in found.values():
+                continue
+            if _machine_only(found):
+                machine_items.append((user.label, LABEL[app], f"{_vba_label(app)}"))
+            if present and pref not in found.values():
                 over_items.append(
                     (user.label, LABEL[app], f"user preference {pref} (overridden by policy)")
                 )
     bad, overridden = _group(bad_items), _group(over_items)
-    observed["problems"] = bad[:50]
+    machine = _group(machine_items)
+    observed["problems"] = (bad + machine)[:50]
     observed["overridden_preferences"] = overridden[:50]
     if bad:
         return Finding(
             ism="ISM-1489",
             outcome=Outcome.INEFFECTIVE,
             evidence=f"users can change the macro setting in the Trust Center: {_clip(bad)}",
+            observed=observed,
+        )
+    if machine:
+        return Finding(
+            ism="ISM-1489",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
             observed=observed,
         )
     note = f"; user preferences overridden by policy: {_clip(overridden)}" if overridden else ""
@@ -503,9 +597,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             office.observed(),
         )
     apps, _ = office.apps
+    trust = OFFICE_MACRO_TRUST.read(outputs.get("trust"))
     return [
-        _ism_1671(snap, apps),
-        _ism_1488(snap, apps),
+        _ism_1671(snap, apps, trust),
+        _ism_1488(snap, apps, trust),
         _ism_1672(snap, outputs.get("av"), office),
         _ism_1489(snap, apps),
     ]
@@ -521,7 +616,16 @@ CHECK = Check(
         "office": OFFICE_INSTALLED.cmd,
         "settings": OFFICE_MACRO_SETTINGS.cmd,
         "av": AMSI_ANTIVIRUS.cmd,
+        "trust": OFFICE_MACRO_TRUST.cmd,
     },
     judge=judge,
-    version=1,
+    # Only ISM-1672 needs the antivirus read; the Trusted Locations (the same read-only snippet as
+    # windows_macro_trust) bear on ISM-1671 and ISM-1488 only. ISM-1489 is the policy values alone.
+    rests_on={
+        "ISM-1671": ("office", "settings", "trust"),
+        "ISM-1488": ("office", "settings", "trust"),
+        "ISM-1672": ("office", "settings", "av"),
+        "ISM-1489": ("office", "settings"),
+    },
+    version=2,  # v2: machine-root-only values are no_visibility; Trusted Locations are judged
 )

@@ -55,14 +55,12 @@ registry value name is unverified), sandboxes (Application Guard for Office). Ev
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from checks._office import not_installed_reason
+from checks._office import USER_WRITABLE_PATH, not_installed_reason, write_holders
 from checks.facts.fact import Unknown
-from checks.facts.reading import to_int
 from checks.facts.windows.office import LABEL, OFFICE_INSTALLED
 from checks.facts.windows.office_policy import (
     OFFICE_MACRO_TRUST,
@@ -70,20 +68,11 @@ from checks.facts.windows.office_policy import (
     TRUSTED_PUBLISHERS,
     MacroTrust,
 )
-from checks.facts.windows.powershell import as_list
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 APPS = ("word", "excel", "powerpoint", "access", "visio", "ms project", "publisher")
 ISMS = ("ISM-1674", "ISM-1675", "ISM-1487", "ISM-1676")
-BROAD = {"S-1-1-0": "Everyone", "S-1-5-11": "Authenticated Users", "S-1-5-32-545": "Users"}
-BROAD |= {"S-1-5-4": "INTERACTIVE"}
-# WriteData, AppendData, WriteEA, WriteAttributes, Delete, WRITE_DAC, WRITE_OWNER, GENERIC_ALL/WRITE.
-WRITE_MASK = 0x2 | 0x4 | 0x10 | 0x100 | 0x10000 | 0x40000 | 0x80000 | 0x10000000 | 0x40000000
-_USER_RELATIVE = re.compile(
-    r"%(appdata|localappdata|userprofile|homepath|homedrive|temp|tmp|username|onedrive)%|^[a-z]:\\users\\",
-    re.IGNORECASE,
-)
 
 
 def _subjects(trust: MacroTrust) -> list[tuple[str | None, str]]:
@@ -100,8 +89,9 @@ VBA_RANK = {4: 2, 3: 2, 2: 1}
 
 def _vba_problems(
     trust: MacroTrust, apps: list[str]
-) -> tuple[list[str], dict[tuple[str | None, str], int]]:
-    problems, vba = [], {}
+) -> tuple[list[str], dict[tuple[str | None, str], int], list[str]]:
+    """(problems, the weakest value per user and app, compliant values from the machine root only)."""
+    problems, vba, machine = [], {}, []
     for sid, who in _subjects(trust):
         for app in apps:
             found = trust.policy.policy(sid, app, "vbawarnings")
@@ -114,7 +104,16 @@ def _vba_problems(
             vba[(sid, app)] = value
             if value not in (3, 4):
                 problems.append(f"{LABEL[app]} for {who}: VBAWarnings {value} from {root}")
-    return problems, vba
+            elif sid is not None and set(found) == {"machine"}:
+                machine.append(f"{LABEL[app]} for {who}")
+    return problems, vba, machine
+
+
+MACHINE_ONLY = (
+    "VBAWarnings is set only under the machine policy root (HKLM\\SOFTWARE\\Policies\\Microsoft\\"
+    "Office\\16.0): a User Configuration policy, and that Office honours the machine root for it is "
+    "unverified (essential-eight.md 2.0)"
+)
 
 
 def _finish(
@@ -157,25 +156,6 @@ def _ism_1675(
     return problems
 
 
-def _write_holders(acl: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """(broad principals with write, every principal with write)."""
-    broad, writers = [], []
-    for rule in as_list(acl.get("rules")):
-        if not isinstance(rule, dict) or str(rule.get("type")) != "Allow":
-            continue
-        rights = to_int(rule.get("rights")) or 0
-        if not rights & WRITE_MASK:
-            continue
-        sid = str(rule.get("sid") or "").upper()
-        name = BROAD.get(sid) or (
-            "Domain Users" if sid.endswith("-513") and sid.startswith("S-1-5-21-") else None
-        )
-        writers.append(name or sid)
-        if name:
-            broad.append(name)
-    return broad, writers
-
-
 def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str], dict[str, Any]]:
     problems: list[str] = []
     blind: list[str] = []
@@ -183,15 +163,16 @@ def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str],
     for sid, who in _subjects(trust):
         for app in apps:
             disabled = trust.policy.policy(sid, app, "alllocationsdisabled")
-            if disabled and all(v == 1 for v in disabled.values()):
-                continue
+            by_user_root = sid is None or any(r != "machine" for r in disabled)
+            if disabled and by_user_root and all(v == 1 for v in disabled.values()):
+                continue  # a machine-root-only value is not shown to apply to users
             network = trust.policy.policy(sid, app, "allownetworklocations")
             if any(v == 1 for v in network.values()):
                 problems.append(f"{LABEL[app]} for {who}: policy allows network Trusted Locations")
             for lsid, root, lapp, path in trust.policy.locations:
                 if lapp != app or (lsid is not None and lsid != sid):
                     continue
-                if _USER_RELATIVE.search(path):
+                if USER_WRITABLE_PATH.search(path):
                     problems.append(
                         f"{LABEL[app]} for {who}: Trusted Location in a user profile ({path}, {root})"
                     )
@@ -202,7 +183,7 @@ def _ism_1487(trust: MacroTrust, apps: list[str]) -> tuple[list[str], list[str],
                         f"{path}: ACL not read ({(acl or {}).get('error') or 'not collected'})"
                     )
                     continue
-                broad, holders = _write_holders(acl)
+                broad, holders = write_holders(acl)
                 writers[path] = holders
                 if broad:
                     problems.append(
@@ -274,7 +255,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         else "no interactive user hive is loaded (nobody logged on): the user-scope policy roots cannot be read"
     )
     obs: dict[str, Any] = {"apps": apps, "users": [u.label for u in trust.policy.users]}
-    p1674, vba = _vba_problems(trust, apps)
+    p1674, vba, machine = _vba_problems(trust, apps)
+    vba_blind = no_user or (f"{MACHINE_ONLY}: {'; '.join(machine[:10])}" if machine else None)
     obs_vba = obs | {
         "vbawarnings": {f"{LABEL[a]} {s or 'machine'}": v for (s, a), v in vba.items()}
     }
@@ -282,7 +264,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "ISM-1674",
         p1674,
         "VBAWarnings 3 (signed only) or 4 (Trusted Locations only) by policy for every app and user",
-        no_user,
+        vba_blind,
         obs_vba,
     )
     f1675 = _finish(
@@ -290,7 +272,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         _ism_1675(trust, apps, vba),
         "untrusted-publisher macros cannot be enabled: VBAWarnings 4, or 3 with Trust Bar notifications "
         "and Backstage command 19092 disabled by policy (the TrustBar mapping is unverified)",
-        no_user,
+        vba_blind,
         obs_vba,
     )
     p1487, blind, writers = _ism_1487(trust, apps)
@@ -328,5 +310,13 @@ CHECK = Check(
         "publishers": TRUSTED_PUBLISHERS.cmd,
     },
     judge=judge,
-    version=1,
+    # ISM-1676 is the trusted publisher inventory alone (and Office being there); the macro trust
+    # settings do not enter it.
+    rests_on={
+        "ISM-1674": ("office", "trust"),
+        "ISM-1675": ("office", "trust"),
+        "ISM-1487": ("office", "trust"),
+        "ISM-1676": ("office", "publishers"),
+    },
+    version=2,  # v2: machine-root-only VBAWarnings and AllLocationsDisabled do not count for users
 )

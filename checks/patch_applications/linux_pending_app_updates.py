@@ -32,7 +32,9 @@ two weeks, ``patch_other_days`` one month):
   ``e8_internet_facing: true`` (not_applicable elsewhere). *Partly:* which packages provide the
   listening services needs ``ss -ltnp`` as root and a port → package mapping this check does not
   make, so every pending security fix on an internet-facing host is judged (stricter).
-- the high-risk controls are not_applicable when no high-risk package is installed.
+- the high-risk controls are not_applicable when no high-risk package is installed, and
+  no_visibility when the installed packages cannot be read (an unread inventory shows neither
+  that a high-risk application is installed nor that none is).
 
 "Critical" is the vendor's severity (RHEL ``Severity: Critical``); a fix of unknown severity
 (every Debian/Ubuntu fix; vendor repositories) counts as possibly critical *and* as non-critical.
@@ -79,6 +81,7 @@ DISTRO_ORIGINS = ("debian", "ubuntu", "raspbian", "kali", "linuxmint", "pop")
 CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-1690")
 HIGH_RISK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901")
 ONLINE_ISM = ("ISM-1876", "ISM-1690")
+_TOOL = ("os_release", "apt_upgrade|dnf_upgrades", "cache")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,12 @@ def apt_fixes(pending: list[Pending]) -> list[Fix]:
     return fixes
 
 
+def _distribution_repo(up: Upgrade) -> bool:
+    return up.repo.lower().startswith(
+        ("baseos", "appstream", "rhel-", "updates", "base", "epel", "extras")
+    )
+
+
 def rpm_fixes(
     info: list[Advisory], listing: list[AdvisoryPackage], upgrades: list[Upgrade]
 ) -> list[Fix]:
@@ -123,8 +132,7 @@ def rpm_fixes(
     for up in upgrades:
         if up.name in covered or not _high(up.name):
             continue
-        repo = up.repo.lower()
-        if repo.startswith(("baseos", "appstream", "rhel-", "updates", "base", "epel", "extras")):
+        if _distribution_repo(up):
             continue  # a distribution repository: its security fixes come with advisories
         fixes.append(Fix(up.name, True, "unknown", None, f"{up.name} {up.version} ({up.repo})"))
     return fixes
@@ -164,6 +172,19 @@ def _rpm_reads(
         return f"dnf/yum failed: {listing.reason}"
     if isinstance(upgrades, Unknown):
         return f"dnf/yum failed: {upgrades.reason}"
+    listed, described = {a.ident for a in listing}, {a.ident for a in info}
+    if listed != described and not (listed and described):
+        return (
+            "dnf updateinfo info and list disagree (one names advisories, the other none): "
+            "one of the reads is incomplete"
+        )
+    distro = [u.name for u in upgrades if _distribution_repo(u)]
+    if distro and not listed:
+        return (
+            f"dnf lists {len(distro)} distribution updates pending ({summary(distro, 4)}) but "
+            "updateinfo printed no advisory: an empty answer does not show that none of them "
+            "is a security fix"
+        )
     return info, listing, upgrades
 
 
@@ -187,7 +208,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if isinstance(apt, Unknown):
             blind = f"apt-get simulation failed: {apt.reason}"
         else:
-            fixes = apt_fixes(apt)
+            fixes = apt_fixes(apt.pending)
     else:
         reads = _rpm_reads(outputs)
         if isinstance(reads, str):
@@ -230,7 +251,19 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 )
             )
             continue
-        if ism in HIGH_RISK_ISM and inv_why is None and not high_installed:
+        if ism in HIGH_RISK_ISM and inv_why is not None:
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NO_VISIBILITY,
+                    evidence=f"installed packages unreadable ({inv_why}): which office suite, "
+                    "browser, email client, PDF software, security product or Java runtime is "
+                    "installed is not visible",
+                    observed=obs,
+                )
+            )
+            continue
+        if ism in HIGH_RISK_ISM and not high_installed:
             findings.append(
                 Finding(
                     ism=ism,
@@ -336,6 +369,19 @@ CHECK = Check(
         "cache": PACKAGE_METADATA.cmd,
         "last_upgrade": UPGRADE_HISTORY.cmd,
     },
+    # Effective rests on the distribution (which package tool), the list of every pending
+    # package of that tool (apt's simulation, or dnf/yum's upgrade list) and the metadata age.
+    # The two dnf updateinfo reads only classify pending upgrades: when dnf lists none ("No
+    # matching Packages to list") nothing is pending whatever they print; when it lists
+    # distribution updates, updateinfo answers that are empty or disagree leave every control
+    # no_visibility. The high-risk controls also need the installed packages (which high-risk
+    # applications are installed); the other controls judge every pending fix, whatever is
+    # installed. The last upgrade pass only dates undated pending fixes: without it they are
+    # never taken as in time, so no effective verdict rests on it.
+    rests_on={
+        **dict.fromkeys(HIGH_RISK_ISM, (*_TOOL, "packages")),
+        **dict.fromkeys(("ISM-1693", *ONLINE_ISM), _TOOL),
+    },
     judge=judge,
-    version=1,
+    version=2,  # v2: an unread package inventory is no_visibility for the high-risk controls
 )

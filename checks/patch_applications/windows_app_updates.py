@@ -27,9 +27,10 @@ the product or channel, table too old).
 products, Java — ``app_classes.csv``): ISM-1691 (ML1-2, two weeks), ISM-1692 (ML3, critical or
 exploited, 48 h) and ISM-1901 (ML3, other, two weeks); severity is not visible from a version, so
 every missed release is treated as possibly critical (ISM-1692 fails 48 h after it). ISM-1693
-(ML2-3, other applications, one month): judged over the other applications that have release rows
-(partly: applications not in the table are not judged; none with rows → no_visibility). The
-high-risk controls are not_applicable when none of those applications is installed.
+(ML2-3, other applications, one month): judged over *every* other application in the inventory;
+one whose update state cannot be assessed (no version, no release rows) leaves the control
+no_visibility, with the count and names of what was not assessable (a few current applications
+do not show the rest patched). The high-risk controls are not_applicable when none of those applications is installed.
 ISM-1876/ISM-1690 (online services): not_applicable unless ``e8_internet_facing``; on an
 internet-facing host no_visibility, because which installed product serves the internet cannot be
 read from the Uninstall inventory.
@@ -145,7 +146,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     if c2r_app is not None:
         apps = [*apps, c2r_app]
     high = [a for a in apps if app_class("windows", a.name) in HIGH_RISK]
-    other = [a for a in apps if a not in high and any(r.match.search(a.name) for r in RELEASES)]
+    other = [a for a in apps if a not in high]
     p = ctx.policy
     crit = timedelta(hours=p.patch_critical_hours)
     fortnight = timedelta(days=p.patch_internet_facing_days)
@@ -181,9 +182,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             if ism == "ISM-1693":
                 outcome = Outcome.NO_VISIBILITY
                 evidence = (
-                    f"none of the {len(apps) - len(high)} other installed applications has "
-                    "release data in "
-                    "app_releases.csv; their update state cannot be judged"
+                    "no application outside the high-risk class in the Uninstall inventory; "
+                    "an empty list does not show that other applications are patched"
                 )
             else:
                 outcome = Outcome.NOT_APPLICABLE
@@ -201,13 +201,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if late:
             outcome, evidence = Outcome.INEFFECTIVE, summary(late, 3)
         elif unknown:
-            outcome, evidence = Outcome.NO_VISIBILITY, summary(unknown, 3)
+            outcome = Outcome.NO_VISIBILITY
+            evidence = (
+                f"{len(unknown)} of {len(results)} applications could not be assessed: "
+                f"{summary(unknown, 3)}"
+            )
+            if ok:
+                evidence += f"; {len(ok)} current within {_span(window)}: {summary(ok, 3)}"
         else:
             outcome = Outcome.EFFECTIVE
             evidence = f"{len(ok)} applications current within {_span(window)}: {summary(ok, 3)}"
-            if ism == "ISM-1693":
-                others = len([a for a in apps if app_class("windows", a.name) not in HIGH_RISK])
-                evidence += f" (partly: {others - len(ok)} other applications have no release data)"
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
     return findings
 
@@ -219,6 +222,10 @@ CHECK = Check(
     ism=CHECK_ISM,
     platforms=frozenset({Platform.WINDOWS}),
     collect={"uninstall": UNINSTALL_INVENTORY.cmd, "c2r": CLICK_TO_RUN.cmd},
+    # The Click-to-Run read only adds an application to judge (Click-to-Run Office also
+    # registers in the Uninstall inventory, where it is judged, as an office-class entry):
+    # every verdict rests on the Uninstall inventory.
+    rests_on=dict.fromkeys(("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693"), ("uninstall",)),
     judge=judge,
-    version=1,
+    version=2,  # v2: ISM-1693 over every other application, not only those with release data
 )

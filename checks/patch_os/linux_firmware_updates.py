@@ -21,8 +21,9 @@ possibly critical for ISM-1903):
 - effective when at least one device is updatable through fwupd, no upgrade is overdue and the
   metadata is younger than ``package_cache_max_age_days``; the evidence says it covers only
   firmware published on the LVFS;
-- no_visibility when fwupd is not installed or did not answer, the metadata is stale or of unknown
-  age, or no device is updatable through fwupd (the OEM's feed is needed).
+- no_visibility when fwupd is not installed or did not answer, a pending upgrade has no release
+  time, the metadata is stale or of unknown age, or no device is updatable through fwupd (the
+  OEM's feed is needed).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "ISM-1903": timedelta(hours=ctx.policy.patch_critical_hours),
         "ISM-1904": timedelta(days=ctx.policy.patch_other_days),
     }
+    undated = [u for u in upgrades if u[0] is None]
     findings = []
     for ism, window in windows.items():
         late = sorted(
@@ -86,6 +88,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         elif why is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, why
+        elif undated:
+            _, name, ver, r = undated[0]
+            outcome = Outcome.NO_VISIBILITY
+            evidence = (
+                f"{len(undated)} LVFS firmware upgrades pending with no release time in the "
+                f"metadata (first: {name} {ver} -> {r.get('Version')}): whether they are older "
+                f"than {_span(window)} cannot be told"
+            )
         elif meta is None:
             outcome = Outcome.NO_VISIBILITY
             evidence = "fwupd metadata age unknown (never refreshed?); pending firmware unknown"
@@ -116,6 +126,9 @@ CHECK = Check(
     ism=("ISM-1903", "ISM-1904"),
     platforms=frozenset({Platform.LINUX}),
     collect={"fwupd": FWUPD_DEVICES.cmd, "metadata": FWUPD_METADATA.cmd, "bios": BIOS.cmd},
+    # ``bios`` (dmidecode) is supporting evidence in ``observed`` only; the verdict rests on the
+    # fwupd device list and the age of its metadata.
+    rests_on={"ISM-1903": ("fwupd", "metadata"), "ISM-1904": ("fwupd", "metadata")},
     judge=judge,
-    version=1,
+    version=2,
 )

@@ -21,7 +21,8 @@ last reviewed on 2026-11-25; a release published after that is unknown to it.
   a paid extension (Ubuntu Pro ESM, RHEL ELS, SUSE LTSS) whose repository is configured and enabled
   on the host;
 - ineffective: support has ended and no active extension is visible (Oracle Extended Support
-  cannot be seen from the host: record an exception if it is contracted);
+  cannot be seen from the host: record an exception if it is contracted); no_visibility instead
+  when a paid extension still runs but the package sources could not be read;
 - no_visibility: os-release unreadable, or the distribution/version is not in the table (for
   example a preview such as Amazon Linux 2022, Debian testing, Fedora), or its end date is not
   recorded.
@@ -210,11 +211,20 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     )
     ext = EXTENDED_SUPPORT_SOURCES.read(outputs.get("extended"))
     ext_lines = [] if isinstance(ext, Unknown) else ext
-    return [_support(rel, name, on, ext_lines, observed), _currency(rel, name, on, observed)]
+    ext_why = ext.reason if isinstance(ext, Unknown) else None
+    return [
+        _support(rel, name, on, ext_lines, ext_why, observed),
+        _currency(rel, name, on, observed),
+    ]
 
 
 def _support(
-    rel: Release, name: str, on: date, ext_lines: list[str], observed: dict[str, object]
+    rel: Release,
+    name: str,
+    on: date,
+    ext_lines: list[str],
+    ext_why: str | None,
+    observed: dict[str, object],
 ) -> Finding:
     if rel.support_end is None:
         return Finding(
@@ -239,6 +249,17 @@ def _support(
             evidence=(
                 f"{name}: standard support ended {rel.support_end}; covered by "
                 f"{rel.extended_kind.upper()} until {rel.extended_end} (repository enabled)"
+            ),
+            observed=observed,
+        )
+    if rel.extended_end is not None and on <= rel.extended_end and ext_why is not None:
+        return Finding(
+            ism="ISM-1501",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"{name}: standard support ended {rel.support_end}; whether "
+                f"{rel.extended_kind.upper()} (to {rel.extended_end}) is active cannot be read: "
+                f"{ext_why}"
             ),
             observed=observed,
         )
@@ -312,6 +333,11 @@ CHECK = Check(
         "kernel": KERNEL_RELEASE.cmd,
         "extended": EXTENDED_SUPPORT_SOURCES.cmd,
     },
+    # Both verdicts rest on os-release alone: ``debian_version`` and ``kernel`` are recorded as
+    # evidence only, and ``extended`` is read only once standard support has ended, where only
+    # an enabled extension repository it shows can make ISM-1501 effective (a broken read shows
+    # none, so it can never keep the control effective).
+    rests_on={"ISM-1501": ("os_release",), "ISM-1407": ("os_release",)},
     judge=judge,
-    version=1,
+    version=2,
 )

@@ -32,24 +32,30 @@ not_applicable.
 - Debian and Ubuntu publish no per-package release dates locally, so every ``-security`` fix is
   treated as of unknown severity (in scope for every control) and unknown age. Such a fix is
   ineffective when (a) the package lists it came from were fetched longer ago than the window (it
-  was published before then), or (b) no upgrade pass has run within the window (no
-  unattended-upgrades run, no upgrade in the apt history): nothing shows it was released inside
-  the window, so it cannot be shown to be in time. When an upgrade pass ran within the window the
-  pending fix is taken to have been published after it (in time); the evidence says so. This
-  assumption fails for held packages; an assessor should read the listed package names.
+  was published before then), (b) no upgrade pass has run within the window, or (c) the lists it
+  came from were fetched before the last upgrade pass, which therefore saw the fix and left it
+  uninstalled (held, blacklisted, or failing). An upgrade pass is an unattended-upgrades run or an
+  apt ``upgrade``/``dist-upgrade``/``full-upgrade`` in the history; an ``Upgrade:`` line from an
+  ``apt install`` that pulled a newer dependency is not one. When the lists were refreshed after
+  the last pass, a pending fix may have arrived since (due at the next pass) or may have been
+  left behind: that cannot be told from the host, so the control is no_visibility. Packages apt
+  keeps back (``apt-mark hold``) are not simulated at all; their origin is unknown, so any kept
+  back package makes the control no_visibility too.
 - a fix installed but not in use is not applied: a newer kernel installed than the one running
   (``rpm`` install time, or a Debian kernel package whose version differs from the running
   build), ``/var/run/reboot-required`` or ``needs-restarting -r`` exit 1 make the control
   ineffective once the reboot has been pending longer than its window, or at once when the time
   it became pending is unknown. (``needs-restarting`` is known to report false positives on
-  AlmaLinux 8.8; the evidence names the source.)
+  AlmaLinux 8.8; the evidence names the source.) Every control rests on the reboot read: when
+  it cannot show the running kernel is the newest installed (probe unreadable, no kernel package
+  to compare with), an installed fix may not be in effect and the control is no_visibility.
 - no_visibility when the pending-update view cannot be trusted and nothing already proves
   ineffectiveness: package metadata older than ``package_cache_max_age_days`` ("package metadata N
   days old; pending-update view unreliable"), metadata age unknown, the package tool failed or was
   refused (sudo), the distribution family is not handled (SUSE, unknown), or a CentOS host shows no
   advisories (CentOS repositories publish no security errata metadata).
-- effective otherwise: nothing pending (or nothing pending beyond the window), fresh metadata,
-  no overdue reboot.
+- effective otherwise: nothing pending (RHEL family: no advisory pending beyond the window),
+  fresh metadata, the running kernel shown to be current (or its reboot within the window).
 
 Working-exploit status is not visible from the host (no KEV feed): a non-critical fix with a
 known exploit is judged against the longer window. Evidence grade: good for the RHEL family
@@ -129,6 +135,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     observed: dict[str, object] = {"os": osr.get("PRETTY_NAME") or osr.get("ID"), "family": family}
     # What the package tool shows as pending, or why it cannot be seen.
     blind: str | None = None
+    held: str | None = None
     fixes: list[Fix] = []
     if family is None:
         blind = f"distribution {osr.get('ID') or 'unknown'} is not handled by this check"
@@ -137,9 +144,19 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if isinstance(apt, Unknown):
             blind = f"apt-get simulation failed: {apt.reason}"
         else:
-            security = [f"{p.name} {p.version}" for p in apt if p.security]
+            security = [f"{p.name} {p.version}" for p in apt.pending if p.security]
             fixes = [Fix(s, "unknown", None) for s in security]
-            observed.update(security_pending=security[:20], other_pending=len(apt) - len(security))
+            observed.update(
+                security_pending=security[:20],
+                other_pending=len(apt.pending) - len(security),
+                kept_back=apt.kept_back[:20],
+            )
+            if apt.kept_back or apt.not_upgraded:
+                names = ", ".join(apt.kept_back[:5]) or f"{apt.not_upgraded} packages"
+                held = (
+                    f"apt keeps back {names} (held or blocked): their origin is not simulated, "
+                    "so whether they carry security fixes cannot be told"
+                )
     else:
         advisories = DNF_ADVISORIES.read(outputs.get("dnf_security"))
         if isinstance(advisories, Unknown):
@@ -165,7 +182,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         stale = None
     last_pass, pass_kind = (None, "")
     runs = UPGRADE_HISTORY.read(outputs.get("last_upgrade"))
-    if family == "deb" and not isinstance(runs, Unknown) and (newest := runs.newest()):
+    if family == "deb" and not isinstance(runs, Unknown) and (newest := runs.last_pass()):
         last_pass, pass_kind = newest
     read_reboot = REBOOT.read(outputs.get("reboot"))
     reboot = Reboot(False, None, "") if isinstance(read_reboot, Unknown) else read_reboot
@@ -174,8 +191,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         last_upgrade_pass=iso(last_pass),
         reboot_pending=reboot.detail or None,
     )
+    reboot_blind: str | None = None
     if isinstance(read_reboot, Unknown):
         observed["reboot_unknown"] = read_reboot.reason
+        reboot_blind = (
+            f"reboot state not readable ({read_reboot.reason}): an installed fix may not be "
+            "in effect until a reboot"
+        )
     findings = []
     for ism in CHECK_ISM:
         if ism in na:
@@ -198,12 +220,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 f"({severity}, {released.date()}) is {_span(now - released)} old"
             )
         undated = [f for f in in_scope if f.released is None]
+        unsure: str | None = None
         if undated:
             names = ", ".join(f.ident.split()[0] for f in undated[:5])
+            pending = f"{len(undated)} security fixes pending ({names})"
             if cache_age is not None and cache_age > window:
                 overdue.append(
-                    f"{len(undated)} security fixes pending ({names}) were already in package "
-                    f"lists fetched {_span(cache_age)} ago, beyond {_span(window)}"
+                    f"{pending} were already in package lists fetched {_span(cache_age)} ago, "
+                    f"beyond {_span(window)}"
                 )
             elif last_pass is None or now - last_pass > window:
                 since = (
@@ -212,8 +236,20 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                     else "no upgrade run on record"
                 )
                 overdue.append(
-                    f"{len(undated)} security fixes pending ({names}), release dates not "
-                    f"available locally and no upgrade pass within {_span(window)} ({since})"
+                    f"{pending}, release dates not available locally and no upgrade pass "
+                    f"within {_span(window)} ({since})"
+                )
+            elif cache_time is not None and cache_time <= last_pass:
+                overdue.append(
+                    f"{pending} were in package lists fetched {iso(cache_time)}, before the last "
+                    f"{pass_kind} ({iso(last_pass)}), which left them uninstalled (held back, "
+                    "blacklisted or failing)"
+                )
+            else:
+                unsure = (
+                    f"{pending} from package lists refreshed {iso(cache_time)}, after the last "
+                    f"{pass_kind} ({iso(last_pass)}): whether they arrived since that run or "
+                    "were left behind by it cannot be told (release dates not available locally)"
                 )
         if reboot.pending:
             if reboot.since is None:
@@ -229,17 +265,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             outcome, evidence = Outcome.NO_VISIBILITY, blind
         elif stale is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, stale
+        elif (why := unsure or held or reboot_blind) is not None:
+            outcome, evidence = Outcome.NO_VISIBILITY, why
         else:
             outcome = Outcome.EFFECTIVE
             if in_scope:
-                note = (
-                    f"; published after the last {pass_kind} ({last_pass.date()}), so inside "
-                    "the window (release dates not available locally)"
-                    if undated and last_pass is not None
-                    else ""
-                )
                 evidence = (
-                    f"{len(in_scope)} security fixes pending, none beyond {_span(window)}{note}"
+                    f"{len(in_scope)} security advisories pending, each released within "
+                    f"{_span(window)}"
                 )
             else:
                 evidence = (
@@ -266,6 +299,14 @@ CHECK = Check(
         "last_upgrade": UPGRADE_HISTORY.cmd,
         "reboot": REBOOT.cmd,
     },
+    # An effective verdict needs: the distribution (which tool to read), the pending list from
+    # apt or dnf (alternatives: os_release picks one; the other prints E8_NO_*), fresh metadata
+    # and the reboot read (an installed fix is not applied until the reboot). ``last_upgrade``
+    # only tells ineffective from no_visibility when fixes are pending; an effective verdict
+    # never rests on it.
+    rests_on=dict.fromkeys(
+        CHECK_ISM, ("os_release", "apt_upgrade|dnf_security", "cache", "reboot")
+    ),
     judge=judge,
-    version=1,
+    version=2,
 )

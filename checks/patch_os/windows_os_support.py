@@ -305,6 +305,10 @@ CHECK = Check(
         "current_version": CURRENT_VERSION.cmd,
         "os": WIN32_OS.cmd,
     },
+    # The identity comes from either read: the registry (CurrentBuild, InstallationType,
+    # EditionID) or WMI (BuildNumber, ProductType, Caption) alone gives build and kind, so the
+    # two are alternatives; breaking both leaves no identity (no_visibility).
+    rests_on={"ISM-1501": ("current_version|os",), "ISM-1407": ("current_version|os",)},
     judge=judge,
     version=1,
 )

@@ -49,7 +49,9 @@ out-of-band release carries security fixes is not in the data), except the Octob
   than W ago, or when the time it became pending is unknown and the host has been up longer than
   W (a staged update is not in force until the restart);
 - effective when the host provably has every security release published more than W before
-  collection and no reboot is overdue;
+  collection and no reboot is overdue; every control rests on the pending-reboot read (a staged
+  update is not in force until the restart), so when the two keys cannot be read the control is
+  no_visibility, never "no reboot pending";
 - no_visibility otherwise, with the reason: identity unreadable (PowerShell 2.0 has no
   ``ConvertTo-Json``; access denied), a build the table does not cover (Windows Server 2012 R2,
   Windows 7, Insider builds), a UBR newer than the table with no dated evidence of what it is.
@@ -187,7 +189,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
             continue
         window = _windows(ctx)[ism]
-        findings.append(_verdict(ism, window, now, level, since, reboot_text, host, observed))
+        findings.append(
+            _verdict(ism, window, now, level, since, reboot_text, reboot_why, host, observed)
+        )
     return findings
 
 
@@ -198,6 +202,7 @@ def _verdict(
     level: Level,
     since: datetime | None,
     reboot_text: str,
+    reboot_why: str | None,
     host: WinOs | None,
     observed: dict[str, Any],
 ) -> Finding:
@@ -227,7 +232,18 @@ def _verdict(
     basis = "; ".join(level.basis)
     if late:
         return Finding(ism=ism, outcome=Outcome.INEFFECTIVE, evidence="; ".join(late), observed=obs)
-    if level.complete_until is not None and level.complete_until > cutoff:
+    complete = level.complete_until is not None and level.complete_until > cutoff
+    if reboot_why is not None and complete:
+        return Finding(
+            ism=ism,
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"pending-reboot state not readable ({reboot_why}): an installed update may not "
+                f"be in force until a restart{' (' + basis + ')' if basis else ''}"
+            ),
+            observed=obs,
+        )
+    if complete:
         if level.complete_until == FOREVER:
             text = f"every security release for this build is installed ({basis})"
         elif level.oldest_missing is not None:
@@ -263,6 +279,14 @@ CHECK = Check(
         "reboot": REBOOT_PENDING.cmd,
         "update_history": UPDATE_HISTORY.cmd,
     },
+    # The installed level comes from the registry's build.UBR or, for builds the table does not
+    # cover, the newest successful monthly update in the Windows Update history (its build from
+    # the registry or WMI); the reboot read shows no staged update waits. ``hotfixes`` (install
+    # dates) only proves lateness or dates a pending reboot; WMI's boot time only shows that a
+    # reboot has waited too long: an effective verdict needs neither.
+    rests_on=dict.fromkeys(
+        CHECK_ISM, ("current_version|os", "current_version|update_history", "reboot")
+    ),
     judge=judge,
-    version=1,
+    version=2,
 )

@@ -4,6 +4,10 @@
   member of a privileged group (the group snapshot itself is the fact
   ``windows.privileged_groups`` in ``checks/facts/windows/accounts.py``).
 - :func:`with_administrators`: that snapshot, or why it cannot be judged.
+- :func:`unseen`: the members whose own accounts the host cannot show (domain accounts and
+  groups, Entra ID principals, unresolved SIDs, nested local groups), for controls judged on the
+  accounts themselves (inactivity, expiry): until the directory is read they leave those
+  controls without visibility, never effective.
 """
 
 from __future__ import annotations
@@ -47,6 +51,30 @@ def allowlisted(member: Member, entries: list[str]) -> bool:
         if member.local and e.lower() == member.name.lower():
             return True
     return False
+
+
+DOMAIN_UNSEEN = "domain accounts: not visible from the host"
+
+
+def unseen(member: Member) -> str | None:
+    """Why this member's account cannot be judged from the host, or None for a local user."""
+    if member.orphaned:
+        return "unresolved SID: its account is not visible from the host"
+    if member.entra:
+        return "Entra ID principal: not visible from the host"
+    if not member.local:
+        return DOMAIN_UNSEEN
+    if member.is_group:
+        return "nested local group: its members are not listed"
+    return None
+
+
+def unseen_text(members: dict[str, str]) -> str:
+    """``reason: name, name; reason: name`` for the members :func:`unseen` names."""
+    by_reason: dict[str, list[str]] = {}
+    for name, why in sorted(members.items()):
+        by_reason.setdefault(why, []).append(name)
+    return "; ".join(f"{why} ({', '.join(names[:8])})" for why, names in by_reason.items())
 
 
 def with_administrators(out: Output | None) -> Accounts | str:

@@ -17,21 +17,22 @@ that ISM-1689 excepts.
 on admin hosts only (elsewhere not_applicable):
 - effective: sshd ``AllowGroups`` names only sudo/wheel/admin or allowlisted groups, or
   ``AllowUsers`` names only ``root``, allowlisted accounts or members of those admin groups (when
-  both are set, a login must pass both, so one restrictive list is enough); sshd not installed
-  counts as no SSH logon path;
+  both are set, a login must pass both, so one restrictive list is enough);
 - ineffective: neither is set (any account may log in over SSH), or a list admits a non-admin
   group or account, or uses a wildcard pattern (named in the evidence);
-- no_visibility: ``sshd -T`` refused or failed.
+- no_visibility: ``sshd -T`` refused or failed, or there is no OpenSSH sshd (the host is still
+  reached over SSH — dropbear on BusyBox systems — so that is not "no SSH logon path").
 
 **ISM-1689** (ML1-3, privileged accounts, local administrator accounts excepted, cannot log on to
 unprivileged operating environments), on hosts that are not admin hosts (on admin hosts
 not_applicable):
 - effective: ``PermitRootLogin no`` and every member of sudo/wheel/admin is either denied by sshd
   (its group in ``DenyGroups``, or the account in ``DenyUsers``) or an allowlisted local
-  break-glass account (empty groups are effective);
+  break-glass account;
 - ineffective: sshd permits root login (``yes``, ``prohibit-password``, ``forced-commands-only``),
   or an admin-group member that is not allowlisted can log in over SSH;
-- no_visibility: ``sshd -T`` refused or failed, or ``/etc/passwd`` / the groups could not be read,
+- no_visibility: ``sshd -T`` refused or failed or no OpenSSH sshd, or ``/etc/passwd`` / the
+  groups could not be read (``getent`` printing none of sudo/wheel/admin counts as unread),
   or admin-group members may log in and there is no ``e8_admin_allowlist`` to tell excepted
   break-glass accounts from other privileged accounts (the members are listed).
 
@@ -57,6 +58,12 @@ from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISMS = ("ISM-1688", "ISM-1689")
 _WILDCARD = set("*?[!")
+# No OpenSSH sshd is not evidence of no SSH logon path: the host was reached over SSH (dropbear
+# on BusyBox systems), and console logons are not judged either.
+NO_SSHD = (
+    "no OpenSSH sshd binary, yet the host is reached over SSH (dropbear or another server?): "
+    "its logon restrictions were not read, and console logons are not judged"
+)
 
 
 def _access_rules(out: Output | None) -> list[str]:
@@ -78,11 +85,7 @@ def _ism_1688(
 ) -> Finding:
     if missing:
         return Finding(
-            ism="ISM-1688",
-            outcome=Outcome.EFFECTIVE,
-            evidence="host-side part: sshd is not installed, so there is no SSH logon path; "
-            "console logons are not judged",
-            observed=observed,
+            ism="ISM-1688", outcome=Outcome.NO_VISIBILITY, evidence=NO_SSHD, observed=observed
         )
     if conf is None:
         return Finding(
@@ -162,10 +165,7 @@ def _ism_1689(
     note = "; console logons and directory/PAM access rules are not judged"
     if missing:
         return Finding(
-            ism="ISM-1689",
-            outcome=Outcome.EFFECTIVE,
-            evidence=f"host-side part: sshd is not installed, so there is no SSH logon path{note}",
-            observed=observed,
+            ism="ISM-1689", outcome=Outcome.NO_VISIBILITY, evidence=NO_SSHD, observed=observed
         )
     assert conf is not None
     root = conf.value("permitrootlogin", default="unknown")
@@ -293,6 +293,10 @@ CHECK = Check(
         "admin_groups": ADMIN_GROUPS.cmd,
         "access_conf": ACCESS_CONF.cmd,
     },
+    # ISM-1688 rests on sshd alone: AllowGroups/AllowUsers are what restrict logons; the admin
+    # groups only widen which AllowUsers entries count as admins (unread, fewer count). ISM-1689
+    # needs the admin-group members too. access.conf rules are reported, never judged.
+    rests_on={"ISM-1688": ("sshd",), "ISM-1689": ("sshd", "passwd", "admin_groups")},
     judge=judge,
-    version=1,
+    version=2,  # v2: no sshd, or no admin group listed, is no_visibility
 )

@@ -182,5 +182,5 @@ CHECK = Check(
         "logfiles": LOG_FILES.cmd,
     },
     judge=judge,
-    version=2,  # v2: a module load or a syslog-ng network source is not forwarding
+    version=3,  # v3: an empty sudoers Defaults read is no_visibility (v2: module load, syslog-ng source)
 )

@@ -15,7 +15,7 @@ account are a caveat.)
 ``policy.stale_privileged_days``), for enabled privileged accounts other than ``root``:
 - ineffective: last login older than the limit, or never logged in and the password last changed
   before the limit (named with dates);
-- effective: every such account logged in within the limit (or there is none);
+- effective: every such account logged in within the limit (at least one; none is no_visibility);
 - no_visibility: neither ``lastlog2`` nor ``lastlog`` exists (wtmp/lastlog retired), or the read
   was refused. ``root`` is left out: it is reached through ``sudo``, which lastlog does not
   record; its credential is judged under ISM-1685.
@@ -24,7 +24,8 @@ account are a caveat.)
 part only (account expiry; revalidation itself is an organisational process):
 - ineffective: an enabled non-root privileged account has ``Account expires: never`` or a date
   more than 365 days after collection;
-- effective: each expires within 12 months (or there is no enabled non-root privileged account).
+- effective: each expires within 12 months (at least one; no enabled non-root privileged account
+  is no_visibility: an empty set is not evidence).
 
 **ISM-1685** (ML2-3, break-glass, local administrator and service account credentials are long,
 unique, unpredictable and managed) — host-side part: the shared ``root`` credential (and any
@@ -97,11 +98,17 @@ def _stale(accts: list[Account], now: datetime, limit: int, no_lastlog: bool) ->
         return Finding(
             ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
+    if not recent:
+        text = (
+            "no enabled privileged account besides root to judge (an empty set is not evidence; "
+            "accounts sudoers grants root to outside sudo/wheel/admin are not listed here)"
+        )
+        return Finding(
+            ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
     text = (
         f"every enabled non-root privileged account logged in within {limit} days: "
         f"{', '.join(recent)}"
-        if recent
-        else "no enabled privileged account besides root"
     )
     return Finding(ism="ISM-1648", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
 
@@ -132,11 +139,17 @@ def _expiry(accts: list[Account], now: datetime) -> Finding:
         return Finding(
             ism="ISM-1647", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
+    if not fine:
+        text = (
+            "no enabled privileged account besides root to judge (an empty set is not evidence; "
+            "accounts sudoers grants root to outside sudo/wheel/admin are not listed here)"
+        )
+        return Finding(
+            ism="ISM-1647", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
+        )
     text = (
         f"host-side part: every enabled non-root privileged account expires within 12 months "
         f"({', '.join(fine)}){note}"
-        if fine
-        else f"host-side part: no enabled privileged account besides root{note}"
     )
     return Finding(ism="ISM-1647", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
 
@@ -216,5 +229,5 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"accounts": PRIVILEGED_ACCOUNTS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: no enabled non-root privileged account is no_visibility (ISM-1648/1647)
 )

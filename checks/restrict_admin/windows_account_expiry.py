@@ -12,16 +12,19 @@ part, local accounts only:
 - ineffective: an enabled local user account in Administrators, Account/Server/Print/Backup
   Operators or Hyper-V Administrators has no expiry, or an expiry more than 365 days after the
   collection time (named, with the date);
-- effective: every enabled local privileged account expires within 365 days, or there is none
-  (a disabled built-in Administrator does not count);
+- effective: every enabled privileged account is a local account (at least one; a disabled
+  built-in Administrator does not count) and expires within 365 days;
 - not_applicable: a domain controller (``ProductType`` 2) has no local accounts; judge the expiry
   of privileged domain accounts in the directory (``AccountExpirationDate``);
 - no_visibility: a read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied), or a
-  privileged local account is missing from the account list.
+  privileged local account is missing from the account list; or a domain account or group
+  (``CONTOSO\\Domain Admins``), an Entra ID principal, an unresolved SID or a nested local group
+  is a member — their expiry lives in the directory ("domain accounts: not visible from the
+  host"), so until it is read the control cannot be shown working; or there is no enabled
+  privileged account at all (an empty set is not evidence).
 
-Domain accounts and groups in these groups are listed in the evidence, not judged: their expiry
-lives in Active Directory. A LAPS-managed built-in account that is revalidated another way needs
-an exception in the register. Evidence grade: good.
+A LAPS-managed built-in account that is revalidated another way needs an exception in the
+register. Evidence grade: good.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from datetime import timedelta
 from checks.facts.fact import Unknown
 from checks.facts.windows.accounts import PRIVILEGED_GROUPS
 from checks.facts.windows.local_accounts import LOCAL_ACCOUNTS
+from checks.restrict_admin._admins import unseen, unseen_text
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -64,13 +68,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     bad: list[str] = []
     ok: list[str] = []
     missing: list[str] = []
-    domain: set[str] = set()
+    hidden: dict[str, str] = {}
     for group in acc.privileged():
         for m in group.members:
-            if not m.local:
-                domain.add(m.display)
+            why = unseen(m)
+            if why is not None:
+                hidden[m.display] = why
                 continue
-            if m.is_group or m.disabled:
+            if m.disabled:
                 continue
             u = by_sid.get((m.sid or "").upper()) or by_name.get(m.name.lower())
             if u is None:
@@ -89,26 +94,31 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     observed = {
         "non_expiring_or_late": sorted(set(bad))[:20],
         "expiring": sorted(set(ok))[:20],
-        "domain_members_not_judged": sorted(domain)[:20],
+        "not_visible_members": hidden,
     }
-    tail = (
-        f"; domain members not judged here (expiry lives in AD): {', '.join(sorted(domain)[:8])}"
-        if domain
-        else ""
-    )
+    tail = f"; not judged here (expiry lives in AD): {unseen_text(hidden)}" if hidden else ""
     if bad:
-        outcome, text = Outcome.INEFFECTIVE, "; ".join(sorted(set(bad))[:6])
+        outcome, text = Outcome.INEFFECTIVE, "; ".join(sorted(set(bad))[:6]) + tail
     elif missing:
         outcome = Outcome.NO_VISIBILITY
-        text = f"privileged local accounts not in the account list: {', '.join(missing[:6])}"
+        text = f"privileged local accounts not in the account list: {', '.join(missing[:6])}{tail}"
+    elif hidden:
+        # The expiry of domain accounts lives in the directory; until it is read, the control
+        # cannot be shown working on a host whose admins include domain accounts.
+        outcome = Outcome.NO_VISIBILITY
+        text = unseen_text(hidden)
+        text += f"; local: {'; '.join(sorted(set(ok))[:6])}" if ok else ""
     elif ok:
         outcome = Outcome.EFFECTIVE
-        text = "local part only: every enabled local privileged account expires within 12 months: "
+        text = "every enabled privileged account is local and expires within 12 months: "
         text += "; ".join(sorted(set(ok))[:6])
     else:
-        outcome = Outcome.EFFECTIVE
-        text = "local part only: no enabled local privileged account"
-    return [Finding(ism="ISM-1647", outcome=outcome, evidence=text + tail, observed=observed)]
+        outcome = Outcome.NO_VISIBILITY
+        text = (
+            "no enabled privileged account to judge: nothing shows privileged access being "
+            "disabled after 12 months"
+        )
+    return [Finding(ism="ISM-1647", outcome=outcome, evidence=text, observed=observed)]
 
 
 CHECK = Check(
@@ -119,5 +129,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"groups": PRIVILEGED_GROUPS.cmd, "expiry": LOCAL_ACCOUNTS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: domain members or no enabled privileged account are no_visibility
 )

@@ -303,6 +303,16 @@ CHECK = Check(
     ism=("ISM-1861", "ISM-1686", "ISM-1896", "ISM-1897"),
     platforms=frozenset({Platform.WINDOWS}),
     collect={"registry": CREDENTIAL_PROTECTION.cmd, "deviceguard": DEVICE_GUARD.cmd},
+    # Each control is shown by one read: LSA protection and the delegation policy by the registry
+    # read, the running VBS services by Win32_DeviceGuard. The registry adds only the UEFI-lock
+    # note to the VBS evidence, and the domain-controller test, which can only make ISM-1686
+    # not_applicable (a broken registry read leaves it judged on the running services).
+    rests_on={
+        "ISM-1861": ("registry",),
+        "ISM-1686": ("deviceguard",),
+        "ISM-1896": ("deviceguard",),
+        "ISM-1897": ("registry",),
+    },
     judge=judge,
     version=1,
 )

@@ -23,11 +23,19 @@ judged for the local administrator account the host can show:
   (``BackupDirectory`` 1 = Microsoft Entra ID or 2 = Active Directory) with ``PasswordLength`` ≥ 30;
   or legacy LAPS is enabled (``AdmPwdEnabled`` = 1) with its client installed (or Windows LAPS
   present to honour it in legacy-emulation mode) and ``PasswordLength`` ≥ 30. Missing values take
-  the product default (length 14, complexity 4, 30 days) — so an unset length fails;
+  the product default (length 14, complexity 4, 30 days) — so an unset length fails. And the
+  account the policy manages is the only enabled local administrator account: a policy manages
+  one account (the one ``AdministratorAccountName`` / legacy ``AdminAccountName`` names, else
+  the built-in Administrator, RID 500; with automatic account management the account under its
+  name or prefix), so the local Administrators group is read as well
+  (``windows.privileged_groups``; domain members are not local administrator accounts);
 - ineffective: no LAPS policy at all; ``BackupDirectory`` 0 (disabled); legacy policy not enabled
   or with no client to apply it; Windows LAPS policy on a build without Windows LAPS and nothing
-  else; or a password length below 30;
-- no_visibility: passphrase complexity (6-8) — the length is a word count
+  else; or a password length below 30; or another enabled local user account in Administrators,
+  whose password the policy does not manage;
+- no_visibility: the Administrators members could not be read, a member cannot be judged (a
+  nested local group, unreadable account flags), or the managed account is not a member; or
+  passphrase complexity (6-8) — the length is a word count
   (``PassphraseLength``), so the character length is not fixed; or the read failed (PowerShell
   2.0 has no ``ConvertTo-Json``, access denied, timeout);
 - not_applicable: a domain controller (``ProductType`` 2) has no local accounts (its DSRM
@@ -45,8 +53,15 @@ from typing import Any
 
 from checks.facts.fact import Unknown
 from checks.facts.reading import to_int
-from checks.facts.windows.accounts import DOMAIN_CONTROLLER
+from checks.facts.windows.accounts import (
+    ADMINISTRATORS,
+    DOMAIN_CONTROLLER,
+    PRIVILEGED_GROUPS,
+    Accounts,
+    Member,
+)
 from checks.facts.windows.laps import LAPS_POLICY, LapsPolicy
+from checks.restrict_admin._admins import with_administrators
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -181,6 +196,85 @@ def _judge(laps: LapsPolicy) -> Finding:
     )
 
 
+def _managed(member: Member, values: Mapping[str, Any], acc: Accounts) -> bool:
+    """Whether the active policy manages this local account: the account it names
+    (``AdministratorAccountName``, legacy ``AdminAccountName``), the built-in Administrator
+    (RID 500) when it names none, or with automatic account management the account under its
+    name or prefix (default ``WLapsAdmin``)."""
+    named = values.get("AdministratorAccountName") or values.get("AdminAccountName")
+    if to_int(values.get("AutomaticAccountManagementEnabled")) == 1:
+        prefixes = [v for k, v in acc.laps_names if k == "AutomaticAccountManagementNameOrPrefix"]
+        return any(member.name.lower().startswith(p.lower()) for p in prefixes or ["WLapsAdmin"])
+    if named:
+        return member.name.lower() == str(named).lower()
+    return member.builtin_admin
+
+
+def _other_admins(policy: Finding, acc: Accounts | str) -> Finding:
+    """A policy that would pass holds only when no other enabled local administrator account
+    keeps an unmanaged password: the policy manages one account."""
+    if isinstance(acc, str):
+        return policy.model_copy(
+            update={
+                "outcome": Outcome.NO_VISIBILITY,
+                "evidence": f"{policy.evidence}; but the local Administrators members were not "
+                f"read ({acc}), so other local administrator accounts with unmanaged passwords "
+                f"cannot be ruled out",
+            }
+        )
+    values = policy.observed.get("values")
+    values = values if isinstance(values, dict) else {}
+    admins = [m for g in acc.groups if g.sid == ADMINISTRATORS for m in g.members if m.local]
+    managed = sorted({m.display for m in admins if not m.is_group and _managed(m, values, acc)})
+    unmanaged: set[str] = set()
+    unknown: set[str] = set()
+    for m in admins:
+        if m.is_group:
+            unknown.add(f"{m.display} (nested local group)")
+        elif m.display in managed or m.disabled:
+            continue
+        elif m.flags is None:
+            unknown.add(f"{m.display} (account flags not read)")
+        else:
+            unmanaged.add(m.display)
+    observed = {
+        **policy.observed,
+        "managed_accounts": managed,
+        "unmanaged_enabled_admins": sorted(unmanaged),
+        "not_judged_admins": sorted(unknown),
+    }
+    which = ", ".join(managed) or "no member of Administrators"
+    if unmanaged:
+        return Finding(
+            ism="ISM-1685",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"enabled local administrator accounts whose passwords LAPS does not manage: "
+                f"{', '.join(sorted(unmanaged))} (the policy manages {which}); {policy.evidence}"
+            ),
+            observed=observed,
+        )
+    if unknown or not managed:
+        why = (
+            f"local Administrators members that cannot be judged: {', '.join(sorted(unknown))}"
+            if unknown
+            else "the account the policy manages is not a member of the local Administrators group"
+        )
+        return Finding(
+            ism="ISM-1685",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=f"{why}; {policy.evidence}",
+            observed=observed,
+        )
+    return policy.model_copy(
+        update={
+            "evidence": f"{policy.evidence}; the managed account ({which}) is the only enabled "
+            f"local administrator account",
+            "observed": observed,
+        }
+    )
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     laps = LAPS_POLICY.read(outputs.get("laps"))
     if isinstance(laps, Unknown):
@@ -191,7 +285,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 evidence=f"LAPS policy not read: {laps.reason}",
             )
         ]
-    return [_judge(laps)]
+    policy = _judge(laps)
+    if policy.outcome is not Outcome.EFFECTIVE:
+        return [policy]
+    return [_other_admins(policy, with_administrators(outputs.get("groups")))]
 
 
 CHECK = Check(
@@ -200,7 +297,7 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1685",),
     platforms=frozenset({Platform.WINDOWS}),
-    collect={"laps": LAPS_POLICY.cmd},
+    collect={"laps": LAPS_POLICY.cmd, "groups": PRIVILEGED_GROUPS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: other enabled local admin accounts with unmanaged passwords fail it
 )

@@ -12,13 +12,16 @@ domain controller's whole directory as ``Win32_UserAccount -Filter "LocalAccount
 - ineffective: an enabled local user account in Administrators, Account/Server/Print/Backup
   Operators or Hyper-V Administrators last logged on more than the limit before the collection
   time, or never logged on (named, with the date);
-- effective: every enabled local privileged account logged on within the limit (or there is
-  none). This is the host-side part only: the last logon of domain accounts and of members of
-  domain groups is held by the domain controllers (``lastLogonTimestamp``), not by this host, so
-  they are listed in the evidence as not judged here;
+- effective: every enabled privileged account is a local account (at least one) and each logged
+  on within the limit;
+- no_visibility: a domain account or group (``CONTOSO\\Domain Admins``), an Entra ID principal,
+  an unresolved SID or a nested local group is a member — the last logon of domain accounts is
+  held by the domain controllers (``lastLogonTimestamp``), not by this host, so until the
+  directory is read the control cannot be shown working ("domain accounts: not visible from the
+  host"); there is no enabled privileged account at all (an empty set is not evidence); or the
+  read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied, timeout);
 - not_applicable: a domain controller (``ProductType`` 2) has no local accounts; judge privileged
-  domain accounts in the directory;
-- no_visibility: the read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied, timeout).
+  domain accounts in the directory.
 
 Caveats: ``LastLogin`` is what the local SAM recorded for logons it authenticated; a break-glass
 account that is kept enabled but unused on purpose fails here and needs an exception in the
@@ -33,6 +36,7 @@ from datetime import UTC, timedelta
 from checks.facts.fact import Unknown
 from checks.facts.windows.accounts import PRIVILEGED_GROUPS, Accounts
 from checks.facts.windows.dates import iso_time
+from checks.restrict_admin._admins import unseen, unseen_text
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -55,11 +59,12 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
     stale: list[str] = []
     disabled: set[str] = set()
     unparsed: list[str] = []
-    domain: set[str] = set()
+    hidden: dict[str, str] = {}
     for g in acc.privileged():
         for m in g.members:
-            if not m.local or m.is_group:
-                domain.add(m.display)
+            why = unseen(m)
+            if why is not None:
+                hidden[m.display] = why
                 continue
             if m.disabled:
                 disabled.add(m.display)
@@ -85,40 +90,36 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
         "limit_days": limit,
         "enabled_local_privileged": local,
         "disabled_local_privileged": sorted(disabled),
-        "not_judged_domain_members": sorted(domain),
+        "not_visible_members": hidden,
     }
-    not_judged = (
-        f"; domain members not judged here (their last logon is in the directory): {', '.join(sorted(domain))}"
-        if domain
-        else ""
-    )
-    if stale:
-        return Finding(
-            ism="ISM-1648",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=(
-                f"enabled local privileged accounts unused for more than {limit} days: "
-                f"{'; '.join(stale)}{not_judged}"
-            ),
-            observed=observed,
-        )
-    if unparsed:
-        return Finding(
-            ism="ISM-1648",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"last logon could not be read for: {', '.join(unparsed)}{not_judged}",
-            observed=observed,
-        )
+    not_judged = f"; not judged here: {unseen_text(hidden)}" if hidden else ""
     seen_text = ", ".join(f"{k} ({v})" for k, v in sorted(local.items())) or "none"
-    return Finding(
-        ism="ISM-1648",
-        outcome=Outcome.EFFECTIVE,
-        evidence=(
-            f"host-side part only: every enabled local privileged account logged on within "
-            f"{limit} days (enabled local privileged accounts: {seen_text}){not_judged}"
-        ),
-        observed=observed,
-    )
+    if stale:
+        outcome = Outcome.INEFFECTIVE
+        evidence = f"enabled local privileged accounts unused for more than {limit} days: "
+        evidence += "; ".join(stale) + not_judged
+    elif unparsed:
+        outcome = Outcome.NO_VISIBILITY
+        evidence = f"last logon could not be read for: {', '.join(unparsed)}{not_judged}"
+    elif hidden:
+        # Domain members' last logon is held by the domain controllers (lastLogonTimestamp);
+        # until the directory is read their inactivity is unknown, so the control is too.
+        outcome = Outcome.NO_VISIBILITY
+        evidence = f"{unseen_text(hidden)}; enabled local privileged accounts: {seen_text}"
+    elif not local:
+        outcome = Outcome.NO_VISIBILITY
+        evidence = (
+            "no enabled privileged account to judge: nothing shows privileged access being "
+            f"disabled after {limit} days of inactivity"
+            + (f" (disabled: {', '.join(sorted(disabled))})" if disabled else "")
+        )
+    else:
+        outcome = Outcome.EFFECTIVE
+        evidence = (
+            f"every enabled privileged account is local and logged on within {limit} days: "
+            f"{seen_text}"
+        )
+    return Finding(ism="ISM-1648", outcome=outcome, evidence=evidence, observed=observed)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -145,5 +146,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"groups": PRIVILEGED_GROUPS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: domain members or no enabled privileged account are no_visibility
 )

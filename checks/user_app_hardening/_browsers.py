@@ -243,12 +243,13 @@ def judge_hardened(browsers: list[Browser]) -> tuple[Outcome, str, dict[str, Any
 
 def judge_java_modern(browsers: list[Browser]) -> tuple[Outcome, str, dict[str, Any]]:
     """Java applets need NPAPI, which Chrome (45+), Chromium-based Edge and Firefox 52+ lack."""
-    old = []
+    old, unknown = [], []
     for b in browsers:
-        if b.family == "firefox" and b.version:
+        if b.family == "firefox":
             try:
-                major = int(b.version.split(".", 1)[0])
+                major = int((b.version or "").split(".", 1)[0])
             except ValueError:
+                unknown.append(b.label())
                 continue
             if major <= FIREFOX_LAST_NPAPI:
                 old.append(b.label())
@@ -258,6 +259,13 @@ def judge_java_modern(browsers: list[Browser]) -> tuple[Outcome, str, dict[str, 
             Outcome.INEFFECTIVE,
             f"{', '.join(old)} still supports NPAPI plug-ins (Java applets) — Firefox "
             f"{FIREFOX_LAST_NPAPI} ESR was the last",
+            observed,
+        )
+    if unknown:
+        return (
+            Outcome.NO_VISIBILITY,
+            f"{', '.join(unknown)}: version not read, and Firefox up to {FIREFOX_LAST_NPAPI} ESR "
+            f"runs NPAPI plug-ins (Java applets)",
             observed,
         )
     return (

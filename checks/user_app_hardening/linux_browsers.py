@@ -26,7 +26,8 @@ baseline comparison). Managed policy files under ``/etc`` are root-owned, so use
 them.
 **ISM-1486**: Chrome, Chromium, Edge and Firefox 53+ cannot run Java applets (no NPAPI: vendor
 design, the evidence says so); ineffective when a Firefox ≤ 52 is installed together with an
-IcedTea browser plug-in package.
+IcedTea browser plug-in package; no_visibility when a Firefox's version is not known (a tarball
+install) and such a plug-in package is installed.
 
 All four: not_applicable when no browser is installed (typical for servers); no_visibility when
 a read was refused, timed out, or a policy file is not valid JSON (the browser would ignore it
@@ -157,7 +158,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     results: dict[str, tuple[Outcome, str, dict[str, Any]]] = {}
     java = judge_java_modern(browsers)
     plugin = sorted(p for p in ("icedtea-plugin", "icedtea-web") if p in pkgs)
-    if java[0] is Outcome.INEFFECTIVE and not plugin:
+    if java[0] in (Outcome.INEFFECTIVE, Outcome.NO_VISIBILITY) and not plugin:
         java = (
             Outcome.EFFECTIVE,
             java[1] + ", but no Java browser plug-in (IcedTea) is installed",
@@ -191,5 +192,8 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"browsers": BROWSERS.cmd, "policies": BROWSER_POLICIES.cmd},
     judge=judge,
-    version=2,  # v2: Firefox's /etc policies.json hides its distribution policies.json
+    # ISM-1486 is judged from the installed browsers' versions and the Java plug-in packages (the
+    # inventory); managed policy files play no part in it.
+    rests_on={"ISM-1486": ("browsers",)},
+    version=3,  # v3: a Firefox of unknown version with a Java plug-in is no_visibility
 )

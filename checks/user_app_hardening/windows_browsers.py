@@ -34,8 +34,10 @@ Java applets (vendor design; the evidence says so). The residual path is IE11: i
 IE11 is enabled (per ``windows_ie11``) and a Java runtime is installed without
 ``deployment.webjava.enabled=false`` in the system ``deployment.properties`` (which Java reads only
 when ``deployment.config`` names it with ``deployment.system.config``), or a Firefox ≤ 52 is
-installed; no_visibility when IE11's state is unknown and a JRE is present; effective otherwise;
-not_applicable when no browser at all is present (IE11 disabled, no other browser).
+installed; no_visibility when IE11's state is unknown and a JRE is present, when a Firefox's
+version is not known, or when no other browser is installed and IE11's state is unknown (whether
+any browser exists is then not shown); effective otherwise; not_applicable when no browser at all
+is present (IE11 disabled, no other browser).
 
 All: no_visibility when the reads failed (PowerShell 2.0 without ``ConvertTo-Json``, access
 denied, timeout). Evidence grade: good.
@@ -151,10 +153,19 @@ def _java(
     if browsers:
         outcome, text, obs = judge_java_modern(browsers)
         observed.update(obs)
-        if outcome is Outcome.INEFFECTIVE:
+        if outcome in (Outcome.INEFFECTIVE, Outcome.NO_VISIBILITY):
             return outcome, text, observed
         parts.append(text)
     ie_on = ie.outcome is Outcome.INEFFECTIVE
+    if not browsers and ie.outcome is not Outcome.EFFECTIVE and not ie_on:
+        # No other browser and IE11's state unknown: whether any browser exists is not shown, so
+        # neither "no browser" (not_applicable) nor "no Java in a browser" (effective) is evidenced.
+        return (
+            Outcome.NO_VISIBILITY,
+            f"no Chrome, Edge or Firefox installed and Internet Explorer 11's state is unknown: "
+            f"{ie.evidence}",
+            observed,
+        )
     if ie.outcome is Outcome.EFFECTIVE:
         if not browsers:
             return (
@@ -223,5 +234,9 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"browsers": BROWSERS.cmd, "features": IE11_FEATURES.cmd},
     judge=judge,
-    version=2,  # v2: only the running Firefox's policies.json, and Java's deployment.config, count
+    # ISM-1486 rests on the browser inventory (versions, JRE, Java deployment files): with the IE11
+    # read broken, IE11 counts as unknown and Java is judged on the JRE evidence alone (no JRE, or
+    # browser Java disabled) or is no_visibility; the other three controls are browser policies.
+    rests_on=dict.fromkeys(ISMS, ("browsers",)),
+    version=3,  # v3: no browser with IE11 unknown, or a Firefox of unknown version, is not a Java pass
 )

@@ -107,5 +107,9 @@ CHECK = Check(
         "asr_policy": ASR_POLICY.cmd,
     },
     judge=judge,
+    # Get-MpPreference is the effective ASR configuration; the policy registry is its fallback
+    # (read when the preference read fails), so either one shows the rule; the Defender
+    # status shows the rule is enforced and the Office read that Office is there.
+    rests_on=dict.fromkeys(ISMS, ("office", "mp_status", "asr_pref|asr_policy")),
     version=1,
 )

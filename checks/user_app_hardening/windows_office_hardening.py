@@ -29,7 +29,10 @@ Microsoft 365, Office 2021, Office 2019 and Office 2016*, not a full baseline co
 its value) → effective; any of them set only as a user preference or not at all → ineffective.
 
 no_visibility: no interactive user hive is loaded (nobody logged on: user-scope settings cannot
-be read, a machine value alone is not a pass), Office 2013/2010 only (this reads 16.0 paths), or
+be read, a machine value alone is not a pass), a compliant value for a logged-on user that only
+the machine policy root holds (these are User Configuration policies; that Office honours the
+HKLM root for them is unverified, essential-eight.md 2.0), Office 2013/2010 only (this reads
+16.0 paths), or
 a read failed (PowerShell 2.0 without ``ConvertTo-Json``, access denied, timeout).
 not_applicable: no Office installed. Evidence grade: good.
 """
@@ -117,6 +120,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"read; a machine policy alone is not a pass{extra}",
         )
     bad: dict[str, list[str]] = {i: [] for i in ISMS}
+    machine_only: list[str] = []
     per: dict[str, dict[str, Any]] = {}
     for sid, label in users:
         per[label] = {}
@@ -145,11 +149,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                     bad["ISM-1859"].append(issue)
                     if name == "packagerprompt":
                         bad["ISM-1542"].append(issue)
+                elif set(found) == {"machine"}:
+                    machine_only.append(f"{where}: {name}")
     observed = {
         "users": [s for s, _ in users],
         "apps": apps,
         "policy_values": per,
         "skipped": skipped,
+        "machine_root_only": machine_only[:50],
     }
     good = {
         "ISM-1542": f"PackagerPrompt = 2 (OLE packages do not activate) by policy for {', '.join(apps)}",
@@ -174,6 +181,21 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                     observed=observed,
                 )
             )
+        elif machine_only and (
+            ism != "ISM-1542" or any("packagerprompt" in m for m in machine_only)
+        ):
+            findings.append(
+                Finding(
+                    ism=ism,
+                    outcome=Outcome.NO_VISIBILITY,
+                    evidence=(
+                        f"set only under the machine policy root (HKLM\\SOFTWARE\\Policies\\Microsoft\\"
+                        f"Office\\16.0): {_clip(machine_only)}; these are User Configuration policies, and "
+                        f"that Office honours the machine root for them is unverified (essential-eight.md 2.0)"
+                    ),
+                    observed=observed,
+                )
+            )
         else:
             findings.append(
                 Finding(
@@ -191,5 +213,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"office": OFFICE_INSTALLED.cmd, "settings": OFFICE_HARDENING_SETTINGS.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: a value set only under the machine policy root is no_visibility for users
 )

@@ -172,5 +172,13 @@ CHECK = Check(
         "asr_policy": ASR_POLICY.cmd,
     },
     judge=judge,
+    # ISM-1670: the ASR rule from Get-MpPreference or, as its fallback, the policy registry, enforced
+    # by an active Defender. ISM-1860/1824 are Adobe's FeatureLockDown values, which the PDF read
+    # carries; Defender and ASR play no part in them.
+    rests_on={
+        "ISM-1670": ("pdf", "mp_status", "asr_pref|asr_policy"),
+        "ISM-1860": ("pdf",),
+        "ISM-1824": ("pdf",),
+    },
     version=1,
 )

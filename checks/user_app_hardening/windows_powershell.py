@@ -233,5 +233,12 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"ps_features": POWERSHELL_V2_FEATURES.cmd, "ps_policy": POWERSHELL_POLICY.cmd},
     judge=judge,
+    # Logging and Constrained Language Mode are read from the policy snippet alone; PowerShell 2.0
+    # from the feature read alone (each part is judged without the other command).
+    rests_on={
+        "ISM-1623": ("ps_policy",),
+        "ISM-1621": ("ps_features",),
+        "ISM-1622": ("ps_policy",),
+    },
     version=1,
 )

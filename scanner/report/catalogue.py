@@ -57,6 +57,7 @@ def catalogue_json(checks: Sequence[Check], framework: Framework | None = None) 
                     "platforms": sorted(p.value for p in c.platforms),
                     "version": c.version,
                     "grade": c.grade.value,
+                    "rests_on": {i: [list(g) for g in c.evidence_for(i)] for i in c.ism},
                     "commands": {
                         k: {"line": v.line, "root": v.root, "args_var": v.args_var}
                         for k, v in c.collect.items()
@@ -69,6 +70,11 @@ def catalogue_json(checks: Sequence[Check], framework: Framework | None = None) 
         )
         + "\n"
     )
+
+
+def _rests_on(c: Check, ism: str) -> str:
+    """The commands an effective verdict on ``ism`` needs, as the catalogue prints them."""
+    return ", ".join(" or ".join(f"`{k}`" for k in group) for group in c.evidence_for(ism))
 
 
 def catalogue_md(checks: Sequence[Check], framework: Framework | None = None) -> str:
@@ -109,7 +115,8 @@ def catalogue_md(checks: Sequence[Check], framework: Framework | None = None) ->
                     continue
                 lines.append(
                     f"- **{i}** ({r.local_id}, {', '.join(f'ML{n}' for n in sorted(r.levels))}, "
-                    f"host-checkable: {r.checkable}): {r.requirement}"
+                    f"host-checkable: {r.checkable}): {r.requirement} "
+                    f"*Effective needs evidence from: {_rests_on(c, i)}.*"
                 )
             lines += ["", c.doc, "", "Commands (read-only):"]
             lang = "powershell" if Platform.WINDOWS in c.platforms else "sh"

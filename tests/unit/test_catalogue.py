@@ -40,3 +40,17 @@ def test_checks_list_formats() -> None:
     assert {"id", "strategy", "ism", "levels", "platforms", "commands", "doc", "version"} <= set(
         first
     )
+
+
+def test_the_catalogue_says_which_commands_each_verdict_rests_on() -> None:
+    from scanner.checking.loader import load_checks
+    from scanner.report.catalogue import catalogue_json
+
+    entries = {e["id"]: e for e in json.loads(catalogue_json(load_checks()))}
+    ssh = entries["mfa.linux_ssh_mfa"]
+    assert set(ssh["rests_on"]) == set(ssh["ism"])
+    for groups in ssh["rests_on"].values():
+        assert groups and all(set(g) <= set(ssh["commands"]) for g in groups)
+    # A declared fallback shows as one group of alternatives.
+    wos = entries["patch_os.windows_os_support"]["rests_on"]
+    assert any(len(g) == 2 for groups in wos.values() for g in groups)

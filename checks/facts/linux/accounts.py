@@ -65,13 +65,19 @@ def parse_group_line(line: str) -> Group | None:
     return Group(name=parts[0], gid=gid, members=tuple(m for m in parts[3].split(",") if m))
 
 
-def parse_admin_groups(text: str) -> dict[str, Group]:
-    """The sudo/wheel/admin groups that exist (no line: the host has none of them)."""
+def parse_admin_groups(text: str) -> dict[str, Group] | Unknown:
+    """The sudo/wheel/admin groups that exist. Unknown when getent printed none: every common
+    distribution has at least one of them (Debian/Ubuntu ``sudo``, the RHEL and SUSE families and
+    Alpine ``wheel``), so silence means the lookup was lost, not that there are no admins."""
     groups: dict[str, Group] = {}
     for line in text.splitlines():
         group = parse_group_line(line)
         if group is not None and group.name in ADMIN_GROUP_NAMES:
             groups[group.name] = group
+    if not groups:
+        return Unknown(
+            "getent printed no sudo, wheel or admin group: the admin groups were not read"
+        )
     return groups
 
 

@@ -4,14 +4,14 @@ the backup tooling scheduled on the host (all root).
 - ``linux.backup_newest``: per destination, the newest modification time among everything up to
   three levels below it (a destination that is a file counts itself);
 - ``linux.backup_access``: per destination, its mode, owner and type, every parent directory's
-  mode up to ``/``, and the items up to two levels below it that grant "other" any permission
-  (at most :data:`OPEN_LIMIT` lines);
+  mode up to ``/``, and every item below it, at any depth, that "other" can reach and read or
+  write (at most :data:`OPEN_LIMIT` lines);
 - ``linux.backup_tooling``: backup programs on the ``PATH``, systemd timers and cron lines that
   name a backup tool.
 
-``find`` runs with its errors discarded, but a ``find`` that met one (a directory it could not
-read, e.g. on an NFS share with ``root_squash``) prints ``E8_INCOMPLETE``: that destination was
-not seen whole (``complete=False``).
+A ``find`` that met an error (a directory it could not read, e.g. on an NFS share with
+``root_squash``, or an option it lacks) prints ``E8_INCOMPLETE``: that destination was not seen
+whole (``complete=False``).
 """
 
 from __future__ import annotations
@@ -29,27 +29,80 @@ _INCOMPLETE = "E8_INCOMPLETE"
 _MISSING = "E8_MISSING"
 
 
+# Where a backup tool's on-disk layout shows a *completed* snapshot (the tool writes it last):
+# restic ``snapshots/<64 hex id>`` files, borg ``index.<n>`` (written at each committed
+# transaction), rsnapshot ``<interval>.0`` folders (touched when a run completes) and Veeam Agent
+# restore points (``.vbk`` full, ``.vib``/``.vrb`` increments).
+_RESTIC = re.compile(r"/snapshots/[0-9a-f]{64}$")
+_BORG = re.compile(r"/index\.\d+$")
+_RSNAPSHOT = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\.0$")
+_VEEAM = re.compile(r"\.(vbk|vib|vrb)$", re.I)
+# Names that a running or failed job leaves (locks, partial and temporary files): never evidence
+# of a completed backup; excluded from the listing of files of an unknown layout.
+LOCK_AND_TEMP = (
+    "*.lock",
+    "lock",
+    "lock.*",
+    "locks",
+    "*.lck",
+    "*.pid",
+    "*.tmp",
+    "*.temp",
+    "tmp",
+    "*.part",
+    "*.partial",
+    "*.inprogress",
+    "*.swp",
+    "*~",
+    ".nfs*",
+)
+
+
 @dataclass(frozen=True)
 class Newest:
-    """``state``: ok | missing | unreadable (the scanning account cannot read the destination)."""
+    """``state``: ok | missing | unreadable (the scanning account cannot read the destination).
+
+    ``newest``/``item``: the newest completed snapshot of a recognised backup layout (``layout``:
+    restic | borg | rsnapshot | veeam), else the newest file (``layout`` "files"; lock and
+    temporary files left out); None when neither was seen."""
 
     path: str
     state: str = "ok"
     newest: datetime | None = None
     item: str | None = None
     complete: bool = True
+    layout: str = ""
+
+
+def snapshot_layout(destination: str, item: str) -> str | None:
+    """Which backup tool's completed-snapshot artefact ``item`` is, or None."""
+    if _RESTIC.search(item):
+        return "restic"
+    if _BORG.search(item):
+        return "borg"
+    if _VEEAM.search(item):
+        return "veeam"
+    rel = item[len(destination) :].strip("/") if item.startswith(destination) else ""
+    name = item.rsplit("/", 1)[-1]
+    if _RSNAPSHOT.match(name) and rel.count("/") <= 1:
+        return "rsnapshot"  # an interval folder at the top of the snapshot root (or one below)
+    return None
 
 
 def parse_newest(text: str) -> dict[str, Newest]:
-    """Destination → its newest item; destinations the script never reached are absent."""
+    """Destination → its newest completed snapshot or file; destinations the script never
+    reached are absent."""
     found: dict[str, Newest] = {}
+    snaps: dict[str, tuple[datetime, str, str]] = {}
+    files_: dict[str, tuple[datetime, str, str]] = {}
     current: str | None = None
     for line in text.splitlines():
-        if line.startswith("E8_PATH "):
-            current = line[8:]
+        head, _, rest = line.partition(" ")
+        if head == "E8_PATH":
+            current = rest
             found[current] = Newest(current)
-        elif line.startswith(f"{_MISSING} "):
-            found[line[11:]] = Newest(line[11:], state="missing")
+        elif head == _MISSING:
+            found[rest] = Newest(rest, state="missing")
             current = None
         elif current is None:
             continue
@@ -57,19 +110,38 @@ def parse_newest(text: str) -> dict[str, Newest]:
             found[current] = replace(found[current], state="unreadable")
         elif line.strip() == _INCOMPLETE:
             found[current] = replace(found[current], complete=False)
-        elif " " in line:
-            epoch, _, item = line.partition(" ")
-            found[current] = replace(found[current], newest=from_epoch(epoch), item=item)
+        elif head in ("E8_SNAP", "E8_FILE"):
+            epoch, _, item = rest.partition(" ")
+            moment = from_epoch(epoch)
+            if moment is None or not item:
+                continue
+            layout = "files" if head == "E8_FILE" else snapshot_layout(current, item)
+            table = files_ if layout == "files" else snaps
+            if layout is not None and (current not in table or moment > table[current][0]):
+                table[current] = (moment, item, layout)
+    for path, dest in found.items():
+        if (best := snaps.get(path) or files_.get(path)) is not None:
+            found[path] = replace(dest, newest=best[0], item=best[1], layout=best[2])
     return found
 
+
+_SNAP_FIND = (
+    "\\( -type f \\( -path '*/snapshots/*' -o -name 'index.[0-9]*' -o -name '*.vbk' "
+    "-o -name '*.vib' -o -name '*.vrb' \\) -o -type d -name '*.0' \\)"
+)
+_SKIP = " -o ".join(f"-name '{n}'" for n in LOCK_AND_TEMP)
 
 BACKUP_NEWEST = sh_fact(
     "linux.backup_newest",
     "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
     'for p in "$@"; do if [ -e "$p" ]; then printf \'E8_PATH %s\\n\' "$p"; '
     '[ -d "$p" ] && d=1 || d=0; '
-    '{ { find "$p" -mindepth "$d" -maxdepth 3 -printf \'%T@ %p\\n\' 2>/dev/null '
-    "|| echo E8_INCOMPLETE >&3; } | sort -n | tail -1; } 3>&1; "
+    f'{{ {{ find "$p" -maxdepth 3 {_SNAP_FIND} '
+    "-exec stat -c 'E8_SNAP %Y %n' {} + 2>/dev/null "
+    "|| echo E8_INCOMPLETE >&3; } | sort -k2,2n | tail -20; } 3>&1; "
+    f'{{ {{ find "$p" -mindepth "$d" -maxdepth 3 \\( {_SKIP} \\) -prune -o -type f '
+    "-exec stat -c 'E8_FILE %Y %n' {} + 2>/dev/null "
+    "|| echo E8_INCOMPLETE >&3; } | sort -k2,2n | tail -1; } 3>&1; "
     '[ -r "$p" ] || echo E8_UNREADABLE; '
     "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
     parse_newest,
@@ -81,7 +153,8 @@ BACKUP_NEWEST = sh_fact(
 @dataclass(frozen=True)
 class Destination:
     """One destination as ``stat`` and ``find`` saw it; ``open_items`` are
-    (path, mode, find type letter, depth) of items granting "other" any permission."""
+    (path, mode, kind letter d/f/o, depth) of items below it that "other" can reach and read
+    (non-directories with o+r) or write (o+w); ``error``: the first message ``find`` printed."""
 
     path: str
     missing: bool = False
@@ -91,6 +164,7 @@ class Destination:
     parents: tuple[tuple[str, int], ...] = ()
     open_items: tuple[tuple[str, int, str, int], ...] = ()
     complete: bool = True  # find met no error and the listing was not cut at OPEN_LIMIT
+    error: str = ""
 
 
 def _mode(text: str) -> int | None:
@@ -98,6 +172,20 @@ def _mode(text: str) -> int | None:
         return int(text, 8)
     except ValueError:
         return None
+
+
+def _open_item(destination: str, meta: str, path: str) -> tuple[str, int, str, int] | None:
+    """An ``E8_OPEN <raw mode hex> <user> <group>|<path>`` line as (path, mode, kind, depth)."""
+    parts = meta.split()
+    if len(parts) != 3 or not path.startswith(destination.rstrip("/") + "/"):
+        return None
+    try:
+        raw = int(parts[0], 16)
+    except ValueError:
+        return None
+    kind = {0o040000: "d", 0o100000: "f"}.get(raw & 0o170000, "o")
+    depth = path[len(destination.rstrip("/")) :].strip("/").count("/") + 1
+    return path, raw & 0o7777, kind, depth
 
 
 def parse_access(text: str) -> dict[str, Destination]:
@@ -123,27 +211,34 @@ def parse_access(text: str) -> dict[str, Destination]:
             if (mode := _mode(meta.split(" ", 1)[0])) is not None:
                 found[current] = replace(d, parents=(*d.parents, (path, mode)))
         elif head == "E8_OPEN":
-            d, parts = found[current], meta.split()
-            if len(parts) == 5 and (mode := _mode(parts[0])) is not None and parts[4].isdigit():
-                item = (path, mode, parts[3], int(parts[4]))
+            d = found[current]
+            if (item := _open_item(current, meta, path)) is not None:
                 found[current] = replace(d, open_items=(*d.open_items, item))
         elif line.strip() == _INCOMPLETE:
             found[current] = replace(found[current], complete=False)
+        elif line.strip() and not found[current].error:
+            found[current] = replace(found[current], error=line.strip()[:200])
     return {
-        path: replace(d, complete=False) if len(d.open_items) >= OPEN_LIMIT else d
+        path: replace(d, complete=False) if len(d.open_items) >= OPEN_LIMIT or d.error else d
         for path, d in found.items()
     }
 
 
+# Every item "other" can reach: ``find`` does not descend into a directory without o+x (nothing
+# below it is reachable), prints non-directories with o+r and anything with o+w (symbolic links,
+# always 777, left out), with no depth limit; ``-perm -MODE`` and ``-exec stat … {} +`` run on GNU
+# and BusyBox alike. ``find``'s own messages go into the listing (a BusyBox ``find`` lacking an
+# option says so there), its failure adds ``E8_INCOMPLETE``.
 BACKUP_ACCESS = sh_fact(
     "linux.backup_access",
     "if [ $# -eq 0 ]; then echo E8_NO_PATHS; fi; "
     'for p in "$@"; do if [ -e "$p" ]; then '
     "stat -c 'E8_STAT %a %U %G %F|%n' \"$p\"; "
-    'd=$p; while [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
+    'd=$p; while [ -n "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do d=$(dirname "$d"); '
     "stat -c 'E8_PARENT %a %U %G|%n' \"$d\"; done; "
-    '{ { find "$p" -mindepth 1 -maxdepth 2 -perm /o=rwx '
-    "-printf 'E8_OPEN %m %u %g %y %d|%p\\n' 2>/dev/null || echo E8_INCOMPLETE >&3; } "
+    '{ { find "$p" \\( -type d ! -perm -001 -prune \\) -o ! -type l '
+    "\\( -perm -002 -o ! -type d -perm -004 \\) "
+    "-exec stat -c 'E8_OPEN %f %U %G|%n' {} + 2>&1 || echo E8_INCOMPLETE >&3; } "
     "| head -200; } 3>&1; "
     "else printf 'E8_MISSING %s\\n' \"$p\"; fi; done",
     parse_access,

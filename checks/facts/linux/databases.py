@@ -1,4 +1,5 @@
-"""Database servers on the host: which engines run (``ps -eo comm=``) and PostgreSQL's
+"""Database servers on the host: which engines run (``ps -eo comm=``, after an ``E8_PS_OK`` line
+that shows ps listed processes) and PostgreSQL's
 ``pg_hba.conf`` at the packaged locations (root; non-comment lines, ``### <path>`` per file).
 ``hba_file`` set elsewhere in postgresql.conf and ``include`` directives are not followed."""
 
@@ -9,11 +10,20 @@ from checks.facts.linux.sections import sections
 from checks.facts.linux.shell import sh_fact
 
 ENGINE_NAMES = frozenset({"postgres", "postmaster", "mysqld", "mariadbd"})
+PS_OK = "E8_PS_OK"
 
 
 def parse_engines(text: str) -> frozenset[str] | Unknown:
-    """The running engines' process names (empty when none runs)."""
-    names = frozenset(ln.strip() for ln in text.splitlines() if ln.strip())
+    """The running engines' process names (empty when none runs). ``E8_PS_OK`` first: ``ps``
+    succeeded and listed processes (it always lists at least itself); without it an empty match
+    is not "no database" — BusyBox ``ps`` has no ``-e``/``-o comm=``, and its error goes to
+    stderr while grep prints nothing."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines or lines[0] != PS_OK:
+        return Unknown(
+            "ps -eo comm= listed no processes (a ps without -e / -o comm=, e.g. BusyBox)"
+        )
+    names = frozenset(lines[1:])
     if not names <= ENGINE_NAMES:
         return Unknown(f"unexpected process names: {', '.join(sorted(names - ENGINE_NAMES))[:160]}")
     return names
@@ -26,7 +36,8 @@ def parse_pg_hba(text: str) -> dict[str, list[str]]:
 
 DATABASE_ENGINES = sh_fact(
     "linux.database_engines",
-    "ps -eo comm= | grep -xE 'postgres|postmaster|mysqld|mariadbd' | sort -u; true",
+    'p=$(ps -eo comm=) && [ -n "$p" ] && echo E8_PS_OK && printf \'%s\\n\' "$p" | '
+    "grep -xE 'postgres|postmaster|mysqld|mariadbd' | sort -u; true",
     parse_engines,
 )
 PG_HBA = sh_fact(

@@ -8,6 +8,9 @@
   its repository (``No matching packages`` with exit 1 is an empty list).
 
 A host with neither dnf nor yum is Unknown; so is a failed cache read (``-C`` with no cache).
+``updateinfo info`` with nothing pending prints nothing at all under ``-q``, so that command
+echoes ``E8_DNF_DONE`` once dnf/yum exited 0: output without it (lost, or the tool never ran)
+is Unknown, never "no advisories".
 """
 
 from __future__ import annotations
@@ -112,14 +115,23 @@ def parse_upgrades(text: str) -> list[Upgrade]:
     ]
 
 
-def _dnf_fact(name: str, dnf: str, yum: str, parse: Callable[[str], T]) -> Fact[T]:
+def _dnf_fact(
+    name: str, dnf: str, yum: str, parse: Callable[[str], T], *, done: bool = False
+) -> Fact[T]:
     """``dnf {dnf}`` or else ``yum {yum}`` from the cache, as root; a host with neither is
-    Unknown before ``parse`` sees the text."""
+    Unknown before ``parse`` sees the text. ``done``: the tool's success is marked with
+    ``E8_DNF_DONE`` and output without the mark is Unknown."""
 
     def read(text: str) -> T | Unknown:
-        return NO_DNF if "E8_NO_DNF" in text else parse(text)
+        if "E8_NO_DNF" in text:
+            return NO_DNF
+        if done and "E8_DNF_DONE" not in text:
+            return Unknown("dnf/yum did not report finishing (no E8_DNF_DONE): output incomplete")
+        return parse(text)
 
-    return sh_fact(name, _DNF.format(dnf=dnf, yum=yum), read, root=True, stdout_denial=True)
+    template = _DNF.replace("} 2>&1;", "} 2>&1 && echo E8_DNF_DONE;") if done else _DNF
+    line = template.format(dnf=dnf, yum=yum)
+    return sh_fact(name, line, read, root=True, stdout_denial=True)
 
 
 DNF_ADVISORIES = _dnf_fact(
@@ -127,6 +139,7 @@ DNF_ADVISORIES = _dnf_fact(
     "updateinfo info --security --available",
     "updateinfo info security",
     parse_info,
+    done=True,
 )
 DNF_ADVISORY_LIST = _dnf_fact(
     "linux.dnf_security_list",
@@ -137,13 +150,17 @@ DNF_ADVISORY_LIST = _dnf_fact(
 
 
 def _upgrades_fact() -> Fact[list[Upgrade]]:
-    """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value."""
+    """dnf exits 1 with "No matching packages to list" when nothing is upgradable: a value; an
+    empty answer with exit 0 is not what dnf or yum print, so it is Unknown."""
     strict = _dnf_fact("linux.dnf_upgrades", "list --upgrades", "list updates", parse_upgrades)
 
     def read(out: Output) -> list[Upgrade] | Unknown:
         nothing = out.exit_code == 1 and "no matching packages" in out.text.lower()
         if nothing and not_readable(out, stdout_denial=True) is None and not out.truncated:
             return []
+        if out.ran and not out.timed_out and not out.text.strip() and out.exit_code == 0:
+            # dnf/yum list print "No matching Packages to list" when nothing is pending
+            return Unknown("dnf list --upgrades printed nothing (the listing did not run)")
         return strict.read(out)
 
     return Fact(strict.name, strict.platform, strict.cmd, read)

@@ -4,7 +4,11 @@ version), Debian's ``/var/run/reboot-required`` flag (and the packages that set 
 ``needs-restarting -r`` (its exit status 1 and message mean a reboot is required).
 
 An installed fix is not in effect until the reboot; ``since`` (when known) says how long it has
-waited.
+waited. "No reboot pending" needs evidence too: the running kernel found among the installed
+kernel packages (the newest rpm ``kernel``, or a dpkg ``linux-image-*`` with the running build),
+or ``needs-restarting -r`` answering that no reboot is needed. A probe that printed the running
+kernel but nothing to compare it with (no kernel package listed: a custom kernel, a container,
+a failed rpm/dpkg query) is Unknown.
 """
 
 from __future__ import annotations
@@ -93,6 +97,12 @@ def parse(text: str) -> Reboot | Unknown:
         return Reboot(True, flag, f"/var/run/reboot-required present since {iso(flag)} ({what})")
     if needs is not None and needs[0] == 1 and "reboot is required" in needs[1].lower():
         return Reboot(True, None, "needs-restarting -r reports a reboot is required")
+    current = (rpm_kernel is not None and rpm_kernel[1] == running) or running in images
+    if not current and not (needs is not None and needs[0] == 0):
+        return Unknown(
+            f"running kernel {running} not found among installed kernel packages and no "
+            "needs-restarting answer: whether a reboot is pending cannot be told"
+        )
     return Reboot(False, None, "")
 
 

@@ -4,6 +4,12 @@
 (``listenaddress``, ``hostkey``, ``acceptenv``, ``allowusers`` …) are separate lines and all
 kept. Without ``-C`` it does not evaluate ``Match`` blocks. A host without an sshd binary is a
 value (``installed=False``), not an unknown: it has no SSH logon path.
+
+``linux.sshd_config_files`` (root: RHEL keeps them 0600): ``/etc/ssh/sshd_config`` and
+``/etc/ssh/sshd_config.d/*.conf`` (and RHEL's crypto-policy include,
+``/etc/crypto-policies/back-ends/opensshserver.config``) as written, each after a ``### <path>``
+marker, for what
+``sshd -T`` does not show: the ``Match`` blocks and the ``Include`` directives.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from checks.facts.fact import Unknown
+from checks.facts.linux.sections import sections
 from checks.facts.linux.shell import sh_fact
 from checks.facts.reading import first_line
 
@@ -73,4 +80,69 @@ SSHD = sh_fact(
     root=True,
     ok_codes=(0, 127),
     stdout_denial=True,
+)
+
+
+@dataclass(frozen=True)
+class MatchBlock:
+    """A ``Match`` block: its criteria (as written) and its settings (lowercase key → values)."""
+
+    path: str
+    criteria: str
+    options: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class SshdFiles:
+    """The sshd configuration files as written (``sshd -T`` shows the global view only):
+    ``files`` the paths printed; ``matches`` every ``Match`` block; ``includes`` every
+    ``Include`` argument (glob patterns, relative ones under ``/etc/ssh``)."""
+
+    files: tuple[str, ...]
+    matches: tuple[MatchBlock, ...]
+    includes: tuple[str, ...]
+
+
+def _key_value(line: str) -> tuple[str, str]:
+    """``Keyword value`` or ``Keyword=value`` (sshd accepts both): lowercase keyword, value."""
+    m = re.match(r"^(\S+?)\s*(?:=\s*|\s+)(.*)$", line)
+    if not m:
+        return line.lower(), ""
+    return m.group(1).lower(), m.group(2).strip().strip('"')
+
+
+def parse_files(text: str) -> SshdFiles | Unknown:
+    """``### <path>`` marked files; ``/etc/ssh/sshd_config`` must be among them (sshd reads it,
+    so a listing without it was not read)."""
+    files = sections(text)
+    if "/etc/ssh/sshd_config" not in files:
+        return Unknown(
+            f"/etc/ssh/sshd_config was not listed ({first_line(text) or 'empty output'})"
+        )
+    matches: list[MatchBlock] = []
+    includes: list[str] = []
+    for path, lines in files.items():
+        block: MatchBlock | None = None
+        for raw in lines:
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            key, value = _key_value(line)
+            if key == "match":
+                block = MatchBlock(path, value, {})
+                matches.append(block)
+            elif key == "include":
+                includes += [p if p.startswith("/") else f"/etc/ssh/{p}" for p in value.split()]
+            elif block is not None:
+                block.options.setdefault(key, []).append(value)
+    return SshdFiles(files=tuple(files), matches=tuple(matches), includes=tuple(includes))
+
+
+SSHD_FILES = sh_fact(
+    "linux.sshd_config_files",
+    "for f in /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf "
+    "/etc/crypto-policies/back-ends/opensshserver.config; do "
+    '[ -f "$f" ] && { echo "### $f"; cat "$f"; }; done; true',
+    parse_files,
+    root=True,
 )

@@ -17,6 +17,10 @@ class SudoDefaults:
 
 
 def parse(text: str) -> SudoDefaults | Unknown:
+    """Unknown when grep printed nothing at all: every shipped sudoers sets some ``Defaults``,
+    and a missing file prints ``No such file``, so silence means nothing was read."""
+    if not text.strip():
+        return Unknown("grep printed neither a Defaults line nor an error: nothing was read")
     defaults = tuple(ln.strip() for ln in text.splitlines() if ln.strip().startswith("Defaults"))
     return SudoDefaults(
         sudoers_found=bool(defaults) or "No such file" not in text, defaults=defaults

@@ -9,6 +9,11 @@ $whfb = ReadValues 'SOFTWARE\Policies\Microsoft\PassportForWork' @('Enabled', 'R
 $sys = ReadValues 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' @('ScForceOption')
 $rdp = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' @('UserAuthentication')
 $ts = ReadValues 'SYSTEM\CurrentControlSet\Control\Terminal Server' @('fDenyTSConnections')
+$excl = ReadValues 'SOFTWARE\Policies\Microsoft\Windows\System' @('ExcludedCredentialProviders')
+$duo = $null
+if ($lm.OpenSubKey('SOFTWARE\Duo Security\DuoCredProv')) {
+  $duo = ReadValues 'SOFTWARE\Duo Security\DuoCredProv' @('FailOpen', 'RdpOnly')
+}
 $cp = @()
 foreach ($kind in 'Credential Providers', 'Credential Provider Filters') {
   $k = $lm.OpenSubKey("SOFTWARE\Microsoft\Windows\CurrentVersion\Authentication\$kind")
@@ -24,5 +29,6 @@ foreach ($kind in 'Credential Providers', 'Credential Provider Filters') {
   }
 }
 $ds = & dsregcmd.exe /status 2>&1 | Out-String
-$out = @{ whfb = $whfb; system = $sys; rdp = $rdp; ts = $ts; providers = $cp; dsreg = $ds }
+$out = @{ whfb = $whfb; system = $sys; rdp = $rdp; ts = $ts; providers = $cp; dsreg = $ds
+  excluded = $excl; duo = $duo }
 New-Object PSObject -Property $out | ConvertTo-Json -Depth 4 -Compress

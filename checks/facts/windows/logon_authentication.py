@@ -9,7 +9,11 @@
   Filters``, with the CLSID's default name, ``InprocServer32`` DLL and the provider's ``Disabled``;
 - RDP: ``fDenyTSConnections`` and RDP-Tcp ``UserAuthentication`` (NLA);
 - ``dsregcmd /status``: ``AzureAdJoined``, ``DomainJoined``, ``NgcSet`` (of the scanning
-  account's session).
+  account's session);
+- ``HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\System`` ``ExcludedCredentialProviders`` (the
+  policy "Exclude credential providers": CLSIDs, comma-separated);
+- Duo for Windows Logon, ``HKLM\\SOFTWARE\\Duo Security\\DuoCredProv``: ``FailOpen`` and
+  ``RdpOnly`` only (never the key's secrets); ``duo`` is None when the key does not exist.
 
 Registry values are integers, None when not set.
 """
@@ -47,6 +51,18 @@ class LogonAuthentication:
     rdp_user_authentication: int | None
     providers: tuple[CredentialProvider, ...]
     dsreg: dict[str, str]
+    excluded: frozenset[str]  # CLSIDs (upper case, in braces) excluded by policy
+    duo: dict[str, int | None] | None  # FailOpen / RdpOnly; None: no DuoCredProv key
+
+
+def _clsids(value: Any) -> frozenset[str]:
+    """``ExcludedCredentialProviders``: CLSIDs separated by commas (or semicolons)."""
+    text = str(value or "")
+    return frozenset(
+        "{" + c.strip().strip("{}").upper() + "}"
+        for c in text.replace(";", ",").split(",")
+        if c.strip().strip("{}")
+    )
 
 
 def _value(data: Mapping[str, Any], section: str, name: str) -> int | None:
@@ -84,7 +100,18 @@ def parse(data: Any) -> LogonAuthentication | Unknown:
         rdp_user_authentication=_value(data, "rdp", "UserAuthentication"),
         providers=providers,
         dsreg=_dsreg(str(data.get("dsreg") or "")),
+        excluded=_clsids(_section(data, "excluded").get("ExcludedCredentialProviders")),
+        duo=(
+            {k: to_int(data["duo"].get(k)) for k in ("FailOpen", "RdpOnly")}
+            if isinstance(data.get("duo"), dict)
+            else None
+        ),
     )
+
+
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    sec = data.get(name)
+    return sec if isinstance(sec, dict) else {}
 
 
 LOGON_AUTHENTICATION = ps_fact(
