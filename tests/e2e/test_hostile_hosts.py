@@ -202,16 +202,10 @@ BUSYBOX_EFFECTIVE_VERIFIED = {
     # `command -v chromium` and dpkg-query: Chromium 156 installed (no NPAPI, so no Java).
     ("user_app_hardening.linux_browsers", "ISM-1486"): "pkg chromium 1",
     # getent (the machine's) and /etc/passwd through BusyBox awk/cut/tr/sort/grep, passwd -S,
-    # chage -l, lastlog: root locked and never logged in, no member of sudo/wheel/admin.
-    # (Whether sudoers grantees are privileged accounts too is issue 11 item 5: see sudo01.)
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1647"): "E8_PW root L",
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1648"): "E8_PW root L",
-    ("restrict_admin.linux_privileged_lifecycle", "ISM-1649"): "E8_PW root L",
+    # chage -l, lastlog: root locked and never logged in. (ISM-1647/1648/1649 and the backup
+    # admin controls ISM-1705/1706/1707 cannot be effective here: sudoers grants the scan
+    # account e8test root, and its lifecycle is not read — issue 11 item 5, see sudo01.)
     ("restrict_admin.linux_privileged_lifecycle", "ISM-1685"): "E8_PW root L",
-    # findmnt/lsblk (the machine's), BusyBox stat: /srv/backup on its own mount, root 755.
-    ("backups.linux_backup_protection", "ISM-1705"): "E8_STAT 755 root root|/srv/backup",
-    ("backups.linux_backup_protection", "ISM-1706"): "E8_STAT 755 root root|/srv/backup",
-    ("backups.linux_backup_protection", "ISM-1707"): "E8_STAT 755 root root|/srv/backup",
     # Only from a listing that BusyBox can make (not find -printf) and that names the backup.
     ("backups.linux_backup_recency", "ISM-1511"): BACKUP,
     ("backups.linux_backup_access", "ISM-1814"): BACKUP,
