@@ -20,12 +20,23 @@ demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → 
 	  echo "make demo: exit code $$rc (README 'Exit codes'); workbook in reports/demo/"; \
 	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
 
-system-deps: ## OS packages the test suite needs (openssh-server, sudo, chromium); installs them when missing
-	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null || ! command -v chromium >/dev/null; then \
+SYSTEM_PKGS := openssh-server sudo chromium busybox locales
+
+system-deps: ## OS packages the test suite needs ($(SYSTEM_PKGS), the de_DE.UTF-8 locale); installs them when missing
+	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null || ! command -v chromium >/dev/null \
+	    || [ ! -x /usr/bin/busybox ] || ! command -v locale-gen >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server sudo chromium >/dev/null) \
-	      || { echo "make: could not install openssh-server/sudo/chromium with apt-get" >&2; exit 1; }; \
-	  else echo "make: openssh-server, sudo and chromium are needed; run as root or install them" >&2; exit 1; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null) \
+	      || { echo "make: could not install $(SYSTEM_PKGS) with apt-get" >&2; exit 1; }; \
+	  else echo "make: $(SYSTEM_PKGS) are needed; run as root or install them" >&2; exit 1; fi; \
+	fi
+	@# The German fleet host (tests/e2e/test_hostile_hosts.py) needs the locale generated.
+	@if ! locale -a 2>/dev/null | grep -qx 'de_DE.utf8'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen \
+	      && { grep -qx 'de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen; } \
+	      && locale-gen >/dev/null) || { echo "make: could not generate de_DE.UTF-8 with locale-gen" >&2; exit 1; }; \
+	  else echo "make: the de_DE.UTF-8 locale is needed; run as root or generate it" >&2; exit 1; fi; \
 	fi
 
 test: $(STAMP) system-deps ## everything the tests need, then the whole suite

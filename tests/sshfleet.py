@@ -11,6 +11,31 @@ The login account (:data:`LOGIN_USER`) is an unprivileged user created once per 
 :data:`PASSWORD_USER` is a second one for password tests (its password is set only while a
 test needs it, see :func:`set_password` / :func:`lock_password`).
 
+Hostile hosts (issue 11) live in ``tests/e2e/test_hostile_hosts.py``, one fleet and one scan:
+``bb01`` (BusyBox userland), ``de01`` (German login locale) and its English twin ``en01``,
+``sudo01`` (``%domain\\ users ALL=(ALL:ALL) ALL`` and ``bob ALL=(ALL) ALL``) and its twin
+``sudo00`` without those grants; each is asserted never to come out effective from missing or
+misread evidence. They use three more knobs of :class:`HostSpec`:
+
+- **BusyBox userland** — ``busybox_applets=BUSYBOX_USERLAND`` (or any names) makes each
+  ``/usr/bin/NAME`` on that host a symlink to Debian's ``/usr/bin/busybox`` (an overlay on
+  ``/usr``). Debian 12 is merged-usr (``/bin`` → ``usr/bin``), so ``sh`` also replaces
+  ``/bin/sh``: the login shell, the ``sh -s`` that runs the batch and every ``sh -c`` (sudo's
+  ``secure_path`` finds the same ``/usr/bin``). BusyBox ``find`` has no ``-printf``, ``date``
+  prints ``%N`` literally, ``ps`` truncates names, ``stat``/``awk``/``sed`` differ in corners.
+  Commands BusyBox lacks (``getent``, ``findmnt``, ``systemctl``, ``sudo``…) stay the machine's.
+  BusyBox ``timeout`` leaves a watcher process holding the step's pipes until it next polls
+  (once a second), so every batched command costs about a second on this host.
+- **Another login locale** — ``sshd_config=("SetEnv LANG=de_DE.UTF-8 LANGUAGE=de_DE:de",)``
+  with an ``/etc/default/locale`` in the overlay: every session starts German (the machine's
+  translations are installed and ``make system-deps`` generates ``de_DE.UTF-8``), so any
+  command the scanner runs without ``LC_ALL=C`` would answer in German.
+- **Arbitrary symlinks** — ``symlinks={"/usr/bin/x": "/usr/bin/y"}``.
+
+Broad sudo grants need nothing new: ``/etc/sudoers.d/*``, ``/etc/passwd`` and ``/etc/group``
+go in ``overlay`` like any other file (sudoers files get mode 0440, ``/etc/shadow`` and
+``/etc/gshadow`` root:shadow 0640, everything else 0644).
+
 Counting connections in the logs (``LogLevel VERBOSE``): a new TCP connection logs
 ``Connection from 127.0.0.1 port N on 127.0.0.11 port P rdomain ""`` and a successful key
 login ``Accepted publickey for e8test from 127.0.0.1 port N ssh2: ED25519 SHA256:...``. The
@@ -22,6 +47,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import grp
 import os
 import pwd
 import re
@@ -43,6 +69,14 @@ LOGIN_USER = "e8test"
 PASSWORD_USER = "e8pw"
 PROBE_SOURCE = "127.0.0.3"  # readiness probes connect from here
 FIRST_HOST_OCTET = 11  # host k (1-based) is 127.0.0.(k+10)
+BUSYBOX = Path("/usr/bin/busybox")  # Debian's `busybox` package (dynamically linked)
+# The applets a BusyBox-only host (embedded, appliance, Alpine-like) answers the checks with:
+# the shell, the text and file tools the check commands use. Not here because BusyBox lacks
+# them: getent, findmnt, lsblk, systemctl, sudo, dpkg-query, sshd, auditctl.
+BUSYBOX_USERLAND = (
+    "sh", "find", "ps", "timeout", "stat", "awk", "grep", "sed", "sort", "head", "tail",
+    "date", "cut", "tr", "cat", "ls", "dirname", "zcat", "uname", "id", "xargs",
+)  # fmt: skip
 _LOCK_FILE = Path("/tmp/e8scan-sshfleet.lock")
 _NO_OVERLAY = {"proc", "sys", "dev", "run", "tmp"}
 _START_TIMEOUT = 10.0
@@ -56,7 +90,9 @@ class HostSpec:
 
     ``overlay`` maps absolute paths to file contents that this host shows instead of (or in
     addition to) the machine's; ``files_mtime`` sets those files' modification times (epoch
-    seconds); ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
+    seconds); ``symlinks`` maps absolute paths to the link targets this host shows there;
+    each of ``busybox_applets`` (e.g. :data:`BUSYBOX_USERLAND`) becomes ``/usr/bin/NAME`` →
+    ``/usr/bin/busybox``; ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
     ``/etc/sudoers.d/e8test`` on this host only; each ``sshd_config`` line (e.g.
     ``"MaxStartups 1"``) replaces the fleet's line for the same keyword, or is added.
     """
@@ -64,6 +100,8 @@ class HostSpec:
     name: str
     overlay: dict[str, str | bytes] = field(default_factory=dict)
     files_mtime: dict[str, float] = field(default_factory=dict)
+    symlinks: dict[str, str] = field(default_factory=dict)
+    busybox_applets: tuple[str, ...] = ()
     sudo_nopasswd: bool = False
     sshd_config: tuple[str, ...] = ()
 
@@ -90,6 +128,22 @@ class FleetHost:
 
 class FleetError(RuntimeError):
     """The fleet could not be set up (missing sshd, not root, a host that did not start)."""
+
+
+def busybox_links(applets: tuple[str, ...]) -> dict[str, str]:
+    """``/usr/bin/NAME`` → ``/usr/bin/busybox`` for each applet; fails if one cannot be had."""
+    if not applets:
+        return {}
+    if not BUSYBOX.exists():
+        raise FleetError(f"{BUSYBOX} is missing — run `make system-deps`, which installs busybox")
+    listed = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True)
+    missing = set(applets) - set(listed.stdout.split())
+    if missing:
+        raise FleetError(f"this BusyBox has no applet {', '.join(sorted(missing))}")
+    shadowing = [a for a in applets if Path("/usr/local/bin", a).exists()]
+    if shadowing:  # sshd's and sudo's PATHs put /usr/local/bin first: the applet would not run
+        raise FleetError(f"/usr/local/bin shadows the applets {', '.join(shadowing)}")
+    return {f"/usr/bin/{a}": str(BUSYBOX) for a in applets}
 
 
 def require_root_and_sshd() -> None:
@@ -419,18 +473,27 @@ class SSHFleet:
         if spec.sudo_nopasswd:
             files["/etc/sudoers.d/e8test"] = f"{LOGIN_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
         files.update(spec.overlay)
-        for path, content in files.items():
+        links = busybox_links(spec.busybox_applets) | spec.symlinks
+        for path in list(files) + list(links):
             parts = Path(path).parts
             if not Path(path).is_absolute() or len(parts) < 3 or parts[1] in _NO_OVERLAY:
                 raise ValueError(
                     f"host {spec.name}: cannot overlay {path!r} (absolute path below a top-level "
                     f"folder other than {', '.join(sorted(_NO_OVERLAY))})"
                 )
+        for path, content in files.items():
             target = d / "tree" / Path(path).relative_to("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             data = content.encode() if isinstance(content, str) else content
             target.write_bytes(data)
             target.chmod(0o440 if path.startswith("/etc/sudoers") else 0o644)
+            if path in ("/etc/shadow", "/etc/gshadow"):  # as Debian ships them: root:shadow 0640
+                os.chown(target, 0, grp.getgrnam("shadow").gr_gid)
+                target.chmod(0o640)
+        for path, link_to in links.items():
+            target = d / "tree" / Path(path).relative_to("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(link_to)
         for path, mtime in spec.files_mtime.items():
             target = d / "tree" / Path(path).relative_to("/")
             os.utime(target, (mtime, mtime))

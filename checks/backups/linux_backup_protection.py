@@ -5,7 +5,8 @@
 (``findmnt -rno SOURCE,FSTYPE,TARGET -T``) and, for a block device, the device stack under it
 (``lsblk -lnso NAME,TYPE``: partition, LVM, ``crypt`` layer, disk); the destination's mode, owner
 and group (``stat``) and the owning group's entry (``getent group``). Without root: ``/etc/passwd``
-(name, UID, primary GID) and ``getent group sudo wheel admin`` — the same commands as
+(name, UID, primary GID) and ``getent group sudo wheel admin``; with root, the sudoers files
+(``/etc/sudoers`` and ``/etc/sudoers.d/*``) — the same commands as
 ``restrict_admin.linux_privileged_accounts``, so the runner collects them once. The inventory
 variable ``e8_backup_admins`` (list or comma-separated) names the dedicated backup-administrator
 accounts; ``root`` always counts as one (backup jobs run as root).
@@ -31,18 +32,21 @@ the backup admins can read the destination directory itself —
 
 **ISM-1705 / ISM-1706 / ISM-1707** (ML2-3 / ML3 / ML2-3, privileged accounts other than backup
 admins cannot access others' / their own backups, or modify or delete them): on a Linux host every
-member of sudo/wheel/admin can become root and read, change or delete any local or mounted backup,
-whatever its mode. So:
-- ineffective: a member of sudo/wheel/admin (listed or primary) is not in ``e8_backup_admins``, or
-  the destination's owner or group members include such a privileged non-backup-admin through the
-  mode (same ownership rule as ISM-1813);
-- no_visibility: ``e8_backup_admins`` is not in the inventory and the admin groups are not empty
-  (who is a backup admin is organisational); or none of sudo/wheel/admin was printed at all (an
-  empty ``getent`` answer shows nobody, it does not show that nobody can become root);
-- effective: every member of the admin groups seen is a backup admin (or the groups have none)
-  and the ownership rule holds. Host-side part only: sudo rules granted outside these groups (see
-  ``restrict_admin.linux_sudo_policy``), directory (SSSD/LDAP) groups and the backup platform's
-  own roles are not seen.
+account that can become root — a member of sudo/wheel/admin, or whoever sudoers grants root to
+(users, ``%groups``, ``#uid``, ``User_Alias`` members, ``ALL``; resolved by ``checks/_sudo.py``)
+— can read, change or delete any local or mounted backup, whatever its mode. So:
+- ineffective: sudoers grants root to everyone (``ALL``, ``%users``, ``%domain users`` …); an
+  account that can become root (admin-group member, listed or primary, or sudoers grantee) is not
+  in ``e8_backup_admins``; or the destination's owner or group members include such a privileged
+  non-backup-admin through the mode (same ownership rule as ISM-1813);
+- no_visibility: ``e8_backup_admins`` is not in the inventory and someone besides root can become
+  root (who is a backup admin is organisational); sudoers not readable (it needs root); none of
+  sudo/wheel/admin was printed at all (an empty ``getent`` answer shows nobody, it does not show
+  that nobody can become root); or sudoers grants root to a group or netgroup whose members are
+  not visible and which ``e8_backup_admins`` does not name (``%group``);
+- effective: every account that can become root is a backup admin (or there is none besides root)
+  and the ownership rule holds. Host-side part only: directory (SSSD/LDAP) sudo rules, members of
+  directory groups and the backup platform's own roles are not seen.
 
 Caveats: POSIX ACLs (``getfacl``) are not read; only the destination directory is examined here
 (world access below it is ``backups.linux_backup_access``); a separate local encrypted disk is
@@ -54,9 +58,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from checks._sudo import Holders, read_holders, registered
 from checks.facts.fact import Unknown
 from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD, Account, admin_members, members
 from checks.facts.linux.backup_places import BACKUP_PLACES, Place
+from checks.facts.linux.sudoers import SUDOERS
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -104,6 +110,58 @@ def _blind(isms: tuple[str, ...], why: str, paths: list[str]) -> list[Finding]:
     return [_finding(i, Outcome.NO_VISIBILITY, why, {"paths": paths}) for i in isms]
 
 
+def _privileged(
+    privileged: list[str],
+    backup_admins: set[str],
+    admins_known: bool,
+    priv: list[str],
+    blind_text: str,
+    groups_known: bool,
+    held: Holders | str,
+) -> tuple[Outcome, str]:
+    """ISM-1705/1706/1707: who besides the backup admins can become root and reach the backups."""
+    extra = [m for m in privileged if m not in backup_admins]
+    if not isinstance(held, str) and held.broad:
+        return Outcome.INEFFECTIVE, (
+            "sudo grants root to everyone, so any account can read, change or delete the "
+            "backups: " + "; ".join(held.broad[:3])
+        )
+    if extra and admins_known:
+        return Outcome.INEFFECTIVE, (
+            f"accounts that can become root (sudo/wheel/admin members or sudoers grantees) and "
+            f"are not in e8_backup_admins can read, change or delete the backups: {', '.join(extra)}"
+        )
+    if priv:
+        return Outcome.INEFFECTIVE, "; ".join(priv[:5])
+    if extra:
+        return Outcome.NO_VISIBILITY, (
+            f"no e8_backup_admins in the inventory, so it is unknown whether the accounts that "
+            f"can become root ({', '.join(extra)}) are backup administrators; each can reach the "
+            f"backups"
+        )
+    if blind_text:
+        return Outcome.NO_VISIBILITY, blind_text
+    if not groups_known:
+        return Outcome.NO_VISIBILITY, (
+            "getent printed none of the sudo, wheel and admin groups, so who can become root is "
+            "not visible (a host without any of them is unusual)"
+        )
+    if isinstance(held, str):
+        return Outcome.NO_VISIBILITY, f"who sudo grants root to is not visible: {held}"
+    unseen = sorted(p for p in held.unexpanded if not registered(p, sorted(backup_admins)))
+    if unseen:
+        return Outcome.NO_VISIBILITY, (
+            f"sudo grants root to {', '.join(unseen)}, whose members are not visible from the "
+            f"host and which e8_backup_admins does not name"
+        )
+    return Outcome.EFFECTIVE, (
+        "host-side part: every account that can become root (sudo/wheel/admin members and "
+        "sudoers grantees) is a backup admin (or there is none besides root) and the destinations "
+        "are closed to other privileged accounts; directory sudo rules and the members of "
+        "directory groups are not seen"
+    )
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     isms = ("ISM-1811", "ISM-1813", *PRIVILEGED_ISM)
     paths = ctx.profile.listed("e8_backup_paths") or []
@@ -123,6 +181,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     backup_admins = set(ctx.profile.listed("e8_backup_admins") or []) | {"root"}
     admins_known = ctx.profile.e8_backup_admins is not None
     admin_people = sorted({m for ms in admin_members(accounts, groups).values() for m in ms})
+    held = read_holders(outputs)
+    granted = [] if isinstance(held, str) else sorted(held.accounts)
+    privileged = sorted(set(admin_people) | set(granted))
     blind: list[str] = []
     fragile: list[str] = []
     unpriv: list[str] = []
@@ -151,7 +212,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 unpriv.append(f"{path}: mode {p.mode:o} gives other accounts access")
             elif h in backup_admins:
                 continue
-            elif h in admin_people:
+            elif h in privileged:
                 priv.append(f"{path}: {h} (privileged, not a backup admin) has access by mode")
             else:
                 unpriv.append(f"{path}: {h} (not a backup admin) has access by owner/group")
@@ -161,6 +222,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         "root_fs": {"source": root.source, "fstype": root.fstype} if root else None,
         "backup_admins": sorted(backup_admins),
         "admin_group_members": admin_people,
+        "sudo_root_holders": granted,
+        "sudo_broad_grants": [] if isinstance(held, str) else held.broad,
+        "sudo_unexpanded_grants": [] if isinstance(held, str) else sorted(held.unexpanded),
     }
     blind_text = "; ".join(blind)
     findings: list[Finding] = []
@@ -197,38 +261,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         )
     # ISM-1705 / 1706 / 1707
-    sudoers = [m for m in admin_people if m not in backup_admins]
-    if sudoers and admins_known:
-        text = (
-            f"members of sudo/wheel/admin who are not in e8_backup_admins can become root and "
-            f"read, change or delete the backups: {', '.join(sudoers)}"
-        )
-        outcome = Outcome.INEFFECTIVE
-    elif priv:
-        text, outcome = "; ".join(priv[:5]), Outcome.INEFFECTIVE
-    elif sudoers:
-        outcome = Outcome.NO_VISIBILITY
-        text = (
-            f"no e8_backup_admins in the inventory, so it is unknown whether the admin-group "
-            f"members ({', '.join(sudoers)}) are backup administrators; each can become root and "
-            f"reach the backups"
-        )
-    elif blind:
-        text, outcome = blind_text, Outcome.NO_VISIBILITY
-    elif isinstance(groups_read, Unknown) or not groups:
-        outcome = Outcome.NO_VISIBILITY
-        text = (
-            "getent printed none of the sudo, wheel and admin groups, so who can become root is "
-            "not visible (a host without any of them is unusual; directory groups and sudoers "
-            "grants are not read here)"
-        )
-    else:
-        outcome = Outcome.EFFECTIVE
-        text = (
-            "host-side part: every sudo/wheel/admin member is a backup admin (or there is none) "
-            "and the destinations are closed to other privileged accounts; sudo rules outside "
-            "these groups and directory groups are not seen"
-        )
+    outcome, text = _privileged(
+        privileged, backup_admins, admins_known, priv, blind_text, bool(groups), held
+    )
     findings += [_finding(i, outcome, text, observed) for i in PRIVILEGED_ISM]
     return findings
 
@@ -243,11 +278,14 @@ CHECK = Check(
         "places": BACKUP_PLACES.cmd,
         "passwd": PASSWD.cmd,
         "admin_groups": ADMIN_GROUPS.cmd,
+        "sudoers": SUDOERS.cmd,
     },
     # Where the destinations live (ISM-1811) needs only the places; who can read a destination
     # by its mode (ISM-1813) needs the places and /etc/passwd (primary group members), not the
-    # admin groups. ISM-1705/1706/1707 rest on all three.
+    # admin groups or sudoers. ISM-1705/1706/1707 rest on all four.
     rests_on={"ISM-1811": ("places",), "ISM-1813": ("places", "passwd")},
     judge=judge,
-    version=2,  # v2: no sudo/wheel/admin group printed is no_visibility for ISM-1705/1706/1707
+    # v2: no sudo/wheel/admin group printed is no_visibility for ISM-1705/1706/1707;
+    # v3: whoever sudoers grants root to counts as privileged (ISM-1705/1706/1707).
+    version=3,
 )

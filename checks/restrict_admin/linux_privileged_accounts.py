@@ -33,10 +33,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from checks._sudo import registered, root_holders
 from checks.facts.fact import Unknown
 from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD, admin_members
 from checks.facts.linux.sudoers import SUDOERS
-from checks.restrict_admin._sudo import registered, root_holders
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 

@@ -4,7 +4,13 @@
 host — members of ``sudo``/``wheel``/``admin`` (listed, or having the group as primary group) and
 every UID-0 account — and for each: ``passwd -S`` (password status), ``chage -l`` (last password
 change, account expiry) and the last login from ``lastlog2 -u`` where installed, else
-``lastlog -u`` (wtmp/lastlog).
+``lastlog -u`` (wtmp/lastlog). Also ``/etc/passwd``, ``getent group sudo wheel admin`` and (root)
+the sudoers files, the same reads as ``restrict_admin.linux_privileged_accounts``: privileged users
+are whoever sudoers grants root to (users, ``%groups``, ``#uid``, ``User_Alias`` members, ``ALL``;
+resolved by ``checks/_sudo.py``), not only the members of sudo/wheel/admin. The lifecycle reads
+above are made for the admin-group members and UID-0 accounts only, so an account sudoers grants
+root to outside them is privileged but not judged here: it leaves ISM-1648/1647/1649 without
+visibility rather than effective.
 
 An account is **disabled** when ``passwd -S`` shows a locked password (``L``/``LK``) or its
 ``Account expires`` date has passed; disabled accounts do not count below. (A locked password
@@ -15,17 +21,21 @@ account are a caveat.)
 ``policy.stale_privileged_days``), for enabled privileged accounts other than ``root``:
 - ineffective: last login older than the limit, or never logged in and the password last changed
   before the limit (named with dates);
-- effective: every such account logged in within the limit (at least one; none is no_visibility);
+- effective: every such account logged in within the limit (at least one; none is no_visibility)
+  and sudoers grants root to no one else;
 - no_visibility: neither ``lastlog2`` nor ``lastlog`` exists (wtmp/lastlog retired), or the read
-  was refused. ``root`` is left out: it is reached through ``sudo``, which lastlog does not
-  record; its credential is judged under ISM-1685.
+  was refused; sudoers grants root to accounts outside the listing (named, a group whose members
+  are not visible, or everyone); sudoers, ``/etc/passwd`` or the admin groups not readable.
+  ``root`` is left out: it is reached through ``sudo``, which lastlog does not record; its
+  credential is judged under ISM-1685.
 
 **ISM-1647** (ML2-3, privileged access disabled after 12 months unless revalidated) — host-side
 part only (account expiry; revalidation itself is an organisational process):
 - ineffective: an enabled non-root privileged account has ``Account expires: never`` or a date
   more than 365 days after collection;
 - effective: each expires within 12 months (at least one; no enabled non-root privileged account
-  is no_visibility: an empty set is not evidence).
+  is no_visibility: an empty set is not evidence) and sudoers grants root to no one else
+  (otherwise no_visibility, as for ISM-1648).
 
 **ISM-1685** (ML2-3, break-glass, local administrator and service account credentials are long,
 unique, unpredictable and managed) — host-side part: the shared ``root`` credential (and any
@@ -38,21 +48,30 @@ other UID-0 account):
 
 **ISM-1649** (ML3, just-in-time administration), mirroring ``restrict_admin.windows_local_admins``:
 - ineffective: an enabled account other than ``root`` is a standing member of sudo/wheel/admin,
-  or a second UID-0 account is enabled;
-- effective: no enabled standing member besides root (the just-in-time process is organisational).
+  or a second UID-0 account is enabled, or sudoers grants root to everyone (``ALL``, ``%users``,
+  ``%domain users`` …: a standing grant to every account);
+- no_visibility: sudoers grants root to an account outside the listing (whether it is enabled was
+  not read) or to a group whose members are not visible; sudoers, ``/etc/passwd`` or the admin
+  groups not readable;
+- effective: no enabled standing member besides root and no other sudoers grantee (the
+  just-in-time process is organisational).
 
-Caveats: directory (SSSD/LDAP) accounts and sudo rules outside these groups are not seen; the
+Caveats: directory (SSSD/LDAP) sudo rules and members of directory groups are not seen; the
 ``lastlog2`` output format is assumed to match ``lastlog`` (Latest column ending in
 ``%a %b %e %H:%M:%S %z %Y``; unverified against a capture). Evidence grade: good.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from checks._sudo import read_holders
 from checks.facts.fact import Unknown
+from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD
 from checks.facts.linux.privileged_accounts import PRIVILEGED_ACCOUNTS, Account
+from checks.facts.linux.sudoers import SUDOERS
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -99,10 +118,7 @@ def _stale(accts: list[Account], now: datetime, limit: int, no_lastlog: bool) ->
             ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
     if not recent:
-        text = (
-            "no enabled privileged account besides root to judge (an empty set is not evidence; "
-            "accounts sudoers grants root to outside sudo/wheel/admin are not listed here)"
-        )
+        text = "no enabled privileged account besides root to judge (an empty set is not evidence)"
         return Finding(
             ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
@@ -140,10 +156,7 @@ def _expiry(accts: list[Account], now: datetime) -> Finding:
             ism="ISM-1647", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
     if not fine:
-        text = (
-            "no enabled privileged account besides root to judge (an empty set is not evidence; "
-            "accounts sudoers grants root to outside sudo/wheel/admin are not listed here)"
-        )
+        text = "no enabled privileged account besides root to judge (an empty set is not evidence)"
         return Finding(
             ism="ISM-1647", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
@@ -203,6 +216,61 @@ def _standing(accts: list[Account]) -> Finding:
     return Finding(ism="ISM-1649", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
 
 
+@dataclass(frozen=True)
+class _Beyond:
+    """Who sudoers grants root to outside the accounts the lifecycle reads covered: ``broad``
+    grants to everyone, ``unread`` named accounts and groups whose members are not visible,
+    ``blind`` why the grants could not be resolved."""
+
+    broad: list[str]
+    unread: list[str]
+    blind: str | None
+
+
+def _beyond(outputs: Mapping[str, Output], listed: Collection[str]) -> _Beyond:
+    held = read_holders(outputs)
+    if isinstance(held, str):
+        return _Beyond([], [], held)
+    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    unread = sorted(n for n in held.accounts if n not in listed) + sorted(held.unexpanded)
+    blind = groups.reason if isinstance(groups, Unknown) else None
+    return _Beyond(held.broad, unread, blind)
+
+
+def _widen(f: Finding, beyond: _Beyond) -> Finding:
+    """A verdict on the listed accounts says nothing about other accounts sudo makes root."""
+    observed = {
+        **f.observed,
+        "sudo_broad_grants": beyond.broad,
+        "sudo_grantees_not_read": beyond.unread,
+    }
+    if f.outcome is Outcome.INEFFECTIVE:
+        return f.model_copy(update={"observed": observed})
+    if f.ism == "ISM-1649" and beyond.broad:
+        text = (
+            "sudo grants root to everyone, a standing grant to every account (not just in time): "
+            + "; ".join(beyond.broad[:3])
+        )
+        return Finding(ism=f.ism, outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed)
+    if beyond.blind:
+        note = f"who else sudo grants root to is not visible ({beyond.blind})"
+    elif beyond.broad or beyond.unread:
+        note = (
+            f"sudo grants root to {', '.join(beyond.unread + beyond.broad)}, outside "
+            f"sudo/wheel/admin and UID 0, whose account status, expiry and last login were not read"
+        )
+    else:
+        evidence = f.evidence
+        if f.outcome is Outcome.EFFECTIVE:
+            evidence += "; sudoers grants root to no other account"
+        return f.model_copy(update={"evidence": evidence, "observed": observed})
+    if f.outcome is Outcome.EFFECTIVE:
+        evidence = f"{note} (the accounts read: {f.evidence})"
+    else:
+        evidence = f"{f.evidence}; {note}"
+    return Finding(ism=f.ism, outcome=Outcome.NO_VISIBILITY, evidence=evidence, observed=observed)
+
+
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     read = PRIVILEGED_ACCOUNTS.read(outputs.get("accounts"))
     if isinstance(read, Unknown):
@@ -213,11 +281,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     if not uid0 and "root" in accounts:
         uid0 = [accounts["root"]]
     enabled = [a for a in accounts.values() if a.name != "root" and not a.disabled(now)]
+    beyond = _beyond(outputs, accounts)
     return [
-        _stale(enabled, now, ctx.policy.stale_privileged_days, read.no_lastlog),
-        _expiry(enabled, now),
+        _widen(_stale(enabled, now, ctx.policy.stale_privileged_days, read.no_lastlog), beyond),
+        _widen(_expiry(enabled, now), beyond),
         _root_credential(uid0),
-        _standing(enabled),
+        _widen(_standing(enabled), beyond),
     ]
 
 
@@ -227,7 +296,17 @@ CHECK = Check(
     strategy=Strategy.RESTRICT_ADMIN,
     ism=ISMS,
     platforms=frozenset({Platform.LINUX}),
-    collect={"accounts": PRIVILEGED_ACCOUNTS.cmd},
+    collect={
+        "accounts": PRIVILEGED_ACCOUNTS.cmd,
+        "passwd": PASSWD.cmd,
+        "admin_groups": ADMIN_GROUPS.cmd,
+        "sudoers": SUDOERS.cmd,
+    },
+    # Root's credential (ISM-1685) is judged from the UID-0 accounts' password status alone; who
+    # else sudo makes root does not change it. ISM-1648/1647/1649 rest on all four reads.
+    rests_on={"ISM-1685": ("accounts",)},
     judge=judge,
-    version=2,  # v2: no enabled non-root privileged account is no_visibility (ISM-1648/1647)
+    # v2: no enabled non-root privileged account is no_visibility (ISM-1648/1647);
+    # v3: whoever sudoers grants root to counts as privileged (ISM-1648/1647/1649).
+    version=3,
 )

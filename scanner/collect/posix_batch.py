@@ -71,6 +71,9 @@ def build(steps: list[Step], timeout: int, cap: int) -> tuple[str, str]:
 
 
 def _float(b: bytes | None) -> float | None:
+    """The host's ``date +%s.%N``; BusyBox ``date`` has no ``%N`` and prints it as is."""
+    if b and b.endswith(b".%N"):
+        b = b[:-3]
     try:
         return float(b) if b else None
     except ValueError:

@@ -22,6 +22,14 @@ def test_each_step_gets_its_own_streams_and_exit_code() -> None:
     assert r[0].started is not None and r[0].finished is not None and r[0].finished >= r[0].started
 
 
+def test_times_from_a_date_without_nanoseconds_are_whole_seconds() -> None:
+    # BusyBox date prints "%N" as is: "1796651613.%N" is still the second the step began.
+    n = "0123456789abcdef0123456789abcdef"
+    out = f"{n} B 0 1796651613.%N\nhi\n{n} E 0 0 1796651614.%N\n".encode()
+    r = parse(out, f"{n} B 0\n{n} E 0\n".encode(), n, 1, 1000)
+    assert (r[0].stdout, r[0].started, r[0].finished) == (b"hi\n", 1796651613.0, 1796651614.0)
+
+
 def test_a_syntax_error_breaks_only_its_own_step() -> None:
     r = run([Step("echo 'unterminated"), Step("echo fine")])
     assert r[0].exit_code == 2 and b"nterminated" in r[0].stderr

@@ -1,10 +1,14 @@
-"""Judging helpers for the Linux restrict_admin checks: who sudo lets run commands as root.
+"""Judging helpers for the Linux checks that need to know who sudo lets run commands as root.
 
 Privileged users are whoever sudoers grants root to — users, ``%groups`` (directory groups
 included), ``#uid``, ``+netgroups``, ``User_Alias`` members and ``ALL`` — not only the members of
 sudo/wheel/admin. :func:`root_holders` resolves what the host can resolve (accounts by name or
-UID, the sudo/wheel/admin groups through ``getent`` and primary GIDs) and names the rest.
-Pure functions only; no check lives here.
+UID, the sudo/wheel/admin groups through ``getent`` and primary GIDs) and names the rest;
+:func:`read_holders` reads the three facts it needs (``linux.sudoers``, ``linux.passwd``,
+``linux.admin_groups``) from a check's outputs. Shared by ``restrict_admin`` (who is a
+privileged account, sudo policy, privileged-account lifecycle) and ``backups`` (who besides
+the backup admins can become root and reach the backups). Pure functions only; no check lives
+here.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from checks.facts.linux.accounts import Account, Group, members
-from checks.facts.linux.sudoers import Sudoers
+from checks.facts.fact import Unknown
+from checks.facts.linux.accounts import ADMIN_GROUPS, PASSWD, Account, Group, members
+from checks.facts.linux.sudoers import SUDOERS, Sudoers
+from scanner.checking.api import Output
 
 # Principals that stand for (nearly) everyone who can log on: a root grant to them makes every
 # everyday session a privileged one, whatever the allowlist says.
@@ -78,3 +84,18 @@ def registered(principal: str, allow: Sequence[str]) -> bool:
     """An unexpanded group or netgroup counts only when the allowlist names it as such
     (``%linux-admins``): its members are not visible here."""
     return principal.lower() in {a.strip().lower() for a in allow}
+
+
+def read_holders(outputs: Mapping[str, Output]) -> Holders | str:
+    """Who sudoers grants root to (outputs ``sudoers``, ``passwd``, ``admin_groups``), or why it
+    cannot be told (sudoers needs root; ``/etc/passwd`` gave nothing). When the admin-group
+    lookup printed none of sudo/wheel/admin, grants to those groups stay in ``unexpanded``:
+    callers judge that lookup's failure themselves."""
+    sudoers = SUDOERS.read(outputs.get("sudoers"))
+    if isinstance(sudoers, Unknown):
+        return f"sudoers not readable: {sudoers.reason}"
+    accounts = PASSWD.read(outputs.get("passwd"))
+    if isinstance(accounts, Unknown):
+        return accounts.reason
+    groups = ADMIN_GROUPS.read(outputs.get("admin_groups"))
+    return root_holders(sudoers, accounts, {} if isinstance(groups, Unknown) else groups)
