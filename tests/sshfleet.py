@@ -56,14 +56,17 @@ class HostSpec:
 
     ``overlay`` maps absolute paths to file contents that this host shows instead of (or in
     addition to) the machine's; ``files_mtime`` sets those files' modification times (epoch
-    seconds); ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
-    ``/etc/sudoers.d/e8test`` on this host only; each ``sshd_config`` line (e.g.
-    ``"MaxStartups 1"``) replaces the fleet's line for the same keyword, or is added.
+    seconds); ``executables`` names overlay files made executable (0755), e.g. a fake
+    ``/usr/local/bin/date`` that shadows the real one on the login PATH; ``sudo_nopasswd`` grants
+    the login user ``NOPASSWD: ALL`` via ``/etc/sudoers.d/e8test`` on this host only; each
+    ``sshd_config`` line (e.g. ``"MaxStartups 1"``) replaces the fleet's line for the same
+    keyword, or is added.
     """
 
     name: str
     overlay: dict[str, str | bytes] = field(default_factory=dict)
     files_mtime: dict[str, float] = field(default_factory=dict)
+    executables: tuple[str, ...] = ()
     sudo_nopasswd: bool = False
     sshd_config: tuple[str, ...] = ()
 
@@ -430,7 +433,8 @@ class SSHFleet:
             target.parent.mkdir(parents=True, exist_ok=True)
             data = content.encode() if isinstance(content, str) else content
             target.write_bytes(data)
-            target.chmod(0o440 if path.startswith("/etc/sudoers") else 0o644)
+            mode = 0o755 if path in spec.executables else 0o644
+            target.chmod(0o440 if path.startswith("/etc/sudoers") else mode)
         for path, mtime in spec.files_mtime.items():
             target = d / "tree" / Path(path).relative_to("/")
             os.utime(target, (mtime, mtime))
