@@ -47,6 +47,19 @@ class WinRMOptions:
     read_timeout: int = 30  # HTTP read timeout; must exceed operation_timeout
 
 
+# What pywinrm raises when an HTTP answer is not the WS-Man it expects: unparsable XML, missing
+# elements, an authentication context that was never set up (a peer that answers 200 at once).
+_NOT_WSMAN = (
+    ParseError,
+    StopIteration,
+    KeyError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    IndexError,
+)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
@@ -158,7 +171,17 @@ class WinRMTransport:
             return TransportError(
                 Reach.ERROR, f"WinRM transport error while {doing}: {_one_line(exc)}"
             )
-        if isinstance(exc, ParseError | StopIteration | KeyError | ValueError):
+        if not connected and isinstance(exc, _NOT_WSMAN):
+            # No shell was ever opened: whatever answers HTTP here is no WinRM listener (a web
+            # server, a router's admin page, a proxy). pywinrm's own failure (e.g. an NTLM
+            # session that never got a challenge: AttributeError '...wrap') says nothing useful.
+            return TransportError(
+                Reach.ERROR,
+                f"not a WinRM listener: {self._url} answers HTTP, but not as WS-Man, while "
+                f"{doing} (no authentication challenge or no WS-Man envelope; "
+                f"{type(exc).__name__})",
+            )
+        if isinstance(exc, _NOT_WSMAN):
             return TransportError(
                 Reach.ERROR,
                 f"the host answered something that is not WS-Man while {doing} "
