@@ -68,17 +68,22 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         host_key, user = transport.host_key, transport.user
         steps = [pc.step for pc in plan.commands]
         budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
-        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames.
+        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
+        # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
+        # beyond that is not ours: the transport keeps no more.
         room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
+        err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
         if plan.platform is Platform.WINDOWS:
             script, nonce = ps_batch.build(
                 [s.line for s in steps], opts.command_timeout, opts.max_output
             )
-            res = transport.run(ps_batch.command_line(), budget, room, stdin=script.encode())
+            res = transport.run(
+                ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
+            )
             parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
         else:
             script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
-            res = transport.run("sh -s", budget, room, stdin=script.encode())
+            res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
             parsed = posix_batch.parse(
                 res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
             )

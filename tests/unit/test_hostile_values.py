@@ -124,6 +124,34 @@ def test_a_hostile_batch_frame_becomes_text_not_a_crash() -> None:
     assert step.stderr == b"e" * 1000 and step.stderr_truncated and not step.truncated
 
 
+_NONCE = "ef" * 16
+_PIECES = st.sampled_from(
+    [f"{_NONCE} B 0 ", f"{_NONCE} E 0 ", f"{_NONCE} B 1\n", f"{_NONCE} E 1 ", "\n", "\r\n", " "]
+).map(str.encode)
+_STREAM = st.lists(st.one_of(_PIECES, st.binary(max_size=12)), max_size=12).map(b"".join)
+
+
+@settings(derandomize=True, max_examples=300)
+@given(_STREAM, _STREAM)
+def test_no_batch_output_a_host_can_send_breaks_the_parse(stdout: bytes, stderr: bytes) -> None:
+    for r in posix_batch.parse(stdout, stderr, _NONCE, 2, cap=8):
+        c = CommandRecord(
+            command="x",
+            as_run="x",
+            checks=[],
+            stdout=r.stdout,
+            stderr=r.stderr,
+            exit_code=r.exit_code,
+            started=r.started,
+            finished=r.finished,
+            invalid=r.invalid,
+        )
+        for t in (c.started, c.finished):
+            assert t is None or datetime.fromtimestamp(t, UTC)
+    for r in ps_batch.parse(stdout, _NONCE, 2, cap=8):
+        assert len(r.stdout) <= 8 and len(r.stderr) <= 8
+
+
 def test_powershell_frames_are_checked_and_capped_too() -> None:
     nonce = "cd" * 16
     b64 = ps_batch.base64.b64encode

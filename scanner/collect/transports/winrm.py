@@ -192,23 +192,34 @@ class WinRMTransport:
     # -- commands ---------------------------------------------------------------------------
 
     def run(
-        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
     ) -> RunResult:
         if self._protocol is None or self._shell is None:
             raise TransportError(Reach.ERROR, f"not connected to {self._url}")
         start = time.monotonic()
+        caps = (max_output, max_output if max_stderr is None else max_stderr)
         try:
-            return self._run_once(command, start + timeout, max_output, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start)
         except TransportError as first:
             if first.reach is not Reach.ERROR or time.monotonic() - start > timeout:
                 raise
             # One rebuild-and-retry: a new connection and shell (e.g. the host closed an idle one).
             self._discard()
             self._protocol, self._shell = self._open()
-            return self._run_once(command, start + timeout, max_output, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start)
 
     def _run_once(
-        self, command: str, deadline: float, max_output: int, stdin: bytes | None, start: float
+        self,
+        command: str,
+        deadline: float,
+        caps: tuple[int, int],
+        stdin: bytes | None,
+        start: float,
     ) -> RunResult:
         p, shell = self._protocol, self._shell
         if p is None or shell is None:
@@ -247,8 +258,8 @@ class WinRMTransport:
                     )
                     time.sleep(pause)
                     continue
-                for buf, data in ((out, o), (err, e)):
-                    room = max_output - len(buf)
+                for buf, data, cap in ((out, o, caps[0]), (err, e, caps[1])):
+                    room = cap - len(buf)
                     if len(data) > room:
                         truncated = True
                     buf += data[: max(room, 0)]
