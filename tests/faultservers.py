@@ -76,3 +76,37 @@ def hold_startup_slot(address: str, port: int, source: str) -> socket.socket:
 def maxstartups_drops(sshd_log: str, excluding: str) -> int:
     """Connections sshd dropped past MaxStartups, those from ``excluding`` (the holder) left out."""
     return sum(1 for m in _DROP.finditer(sshd_log) if m.group(1) != excluding)
+
+
+def http_answer(
+    body: bytes, status: str = "200 OK", content_type: str = "text/html"
+) -> Callable[[socket.socket, int], None]:
+    """A ``tcp_server`` handler that answers every HTTP request with ``status`` and ``body`` (a web
+    server, a router's admin page, a proxy: anything but WinRM on a WinRM port)."""
+
+    def handle(conn: socket.socket, _n: int) -> None:
+        conn.settimeout(10)
+        data = b""
+        with contextlib.suppress(OSError):
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, data = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                need = int(length.group(1)) if length else 0
+                while len(data) < need:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                data = data[need:]
+                conn.sendall(
+                    f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+
+    return handle

@@ -92,9 +92,11 @@ class HostSpec:
     addition to) the machine's; ``files_mtime`` sets those files' modification times (epoch
     seconds); ``symlinks`` maps absolute paths to the link targets this host shows there;
     each of ``busybox_applets`` (e.g. :data:`BUSYBOX_USERLAND`) becomes ``/usr/bin/NAME`` →
-    ``/usr/bin/busybox``; ``sudo_nopasswd`` grants the login user ``NOPASSWD: ALL`` via
-    ``/etc/sudoers.d/e8test`` on this host only; each ``sshd_config`` line (e.g.
-    ``"MaxStartups 1"``) replaces the fleet's line for the same keyword, or is added.
+    ``/usr/bin/busybox``; ``executables`` names overlay files made executable (0755), e.g. a fake
+    ``/usr/local/bin/date`` that shadows the real one on the login PATH; ``sudo_nopasswd`` grants
+    the login user ``NOPASSWD: ALL`` via ``/etc/sudoers.d/e8test`` on this host only; each
+    ``sshd_config`` line (e.g. ``"MaxStartups 1"``) replaces the fleet's line for the same
+    keyword, or is added.
     """
 
     name: str
@@ -102,6 +104,7 @@ class HostSpec:
     files_mtime: dict[str, float] = field(default_factory=dict)
     symlinks: dict[str, str] = field(default_factory=dict)
     busybox_applets: tuple[str, ...] = ()
+    executables: tuple[str, ...] = ()
     sudo_nopasswd: bool = False
     sshd_config: tuple[str, ...] = ()
 
@@ -486,7 +489,8 @@ class SSHFleet:
             target.parent.mkdir(parents=True, exist_ok=True)
             data = content.encode() if isinstance(content, str) else content
             target.write_bytes(data)
-            target.chmod(0o440 if path.startswith("/etc/sudoers") else 0o644)
+            mode = 0o755 if path in spec.executables else 0o644
+            target.chmod(0o440 if path.startswith("/etc/sudoers") else mode)
             if path in ("/etc/shadow", "/etc/gshadow"):  # as Debian ships them: root:shadow 0640
                 os.chown(target, 0, grp.getgrnam("shadow").gr_gid)
                 target.chmod(0o640)

@@ -52,6 +52,7 @@ def outputs_for(
                 truncated=c.truncated,
                 timed_out=c.timed_out,
                 ran=c.ran,
+                stderr_truncated=c.stderr_truncated,
             )
     return outputs
 

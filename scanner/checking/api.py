@@ -73,9 +73,10 @@ class Output:
     stdout: bytes = b""
     stderr: bytes = b""
     exit_code: int | None = None
-    truncated: bool = False
+    truncated: bool = False  # stdout was cut at the per-command cap
     timed_out: bool = False
     ran: bool = True  # False when the host was never reached for this command
+    stderr_truncated: bool = False
 
     @property
     def text(self) -> str:

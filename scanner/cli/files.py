@@ -19,6 +19,7 @@ from scanner.cli.support import (
     print_summary,
     read_model_file,
     report_options,
+    say,
     writable_dir,
     write_outputs,
 )
@@ -45,7 +46,7 @@ def report_cmd(
     extra_reports(results, html_file, junit_file)
     for f in (xlsx_path, html_file, junit_file):
         if f is not None:
-            click.echo(f"wrote {f}")
+            say(f"wrote {f}")
 
 
 @click.command("verify")
@@ -57,14 +58,14 @@ def verify_cmd(bundle: Path) -> None:
 
     problems = verify_bundle(bundle)
     for p in problems:
-        click.echo(f"FAIL {p}")
+        say(f"FAIL {p}")
     if problems:
-        click.echo(
+        say(
             f"e8scan: error: {bundle}: {len(problems)} problem(s); the bundle is not intact",
             err=True,
         )
         sys.exit(EXIT_ERROR)
-    click.echo(f"OK {bundle}: every file matches the manifest")
+    say(f"OK {bundle}: every file matches the manifest")
 
 
 @click.command("history")
@@ -82,7 +83,7 @@ def history_cmd(history_file: Path, host: str | None) -> None:
     from scanner.runs.history import History, render_runs, render_trend
 
     with History.open(history_file, create=False) as hist:
-        click.echo(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
+        say(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
 
 
 @click.command("diff")
@@ -102,7 +103,7 @@ def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
     from scanner.runs.drift import compare, load_results_ref, render_table
 
     drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
-    click.echo(drift.model_dump_json(indent=1) if as_json else render_table(drift))
+    say(drift.model_dump_json(indent=1) if as_json else render_table(drift))
     sys.exit(EXIT_REGRESSION if drift.regressed else 0)
 
 
@@ -165,7 +166,7 @@ def merge_cmd(
 @click.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of results.json."""
-    click.echo(json.dumps(schema(), indent=2))
+    say(json.dumps(schema(), indent=2))
 
 
 COMMANDS = (report_cmd, verify_cmd, history_cmd, diff_cmd, merge_cmd, schema_cmd)

@@ -32,6 +32,7 @@ from scanner.cli.support import (
     load_framework_option,
     print_summary,
     read_model_file,
+    say,
     writable_dir,
     write_outputs,
 )
@@ -43,7 +44,7 @@ from scanner.report.files import write_atomic
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    click.echo(f"e8scan: warning: {message}", err=True)
+    say(f"e8scan: warning: {message}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,10 +71,10 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
     """Show the inventory as e8scan resolves it."""
     inv = inventory_of(inventories)
     if as_list:
-        click.echo(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
+        say(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
         return
     for h in inv.select(limit):
-        click.echo(f"{h.name}\t{','.join(h.groups)}")
+        say(f"{h.name}\t{','.join(h.groups)}")
 
 
 @main.command("plan")
@@ -92,7 +93,7 @@ def plan_cmd(
         inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
     )
     if fmt == "json":
-        click.echo(
+        say(
             json.dumps(
                 [
                     {
@@ -116,16 +117,16 @@ def plan_cmd(
         )
         return
     for p in plans:
-        click.echo(
+        say(
             f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login}"
             f" (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
             f" {len(p.checks)} checks, {len(p.commands)} commands)"
         )
         if not p.commands:
-            click.echo(f"  (no check applies to {p.platform.value} hosts in this version)")
+            say(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:
-            click.echo(f"  {c.step.as_run}    # {', '.join(c.checks)}")
-        click.echo("")
+            say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+        say("")
 
 
 @main.group("checks")
@@ -149,7 +150,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 
     checks = load_checks()
     framework = load_framework_option(framework_file)
-    click.echo(
+    say(
         {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](
             checks, framework
         ),

@@ -32,6 +32,7 @@ from scanner.cli.support import (
     load_framework_option,
     print_summary,
     report_options,
+    say,
     writable_dir,
     write_outputs,
 )
@@ -325,7 +326,7 @@ def _after_scan(
         drift = compare(old, results)
         write_text_atomic(out_dir / "drift.json", drift.model_dump_json(indent=1))
         if not quiet or drift.regressed:
-            click.echo(render_table(drift))
+            say(render_table(drift))
         if drift.regressed:
             code = max(code, EXIT_REGRESSION)
     return code

@@ -21,6 +21,7 @@ from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError
 from scanner.model.framework import Framework, builtin
 from scanner.model.framework_file import load_framework
+from scanner.model.terminal import printable, printable_lines
 from scanner.model.vocabulary import Reach, Strategy
 from scanner.record.jsonstream import ItemError, read_model
 from scanner.record.raw import RAW_SCHEMA_VERSION, RawRecord
@@ -31,6 +32,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 
 
+def say(text: str = "", err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` (a line or a block of lines): every e8scan output line goes through here,
+    so no control character from host or file data (``ESC]0;…BEL``, ``ESC[2J``, colours, a
+    carriage return, a bidi override) ever reaches the terminal; they are shown escaped."""
+    click.echo(printable_lines(text), err=err, nl=nl)
+
+
 def friendly(fn: F) -> F:
     """Turn bad input into one line on stderr and exit 1 — never a traceback."""
 
@@ -39,12 +47,12 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (InputError, CheckLoadError) as exc:
-            click.echo(f"e8scan: error: {exc}", err=True)
+            say(f"e8scan: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
         except Exception as exc:
             if os.environ.get("E8SCAN_DEBUG"):
                 raise
-            click.echo(
+            say(
                 f"e8scan: internal error: {type(exc).__name__}: {exc} "
                 "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
                 err=True,
@@ -129,26 +137,27 @@ def _cell(level: int | None, not_applicable: bool) -> str:
 
 def print_summary(results: Results, out: Path | None) -> None:
     """Host × strategy levels on the terminal; '-' is "not assessed"."""
-    width = max([4] + [len(h.name) for h in results.hosts])
+    names = [printable(h.name) for h in results.hosts]  # host and file data: escaped
+    width = max([4] + [len(n) for n in names])
     groups = results.framework.groups
     head = " ".join(f"{SHORT[s]:>7}" for s in groups)
-    click.echo(f"{'host':<{width}}  {'reach':<16} {head}  overall")
-    for h in results.hosts:
+    say(f"{'host':<{width}}  {'reach':<16} {head}  overall")
+    for name, h in zip(names, results.hosts, strict=True):
         lv = " ".join(f"{_cell(h.levels[s], s in h.not_applicable):>7}" for s in groups)
         overall = "-" if h.level is None else f"ML{h.level}"
-        click.echo(f"{h.name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
+        say(f"{name:<{width}}  {h.reach.value:<16} {lv}  {overall}")
         if h.reach is not Reach.OK:
-            click.echo(f"{'':<{width}}  {h.reach_detail}")
+            say(f"{'':<{width}}  {printable(h.reach_detail)}")
     fl = results.fleet_level
-    click.echo(
+    say(
         f"fleet level (lowest over assessed hosts): {'not assessed' if fl is None else f'ML{fl}'}; "
         f"target ML{results.run.target_level} {fleet_meets(results)}; "
         "'-' = not assessed, 'n/a' = not applicable"
     )
     if unseen(results):
-        click.echo(f"{unseen(results)} in-scope host(s) not seen: they do not meet the target")
+        say(f"{unseen(results)} in-scope host(s) not seen: they do not meet the target")
     if out is not None:
-        click.echo(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
+        say(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
 
 
 def extra_reports(results: Results, html_file: Path | None, junit_file: Path | None) -> None:

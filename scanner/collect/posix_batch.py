@@ -5,8 +5,12 @@ Sending a host's commands as one script costs one round trip instead of one per 
 so it works whatever the login shell is and never shows up in a process listing. Each command
 runs in its own ``sh -c`` (a syntax error in one cannot break the others) with stdin closed,
 under ``timeout`` where the host has it, and with its stdout capped on the host by ``head -c`` (a
-runaway command is stopped by SIGPIPE instead of streaming gigabytes). Markers carry a random
-nonce that host output cannot predict.
+runaway command is stopped by SIGPIPE instead of streaming gigabytes). Its stderr is capped on the
+host too: the first bytes pass, the rest is read and dropped there (a command is never killed for
+what it says on stderr, and its stdout stays whole). The command gets neither the batch's stdout
+(fd 3) nor the exit-status pipe (fd 4), so it can bypass neither the cap nor the framing. Markers
+carry a random nonce that host output cannot predict; every number the host prints in them is
+checked (``scanner.record.hostvalues``) before it enters the raw record.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from scanner.record import hostvalues
 
 PREAMBLE = """\
 export LC_ALL=C LANG=C COLUMNS=512 PAGER=cat SYSTEMD_PAGER='' SYSTEMD_COLORS=0 TERM=dumb
@@ -22,10 +28,13 @@ if command -v timeout >/dev/null 2>&1; then E8T="timeout -k 2 {timeout}"; else E
 exec 3>&1
 """
 
-# The command's stdout goes through head (capped); its exit status comes back on fd 4.
+# The command's stdout (fd 5 → head → fd 3) and stderr (→ head → fd 2) are capped on the host;
+# past the stderr cap the rest is drained (cat >/dev/null), so the command runs to its end. Its
+# exit status comes back on fd 4; the command itself gets neither fd 3 nor fd 4.
 STEP = """\
 printf '%s B {i} %s\\n' {n} "$(date +%s.%N 2>/dev/null)"; printf '%s B {i}\\n' {n} >&2
-rc=$( {{ {{ $E8T {run} </dev/null; echo $? >&4; }} | head -c {cap1} >&3; }} 4>&1 )
+rc=$( {{ {{ {{ $E8T {run} </dev/null 2>&1 >&5 5>&- 3>&- 4>&-; echo $? >&4; }} |
+  {{ head -c {cap1} >&2; cat >/dev/null; }}; }} 5>&1 | head -c {cap1} >&3; }} 4>&1 )
 printf '%s E {i} %s %s\\n' {n} "${{rc:-255}}" "$(date +%s.%N 2>/dev/null)"; printf '%s E {i}\\n' {n} >&2
 """
 
@@ -59,6 +68,9 @@ class StepResult:
     truncated: bool
     timed_out: bool
     ran: bool
+    stderr_truncated: bool = False
+    invalid: dict[str, str] = field(default_factory=dict)
+    """Numbers the host printed that cannot be what they claim, as its text (see hostvalues)."""
 
 
 def build(steps: list[Step], timeout: int, cap: int) -> tuple[str, str]:
@@ -70,34 +82,23 @@ def build(steps: list[Step], timeout: int, cap: int) -> tuple[str, str]:
     return "".join(parts), nonce
 
 
-def _float(b: bytes | None) -> float | None:
-    """The host's ``date +%s.%N``; BusyBox ``date`` has no ``%N`` and prints it as is."""
-    if b and b.endswith(b".%N"):
-        b = b[:-3]
-    try:
-        return float(b) if b else None
-    except ValueError:
-        return None
-
-
 def parse(
     stdout: bytes, stderr: bytes, nonce: str, count: int, cap: int, batch_timed_out: bool = False
 ) -> list[StepResult]:
     """Cut the batch's streams back into one result per step.
 
     A step whose end marker never arrived (the batch timed out or the connection dropped)
-    gets ``exit_code=None``; one whose begin marker never arrived gets ``ran=False``.
+    gets ``exit_code=None``; one whose begin marker never arrived gets ``ran=False``. Step
+    numbers, exit codes and clock readings are checked: an impossible one is kept as text in
+    ``invalid`` (the field is None), never turned into a number a writer would choke on.
     """
-    nb = nonce.encode()
-    begins = {
-        int(m.group(1)): m for m in re.finditer(re.escape(nb) + rb" B (\d+) ?([^\n]*)\n", stdout)
-    }
+    nb = re.escape(nonce.encode())
+    begins = {int(m.group(1)): m for m in re.finditer(nb + rb" B (\d{1,9}) ?([^\n]*)\n", stdout)}
     ends = {
-        int(m.group(1)): m
-        for m in re.finditer(re.escape(nb) + rb" E (\d+) (-?\d+) ?([^\n]*)\n", stdout)
+        int(m.group(1)): m for m in re.finditer(nb + rb" E (\d{1,9}) (\S+) ?([^\n]*)\n", stdout)
     }
-    ebegins = {int(m.group(1)): m for m in re.finditer(re.escape(nb) + rb" B (\d+)\n", stderr)}
-    eends = {int(m.group(1)): m for m in re.finditer(re.escape(nb) + rb" E (\d+)\n", stderr)}
+    ebegins = {int(m.group(1)): m for m in re.finditer(nb + rb" B (\d{1,9})\n", stderr)}
+    eends = {int(m.group(1)): m for m in re.finditer(nb + rb" E (\d{1,9})\n", stderr)}
     results = []
     for i in range(count):
         b, e = begins.get(i), ends.get(i)
@@ -112,20 +113,35 @@ def parse(
         err = b""
         if eb is not None:
             err = stderr[eb.end() : ee.start()] if ee else stderr[eb.end() :]
+            if ee is None and (enxt := ebegins.get(i + 1)) is not None:
+                err = stderr[eb.end() : enxt.start()]
         truncated = len(out) > cap
-        code = int(e.group(2)) if e else None
+        invalid: dict[str, str] = {}
+        started, bad = hostvalues.clock(b.group(2))
+        if bad is not None:
+            invalid["started"] = bad
+        finished, code = None, None
+        if e is not None:
+            finished, bad = hostvalues.clock(e.group(3))
+            if bad is not None:
+                invalid["finished"] = bad
+            code, bad = hostvalues.exit_code(e.group(2))
+            if bad is not None:
+                invalid["exit_code"] = bad
         # 124 is timeout(1)'s "timed out"; 137 when -k had to kill it.
         timed_out = (e is None and batch_timed_out) or (code in (124, 137) and not truncated)
         results.append(
             StepResult(
                 stdout=out[:cap],
-                stderr=err,
+                stderr=err[:cap],
                 exit_code=None if timed_out else code,
-                started=_float(b.group(2)),
-                finished=_float(e.group(3)) if e else None,
+                started=started,
+                finished=finished,
                 truncated=truncated,
                 timed_out=timed_out,
                 ran=True,
+                stderr_truncated=len(err) > cap,
+                invalid=invalid,
             )
         )
     return results

@@ -14,8 +14,9 @@ ASCII whatever the shell's code page::
     <nonce> E <i> <rc> <base64 of the step's error records as UTF-8>
 
 ``rc`` is 0 when the step raised no error, 1 when it wrote error records or threw, 124 when it
-timed out. Non-ASCII text (user names, paths) survives any code page because it travels as
-base64 of UTF-8. The WS-Man test server emulates this contract (tests/wsman/), since no
+timed out. Both texts are capped on the host (``$C``: the per-command cap plus one byte, so a cut
+is visible) before they are encoded and sent. Non-ASCII text (user names, paths) survives any
+code page because it travels as base64 of UTF-8. The WS-Man test server emulates this contract (tests/wsman/), since no
 PowerShell runs on this project's machines.
 """
 
@@ -26,6 +27,7 @@ import re
 import secrets
 
 from scanner.collect.posix_batch import StepResult
+from scanner.record import hostvalues
 
 # Short on purpose: it is the only thing on the command line (UTF-16LE + base64 ≈ 2.7× longer).
 BOOTSTRAP = "$s = $input | Out-String; & ([scriptblock]::Create($s))"
@@ -35,6 +37,12 @@ $ProgressPreference = 'SilentlyContinue'
 $ErrorActionPreference = 'Continue'
 $N = '{nonce}'
 $T = {timeout}
+$C = {cap}
+function E8Cap([string]$s) {{
+  $b = [Text.Encoding]::UTF8.GetBytes($s)
+  if ($b.Length -gt $C + 1) {{ $t = New-Object byte[] ($C + 1); [Array]::Copy($b, $t, $C + 1); $b = $t }}
+  [Convert]::ToBase64String($b)
+}}
 function E8Step([int]$i, [string]$b64) {{
   [Console]::Out.Write("$N B $i`r`n")
   $out = ''; $err = ''; $rc = 0
@@ -51,8 +59,8 @@ function E8Step([int]$i, [string]$b64) {{
     }}
   }} catch {{ $rc = 1; $err = $_.Exception.Message }}
   finally {{ $ps.Dispose() }}
-  $ob = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$out))
-  $eb = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$err))
+  $ob = E8Cap ([string]$out)
+  $eb = E8Cap ([string]$err)
   [Console]::Out.Write("$ob`r`n$N E $i $rc $eb`r`n")
 }}
 """
@@ -64,10 +72,11 @@ def command_line() -> str:
     return f"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand {encoded}"
 
 
-def build(commands: list[str], timeout: int) -> tuple[str, str]:
-    """The stdin script for ``commands`` and its nonce."""
+def build(commands: list[str], timeout: int, cap: int = 1 << 20) -> tuple[str, str]:
+    """The stdin script for ``commands`` and its nonce; each step's output and error text are
+    cut on the host after ``cap`` + 1 bytes."""
     nonce = secrets.token_hex(16)
-    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout))]
+    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap))]
     for i, cmd in enumerate(commands):
         b64 = base64.b64encode(cmd.encode("utf-8")).decode("ascii")
         parts.append(f"E8Step {i} '{b64}'\r\n")
@@ -84,10 +93,14 @@ def _b64(text: bytes) -> bytes:
 def parse(
     stdout: bytes, nonce: str, count: int, cap: int, batch_timed_out: bool = False
 ) -> list[StepResult]:
-    """Cut the framed stdout back into one result per step (same shape as the POSIX batch)."""
+    """Cut the framed stdout back into one result per step (same shape as the POSIX batch).
+
+    The exit code is checked like the POSIX batch's: an impossible one is kept as text."""
     nb = re.escape(nonce.encode())
-    begins = {int(m.group(1)): m for m in re.finditer(nb + rb" B (\d+)\r?\n", stdout)}
-    ends = {int(m.group(1)): m for m in re.finditer(nb + rb" E (\d+) (-?\d+) ?(\S*)\r?\n", stdout)}
+    begins = {int(m.group(1)): m for m in re.finditer(nb + rb" B (\d{1,9})\r?\n", stdout)}
+    ends = {
+        int(m.group(1)): m for m in re.finditer(nb + rb" E (\d{1,9}) (\S+) ?(\S*)\r?\n", stdout)
+    }
     results = []
     for i in range(count):
         b, e = begins.get(i), ends.get(i)
@@ -99,7 +112,7 @@ def parse(
             continue
         out = _b64(stdout[b.end() : e.start()])
         err = _b64(e.group(3))
-        code = int(e.group(2))
+        code, bad = hostvalues.exit_code(e.group(2))
         timed_out = code == 124
         results.append(
             StepResult(
@@ -111,6 +124,8 @@ def parse(
                 truncated=len(out) > cap,
                 timed_out=timed_out,
                 ran=True,
+                stderr_truncated=len(err) > cap,
+                invalid={} if bad is None else {"exit_code": bad},
             )
         )
     return results

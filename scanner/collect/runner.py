@@ -22,6 +22,7 @@ from scanner.collect.transports.jump import JumpPool
 from scanner.collect.transports.local import LocalTransport
 from scanner.collect.transports.ssh import SSHOptions, SSHTransport
 from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
+from scanner.model.terminal import printable
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord, safe_vars
 
@@ -67,15 +68,22 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         host_key, user = transport.host_key, transport.user
         steps = [pc.step for pc in plan.commands]
         budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
-        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames.
+        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
+        # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
+        # beyond that is not ours: the transport keeps no more.
         room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
+        err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
         if plan.platform is Platform.WINDOWS:
-            script, nonce = ps_batch.build([s.line for s in steps], opts.command_timeout)
-            res = transport.run(ps_batch.command_line(), budget, room, stdin=script.encode())
+            script, nonce = ps_batch.build(
+                [s.line for s in steps], opts.command_timeout, opts.max_output
+            )
+            res = transport.run(
+                ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
+            )
             parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
         else:
             script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
-            res = transport.run("sh -s", budget, room, stdin=script.encode())
+            res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
             parsed = posix_batch.parse(
                 res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
             )
@@ -95,8 +103,10 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
                     started=r.started,
                     finished=r.finished,
                     truncated=r.truncated,
+                    stderr_truncated=r.stderr_truncated,
                     timed_out=r.timed_out,
                     ran=r.ran,
+                    invalid=r.invalid,
                 )
             )
     except TransportError as exc:
@@ -119,7 +129,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         groups=list(plan.host.groups),
         vars=safe_vars(dict(plan.host.vars)),
         reach=reach,
-        reach_detail=detail,
+        reach_detail=printable(detail),  # host text: no control character reaches a terminal
         host_key=host_key,
         notes=list(getattr(transport, "notes", [])),
         started=started,

@@ -12,15 +12,25 @@ import hashlib
 import secrets
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from scanner.model.framework import builtin
 from scanner.model.vocabulary import Platform, Reach
+from scanner.record import hostvalues
+from scanner.record.hostvalues import CLOCK_MAX, CLOCK_MIN, EXIT_MAX, EXIT_MIN
 
 RAW_SCHEMA_VERSION = 1
 
@@ -51,7 +61,14 @@ SharedText = Annotated[str, AfterValidator(sys.intern)]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandRecord:
     """One command as run on one host. ``command`` is the declared line (what checks ask for);
-    ``as_run`` is exactly what the host's shell executed (with any ``sudo -n`` wrapper)."""
+    ``as_run`` is exactly what the host's shell executed (with any ``sudo -n`` wrapper).
+
+    ``started``/``finished`` are the host's clock (epoch seconds). ``truncated`` says stdout was
+    cut at the per-command cap, ``stderr_truncated`` the same of stderr. ``invalid`` keeps, as
+    the host's text, a number the host printed that cannot be what it claims (a clock reading
+    of ``1e300`` or ``nan``, an exit code of 10^30); that field is then None. Every record is
+    checked on creation, whoever makes it (the collector, raw.json, the journal).
+    """
 
     command: SharedText
     as_run: SharedText
@@ -62,8 +79,32 @@ class CommandRecord:
     started: float | None = None
     finished: float | None = None
     truncated: bool = False
+    stderr_truncated: bool = False
     timed_out: bool = False
     ran: bool = True
+    invalid: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s, f, c = self.started, self.finished, self.exit_code
+        # Fast path (a fleet holds hundreds of thousands of these); NaN fails every comparison.
+        if (
+            (s is None or CLOCK_MIN <= s <= CLOCK_MAX)
+            and (f is None or CLOCK_MIN <= f <= CLOCK_MAX)
+            and (c is None or (type(c) is int and EXIT_MIN <= c <= EXIT_MAX))
+        ):
+            return
+        bad: dict[str, str] = {}
+        for name, check in (
+            ("started", hostvalues.clock),
+            ("finished", hostvalues.clock),
+            ("exit_code", hostvalues.exit_code),
+        ):
+            value, text = check(getattr(self, name))
+            if text is not None:
+                bad[name] = text
+                object.__setattr__(self, name, value)
+        if bad:
+            object.__setattr__(self, "invalid", {**self.invalid, **bad})
 
 
 class HostRecord(BaseModel):
@@ -94,6 +135,30 @@ class HostRecord(BaseModel):
     @property
     def collected_at(self) -> datetime:
         return self.started
+
+    @model_validator(mode="after")
+    def _flag_impossible_values(self) -> Self:
+        """A host that printed impossible numbers is flagged in its own notes (and only it)."""
+        note = impossible_values_note(self.commands)
+        if note is not None and note not in self.notes:
+            self.notes.append(note)
+        return self
+
+
+def impossible_values_note(commands: Sequence[CommandRecord]) -> str | None:
+    """One line naming the impossible values a host printed (kept as text), or None."""
+    seen: dict[str, list[str]] = {}
+    for c in commands:
+        for name, text in c.invalid.items():
+            seen.setdefault(name, []).append(text)
+    if not seen:
+        return None
+    what = {"started": "clock", "finished": "clock", "exit_code": "exit code"}
+    parts = [
+        f"{what.get(name, name)} ({name}) on {len(texts)} command(s), e.g. {texts[0]!r}"
+        for name, texts in sorted(seen.items())
+    ]
+    return "impossible values from the host, kept as text and not used: " + "; ".join(parts)
 
 
 class SourceFile(BaseModel):

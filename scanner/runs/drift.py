@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from scanner.assess.results import RESULTS_SCHEMA_VERSION, HostResult, Level, Results
 from scanner.model.errors import InputError
+from scanner.model.terminal import printable
 from scanner.model.vocabulary import Outcome, Reach, Strategy
 
 GOOD = frozenset({Outcome.EFFECTIVE, Outcome.ALTERNATE_CONTROL, Outcome.NOT_APPLICABLE})
@@ -236,7 +237,8 @@ def _control_rows(changes: list[ControlChange]) -> list[str]:
 
 
 def render_table(d: Drift) -> str:
-    """Plain text for terminals and cron mail; still-failing controls are counted, not listed."""
+    """Plain text for terminals and cron mail; still-failing controls are counted, not listed.
+    No control character from the runs' data survives (see scanner.model.terminal)."""
     verdict = "REGRESSION" if d.regressed else "no regression"
     lines = [f"drift {d.old_run.id} -> {d.new_run.id}: {verdict}"]
     lines += _section("new failures", _control_rows(d.new_failures))
@@ -277,4 +279,5 @@ def render_table(d: Drift) -> str:
     )
     if d.still_failing:
         lines.append(f"still failing: {len(d.still_failing)} host x control(s)")
-    return "\n".join(lines)
+    # Host names, run ids, reach details come from hosts and files: escaped, line by line.
+    return "\n".join(printable(line) for line in lines)

@@ -90,6 +90,7 @@ def _json(data: Any) -> bytes:
 
 
 def _host_clock(t: float | None) -> str | None:
+    # The record holds only times a datetime can show; an impossible reading is in ``invalid``.
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
 
 
@@ -108,6 +109,8 @@ def _meta_json(cmd: CommandRecord, versions: Mapping[str, int]) -> bytes:
             "started_utc": _host_clock(cmd.started),
             "finished_utc": _host_clock(cmd.finished),
             "truncated": cmd.truncated,
+            "stderr_truncated": cmd.stderr_truncated,
+            "invalid": cmd.invalid,
             "timed_out": cmd.timed_out,
             "ran": cmd.ran,
             "checks": [{"id": c, "version": versions.get(c)} for c in cmd.checks],

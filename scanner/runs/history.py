@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from scanner.assess.results import Level, Results
 from scanner.model.errors import InputError
+from scanner.model.terminal import printable
 from scanner.model.vocabulary import Reach, Strategy
 from scanner.record.jsonstream import json_chunks
 
@@ -379,11 +380,12 @@ def render_runs(rows: list[RunRow]) -> str:
     """The run list as a plain-text table, newest last."""
     if not rows:
         return "no runs recorded"
-    width = max(len("run id"), *(len(r.id) for r in rows))
+    ids = [printable(r.id) for r in rows]  # a history is file data: escaped for the terminal
+    width = max(len("run id"), *(len(i) for i in ids))
     lines = [f"{'run id':<{width}}  {'finished':<20}  hosts  unreachable  fleet  target"]
-    for r in rows:
+    for run_id, r in zip(ids, rows, strict=True):
         lines.append(
-            f"{r.id:<{width}}  {_when(r.finished):<20}  {r.hosts:>5}  {r.unreachable:>11}  "
+            f"{run_id:<{width}}  {_when(r.finished):<20}  {r.hosts:>5}  {r.unreachable:>11}  "
             f"{_lv(r.fleet_level):>5}  {'ML' + str(r.target_level):>6}"
         )
     return "\n".join(lines)
@@ -392,20 +394,21 @@ def render_runs(rows: list[RunRow]) -> str:
 def render_trend(rows: list[TrendRow], host: str) -> str:
     """One host's reach and levels per run, oldest first; '-' is "not assessed"."""
     if not rows:
-        return f"host {host!r} is in no recorded run"
-    width = max(len("run id"), *(len(r.run_id) for r in rows))
+        return f"host {printable(host)!r} is in no recorded run"
+    ids = [printable(r.run_id) for r in rows]
+    width = max(len("run id"), *(len(i) for i in ids))
     short = [s.short_label for s in Strategy]
     cols = [max(len(s), 3) for s in short]
     head = "  ".join(f"{s:>{w}}" for s, w in zip(short, cols, strict=True))
     lines = [
-        f"trend for {host}",
+        f"trend for {printable(host)}",
         f"{'run id':<{width}}  {'finished':<20}  {'reach':<16}  overall  {head}",
     ]
-    for r in rows:
+    for run_id, r in zip(ids, rows, strict=True):
         lv = "  ".join(
             f"{_lv(r.levels.get(s.value)):>{w}}" for s, w in zip(Strategy, cols, strict=True)
         )
         lines.append(
-            f"{r.run_id:<{width}}  {_when(r.finished):<20}  {r.reach:<16}  {_lv(r.level):>7}  {lv}"
+            f"{run_id:<{width}}  {_when(r.finished):<20}  {printable(r.reach):<16}  {_lv(r.level):>7}  {lv}"
         )
     return "\n".join(lines)

@@ -15,6 +15,8 @@ a command line into a :class:`Program` — output pieces over time, then an exit
    what ``E8Step`` can report: rc 0 (no error records), 1 (a non-zero fixture rc or any fixture
    stderr; the stderr text is the error text) or 124 (the fixture's delay exceeds ``$T``: it
    takes ``$T`` seconds and says ``timed out after T s``; a fixture rc of 124 is passed through).
+   With ``$C = <bytes>`` in the script, output and error text are cut after ``$C`` + 1 bytes of
+   UTF-8, as ``E8Cap`` does.
    A step with no fixture behaves like a command that does not exist: rc 1 and PowerShell's
    ``CommandNotFoundException`` record as ``Out-String -Width 4096`` renders it (``At line:2``
    because E8Step prepends one line).
@@ -207,6 +209,8 @@ def run_batch(text: str, fixtures: HostFixtures, encoding: str = "utf-8") -> Pro
     """The winbatch script on stdin → the framed output of ``scanner/collect/ps_batch.py``."""
     nonce = re.search(r"^\$N = '([^']*)'", text, re.MULTILINE)
     limit = re.search(r"^\$T = (\d+)", text, re.MULTILINE)
+    cap = re.search(r"^\$C = (\d+)", text, re.MULTILINE)
+    keep = int(cap.group(1)) + 1 if cap else None
     if nonce is None or "function E8Step(" not in text:
         # Not a winbatch script: PowerShell runs whatever arrived; we look the script up.
         return run_script(text, fixtures, encoding)
@@ -224,6 +228,8 @@ def run_batch(text: str, fixtures: HostFixtures, encoding: str = "utf-8") -> Pro
             out, err, rc = b"", f"timed out after {int(timeout)} s".encode(), 124
         else:
             clock += delay
+        if keep is not None:
+            out, err = out[:keep], err[:keep]
         frame = b"%s\r\n%s E %s %d %s\r\n" % (_b64(out), n.encode(), index.encode(), rc, _b64(err))
         pieces.append(Piece(clock, "stdout", frame))
     return Program(pieces, clock, 0, "batch", script=text, steps=steps)

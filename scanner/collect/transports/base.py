@@ -51,9 +51,15 @@ class Transport(Protocol):
         """Open the connection; raise TransportError when the host cannot be used."""
 
     def run(
-        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
     ) -> RunResult:
-        """Run one command line, feeding it ``stdin``; keep at most ``max_output`` bytes per stream."""
+        """Run one command line, feeding it ``stdin``; keep at most ``max_output`` bytes of
+        stdout and ``max_stderr`` (default ``max_output``) of stderr."""
 
     def close(self) -> None:
         """Release the connection. Never raises."""

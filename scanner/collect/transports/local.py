@@ -24,9 +24,15 @@ class LocalTransport:
         return None
 
     def run(
-        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
     ) -> RunResult:
         start = time.monotonic()
+        max_err = max_output if max_stderr is None else max_stderr
         try:
             proc = subprocess.run(
                 command,
@@ -40,14 +46,14 @@ class LocalTransport:
             out = exc.stdout or b""
             err = exc.stderr or b""
             return RunResult(
-                out[:max_output], err[:max_output], None, time.monotonic() - start, timed_out=True
+                out[:max_output], err[:max_err], None, time.monotonic() - start, timed_out=True
             )
         return RunResult(
             proc.stdout[:max_output],
-            proc.stderr[:max_output],
+            proc.stderr[:max_err],
             proc.returncode,
             time.monotonic() - start,
-            truncated=len(proc.stdout) > max_output or len(proc.stderr) > max_output,
+            truncated=len(proc.stdout) > max_output or len(proc.stderr) > max_err,
         )
 
     def close(self) -> None:

@@ -471,7 +471,12 @@ class SSHTransport:
     # -- run -----------------------------------------------------------------------------
 
     def run(
-        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
     ) -> RunResult:
         """Run one command on its own exec channel; raw bytes, capped, bounded in time.
 
@@ -491,7 +496,8 @@ class SSHTransport:
                 Reach.ERROR, f"cannot open a session channel on {self._where}: {one_line(exc)}"
             ) from None
         try:
-            return self._run_on(chan, transport, command, start, deadline, max_output, stdin)
+            caps = (max_output, max_output if max_stderr is None else max_stderr)
+            return self._run_on(chan, transport, command, start, deadline, caps, stdin)
         finally:
             with contextlib.suppress(Exception):  # it may already be gone with the connection
                 chan.close()
@@ -503,7 +509,7 @@ class SSHTransport:
         command: str,
         start: float,
         deadline: float,
-        max_output: int,
+        caps: tuple[int, int],
         stdin: bytes | None = None,
     ) -> RunResult:
         out = bytearray()
@@ -512,7 +518,7 @@ class SSHTransport:
 
         def keep(buf: bytearray, data: bytes) -> None:
             nonlocal truncated
-            room = max_output - len(buf)
+            room = (caps[1] if buf is err else caps[0]) - len(buf)
             if len(data) > room:
                 truncated = True
                 data = data[: max(room, 0)]

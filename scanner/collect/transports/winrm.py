@@ -47,6 +47,19 @@ class WinRMOptions:
     read_timeout: int = 30  # HTTP read timeout; must exceed operation_timeout
 
 
+# What pywinrm raises when an HTTP answer is not the WS-Man it expects: unparsable XML, missing
+# elements, an authentication context that was never set up (a peer that answers 200 at once).
+_NOT_WSMAN = (
+    ParseError,
+    StopIteration,
+    KeyError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    IndexError,
+)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
@@ -158,7 +171,17 @@ class WinRMTransport:
             return TransportError(
                 Reach.ERROR, f"WinRM transport error while {doing}: {_one_line(exc)}"
             )
-        if isinstance(exc, ParseError | StopIteration | KeyError | ValueError):
+        if not connected and isinstance(exc, _NOT_WSMAN):
+            # No shell was ever opened: whatever answers HTTP here is no WinRM listener (a web
+            # server, a router's admin page, a proxy). pywinrm's own failure (e.g. an NTLM
+            # session that never got a challenge: AttributeError '...wrap') says nothing useful.
+            return TransportError(
+                Reach.ERROR,
+                f"not a WinRM listener: {self._url} answers HTTP, but not as WS-Man, while "
+                f"{doing} (no authentication challenge or no WS-Man envelope; "
+                f"{type(exc).__name__})",
+            )
+        if isinstance(exc, _NOT_WSMAN):
             return TransportError(
                 Reach.ERROR,
                 f"the host answered something that is not WS-Man while {doing} "
@@ -169,23 +192,34 @@ class WinRMTransport:
     # -- commands ---------------------------------------------------------------------------
 
     def run(
-        self, command: str, timeout: float, max_output: int, stdin: bytes | None = None
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
     ) -> RunResult:
         if self._protocol is None or self._shell is None:
             raise TransportError(Reach.ERROR, f"not connected to {self._url}")
         start = time.monotonic()
+        caps = (max_output, max_output if max_stderr is None else max_stderr)
         try:
-            return self._run_once(command, start + timeout, max_output, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start)
         except TransportError as first:
             if first.reach is not Reach.ERROR or time.monotonic() - start > timeout:
                 raise
             # One rebuild-and-retry: a new connection and shell (e.g. the host closed an idle one).
             self._discard()
             self._protocol, self._shell = self._open()
-            return self._run_once(command, start + timeout, max_output, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start)
 
     def _run_once(
-        self, command: str, deadline: float, max_output: int, stdin: bytes | None, start: float
+        self,
+        command: str,
+        deadline: float,
+        caps: tuple[int, int],
+        stdin: bytes | None,
+        start: float,
     ) -> RunResult:
         p, shell = self._protocol, self._shell
         if p is None or shell is None:
@@ -224,8 +258,8 @@ class WinRMTransport:
                     )
                     time.sleep(pause)
                     continue
-                for buf, data in ((out, o), (err, e)):
-                    room = max_output - len(buf)
+                for buf, data, cap in ((out, o, caps[0]), (err, e, caps[1])):
+                    room = cap - len(buf)
                     if len(data) > room:
                         truncated = True
                     buf += data[: max(room, 0)]

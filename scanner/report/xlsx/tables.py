@@ -11,7 +11,7 @@ from typing import Any
 
 from scanner.assess.results import RegisterUse, Results
 from scanner.model.vocabulary import Grade, Outcome, Strategy
-from scanner.record.raw import RawRecord
+from scanner.record.raw import CommandRecord, RawRecord
 from scanner.report.xlsx.style import (
     NO_VISIBILITY_FILL,
     OUTCOME_FILL,
@@ -256,18 +256,25 @@ EVIDENCE_HEADER = [
     "Timed out",
     "Ran",
     "Started",
+    "Stderr truncated",
+    "Impossible values (host text)",
 ]
 
 
 def _epoch(t: float | None) -> str:
+    # The record holds only times a datetime can show (scanner.record.hostvalues).
     return "" if t is None else when(datetime.fromtimestamp(t, UTC))
+
+
+def _invalid(c: CommandRecord) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in sorted(c.invalid.items()))
 
 
 def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
     t = Table(
         st.book,
         "Evidence index",
-        [22, 26, 50, 50, 8, 66, 10, 66, 10, 9, 9, 6, 26],
+        [22, 26, 50, 50, 8, 66, 10, 66, 10, 9, 9, 6, 26, 9, 30],
         EVIDENCE_HEADER,
         max_rows=max_rows,
     )
@@ -302,6 +309,8 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
                 + cell(yes_no(c.timed_out))
                 + cell(yes_no(c.ran))
                 + cell(_epoch(c.started))
+                + cell(yes_no(c.stderr_truncated))
+                + cell(_invalid(c))
             )
     t.finish()
 
