@@ -51,6 +51,7 @@ from scanner.inventory.yml import (
     read_yaml_inventory,
 )
 from scanner.model.errors import InputError
+from scanner.model.input_files import read_regular_file
 
 __all__ = [
     "Inventory",
@@ -191,10 +192,7 @@ def _read_file(path: Path, graph: InventoryGraph) -> None:
         return
     if ext == ".toml":
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
+    raw = read_regular_file(path)
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
         try:
             doc = parse_yaml(path, raw.decode("utf-8"))

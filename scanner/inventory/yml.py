@@ -21,6 +21,7 @@ import yaml
 from scanner.inventory.graph import InventoryGraph, InventoryWarning, UnsafeText
 from scanner.inventory.patterns import PatternError, expand_host_range, parse_address
 from scanner.model.errors import InputError
+from scanner.model.input_files import check_yaml_expansion, read_regular_file
 
 _SECTIONS = ("vars", "children", "hosts")
 
@@ -105,12 +106,9 @@ def _decode(path: Path, raw: bytes) -> str:
 
 
 def read_text(path: Path) -> str:
-    """The UTF-8 text of ``path``; unreadable or non-UTF-8 files raise InputError."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
-    return _decode(path, raw)
+    """The UTF-8 text of ``path``; unreadable, special (FIFO, device), oversized or non-UTF-8
+    files raise InputError."""
+    return _decode(path, read_regular_file(path))
 
 
 def _find_cycle(value: Any, open_ids: set[int], done: set[int]) -> Any:
@@ -134,6 +132,7 @@ def parse_yaml(path: Path, text: str) -> Document:
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
+        check_yaml_expansion(node, str(path), allow_cycles=True)  # before anything is built
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
