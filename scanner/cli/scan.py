@@ -41,7 +41,7 @@ from scanner.collect.transports.ssh import SSHOptions
 from scanner.inventory.connection import HostKeyPolicy
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
-from scanner.record.raw import HostRecord, RawRecord
+from scanner.record.raw import HostRecord, RawRecord, inventory_sources
 from scanner.report.files import write_text_atomic
 
 
@@ -233,7 +233,7 @@ def _scan(
             plans,
             checks,
             opts,
-            list(inventories),
+            inventory_sources(inv.files_read, inv.host_lists),  # --resume refuses any change
             limit,
             target_level,
             out_dir / JOURNAL_NAME,

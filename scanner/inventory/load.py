@@ -23,6 +23,7 @@ host_vars, several inventories merged) is one algorithm; the file formats it rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -106,11 +107,19 @@ class Inventory:
         sources: list[Path],
         graph: InventoryGraph,
         caps: dict[str, int] | None = None,
+        files_read: Sequence[tuple[Path, str]] = (),
+        host_lists: Sequence[str] = (),
     ) -> None:
         self.hosts = hosts
         self.sources = sources
         self._graph = graph
         self._caps = dict(caps or {})
+        self.files_read = list(files_read)
+        """Every file the inventory was read from, in reading order, with the SHA-256 of the
+        bytes parsed: the ``-i`` files, the files of ``-i`` folders and every group_vars/host_vars
+        file (``--resume`` refuses a journal written when any of them differed)."""
+        self.host_lists = list(host_lists)
+        """The ``-i host1,host2`` sources (text, not files)."""
 
     def group_caps(self) -> dict[str, int]:
         """Group name -> ``e8_max_concurrency`` for every group whose own vars set it
@@ -184,15 +193,20 @@ def _to_json(value: Any) -> Any:
 # --- sources -----------------------------------------------------------------------------------
 
 
-def _read_file(path: Path, graph: InventoryGraph) -> None:
+Read = list[tuple[Path, str]]
+"""Files read so far, each with the SHA-256 of the bytes parsed."""
+
+
+def _read_file(path: Path, graph: InventoryGraph, read: Read) -> None:
     """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
     ext = os.path.splitext(path)[1]
     if ext in VARS_EXTENSIONS:
-        read_yaml_inventory(path, graph)
+        read.append((path, read_yaml_inventory(path, graph)))
         return
     if ext == ".toml":
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
     raw = read_regular_file(path)
+    read.append((path, hashlib.sha256(raw).hexdigest()))
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
         try:
             doc = parse_yaml(path, raw.decode("utf-8"))
@@ -225,7 +239,7 @@ def _list_dir(path: Path) -> list[str]:
         raise InputError(str(path), f"cannot list the directory: {exc.strerror or exc}") from None
 
 
-def _read_dir(path: Path, graph: InventoryGraph, seen: set[str] | None = None) -> None:
+def _read_dir(path: Path, graph: InventoryGraph, read: Read, seen: set[str] | None = None) -> None:
     seen = set() if seen is None else seen
     real = os.path.realpath(path)
     if real in seen:
@@ -236,18 +250,23 @@ def _read_dir(path: Path, graph: InventoryGraph, seen: set[str] | None = None) -
             continue
         full = path / name
         if full.is_dir():
-            _read_dir(full, graph, seen)
+            _read_dir(full, graph, read, seen)
         else:
-            _read_file(full, graph)
+            _read_file(full, graph, read)
 
 
-def _read_source(source: str | Path, graph: InventoryGraph) -> Path | None:
-    """Read one ``-i`` source; return the directory its group_vars/host_vars live in."""
+def _read_source(
+    source: str | Path, graph: InventoryGraph, read: Read, lists: list[str]
+) -> Path | None:
+    """Read one ``-i`` source; return the directory its group_vars/host_vars live in.
+
+    Files read are appended to ``read``, host-list sources to ``lists``."""
     text = str(source)
     path = Path(source)
     if not path.exists():
         if "," in text:
             _read_host_list(text, graph)
+            lists.append(text)
             return None
         raise InputError(
             text,
@@ -255,9 +274,9 @@ def _read_source(source: str | Path, graph: InventoryGraph) -> Path | None:
             "or a comma-separated host list",
         )
     if path.is_dir():
-        _read_dir(path, graph)
+        _read_dir(path, graph, read)
         return Path(os.path.realpath(path))
-    _read_file(path, graph)
+    _read_file(path, graph, read)
     return Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
 
 
@@ -289,6 +308,8 @@ class VarsFiles:
         self._cache: dict[tuple[Path, str, str], dict[str, Any]] = {}
         self.origin: dict[tuple[Path, str], str] = {}
         """(base/kind/name folder, variable) -> ``file:line`` of the file that set it last."""
+        self.read: Read = []
+        """Every vars file read (with its SHA-256), in reading order."""
 
     def lookup(self, base: Path, kind: str, name: str) -> dict[str, Any]:
         """The merged vars of ``base/kind/name`` ({} when there is no such file)."""
@@ -313,6 +334,7 @@ class VarsFiles:
         merged: dict[str, Any] = {}
         for file in files:
             loaded, doc = load_vars_document(file)
+            self.read.append((file, doc.sha256))
             merged |= {k: plain_value(v) for k, v in loaded.items()}
             self.origin.update({(folder / name, k): doc.where(loaded, k) for k in loaded})
         return merged
@@ -409,8 +431,12 @@ def load_inventory(paths: Sequence[str | Path]) -> Inventory:
 
 def _load(paths: Sequence[str | Path]) -> Inventory:
     graph = InventoryGraph()
-    dirs = [d for d in (_read_source(p, graph) for p in paths) if d is not None]
+    read: Read = []
+    lists: list[str] = []
+    dirs = [d for d in (_read_source(p, graph, read, lists) for p in paths) if d is not None]
     graph.reconcile()
     files = VarsFiles(dirs)
     hosts = {n: _resolve(graph, files, n) for n in graph.hosts_in_group(ALL)}
-    return Inventory(hosts, [Path(p) for p in paths], graph, _group_caps(graph, files))
+    caps = _group_caps(graph, files)
+    every = list(dict.fromkeys([*read, *files.read]))
+    return Inventory(hosts, [Path(p) for p in paths], graph, caps, every, lists)

@@ -141,15 +141,16 @@ def safe_vars(hvars: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def source_files(paths: Sequence[Path]) -> list[SourceFile]:
-    out = []
-    for p in paths:
-        digest = hashlib.sha256()
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            digest.update(f.read_bytes())
-        out.append(SourceFile(path=str(p), sha256=digest.hexdigest()))
-    return out
+def inventory_sources(
+    files: Sequence[tuple[Path, str]], host_lists: Sequence[str] = ()
+) -> list[SourceFile]:
+    """What a run's inventory was read from: every file (path, SHA-256 of the bytes the loader
+    parsed: ``-i`` files, their folders' files, group_vars and host_vars files), then each
+    ``-i host1,host2`` list (the SHA-256 of its text)."""
+    found = [SourceFile(path=str(p), sha256=digest) for p, digest in files]
+    for text in host_lists:
+        found.append(SourceFile(path=text, sha256=hashlib.sha256(text.encode()).hexdigest()))
+    return found
 
 
 def new_run_id(now: datetime) -> str:
