@@ -246,7 +246,7 @@ def _scan(
     results = assess(raw, checks, policy, target_level, register, framework)
     write_outputs(out_dir, raw, results)
     sources = [
-        *inventories,
+        *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
         *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
         *([framework_file] if framework_file else []),
     ]

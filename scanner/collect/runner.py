@@ -117,7 +117,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         become=plan.spec.become,
         platform=plan.platform,
         groups=list(plan.host.groups),
-        vars=safe_vars(dict(plan.host.vars)),
+        vars=safe_vars(dict(plan.host.vars), also=_password(plan)),
         reach=reach,
         reach_detail=detail,
         host_key=host_key,
@@ -126,6 +126,11 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         finished=_now(),
         commands=commands,
     )
+
+
+def _password(plan: HostPlan) -> list[str]:
+    """The host's password (from the environment or the inventory), to keep out of its vars."""
+    return [plan.spec.password.get_secret_value()] if plan.spec.password else []
 
 
 def _first_line(b: bytes) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from scanner.inventory.graph import UNGROUPED, InventoryGraph, UnsafeText
 from scanner.inventory.yml import expand_entry
 from scanner.model.errors import InputError
+from scanner.model.redaction import names_secret, redact_line
 
 _SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
 _SECTION_START = re.compile(r"\[[^:\]\s]+(?::\w+)?\]\s*[^\s:]")
@@ -43,8 +44,22 @@ def _coerce(value: Any) -> Any:
     return value
 
 
-def parse_value(text: str, where: str) -> Any:
-    """An INI value: a Python literal when ``text`` is one, else the text itself."""
+def _shown(line: str) -> str:
+    """``line`` as an error message may quote it: secret values redacted (and anything after a
+    secret's name when no ``=`` says where its value is), at most 120 characters."""
+    shown = redact_line(line)[0]
+    if shown == line:
+        words = line.split()
+        for i, word in enumerate(words):
+            if names_secret(re.split(r"[=:]", word, maxsplit=1)[0]):
+                shown = " ".join([*words[: i + 1], "…"]) if i + 1 < len(words) else line
+                break
+    return repr(shown[:120])
+
+
+def parse_value(text: str, where: str, key: str = "") -> Any:
+    """An INI value: a Python literal when ``text`` is one, else the text itself (``key``, the
+    variable it is for, keeps a secret's text out of the error)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -52,7 +67,8 @@ def parse_value(text: str, where: str) -> Any:
         except (ValueError, SyntaxError):
             return text
         except (TypeError, MemoryError, RecursionError) as exc:
-            raise InputError(where, f"cannot read value {text[:60]!r}: {exc}") from None
+            shown = "of " + key if names_secret(key) else repr(text[:60])
+            raise InputError(where, f"cannot read value {shown}: {exc}") from None
 
 
 _BLANK = " \t\r\n"
@@ -189,7 +205,7 @@ class IniInventoryReader:
         ):
             raise InputError(
                 where,
-                f"bad section header {line!r}; expected [group], [group:children] or "
+                f"bad section header {_shown(line)}; expected [group], [group:children] or "
                 "[group:vars] (no spaces inside the brackets)",
             )
         elif self.state == "hosts":
@@ -229,9 +245,9 @@ class IniInventoryReader:
         try:
             tokens = split_host_line(line)
         except ValueError as exc:
-            raise InputError(where, f"cannot split host line {line!r}: {exc}") from None
+            raise InputError(where, f"cannot split host line {_shown(line)}: {exc}") from None
         if not tokens:
-            raise InputError(where, f"expected a host name, found {line!r}")
+            raise InputError(where, f"expected a host name, found {_shown(line)}")
         entry = tokens[0]
         names, port = expand_entry(entry, where)
         if entry.strip().endswith(":") and port is None:
@@ -243,7 +259,7 @@ class IniInventoryReader:
             if "=" not in token:
                 raise InputError(where, f"expected key=value after host {entry!r}, found {token!r}")
             key, text = token.split("=", 1)
-            values[key] = parse_value(text, where)
+            values[key] = parse_value(text, where, key)
         for name in names:
             self.graph.add_host(name, self.group, port, where)
             for key, value in values.items():
@@ -251,15 +267,17 @@ class IniInventoryReader:
 
     def _vars_line(self, line: str, where: str) -> None:
         if "=" not in line:
-            raise InputError(where, f"expected key=value in [{self.group}:vars], found {line!r}")
+            raise InputError(
+                where, f"expected key=value in [{self.group}:vars], found {_shown(line)}"
+            )
         key, text = (part.strip() for part in line.split("=", 1))
-        self.graph.set_group_var(self.group, key, parse_value(text, where), where)
+        self.graph.set_group_var(self.group, key, parse_value(text, where, key), where)
 
     def _child_line(self, line: str, where: str) -> None:
         match = _GROUP_NAME.fullmatch(line)
         if not match:
             raise InputError(
-                where, f"expected one group name in [{self.group}:children], found {line!r}"
+                where, f"expected one group name in [{self.group}:children], found {_shown(line)}"
             )
         child = match.group(1)
         if child in self.graph.groups:
@@ -279,10 +297,11 @@ class IniInventoryReader:
                 )
             parent = decl.parents[-1][0]
             hint = " (variables go in a [group:vars] section)" if "=" in name else ""
+            shown = _shown(name)
             raise InputError(
                 decl.where,
-                f"[{parent}:children] lists {name!r}, which is never defined as a group; "
-                f"expected a [{name}] or [{name}:children] section{hint}",
+                f"[{parent}:children] lists {shown}, which is never defined as a group; "
+                f"expected a [{shown[1:-1]}] or [{shown[1:-1]}:children] section{hint}",
             )
 
 

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from scanner.model.framework import builtin
+from scanner.model.redaction import names_secret, redact_data, secret_values
 from scanner.model.vocabulary import Platform, Reach
 
 RAW_SCHEMA_VERSION = 1
@@ -129,16 +130,18 @@ class RawRecord(BaseModel):
     hosts: list[HostRecord]
 
 
-_SECRET_HINTS = ("pass", "secret", "token", "credential", "private_key", "vault")
+def safe_vars(hvars: dict[str, Any], also: Collection[str] = ()) -> dict[str, Any]:
+    """Host variables worth keeping as judging context, without anything that may be a secret.
 
-
-def safe_vars(hvars: dict[str, Any]) -> dict[str, Any]:
-    """Host variables worth keeping as judging context, without anything that may be a secret."""
-    return {
-        k: v
-        for k, v in sorted(hvars.items())
-        if not any(h in k.lower() for h in _SECRET_HINTS) or k == "e8_password_env"
-    }
+    Variables naming a secret are dropped; inside the rest, keys naming a secret at any depth,
+    copies of a secret value (a YAML alias), secret-bearing arguments (``sshpass -p …`` in
+    ``ansible_ssh_common_args``) and the values in ``also`` (the password from the
+    environment) become ``<redacted>``.
+    """
+    hidden = secret_values(hvars) | {s for s in also if s}
+    kept = {k: v for k, v in sorted(hvars.items()) if not names_secret(k)}
+    redacted: dict[str, Any] = redact_data(kept, hidden)
+    return redacted
 
 
 def inventory_sources(
