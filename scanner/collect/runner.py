@@ -129,8 +129,10 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
 
 
 def _password(plan: HostPlan) -> list[str]:
-    """The host's password (from the environment or the inventory), to keep out of its vars."""
-    return [plan.spec.password.get_secret_value()] if plan.spec.password else []
+    """The host's password (from the environment or the inventory) and every secret its
+    inventory layers hold, to keep out of its recorded vars."""
+    password = [plan.spec.password.get_secret_value()] if plan.spec.password else []
+    return [*password, *plan.host.secrets]
 
 
 def _first_line(b: bytes) -> str:

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.inventory.graph import (
     ALL,
@@ -53,6 +53,7 @@ from scanner.inventory.yml import (
 )
 from scanner.model.errors import InputError
 from scanner.model.input_files import read_regular_file
+from scanner.model.redaction import secret_values
 
 __all__ = [
     "Inventory",
@@ -96,6 +97,9 @@ class InventoryHost(BaseModel):
     """Every group the host is in (direct and inherited), sorted, without all/ungrouped."""
     profile: HostProfile = HostProfile()
     """The ``e8_`` variables, typed (``vars`` keeps the raw values, for ``--list``)."""
+    secrets: frozenset[str] = Field(default=frozenset(), repr=False, exclude=True)
+    """Every secret value of every layer the host's variables were merged from, overridden
+    ones included: a value an alias copied from a secret overridden later is still a secret."""
 
 
 class Inventory:
@@ -351,6 +355,10 @@ class VarsFiles:
         last = [f for f in found if f is not None]
         return last[-1] if last else None
 
+    def layers(self, kind: str, names: Sequence[str]) -> list[dict[str, Any]]:
+        """The vars of each name in ``names`` from each source directory, in merging order."""
+        return [self.lookup(base, kind, name) for base in self.dirs for name in names]
+
     def merged(self, kind: str, names: Sequence[str]) -> dict[str, Any]:
         """Vars of every name in ``names`` from every source directory, later ones winning."""
         result: dict[str, Any] = {}
@@ -360,7 +368,19 @@ class VarsFiles:
         return result
 
 
-def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHost:
+def _secrets(layers: Sequence[dict[str, Any]], cache: dict[int, frozenset[str]]) -> frozenset[str]:
+    """The secret values of every layer (each layer's are found once, however many hosts)."""
+    found: set[str] = set()
+    for layer in layers:
+        if id(layer) not in cache:
+            cache[id(layer)] = frozenset(secret_values(layer))
+        found |= cache[id(layer)]
+    return frozenset(found)
+
+
+def _resolve(
+    graph: InventoryGraph, files: VarsFiles, name: str, cache: dict[int, frozenset[str]]
+) -> InventoryHost:
     """One host's variables with Ansible's precedence (see the module docstring)."""
     member_of = graph.host_groups(name)
     ordered = graph.sorted_groups(member_of - {ALL})
@@ -386,7 +406,20 @@ def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHos
         return found or f"host {name}"
 
     profile = parse_profile(resolved, where)
-    return InventoryHost(name=name, vars=resolved, groups=groups, profile=profile)
+    layers = [
+        graph.groups[ALL].vars,
+        *(graph.groups[g].vars for g in ordered),
+        *files.layers("group_vars", [ALL, *ordered]),
+        graph.hosts[name].vars,
+        *files.layers("host_vars", [name]),
+    ]
+    return InventoryHost(
+        name=name,
+        vars=resolved,
+        groups=groups,
+        profile=profile,
+        secrets=_secrets(layers, cache),
+    )
 
 
 def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:
@@ -436,7 +469,8 @@ def _load(paths: Sequence[str | Path]) -> Inventory:
     dirs = [d for d in (_read_source(p, graph, read, lists) for p in paths) if d is not None]
     graph.reconcile()
     files = VarsFiles(dirs)
-    hosts = {n: _resolve(graph, files, n) for n in graph.hosts_in_group(ALL)}
+    cache: dict[int, frozenset[str]] = {}
+    hosts = {n: _resolve(graph, files, n, cache) for n in graph.hosts_in_group(ALL)}
     caps = _group_caps(graph, files)
     every = list(dict.fromkeys([*read, *files.read]))
     return Inventory(hosts, [Path(p) for p in paths], graph, caps, every, lists)

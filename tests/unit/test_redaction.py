@@ -166,3 +166,17 @@ def test_basic_over_http_is_refused_unless_the_inventory_opts_in(tmp_path: Path)
         assert e8("plan", "-i", str(other)).returncode == 0, line
     bad = write(tmp_path / "bad.ini", base + " e8_allow_basic_over_http=maybe\n")
     one_line_error(e8("plan", "-i", str(bad)), "e8_allow_basic_over_http", "boolean")
+
+
+def test_an_alias_of_an_overridden_secret_is_still_hidden(tmp_path: Path) -> None:
+    # After resolution no key naming a secret holds the value any more: only the layer that
+    # defined it knows it was a secret.
+    c, other = canary("overridden"), canary("host")
+    inv = write(tmp_path / "site.ini", "[web]\nweb1\n")
+    write(tmp_path / "group_vars" / "web.yml", f"ansible_become_password: &pw {c}\nmy_note: *pw\n")
+    write(tmp_path / "host_vars" / "web1.yml", f"ansible_become_password: {other}\n")
+    host = load_inventory([inv]).hosts["web1"]
+    assert host.vars["my_note"] == c and c in host.secrets and other in host.secrets
+    assert "secrets=" not in repr(host)  # the collected set never prints
+    kept = safe_vars(dict(host.vars), also=host.secrets)
+    assert kept["my_note"] == REDACTED and not leaked(kept, c, other)
