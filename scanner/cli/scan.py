@@ -42,7 +42,7 @@ from scanner.collect.transports.ssh import SSHOptions
 from scanner.inventory.connection import HostKeyPolicy
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
-from scanner.record.raw import HostRecord, RawRecord
+from scanner.record.raw import HostRecord, RawRecord, inventory_sources
 from scanner.report.files import write_text_atomic
 
 
@@ -234,7 +234,7 @@ def _scan(
             plans,
             checks,
             opts,
-            list(inventories),
+            inventory_sources(inv.files_read, inv.host_lists),  # --resume refuses any change
             limit,
             target_level,
             out_dir / JOURNAL_NAME,
@@ -247,7 +247,7 @@ def _scan(
     results = assess(raw, checks, policy, target_level, register, framework)
     write_outputs(out_dir, raw, results)
     sources = [
-        *inventories,
+        *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
         *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
         *([framework_file] if framework_file else []),
     ]

@@ -2,10 +2,11 @@
 
 Every host record is appended to ``OUT/journal.jsonl`` as one JSON line the moment the host
 finishes (written, flushed and fsynced), after a header line that pins the run: its id and start
-time, the inventory files' SHA-256s, the limit, the checks with their versions and the target
-level. ``e8scan scan --resume`` reads the journal back, refuses one written for other inputs,
-skips the hosts already recorded (they are never contacted twice) and collects only the rest; the
-raw record is then built from both, in plan order, under the journal's run id and start time.
+time, the SHA-256 of every file the inventory was read from (``-i`` files and every
+group_vars/host_vars file), the limit, the checks with their versions and the target level.
+``e8scan scan --resume`` reads the journal back, refuses one written for other inputs, skips the
+hosts already recorded (they are never contacted twice) and collects only the rest; the raw
+record is then built from both, in plan order, under the journal's run id and start time.
 
 A crash mid-write leaves at most a torn final line; :meth:`Journal.load` ignores it and
 :meth:`Journal.reopen` cuts it off before appending.
@@ -35,7 +36,6 @@ from scanner.record.raw import (
     RunInfo,
     SourceFile,
     new_run_id,
-    source_files,
 )
 
 JOURNAL_NAME = "journal.jsonl"
@@ -146,9 +146,15 @@ def _read(path: Path) -> tuple[JournalHeader, list[HostRecord], int]:
 
 def check_compatible(path: Path, found: JournalHeader, wanted: JournalHeader) -> None:
     """Refuse to resume a journal written for other inventory files, limit, checks or target."""
+    changed = _changed_input(found.inventory, wanted.inventory)
+    if changed:
+        raise InputError(
+            str(path),
+            f"journal of run {found.run_id} was written for a different inventory ({changed}); "
+            "run without --resume to start a new scan",
+        )
     for what, a, b in (
         ("tool version", found.tool_version, wanted.tool_version),
-        ("inventory", _json(found.inventory), _json(wanted.inventory)),
         ("--limit", found.limit, wanted.limit),
         ("checks", _json(found.checks), _json(wanted.checks)),
         ("--target-level", found.target_level, wanted.target_level),
@@ -161,6 +167,23 @@ def check_compatible(path: Path, found: JournalHeader, wanted: JournalHeader) ->
             )
 
 
+def _changed_input(found: Sequence[SourceFile], wanted: Sequence[SourceFile]) -> str | None:
+    """The first inventory input that differs between two runs, said in words (None: same)."""
+    old = {f.path: f.sha256 for f in found}
+    new = {f.path: f.sha256 for f in wanted}
+    for name in new:
+        if name not in old:
+            return f"{name} is read now, not then"
+        if old[name] != new[name]:
+            return f"{name} changed"
+    for name in old:
+        if name not in new:
+            return f"{name} was read then, not now"
+    if [f.path for f in found] != [f.path for f in wanted]:
+        return "its files are read in another order"
+    return None
+
+
 def _json(items: Sequence[BaseModel]) -> str:
     return json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True)
 
@@ -169,7 +192,7 @@ def journaled_scan(
     plans: Sequence[HostPlan],
     checks: Sequence[Check],
     opts: RunOptions,
-    inventory: Sequence[Path],
+    inventory: Sequence[SourceFile],
     limit: str | None,
     target_level: int,
     journal_path: Path,
@@ -188,7 +211,7 @@ def journaled_scan(
         tool_version=__version__,
         run_id=new_run_id(started),
         started=started,
-        inventory=source_files(inventory),
+        inventory=list(inventory),
         limit=limit,
         checks=[CheckRef(id=c.id, version=c.version) for c in checks],
         target_level=target_level,

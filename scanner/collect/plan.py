@@ -66,7 +66,9 @@ def plan_host(
     """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password."""
     spec = spec_for(host.name, host.vars, environ, secrets)
     if spec.connection == "winrm":
-        check_winrm_transport(spec.winrm_transport, host.name)
+        transport = check_winrm_transport(spec.winrm_transport, host.name)
+        if transport == "basic" and spec.winrm_scheme == "http":
+            _refuse_basic_over_http(host)
     windows = spec.platform is Platform.WINDOWS
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
@@ -79,6 +81,18 @@ def plan_host(
         if check_id not in planned.checks:
             planned.checks.append(check_id)
     return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))
+
+
+BASIC_OVER_HTTP = (
+    "WinRM Basic authentication over plain HTTP sends the password base64-encoded, readable by "
+    "anyone on the network path; expected ansible_winrm_scheme=https (or the ntlm/kerberos "
+    "transport), or e8_allow_basic_over_http: true to accept that risk"
+)
+
+
+def _refuse_basic_over_http(host: InventoryHost) -> None:
+    if not host.profile.e8_allow_basic_over_http:
+        raise InputError(f"host {host.name}: ansible_winrm_transport", BASIC_OVER_HTTP)
 
 
 def make_plan(

@@ -127,7 +127,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         become=plan.spec.become,
         platform=plan.platform,
         groups=list(plan.host.groups),
-        vars=safe_vars(dict(plan.host.vars)),
+        vars=safe_vars(dict(plan.host.vars), also=_password(plan)),
         reach=reach,
         reach_detail=printable(detail),  # host text: no control character reaches a terminal
         host_key=host_key,
@@ -136,6 +136,13 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         finished=_now(),
         commands=commands,
     )
+
+
+def _password(plan: HostPlan) -> list[str]:
+    """The host's password (from the environment or the inventory) and every secret its
+    inventory layers hold, to keep out of its recorded vars."""
+    password = [plan.spec.password.get_secret_value()] if plan.spec.password else []
+    return [*password, *plan.host.secrets]
 
 
 def _first_line(b: bytes) -> str:

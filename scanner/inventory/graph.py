@@ -19,6 +19,8 @@ from scanner.model.errors import InputError
 ALL = "all"
 UNGROUPED = "ungrouped"
 PRIORITY_VAR = "ansible_group_priority"
+MAX_HOSTS = 100_000
+"""The most hosts one inventory (all ``-i`` sources together) may define."""
 
 
 class InventoryWarning(UserWarning):
@@ -29,12 +31,13 @@ class InventoryWarning(UserWarning):
 @dataclass
 class GroupNode:
     """One group: its direct hosts and child groups (in the order added), inline vars and
-    where each var was last set."""
+    where each var was last set. Hosts, children and parents are ordered sets (dicts with
+    ``None`` values): adding a member is one lookup, so reading N hosts costs O(N), not O(N^2)."""
 
     name: str
-    hosts: list[str] = field(default_factory=list)
-    children: list[str] = field(default_factory=list)
-    parents: list[str] = field(default_factory=list)
+    hosts: dict[str, None] = field(default_factory=dict)
+    children: dict[str, None] = field(default_factory=dict)
+    parents: dict[str, None] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
     priority: int = 1
@@ -90,6 +93,7 @@ class InventoryGraph:
         self.groups: dict[str, GroupNode] = {}
         self.hosts: dict[str, HostNode] = {}
         self._members: dict[str, list[str]] = {}
+        self._depths: dict[str, int] | None = None
         self.add_group(ALL, "<built-in>")
         self.add_group(UNGROUPED, "<built-in>")
         self.add_child(ALL, UNGROUPED, "<built-in>")
@@ -100,8 +104,10 @@ class InventoryGraph:
         """Create group ``name`` unless it exists; return the name."""
         if not isinstance(name, str) or not name:
             raise InputError(where, f"group name {name!r} is not valid; expected non-empty text")
-        self.groups.setdefault(name, GroupNode(name))
-        self._members.clear()
+        if name not in self.groups:
+            self.groups[name] = GroupNode(name)
+            self._members.clear()
+            self._depths = None
         return name
 
     def add_host(self, name: str, group: str, port: int | None, where: str) -> None:
@@ -110,6 +116,10 @@ class InventoryGraph:
             raise InputError(where, "empty host name; expected a host name or address")
         host = self.hosts.get(name)
         if host is None:
+            if len(self.hosts) >= MAX_HOSTS:
+                raise InputError(
+                    where, f"the inventory defines more than {MAX_HOSTS:,} hosts; expected fewer"
+                )
             host = self.hosts[name] = HostNode(name)
             if port:
                 self.set_host_var(name, "ansible_port", port, where)
@@ -123,9 +133,9 @@ class InventoryGraph:
             )
         node = self.groups[group]
         if name not in node.hosts:
-            node.hosts.append(name)
+            node.hosts[name] = None
             host.groups.append(group)
-        self._members.clear()
+            self._members.clear()
 
     def add_child(self, parent: str, child: str, where: str) -> None:
         """Make group ``child`` a child of group ``parent``; refuse loops."""
@@ -135,11 +145,10 @@ class InventoryGraph:
             raise InputError(
                 where, f"making {child!r} a child of {parent!r} creates a loop of child groups"
             )
-        if child not in self.groups[parent].children:
-            self.groups[parent].children.append(child)
-        if parent not in self.groups[child].parents:
-            self.groups[child].parents.append(parent)
+        self.groups[parent].children[child] = None
+        self.groups[child].parents[parent] = None
         self._members.clear()
+        self._depths = None
 
     def set_group_var(self, group: str, key: object, value: Any, where: str) -> None:
         """Set an inline group var; ``ansible_group_priority`` sets the priority instead."""
@@ -180,7 +189,7 @@ class InventoryGraph:
             closure = self.host_groups(name)
             if UNGROUPED in closure and closure - {ALL, UNGROUPED}:
                 if name in ungrouped.hosts:
-                    ungrouped.hosts.remove(name)
+                    del ungrouped.hosts[name]
                     self.hosts[name].groups.remove(UNGROUPED)
             elif not closure - {ALL}:
                 self.add_host(name, UNGROUPED, None, "<built-in>")
@@ -211,7 +220,14 @@ class InventoryGraph:
         return set(direct).union(*(self.ancestors(g) for g in direct))
 
     def depths(self) -> dict[str, int]:
-        """Each group's depth: the longest chain of parents up to a root ('all' is 0)."""
+        """Each group's depth: the longest chain of parents up to a root ('all' is 0).
+
+        Computed once per shape of the graph (every host's variables are sorted with it)."""
+        if self._depths is None:
+            self._depths = self._compute_depths()
+        return self._depths
+
+    def _compute_depths(self) -> dict[str, int]:
         depth: dict[str, int] = {}
         for start in self.groups:
             stack = [start]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import re
-import shlex
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from scanner.inventory.graph import UNGROUPED, InventoryGraph, UnsafeText
 from scanner.inventory.yml import expand_entry
 from scanner.model.errors import InputError
+from scanner.model.redaction import names_secret, redact_line
 
 _SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
 _SECTION_START = re.compile(r"\[[^:\]\s]+(?::\w+)?\]\s*[^\s:]")
@@ -44,8 +44,22 @@ def _coerce(value: Any) -> Any:
     return value
 
 
-def parse_value(text: str, where: str) -> Any:
-    """An INI value: a Python literal when ``text`` is one, else the text itself."""
+def _shown(line: str) -> str:
+    """``line`` as an error message may quote it: secret values redacted (and anything after a
+    secret's name when no ``=`` says where its value is), at most 120 characters."""
+    shown = redact_line(line)[0]
+    if shown == line:
+        words = line.split()
+        for i, word in enumerate(words):
+            if names_secret(re.split(r"[=:]", word, maxsplit=1)[0]):
+                shown = " ".join([*words[: i + 1], "…"]) if i + 1 < len(words) else line
+                break
+    return repr(shown[:120])
+
+
+def parse_value(text: str, where: str, key: str = "") -> Any:
+    """An INI value: a Python literal when ``text`` is one, else the text itself (``key``, the
+    variable it is for, keeps a secret's text out of the error)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -53,7 +67,84 @@ def parse_value(text: str, where: str) -> Any:
         except (ValueError, SyntaxError):
             return text
         except (TypeError, MemoryError, RecursionError) as exc:
-            raise InputError(where, f"cannot read value {text[:60]!r}: {exc}") from None
+            shown = "of " + key if names_secret(key) else repr(text[:60])
+            raise InputError(where, f"cannot read value {shown}: {exc}") from None
+
+
+_BLANK = " \t\r\n"
+_PLAIN_RUN = re.compile(r"[^ \t\r\n#\\'\"]*")
+_QUOTED_RUN = re.compile(r'[^"\\]*')
+
+
+def split_host_line(line: str) -> list[str]:
+    """``shlex.split(line, comments=True)``, token for token, in one linear pass.
+
+    ``shlex`` grows each token one character at a time (``token = token + c``), so a single
+    1 MB word took 35 s; this keeps its POSIX rules: blanks split words, ``'...'`` is literal,
+    ``"..."`` honours ``\\"`` and ``\\\\``, a backslash outside quotes escapes any character, and
+    ``#`` starts a comment even inside a word. Raises ValueError as shlex does.
+    """
+    tokens: list[str] = []
+    word: list[str] = []
+    in_word = False  # a word has started (an empty quoted word '' counts)
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c in _BLANK:
+            if in_word:
+                tokens.append("".join(word))
+                word, in_word = [], False
+            i += 1
+        elif c == "#":
+            break
+        elif c == "\\":
+            if i + 1 >= n:
+                raise ValueError("No escaped character")
+            word.append(line[i + 1])
+            in_word, i = True, i + 2
+        elif c == "'":
+            stop = line.find("'", i + 1)
+            if stop < 0:
+                raise ValueError("No closing quotation")
+            word.append(line[i + 1 : stop])
+            in_word, i = True, stop + 1
+        elif c == '"':
+            i = _double_quoted(line, i + 1, word)
+            in_word = True
+        else:
+            stop = _run_end(_PLAIN_RUN, line, i)
+            word.append(line[i:stop])
+            in_word, i = True, stop
+    if in_word:
+        tokens.append("".join(word))
+    return tokens
+
+
+def _run_end(run: re.Pattern[str], line: str, i: int) -> int:
+    """Where the run of characters ``run`` matches from ``line[i]`` ends."""
+    found = run.match(line, i)
+    return found.end() if found else i
+
+
+def _double_quoted(line: str, i: int, word: list[str]) -> int:
+    """Append the body of a ``"..."`` starting at ``line[i]`` to ``word``; return the index after
+    the closing quote."""
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if c == '"':
+            return i + 1
+        if c == "\\":
+            if i + 1 >= n:
+                raise ValueError("No escaped character")
+            nxt = line[i + 1]
+            word.append(nxt if nxt in '"\\' else c + nxt)
+            i += 2
+            continue
+        stop = _run_end(_QUOTED_RUN, line, i)
+        word.append(line[i:stop])
+        i = stop
+    raise ValueError("No closing quotation")
 
 
 def decode_lines(path: Path, raw: bytes) -> list[str]:
@@ -114,7 +205,7 @@ class IniInventoryReader:
         ):
             raise InputError(
                 where,
-                f"bad section header {line!r}; expected [group], [group:children] or "
+                f"bad section header {_shown(line)}; expected [group], [group:children] or "
                 "[group:vars] (no spaces inside the brackets)",
             )
         elif self.state == "hosts":
@@ -152,11 +243,11 @@ class IniInventoryReader:
 
     def _host_line(self, line: str, where: str) -> None:
         try:
-            tokens = shlex.split(line, comments=True)
+            tokens = split_host_line(line)
         except ValueError as exc:
-            raise InputError(where, f"cannot split host line {line!r}: {exc}") from None
+            raise InputError(where, f"cannot split host line {_shown(line)}: {exc}") from None
         if not tokens:
-            raise InputError(where, f"expected a host name, found {line!r}")
+            raise InputError(where, f"expected a host name, found {_shown(line)}")
         entry = tokens[0]
         names, port = expand_entry(entry, where)
         if entry.strip().endswith(":") and port is None:
@@ -168,7 +259,7 @@ class IniInventoryReader:
             if "=" not in token:
                 raise InputError(where, f"expected key=value after host {entry!r}, found {token!r}")
             key, text = token.split("=", 1)
-            values[key] = parse_value(text, where)
+            values[key] = parse_value(text, where, key)
         for name in names:
             self.graph.add_host(name, self.group, port, where)
             for key, value in values.items():
@@ -176,15 +267,17 @@ class IniInventoryReader:
 
     def _vars_line(self, line: str, where: str) -> None:
         if "=" not in line:
-            raise InputError(where, f"expected key=value in [{self.group}:vars], found {line!r}")
+            raise InputError(
+                where, f"expected key=value in [{self.group}:vars], found {_shown(line)}"
+            )
         key, text = (part.strip() for part in line.split("=", 1))
-        self.graph.set_group_var(self.group, key, parse_value(text, where), where)
+        self.graph.set_group_var(self.group, key, parse_value(text, where, key), where)
 
     def _child_line(self, line: str, where: str) -> None:
         match = _GROUP_NAME.fullmatch(line)
         if not match:
             raise InputError(
-                where, f"expected one group name in [{self.group}:children], found {line!r}"
+                where, f"expected one group name in [{self.group}:children], found {_shown(line)}"
             )
         child = match.group(1)
         if child in self.graph.groups:
@@ -204,10 +297,11 @@ class IniInventoryReader:
                 )
             parent = decl.parents[-1][0]
             hint = " (variables go in a [group:vars] section)" if "=" in name else ""
+            shown = _shown(name)
             raise InputError(
                 decl.where,
-                f"[{parent}:children] lists {name!r}, which is never defined as a group; "
-                f"expected a [{name}] or [{name}:children] section{hint}",
+                f"[{parent}:children] lists {shown}, which is never defined as a group; "
+                f"expected a [{shown[1:-1]}] or [{shown[1:-1]}:children] section{hint}",
             )
 
 

@@ -23,6 +23,7 @@ host_vars, several inventories merged) is one algorithm; the file formats it rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.inventory.graph import (
     ALL,
@@ -51,6 +52,8 @@ from scanner.inventory.yml import (
     read_yaml_inventory,
 )
 from scanner.model.errors import InputError
+from scanner.model.input_files import read_regular_file
+from scanner.model.redaction import secret_values
 
 __all__ = [
     "Inventory",
@@ -94,6 +97,9 @@ class InventoryHost(BaseModel):
     """Every group the host is in (direct and inherited), sorted, without all/ungrouped."""
     profile: HostProfile = HostProfile()
     """The ``e8_`` variables, typed (``vars`` keeps the raw values, for ``--list``)."""
+    secrets: frozenset[str] = Field(default=frozenset(), repr=False, exclude=True)
+    """Every secret value of every layer the host's variables were merged from, overridden
+    ones included: a value an alias copied from a secret overridden later is still a secret."""
 
 
 class Inventory:
@@ -105,11 +111,19 @@ class Inventory:
         sources: list[Path],
         graph: InventoryGraph,
         caps: dict[str, int] | None = None,
+        files_read: Sequence[tuple[Path, str]] = (),
+        host_lists: Sequence[str] = (),
     ) -> None:
         self.hosts = hosts
         self.sources = sources
         self._graph = graph
         self._caps = dict(caps or {})
+        self.files_read = list(files_read)
+        """Every file the inventory was read from, in reading order, with the SHA-256 of the
+        bytes parsed: the ``-i`` files, the files of ``-i`` folders and every group_vars/host_vars
+        file (``--resume`` refuses a journal written when any of them differed)."""
+        self.host_lists = list(host_lists)
+        """The ``-i host1,host2`` sources (text, not files)."""
 
     def group_caps(self) -> dict[str, int]:
         """Group name -> ``e8_max_concurrency`` for every group whose own vars set it
@@ -183,18 +197,20 @@ def _to_json(value: Any) -> Any:
 # --- sources -----------------------------------------------------------------------------------
 
 
-def _read_file(path: Path, graph: InventoryGraph) -> None:
+Read = list[tuple[Path, str]]
+"""Files read so far, each with the SHA-256 of the bytes parsed."""
+
+
+def _read_file(path: Path, graph: InventoryGraph, read: Read) -> None:
     """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
     ext = os.path.splitext(path)[1]
     if ext in VARS_EXTENSIONS:
-        read_yaml_inventory(path, graph)
+        read.append((path, read_yaml_inventory(path, graph)))
         return
     if ext == ".toml":
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
+    raw = read_regular_file(path)
+    read.append((path, hashlib.sha256(raw).hexdigest()))
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
         try:
             doc = parse_yaml(path, raw.decode("utf-8"))
@@ -227,7 +243,7 @@ def _list_dir(path: Path) -> list[str]:
         raise InputError(str(path), f"cannot list the directory: {exc.strerror or exc}") from None
 
 
-def _read_dir(path: Path, graph: InventoryGraph, seen: set[str] | None = None) -> None:
+def _read_dir(path: Path, graph: InventoryGraph, read: Read, seen: set[str] | None = None) -> None:
     seen = set() if seen is None else seen
     real = os.path.realpath(path)
     if real in seen:
@@ -238,18 +254,23 @@ def _read_dir(path: Path, graph: InventoryGraph, seen: set[str] | None = None) -
             continue
         full = path / name
         if full.is_dir():
-            _read_dir(full, graph, seen)
+            _read_dir(full, graph, read, seen)
         else:
-            _read_file(full, graph)
+            _read_file(full, graph, read)
 
 
-def _read_source(source: str | Path, graph: InventoryGraph) -> Path | None:
-    """Read one ``-i`` source; return the directory its group_vars/host_vars live in."""
+def _read_source(
+    source: str | Path, graph: InventoryGraph, read: Read, lists: list[str]
+) -> Path | None:
+    """Read one ``-i`` source; return the directory its group_vars/host_vars live in.
+
+    Files read are appended to ``read``, host-list sources to ``lists``."""
     text = str(source)
     path = Path(source)
     if not path.exists():
         if "," in text:
             _read_host_list(text, graph)
+            lists.append(text)
             return None
         raise InputError(
             text,
@@ -257,9 +278,9 @@ def _read_source(source: str | Path, graph: InventoryGraph) -> Path | None:
             "or a comma-separated host list",
         )
     if path.is_dir():
-        _read_dir(path, graph)
+        _read_dir(path, graph, read)
         return Path(os.path.realpath(path))
-    _read_file(path, graph)
+    _read_file(path, graph, read)
     return Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
 
 
@@ -291,6 +312,8 @@ class VarsFiles:
         self._cache: dict[tuple[Path, str, str], dict[str, Any]] = {}
         self.origin: dict[tuple[Path, str], str] = {}
         """(base/kind/name folder, variable) -> ``file:line`` of the file that set it last."""
+        self.read: Read = []
+        """Every vars file read (with its SHA-256), in reading order."""
 
     def lookup(self, base: Path, kind: str, name: str) -> dict[str, Any]:
         """The merged vars of ``base/kind/name`` ({} when there is no such file)."""
@@ -315,6 +338,7 @@ class VarsFiles:
         merged: dict[str, Any] = {}
         for file in files:
             loaded, doc = load_vars_document(file)
+            self.read.append((file, doc.sha256))
             merged |= {k: plain_value(v) for k, v in loaded.items()}
             self.origin.update({(folder / name, k): doc.where(loaded, k) for k in loaded})
         return merged
@@ -331,6 +355,10 @@ class VarsFiles:
         last = [f for f in found if f is not None]
         return last[-1] if last else None
 
+    def layers(self, kind: str, names: Sequence[str]) -> list[dict[str, Any]]:
+        """The vars of each name in ``names`` from each source directory, in merging order."""
+        return [self.lookup(base, kind, name) for base in self.dirs for name in names]
+
     def merged(self, kind: str, names: Sequence[str]) -> dict[str, Any]:
         """Vars of every name in ``names`` from every source directory, later ones winning."""
         result: dict[str, Any] = {}
@@ -340,7 +368,19 @@ class VarsFiles:
         return result
 
 
-def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHost:
+def _secrets(layers: Sequence[dict[str, Any]], cache: dict[int, frozenset[str]]) -> frozenset[str]:
+    """The secret values of every layer (each layer's are found once, however many hosts)."""
+    found: set[str] = set()
+    for layer in layers:
+        if id(layer) not in cache:
+            cache[id(layer)] = frozenset(secret_values(layer))
+        found |= cache[id(layer)]
+    return frozenset(found)
+
+
+def _resolve(
+    graph: InventoryGraph, files: VarsFiles, name: str, cache: dict[int, frozenset[str]]
+) -> InventoryHost:
     """One host's variables with Ansible's precedence (see the module docstring)."""
     member_of = graph.host_groups(name)
     ordered = graph.sorted_groups(member_of - {ALL})
@@ -366,7 +406,20 @@ def _resolve(graph: InventoryGraph, files: VarsFiles, name: str) -> InventoryHos
         return found or f"host {name}"
 
     profile = parse_profile(resolved, where)
-    return InventoryHost(name=name, vars=resolved, groups=groups, profile=profile)
+    layers = [
+        graph.groups[ALL].vars,
+        *(graph.groups[g].vars for g in ordered),
+        *files.layers("group_vars", [ALL, *ordered]),
+        graph.hosts[name].vars,
+        *files.layers("host_vars", [name]),
+    ]
+    return InventoryHost(
+        name=name,
+        vars=resolved,
+        groups=groups,
+        profile=profile,
+        secrets=_secrets(layers, cache),
+    )
 
 
 def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:
@@ -411,8 +464,13 @@ def load_inventory(paths: Sequence[str | Path]) -> Inventory:
 
 def _load(paths: Sequence[str | Path]) -> Inventory:
     graph = InventoryGraph()
-    dirs = [d for d in (_read_source(p, graph) for p in paths) if d is not None]
+    read: Read = []
+    lists: list[str] = []
+    dirs = [d for d in (_read_source(p, graph, read, lists) for p in paths) if d is not None]
     graph.reconcile()
     files = VarsFiles(dirs)
-    hosts = {n: _resolve(graph, files, n) for n in graph.hosts_in_group(ALL)}
-    return Inventory(hosts, [Path(p) for p in paths], graph, _group_caps(graph, files))
+    cache: dict[int, frozenset[str]] = {}
+    hosts = {n: _resolve(graph, files, n, cache) for n in graph.hosts_in_group(ALL)}
+    caps = _group_caps(graph, files)
+    every = list(dict.fromkeys([*read, *files.read]))
+    return Inventory(hosts, [Path(p) for p in paths], graph, caps, every, lists)

@@ -24,6 +24,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from scanner.model.errors import InputError
+from scanner.model.input_files import read_regular_file
+
 MAX_RANGE_HOSTS = 100_000
 """Refuse a host entry that expands to more hosts than this (a typo such as ``[0:9999999]``)."""
 
@@ -76,64 +79,103 @@ def parse_address(entry: str) -> tuple[str, int | None]:
 # --- ranges ------------------------------------------------------------------------------------
 
 
-def _range_values(spec: str) -> tuple[list[str], Callable[[str], str]]:
-    """The values of one ``begin:end[:step]`` range and the formatter that pads them."""
-    bounds = spec.split(":")
-    if len(bounds) not in (2, 3):
-        raise PatternError(f"host range [{spec}] must be [begin:end] or [begin:end:step]")
-    begin = bounds[0] or "0"
-    end = bounds[1]
-    step_text = bounds[2] if len(bounds) == 3 else "1"
-    if not end:
-        raise PatternError(f"host range [{spec}] has no end value")
-    if not step_text.isascii() or not step_text.isdigit() or int(step_text) < 1:
-        raise PatternError(f"host range [{spec}] has step {step_text!r}; expected a number >= 1")
-    step = int(step_text)
-    letters = string.ascii_letters
-    if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
-        values = list(letters[letters.index(begin) : letters.index(end) + 1 : step])
-        return values, str
-    if not all(b.isascii() and b.isdigit() for b in (begin, end)):
-        raise PatternError(
-            f"host range [{spec}] mixes or misuses bounds; expected numbers (01:20) "
-            "or single letters (a:f)"
-        )
-    width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
-    if width and len(end) != width:
-        raise PatternError(
-            f"host range [{spec}] pads {begin!r} to {width} digits but not {end!r}; "
-            "begin and end need the same width"
-        )
-    return [str(v) for v in range(int(begin), int(end) + 1, step)], lambda v: v.zfill(width)
+_MAX_BOUND_DIGITS = 18
+"""Range bounds longer than this are refused before being read as numbers."""
+
+
+class _Range:
+    """One ``begin:end[:step]`` range, measured before anything is expanded."""
+
+    def __init__(self, spec: str) -> None:
+        bounds = spec.split(":")
+        if len(bounds) not in (2, 3):
+            raise PatternError(f"host range [{spec}] must be [begin:end] or [begin:end:step]")
+        begin = bounds[0] or "0"
+        end = bounds[1]
+        step_text = bounds[2] if len(bounds) == 3 else "1"
+        if not end:
+            raise PatternError(f"host range [{spec}] has no end value")
+        if len(step_text) > _MAX_BOUND_DIGITS or max(len(begin), len(end)) > _MAX_BOUND_DIGITS:
+            raise PatternError(
+                f"host range [{spec[:40]}] has a bound over {_MAX_BOUND_DIGITS} digits; "
+                f"expected at most {MAX_RANGE_HOSTS} hosts"
+            )
+        if not step_text.isascii() or not step_text.isdigit() or int(step_text) < 1:
+            raise PatternError(
+                f"host range [{spec}] has step {step_text!r}; expected a number >= 1"
+            )
+        step = int(step_text)
+        letters = string.ascii_letters
+        self.width = 0
+        if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
+            self.letters = True
+            self.values = range(letters.index(begin), letters.index(end) + 1, step)
+            return
+        if not all(b.isascii() and b.isdigit() for b in (begin, end)):
+            raise PatternError(
+                f"host range [{spec}] mixes or misuses bounds; expected numbers (01:20) "
+                "or single letters (a:f)"
+            )
+        self.width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
+        if self.width and len(end) != self.width:
+            raise PatternError(
+                f"host range [{spec}] pads {begin!r} to {self.width} digits but not {end!r}; "
+                "begin and end need the same width"
+            )
+        self.letters = False
+        self.values = range(int(begin), int(end) + 1, step)  # a range object: nothing built yet
+
+    def texts(self) -> list[str]:
+        if self.letters:
+            return [string.ascii_letters[i] for i in self.values]
+        return [str(v).zfill(self.width) for v in self.values]
+
+
+def _split_ranges(entry: str) -> list[str | _Range]:
+    """``entry`` as literal text and measured ranges, in order."""
+    parts: list[str | _Range] = []
+    rest = entry
+    while (start := rest.find("[")) >= 0:
+        if "]" in rest[:start]:
+            raise PatternError(f"unbalanced ']' in host entry {entry!r}")
+        stop = rest.find("]", start)
+        if stop < 0:
+            raise PatternError(f"unterminated host range in {entry!r}; expected [begin:end]")
+        rng = _Range(rest[start + 1 : stop])
+        if not rng.values:
+            raise PatternError(f"host range in {entry!r} is empty; expected begin <= end")
+        parts += [rest[:start], rng]
+        rest = rest[stop + 1 :]
+    return [*parts, rest]
+
+
+def range_size(entry: str) -> int:
+    """How many host names ``entry`` expands to, computed without expanding it."""
+    total = 1
+    for part in _split_ranges(entry):
+        if isinstance(part, _Range):
+            total *= len(part.values)
+            if total > MAX_RANGE_HOSTS:
+                raise PatternError(f"{entry!r} expands to more than {MAX_RANGE_HOSTS} hosts")
+    return total
 
 
 def expand_host_range(entry: str) -> list[str]:
     """Expand every ``[begin:end[:step]]`` range in ``entry`` (no range: ``[entry]``).
 
     Raises :class:`PatternError` for a malformed or empty range (``web[5:1]``, ``web[a:3]``,
-    ``web[01:``) and for an entry expanding to more than :data:`MAX_RANGE_HOSTS` names.
+    ``web[01:``) and for an entry expanding to more than :data:`MAX_RANGE_HOSTS` names; the
+    count is computed from the bounds before any name is made.
     """
-    done: list[str] = []
-    todo = [entry]
-    while todo:
-        name = todo.pop()
-        start = name.find("[")
-        if start < 0:
-            done.append(name)
-            continue
-        if "]" in name[:start]:
-            raise PatternError(f"unbalanced ']' in host entry {entry!r}")
-        stop = name.find("]", start)
-        if stop < 0:
-            raise PatternError(f"unterminated host range in {entry!r}; expected [begin:end]")
-        values, fill = _range_values(name[start + 1 : stop])
-        if not values:
-            raise PatternError(f"host range in {entry!r} is empty; expected begin <= end")
-        if len(done) + len(todo) + len(values) > MAX_RANGE_HOSTS:
-            raise PatternError(f"{entry!r} expands to more than {MAX_RANGE_HOSTS} hosts")
-        head, tail = name[:start], name[stop + 1 :]
-        todo.extend(head + fill(v) + tail for v in reversed(values))
-    return done
+    range_size(entry)
+    names = [""]
+    for part in _split_ranges(entry):
+        if isinstance(part, _Range):
+            texts = part.texts()
+            names = [n + t for n in names for t in texts]
+        else:
+            names = [n + part for n in names]
+    return names
 
 
 # --- --limit patterns --------------------------------------------------------------------------
@@ -177,9 +219,11 @@ def _read_limit_file(item: str) -> list[str]:
     if not path.is_file():
         raise PatternError(f"limit file {str(path)!r} not found (or not a file)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PatternError(f"cannot read limit file {str(path)!r}: {exc}") from exc
+        text = read_regular_file(path).decode("utf-8")
+    except InputError as exc:
+        raise PatternError(f"cannot read limit file {str(path)!r}: {exc.message}") from None
+    except UnicodeDecodeError as exc:
+        raise PatternError(f"cannot read limit file {str(path)!r}: {exc}") from None
     return [line.strip() for line in text.split("\n")]
 
 
@@ -215,8 +259,10 @@ def _match_one(pattern: str, tree: HostTree) -> list[str]:
         if end:  # Ansible: x:0 selects the single host x, x: runs to the last host
             return hosts[start : (len(hosts) - 1 if end == -1 else end) + 1]
         return [hosts[start]]
-    except IndexError:
-        raise PatternError(f"subscript in {pattern!r} is beyond the {len(hosts)} hosts") from None
+    except (IndexError, ValueError):  # ValueError: an index too long to read as a number
+        raise PatternError(
+            f"subscript in {pattern[:80]!r} is beyond the {len(hosts)} hosts"
+        ) from None
 
 
 def select_hosts(limit: str, tree: HostTree, warn: Callable[[str], None]) -> set[str]:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from scanner.model.errors import InputError
 from scanner.model.policy import Policy
+from scanner.model.redaction import redact_data, secret_values
 from scanner.model.vocabulary import Role
 
 PREFIX = "e8_"
@@ -162,6 +163,13 @@ class HostProfile(BaseModel):
     e8_jump_host: Text | None = Field(
         default=None, description="[user@]bastion[:port] to reach the host through."
     )
+    e8_allow_basic_over_http: Flag = Field(
+        default=False,
+        description=(
+            "Allow WinRM Basic authentication over plain HTTP, which sends the password "
+            "base64-encoded (readable on the network); refused unless this is true."
+        ),
+    )
 
     def values(self, name: str) -> list[str]:
         """List variable ``name`` as a list ([] when unset)."""
@@ -206,7 +214,7 @@ def parse_profile(hvars: Mapping[str, Any], where: Where) -> HostProfile:
         name = str(err["loc"][0])
         cause = err.get("ctx", {}).get("error")
         expected = str(cause) if cause is not None else err["msg"]
-        found = repr(mine.get(name))[:80]
+        found = repr(redact_data(mine.get(name), secret_values(dict(hvars))))[:80]
         raise InputError(where(name), f"{name} is {found}; expected {expected}") from None
 
 

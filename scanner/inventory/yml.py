@@ -9,10 +9,11 @@ name ``file:field.path`` instead).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import warnings
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import yaml
 from scanner.inventory.graph import InventoryGraph, InventoryWarning, UnsafeText
 from scanner.inventory.patterns import PatternError, expand_host_range, parse_address
 from scanner.model.errors import InputError
+from scanner.model.input_files import check_yaml_expansion, read_regular_file
 
 _SECTIONS = ("vars", "children", "hosts")
 
@@ -82,6 +84,8 @@ class Document:
     data: Any
     root_line: int = 1
     lines: dict[int, tuple[int, dict[Any, int]]] = field(default_factory=dict)
+    sha256: str = ""
+    """SHA-256 of the bytes parsed (set by :func:`load_document`)."""
 
     def where(self, container: object, key: object = None, crumbs: tuple[str, ...] = ()) -> str:
         """``file:line`` of ``key`` in ``container`` (or of the container), else ``file:field``."""
@@ -102,15 +106,6 @@ def _decode(path: Path, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"{path}:{line}", "the file is not valid UTF-8 text") from None
-
-
-def read_text(path: Path) -> str:
-    """The UTF-8 text of ``path``; unreadable or non-UTF-8 files raise InputError."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
-    return _decode(path, raw)
 
 
 def _find_cycle(value: Any, open_ids: set[int], done: set[int]) -> Any:
@@ -134,6 +129,7 @@ def parse_yaml(path: Path, text: str) -> Document:
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
+        check_yaml_expansion(node, str(path), allow_cycles=True)  # before anything is built
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -164,7 +160,9 @@ def parse_yaml(path: Path, text: str) -> Document:
 
 def load_document(path: Path) -> Document:
     """Parse ``path`` as JSON if it is JSON, else as YAML (Ansible's order)."""
-    text = read_text(path)
+    raw = read_regular_file(path)
+    text = _decode(path, raw)
+    digest = hashlib.sha256(raw).hexdigest()
     if text.lstrip().startswith("$ANSIBLE_VAULT"):
         raise InputError(
             f"{path}:1",
@@ -172,9 +170,9 @@ def load_document(path: Path) -> Document:
             "and name an environment variable in e8_password_env",
         )
     try:
-        return Document(path, json.loads(text))
+        return Document(path, json.loads(text), sha256=digest)
     except (ValueError, RecursionError):
-        return parse_yaml(path, text)
+        return replace(parse_yaml(path, text), sha256=digest)
 
 
 def load_vars_document(path: Path) -> tuple[dict[str, Any], Document]:
@@ -313,6 +311,9 @@ def expand_entry(entry: str, where: str) -> tuple[list[str], int | None]:
         raise InputError(where, str(exc)) from None
 
 
-def read_yaml_inventory(path: Path, graph: InventoryGraph) -> None:
-    """Parse the YAML/JSON inventory at ``path`` into ``graph``."""
-    YamlInventoryReader(graph, load_document(path)).read()
+def read_yaml_inventory(path: Path, graph: InventoryGraph) -> str:
+    """Parse the YAML/JSON inventory at ``path`` into ``graph``; return the SHA-256 of the
+    bytes read."""
+    doc = load_document(path)
+    YamlInventoryReader(graph, doc).read()
+    return doc.sha256

@@ -42,6 +42,7 @@ from scanner.model.framework import (
     Framework,
     Requirement,
 )
+from scanner.model.input_files import load_yaml, read_regular_file
 from scanner.model.oscal import Catalog, read_catalog
 from scanner.model.vocabulary import Platform, Strategy
 
@@ -150,10 +151,12 @@ def load_framework(path: Path) -> Framework:
 
 
 def _definition(path: Path) -> Definition:
+    raw = read_regular_file(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read framework definition: {exc.strerror}") from None
+        data = load_yaml(raw.decode("utf-8"), str(path))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}", "the file is not valid UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
@@ -178,10 +181,12 @@ def _table(
     path: Path, model: type[M], columns: tuple[str, ...], required: tuple[str, ...]
 ) -> Iterator[tuple[int, M]]:
     """(line number, validated row) for each row of a CSV table."""
+    raw = read_regular_file(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read table: {exc.strerror}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}", "the table is not valid UTF-8 text") from None
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     for col in header:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.model.errors import InputError
+from scanner.model.input_files import read_regular_file
 
 _ISM = re.compile(r"^ism-(\d{4})$", re.IGNORECASE)
 
@@ -34,10 +35,7 @@ class Catalog:
 def read_catalog(path: Path) -> Catalog:
     """Read one catalog; a missing file, bad JSON or a control without an ISM id or statement
     raises InputError naming the file and the control."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read OSCAL catalog: {exc.strerror}") from None
+    data = read_regular_file(path)
     try:
         doc = json.loads(data)
     except ValueError as exc:

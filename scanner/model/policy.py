@@ -8,6 +8,7 @@ recorded in results.json so a score can be traced to the thresholds that produce
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,12 +76,14 @@ def load_policy(path: str | None) -> Policy:
     from pydantic import ValidationError
 
     from scanner.model.errors import InputError
+    from scanner.model.input_files import load_yaml, read_regular_file
 
+    raw = read_regular_file(Path(path))  # a FIFO or device is refused, never waited on
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise InputError(path, f"cannot read policy file: {exc.strerror}") from None
+        data = load_yaml(raw.decode("utf-8"), path)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}", "the policy is not valid UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else path

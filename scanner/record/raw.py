@@ -11,7 +11,7 @@ import base64
 import hashlib
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from scanner.model.framework import builtin
+from scanner.model.redaction import names_secret, redact_data, secret_values
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record import hostvalues
 from scanner.record.hostvalues import CLOCK_MAX, CLOCK_MIN, EXIT_MAX, EXIT_MIN
@@ -194,27 +195,30 @@ class RawRecord(BaseModel):
     hosts: list[HostRecord]
 
 
-_SECRET_HINTS = ("pass", "secret", "token", "credential", "private_key", "vault")
+def safe_vars(hvars: dict[str, Any], also: Collection[str] = ()) -> dict[str, Any]:
+    """Host variables worth keeping as judging context, without anything that may be a secret.
+
+    Variables naming a secret are dropped; inside the rest, keys naming a secret at any depth,
+    copies of a secret value (a YAML alias), secret-bearing arguments (``sshpass -p …`` in
+    ``ansible_ssh_common_args``) and the values in ``also`` (the password from the
+    environment) become ``<redacted>``.
+    """
+    hidden = secret_values(hvars) | {s for s in also if s}
+    kept = {k: v for k, v in sorted(hvars.items()) if not names_secret(k)}
+    redacted: dict[str, Any] = redact_data(kept, hidden)
+    return redacted
 
 
-def safe_vars(hvars: dict[str, Any]) -> dict[str, Any]:
-    """Host variables worth keeping as judging context, without anything that may be a secret."""
-    return {
-        k: v
-        for k, v in sorted(hvars.items())
-        if not any(h in k.lower() for h in _SECRET_HINTS) or k == "e8_password_env"
-    }
-
-
-def source_files(paths: Sequence[Path]) -> list[SourceFile]:
-    out = []
-    for p in paths:
-        digest = hashlib.sha256()
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            digest.update(f.read_bytes())
-        out.append(SourceFile(path=str(p), sha256=digest.hexdigest()))
-    return out
+def inventory_sources(
+    files: Sequence[tuple[Path, str]], host_lists: Sequence[str] = ()
+) -> list[SourceFile]:
+    """What a run's inventory was read from: every file (path, SHA-256 of the bytes the loader
+    parsed: ``-i`` files, their folders' files, group_vars and host_vars files), then each
+    ``-i host1,host2`` list (the SHA-256 of its text)."""
+    found = [SourceFile(path=str(p), sha256=digest) for p, digest in files]
+    for text in host_lists:
+        found.append(SourceFile(path=text, sha256=hashlib.sha256(text.encode()).hexdigest()))
+    return found
 
 
 def new_run_id(now: datetime) -> str:

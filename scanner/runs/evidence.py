@@ -5,8 +5,9 @@ assessor can file: ``manifest.json`` at the top, per host ``hosts/<host>/host.js
 ``hosts/<host>/NN-<slug>/`` with the declared command, the command exactly as run, the raw
 stdout/stderr bytes and their metadata, plus copies of ``results.json``, ``raw.json`` and the input
 files (``sources/``). ``e8scan verify`` recomputes every hash and reports altered, missing and
-extra files. Secrets never enter a bundle: the raw record holds none, and secret-looking values in
-copied source files are replaced by ``<redacted>`` (the manifest lists those copies).
+extra files. Secrets never enter a bundle: the raw record holds none, and secrets in copied source
+files are replaced by ``<redacted>`` (:mod:`scanner.runs.source_copies`; the manifest lists
+those copies).
 
 Why one ~440-line module: writing a bundle and verifying it are the two halves of one manifest
 format; keeping them together keeps what ``verify`` checks identical to what ``scan`` wrote.
@@ -33,26 +34,14 @@ from scanner.checking.role_probe import PROBE_ID, PROBE_VERSION
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
 from scanner.report.files import write_atomic
+from scanner.runs.source_copies import redact_secrets, redact_source
+
+__all__ = ["redact_secrets", "safe_name", "verify_bundle", "write_bundle"]
 
 KIND = "e8scan-evidence"
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
-REDACTED = "<redacted>"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_SECRET_KEY = r"[\w.-]*(?:pass|secret|token|credential|private_key|vault)[\w.-]*"
-_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'"
-_SECRET_INI = re.compile(
-    rf"(?P<key>\b{_SECRET_KEY})(?P<sep>[ \t]*=[ \t]*)(?P<val>{_QUOTED}|[^\s]*)", re.IGNORECASE
-)
-_SECRET_YAML_FLOW = re.compile(
-    rf"(?P<key>[\"']?\b{_SECRET_KEY}[\"']?)(?P<sep>[ \t]*:[ \t]*)(?P<val>{_QUOTED}|[^,}}\]\r\n]*)",
-    re.IGNORECASE,
-)
-_SECRET_YAML_BLOCK = re.compile(
-    rf"(?P<key>[\"']?\b{_SECRET_KEY}[\"']?)(?P<sep>[ \t]*:[ \t]*)(?P<val>{_QUOTED}|[^\r\n]*)",
-    re.IGNORECASE,
-)
-_BLOCK_STARTS = ("", "|", ">", "|-", ">-", "|+", ">+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -133,48 +122,6 @@ def _host_files(folder: str, host: HostRecord, versions: Mapping[str, int]) -> d
     return files
 
 
-def redact_secrets(data: bytes) -> bytes:
-    """``data`` with the values of secret-looking keys (``ansible_password=…``, ``token: …``,
-    YAML block scalars under such keys) replaced by ``<redacted>``. ``e8_password_env`` is kept:
-    it names a variable, it holds no secret."""
-    out: list[str] = []
-    block_indent: int | None = None
-    for line in data.decode("utf-8", errors="surrogateescape").split("\n"):
-        indent = len(line) - len(line.lstrip(" \t"))
-        if block_indent is not None:
-            if not line.strip():
-                out.append(line)
-                continue
-            if indent > block_indent:
-                out.append(line[:indent] + REDACTED + ("\r" if line.endswith("\r") else ""))
-                continue
-            block_indent = None
-        new, block = _redact_line(line)
-        if block:
-            block_indent = indent
-        out.append(new)
-    return "\n".join(out).encode("utf-8", errors="surrogateescape")
-
-
-def _redact_line(line: str) -> tuple[str, bool]:
-    """The line with secret values redacted, and whether a YAML block value follows it."""
-    block = False
-
-    def sub(m: re.Match[str]) -> str:
-        nonlocal block
-        if m["key"].strip("\"'").lower() == "e8_password_env":
-            return m[0]
-        val = m["val"].rstrip()
-        if val in _BLOCK_STARTS or val.startswith("!"):
-            block = block or ":" in m["sep"]
-            return m[0]
-        tail = "\r" if m["val"].endswith("\r") else ""
-        return f"{m['key']}{m['sep']}{REDACTED}{tail}"
-
-    yaml = _SECRET_YAML_FLOW if "{" in line else _SECRET_YAML_BLOCK
-    return yaml.sub(sub, _SECRET_INI.sub(sub, line)), block
-
-
 def _source_paths(src: Path) -> Iterator[tuple[Path, str]]:
     """Each file of ``src`` (a file, or a folder's files) with its path inside the source copy."""
     if src.is_dir():
@@ -196,7 +143,7 @@ def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, 
         try:
             for f, rel in _source_paths(src):
                 data = f.read_bytes()
-                copy = redact_secrets(data)
+                copy = redact_source(data)
                 name = f"sources/{top}/{rel}" if rel else f"sources/{top}"
                 files[name] = copy
                 hashes[str(f)] = hashlib.sha256(data).hexdigest()

@@ -149,7 +149,8 @@ def _win(server: WSManServer, name: str) -> str:
     port = server.url.rsplit(":", 1)[1].split("/")[0]
     return (
         f"{name} ansible_host={server.address} ansible_port={port} ansible_connection=winrm "
-        f"ansible_winrm_scheme=http ansible_winrm_transport=basic ansible_user={WIN_USER} "
+        f"ansible_winrm_scheme=http ansible_winrm_transport=basic e8_allow_basic_over_http=true "
+        f"ansible_user={WIN_USER} "
         f"e8_password_env={WIN_PW_ENV}"
     )
 

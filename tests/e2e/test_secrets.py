@@ -30,6 +30,7 @@ from wsman.server import WSManServer
 
 import scanner.cli.scan
 from scanner.cli.main import main
+from scanner.inventory.load import load_inventory
 
 pytestmark = pytest.mark.sshd
 
@@ -37,6 +38,23 @@ GOOD = "e8canary-good-" + secrets.token_hex(12)
 WRONG = "e8canary-wrong-" + secrets.token_hex(12)
 WIN_USER = "e8secrets-" + secrets.token_hex(4)  # NTLM/Basic users are process-wide: unique
 ENV = {"E8_TEST_CANARY_GOOD": GOOD, "E8_TEST_CANARY_WRONG": WRONG}
+# Secrets written into the inventory in every form redaction must see through (issue 12 item 7).
+FORMS = {
+    form: f"e8canary-{form}-" + secrets.token_hex(8)
+    for form in (
+        "nested",  # my_app: {db: {password: ...}}
+        "anchor",  # ansible_become_password: &pw ..., then my_note: *pw
+        "sshpass",  # ansible_ssh_common_args: ... sshpass -p ... (ProxyCommand: e8scan ignores it)
+        "argument",  # my_tool_args: --password=...
+        "url",  # my_proxy: http://user:...@proxy
+        "tag",  # vault_note: !unsafe ...
+        "nextline",  # "? ansible_become_pass" then ": ..." on the next line
+        "escaped",  # "ansible_become_pass\x77ord_2": ...
+        "json",  # {"ansible_become_password":\n "..."} in host_vars/pw-good.json
+        "ini",  # ansible_become_pass'word'=... on an INI host line
+    )
+}
+CANARIES = (GOOD, WRONG, *FORMS.values())
 
 
 def needles(secret: str) -> list[bytes]:
@@ -51,9 +69,7 @@ def needles(secret: str) -> list[bytes]:
 
 def leaks(name: str, data: bytes) -> list[str]:
     """Which canary forms occur in ``data`` (``name`` says where it came from)."""
-    return [
-        f"{name}: {n!r}" for secret in (GOOD, WRONG) for n in needles(secret) if n and n in data
-    ]
+    return [f"{name}: {n!r}" for secret in CANARIES for n in needles(secret) if n and n in data]
 
 
 def scan_files(root: Path) -> tuple[list[str], int]:
@@ -74,7 +90,8 @@ def _win(server: WSManServer, name: str, env: str) -> str:
     port = server.url.rsplit(":", 1)[1].split("/")[0]
     return (
         f"{name} ansible_host={server.address} ansible_port={port} ansible_connection=winrm "
-        f"ansible_winrm_scheme=http ansible_winrm_transport=basic ansible_user={WIN_USER} "
+        f"ansible_winrm_scheme=http ansible_winrm_transport=basic e8_allow_basic_over_http=true "
+        f"ansible_user={WIN_USER} "
         f"e8_password_env={env}"
     )
 
@@ -99,13 +116,31 @@ def setup(
                 "[linux]",
                 f"pw-good {ssh} e8_password_env=E8_TEST_CANARY_GOOD",
                 f"pw-wrong {ssh} e8_password_env=E8_TEST_CANARY_WRONG",
-                f"pw-inline {ssh} ansible_password={GOOD}",
+                f"pw-inline {ssh} ansible_password={GOOD} ansible_become_pass'word'={FORMS['ini']}",
                 "[windows]",
                 _win(server, "win-good", "E8_TEST_CANARY_GOOD"),
                 _win(server, "win-wrong", "E8_TEST_CANARY_WRONG"),
             ]
         )
         + "\n"
+    )
+    (src / "group_vars").mkdir()
+    (src / "group_vars" / "linux.yml").write_text(
+        f"my_app: {{db: {{user: scan, password: {FORMS['nested']}}}}}\n"
+        f"ansible_become_password: &pw {FORMS['anchor']}\n"
+        "my_note: *pw\n"
+        "ansible_ssh_common_args: >-\n"
+        f'  -o ProxyCommand="sshpass -p {FORMS["sshpass"]} ssh -W %h:%p nowhere"\n'
+        f"my_tool_args: --user scan --password={FORMS['argument']}\n"
+        f"my_proxy: http://scan:{FORMS['url']}@proxy.example:3128\n"
+        f"vault_note: !unsafe {FORMS['tag']}\n"
+        "? ansible_become_pass\n"
+        f": {FORMS['nextline']}\n"
+        f'"ansible_become_pass\\x77ord_2": {FORMS["escaped"]}\n'
+    )
+    (src / "host_vars").mkdir()
+    (src / "host_vars" / "pw-good.json").write_text(
+        '{"ansible_become_password":\n    "' + FORMS["json"] + '"}\n'
     )
     set_password(PASSWORD_USER, GOOD)
     try:
@@ -201,6 +236,21 @@ def test_the_canary_appears_in_no_output(swept: dict[str, Any]) -> None:
     assert seen >= 8
     found += leaks("stdout", result.stdout_bytes) + leaks("stderr", result.stderr_bytes)
     assert not found, found
+
+
+def test_every_form_reaches_the_inventory(setup: dict[str, Any]) -> None:
+    # The planted secrets are really read as values (so a leak would be a real one).
+    hosts = load_inventory([setup["inventory"]]).hosts
+    good, inline = hosts["pw-good"].vars, hosts["pw-inline"].vars
+    assert good["my_app"]["db"]["password"] == FORMS["nested"]
+    assert good["my_note"] == FORMS["anchor"]
+    assert FORMS["sshpass"] in good["ansible_ssh_common_args"]
+    assert FORMS["argument"] in good["my_tool_args"] and FORMS["url"] in good["my_proxy"]
+    assert good["vault_note"] == FORMS["tag"]
+    assert good["ansible_become_pass"] == FORMS["nextline"]
+    assert good["ansible_become_password_2"] == FORMS["escaped"]
+    assert good["ansible_become_password"] == FORMS["json"]  # host_vars beat group_vars
+    assert inline["ansible_become_password"] == FORMS["ini"]
 
 
 def test_the_needles_would_find_a_leak() -> None:

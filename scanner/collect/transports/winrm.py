@@ -86,6 +86,11 @@ class WinRMTransport:
             )
         if scheme == "http":
             self.notes.append("HTTP listener: server identity not verified by TLS")
+            if self._transport == "basic":  # only with e8_allow_basic_over_http (see plan)
+                self.notes.append(
+                    "Basic authentication over plain HTTP: the password crossed the network "
+                    "base64-encoded (e8_allow_basic_over_http)"
+                )
 
     @property
     def host_key(self) -> str | None:
