@@ -260,3 +260,16 @@ def test_merge_writes_the_history_under_its_lock(tmp_path: Path) -> None:
     assert not (tmp_path / "history.sqlite.lock").exists()
     with History.open(hist, create=False) as h:
         assert len(h.runs()) == 1
+
+
+def test_an_interrupted_collectors_missing_hosts_keep_the_merge_incomplete() -> None:
+    a = site("a", [("h1", Reach.OK)], T0)
+    a.run.incomplete, a.run.incomplete_reason = True, "interrupted by SIGINT"
+    a.run.not_collected = ["h2", "h3"]
+    b = site("b", [("h2", Reach.OK)], T0)  # another collector has h2
+    m = merge_results([("a", a), ("b", b)])
+    assert m.run.incomplete and m.run.not_collected == ["h3"]
+    assert m.run.incomplete_reason == "a: interrupted by SIGINT"
+    c = site("c", [("h3", Reach.OK)], T0)
+    whole = merge_results([("a", a), ("b", b), ("c", c)])
+    assert not whole.run.incomplete and whole.run.not_collected == []
