@@ -142,6 +142,15 @@ class RunSummary(BaseModel):
     merged_from: list[str] = Field(
         default_factory=list, description="For `e8scan merge`: the collector runs combined here."
     )
+    incomplete: bool = Field(
+        default=False,
+        description="True when the scan was stopped (Ctrl-C, SIGTERM) before every host was "
+        "collected: the hosts listed in not_collected are missing, not assessed.",
+    )
+    incomplete_reason: str = Field(default="", description="Why the run is incomplete.")
+    not_collected: list[str] = Field(
+        default_factory=list, description="In-scope hosts an incomplete run did not collect."
+    )
 
 
 class Results(BaseModel):

@@ -4,7 +4,6 @@ schema (registered on the ``e8scan`` group by :mod:`scanner.cli.main`)."""
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -138,29 +137,56 @@ def merge_cmd(
     A host present in several inputs is taken from the newest collection (with a warning); evidence
     bundles found in input folders (evidence/) are copied under OUT/evidence/.
     """
+    import contextlib
+
+    from scanner.runs.history import run_lock
+
+    with contextlib.ExitStack() as stack:
+        if not no_history:  # the history is written under its lock, as by scan
+            stack.enter_context(run_lock(history_file))
+        code = _merge(inputs, out, allow_mixed, None if no_history else history_file, quiet)
+    sys.exit(code)
+
+
+def _merge(
+    inputs: tuple[Path, ...], out: Path, allow_mixed: bool, history_file: Path | None, quiet: bool
+) -> int:
     from scanner.runs.merge import merge_results
+    from scanner.runs.treecopy import check_tree, copy_tree
 
     loaded = []
-    for path in inputs:
+    bundles: list[tuple[Path, str]] = []
+    for i, path in enumerate(inputs):
         file = path / "results.json" if path.is_dir() else path
+        if path.is_dir():
+            _inside(path, file)
         loaded.append((str(path), read_model_file(file, Results, "results file")))
+        bundle = path / "evidence"
+        if path.is_dir() and (bundle.is_symlink() or bundle.exists()):
+            check_tree(bundle)  # before anything is written: a link in it is refused by name
+            if (bundle / "manifest.json").is_file():
+                bundles.append((bundle, f"{i + 1}-{path.name}"))
     merged = merge_results(loaded, allow_mixed)
     out_dir = writable_dir(out)
     write_outputs(out_dir, None, merged)
-    for i, path in enumerate(inputs):
-        bundle = path / "evidence"
-        if path.is_dir() and (bundle / "manifest.json").is_file():
-            shutil.copytree(
-                bundle, out_dir / "evidence" / f"{i + 1}-{path.name}", dirs_exist_ok=True
-            )
-    if not no_history:
+    for bundle, name in bundles:
+        copy_tree(bundle, out_dir / "evidence" / name)
+    if history_file is not None:
         from scanner.runs.history import History
 
         with History.open(history_file) as hist:
             hist.add(merged)
     if not quiet:
         print_summary(merged, out_dir)
-    sys.exit(exit_code(merged))
+    return exit_code(merged)
+
+
+def _inside(folder: Path, file: Path) -> None:
+    """Refuse ``file`` when it is a link leading out of the input ``folder``."""
+    if file.is_symlink() and not file.resolve().is_relative_to(folder.resolve()):
+        from scanner.runs.treecopy import refuse_link
+
+        raise refuse_link(file, "an input scan folder")
 
 
 @click.command("schema")

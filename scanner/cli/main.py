@@ -55,7 +55,8 @@ def main() -> None:
     \b
     Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced); 2 usage error;
     3 some assessed host below --target-level; 4 some in-scope host with no visibility;
-    5 regression against the baseline. Where several apply, the highest wins.
+    5 regression against the baseline. Where several apply, the highest wins. A scan stopped by
+    Ctrl-C exits 130 (SIGTERM: 143) after writing partial results marked incomplete.
     """
     warnings.showwarning = _show_warning
 

@@ -15,7 +15,7 @@ import click
 from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.results import Results
-from scanner.assess.target import EXIT_REGRESSION, exit_code
+from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
 from scanner.cli.options import (
     checks_option,
     inventory_of,
@@ -37,7 +37,7 @@ from scanner.cli.support import (
     write_outputs,
 )
 from scanner.collect.plan import make_plan
-from scanner.collect.runner import RunOptions
+from scanner.collect.runner import RunOptions, Stop
 from scanner.collect.transports.ssh import SSHOptions
 from scanner.inventory.connection import HostKeyPolicy
 from scanner.model.errors import InputError
@@ -107,6 +107,14 @@ from scanner.report.files import write_text_atomic
     type=click.FloatRange(1, 86400),
     help="Seconds per host, connect included.",
 )
+@click.option(
+    "--stop-grace",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    help="After Ctrl-C or SIGTERM: seconds hosts in flight get to finish before the partial "
+    "results are written (a second Ctrl-C exits at once).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table.")
 @register_options
 @click.option(
@@ -149,16 +157,22 @@ def scan_cmd(no_history: bool, **options: Any) -> None:
 
     The options are the ones declared above; they go on to ``_scan``, which names and types them.
     The run history is locked for the whole scan, so two cron runs never overlap on one history.
+    Ctrl-C or SIGTERM stops the scan (:mod:`scanner.cli.interrupt`): exit 130 or 143.
     """
+    from scanner.cli.interrupt import Interrupts
+    from scanner.runs.history import release_held_locks, run_lock
+
     if no_history:
         options["history_file"] = None
-    with contextlib.ExitStack() as stack:
+    stop = Stop()
+    with (
+        Interrupts(stop, options["stop_grace"], release_held_locks) as interrupts,
+        contextlib.ExitStack() as stack,
+    ):
         if options["history_file"] is not None:
-            from scanner.runs.history import run_lock
-
             stack.enter_context(run_lock(options["history_file"]))
-        code = _scan(**options)
-    sys.exit(code)
+        code = _scan(stop=stop, **options)
+    sys.exit(interrupts.exit_code or code)
 
 
 def _scan(
@@ -186,6 +200,8 @@ def _scan(
     junit_file: Path | None,
     framework_file: Path | None = None,
     resume: bool = False,
+    stop_grace: float = 5.0,
+    stop: Stop | None = None,
 ) -> int:
     from scanner.collect.journal import JOURNAL_NAME, journaled_scan
 
@@ -219,7 +235,12 @@ def _scan(
             connect_timeout=connect_timeout,
         ),
         group_caps=inv.group_caps(),
+        stop=stop or Stop(),
+        stop_grace=stop_grace,
     )
+    if opts.stop.is_set():
+        click.echo("e8scan: interrupted before any host was contacted; nothing written", err=True)
+        return EXIT_ERROR
     show_progress = not quiet and sys.stderr.isatty()
     with (
         click.progressbar(length=len(plans), label="scanning", file=sys.stderr, show_pos=True)
@@ -246,6 +267,14 @@ def _scan(
     raw = raw.model_copy(update={"model_version": framework.model_version})
     results = assess(raw, checks, policy, target_level, register, framework)
     write_outputs(out_dir, raw, results)
+    if raw.run.incomplete:  # stopped: partial outputs only, no history, evidence or drift
+        click.echo(
+            f"e8scan: {raw.run.incomplete_reason}: {len(raw.hosts)} host(s) collected, "
+            f"{len(raw.run.not_collected)} not; partial results (marked incomplete) in {out_dir}; "
+            "run the same command with --resume to finish",
+            err=True,
+        )
+        return EXIT_ERROR
     sources = [
         *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
         *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),

@@ -249,7 +249,9 @@ def journaled_scan(
     with journal:
         collected = collect(plans, opts, finished, skip=set(done))
     fresh = {r.name: r for r in collected}
-    hosts = [done.get(p.host.name) or fresh[p.host.name] for p in plans]
+    hosts = [h for p in plans if (h := done.get(p.host.name) or fresh.get(p.host.name))]
+    # Only a stop request leaves hosts out; they stay out of the journal, so --resume gets them.
+    missing = [p.host.name for p in plans if p.host.name not in done and p.host.name not in fresh]
     return RawRecord(
         tool_version=__version__,
         run=RunInfo(
@@ -261,6 +263,9 @@ def journaled_scan(
             target_level=header.target_level,
             checks=header.checks,
             command_line=header.command_line,
+            incomplete=bool(missing),
+            incomplete_reason=opts.stop.reason if missing else "",
+            not_collected=missing,
         ),
         hosts=hosts,
     )

@@ -4,14 +4,19 @@ The runner is the only code that touches the network. Hosts run on a thread pool
 groups that set ``e8_max_concurrency`` never have more than that many hosts in flight, whatever
 the fork count. Anything that goes wrong on a host (refused, auth failure, host key, timeout, a
 bug) becomes that host's ``reach`` in the raw record; it never stops the sweep.
+
+A sweep can be asked to stop (:class:`Stop`, set by the CLI on Ctrl-C or SIGTERM): no host is
+started after that, hosts in flight get ``stop_grace`` seconds to finish, and the rest are
+abandoned — their daemon threads die with the process, and they are left out of the result.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -26,6 +31,25 @@ from scanner.model.terminal import printable
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord, safe_vars
 
+_POLL = 0.1  # seconds between looks at a stop request while hosts are in flight
+
+
+class Stop:
+    """A request to stop a sweep early. Safe to make from a signal handler (it only sets a flag
+    and an event nobody in the handler's thread waits on); the first reason given is kept."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def request(self, reason: str) -> None:
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -38,6 +62,9 @@ class RunOptions:
     group_caps: Mapping[str, int] = field(default_factory=dict)  # group -> e8_max_concurrency
     jump_pool: JumpPool = field(default_factory=JumpPool, compare=False)
     """Bastion (ProxyJump) connections shared by this sweep's hosts; close it after the sweep."""
+    stop: Stop = field(default_factory=Stop, compare=False)
+    """Set it to stop the sweep: no new host starts; hosts in flight get ``stop_grace`` seconds."""
+    stop_grace: float = 5.0
 
 
 def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
@@ -150,6 +177,22 @@ def _first_line(b: bytes) -> str:
     return text.splitlines()[0][:300] if text else ""
 
 
+def _start(plan: HostPlan, opts: RunOptions) -> Future[HostRecord]:
+    """Collect one host on its own daemon thread (a host abandoned at a stop never holds up the
+    process's exit, as a thread-pool worker would)."""
+    fut: Future[HostRecord] = Future()
+    fut.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            fut.set_result(collect_host(plan, opts))
+        except BaseException as exc:  # collect_host never raises; keep the thread quiet anyway
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, name=f"e8host-{plan.host.name}", daemon=True).start()
+    return fut
+
+
 def collect(
     plans: Sequence[HostPlan],
     opts: RunOptions,
@@ -159,13 +202,16 @@ def collect(
     """Collect from every host, honouring ``forks`` and per-group caps. Results keep plan order.
 
     Hosts named in ``skip`` (already collected, e.g. by a resumed scan's journal) are never
-    contacted and are left out of the result.
+    contacted and are left out of the result. After ``opts.stop`` is set no host is started;
+    hosts in flight get ``opts.stop_grace`` seconds, and hosts not finished by then are left out
+    (``on_done`` is called for every host that did finish, in the grace too).
     """
     results: dict[int, HostRecord] = {}
     skip = skip or set()
     pending = [i for i in range(len(plans)) if plans[i].host.name not in skip]
     in_flight: dict[Future[HostRecord], int] = {}
     load: Counter[str] = Counter()
+    forks = max(1, opts.forks)
 
     def capped(i: int) -> list[str]:
         return [g for g in plans[i].host.groups if g in opts.group_caps]
@@ -173,20 +219,27 @@ def collect(
     def fits(i: int) -> bool:
         return all(load[g] < opts.group_caps[g] for g in capped(i))
 
-    with ThreadPoolExecutor(max_workers=max(1, opts.forks), thread_name_prefix="e8host") as pool:
-        while pending or in_flight:
-            for i in list(pending):
-                if len(in_flight) >= max(1, opts.forks):
-                    break
-                if fits(i):
-                    pending.remove(i)
-                    load.update(capped(i))
-                    in_flight[pool.submit(collect_host, plans[i], opts)] = i
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = in_flight.pop(fut)
-                load.subtract(capped(i))
-                results[i] = fut.result()
-                if on_done is not None:
-                    on_done(results[i])
+    def finish(done: set[Future[HostRecord]]) -> None:
+        for fut in done:
+            i = in_flight.pop(fut)
+            load.subtract(capped(i))
+            results[i] = fut.result()
+            if on_done is not None:
+                on_done(results[i])
+
+    while (pending or in_flight) and not opts.stop.is_set():
+        for i in list(pending):
+            if len(in_flight) >= forks or opts.stop.is_set():
+                break
+            if fits(i):
+                pending.remove(i)
+                load.update(capped(i))
+                in_flight[_start(plans[i], opts)] = i
+        # Polled, so that a stop request (from a signal handler) is seen while hosts run.
+        done, _ = wait(list(in_flight), timeout=_POLL, return_when=FIRST_COMPLETED)
+        finish(done)
+    deadline = time.monotonic() + opts.stop_grace
+    while in_flight and (left := deadline - time.monotonic()) > 0:
+        done, _ = wait(list(in_flight), timeout=left, return_when=FIRST_COMPLETED)
+        finish(done)
     return [results[i] for i in sorted(results)]

@@ -181,6 +181,15 @@ class RunInfo(BaseModel):
     target_level: int = Field(default=1, ge=1)
     checks: list[CheckRef]
     command_line: str = ""
+    incomplete: bool = Field(
+        default=False,
+        description="True when the scan was stopped (Ctrl-C, SIGTERM) before every host was "
+        "collected: the hosts listed in not_collected are missing, not assessed.",
+    )
+    incomplete_reason: str = Field(default="", description="Why the run is incomplete.")
+    not_collected: list[str] = Field(
+        default_factory=list, description="In-scope hosts an incomplete run did not collect."
+    )
 
 
 class RawRecord(BaseModel):

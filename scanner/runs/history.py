@@ -5,9 +5,9 @@ row per host (reach, overall level, level per strategy) for trends. The file car
 table naming it an e8scan history and its schema version, so a foreign or newer file is refused
 with one line instead of being written to.
 
-``run_lock`` holds ``<history>.lock`` for a whole scan: created with ``O_CREAT|O_EXCL`` and
-holding the owner's pid and start time. A lock whose pid is no longer alive is stale and is
-taken over with a warning; the lock is always removed on the way out.
+``run_lock`` holds ``<history>.lock`` for a whole scan or merge: an ``flock`` on that file, so
+the operating system ends it with its process (a crashed or killed run never leaves a lock that
+blocks the next); the file names the holder's pid and start time and is removed on the way out.
 
 Why ~410 lines: the SQLite schema, the run and host rows, the trend queries and the lock stay
 in one place, so no other module writes SQL.
@@ -15,10 +15,11 @@ in one place, so no other module writes SQL.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import sqlite3
-import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +39,6 @@ from scanner.record.jsonstream import json_chunks
 HISTORY_KIND = "e8scan-history"
 HISTORY_SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_LOCK_TAKEOVER_TRIES = 3
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,82 +70,112 @@ def lock_path(history_file: Path) -> Path:
     return history_file.with_name(history_file.name + ".lock")
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, owned by someone else
-    return True
+_held: dict[str, int] = {}  # absolute lock file path -> the descriptor holding its flock here
+
+
+def holds_lock(history_file: Path) -> bool:
+    """Whether this process holds ``history_file``'s lock."""
+    return os.path.abspath(lock_path(history_file)) in _held
 
 
 def _read_lock(lockfile: Path) -> tuple[int | None, str]:
     """The pid and start time written in a lock file (pid None when unreadable)."""
     try:
-        text = lockfile.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return None, ""
+        fd = os.open(lockfile, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            text = os.read(fd, 256).decode("utf-8", errors="replace")
+        finally:
+            os.close(fd)
+    except OSError:
+        return None, "an unknown time"
     parts = text.split()
     pid = int(parts[0]) if parts and parts[0].isdigit() else None
     return pid, parts[1] if len(parts) > 1 else "an unknown time"
 
 
-def _try_create(lockfile: Path, stamp: bytes) -> bool:
+def _same_file(fd: int, lockfile: Path) -> bool:
+    """Whether ``lockfile`` still names the file open on ``fd`` (a releasing run unlinks it)."""
     try:
-        fd = os.open(lockfile, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
+        st = os.stat(lockfile, follow_symlinks=False)
+    except FileNotFoundError:
         return False
-    try:
-        os.write(fd, stamp)
-    finally:
-        os.close(fd)
-    return True
+    mine = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
 
 
-def _acquire(lockfile: Path, stamp: bytes) -> None:
-    for _ in range(_LOCK_TAKEOVER_TRIES):
-        if _try_create(lockfile, stamp):
-            return
-        pid, started = _read_lock(lockfile)
-        if pid is not None and _pid_alive(pid):
+def _acquire(lockfile: Path) -> int:
+    """Open ``lockfile`` and take its ``flock``; returns the descriptor that holds it."""
+    while True:
+        try:
+            fd = os.open(lockfile, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise InputError(str(lockfile), f"cannot open lock file: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            pid, started = _read_lock(lockfile)
             raise InputError(
                 str(lockfile),
-                f"another e8scan run (pid {pid}, started {started}) holds the lock; wait for it "
-                "to finish, or remove this file if that process is not e8scan",
-            )
-        warnings.warn(
-            f"{lockfile}: taking over a stale lock (pid {pid if pid is not None else '?'}, "
-            f"started {started}, no longer running)",
-            stacklevel=3,
-        )
-        lockfile.unlink(missing_ok=True)
-    raise InputError(str(lockfile), "could not take the lock: other runs keep taking it")
+                f"another e8scan run (pid {pid if pid is not None else '?'}, started {started}) "
+                "is using this history; wait for it to finish",
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise InputError(str(lockfile), f"cannot lock: {exc.strerror}") from None
+        if _same_file(fd, lockfile):
+            return fd
+        os.close(fd)  # we locked a file its holder unlinked on release: lock the new one
+
+
+def _release(lockfile: Path, fd: int) -> None:
+    """Remove the lock file (still holding the lock, so no one can be using it), then unlock."""
+    try:
+        if _same_file(fd, lockfile):
+            lockfile.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def release_held_locks() -> None:
+    """Release every history lock this process holds (for an immediate exit: a second Ctrl-C).
+
+    The operating system drops a ``flock`` when its process dies, however it dies; this also
+    removes the lock files so that nothing stale is left to look at."""
+    for key, fd in list(_held.items()):
+        if _held.pop(key, None) is not None:
+            with contextlib.suppress(OSError):
+                _release(Path(key), fd)
 
 
 @contextmanager
 def run_lock(history_file: Path) -> Iterator[None]:
-    """Hold ``<history_file>.lock`` for the duration of the block (one scan per history)."""
+    """Hold ``<history_file>.lock`` for the duration of the block (one writer per history).
+
+    The lock is an ``flock`` on the lock file, so it belongs to this process: the operating
+    system releases it when the process ends, however it ends (``kill -9`` included), and two
+    runs can never both hold it. The file also records the holder's pid and start time, which
+    the refusal of a second run quotes."""
     lockfile = lock_path(history_file)
     try:
         lockfile.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(str(lockfile.parent), f"cannot create folder: {exc.strerror}") from None
-    stamp = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()
+    fd = _acquire(lockfile)
     try:
-        _acquire(lockfile, stamp)
-    except PermissionError as exc:
-        raise InputError(str(lockfile), f"cannot create lock file: {exc.strerror}") from None
+        stamp = f"{os.getpid()} {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, stamp, 0)
+    except OSError as exc:
+        _release(lockfile, fd)
+        raise InputError(str(lockfile), f"cannot write lock file: {exc.strerror}") from None
+    key = os.path.abspath(lockfile)
+    _held[key] = fd
     try:
         yield
     finally:
-        try:
-            if lockfile.read_bytes() == stamp:  # never remove a lock someone else took over
-                lockfile.unlink()
-        except FileNotFoundError:
-            pass
+        if _held.pop(key, None) is not None:
+            _release(lockfile, fd)
 
 
 # -- rows ----------------------------------------------------------------------------------------
@@ -253,7 +283,13 @@ class History:
         self.close()
 
     def add(self, results: Results) -> str:
-        """Record a run (replacing any run with the same id); returns the run id."""
+        """Record a run (replacing any run with the same id); returns the run id.
+
+        Every write holds the history's lock: the caller's (``scan`` and ``merge`` hold it for
+        the whole command), or one taken here for the write."""
+        if not holds_lock(self.path):
+            with run_lock(self.path):
+                return self.add(results)
         run_id = results.run.id
         packer = zlib.compressobj(6)
         parts = [packer.compress(c.encode("utf-8")) for c in json_chunks(results, "hosts")]

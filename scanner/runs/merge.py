@@ -64,6 +64,8 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
                     continue
             chosen[h.name] = (name, h)
     hosts = [h for _, h in chosen.values()]
+    # An interrupted collector's missing hosts, unless another collector has them.
+    missing = sorted({n for _, r in inputs for n in r.run.not_collected} - set(chosen))
     fleet = fleet_summary(hosts, first.framework)
     started = min(r.run.started for _, r in inputs)
     run = RunSummary(
@@ -78,6 +80,13 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
         register_files=[src for _, r in inputs for src in r.run.register_files],
         raw_record="",
         merged_from=[f"{name}: run {r.run.id}" for name, r in inputs],
+        incomplete=bool(missing),
+        incomplete_reason="; ".join(
+            f"{name}: {r.run.incomplete_reason}"
+            for name, r in inputs
+            if set(r.run.not_collected) & set(missing)
+        ),
+        not_collected=missing,
     )
     return Results(
         tool_version=__version__,

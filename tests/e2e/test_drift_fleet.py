@@ -10,7 +10,9 @@ read the same history; a scan while another run holds the history lock exits 1 w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +135,24 @@ def test_history_lists_both_runs_and_a_host_trend(runs: dict[str, Any]) -> None:
 
 
 def test_scan_while_the_history_is_locked_exits_1_with_one_line(runs: dict[str, Any]) -> None:
-    holder = subprocess.Popen(["sleep", "60"])
     lock = lock_path(runs["hist"])
+    repo = Path(__file__).resolve().parents[2]
+    holder = subprocess.Popen(  # another run, holding the history's lock until its stdin closes
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from scanner.runs.history import run_lock\n"
+            "with run_lock(Path(sys.argv[1])):\n print('held', flush=True); sys.stdin.read()",
+            str(runs["hist"]),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
     try:
-        lock.write_text(f"{holder.pid} 2026-11-20T03:00:00+00:00\n")
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         res = CliRunner().invoke(
             main,
             ["scan", "-i", str(runs["inv1"]), "--out", str(runs["work"] / "o3"), *runs["common"]],
@@ -148,9 +164,11 @@ def test_scan_while_the_history_is_locked_exits_1_with_one_line(runs: dict[str, 
         assert not (runs["work"] / "o3" / "results.json").exists()
         assert lock.exists()
     finally:
-        holder.kill()
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()
         holder.wait()
-        lock.unlink(missing_ok=True)
+        holder.stdout.close()
+    assert not lock.exists()
 
 
 def test_first_baseline_run_warns_and_becomes_the_baseline(tmp_path: Path) -> None:

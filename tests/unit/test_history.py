@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import subprocess
+import sys
+import warnings
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +25,7 @@ from scanner.record.raw import HostRecord, RawRecord, RunInfo
 from scanner.runs.history import History, lock_path, render_runs, render_trend, run_lock
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def results(run_id: str, when: datetime, reaches: dict[str, Reach]) -> Results:
@@ -178,28 +183,135 @@ def test_lock_is_created_and_removed_even_on_error(tmp_path: Path) -> None:
     assert not lock.exists()
 
 
-def test_lock_held_by_live_process_is_refused(tmp_path: Path) -> None:
+# -- the lock between processes (real processes, no timing) --------------------------------------
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from scanner.runs.history import run_lock
+with run_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _holder(h: Path) -> subprocess.Popen[str]:
+    """A real process holding the history's lock until its stdin closes (or it is killed)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(h)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+def test_lock_held_by_another_process_is_refused(tmp_path: Path) -> None:
     h = tmp_path / "history.sqlite"
-    proc = subprocess.Popen(["sleep", "60"])
+    proc = _holder(h)
     try:
-        lock_path(h).write_text(f"{proc.pid} 2026-11-20T03:00:00+00:00\n")
         with (
-            pytest.raises(InputError, match=f"pid {proc.pid}, started 2026-11-20") as exc,
+            pytest.raises(
+                InputError, match=f"another e8scan run \\(pid {proc.pid}, started 20"
+            ) as exc,
             run_lock(h),
         ):
             pass
         assert exc.value.where == str(lock_path(h))
-        assert lock_path(h).exists()
+        assert lock_path(h).exists()  # the refused run left the holder's lock alone
     finally:
-        proc.kill()
+        assert proc.stdin is not None
+        proc.stdin.close()
         proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert proc.returncode == 0
+    assert not lock_path(h).exists()  # the holder removed it on the way out
+    with run_lock(h):
+        pass
 
 
-def test_stale_lock_is_taken_over_with_a_warning(tmp_path: Path) -> None:
+def test_lock_of_a_killed_process_is_free_at_once(tmp_path: Path) -> None:
+    """kill -9 cannot leave a lock behind: the OS drops the flock with the process."""
     h = tmp_path / "history.sqlite"
-    proc = subprocess.Popen(["true"])
-    proc.wait()  # reaped: its pid is no longer alive
-    lock_path(h).write_text(f"{proc.pid} 2026-11-20T03:00:00+00:00\n")
-    with pytest.warns(UserWarning, match="stale lock"), run_lock(h):
-        assert lock_path(h).read_text().split()[0] == str(os.getpid())
+    proc = _holder(h)
+    proc.kill()
+    proc.wait()
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.close()
+    proc.stdout.close()
+    assert lock_path(h).read_text().split()[0] == str(proc.pid)  # the file is left, not the lock
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with run_lock(h):
+            assert lock_path(h).read_text().split()[0] == str(os.getpid())
+    assert not lock_path(h).exists()
+
+
+def _race_once(h: Path, before: Any, after: Any, wins: Any) -> None:
+    before.wait()  # everyone tries at once
+    try:
+        with run_lock(h):
+            with wins.get_lock():
+                wins.value += 1
+            after.wait()  # hold the lock until every other process has tried
+    except InputError:
+        after.wait()
+
+
+def test_racing_processes_for_a_dead_runs_lock_never_both_win(tmp_path: Path) -> None:
+    """Issue 12 #9: two processes took a dead pid's lock at once in 7 of 30 trials."""
+    ctx = multiprocessing.get_context("fork")
+    h = tmp_path / "history.sqlite"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    racers = 6
+    for trial in range(30):
+        lock_path(h).write_text(f"{dead.pid} 2026-11-20T03:00:00+00:00\n")  # a killed run's file
+        before, after, wins = ctx.Barrier(racers), ctx.Barrier(racers), ctx.Value("i", 0)
+        procs = [
+            ctx.Process(target=_race_once, args=(h, before, after, wins)) for _ in range(racers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        assert [p.exitcode for p in procs] == [0] * racers
+        assert wins.value == 1, f"trial {trial}: {wins.value} processes held the lock at once"
+        assert not lock_path(h).exists()
+
+
+def _churn(h: Path, rounds: int, inside: Path, clashes: Any) -> None:
+    for _ in range(rounds):
+        try:
+            with run_lock(h):
+                try:  # a second holder would find the marker already there
+                    fd = os.open(inside, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                except FileExistsError:
+                    with clashes.get_lock():
+                        clashes.value += 1
+                    continue
+                os.close(fd)
+                os.unlink(inside)
+        except InputError:
+            pass
+
+
+def test_lock_taken_and_released_in_a_tight_loop_is_never_shared(tmp_path: Path) -> None:
+    """Releasing removes the lock file; a racer that opened the old file must not hold it."""
+    ctx = multiprocessing.get_context("fork")
+    h = tmp_path / "history.sqlite"
+    clashes = ctx.Value("i", 0)
+    procs = [
+        ctx.Process(target=_churn, args=(h, 300, tmp_path / "inside", clashes)) for _ in range(4)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert [p.exitcode for p in procs] == [0] * 4
+    assert clashes.value == 0
     assert not lock_path(h).exists()

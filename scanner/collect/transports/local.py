@@ -41,6 +41,9 @@ class LocalTransport:
                 capture_output=True,
                 timeout=timeout,
                 check=False,
+                # Its own process group: a Ctrl-C at the terminal is the scan's to handle (stop
+                # gracefully); it must not kill the host's commands, which would be recorded.
+                process_group=0,
             )
         except subprocess.TimeoutExpired as exc:
             out = exc.stdout or b""

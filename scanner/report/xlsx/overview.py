@@ -31,6 +31,7 @@ from scanner.report.xlsx.sheetml import (
 from scanner.report.xlsx.style import (
     HEADER,
     HEADER_VERTICAL,
+    INCOMPLETE_FILL,
     MAX_GROUP_COLUMNS,
     MET_FILL,
     NO_VISIBILITY_FILL,
@@ -46,6 +47,7 @@ from scanner.report.xlsx.style import (
     level_text,
     levels_span,
     reached,
+    run_status,
     when,
 )
 
@@ -92,6 +94,8 @@ def _summary_run(s: Sheet, st: Styles, results: Results) -> None:
         ("Limit", run.limit or "(all hosts)"),
     ):
         s.row([(k, st(bold=True)), str(v)])
+    if run.incomplete:
+        s.row([("Status", st(bold=True)), (run_status(run), st(fill=INCOMPLETE_FILL, bold=True))])
     s.row([])
 
 

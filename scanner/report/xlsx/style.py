@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from scanner.assess.results import HostResult
+from scanner.assess.results import HostResult, RunSummary
 from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.xlsx.sheetml import (
     MAX_ROWS,
@@ -51,9 +51,26 @@ OUTCOME_FILL = {
     Outcome.NOT_ASSESSED: "FFFFFF",
 }
 NO_VISIBILITY_FILL = "FFEB9C"
+INCOMPLETE_FILL = "FFC7CE"  # light red: a run stopped before every host was collected
 NOT_APPLICABLE_FILL = "E4DFEC"  # lavender: distinct from not assessed (grey) and no visibility
 STALE_FILL = "FFC7CE"
 MET_FILL = "C6EFCE"
+
+
+def run_status(run: RunSummary) -> str:
+    """The run's completeness in words, for the Summary and Run sheets."""
+    if not run.incomplete:
+        return "complete"
+    missing = run.not_collected
+    names = ", ".join(missing[:50]) + (
+        f" and {len(missing) - 50} more" if len(missing) > 50 else ""
+    )
+    return (
+        f"INCOMPLETE ({run.incomplete_reason or 'stopped early'}): {len(missing)} in-scope "
+        f"host(s) not collected and not in this report: {names}"
+    )
+
+
 HEADER = Style(
     fill="1F3864", bold=True, colour="FFFFFF", wrap=True, horizontal="center", vertical="center"
 )
