@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.model.errors import InputError
@@ -43,6 +42,7 @@ from scanner.model.framework import (
     Requirement,
 )
 from scanner.model.oscal import Catalog, read_catalog
+from scanner.model.textfile import read_utf8, read_yaml
 from scanner.model.vocabulary import Platform, Strategy
 
 CONTROL_COLUMNS = ("strategy", "local_id", "ism", "checkable", "platforms", "timeframe", "note")
@@ -150,20 +150,13 @@ def load_framework(path: Path) -> Framework:
 
 
 def _definition(path: Path) -> Definition:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read framework definition: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = read_yaml(path, "framework definition")
     if not isinstance(data, dict):
         raise InputError(
             str(path), "expected a mapping (id, title, release, levels, groups, controls)"
         )
     try:
-        return Definition(**data)
+        return Definition.model_validate(data)
     except ValidationError as exc:
         raise _field_error(str(path), exc) from None
 
@@ -178,10 +171,7 @@ def _table(
     path: Path, model: type[M], columns: tuple[str, ...], required: tuple[str, ...]
 ) -> Iterator[tuple[int, M]]:
     """(line number, validated row) for each row of a CSV table."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read table: {exc.strerror}") from None
+    text = read_utf8(path, "table")
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     for col in header:

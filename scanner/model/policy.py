@@ -8,6 +8,7 @@ recorded in results.json so a score can be traced to the thresholds that produce
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,26 +72,18 @@ def load_policy(path: str | None) -> Policy:
     """Read ``--policy FILE`` (YAML mapping of field → value); errors name the file and field."""
     if path is None:
         return Policy()
-    import yaml
     from pydantic import ValidationError
 
     from scanner.model.errors import InputError
+    from scanner.model.textfile import read_yaml
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise InputError(path, f"cannot read policy file: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = read_yaml(Path(path), "policy file")
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(path, f"expected a mapping of policy fields, found {type(data).__name__}")
     try:
-        return Policy(**data)
+        return Policy.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(top)"
