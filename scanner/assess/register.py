@@ -28,7 +28,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from scanner.inventory.yml import Document, load_document
 from scanner.model.errors import InputError
@@ -45,7 +53,23 @@ MAX_EXCEPTION_DAYS = 366  # "no longer than one year" (a leap year included)
 def _patterns(v: Any) -> list[str]:
     if isinstance(v, str):
         return [p.strip() for p in re.split(r"[,:]", v) if p.strip()]
+    if not isinstance(v, list) or not all(isinstance(p, str | int) for p in v):
+        raise ValueError(
+            f"expected a list of names or a comma-separated string, found {type(v).__name__}"
+            if not isinstance(v, list)
+            else "expected a list of names (text), found a nested value"
+        )
     return [str(p) for p in v]
+
+
+def _check_pattern(p: str) -> str:
+    """A host pattern that can be matched: ``~regex`` must compile."""
+    if p.startswith("~"):
+        try:
+            re.compile(p[1:])
+        except re.error as exc:
+            raise ValueError(f"{p!r} is not a valid regular expression ({exc})") from None
+    return p
 
 
 class _Entry(BaseModel):
@@ -61,6 +85,11 @@ class _Entry(BaseModel):
     @classmethod
     def _split_hosts(cls, v: Any) -> Any:
         return _patterns(v) if v is not None else ["all"]
+
+    @field_validator("hosts")
+    @classmethod
+    def _compile_hosts(cls, v: list[str]) -> list[str]:
+        return [_check_pattern(p) for p in v]
 
     @field_validator("controls", mode="before")
     @classmethod
@@ -128,12 +157,23 @@ class Attestation(_Entry):
     outcome: Literal["effective", "not_implemented"] = "effective"
     owner: str = Field(min_length=1)
     date: Day
-    valid_days: int = Field(default=365, ge=1, le=3 * 366)
+    valid_days: int = Field(default=365, ge=1, le=3 * 366, validate_default=True)
     evidence: str = Field(
         min_length=1, description="Where the evidence is kept (document id, ticket, path)."
     )
     evidence_file: str | None = None
     statement: str = ""
+
+    @field_validator("valid_days")
+    @classmethod
+    def _expiry_is_a_date(cls, v: int, info: ValidationInfo) -> int:
+        made = info.data.get("date")
+        if isinstance(made, Day) and made.toordinal() + v > Day.max.toordinal():
+            raise ValueError(
+                f"date {made} plus valid_days {v} is past {Day.max}; "
+                "expected the day the attestation was made"
+            )
+        return v
 
     def expires(self) -> Day:
         return self.date + timedelta(days=self.valid_days)
@@ -290,7 +330,9 @@ def _entries(doc: Document, key: str, model: type[_Entry]) -> list[Any]:
             at = doc.where(item, field_name) if field_name in item else where
             label = f"field {field_name}" if field_name else "entry"
             raise InputError(
-                at, f"{key} entry {item.get('id', i + 1)}: {label}: {err['msg']}"
+                at,
+                f"{key} entry {item.get('id', i + 1)}: {label}: "
+                + err["msg"].removeprefix("Value error, "),
             ) from None
         if entry.id in seen:
             raise InputError(where, f"{key} id {entry.id!r} is used twice")

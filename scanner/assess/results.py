@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scanner.model.framework import Checkable, Framework, builtin
 from scanner.model.vocabulary import Grade, Outcome, Platform, Reach, Strategy
@@ -172,6 +172,54 @@ class Results(BaseModel):
         description="The framework scored against: levels, groups (strategy ids) and controls "
         "with their statements and the OSCAL catalogs they come from.",
     )
+
+    @model_validator(mode="after")
+    def _levels_in_range(self) -> Results:
+        problem = level_problem(self)
+        if problem:
+            raise ValueError(f"{problem[0]}: {problem[1]}")
+        return self
+
+
+def _level_problem(value: object, top: int) -> str | None:
+    if value is None or (isinstance(value, int) and 0 <= value <= top):
+        return None
+    return f"level {value!r} is not 0 to the framework's top level {top} (or null)"
+
+
+def host_level_problem(h: HostResult, i: int, framework: Framework) -> tuple[str, str] | None:
+    """The first level of host ``h`` (``hosts[i]``) that the framework does not have, as
+    (field path, what is wrong); None when every level is one of its levels."""
+    top = framework.top
+    for name in ("levels", "claimable"):
+        per_group: dict[Strategy, Level] = getattr(h, name)
+        for s in framework.groups:
+            if s not in per_group:
+                return f"hosts.{i}.{name}", f"no entry for {s.value}"
+        for s, v in per_group.items():
+            if (why := _level_problem(v, top)) is not None:
+                return f"hosts.{i}.{name}.{s.value}", why
+    for name in ("level", "claimable_level"):
+        if (why := _level_problem(getattr(h, name), top)) is not None:
+            return f"hosts.{i}.{name}", why
+    return None
+
+
+def level_problem(results: Results) -> tuple[str, str] | None:
+    """The first level in ``results`` outside its framework's levels, as (field path, what is
+    wrong): writers index colours and columns by level, so one must never reach them."""
+    fw = results.framework
+    if not 1 <= results.run.target_level <= fw.top:
+        return "run.target_level", f"expected 1 to the framework's top level {fw.top}"
+    if (why := _level_problem(results.fleet_level, fw.top)) is not None:
+        return "fleet_level", why
+    for i, f in enumerate(results.fleet):
+        if (why := _level_problem(f.level, fw.top)) is not None:
+            return f"fleet.{i}.level", why
+    for i, h in enumerate(results.hosts):
+        if (found := host_level_problem(h, i, fw)) is not None:
+            return found
+    return None
 
 
 def schema() -> dict[str, Any]:

@@ -61,7 +61,7 @@ def reported_role(rec: HostRecord) -> tuple[Role | None, str]:
 def _windows(text: str) -> tuple[Role | None, str]:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, "Win32_OperatingSystem output is not JSON"
     if isinstance(data, list) and data:
         data = data[0]

@@ -23,6 +23,7 @@ from scanner.cli.support import (
     write_outputs,
 )
 from scanner.model.errors import InputError
+from scanner.report.files import check_writable
 from scanner.report.xlsx.workbook import write_xlsx
 
 
@@ -40,6 +41,9 @@ def report_cmd(
     results: Results = read_model_file(results_file, Results, "results file")
     if not (xlsx_path or html_file or junit_file):
         raise InputError("report", "name at least one output: --xlsx, --html or --junit")
+    for option, f in (("--xlsx", xlsx_path), ("--html", html_file), ("--junit", junit_file)):
+        if f is not None:
+            check_writable(f, option)
     if xlsx_path is not None:
         write_xlsx(results, xlsx_path)
     extra_reports(results, html_file, junit_file)

@@ -6,7 +6,6 @@ import contextlib
 import shlex
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from scanner.cli.options import (
     register_options,
     selected_checks,
 )
+from scanner.cli.preflight import check_known_hosts, check_outputs, load_baseline, require_hosts
 from scanner.cli.support import (
     DEFAULT_HISTORY,
     extra_reports,
@@ -214,17 +214,17 @@ def _scan(
     inv = inventory_of(inventories)
     checks = selected_checks(check_ids)
     hosts = inv.select(limit)
+    require_hosts(hosts, inventories)
     plans = make_plan(hosts, checks)  # every inventory problem surfaces here, before any connection
-    for kh in known_hosts:
-        if not kh.is_file():
-            raise InputError(f"--known-hosts {kh}", "file not found")
+    check_known_hosts(known_hosts)
+    # Everything the run will read or write after the sweep is tried now, before any connection.
+    old = load_baseline(baseline, history_file)
+    check_outputs(
+        evidence,
+        history_file,
+        [("--html", html_file), ("--junit", junit_file), ("--prom", prom_file)],
+    )
     out_dir = writable_dir(out)
-    if evidence is not None:  # find an unwritable evidence destination before scanning, not after
-        writable_dir(
-            evidence.parent if evidence.suffix == ".zip" else evidence,
-            "--evidence",
-            "evidence folder",
-        )
     opts = RunOptions(
         forks=forks,
         command_timeout=command_timeout,
@@ -292,7 +292,7 @@ def _scan(
         sources,
         evidence,
         history_file,
-        baseline,
+        old,
         prom_file,
         html_file,
         junit_file,
@@ -308,7 +308,7 @@ def _after_scan(
     sources: list[Path],
     evidence: Path | None,
     history_file: Path | None,
-    baseline: str | None,
+    old: Results | None,
     prom_file: Path | None,
     html_file: Path | None,
     junit_file: Path | None,
@@ -322,22 +322,6 @@ def _after_scan(
 
         write_bundle(evidence, raw, results, sources)
     extra_reports(results, html_file, junit_file)
-    old = None
-    if baseline is not None:
-        from scanner.runs.drift import load_results_ref
-        from scanner.runs.history import History
-
-        first_run = False
-        if baseline in ("last", "previous") and history_file is not None:
-            with History.open(history_file) as hist:
-                first_run = not hist.runs()
-        if first_run:
-            warnings.warn(
-                f"no earlier run in {history_file} to compare with; this run becomes the baseline",
-                stacklevel=1,
-            )
-        else:
-            old = load_results_ref(baseline, history_file)
     if history_file is not None:
         from scanner.runs.history import History
 

@@ -15,10 +15,10 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results
+from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results, level_problem
 from scanner.assess.target import EXIT_ERROR, fleet_meets, unseen
 from scanner.checking.loader import CheckLoadError
-from scanner.model.errors import InputError
+from scanner.model.errors import InputError, field_where
 from scanner.model.framework import Framework, builtin
 from scanner.model.framework_file import load_framework
 from scanner.model.terminal import printable, printable_lines
@@ -52,11 +52,15 @@ def friendly(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("E8SCAN_DEBUG"):
                 raise
-            say(
-                f"e8scan: internal error: {type(exc).__name__}: {exc} "
-                "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
-                err=True,
-            )
+            if isinstance(exc, OSError) and exc.filename is not None:
+                # the machine said no (disk full, read-only file system, permissions): no bug
+                say(f"e8scan: error: {exc.filename}: {exc.strerror or exc}", err=True)
+            else:
+                say(
+                    f"e8scan: internal error: {type(exc).__name__}: {exc} "
+                    "(a bug: please report it; E8SCAN_DEBUG=1 shows the traceback)",
+                    err=True,
+                )
             sys.exit(EXIT_ERROR)
 
     return wrapper  # type: ignore[return-value]
@@ -188,9 +192,12 @@ def read_model_file(path: Path, model: type[RawRecord] | type[Results], what: st
             f"{path}:{exc.line}: field {exc.loc}", f"not a valid {what}: {exc.msg}"
         ) from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: field {field}", f"not a valid {what}: {err['msg']}") from None
+        where, msg = field_where(str(path), exc)
+        raise InputError(where, f"not a valid {what}: {msg}") from None
+    except RecursionError:
+        raise InputError(str(path), f"not a valid {what}: nested too deeply") from None
+    if isinstance(parsed, Results) and (problem := level_problem(parsed)) is not None:
+        raise InputError(f"{path}: field {problem[0]}", f"not a valid {what}: {problem[1]}")
     newest = RAW_SCHEMA_VERSION if model is RawRecord else RESULTS_SCHEMA_VERSION
     if parsed.schema_version > newest:
         raise InputError(

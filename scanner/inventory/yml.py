@@ -57,6 +57,15 @@ class _Loader(yaml.SafeLoader):
         data.extend(self.construct_sequence(node))
         self.lines[id(data)] = (node.start_mark.line + 1, {})
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date the calendar does not have (2026-02-30) is refused at its line."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+            ) from None
+
     def construct_unsafe(self, node: yaml.Node) -> Any:
         clone = copy.copy(node)
         clone.tag = self.resolve(type(node), node.value, (True, False))  # type: ignore[no-untyped-call]
@@ -72,6 +81,7 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 _Loader.add_constructor("!unsafe", _Loader.construct_unsafe)
 _Loader.add_constructor("!vault", _Loader.construct_vault)
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+from pydantic import ValidationError
+
+_FIELD_FIRST = re.compile(r"^([A-Za-z_][\w.]*): (.*)$")
+
 
 class InputError(Exception):
     """Bad user input (inventory, policy, exceptions, CLI value).
@@ -15,3 +21,22 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
         self.where = where
         self.message = message
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """(field path or "", message) of a pydantic error, on one line: the first problem only.
+
+    A model-level check names its field itself, as ``"hosts.0.level: what is wrong"``; a file
+    that is not JSON at all has no field."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"])
+    msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())
+    if not field and (m := _FIELD_FIRST.match(msg)):
+        field, msg = m.group(1), m.group(2)
+    return field, msg
+
+
+def field_where(where: str, exc: ValidationError) -> tuple[str, str]:
+    """``where`` (a file, file:line) with the failing field appended, and the message."""
+    field, msg = first_error(exc)
+    return (f"{where}: field {field}" if field else where), msg

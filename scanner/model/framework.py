@@ -18,7 +18,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scanner.model.vocabulary import Platform, Strategy
 
@@ -85,6 +85,13 @@ class Framework(BaseModel):
     catalogs: tuple[CatalogRef, ...]
     controls: tuple[Requirement, ...]
     not_host_checkable: tuple[Exclusion, ...] = ()
+
+    @field_validator("levels")
+    @classmethod
+    def _numbered(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if v != tuple(range(1, len(v) + 1)):
+            raise ValueError("expected levels numbered 1, 2, … without gaps")
+        return v
 
     @property
     def model_version(self) -> str:

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scanner.model.errors import InputError
@@ -42,7 +41,7 @@ from scanner.model.framework import (
     Framework,
     Requirement,
 )
-from scanner.model.input_files import load_yaml, read_regular_file
+from scanner.model.input_files import read_utf8, read_yaml
 from scanner.model.oscal import Catalog, read_catalog
 from scanner.model.vocabulary import Platform, Strategy
 
@@ -151,22 +150,13 @@ def load_framework(path: Path) -> Framework:
 
 
 def _definition(path: Path) -> Definition:
-    raw = read_regular_file(path)
-    try:
-        data = load_yaml(raw.decode("utf-8"), str(path))
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}", "the file is not valid UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = read_yaml(path, "framework definition")
     if not isinstance(data, dict):
         raise InputError(
             str(path), "expected a mapping (id, title, release, levels, groups, controls)"
         )
     try:
-        return Definition(**data)
+        return Definition.model_validate(data)
     except ValidationError as exc:
         raise _field_error(str(path), exc) from None
 
@@ -181,12 +171,7 @@ def _table(
     path: Path, model: type[M], columns: tuple[str, ...], required: tuple[str, ...]
 ) -> Iterator[tuple[int, M]]:
     """(line number, validated row) for each row of a CSV table."""
-    raw = read_regular_file(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}", "the table is not valid UTF-8 text") from None
+    text = read_utf8(path, "table")
     reader = csv.DictReader(text.splitlines())
     header = reader.fieldnames or []
     for col in header:

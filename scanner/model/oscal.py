@@ -40,21 +40,32 @@ def read_catalog(path: Path) -> Catalog:
         doc = json.loads(data)
     except ValueError as exc:
         raise InputError(str(path), f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(str(path), "not valid JSON (nested too deeply)") from None
     cat = doc.get("catalog") if isinstance(doc, dict) else None
     if not isinstance(cat, dict):
         raise InputError(str(path), "not an OSCAL catalog (no top-level 'catalog' object)")
     meta = cat.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise InputError(f"{path}: field catalog.metadata", "expected an object")
     statements: dict[str, str] = {}
-    for ctl in _controls(cat):
-        ism = _ism_id(ctl)
-        if ism is None:
-            raise InputError(f"{path}: control {ctl.get('id')!r}", "no ISM id (expected ism-NNNN)")
-        text = _statement(ctl)
-        if not text:
-            raise InputError(f"{path}: control {ctl.get('id')}", "has no statement part")
-        if ism in statements:
-            raise InputError(f"{path}: control {ctl.get('id')}", "appears twice in the catalog")
-        statements[ism] = text
+    try:
+        for ctl in _controls(cat):
+            ism = _ism_id(ctl)
+            if ism is None:
+                raise InputError(
+                    f"{path}: control {ctl.get('id')!r}", "no ISM id (expected ism-NNNN)"
+                )
+            text = _statement(ctl)
+            if not text:
+                raise InputError(f"{path}: control {ctl.get('id')}", "has no statement part")
+            if ism in statements:
+                raise InputError(f"{path}: control {ctl.get('id')}", "appears twice in the catalog")
+            statements[ism] = text
+    except _Shape as exc:
+        raise InputError(str(path), f"not an OSCAL catalog ({exc})") from None
+    except RecursionError:
+        raise InputError(str(path), "not an OSCAL catalog (nested too deeply)") from None
     if not statements:
         raise InputError(str(path), "the catalog holds no controls")
     return Catalog(
@@ -66,16 +77,31 @@ def read_catalog(path: Path) -> Catalog:
     )
 
 
+class _Shape(Exception):
+    """Part of the catalog is not the OSCAL shape (a list of objects where one is expected)."""
+
+
+def _objects(node: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """``node[key]``: a list of JSON objects (absent or empty: none)."""
+    value = node.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _Shape(
+            f"'{key}' of {node.get('id') or node.get('title') or 'an object'!r} "
+            "is not a list of objects"
+        )
+    return value
+
+
 def _controls(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    for ctl in node.get("controls") or ():
+    for ctl in _objects(node, "controls"):
         yield ctl
         yield from _controls(ctl)
-    for group in node.get("groups") or ():
+    for group in _objects(node, "groups"):
         yield from _controls(group)
 
 
 def _ism_id(ctl: Mapping[str, Any]) -> str | None:
-    for prop in ctl.get("props") or ():
+    for prop in _objects(ctl, "props"):
         if prop.get("name") == "label" and (m := _ISM.match(str(prop.get("value", "")))):
             return f"ISM-{m.group(1)}"
     m = _ISM.match(str(ctl.get("id", "")))
@@ -83,12 +109,12 @@ def _ism_id(ctl: Mapping[str, Any]) -> str | None:
 
 
 def _statement(ctl: Mapping[str, Any]) -> str:
-    parts = [p for p in ctl.get("parts") or () if p.get("name") == "statement"]
+    parts = [p for p in _objects(ctl, "parts") if p.get("name") == "statement"]
     return "\n".join(t for p in parts for t in _prose(p)).strip()
 
 
 def _prose(part: Mapping[str, Any]) -> Iterator[str]:
     if part.get("prose"):
         yield str(part["prose"]).strip()
-    for sub in part.get("parts") or ():
+    for sub in _objects(part, "parts"):
         yield from _prose(sub)

@@ -72,28 +72,18 @@ def load_policy(path: str | None) -> Policy:
     """Read ``--policy FILE`` (YAML mapping of field → value); errors name the file and field."""
     if path is None:
         return Policy()
-    import yaml
     from pydantic import ValidationError
 
     from scanner.model.errors import InputError
-    from scanner.model.input_files import load_yaml, read_regular_file
+    from scanner.model.input_files import read_yaml
 
-    raw = read_regular_file(Path(path))  # a FIFO or device is refused, never waited on
-    try:
-        data = load_yaml(raw.decode("utf-8"), path)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}", "the policy is not valid UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = read_yaml(Path(path), "policy file")
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(path, f"expected a mapping of policy fields, found {type(data).__name__}")
     try:
-        return Policy(**data)
+        return Policy.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(top)"

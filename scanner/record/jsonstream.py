@@ -49,7 +49,7 @@ class ItemError(ValueError):
         first = error.errors()[0]
         self.line = line
         self.loc = ".".join([field, str(index), *(str(p) for p in first["loc"])])
-        self.msg = first["msg"]
+        self.msg = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
         super().__init__(f"line {line}: field {self.loc}: {self.msg}")
 
 

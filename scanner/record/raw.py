@@ -47,7 +47,12 @@ def _from_json(v: Any) -> Any:
     if isinstance(v, str):
         return v.encode("utf-8")
     if isinstance(v, dict) and set(v) == {"base64"}:
-        return base64.b64decode(v["base64"])
+        if not isinstance(v["base64"], str):
+            raise ValueError(f"base64 must be text, found {type(v['base64']).__name__}")
+        try:
+            return base64.b64decode(v["base64"], validate=True)
+        except ValueError as exc:
+            raise ValueError(f"not valid base64 ({exc})") from None
     return v
 
 

@@ -10,13 +10,39 @@ from typing import IO
 
 from pydantic import BaseModel
 
+from scanner.model.errors import InputError
 from scanner.record.jsonstream import json_chunks
+
+
+def check_writable(
+    path: Path, option: str, folder: bool = False, what: str = "output file"
+) -> None:
+    """Refuse, before any work, an output ``path`` (file, or with ``folder`` a folder written
+    through a sibling) that cannot be written: a folder where a file goes, a parent that is a
+    file or cannot be created, a read-only or full file system. Leaves no file behind; a
+    missing parent folder is created (as writing would)."""
+    where = f"{option} {path}"
+    if not folder and path.is_dir():
+        raise InputError(where, "is a folder; expected a file name")
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise InputError(where, f"{what} not writable ({existing} is a file, not a folder)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise InputError(where, f"{what} not writable ({exc.strerror or exc})") from None
 
 
 def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
     """Call ``fill`` with a temporary file beside ``path``; rename it over ``path`` when done."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fill(fh)
@@ -24,6 +50,11 @@ def write_atomic(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by their audience
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno is not None and exc.filename in (tmp, None):  # the file the user named
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

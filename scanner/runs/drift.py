@@ -16,13 +16,13 @@ expired, or expire within ``soon_days`` of the new run's finish, are listed as a
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from scanner.assess.results import RESULTS_SCHEMA_VERSION, HostResult, Level, Results
-from scanner.model.errors import InputError
+from scanner.model.errors import InputError, field_where
 from scanner.model.terminal import printable
 from scanner.model.vocabulary import Outcome, Reach, Strategy
 
@@ -126,7 +126,7 @@ def _register(new: Results, soon_days: int) -> tuple[list[RegisterExpiry], list[
         entry = RegisterExpiry(id=use.id, kind=use.kind, expires=when, hosts=use.hosts)
         if when < today:
             expired.append(entry)
-        elif when <= today + timedelta(days=soon_days):
+        elif (when - today).days <= soon_days:  # no date arithmetic past year 9999
             expiring.append(entry)
     return expired, expiring
 
@@ -185,6 +185,8 @@ def _read_results_file(path: Path) -> Results:
         raise InputError(str(path), f"cannot read results file: {exc.strerror}") from None
     except ValueError as exc:
         raise InputError(str(path), f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(str(path), "not JSON: nested too deeply") from None
     if not isinstance(data, dict) or data.get("kind") != "e8scan-results":
         raise InputError(str(path), "not an e8scan results.json (kind is not e8scan-results)")
     version = data.get("schema_version")
@@ -197,11 +199,8 @@ def _read_results_file(path: Path) -> Results:
     try:
         return Results.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(
-            f"{path}: field {field}", f"not a valid results file: {err['msg']}"
-        ) from None
+        where, msg = field_where(str(path), exc)
+        raise InputError(where, f"not a valid results file: {msg}") from None
 
 
 def load_results_ref(ref: str, history_file: Path | None) -> Results:

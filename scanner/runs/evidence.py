@@ -33,7 +33,7 @@ from scanner.assess.results import Results
 from scanner.checking.role_probe import PROBE_ID, PROBE_VERSION
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
-from scanner.report.files import write_atomic
+from scanner.report.files import check_writable, write_atomic
 from scanner.runs.source_copies import redact_secrets, redact_source
 
 __all__ = ["redact_secrets", "safe_name", "verify_bundle", "write_bundle"]
@@ -192,7 +192,7 @@ def bundle_files(raw: RawRecord, results: Results, sources: Sequence[Path]) -> d
 def _is_bundle_manifest(data: bytes) -> bool:
     try:
         manifest = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(manifest, dict) and manifest.get("kind") == KIND
 
@@ -208,14 +208,42 @@ def _is_bundle(path: Path) -> bool:
         return False
 
 
+def _refuse_zip(dest: Path) -> None:
+    if dest.exists() and not (dest.is_file() and _is_bundle(dest)):
+        raise InputError(str(dest), "exists and is not an e8scan evidence bundle; not replacing it")
+
+
+def _refuse_folder(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise InputError(str(dest), "exists and is not a folder")
+    if dest.exists() and any(dest.iterdir()) and not _is_bundle(dest):
+        raise InputError(
+            str(dest),
+            "folder is not empty and is not an e8scan evidence bundle; not writing into it",
+        )
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse, before a scan, an evidence destination :func:`write_bundle` would refuse (a
+    non-empty folder or a file that is not a bundle) or could not write (the bundle is staged
+    beside ``dest`` and renamed into place, so ``dest``'s folder must be writable)."""
+    try:
+        if dest.suffix.lower() == ".zip":
+            _refuse_zip(dest)
+        else:
+            _refuse_folder(dest)
+    except OSError as exc:
+        raise InputError(str(dest), f"cannot read it ({exc.strerror or exc})") from None
+    check_writable(dest, "--evidence", folder=True, what="evidence folder")
+
+
 def _zip_time(created: datetime) -> tuple[int, int, int, int, int, int]:
     t = max(created.astimezone(UTC), datetime(1980, 1, 1, tzinfo=UTC))
     return (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _write_zip(dest: Path, files: Mapping[str, bytes], created: datetime) -> None:
-    if dest.exists() and not (dest.is_file() and _is_bundle(dest)):
-        raise InputError(str(dest), "exists and is not an e8scan evidence bundle; not replacing it")
+    _refuse_zip(dest)
     stamp = _zip_time(created)
 
     def fill(fh: IO[bytes]) -> None:
@@ -245,13 +273,7 @@ def _umask() -> int:
 def _write_folder(dest: Path, files: Mapping[str, bytes]) -> None:
     """Fill a temporary sibling folder, then swap it in for ``dest`` (empty or an old bundle)."""
     replace = dest.exists()
-    if replace and not dest.is_dir():
-        raise InputError(str(dest), "exists and is not a folder")
-    if replace and any(dest.iterdir()) and not _is_bundle(dest):
-        raise InputError(
-            str(dest),
-            "folder is not empty and is not an e8scan evidence bundle; not writing into it",
-        )
+    _refuse_folder(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
@@ -343,6 +365,8 @@ def _manifest_files(data: bytes) -> tuple[dict[str, str] | None, str]:
         manifest = json.loads(data)
     except ValueError as exc:
         return None, f"{MANIFEST}: not valid JSON ({exc})"
+    except RecursionError:
+        return None, f"{MANIFEST}: not valid JSON (nested too deeply)"
     if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
         return None, f"{MANIFEST}: not an e8scan evidence manifest (kind is not {KIND!r})"
     if manifest.get("schema_version") != SCHEMA_VERSION:

@@ -9,8 +9,9 @@ with one line instead of being written to.
 the operating system ends it with its process (a crashed or killed run never leaves a lock that
 blocks the next); the file names the holder's pid and start time and is removed on the way out.
 
-Why ~410 lines: the SQLite schema, the run and host rows, the trend queries and the lock stay
-in one place, so no other module writes SQL.
+Why ~530 lines: the SQLite schema, the run and host rows (each checked as it is read: a damaged
+or foreign file is one error line, never a crash), the trend queries and the lock stay in one
+place, so no other module writes SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from types import TracebackType
 from pydantic import ValidationError
 
 from scanner.assess.results import Level, Results
-from scanner.model.errors import InputError
+from scanner.model.errors import InputError, field_where
 from scanner.model.terminal import printable
 from scanner.model.vocabulary import Reach, Strategy
 from scanner.record.jsonstream import json_chunks
@@ -39,6 +40,20 @@ from scanner.record.jsonstream import json_chunks
 HISTORY_KIND = "e8scan-history"
 HISTORY_SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_COLUMNS = {
+    "meta": ("key", "value"),
+    "runs": (
+        "id",
+        "started",
+        "finished",
+        "hosts",
+        "unreachable",
+        "fleet_level",
+        "target_level",
+        "results",
+    ),
+    "host_levels": ("run_id", "host", "reach", "level", "levels"),
+}
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -211,6 +226,17 @@ def _not_history(path: Path, why: str) -> InputError:
     return InputError(str(path), f"not an e8scan history ({why})")
 
 
+def _cannot(path: Path, what: str, exc: sqlite3.Error) -> InputError:
+    """A history SQLite could not write or read: full disk, read-only file system, I/O error."""
+    return InputError(str(path), f"cannot {what} the run history (SQLite says: {exc})")
+
+
+def _damaged(path: Path, run_id: object) -> InputError:
+    return InputError(
+        f"{path}: run {str(run_id)[:80]}", "a damaged row (not what e8scan writes); expected a run"
+    )
+
+
 class History:
     """An open run history. Use ``History.open(path)`` as a context manager."""
 
@@ -236,11 +262,44 @@ class History:
             _check_magic(path)
         try:
             conn = sqlite3.connect(path, timeout=30)
-            hist = cls(path, conn)
+        except sqlite3.Error as exc:
+            raise InputError(str(path), f"cannot open the run history ({exc})") from None
+        # Text a damaged file holds is not UTF-8: read it as what it is, then refuse the row.
+        conn.text_factory = lambda b: b.decode("utf-8", "replace")
+        hist = cls(path, conn)
+        try:
             hist._prepare(create)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            raise _cannot(path, "open", exc) from None
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise _not_history(path, f"SQLite says: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
         return hist
+
+    @classmethod
+    def check(cls, path: Path) -> None:
+        """Refuse, before a scan, a history the scan could not record its run in: a folder, a
+        foreign or damaged file, a newer schema, a file or folder that cannot be written.
+        Writes nothing; a history that does not exist yet is fine when its folder is writable."""
+        if not path.exists():
+            parent = next((p for p in path.parents if p.exists()), Path("."))
+            if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError(str(path), f"cannot create the run history in {parent}")
+            return
+        if path.is_dir():
+            raise InputError(str(path), "is a folder, expected a history file")
+        if path.stat().st_size:
+            with cls.open(path, create=False):
+                pass
+        for what, p in (("file", path), ("folder", path.parent)):
+            if not os.access(p, os.W_OK):
+                raise InputError(
+                    str(path), f"the run history's {what} is not writable (read-only file system?)"
+                )
 
     def _prepare(self, create: bool) -> None:
         conn = self._conn
@@ -260,10 +319,22 @@ class History:
             raise _not_history(
                 self.path, f"a SQLite database with tables {', '.join(sorted(tables))}"
             )
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        for table, columns in _COLUMNS.items():
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in columns if c not in have]
+            if missing:
+                what = f"table {table}" if not have else f"column {table}.{missing[0]}"
+                raise _not_history(self.path, f"damaged: {what} is missing")
+        meta = {str(k): v for k, v in conn.execute("SELECT key, value FROM meta").fetchall()}
         if meta.get("kind") != HISTORY_KIND:
             raise _not_history(self.path, "a SQLite database of another kind")
-        version = int(meta.get("schema_version", "0"))
+        raw_version = meta.get("schema_version", "0")
+        try:
+            version = int(str(raw_version))
+        except ValueError:
+            raise _not_history(
+                self.path, f"its schema_version {str(raw_version)[:40]!r} is not a number"
+            ) from None
         if version > HISTORY_SCHEMA_VERSION:
             raise InputError(
                 str(self.path),
@@ -295,6 +366,13 @@ class History:
         parts = [packer.compress(c.encode("utf-8")) for c in json_chunks(results, "hosts")]
         blob = b"".join([*parts, packer.flush()])
         unreachable = sum(1 for h in results.hosts if h.reach is not Reach.OK)
+        try:
+            self._insert(results, run_id, blob, unreachable)
+        except sqlite3.Error as exc:
+            raise _cannot(self.path, "record the run in", exc) from None
+        return run_id
+
+    def _insert(self, results: Results, run_id: str, blob: bytes, unreachable: int) -> None:
         with self._conn as conn:
             conn.execute("DELETE FROM host_levels WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -324,25 +402,37 @@ class History:
                     for h in results.hosts
                 ],
             )
-        return run_id
 
     def runs(self) -> list[RunRow]:
         """Every recorded run, oldest first (newest last)."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT id, finished, hosts, unreachable, fleet_level, target_level FROM runs "
             "ORDER BY finished, rowid"
-        ).fetchall()
-        return [
-            RunRow(
-                id=r[0],
-                finished=datetime.fromisoformat(r[1]),
-                hosts=r[2],
-                unreachable=r[3],
-                fleet_level=r[4],
-                target_level=r[5],
-            )
-            for r in rows
-        ]
+        )
+        return [self._run_row(r) for r in rows]
+
+    def _read(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise _cannot(self.path, "read", exc) from None
+
+    def _run_row(self, r: tuple[object, ...]) -> RunRow:
+        run_id, finished, hosts, unreachable, fleet, target = r
+        if not (
+            isinstance(run_id, str)
+            and all(_is_int(v) for v in (hosts, unreachable, target))
+            and (fleet is None or _is_int(fleet))
+        ):
+            raise _damaged(self.path, run_id)
+        return RunRow(
+            id=run_id,
+            finished=_utc(self.path, run_id, finished),
+            hosts=int(hosts),  # type: ignore[call-overload]
+            unreachable=int(unreachable),  # type: ignore[call-overload]
+            fleet_level=fleet,  # type: ignore[arg-type]
+            target_level=int(target),  # type: ignore[call-overload]
+        )
 
     def resolve(self, ref: str) -> str:
         """The run id that ``ref`` names: an id, ``last`` (newest) or ``previous``."""
@@ -364,31 +454,65 @@ class History:
     def get(self, ref: str) -> Results:
         """The full results of a run: its id, ``last`` or ``previous``."""
         run_id = self.resolve(ref)
-        row = self._conn.execute("SELECT results FROM runs WHERE id = ?", (run_id,)).fetchone()
+        rows = self._read("SELECT results FROM runs WHERE id = ?", run_id)
+        blob = rows[0][0] if rows else None
+        where = f"{self.path}: run {run_id}"
+        if not isinstance(blob, bytes):
+            raise InputError(where, "stored results are unreadable (not compressed JSON)")
         try:
-            return Results.model_validate_json(zlib.decompress(row[0]))
-        except (zlib.error, ValidationError) as exc:
-            raise InputError(
-                f"{self.path}: run {run_id}", f"stored results are unreadable ({exc})"
-            ) from None
+            return Results.model_validate_json(zlib.decompress(blob))
+        except (zlib.error, ValueError) as exc:
+            raise InputError(where, f"stored results are unreadable ({exc})") from None
+        except ValidationError as exc:
+            at, msg = field_where(where, exc)
+            raise InputError(at, f"stored results are unreadable: {msg}") from None
 
     def trend(self, host: str) -> list[TrendRow]:
         """One host across every run that included it, oldest first."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT r.id, r.finished, h.reach, h.level, h.levels FROM host_levels h "
             "JOIN runs r ON r.id = h.run_id WHERE h.host = ? ORDER BY r.finished, r.rowid",
-            (host,),
-        ).fetchall()
-        return [
-            TrendRow(
-                run_id=r[0],
-                finished=datetime.fromisoformat(r[1]),
-                reach=r[2],
-                level=r[3],
-                levels=json.loads(r[4]),
+            host,
+        )
+        out = []
+        for run_id, finished, reach, level, levels_json in rows:
+            try:
+                levels = json.loads(levels_json) if isinstance(levels_json, str) else None
+            except (ValueError, RecursionError):
+                levels = None
+            if not (
+                isinstance(run_id, str)
+                and isinstance(reach, str)
+                and (level is None or _is_int(level))
+                and isinstance(levels, dict)
+                and all(v is None or _is_int(v) for v in levels.values())
+            ):
+                raise _damaged(self.path, run_id)
+            out.append(
+                TrendRow(
+                    run_id=run_id,
+                    finished=_utc(self.path, run_id, finished),
+                    reach=reach,
+                    level=level,  # type: ignore[arg-type]
+                    levels=levels,
+                )
             )
-            for r in rows
-        ]
+        return out
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**31) < v < 2**31
+
+
+def _utc(path: Path, run_id: object, text: object) -> datetime:
+    """A stored time as an aware UTC datetime; anything else is a damaged row."""
+    try:
+        if isinstance(text, str):
+            t = datetime.fromisoformat(text)
+            return t.astimezone(UTC) if t.tzinfo is not None else t.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        pass
+    raise _damaged(path, run_id)
 
 
 def _check_magic(path: Path) -> None:
