@@ -10,7 +10,11 @@ Two guards every reader of user files shares:
   aliases (``*a``) and merge keys (``<<: *a``) may repeat nodes, and a 700-byte "billion
   laughs" file expands to billions of values. Expansion beyond the file's own nodes is capped
   at :data:`MAX_ALIAS_NODES`, counted in one linear pass over the distinct nodes.
-  :func:`load_yaml` is ``yaml.safe_load`` with that check.
+  :func:`load_yaml` is ``yaml.safe_load`` with that check (and dates the calendar has).
+
+:func:`read_utf8` and :func:`read_yaml` build on both for the small files a user gives (policy,
+framework definition and tables): bytes that are not UTF-8, YAML errors and dates the calendar
+does not have (``2026-02-30``) become one InputError naming the file and line.
 """
 
 from __future__ import annotations
