@@ -198,8 +198,8 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         capture_output=True,
         check=False,
     )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    # Like the sshd fleet, this needs root: a machine where it cannot run fails, never skips.
+    assert mounted.returncode == 0, f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}"
     try:
         yield mnt
     finally:
