@@ -12,9 +12,9 @@ import click
 from scanner.assess.results import Results, schema
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
 from scanner.cli.support import (
-    DEFAULT_HISTORY,
     extra_reports,
     friendly,
+    history_option,
     print_summary,
     read_model_file,
     report_options,
@@ -72,13 +72,7 @@ def verify_cmd(bundle: Path) -> None:
 
 
 @click.command("history")
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
+@history_option
 @click.option("--host", default=None, help="Show this host's trend instead of the run list.")
 @friendly
 def history_cmd(history_file: Path, host: str | None) -> None:
@@ -92,13 +86,7 @@ def history_cmd(history_file: Path, host: str | None) -> None:
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
+@history_option
 @click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
 @friendly
 def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
@@ -118,13 +106,7 @@ def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
 @click.option(
     "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."
 )
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-)
+@history_option
 @click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
 @click.option("-q", "--quiet", is_flag=True)
 @friendly

@@ -25,10 +25,10 @@ from scanner.cli.options import (
 )
 from scanner.cli.preflight import check_known_hosts, check_outputs, load_baseline, require_hosts
 from scanner.cli.support import (
-    DEFAULT_HISTORY,
     extra_reports,
     framework_option,
     friendly,
+    history_option,
     load_framework_option,
     print_summary,
     report_options,
@@ -123,14 +123,7 @@ from scanner.report.files import write_text_atomic
     default=None,
     help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
 )
-@click.option(
-    "--history",
-    "history_file",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_HISTORY,
-    show_default=True,
-    help="SQLite run history this run is added to.",
-)
+@history_option
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option(
     "--baseline",

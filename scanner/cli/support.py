@@ -30,6 +30,14 @@ from scanner.report.xlsx.workbook import write_xlsx
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
+history_option = click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_HISTORY,
+    show_default=True,
+    help="The SQLite run history (scan and merge add their run to it).",
+)
 
 
 def say(text: str = "", err: bool = False, nl: bool = True) -> None:
