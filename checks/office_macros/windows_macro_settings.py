@@ -89,224 +89,102 @@ Evidence grade: good.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from checks._office import DEFENDER_AMSI_CLSID, defender_active, not_installed_reason
+from checks._office import not_installed_reason
 from checks.facts.fact import Unknown
 from checks.facts.windows.office import LABEL, OFFICE_INSTALLED, Office
 from checks.facts.windows.office_policy import (
     AMSI_ANTIVIRUS,
     OFFICE_MACRO_SETTINGS,
     OFFICE_MACRO_TRUST,
-    POLICY_ROOTS,
     MacroTrust,
     OfficePolicy,
 )
-from checks.office_macros._trusted_locations import ROOT_LABEL, open_locations
+from checks.office_macros._policy_judging import (
+    MACHINE_ONLY,
+    OUTLOOK_MEANING,
+    SCOPE_MEANING,
+    VBA_MEANING,
+    Issue,
+    antivirus,
+    block_rank,
+    clip,
+    describe,
+    group,
+    machine_only,
+    no_user_reason,
+    observed_values,
+    pref_note,
+    scope_rank,
+    subjects,
+    vba_label,
+    vba_name,
+    vba_rank,
+    verdict,
+    weakest,
+)
+from checks.office_macros._trusted_locations import open_locations
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 BLOCK_APPS = ("word", "excel", "powerpoint", "access", "visio")
-VBA_MEANING = {
-    1: "enable all macros",
-    2: "disable with notification",
-    3: "disable except digitally signed",
-    4: "disable without notification",
-}
-OUTLOOK_MEANING = {
-    1: "no security check",
-    2: "always warn",
-    3: "warn for signed, disable unsigned",
-    4: "never warn, disable all",
-}
-SCOPE_MEANING = {0: "disabled", 1: "low-trust documents only", 2: "all documents"}
-MAX_ITEMS = 12
-
-
-def _vba_name(app: str) -> str:
-    return "level" if app == "outlook" else "vbawarnings"
-
-
-def _vba_label(app: str) -> str:
-    return "level" if app == "outlook" else "VBAWarnings"
-
-
-def _vba_rank(v: int | None) -> int:
-    """Higher is safer: 4 > 3 > 2 > anything else (1 = enable all, unknown)."""
-    return {4: 3, 3: 2, 2: 1}.get(v if v is not None else -1, 0)
-
-
-def _scope_rank(v: int | None) -> int:
-    return {2: 2, 1: 1}.get(v if v is not None else -1, 0)
-
-
-def _block_rank(v: int | None) -> int:
-    return 1 if v == 1 else 0
-
-
-Issue = tuple[str, str, str]  # (user, application, what is wrong)
-MACHINE_ONLY = (
-    "set only under the machine policy root (HKLM\\SOFTWARE\\Policies\\Microsoft\\Office\\16.0): "
-    "these are User Configuration policies, and that Office honours the machine root for them is "
-    "unverified (essential-eight.md 2.0), so the setting is not shown to apply to the user"
-)
-
-
-def _machine_only(found: Mapping[str, int | None]) -> bool:
-    """The value comes from the machine root alone (no Cloud Policy or user policy value)."""
-    return set(found) == {"machine"}
-
-
-def _group(items: list[Issue]) -> list[str]:
-    """One line per user and finding, naming every application it concerns."""
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for who, app, detail in items:
-        grouped.setdefault((who, detail), []).append(app)
-    return [f"{', '.join(apps)} for {who}: {detail}" for (who, detail), apps in grouped.items()]
-
-
-def _clip(items: list[str]) -> str:
-    if len(items) <= MAX_ITEMS:
-        return "; ".join(items)
-    return "; ".join(items[:MAX_ITEMS]) + f"; and {len(items) - MAX_ITEMS} more"
-
-
-def _weakest(
-    found: dict[str, int | None], rank: Callable[[int | None], int]
-) -> tuple[str, int | None]:
-    root = min(found, key=lambda r: (rank(found[r]), POLICY_ROOTS.index(r)))
-    return root, found[root]
-
-
-def _describe(
-    found: dict[str, int | None], meaning: Mapping[int, str], rank: Callable[[int | None], int]
-) -> str:
-    root, value = _weakest(found, rank)
-    meant = meaning.get(value, "unknown value") if value is not None else "unreadable"
-    text = f"{value} ({meant}) from {ROOT_LABEL[root]}"
-    if len(set(found.values())) > 1:
-        others = ", ".join(f"{ROOT_LABEL[r]} {v}" for r, v in found.items() if r != root)
-        text += f"; roots disagree ({others}), the weakest is judged"
-    return text
-
-
-def _pref(snap: OfficePolicy, sid: str | None, app: str, name: str) -> str:
-    if sid is None:
-        return ""
-    present, value = snap.get(sid, "preference", app, name)
-    return f" (user preference {value})" if present else ""
-
-
-def _subjects(snap: OfficePolicy) -> list[tuple[str | None, str]]:
-    """(sid, label) pairs to judge: each judged user, or the machine root alone when there is none."""
-    if snap.users:
-        return [(u.sid, u.label) for u in snap.users]
-    return [(None, "all users (machine policy)")]
-
-
-def _no_user_reason(snap: OfficePolicy) -> str:
-    skipped = f" (loaded hives not judged: {'; '.join(snap.skipped)})" if snap.skipped else ""
-    return (
-        "no interactive user hive is loaded (nobody logged on), so the user-scope policy roots "
-        f"cannot be read; a compliant machine policy alone is not a pass{skipped}"
-    )
-
-
-def _observed(
-    snap: OfficePolicy, apps: list[str], name_of: Callable[[str], str], problems: list[str]
-) -> dict[str, Any]:
-    per: dict[str, dict[str, Any]] = {}
-    for sid, label in _subjects(snap):
-        per[label] = {}
-        for app in apps:
-            found = snap.policy(sid, app, name_of(app))
-            per[label][app] = found or None
-    return {
-        "users": [u.sid for u in snap.users],
-        "apps": apps,
-        "policy_values": per,
-        "problems": problems[:50],
-    }
 
 
 def _ism_1671(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) -> Finding:
     bad_items: list[Issue] = []
     org_items: list[Issue] = []
     machine_items: list[Issue] = []
-    for sid, label in _subjects(snap):
+    for sid, label in subjects(snap):
         for app in apps:
-            found = snap.policy(sid, app, _vba_name(app))
+            found = snap.policy(sid, app, vba_name(app))
             meaning = OUTLOOK_MEANING if app == "outlook" else VBA_MEANING
             if not found:
                 if sid is not None:
-                    pref = _pref(snap, sid, app, _vba_name(app))
+                    pref = pref_note(snap, sid, app, vba_name(app))
                     bad_items.append(
-                        (label, LABEL[app], f"{_vba_label(app)} not set by any policy root{pref}")
+                        (label, LABEL[app], f"{vba_label(app)} not set by any policy root{pref}")
                     )
                 continue
-            _, value = _weakest(found, _vba_rank)
-            item = (label, LABEL[app], f"{_vba_label(app)} {_describe(found, meaning, _vba_rank)}")
-            if _vba_rank(value) == 0:
+            _, value = weakest(found, vba_rank)
+            item = (label, LABEL[app], f"{vba_label(app)} {describe(found, meaning, vba_rank)}")
+            if vba_rank(value) == 0:
                 bad_items.append(item)
-            elif _vba_rank(value) < 3:
+            elif vba_rank(value) < 3:
                 org_items.append(item)
-            elif sid is not None and _machine_only(found):
-                machine_items.append((label, LABEL[app], f"{_vba_label(app)} 4"))
+            elif sid is not None and machine_only(found):
+                machine_items.append((label, LABEL[app], f"{vba_label(app)} 4"))
     located, blind = open_locations(trust, snap.users, apps)
-    bad, org = _group(bad_items + located), _group(org_items)
-    machine = _group(machine_items)
-    observed = _observed(snap, apps, _vba_name, bad + blind + machine + org)
-    if bad:
-        return Finding(
-            ism="ISM-1671",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=f"macros are not disabled: {_clip(bad)}",
-            observed=observed,
-        )
-    if not snap.users:
-        return Finding(
-            ism="ISM-1671",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=_no_user_reason(snap),
-            observed=observed,
-        )
-    if blind:
-        return Finding(
-            ism="ISM-1671",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=(
-                f"macros run from any Trusted Location whatever VBAWarnings says, and these could "
-                f"not be judged: {_clip(blind)}"
-            ),
-            observed=observed,
-        )
-    if machine:
-        return Finding(
-            ism="ISM-1671",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
-            observed=observed,
-        )
-    if org:
-        return Finding(
-            ism="ISM-1671",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=(
-                f"macros can run for some users, which is right only for users with a demonstrated "
-                f"business requirement (organisational register, not on the host): {_clip(org)}"
-            ),
-            observed=observed,
-        )
+    bad, org = group(bad_items + located), group(org_items)
+    machine = group(machine_items)
+    observed = observed_values(snap, apps, vba_name, bad + blind + machine + org)
     users = ", ".join(u.label for u in snap.users)
-    return Finding(
-        ism="ISM-1671",
-        outcome=Outcome.EFFECTIVE,
-        evidence=(
-            f"macros disabled without notification by policy (VBAWarnings/level 4) in "
-            f"{', '.join(LABEL[a] for a in apps)} for {users}; {_TL_OK}"
+    return verdict(
+        "ISM-1671",
+        observed,
+        (Outcome.INEFFECTIVE, f"macros are not disabled: {clip(bad)}" if bad else None),
+        (Outcome.NO_VISIBILITY, None if snap.users else no_user_reason(snap)),
+        (
+            Outcome.NO_VISIBILITY,
+            f"macros run from any Trusted Location whatever VBAWarnings says, and these could "
+            f"not be judged: {clip(blind)}"
+            if blind
+            else None,
         ),
-        observed=observed,
+        (Outcome.NO_VISIBILITY, f"{clip(machine)}: {MACHINE_ONLY}" if machine else None),
+        (
+            Outcome.NO_VISIBILITY,
+            f"macros can run for some users, which is right only for users with a demonstrated "
+            f"business requirement (organisational register, not on the host): {clip(org)}"
+            if org
+            else None,
+        ),
+        (
+            Outcome.EFFECTIVE,
+            f"macros disabled without notification by policy (VBAWarnings/level 4) in "
+            f"{', '.join(LABEL[a] for a in apps)} for {users}; {_TL_OK}",
+        ),
     )
 
 
@@ -319,7 +197,7 @@ _TL_OK = (
 def _ism_1488(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) -> Finding:
     judged = [a for a in apps if a in BLOCK_APPS]
     name = "blockcontentexecutionfrominternet"
-    observed = _observed(snap, judged, lambda _: name, [])
+    observed = observed_values(snap, judged, lambda _: name, [])
     if not judged:
         return Finding(
             ism="ISM-1488",
@@ -332,7 +210,7 @@ def _ism_1488(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) 
         )
     items: list[Issue] = []
     machine_items: list[Issue] = []
-    for sid, label in _subjects(snap):
+    for sid, label in subjects(snap):
         for app in judged:
             found = snap.policy(sid, app, name)
             if not found:
@@ -341,93 +219,41 @@ def _ism_1488(snap: OfficePolicy, apps: list[str], trust: MacroTrust | Unknown) 
                         (
                             label,
                             LABEL[app],
-                            f"not set by any policy root{_pref(snap, sid, app, name)}",
+                            f"not set by any policy root{pref_note(snap, sid, app, name)}",
                         )
                     )
                 continue
-            _, value = _weakest(found, _block_rank)
+            _, value = weakest(found, block_rank)
             if value != 1:
                 meaning = {0: "not blocked", 1: "blocked"}
-                items.append((label, LABEL[app], _describe(found, meaning, _block_rank)))
-            elif sid is not None and _machine_only(found):
+                items.append((label, LABEL[app], describe(found, meaning, block_rank)))
+            elif sid is not None and machine_only(found):
                 machine_items.append((label, LABEL[app], "blockcontentexecutionfrominternet 1"))
     located, blind = open_locations(trust, snap.users, judged)
-    bad, machine = _group(items + located), _group(machine_items)
+    bad, machine = group(items + located), group(machine_items)
     observed["problems"] = (bad + blind + machine)[:50]
-    if bad:
-        return Finding(
-            ism="ISM-1488",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=f"macros in files from the internet are not blocked: {_clip(bad)}",
-            observed=observed,
-        )
-    if not snap.users:
-        return Finding(
-            ism="ISM-1488",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=_no_user_reason(snap),
-            observed=observed,
-        )
-    if blind:
-        return Finding(
-            ism="ISM-1488",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=(
-                f"files in a Trusted Location run their macros even from the internet, and these "
-                f"could not be judged: {_clip(blind)}"
-            ),
-            observed=observed,
-        )
-    if machine:
-        return Finding(
-            ism="ISM-1488",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
-            observed=observed,
-        )
-    return Finding(
-        ism="ISM-1488",
-        outcome=Outcome.EFFECTIVE,
-        evidence=(
-            f"blockcontentexecutionfrominternet = 1 by policy in {', '.join(LABEL[a] for a in judged)} "
-            f"for {', '.join(u.label for u in snap.users)}; {_TL_OK}"
+    return verdict(
+        "ISM-1488",
+        observed,
+        (
+            Outcome.INEFFECTIVE,
+            f"macros in files from the internet are not blocked: {clip(bad)}" if bad else None,
         ),
-        observed=observed,
+        (Outcome.NO_VISIBILITY, None if snap.users else no_user_reason(snap)),
+        (
+            Outcome.NO_VISIBILITY,
+            f"files in a Trusted Location run their macros even from the internet, and these "
+            f"could not be judged: {clip(blind)}"
+            if blind
+            else None,
+        ),
+        (Outcome.NO_VISIBILITY, f"{clip(machine)}: {MACHINE_ONLY}" if machine else None),
+        (
+            Outcome.EFFECTIVE,
+            f"blockcontentexecutionfrominternet = 1 by policy in {', '.join(LABEL[a] for a in judged)} "
+            f"for {', '.join(u.label for u in snap.users)}; {_TL_OK}",
+        ),
     )
-
-
-def _antivirus(out: Output | None) -> tuple[bool | None, str]:
-    """(an AMSI antivirus is active, why); None when the state cannot be read."""
-    amsi = AMSI_ANTIVIRUS.read(out)
-    if isinstance(amsi, Unknown):
-        return None, f"antivirus state not read: {amsi.reason}"
-    others = [
-        f"{name or 'unnamed'} {clsid}"
-        for clsid, name in amsi.providers
-        if clsid.upper() != DEFENDER_AMSI_CLSID
-    ]
-    defender = amsi.defender
-    if defender is not None:
-        active, text = defender_active(defender)
-        if active and defender.get("RealTimeProtectionEnabled") is False:
-            active, text = (
-                False,
-                "Defender real-time protection is off (RealTimeProtectionEnabled False)",
-            )
-        if active:
-            return True, text
-    else:
-        error = amsi.defender_error
-        text = (
-            f"Defender status unavailable ({error})" if error else "no Defender module on the host"
-        )
-    if others:
-        return (
-            True,
-            f"{text}; third-party AMSI provider registered: {', '.join(others)} "
-            f"(its scanning settings are not visible)",
-        )
-    return False, f"{text}, and no third-party AMSI provider is registered"
 
 
 def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
@@ -445,77 +271,64 @@ def _ism_1672(snap: OfficePolicy, av: Output | None, office: Office) -> Finding:
         )
     bad = []
     machine = []
-    for sid, label in _subjects(snap):
+    for sid, label in subjects(snap):
         found = snap.policy(sid, "common", name)
         if not found:
             if sid is not None:
                 bad.append(
                     f"{label}: not set by any policy root (Office then scans low-trust documents only)"
-                    f"{_pref(snap, sid, 'common', name)}"
+                    f"{pref_note(snap, sid, 'common', name)}"
                 )
             continue
-        _, value = _weakest(found, _scope_rank)
+        _, value = weakest(found, scope_rank)
         if value != 2:
-            bad.append(f"{label}: {_describe(found, SCOPE_MEANING, _scope_rank)}")
-        elif sid is not None and _machine_only(found):
+            bad.append(f"{label}: {describe(found, SCOPE_MEANING, scope_rank)}")
+        elif sid is not None and machine_only(found):
             machine.append(label)
-    observed = _observed(snap, ["common"], lambda _: name, bad + machine)
-    if bad:
-        return Finding(
-            ism="ISM-1672",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=f"macro runtime scan scope is not 'all documents' (2): {_clip(bad)}",
-            observed=observed,
-        )
-    if not snap.users:
-        return Finding(
-            ism="ISM-1672",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=_no_user_reason(snap),
-            observed=observed,
-        )
-    if machine:
-        return Finding(
-            ism="ISM-1672",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"macroruntimescanscope 2 for {_clip(machine)}: {MACHINE_ONLY}",
-            observed=observed,
-        )
-    active, text = _antivirus(av)
-    observed["antivirus"] = text
+    observed = observed_values(snap, ["common"], lambda _: name, bad + machine)
+    active, text = antivirus(av) if snap.users and not bad and not machine else (None, "")
+    if text:
+        observed["antivirus"] = text
     users = ", ".join(u.label for u in snap.users)
-    if active is None:
-        return Finding(
-            ism="ISM-1672",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"macroruntimescanscope = 2 by policy for {users}, but {text}",
-            observed=observed,
-        )
-    if not active:
-        return Finding(
-            ism="ISM-1672",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=(
-                f"macroruntimescanscope = 2 by policy for {users}, but no antivirus receives the "
-                f"scans: {text}"
-            ),
-            observed=observed,
-        )
-    return Finding(
-        ism="ISM-1672",
-        outcome=Outcome.EFFECTIVE,
-        evidence=f"macro runtime scanning of all documents by policy for {users}; {text}",
-        observed=observed,
+    return verdict(
+        "ISM-1672",
+        observed,
+        (
+            Outcome.INEFFECTIVE,
+            f"macro runtime scan scope is not 'all documents' (2): {clip(bad)}" if bad else None,
+        ),
+        (Outcome.NO_VISIBILITY, None if snap.users else no_user_reason(snap)),
+        (
+            Outcome.NO_VISIBILITY,
+            f"macroruntimescanscope 2 for {clip(machine)}: {MACHINE_ONLY}" if machine else None,
+        ),
+        (
+            Outcome.NO_VISIBILITY,
+            f"macroruntimescanscope = 2 by policy for {users}, but {text}"
+            if active is None
+            else None,
+        ),
+        (
+            Outcome.INEFFECTIVE,
+            None
+            if active
+            else f"macroruntimescanscope = 2 by policy for {users}, but no antivirus receives the "
+            f"scans: {text}",
+        ),
+        (
+            Outcome.EFFECTIVE,
+            f"macro runtime scanning of all documents by policy for {users}; {text}",
+        ),
     )
 
 
 def _ism_1489(snap: OfficePolicy, apps: list[str]) -> Finding:
-    observed = _observed(snap, apps, _vba_name, [])
+    observed = observed_values(snap, apps, vba_name, [])
     if not snap.users:
         return Finding(
             ism="ISM-1489",
             outcome=Outcome.NO_VISIBILITY,
-            evidence=_no_user_reason(snap),
+            evidence=no_user_reason(snap),
             observed=observed,
         )
     bad_items: list[Issue] = []
@@ -523,48 +336,39 @@ def _ism_1489(snap: OfficePolicy, apps: list[str]) -> Finding:
     machine_items: list[Issue] = []
     for user in snap.users:
         for app in apps:
-            name = _vba_name(app)
+            name = vba_name(app)
             found = snap.policy(user.sid, app, name)
             present, pref = snap.get(user.sid, "preference", app, name)
             if not found:
                 how = f"only a user preference ({pref}) sets it" if present else "nothing sets it"
                 bad_items.append(
-                    (user.label, LABEL[app], f"{_vba_label(app)} not set by policy, {how}")
+                    (user.label, LABEL[app], f"{vba_label(app)} not set by policy, {how}")
                 )
                 continue
-            if _machine_only(found):
-                machine_items.append((user.label, LABEL[app], f"{_vba_label(app)}"))
+            if machine_only(found):
+                machine_items.append((user.label, LABEL[app], f"{vba_label(app)}"))
             if present and pref not in found.values():
                 over_items.append(
                     (user.label, LABEL[app], f"user preference {pref} (overridden by policy)")
                 )
-    bad, overridden = _group(bad_items), _group(over_items)
-    machine = _group(machine_items)
+    bad, overridden = group(bad_items), group(over_items)
+    machine = group(machine_items)
     observed["problems"] = (bad + machine)[:50]
     observed["overridden_preferences"] = overridden[:50]
-    if bad:
-        return Finding(
-            ism="ISM-1489",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=f"users can change the macro setting in the Trust Center: {_clip(bad)}",
-            observed=observed,
-        )
-    if machine:
-        return Finding(
-            ism="ISM-1489",
-            outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{_clip(machine)}: {MACHINE_ONLY}",
-            observed=observed,
-        )
-    note = f"; user preferences overridden by policy: {_clip(overridden)}" if overridden else ""
-    return Finding(
-        ism="ISM-1489",
-        outcome=Outcome.EFFECTIVE,
-        evidence=(
-            f"the macro setting comes from a policy root in {', '.join(LABEL[a] for a in apps)} for "
-            f"{', '.join(u.label for u in snap.users)}, so users cannot change it{note}"
+    note = f"; user preferences overridden by policy: {clip(overridden)}" if overridden else ""
+    return verdict(
+        "ISM-1489",
+        observed,
+        (
+            Outcome.INEFFECTIVE,
+            f"users can change the macro setting in the Trust Center: {clip(bad)}" if bad else None,
         ),
-        observed=observed,
+        (Outcome.NO_VISIBILITY, f"{clip(machine)}: {MACHINE_ONLY}" if machine else None),
+        (
+            Outcome.EFFECTIVE,
+            f"the macro setting comes from a policy root in {', '.join(LABEL[a] for a in apps)} for "
+            f"{', '.join(u.label for u in snap.users)}, so users cannot change it{note}",
+        ),
     )
 
 

@@ -16,7 +16,7 @@ Each host's ``e8_`` variables are then validated into a typed
 that set it. ``Inventory.to_ansible_list`` prints what ``ansible-inventory --list`` prints (the
 raw values); ``Inventory.select`` applies ``--limit``.
 
-Why ~410 lines: Ansible's variable precedence (groups by depth, then name, group_vars before
+Why ~480 lines: Ansible's variable precedence (groups by depth, then name, group_vars before
 host_vars, several inventories merged) is one algorithm; the file formats it reads live in
 :mod:`~scanner.inventory.ini`, :mod:`~scanner.inventory.yml` and :mod:`~scanner.inventory.graph`.
 """

@@ -9,7 +9,7 @@ extra files. Secrets never enter a bundle: the raw record holds none, and secret
 files are replaced by ``<redacted>`` (:mod:`scanner.runs.source_copies`; the manifest lists
 those copies).
 
-Why one ~440-line module: writing a bundle and verifying it are the two halves of one manifest
+Why one ~420-line module: writing a bundle and verifying it are the two halves of one manifest
 format; keeping them together keeps what ``verify`` checks identical to what ``scan`` wrote.
 """
 

@@ -9,7 +9,7 @@ with one line instead of being written to.
 the operating system ends it with its process (a crashed or killed run never leaves a lock that
 blocks the next); the file names the holder's pid and start time and is removed on the way out.
 
-Why ~530 lines: the SQLite schema, the run and host rows (each checked as it is read: a damaged
+Why ~570 lines: the SQLite schema, the run and host rows (each checked as it is read: a damaged
 or foreign file is one error line, never a crash), the trend queries and the lock stay in one
 place, so no other module writes SQL.
 """
