@@ -152,6 +152,24 @@ def test_exit_codes_and_separate_streams(fleet: SSHFleet) -> None:
     assert (three.stdout, three.exit_code) == (b"partial\n", 3)
 
 
+def test_a_command_that_exits_before_reading_its_input_keeps_what_it_printed(
+    fleet: SSHFleet,
+) -> None:
+    # A ForceCommand or a login shell that exits at once: the script sent on stdin meets a
+    # closed channel. What the host printed, and its exit status, are the reason, not the
+    # failed write (seen on a loaded CI machine as "refused to run the command").
+    with connected(fleet, "alpha") as t:
+        r = t.run(
+            "exec 0<&-; echo why >&2; exit 7",
+            timeout=20,
+            max_output=1 << 20,
+            stdin=b"x" * (8 << 20),  # far more than the channel's window: the write must fail
+        )
+        after = t.run("echo still-here", timeout=10, max_output=1024)
+    assert (r.stderr, r.exit_code, r.timed_out) == (b"why\n", 7, False)
+    assert after.stdout == b"still-here\n"
+
+
 def test_non_utf8_bytes_are_kept(fleet: SSHFleet) -> None:
     with connected(fleet, "alpha") as t:
         r = t.run(r"printf '\377\376ok\200'; printf '\351t\351' >&2", timeout=10, max_output=1024)

@@ -542,15 +542,21 @@ class SSHTransport:
 
         try:
             chan.exec_command(command)
-            if stdin:
-                chan.sendall(stdin)
-            chan.shutdown_write()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if not transport.is_active():
                 raise self._lost(transport, exc) from None
             raise TransportError(
                 Reach.ERROR, f"{self._where} refused to run the command: {one_line(exc)}"
             ) from None
+        try:
+            if stdin:
+                chan.sendall(stdin)
+            chan.shutdown_write()
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            if not transport.is_active():
+                raise self._lost(transport, exc) from None
+            # The command ended before it read its input (a ForceCommand, a login shell that
+            # exits): what it printed and its exit status, read below, say why.
 
         with selectors.DefaultSelector() as sel:
             sel.register(chan, selectors.EVENT_READ)
