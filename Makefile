@@ -20,14 +20,21 @@ demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → 
 	  echo "make demo: exit code $$rc (README 'Exit codes'); workbook in reports/demo/"; \
 	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
 
-SYSTEM_PKGS := openssh-server sudo chromium busybox locales
+SYSTEM_PKGS := openssh-server sudo chromium busybox locales samba samba-ad-dc krb5-user winbind ldb-tools libkrb5-dev
 
 system-deps: ## OS packages the test suite needs ($(SYSTEM_PKGS), the de_DE.UTF-8 locale); installs them when missing
+	@# Under systemd the samba package starts the distro's smbd on *:445; the suite's own DC
+	@# (tests/sambadc.py) needs 127.0.0.1:88, 389, 636 and 445, so those services are disabled.
 	@if [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null || ! command -v chromium >/dev/null \
-	    || [ ! -x /usr/bin/busybox ] || ! command -v locale-gen >/dev/null; then \
+	    || [ ! -x /usr/bin/busybox ] || ! command -v locale-gen >/dev/null \
+	    || ! command -v samba-tool >/dev/null || ! command -v ldbmodify >/dev/null \
+	    || ! command -v kinit >/dev/null || ! command -v krb5-config >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null) \
 	      || { echo "make: could not install $(SYSTEM_PKGS) with apt-get" >&2; exit 1; }; \
+	    if command -v systemctl >/dev/null; then \
+	      systemctl disable --now smbd nmbd winbind samba-ad-dc >/dev/null 2>&1 || true; \
+	    fi; \
 	  else echo "make: $(SYSTEM_PKGS) are needed; run as root or install them" >&2; exit 1; fi; \
 	fi
 	@# The German fleet host (tests/e2e/test_hostile_hosts.py) needs the locale generated.

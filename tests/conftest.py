@@ -1,10 +1,12 @@
-"""Shared fixtures: the loopback fleet of real sshd hosts (see ``tests/sshfleet.py``)."""
+"""Shared fixtures: the loopback fleet of real sshd hosts (see ``tests/sshfleet.py``) and the
+Samba AD domain controller (see ``tests/sambadc.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
+from sambadc import SambaDC, SambaDCError, populate, require_root_and_samba
 from sshfleet import FleetError, HostSpec, SSHFleet, require_root_and_sshd
 
 FleetFactory = Callable[..., SSHFleet]
@@ -38,6 +40,32 @@ def ssh_fleet_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flee
     finally:
         for fleet in fleets:
             fleet.stop()
+
+
+@pytest.fixture(scope="session")
+def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
+    """One real Samba AD DC for the session: provisioned, populated (``sambadc.POPULATION``),
+    started on 127.0.0.1 (88/389/636/445), stopped at the end.
+
+    Fails (never skips) when not root, when the Samba packages are missing or when another
+    DC already holds the ports.
+    """
+    try:
+        require_root_and_samba()
+    except SambaDCError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    dc = SambaDC(tmp_path_factory.mktemp("samba-dc"))
+    try:
+        dc.provision()
+        populate(dc)
+        dc.start()
+    except SambaDCError as exc:
+        dc.stop()
+        pytest.fail(f"could not set up the Samba DC: {exc}", pytrace=False)
+    try:
+        yield dc
+    finally:
+        dc.stop()
 
 
 @pytest.fixture(scope="session")
