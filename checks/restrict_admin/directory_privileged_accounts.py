@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from checks.facts.directory.objects import ACCOUNTS, COMPUTERS, DOMAIN, GROUPS, Domain
+from checks.facts.directory.objects import ACCOUNTS, COMPUTERS, DOMAIN, GROUPS, NETBIOS, Domain
 from checks.facts.directory.privileged import PrivilegedAccount, resolve, rid
 from checks.facts.directory.search import NEVER, filetime, generalized_time
 from checks.facts.fact import Unknown
@@ -262,7 +262,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         _mail(held),
         _standing(held),
     ]
-    return [_unresolved(f, priv.unresolved) for f in findings]
+    names = NETBIOS.read(outputs.get("netbios"))
+    domain = [n.netbios for n in names] if not isinstance(names, Unknown) else []
+    return [
+        _unresolved(f, priv.unresolved).model_copy(
+            update={"observed": {**f.observed, "domain": domain, "domain_sid": dom.sid}}
+        )
+        for f in findings
+    ]
 
 
 CHECK = Check(
@@ -276,6 +283,7 @@ CHECK = Check(
         "groups": GROUPS.cmd,
         "accounts": ACCOUNTS.cmd,
         "computers": COMPUTERS.cmd,
+        "netbios": NETBIOS.cmd,
     },
     judge=judge,
     version=1,

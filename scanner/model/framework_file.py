@@ -17,7 +17,9 @@ workbook show: the workbook needs no shorter form, so the table carries none) an
 membership (a control is required at level *n* when level *n*'s catalog holds it). The
 ``controls`` CSV supplies what OSCAL does not say, keyed by ISM id, one row per (group, control):
 ``strategy,local_id,ism,checkable,platforms[,timeframe][,note]`` with ``checkable`` one of
-yes | partly | no and ``platforms`` one of any | linux | windows.
+yes | partly | no and ``platforms`` one of any (the hosts: linux and windows) | linux | windows,
+optionally joined with ``+directory`` when an Active Directory domain can show the control too
+(``any+directory``).
 
 Every control of the table must be in some catalog and every catalog control in the table;
 anything else fails at load with one line naming the file (and line or field) and what was
@@ -94,9 +96,21 @@ class _Row(BaseModel):
     @field_validator("platforms")
     @classmethod
     def _platforms(cls, v: str) -> str:
-        if v != "any" and v not in {p.value for p in Platform}:
-            raise ValueError(f"expected any, {' or '.join(p.value for p in Platform)}")
+        parts = v.split("+")
+        hosts = {"any", Platform.LINUX.value, Platform.WINDOWS.value}
+        tail = parts[1:]
+        if (
+            parts[0] not in hosts
+            or any(t != Platform.DIRECTORY.value for t in tail)
+            or len(tail) > 1
+        ):
+            raise ValueError("expected any, linux or windows, optionally followed by +directory")
         return v
+
+    def platform_set(self) -> frozenset[Platform]:
+        head, *tail = self.platforms.split("+")
+        found = {Platform.LINUX, Platform.WINDOWS} if head == "any" else {Platform(head)}
+        return frozenset(found | {Platform(t) for t in tail})
 
 
 class _ExclusionRow(BaseModel):
@@ -225,7 +239,7 @@ def _controls(
                 ism=r.ism,
                 levels=frozenset(n for n, c in catalogs.items() if r.ism in c.statements),
                 checkable=r.checkable,
-                platforms=frozenset(Platform) if r.platforms == "any" else {Platform(r.platforms)},
+                platforms=r.platform_set(),
                 timeframe=r.timeframe,
                 requirement=statements[r.ism],
             )

@@ -1,0 +1,126 @@
+"""End to end: `e8scan scan` of a real Samba AD domain controller (tests/sambadc.py).
+
+The real CLI in a subprocess, the real ldap3 client, LDAPS with the DC's own CA; the verdicts
+are stated from the fixture's POPULATION, never from what the scanner printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sambadc import FQDN, POPULATION, SambaDC
+
+pytestmark = pytest.mark.samba
+REPO = Path(__file__).resolve().parents[2]
+PW_ENV = "E8_TEST_DC_PW"
+
+
+def e8(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
+    full.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli.main", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=full,
+        check=False,
+    )
+
+
+def inventory(path: Path, dc: SambaDC, **extra: str) -> Path:
+    settings = {
+        "ansible_connection": "ldap",
+        "ansible_user": dc.scanner_upn,
+        "e8_password_env": PW_ENV,
+        "e8_ldap_ca_trust_path": str(dc.ca_pem),
+        **extra,
+    }
+    line = " ".join(f"{k}={v}" for k, v in settings.items())
+    path.write_text(f"[directory]\n{FQDN} {line}\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def scanned(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("directory-scan")
+    inv = inventory(work / "site.ini", samba_dc)
+    out = work / "out"
+    proc = e8(
+        "scan", "-i", str(inv), "--out", str(out), "--no-history",
+        env={PW_ENV: samba_dc.scanner_password},
+    )  # fmt: skip
+    assert (out / "results.json").is_file(), proc.stdout + proc.stderr
+    return {
+        "proc": proc,
+        "work": work,
+        "out": out,
+        "raw": json.loads((out / "raw.json").read_text()),
+        "results": json.loads((out / "results.json").read_text()),
+    }
+
+
+def findings(doc: dict[str, Any], check: str) -> dict[str, dict[str, Any]]:
+    host = doc["hosts"][0]
+    return {f["ism"]: f for f in host["controls"] if f["check"] == check}
+
+
+def test_the_directory_is_read_over_ldaps_with_its_certificate(scanned: dict[str, Any]) -> None:
+    host = scanned["raw"]["hosts"][0]
+    assert host["reach"] == "ok", host["reach_detail"]
+    assert host["platform"] == "directory"
+    assert host["host_key"].startswith("SHA256:")
+    for c in host["commands"]:
+        assert c["command"].startswith("ldapsearch "), c["command"]
+        assert c["exit_code"] == 0, (c["command"], c["stderr"])
+        assert not c["truncated"]
+
+
+def test_stale_domain_admins_are_named(scanned: dict[str, Any]) -> None:
+    f = findings(scanned["results"], "restrict_admin.directory_privileged_accounts")["ISM-1648"]
+    assert f["outcome"] == "ineffective", f
+    stale = [u.name for u in POPULATION.users if u.privileged and u.enabled
+             and (u.last_logon_days or 0) > 59]  # fmt: skip
+    assert stale == ["da-stale", "bk-stale"]
+    for name in stale:
+        assert name in f["evidence"]
+    assert "da-disabled-stale" not in f["evidence"]  # disabled: holds no access
+    assert "alice" not in json.dumps(f)  # adminCount=1 but in no privileged group
+    assert "lag" in f["evidence"]
+
+
+def test_expiry_beyond_twelve_months_is_named(scanned: dict[str, Any]) -> None:
+    f = findings(scanned["results"], "restrict_admin.directory_privileged_accounts")["ISM-1647"]
+    assert f["outcome"] == "ineffective", f
+    assert "da-noexpiry: never expires" in f["evidence"]
+    assert "da-farexpiry: expires" in f["evidence"]
+    assert "da-fresh" not in f["evidence"]
+
+
+def test_a_privileged_mailbox_is_named_and_nesting_is_followed(scanned: dict[str, Any]) -> None:
+    f = findings(scanned["results"], "restrict_admin.directory_privileged_accounts")["ISM-1175"]
+    assert f["outcome"] == "ineffective", f
+    assert "da-mail" in f["evidence"] and "alice" not in f["evidence"]
+    standing = findings(scanned["results"], "restrict_admin.directory_privileged_accounts")[
+        "ISM-1649"
+    ]
+    assert (
+        "tier0-nested (via Tier0-Operators → Server-Admins → Administrators)"
+        in standing["evidence"]
+    )
+
+
+def test_no_password_in_any_output(scanned: dict[str, Any], samba_dc: SambaDC) -> None:
+    secret = samba_dc.scanner_password
+    printed = scanned["proc"].stdout + scanned["proc"].stderr
+    assert secret not in printed
+    for p in scanned["out"].rglob("*"):
+        if p.is_file():
+            assert secret.encode() not in p.read_bytes(), p
+    assert POPULATION.laps_secret.encode() not in (scanned["out"] / "raw.json").read_bytes()
