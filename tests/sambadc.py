@@ -34,11 +34,14 @@ What a client may rely on (all checked by ``tests/directory/test_samba_dc.py``):
   (9–14 days; ``lastLogon`` and ``logonCount`` stay 0): ``svc-e8scan``'s at its first bind,
   the built-in Administrator's at the start's readiness bind. The others stay as populated.
 
-Speed (2 CPUs): a session costs about 4.5 s — provision 0.5 s (a copy of a template domain
-provisioned once per machine and Samba version in :data:`TEMPLATE_CACHE`; the first session on
-a machine adds the 5–9 s ``samba-tool domain provision``), populate 1.8 s, start 2 s. The
-``samba-tool`` steps of :func:`populate` run in one Samba Python process sharing one SamDB
-(:meth:`SambaDC.samba_tool_batch`): a separate ``samba-tool`` run costs about half a second.
+Speed (2 busy CPUs): a session costs 3–4.5 s — provision 0.5 s (a copy of a template domain
+provisioned once per machine and Samba version in :data:`TEMPLATE_CACHE`: the first session on
+a machine adds the 5–9 s ``samba-tool domain provision``), populate 2 s, start 0.4–1.3 s (the
+template keeps the TLS CA, certificate and key samba generated at its first start: two
+4096-bit RSA keys cost 2–3 s). The ``samba-tool`` steps of :func:`populate` run in one Samba
+Python process sharing one SamDB (:meth:`SambaDC.samba_tool_batch`): a separate
+``samba-tool`` run costs about half a second. ``SambaDC(template_cache=None)`` provisions from
+scratch instead.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 REALM = "CORP.E8SCAN.TEST"
 DOMAIN = "CORP"
@@ -76,6 +80,7 @@ WINRM_SPN = f"HTTP/{WINRM_HOST}"
 NEVER_EXPIRES = 9223372036854775807  # accountExpires: 0 or this value means "never"
 REQUIRED_COMMANDS = ("samba", "samba-tool", "ldbmodify", "ldbsearch", "kinit", "klist")
 TEMPLATE_CACHE = Path("/var/tmp/e8scan-samba-template")  # provisioned domains, per Samba version
+_TLS_FILES = ("ca.pem", "cert.pem", "key.pem")  # what samba generates in private/tls
 _HOSTS = Path("/etc/hosts")
 _START_TIMEOUT = 60.0
 _EPOCH_AS_FILETIME = 116444736000000000  # 1970-01-01 in 100-ns intervals since 1601-01-01
@@ -165,7 +170,7 @@ class DomainComputer:
     os_version: str
     last_logon_days: int | None
     enabled: bool = True
-    laps: str | None = None
+    laps: Literal["windows", "legacy"] | None = None
     laps_expires_days: int | None = None
     note: str = ""
 
@@ -222,8 +227,8 @@ class Population:
         return {u.name for u in self.users if group in closure(u.groups)}
 
 
-# The groups whose members (transitively) are privileged in a domain (the AD "protected"
-# groups AdminSDHolder covers that this population uses).
+# Built-in groups whose members, directly or through nested groups, count as privileged here
+# (some of AD's protected groups, those AdminSDHolder/SDProp stamps with adminCount).
 PRIVILEGED_GROUPS = ("Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators",
                      "Backup Operators", "Account Operators", "Server Operators",
                      "Print Operators")  # fmt: skip
@@ -456,9 +461,41 @@ def _template(cache: Path) -> Path:
                 shutil.rmtree(slot, ignore_errors=True)
                 _provision_into(slot / "domain", _strong_password())
                 done.write_text(recipe + "\n")
+            tls = slot / "domain" / "private" / "tls"
+            if not _tls_valid(tls, timedelta(days=30)):
+                for name in _TLS_FILES:
+                    (tls / name).unlink(missing_ok=True)  # samba generates new ones at start
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return slot / "domain"
+
+
+def _keep_tls(template: Path, workdir: Path) -> None:
+    """Give the template the TLS CA, certificate and key samba generated at its first start
+    (4096-bit RSA keys: 2–3 s of every start otherwise); later copies start with them."""
+    tls = template / "private" / "tls"
+    with (template.parent.parent / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _tls_valid(tls, timedelta(days=30)):
+                for name in _TLS_FILES:
+                    shutil.copy2(workdir / "private" / "tls" / name, tls / name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _tls_valid(tls: Path, margin: timedelta) -> bool:
+    """Samba's TLS files are all there and the certificates valid for ``margin`` more."""
+    from cryptography import x509
+
+    if not all((tls / name).exists() for name in _TLS_FILES):
+        return False
+    limit = datetime.now(UTC) + margin
+    for name in ("ca.pem", "cert.pem"):
+        cert = x509.load_pem_x509_certificate((tls / name).read_bytes())
+        if cert.not_valid_after_utc < limit:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- the DC
@@ -531,6 +568,7 @@ class SambaDC:
     timings: dict[str, float] = field(default_factory=dict, init=False)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _hosts_added: bool = field(default=False, init=False, repr=False)
+    _template: Path | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -591,6 +629,7 @@ class SambaDC:
             _provision_into(self.workdir, self.admin_password)
         else:
             template = _template(Path(self.template_cache))
+            self._template = template
             shutil.copytree(template, self.workdir, symlinks=True, dirs_exist_ok=True)
             self.smb_conf.write_text(
                 self.smb_conf.read_text().replace(str(template), str(self.workdir))
@@ -628,6 +667,8 @@ class SambaDC:
         except BaseException:
             self.stop()
             raise
+        if self._template is not None:
+            _keep_tls(self._template, self.workdir)
         self.timings["start"] = time.monotonic() - t0
         return self
 
@@ -648,6 +689,8 @@ class SambaDC:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)  # anything left in samba's group
             self._kill_daemons()
+            if proc is not None:
+                _wait_ports_closed()
         finally:
             if self._hosts_added:  # never another session's lines (its DC holds the ports)
                 _remove_hosts_lines()
@@ -754,6 +797,8 @@ class SambaDC:
 
     def _wait_ready(self) -> None:
         """Until 636 and 88 accept and an LDAPS simple bind (CA-validated) succeeds."""
+        from ldap3.core.exceptions import LDAPException
+
         deadline = time.monotonic() + _START_TIMEOUT
         last = "no answer yet"
         while True:
@@ -766,7 +811,7 @@ class SambaDC:
                 try:
                     self._bind_check()
                     return
-                except Exception as exc:  # reported if it never succeeds
+                except (LDAPException, OSError, SambaDCError) as exc:  # reported if it persists
                     last = f"{type(exc).__name__}: {exc}"
             if time.monotonic() > deadline:
                 raise SambaDCError(
@@ -812,6 +857,15 @@ class SambaDC:
             with contextlib.suppress(OSError):
                 texts.append(f.read_text(errors="replace").strip())
         return _tail(" | ".join(t for t in texts if t))
+
+
+def _wait_ports_closed(timeout: float = 10.0) -> None:
+    """Until nothing accepts on the DC's ports (the next DC can bind them)."""
+    deadline = time.monotonic() + timeout
+    while any(_listener_up(p) for p in PORTS.values()):
+        if time.monotonic() > deadline:
+            raise SambaDCError(f"the DC's ports {sorted(PORTS.values())} still accept after stop")
+        time.sleep(0.05)
 
 
 def _listener_up(port: int) -> bool:
