@@ -22,7 +22,7 @@ What a client may rely on (all checked by ``tests/directory/test_samba_dc.py``):
   service principal such as ``HTTP/win01.corp.e8scan.test`` (account ``svc-winrm``).
 - Searches from the domain root return referrals (Configuration, ForestDnsZones…): clients
   must skip them deliberately.
-- The LAPS attributes are schema extensions added by :func:`populate` with Microsoft's OIDs,
+- The LAPS attributes are schema extensions added at provision with Microsoft's OIDs,
   syntaxes and ``searchFlags`` (:data:`LAPS_ATTRIBUTES`). As in Windows AD, the computer
   class's default security descriptor grants Authenticated Users ``RPLCLORC`` (read every
   property), so an ordinary account such as ``svc-e8scan`` reads ``ms-Mcs-AdmPwdExpirationTime``
@@ -34,9 +34,9 @@ What a client may rely on (all checked by ``tests/directory/test_samba_dc.py``):
   (9–14 days; ``lastLogon`` and ``logonCount`` stay 0): ``svc-e8scan``'s at its first bind,
   the built-in Administrator's at the start's readiness bind. The others stay as populated.
 
-Speed (2 busy CPUs): a session costs 3–4.5 s — provision 0.5 s (a copy of a template domain
+Speed (2 busy CPUs): a session costs 2.5–4 s — provision 0.5 s (a copy of a template domain
 provisioned once per machine and Samba version in :data:`TEMPLATE_CACHE`: the first session on
-a machine adds the 5–9 s ``samba-tool domain provision``), populate 2 s, start 0.4–1.3 s (the
+a machine adds the 5–9 s ``samba-tool domain provision``), populate 1.4 s, start 0.4–1.3 s (the
 template keeps the TLS CA, certificate and key samba generated at its first start: two
 4096-bit RSA keys cost 2–3 s). The ``samba-tool`` steps of :func:`populate` run in one Samba
 Python process sharing one SamDB (:meth:`SambaDC.samba_tool_batch`): a separate
@@ -308,7 +308,8 @@ LAPS_ATTRIBUTES: tuple[tuple[str, str, str, int, int], ...] = (
 
 
 def laps_schema_ldif() -> tuple[str, str]:
-    """The two LDIF steps extending the schema: the attributes, then ``computer``'s mayContain."""
+    """The two LDIF steps extending the schema: the attributes, then ``computer``'s mayContain
+    (``Update-LapsADSchema`` and the legacy ``Update-AdmPwdADSchema`` do the same)."""
     adds = []
     for name, oid, syntax, om, flags in LAPS_ATTRIBUTES:
         cn = name.replace("msLAPS-", "ms-LAPS-")
@@ -438,19 +439,32 @@ def _provision_command(target: Path, admin_password: str) -> list[str]:
 
 
 def _provision_into(target: Path, admin_password: str) -> None:
+    """Provision the domain in ``target`` and extend its schema with LAPS (both static)."""
     target.mkdir(parents=True, exist_ok=True)
     out = subprocess.run(
         _provision_command(target, admin_password), capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
         raise SambaDCError(f"samba-tool domain provision failed: {_tail(out.stderr)}")
+    for step in laps_schema_ldif():  # two runs: the new attributes must load before mayContain
+        _ldbmodify(target / "private" / "sam.ldb", step, schema=True)
+
+
+def _ldbmodify(sam_ldb: Path, ldif: str, *, schema: bool = False) -> None:
+    cmd = ["ldbmodify", "-H", str(sam_ldb)]
+    if schema:
+        cmd.append("--option=dsdb:schema update allowed=true")
+    out = subprocess.run(cmd, input=ldif, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SambaDCError(f"ldbmodify failed: {_tail(out.stderr or out.stdout)}")
 
 
 def _template(cache: Path) -> Path:
     """The provisioned (never started) template domain for this Samba version and this
     module's provision command, made under a lock if missing or incomplete."""
     version = subprocess.run(["samba", "--version"], capture_output=True, text=True, check=False)
-    recipe = " ".join(_provision_command(Path("/TARGET"), "PASSWORD")) + version.stdout
+    command = " ".join(_provision_command(Path("/TARGET"), "PASSWORD"))
+    recipe = "\n".join([command, *laps_schema_ldif(), version.stdout])
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     slot, done = cache / key, cache / key / "complete"
@@ -485,15 +499,23 @@ def _keep_tls(template: Path, workdir: Path) -> None:
 
 
 def _tls_valid(tls: Path, margin: timedelta) -> bool:
-    """Samba's TLS files are all there and the certificates valid for ``margin`` more."""
-    from cryptography import x509
+    """Samba's TLS files are all there and the certificates valid for ``margin`` more.
 
+    (``openssl x509 -checkend``: the ``cryptography`` package warns about, and will refuse,
+    samba's certificates, whose serial number is 0.)
+    """
     if not all((tls / name).exists() for name in _TLS_FILES):
         return False
-    limit = datetime.now(UTC) + margin
+    seconds = str(int(margin.total_seconds()))
     for name in ("ca.pem", "cert.pem"):
-        cert = x509.load_pem_x509_certificate((tls / name).read_bytes())
-        if cert.not_valid_after_utc < limit:
+        try:
+            check = subprocess.run(
+                ["openssl", "x509", "-checkend", seconds, "-noout", "-in", str(tls / name)],
+                capture_output=True, check=False,
+            )  # fmt: skip
+        except FileNotFoundError:  # no openssl: let samba make new ones
+            return False
+        if check.returncode != 0:
             return False
     return True
 
@@ -615,7 +637,8 @@ class SambaDC:
         self.stop()
 
     def provision(self) -> SambaDC:
-        """A fresh domain in ``workdir`` (which must not hold one yet).
+        """A fresh domain in ``workdir`` (which must not hold one yet), its schema extended
+        with the LAPS attributes (:data:`LAPS_ATTRIBUTES`) as a site running LAPS has it.
 
         With ``template_cache`` (the default) the domain is a copy of one provisioned once per
         machine and Samba version (``samba-tool domain provision`` takes 4–9 s; a copy 0.2 s):
@@ -734,12 +757,7 @@ class SambaDC:
     def ldbmodify(self, ldif: str, *, schema: bool = False) -> None:
         """Apply ``ldif`` to the local sam.ldb as the system (no ACLs); ``schema`` allows
         schema changes (``dsdb:schema update allowed``)."""
-        cmd = ["ldbmodify", "-H", str(self.sam_ldb)]
-        if schema:
-            cmd.append("--option=dsdb:schema update allowed=true")
-        out = subprocess.run(cmd, input=ldif, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise SambaDCError(f"ldbmodify failed: {_tail(out.stderr or out.stdout)}")
+        _ldbmodify(self.sam_ldb, ldif, schema=schema)
 
     def ldbsearch(self, base: str, expression: str, *attrs: str) -> str:
         """``ldbsearch`` on the local sam.ldb as the system (sees everything); its LDIF."""
@@ -908,10 +926,6 @@ def populate(dc: SambaDC, population: Population = POPULATION) -> None:
     t0 = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
     dc.populated_at = now
-
-    attributes, may_contain = laps_schema_ldif()
-    dc.ldbmodify(attributes, schema=True)
-    dc.ldbmodify(may_contain, schema=True)
 
     cmds: list[list[str]] = []
     for u in population.users:
