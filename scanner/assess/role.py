@@ -23,7 +23,11 @@ from scanner.record.raw import HostRecord
 
 _PRODUCT_TYPES = {1: (Role.WORKSTATION, ""), 2: (Role.SERVER, " (domain controller)")}
 _PRODUCT_TYPES[3] = (Role.SERVER, "")
-_NAMES = {Platform.WINDOWS: "Win32_OperatingSystem", Platform.LINUX: "systemctl get-default"}
+_NAMES = {
+    Platform.WINDOWS: "Win32_OperatingSystem",
+    Platform.LINUX: "systemctl get-default",
+    Platform.DIRECTORY: "rootDSE",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,9 @@ def _windows(text: str) -> tuple[Role | None, str]:
 
 def resolve_role(rec: HostRecord, profile: HostProfile) -> ResolvedRole:
     """The role of one host (see the module docstring for the rule)."""
+    if rec.platform is Platform.DIRECTORY:
+        # A domain has no role; no control a directory check judges depends on one.
+        return ResolvedRole(Role.SERVER, "directory (a domain, not a host)")
     reported, evidence = reported_role(rec)
     if profile.e8_role is not None:
         note = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from scanner.model.ldap_search import SearchLineError
+from scanner.model.ldap_search import parse as parse_search
 from scanner.model.vocabulary import Platform
 
 # Where a program name starts a command.
@@ -100,5 +102,14 @@ _COMPILED = {
 
 
 def mutations(command: str, platform: Platform = Platform.LINUX) -> list[str]:
-    """Why ``command`` may change its target; empty when it looks read-only."""
+    """Why ``command`` may change its target; empty when it looks read-only.
+
+    A directory command is read-only when it is a search line at all: the directory transport
+    runs nothing else (:mod:`scanner.model.ldap_search`)."""
+    if platform is Platform.DIRECTORY:
+        try:
+            parse_search(command)
+        except SearchLineError as exc:
+            return [f"not an LDAP search: {exc}"]
+        return []
     return [why for rx, why in _COMPILED[platform] if rx.search(command)]

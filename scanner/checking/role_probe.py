@@ -7,6 +7,9 @@ stated in the results. Both commands are literal and read-only:
 - Windows: ``Win32_OperatingSystem`` (``ProductType`` 1 workstation, 2 domain controller,
   3 server). The Windows patch checks use the same line, so a scan runs it once.
 - Linux: ``systemctl get-default`` (``graphical.target``: a workstation).
+- Directory: the domain controller's rootDSE (its naming contexts, name, functional levels and
+  clock); a directory has no role, but the rootDSE is the record of what the searches' base
+  placeholders stood for.
 """
 
 from __future__ import annotations
@@ -26,8 +29,17 @@ WINDOWS_OS = Cmd(
     )
 )
 LINUX_DEFAULT_TARGET = Cmd(line="systemctl get-default")
+DIRECTORY_ROOTDSE = Cmd(
+    line=(
+        "ldapsearch -b '{rootDSE}' -s base '(objectClass=*)' defaultNamingContext "
+        "configurationNamingContext schemaNamingContext rootDomainNamingContext dnsHostName "
+        "serverName domainFunctionality forestFunctionality domainControllerFunctionality "
+        "currentTime"
+    )
+)
 
 ROLE_PROBES: dict[Platform, Cmd] = {
     Platform.WINDOWS: WINDOWS_OS,
     Platform.LINUX: LINUX_DEFAULT_TARGET,
+    Platform.DIRECTORY: DIRECTORY_ROOTDSE,
 }

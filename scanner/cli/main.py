@@ -37,6 +37,7 @@ from scanner.cli.support import (
     write_outputs,
 )
 from scanner.collect.plan import make_plan
+from scanner.inventory.connection import ConnectionSpec
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
 from scanner.record.raw import RawRecord
@@ -123,11 +124,28 @@ def plan_cmd(
             f" (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
             f" {len(p.checks)} checks, {len(p.commands)} commands)"
         )
+        if p.spec.connection == "ldap":
+            say(f"  # {directory_note(p.spec)}")
         if not p.commands:
             say(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:
             say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
         say("")
+
+
+def directory_note(spec: ConnectionSpec) -> str:
+    """How a directory target is read, for the change board."""
+    bind = "Kerberos (GSSAPI) bind" if spec.ldap_auth == "kerberos" else "simple bind inside TLS"
+    ca = spec.ldap_ca_trust_path or "the system's CA store"
+    base = (
+        f"{{defaultNamingContext}} = {spec.ldap_base} (e8_ldap_base)"
+        if spec.ldap_base
+        else "{…NamingContext} bases are read from the DC's rootDSE"
+    )
+    return (
+        f"LDAPS, certificate checked against {ca}; {bind}; read-only searches, paged, "
+        f"referrals not followed; {base}"
+    )
 
 
 @main.group("checks")

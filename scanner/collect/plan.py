@@ -70,14 +70,15 @@ def plan_host(
         if transport == "basic" and spec.winrm_scheme == "http":
             _refuse_basic_over_http(host)
     windows = spec.platform is Platform.WINDOWS
+    verbatim = spec.platform is not Platform.LINUX  # PowerShell steps and directory searches
     applicable = [c for c in checks if spec.platform in c.platforms]
     login = spec.user or getpass.getuser()
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
     asks = [(c.id, cmd) for c in applicable for cmd in c.collect.values()]
     for check_id, cmd in [*asks, (PROBE_ID, ROLE_PROBES[spec.platform])]:
         line = cmd.render(host.profile, powershell=windows)
-        sudo = cmd.root and spec.become and login != "root" and not windows
-        planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, windows)))
+        sudo = cmd.root and spec.become and login != "root" and not verbatim
+        planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, verbatim)))
         if check_id not in planned.checks:
             planned.checks.append(check_id)
     return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))

@@ -43,16 +43,17 @@ printf '%s E {i} %s %s\\n' {n} "${{rc:-255}}" "$(date +%s.%N 2>/dev/null)"; prin
 class Step:
     """One command in a batch: the line as declared and whether it runs through ``sudo -n``.
 
-    ``powershell`` steps (Windows) run as they are, inside the host's PowerShell batch.
+    ``verbatim`` steps run as they are declared: a Windows step inside the host's PowerShell
+    batch, a directory search on the LDAP connection.
     """
 
     line: str
     sudo: bool = False
-    powershell: bool = False
+    verbatim: bool = False
 
     @property
     def as_run(self) -> str:
-        if self.powershell:
+        if self.verbatim:
             return self.line
         inner = f"sh -c {shlex.quote(self.line)}"
         return f"sudo -n {inner}" if self.sudo else inner

@@ -24,6 +24,7 @@ from scanner.collect import posix_batch, ps_batch
 from scanner.collect.plan import HostPlan
 from scanner.collect.transports.base import Transport, TransportError
 from scanner.collect.transports.jump import JumpPool
+from scanner.collect.transports.ldap import LdapTransport
 from scanner.collect.transports.local import LocalTransport
 from scanner.collect.transports.ssh import SSHOptions, SSHTransport
 from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
@@ -32,6 +33,9 @@ from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord, safe_vars
 
 _POLL = 0.1  # seconds between looks at a stop request while hosts are in flight
+DIRECTORY_OUTPUT_FACTOR = 64
+"""A directory search (every user of a domain) is one "command": it may keep this many times
+``max_output`` (64 MiB by default) before it is cut and marked truncated."""
 
 
 class Stop:
@@ -71,6 +75,8 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     conn = plan.spec.connection
     if conn == "local":
         return LocalTransport()
+    if conn == "ldap":
+        return LdapTransport(plan.spec, connect_timeout=opts.ssh.connect_timeout)
     if conn == "ssh":
         # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
         ssh = replace(opts.ssh, connect_budget=opts.host_budget)
@@ -93,49 +99,10 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         transport = open_transport(plan, opts)
         transport.connect()
         host_key, user = transport.host_key, transport.user
-        steps = [pc.step for pc in plan.commands]
-        budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
-        # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
-        # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
-        # beyond that is not ours: the transport keeps no more.
-        room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
-        err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
-        if plan.platform is Platform.WINDOWS:
-            script, nonce = ps_batch.build(
-                [s.line for s in steps], opts.command_timeout, opts.max_output
-            )
-            res = transport.run(
-                ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
-            )
-            parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
+        if plan.platform is Platform.DIRECTORY:
+            reach, detail = _searches(transport, plan, opts, t0, commands)
         else:
-            script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
-            res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
-            parsed = posix_batch.parse(
-                res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
-            )
-        if res.timed_out:
-            reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
-        elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
-            reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
-        for pc, r in zip(plan.commands, parsed, strict=True):
-            commands.append(
-                CommandRecord(
-                    command=pc.step.line,
-                    as_run=pc.step.as_run,
-                    checks=pc.checks,
-                    stdout=r.stdout,
-                    stderr=r.stderr,
-                    exit_code=r.exit_code,
-                    started=r.started,
-                    finished=r.finished,
-                    truncated=r.truncated,
-                    stderr_truncated=r.stderr_truncated,
-                    timed_out=r.timed_out,
-                    ran=r.ran,
-                    invalid=r.invalid,
-                )
-            )
+            reach, detail = _batch(transport, plan, opts, t0, commands)
     except TransportError as exc:
         reach, detail = exc.reach, exc.detail
         if transport is not None and host_key is None:
@@ -163,6 +130,101 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         finished=_now(),
         commands=commands,
     )
+
+
+def _batch(
+    transport: Transport,
+    plan: HostPlan,
+    opts: RunOptions,
+    t0: float,
+    commands: list[CommandRecord],
+) -> tuple[Reach, str]:
+    """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``."""
+    reach, detail = Reach.OK, ""
+    steps = [pc.step for pc in plan.commands]
+    budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
+    # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
+    # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
+    # beyond that is not ours: the transport keeps no more.
+    room = (opts.max_output * 3 + 1024) * max(1, len(steps)) + 65536
+    err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
+    if plan.platform is Platform.WINDOWS:
+        script, nonce = ps_batch.build(
+            [s.line for s in steps], opts.command_timeout, opts.max_output
+        )
+        res = transport.run(
+            ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
+        )
+        parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
+    else:
+        script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
+        res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
+        parsed = posix_batch.parse(
+            res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
+        )
+    if res.timed_out:
+        reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
+    elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
+        reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
+    for pc, r in zip(plan.commands, parsed, strict=True):
+        commands.append(
+            CommandRecord(
+                command=pc.step.line,
+                as_run=pc.step.as_run,
+                checks=pc.checks,
+                stdout=r.stdout,
+                stderr=r.stderr,
+                exit_code=r.exit_code,
+                started=r.started,
+                finished=r.finished,
+                truncated=r.truncated,
+                stderr_truncated=r.stderr_truncated,
+                timed_out=r.timed_out,
+                ran=r.ran,
+                invalid=r.invalid,
+            )
+        )
+    return reach, detail
+
+
+def _searches(
+    transport: Transport,
+    plan: HostPlan,
+    opts: RunOptions,
+    t0: float,
+    commands: list[CommandRecord],
+) -> tuple[Reach, str]:
+    """A directory target: each planned search on the one connection, in plan order, within
+    the host's budget (a search left when it has run out is recorded as not run)."""
+    cap = opts.max_output * DIRECTORY_OUTPUT_FACTOR
+    for pc in plan.commands:
+        left = opts.host_budget - (time.monotonic() - t0)
+        if left <= 0:
+            commands.append(
+                CommandRecord(
+                    command=pc.step.line, as_run=pc.step.as_run, checks=pc.checks, ran=False
+                )
+            )
+            continue
+        began = time.time()
+        r = transport.run(pc.step.line, min(float(opts.command_timeout), left), cap)
+        commands.append(
+            CommandRecord(
+                command=pc.step.line,
+                as_run=pc.step.as_run,
+                checks=pc.checks,
+                stdout=r.stdout,
+                stderr=r.stderr,
+                exit_code=r.exit_code,
+                started=began,
+                finished=time.time(),
+                truncated=r.truncated,
+                timed_out=r.timed_out,
+            )
+        )
+    if any(not c.ran for c in commands):
+        return Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
+    return Reach.OK, ""
 
 
 def _password(plan: HostPlan) -> list[str]:

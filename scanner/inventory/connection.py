@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
 
-Connection = Literal["ssh", "winrm", "local"]
+Connection = Literal["ssh", "winrm", "local", "ldap"]
 _CONNECTIONS: dict[str, Connection] = {
     "ssh": "ssh",
     "paramiko": "ssh",
@@ -28,6 +28,7 @@ _CONNECTIONS: dict[str, Connection] = {
     "smart": "ssh",
     "winrm": "winrm",
     "local": "local",
+    "ldap": "ldap",
 }
 
 
@@ -54,9 +55,14 @@ class ConnectionSpec(BaseModel):
     winrm_scheme: str = "https"
     winrm_cert_validation: bool = True
     winrm_ca_trust_path: str | None = None
+    ldap_auth: str = "simple"
+    ldap_ca_trust_path: str | None = None
+    ldap_base: str | None = None
 
     @property
     def platform(self) -> Platform:
+        if self.connection == "ldap":
+            return Platform.DIRECTORY
         return Platform.WINDOWS if self.connection == "winrm" else Platform.LINUX
 
 
@@ -83,12 +89,14 @@ def spec_for(
     if conn is None:
         raise InputError(
             f"host {name}: ansible_connection",
-            f"unknown connection {raw_conn!r}; expected one of ssh, winrm, local",
+            f"unknown connection {raw_conn!r}; expected one of ssh, winrm, local, ldap",
         )
     address = str(hvars.get("ansible_host", name))
     if conn == "winrm":
         scheme = str(hvars.get("ansible_winrm_scheme", "")).lower()
         port_default = 5985 if scheme == "http" else 5986
+    elif conn == "ldap":
+        scheme, port_default = "", 636
     else:
         scheme, port_default = "", 22
     port_raw = hvars.get("ansible_port", hvars.get("ansible_ssh_port", port_default))
@@ -136,7 +144,9 @@ def spec_for(
     if m:
         proxy = m.group(1)
 
+    ldap = _ldap_settings(hvars) if conn == "ldap" else {}
     return ConnectionSpec(
+        **ldap,
         name=name,
         connection=conn,
         address=address,
@@ -156,6 +166,22 @@ def spec_for(
         if hvars.get("ansible_winrm_ca_trust_path")
         else None,
     )
+
+
+def _ldap_settings(hvars: Mapping[str, Any]) -> dict[str, Any]:
+    """A directory target's LDAP settings (the host profile has validated the values).
+
+    Always LDAPS (636, or the global catalog's 3269 through ``ansible_port``): the client
+    (ldap3) has no SASL security layer, so plain LDAP could be neither signed nor sealed, and a
+    domain controller that requires strong authentication (the default) refuses it anyway.
+    """
+    ca = hvars.get("e8_ldap_ca_trust_path")
+    base = hvars.get("e8_ldap_base")
+    return {
+        "ldap_auth": str(hvars.get("e8_ldap_auth") or "simple").lower(),
+        "ldap_ca_trust_path": os.path.expanduser(str(ca)) if ca else None,
+        "ldap_base": str(base) if base else None,
+    }
 
 
 # ansible_winrm_transport → (pywinrm transport, module that must be importable, pip extra)

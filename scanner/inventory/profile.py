@@ -126,6 +126,15 @@ Text = Annotated[str, BeforeValidator(_text)]
 TextList = Annotated[tuple[str, ...] | None, BeforeValidator(_text_list)]
 
 
+def _ldap_auth(v: Any) -> Any:
+    if v is None:
+        return v
+    text = str(v).strip().lower()
+    if text in ("simple", "kerberos"):
+        return text
+    raise ValueError(f"{v!r} is not simple or kerberos")
+
+
 class HostProfile(BaseModel):
     """The ``e8_`` variables of one host, typed. ``None``: the inventory does not set it."""
 
@@ -169,6 +178,23 @@ class HostProfile(BaseModel):
             "Allow WinRM Basic authentication over plain HTTP, which sends the password "
             "base64-encoded (readable on the network); refused unless this is true."
         ),
+    )
+
+    e8_ldap_base: Text | None = Field(
+        default=None,
+        description="Directory: the domain's base DN (unset: the DC's defaultNamingContext).",
+    )
+    e8_ldap_ca_trust_path: Text | None = Field(
+        default=None,
+        description="Directory: CA certificate file (PEM) that signed the DC's LDAPS certificate.",
+    )
+    e8_ldap_auth: Annotated[str | None, BeforeValidator(_ldap_auth)] = Field(
+        default=None,
+        description="Directory: simple (over LDAPS; the default) | kerberos (GSSAPI).",
+    )
+    e8_privileged_groups: TextList = Field(
+        default=None,
+        description="Directory: more groups whose members are privileged (names or SIDs).",
     )
 
     def values(self, name: str) -> list[str]:

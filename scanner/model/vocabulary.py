@@ -55,6 +55,7 @@ _SHORT = {
 class Platform(StrEnum):
     LINUX = "linux"
     WINDOWS = "windows"
+    DIRECTORY = "directory"  # an Active Directory domain, read over LDAP from one of its DCs
 
 
 class Role(StrEnum):

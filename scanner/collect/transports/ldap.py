@@ -1,0 +1,367 @@
+"""A directory target: one LDAPS connection to a domain controller, read-only searches only.
+
+The client is ldap3 (pure Python; the LDAP library most Python AD tooling is built on), opened
+``read_only`` so that it refuses every write operation itself, and driven only through
+:func:`scanner.model.ldap_search.parse`: the one "command" a directory runs is a search line
+(base, scope, filter, attributes). Each search is paged (500 entries a page), follows no
+referral (a referral is recorded, never chased to another server), asks for ranged attributes
+(``member`` of a group beyond the server's 1500 values) to be completed, and is capped like a
+command's output: past ``max_output`` bytes the entries stop and the result says truncated.
+
+What a search gives back is one JSON document on stdout::
+
+    {"base": "DC=corp,DC=example", "scope": "sub", "filter": "(objectClass=group)",
+     "entries": [{"dn": "...", "attributes": {"cn": ["Domain Admins"], ...}}],
+     "references": ["ldap://ForestDnsZones.corp.example/..."]}
+
+Attribute values are text; SIDs and GUIDs are given in their string forms; other binary values
+as ``{"base64": ...}``. The exit code is the LDAP result code (0 success, 10 referral, 32 no such
+object, 50 insufficient access…), and stderr its name and the server's message.
+
+Security: always TLS (LDAPS) with the certificate validated against ``e8_ldap_ca_trust_path`` or
+the system store, and the DC's name checked. Binds: a simple bind (inside TLS) with the
+password from ``e8_password_env``, or Kerberos (GSSAPI, inside TLS, with channel binding) from a
+password (no kinit, a credential held in memory for this connection only) or the user's ticket
+cache. ldap3 has no SASL security layer, so plain LDAP (signed and sealed) is not offered.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import socket
+import ssl
+import time
+import uuid
+from typing import Any
+
+from scanner.collect.transports.base import RunResult, TransportError, one_line
+from scanner.inventory.connection import ConnectionSpec
+from scanner.model.ldap_search import LdapSearch, SearchLineError, parse
+from scanner.model.vocabulary import Reach
+
+PAGE_SIZE = 500
+SID_ATTRIBUTES = frozenset({"objectsid", "tokengroups", "securityidentifier", "sidhistory"})
+GUID_ATTRIBUTES = frozenset({"objectguid", "msexchmailboxguid"})
+ROOTDSE_CONTEXTS = (
+    "defaultNamingContext",
+    "configurationNamingContext",
+    "schemaNamingContext",
+    "rootDomainNamingContext",
+)
+# LDAP result codes (RFC 4511 4.1.9) the runner and the facts read back from the exit code.
+RESULT_NAMES = {
+    0: "success",
+    1: "operationsError",
+    3: "timeLimitExceeded",
+    4: "sizeLimitExceeded",
+    10: "referral",
+    11: "adminLimitExceeded",
+    32: "noSuchObject",
+    34: "invalidDNSyntax",
+    49: "invalidCredentials",
+    50: "insufficientAccessRights",
+    51: "busy",
+    52: "unavailable",
+    53: "unwillingToPerform",
+    80: "other",
+}
+
+
+def sid_text(raw: bytes) -> str:
+    """A binary SID (MS-DTYP 2.4.2.2) as ``S-1-5-21-…``; ValueError when it is not one."""
+    if len(raw) < 8 or raw[0] != 1 or len(raw) != 8 + 4 * raw[1]:
+        raise ValueError("not a SID")
+    authority = int.from_bytes(raw[2:8], "big")
+    subs = [int.from_bytes(raw[8 + 4 * i : 12 + 4 * i], "little") for i in range(raw[1])]
+    return "S-1-" + "-".join(str(x) for x in [authority, *subs])
+
+
+def _value(attr: str, raw: bytes) -> Any:
+    key = attr.lower().split(";", 1)[0]
+    with contextlib.suppress(ValueError):
+        if key in SID_ATTRIBUTES:
+            return sid_text(raw)
+        if key in GUID_ATTRIBUTES and len(raw) == 16:
+            return str(uuid.UUID(bytes_le=raw))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(raw).decode("ascii")}
+
+
+class LdapTransport:
+    """One directory target. ``run`` takes a search line and returns its JSON."""
+
+    name = "ldap"
+
+    def __init__(self, spec: ConnectionSpec, connect_timeout: float = 10.0) -> None:
+        self._spec = spec
+        self._connect_timeout = connect_timeout
+        self._conn: Any = None
+        self._cert: str | None = None
+        self._contexts: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    @property
+    def host_key(self) -> str | None:
+        return self._cert
+
+    @property
+    def user(self) -> str:
+        return self._spec.user or ""
+
+    # -- connect -------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        import ldap3
+        from ldap3.core import exceptions as lx
+
+        spec = self._spec
+        where = f"{spec.address}:{spec.port}"
+        tls = ldap3.Tls(
+            validate=ssl.CERT_REQUIRED,
+            ca_certs_file=spec.ldap_ca_trust_path,
+            version=ssl.PROTOCOL_TLS_CLIENT,
+            valid_names=[spec.name, spec.address],
+        )
+        server = ldap3.Server(
+            spec.address,
+            port=spec.port,
+            use_ssl=True,
+            tls=tls,
+            get_info=ldap3.NONE,
+            connect_timeout=self._connect_timeout,
+        )
+        kwargs: dict[str, Any] = {
+            "read_only": True,
+            "auto_referrals": False,
+            "raise_exceptions": False,
+            "check_names": False,
+            "auto_range": True,
+            "receive_timeout": max(5, int(self._connect_timeout) * 3),
+        }
+        if spec.ldap_auth == "kerberos":
+            kwargs.update(
+                authentication=ldap3.SASL,
+                sasl_mechanism=ldap3.KERBEROS,
+                sasl_credentials=(spec.name, None, self._kerberos_credential()),
+            )
+        else:
+            if spec.password is None or not spec.user:
+                raise TransportError(
+                    Reach.AUTH_FAILED,
+                    f"{spec.name}: a simple bind needs ansible_user and a password "
+                    "(e8_password_env); or set e8_ldap_auth=kerberos",
+                )
+            kwargs.update(
+                user=spec.user,
+                password=spec.password.get_secret_value(),
+                authentication=ldap3.SIMPLE,
+            )
+        conn = ldap3.Connection(server, **kwargs)
+        try:
+            conn.open()
+        except lx.LDAPSocketOpenError as exc:
+            raise self._open_error(exc, where) from None
+        except (lx.LDAPException, OSError) as exc:
+            raise TransportError(
+                Reach.ERROR, f"cannot open LDAPS to {where}: {one_line(exc)}"
+            ) from None
+        self._cert = self._fingerprint(conn)
+        try:
+            bound = conn.bind()
+        except (lx.LDAPException, OSError) as exc:
+            with contextlib.suppress(Exception):
+                conn.unbind()
+            raise TransportError(
+                Reach.AUTH_FAILED, f"{where}: bind failed: {self._scrub(one_line(exc))}"
+            ) from None
+        if not bound:
+            res = conn.result or {}
+            with contextlib.suppress(Exception):
+                conn.unbind()
+            raise TransportError(
+                Reach.AUTH_FAILED,
+                f"{where}: bind refused: {res.get('description', '?')} "
+                f"({self._scrub(str(res.get('message', '')).strip())})",
+            )
+        self._conn = conn
+        self._read_rootdse()
+
+    def _kerberos_credential(self) -> Any:
+        """A Kerberos credential for this connection only: from the password when one is given
+        (acquired in memory, no kinit, no ticket cache written), else the user's ticket cache."""
+        spec = self._spec
+        try:
+            import gssapi
+        except ImportError:
+            raise TransportError(
+                Reach.ERROR,
+                f"{spec.name}: e8_ldap_auth=kerberos needs the gssapi package: "
+                "pip install 'e8scan[kerberos]'",
+            ) from None
+        try:
+            if spec.password is not None and spec.user:
+                name = gssapi.Name(spec.user, gssapi.NameType.kerberos_principal)
+                acquired = gssapi.raw.acquire_cred_with_password(
+                    name, spec.password.get_secret_value().encode(), usage="initiate"
+                )
+                return acquired.creds
+            return gssapi.Credentials(usage="initiate")
+        except gssapi.raw.misc.GSSError as exc:
+            raise TransportError(
+                Reach.AUTH_FAILED,
+                f"{spec.name}: Kerberos credential for {spec.user or 'the ticket cache'}: "
+                f"{self._scrub(one_line(str(exc)))}",
+            ) from None
+
+    def _open_error(self, exc: BaseException, where: str) -> TransportError:
+        text = one_line(exc)
+        low = text.lower()
+        if "certificate" in low or "ssl" in low or "hostname" in low:
+            return TransportError(
+                Reach.HOST_KEY_REFUSED,
+                f"{where}: the DC's TLS certificate was not accepted: {text} "
+                "(set e8_ldap_ca_trust_path to the CA that signed it)",
+            )
+        if "timed out" in low or "timeout" in low:
+            return TransportError(Reach.TIMEOUT, f"{where}: no answer: {text}")
+        return TransportError(Reach.UNREACHABLE, f"{where}: cannot connect: {text}")
+
+    @staticmethod
+    def _fingerprint(conn: Any) -> str | None:
+        with contextlib.suppress(Exception):
+            der = conn.socket.getpeercert(binary_form=True)
+            if der:
+                return "SHA256:" + hashlib.sha256(der).hexdigest().upper()
+        return None
+
+    def _scrub(self, text: str) -> str:
+        pw = self._spec.password
+        return text.replace(pw.get_secret_value(), "********") if pw else text
+
+    def _read_rootdse(self) -> None:
+        conn = self._conn
+        conn.search("", "(objectClass=*)", search_scope="BASE", attributes=list(ROOTDSE_CONTEXTS))
+        for entry in conn.response or []:
+            for attr in ROOTDSE_CONTEXTS:
+                values = (entry.get("raw_attributes") or {}).get(attr) or []
+                if values:
+                    self._contexts[attr] = values[0].decode("utf-8", errors="replace")
+        if self._spec.ldap_base:
+            self._contexts["defaultNamingContext"] = self._spec.ldap_base
+            self.notes.append(f"base DN from e8_ldap_base: {self._spec.ldap_base}")
+
+    # -- run -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        command: str,
+        timeout: float,
+        max_output: int,
+        stdin: bytes | None = None,
+        max_stderr: int | None = None,
+    ) -> RunResult:
+        """Run one search line; the JSON of its entries on stdout, the LDAP result as exit code."""
+        start = time.monotonic()
+        if self._conn is None:
+            raise TransportError(Reach.ERROR, f"not connected to {self._spec.name}")
+        try:
+            search = parse(command)
+            base = search.resolve(self._contexts)
+        except SearchLineError as exc:
+            return RunResult(b"", f"refused: {exc}\n".encode(), 2, time.monotonic() - start)
+        return self._search(search, base, timeout, max_output, start)
+
+    def _search(
+        self, search: LdapSearch, base: str, timeout: float, cap: int, start: float
+    ) -> RunResult:
+        from ldap3.core import exceptions as lx
+
+        conn = self._conn
+        head = {"base": base, "scope": search.scope, "filter": search.filter}
+        entries: list[dict[str, Any]] = []
+        refs: list[str] = []
+        size = len(json.dumps(head)) + 64
+        truncated = timed_out = False
+        code, message = 0, ""
+        scope = {"base": "BASE", "one": "LEVEL", "sub": "SUBTREE"}[search.scope]
+        deadline = start + timeout
+        try:
+            pages = conn.extend.standard.paged_search(
+                base,
+                search.filter,
+                search_scope=scope,
+                attributes=list(search.attributes),
+                paged_size=PAGE_SIZE,
+                generator=True,
+            )
+            for item in pages:
+                if item.get("type") == "searchResRef":
+                    refs.extend(item.get("uri") or [])
+                    continue
+                if item.get("type") != "searchResEntry":
+                    continue
+                attrs = {
+                    name: [_value(name, v) for v in values]
+                    for name, values in (item.get("raw_attributes") or {}).items()
+                    if values
+                }
+                entry = {"dn": item.get("dn", ""), "attributes": attrs}
+                size += len(json.dumps(entry)) + 2
+                if size > cap:
+                    truncated = True
+                    break
+                entries.append(entry)
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+            res = conn.result or {}
+            code = int(res.get("result", 0) or 0)
+            message = str(res.get("message", "") or "")
+            if code == 10:
+                refs.extend(res.get("referrals") or [])
+        except lx.LDAPOperationResult as exc:
+            code, message = int(exc.result or 80), str(exc.message or exc.description or "")
+            if code == 10:
+                refs.extend(getattr(exc, "referrals", None) or [])
+        except (lx.LDAPSocketReceiveError, TimeoutError) as exc:
+            if "timed out" in str(exc).lower() or isinstance(exc, TimeoutError | socket.timeout):
+                timed_out = True
+            else:
+                raise TransportError(
+                    Reach.ERROR, f"connection lost during a search: {one_line(exc)}"
+                ) from None
+        except (lx.LDAPException, OSError) as exc:
+            raise TransportError(
+                Reach.ERROR, f"connection lost during a search: {one_line(exc)}"
+            ) from None
+        doc = {**head, "entries": entries, "references": refs}
+        stdout = json.dumps(doc, ensure_ascii=False, sort_keys=False).encode()
+        stderr = b""
+        if code:
+            name = RESULT_NAMES.get(code, "result")
+            stderr = f"LDAP {code} {name}: {message.strip()}".strip().encode()
+            if code == 10 and refs:
+                stderr += f" (referral to {', '.join(refs[:3])}; not followed)".encode()
+        if code == 4:  # sizeLimitExceeded: entries past the server's limit were not sent
+            truncated = True
+        return RunResult(
+            stdout=stdout,
+            stderr=stderr,
+            exit_code=None if timed_out else code,
+            duration=time.monotonic() - start,
+            timed_out=timed_out,
+            truncated=truncated,
+        )
+
+    # -- close ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.unbind()
