@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sambadc import SambaDC, SambaDCError, populate, require_root_and_samba
+from sambadc import SambaDC, SambaDCError, populate, require_free_ports, require_root_and_samba
 from sshfleet import FleetError, HostSpec, SSHFleet, require_root_and_sshd
 
 FleetFactory = Callable[..., SSHFleet]
@@ -52,6 +52,7 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
     """
     try:
         require_root_and_samba()
+        require_free_ports()
     except SambaDCError as exc:
         pytest.fail(str(exc), pytrace=False)
     dc = SambaDC(tmp_path_factory.mktemp("samba-dc"))

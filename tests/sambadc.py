@@ -22,19 +22,33 @@ What a client may rely on (all checked by ``tests/directory/test_samba_dc.py``):
   service principal such as ``HTTP/win01.corp.e8scan.test`` (account ``svc-winrm``).
 - Searches from the domain root return referrals (Configuration, ForestDnsZones…): clients
   must skip them deliberately.
-- The LAPS attributes are schema extensions added by :func:`populate` with Microsoft's OIDs,
-  syntaxes and ``searchFlags`` (the passwords are confidential, ``searchFlags: 904``), so an
-  ordinary user reads the expiration times but never ``ms-Mcs-AdmPwd`` / ``msLAPS-Password``.
+- The LAPS attributes are schema extensions added at provision with Microsoft's OIDs,
+  syntaxes and ``searchFlags`` (:data:`LAPS_ATTRIBUTES`). As in Windows AD, the computer
+  class's default security descriptor grants Authenticated Users ``RPLCLORC`` (read every
+  property), so an ordinary account such as ``svc-e8scan`` reads ``ms-Mcs-AdmPwdExpirationTime``
+  and ``msLAPS-PasswordExpirationTime`` with no delegation; the passwords themselves are
+  confidential (``searchFlags: 904``) and need CONTROL_ACCESS on the attribute (what
+  ``Set-AdmPwdReadPasswordPermission`` / ``Set-LapsADReadPasswordPermission`` grant), so Samba
+  returns nothing for them to that account, exactly as Windows does.
+- A bind sets ``lastLogonTimestamp`` when it is missing or older than the sync interval
+  (9–14 days; ``lastLogon`` and ``logonCount`` stay 0): ``svc-e8scan``'s at its first bind,
+  the built-in Administrator's at the start's readiness bind. The others stay as populated.
 
-Speed: the ``samba-tool`` steps of :func:`populate` run in one Samba Python process (the
-tool's own command classes, see :meth:`SambaDC.samba_tool_batch`): each separate
-``samba-tool`` run costs about half a second of imports.
+Speed (2 busy CPUs): a session costs 2.5–4 s — provision 0.5 s (a copy of a template domain
+provisioned once per machine and Samba version in :data:`TEMPLATE_CACHE`: the first session on
+a machine adds the 5–9 s ``samba-tool domain provision``), populate 1.4 s, start 0.4–1.3 s (the
+template keeps the TLS CA, certificate and key samba generated at its first start: two
+4096-bit RSA keys cost 2–3 s). The ``samba-tool`` steps of :func:`populate` run in one Samba
+Python process sharing one SamDB (:meth:`SambaDC.samba_tool_batch`): a separate
+``samba-tool`` run costs about half a second. ``SambaDC(template_cache=None)`` provisions from
+scratch instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -49,6 +63,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 REALM = "CORP.E8SCAN.TEST"
 DOMAIN = "CORP"
@@ -64,6 +79,8 @@ WINRM_HOST = f"win01.{DNS_DOMAIN}"
 WINRM_SPN = f"HTTP/{WINRM_HOST}"
 NEVER_EXPIRES = 9223372036854775807  # accountExpires: 0 or this value means "never"
 REQUIRED_COMMANDS = ("samba", "samba-tool", "ldbmodify", "ldbsearch", "kinit", "klist")
+TEMPLATE_CACHE = Path("/var/tmp/e8scan-samba-template")  # provisioned domains, per Samba version
+_TLS_FILES = ("ca.pem", "cert.pem", "key.pem")  # what samba generates in private/tls
 _HOSTS = Path("/etc/hosts")
 _START_TIMEOUT = 60.0
 _EPOCH_AS_FILETIME = 116444736000000000  # 1970-01-01 in 100-ns intervals since 1601-01-01
@@ -153,7 +170,7 @@ class DomainComputer:
     os_version: str
     last_logon_days: int | None
     enabled: bool = True
-    laps: str | None = None
+    laps: Literal["windows", "legacy"] | None = None
     laps_expires_days: int | None = None
     note: str = ""
 
@@ -210,8 +227,8 @@ class Population:
         return {u.name for u in self.users if group in closure(u.groups)}
 
 
-# The groups whose members (transitively) are privileged in a domain (the AD "protected"
-# groups AdminSDHolder covers that this population uses).
+# Built-in groups whose members, directly or through nested groups, count as privileged here
+# (some of AD's protected groups, those AdminSDHolder/SDProp stamps with adminCount).
 PRIVILEGED_GROUPS = ("Domain Admins", "Enterprise Admins", "Schema Admins", "Administrators",
                      "Backup Operators", "Account Operators", "Server Operators",
                      "Print Operators")  # fmt: skip
@@ -291,7 +308,8 @@ LAPS_ATTRIBUTES: tuple[tuple[str, str, str, int, int], ...] = (
 
 
 def laps_schema_ldif() -> tuple[str, str]:
-    """The two LDIF steps extending the schema: the attributes, then ``computer``'s mayContain."""
+    """The two LDIF steps extending the schema: the attributes, then ``computer``'s mayContain
+    (``Update-LapsADSchema`` and the legacy ``Update-AdmPwdADSchema`` do the same)."""
     adds = []
     for name, oid, syntax, om, flags in LAPS_ATTRIBUTES:
         cn = name.replace("msLAPS-", "ms-LAPS-")
@@ -322,6 +340,17 @@ def require_root_and_samba() -> None:
         raise SambaDCError(
             "; ".join(problems) + " — run `make system-deps`, which installs samba, "
             "samba-ad-dc, krb5-user, winbind, ldb-tools"
+        )
+
+
+def require_free_ports() -> None:
+    """Fail when something already listens on the DC's ports (another session's DC?)."""
+    taken = {f"{name} {port}": who for name, port in PORTS.items() if (who := _listener(port))}
+    if taken:
+        raise SambaDCError(
+            "another domain controller (or server) already listens on 127.0.0.1 — "
+            + ", ".join(f"{k} by {v}" for k, v in taken.items())
+            + "; only one test DC can run at a time"
         )
 
 
@@ -384,18 +413,143 @@ def _remove_hosts_lines() -> None:
         lines[:] = [line for line in lines if not line.endswith(HOSTS_MARKER)]
 
 
+def _provision_command(target: Path, admin_password: str) -> list[str]:
+    """``samba-tool domain provision`` of the test domain, everything kept under ``target``."""
+    options = {
+        "interfaces": "lo",
+        "bind interfaces only": "yes",
+        "pid directory": f"{target}/run",
+        "ncalrpc dir": f"{target}/run/ncalrpc",
+        "winbindd socket directory": f"{target}/run/winbindd",
+        "ntp signd socket directory": f"{target}/ntp_signd",  # Samba creates it (must not exist)
+        "log file": f"{target}/log/samba.log",
+        # The provision's list less dnsupdate (its helper processes inherit the listening
+        # sockets), nbt and wrepl (NetBIOS/WINS, UDP 137/138 and TCP 42): none used here.
+        "server services": "s3fs, rpc, ldap, cldap, kdc, drepl, winbindd, ntp_signd, kcc",
+        "load printers": "no",
+        "printing": "bsd",
+        "printcap name": "/dev/null",
+        "disable spoolss": "yes",
+    }
+    return [
+        "samba-tool", "domain", "provision", f"--realm={REALM}", f"--domain={DOMAIN}",
+        "--server-role=dc", "--dns-backend=NONE", "--use-rfc2307", f"--host-name={DC_NAME}",
+        f"--adminpass={admin_password}", f"--targetdir={target}",
+    ] + [f"--option={k}={v}" for k, v in options.items()]  # fmt: skip
+
+
+def _provision_into(target: Path, admin_password: str) -> None:
+    """Provision the domain in ``target`` and extend its schema with LAPS (both static)."""
+    target.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(
+        _provision_command(target, admin_password), capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SambaDCError(f"samba-tool domain provision failed: {_tail(out.stderr)}")
+    for step in laps_schema_ldif():  # two runs: the new attributes must load before mayContain
+        _ldbmodify(target / "private" / "sam.ldb", step, schema=True)
+
+
+def _ldbmodify(sam_ldb: Path, ldif: str, *, schema: bool = False) -> None:
+    cmd = ["ldbmodify", "-H", str(sam_ldb)]
+    if schema:
+        cmd.append("--option=dsdb:schema update allowed=true")
+    out = subprocess.run(cmd, input=ldif, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SambaDCError(f"ldbmodify failed: {_tail(out.stderr or out.stdout)}")
+
+
+def _template(cache: Path) -> Path:
+    """The provisioned (never started) template domain for this Samba version and this
+    module's provision command, made under a lock if missing or incomplete."""
+    version = subprocess.run(["samba", "--version"], capture_output=True, text=True, check=False)
+    command = " ".join(_provision_command(Path("/TARGET"), "PASSWORD"))
+    recipe = "\n".join([command, *laps_schema_ldif(), version.stdout])
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
+    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    slot, done = cache / key, cache / key / "complete"
+    with (cache / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                shutil.rmtree(slot, ignore_errors=True)
+                _provision_into(slot / "domain", _strong_password())
+                done.write_text(recipe + "\n")
+            tls = slot / "domain" / "private" / "tls"
+            if not _tls_valid(tls, timedelta(days=30)):
+                for name in _TLS_FILES:
+                    (tls / name).unlink(missing_ok=True)  # samba generates new ones at start
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return slot / "domain"
+
+
+def _keep_tls(template: Path, workdir: Path) -> None:
+    """Give the template the TLS CA, certificate and key samba generated at its first start
+    (4096-bit RSA keys: 2–3 s of every start otherwise); later copies start with them."""
+    tls = template / "private" / "tls"
+    with (template.parent.parent / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _tls_valid(tls, timedelta(days=30)):
+                for name in _TLS_FILES:
+                    shutil.copy2(workdir / "private" / "tls" / name, tls / name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _tls_valid(tls: Path, margin: timedelta) -> bool:
+    """Samba's TLS files are all there and the certificates valid for ``margin`` more.
+
+    (``openssl x509 -checkend``: the ``cryptography`` package warns about, and will refuse,
+    samba's certificates, whose serial number is 0.)
+    """
+    if not all((tls / name).exists() for name in _TLS_FILES):
+        return False
+    seconds = str(int(margin.total_seconds()))
+    for name in ("ca.pem", "cert.pem"):
+        try:
+            check = subprocess.run(
+                ["openssl", "x509", "-checkend", seconds, "-noout", "-in", str(tls / name)],
+                capture_output=True, check=False,
+            )  # fmt: skip
+        except FileNotFoundError:  # no openssl: let samba make new ones
+            return False
+        if check.returncode != 0:
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- the DC
 
 # Runs samba-tool commands in one Samba Python process (JSON list of argv lists on stdin);
-# prints one JSON object per command: {"rc": int, "out": str, "err": str}.
+# prints one JSON object per command: {"argv": [...], "rc": int, "out": str, "err": str}.
+# Each command would open sam.ldb afresh (~0.12 s: the schema loads); the commands used here
+# get one shared SamDB per URL instead, so a command costs milliseconds.
 _BATCH_RUNNER = r"""
-import io, json, sys, contextlib
+import json, os, sys, tempfile
+import samba.samdb
+from samba.netcmd import computer, group, spn, user
 from samba.netcmd.main import cmd_sambatool
+
+opened = {}
+def shared_samdb(*args, **kwargs):
+    url = args[0] if args else kwargs.get("url")
+    if url not in opened:
+        opened[url] = samba.samdb.SamDB(*args, **kwargs)
+    return opened[url]
+for module in (computer, group, spn, user):
+    module.SamDB = shared_samdb
+
+# samba-tool's commands write to the process's own stdout/stderr (bound when they are
+# defined): each command gets fresh files on fds 1 and 2; the records go to a copy of fd 1.
+records = os.fdopen(os.dup(1), "w")
 for argv in json.load(sys.stdin):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush(); sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1); os.dup2(err.fileno(), 2)
         cmd = cmd_sambatool()
-        cmd.outf, cmd.errf = out, err
         try:
             rc = cmd._run("samba-tool", *argv)
         except SystemExit as e:
@@ -403,8 +557,14 @@ for argv in json.load(sys.stdin):
         except Exception as e:
             cmd.show_command_error(e)
             rc = 1
-    print(json.dumps({"argv": argv, "rc": rc or 0, "out": out.getvalue(), "err": err.getvalue()}),
-          flush=True)
+        finally:
+            sys.stdout.flush(); sys.stderr.flush()
+            os.dup2(saved[0], 1); os.dup2(saved[1], 2)
+            os.close(saved[0]); os.close(saved[1])
+        out.seek(0); err.seek(0)
+        text = {"out": out.read().decode(errors="replace"), "err": err.read().decode(errors="replace")}
+    records.write(json.dumps({"argv": argv, "rc": rc or 0, **text}) + "\n")
+    records.flush()
     if rc:
         break
 """
@@ -423,11 +583,14 @@ class SambaDC:
     scanner_user: str = "svc-e8scan"
     scanner_password: str = field(default_factory=_strong_password)
     user_password: str = field(default_factory=_strong_password)
+    template_cache: Path | None = TEMPLATE_CACHE  # None: run samba-tool domain provision here
     ca_pem: Path = field(init=False)
     krb5_conf: Path = field(init=False)
     populated_at: datetime | None = field(default=None, init=False)
     timings: dict[str, float] = field(default_factory=dict, init=False)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _hosts_added: bool = field(default=False, init=False, repr=False)
+    _template: Path | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.workdir = Path(self.workdir)
@@ -474,38 +637,29 @@ class SambaDC:
         self.stop()
 
     def provision(self) -> SambaDC:
-        """Provision a fresh domain in ``workdir`` (which must not hold one yet)."""
+        """A fresh domain in ``workdir`` (which must not hold one yet), its schema extended
+        with the LAPS attributes (:data:`LAPS_ATTRIBUTES`) as a site running LAPS has it.
+
+        With ``template_cache`` (the default) the domain is a copy of one provisioned once per
+        machine and Samba version (``samba-tool domain provision`` takes 4–9 s; a copy 0.2 s):
+        its paths are rewritten and the Administrator password set to ``admin_password``.
+        """
         require_root_and_samba()
         if self.sam_ldb.exists():
             raise SambaDCError(f"{self.workdir} already holds a provisioned domain")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        d = self.workdir
-        options = {
-            "interfaces": "lo",
-            "bind interfaces only": "yes",
-            "pid directory": f"{d}/run",
-            "ncalrpc dir": f"{d}/run/ncalrpc",
-            "winbindd socket directory": f"{d}/run/winbindd",
-            "ntp signd socket directory": f"{d}/ntp_signd",  # Samba creates it (must not exist)
-            "log file": str(self.log_file),
-            # The provision's list less dnsupdate (its helper processes inherit the listening
-            # sockets), nbt and wrepl (NetBIOS/WINS, UDP 137/138 and TCP 42): none used here.
-            "server services": "s3fs, rpc, ldap, cldap, kdc, drepl, winbindd, ntp_signd, kcc",
-            "load printers": "no",
-            "printing": "bsd",
-            "printcap name": "/dev/null",
-            "disable spoolss": "yes",
-        }
-        cmd = [
-            "samba-tool", "domain", "provision", f"--realm={REALM}", f"--domain={DOMAIN}",
-            "--server-role=dc", "--dns-backend=NONE", "--use-rfc2307",
-            f"--host-name={DC_NAME}", f"--adminpass={self.admin_password}",
-            f"--targetdir={d}",
-        ] + [f"--option={k}={v}" for k, v in options.items()]  # fmt: skip
         t0 = time.monotonic()
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise SambaDCError(f"samba-tool domain provision failed: {_tail(out.stderr)}")
+        if self.template_cache is None:
+            _provision_into(self.workdir, self.admin_password)
+        else:
+            template = _template(Path(self.template_cache))
+            self._template = template
+            shutil.copytree(template, self.workdir, symlinks=True, dirs_exist_ok=True)
+            self.smb_conf.write_text(
+                self.smb_conf.read_text().replace(str(template), str(self.workdir))
+            )
+            self.samba_tool_batch(
+                [["user", "setpassword", "Administrator", f"--newpassword={self.admin_password}"]]
+            )
         self.log_file.parent.mkdir(exist_ok=True)  # else smbd/winbindd log to /var/log/samba
         self._write_krb5_conf()
         self.timings["provision"] = time.monotonic() - t0
@@ -516,17 +670,12 @@ class SambaDC:
         require_root_and_samba()
         if self.running:
             return self
+        require_free_ports()
         if not self.sam_ldb.exists():
             self.provision()
-        taken = {f"{name} {port}": who for name, port in PORTS.items() if (who := _listener(port))}
-        if taken:
-            raise SambaDCError(
-                "another domain controller (or server) already listens on 127.0.0.1 — "
-                + ", ".join(f"{k} by {v}" for k, v in taken.items())
-                + "; only one test DC can run at a time"
-            )
         t0 = time.monotonic()
         _add_hosts_lines()
+        self._hosts_added = True
         out = (self.workdir / "samba.out").open("wb")
         # -i: samba stays in the foreground and exits when its stdin closes (stop(), or this
         # process dying); --pdeathsig KILL covers a SIGKILLed pytest as well.
@@ -541,11 +690,13 @@ class SambaDC:
         except BaseException:
             self.stop()
             raise
+        if self._template is not None:
+            _keep_tls(self._template, self.workdir)
         self.timings["start"] = time.monotonic() - t0
         return self
 
     def stop(self) -> None:
-        """Stop samba and its smbd/winbindd; remove the /etc/hosts lines."""
+        """Stop samba and its smbd/winbindd; remove the /etc/hosts lines start() added."""
         proc, self._proc = self._proc, None
         try:
             if proc is not None:
@@ -561,8 +712,12 @@ class SambaDC:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)  # anything left in samba's group
             self._kill_daemons()
+            if proc is not None:
+                _wait_ports_closed()
         finally:
-            _remove_hosts_lines()
+            if self._hosts_added:  # never another session's lines (its DC holds the ports)
+                _remove_hosts_lines()
+                self._hosts_added = False
 
     # -- tools ---------------------------------------------------------------------------
 
@@ -582,14 +737,15 @@ class SambaDC:
         """Run many samba-tool commands in one process (``-s smb.conf`` added to each).
 
         The same command classes the ``samba-tool`` script runs, without paying its Python
-        start-up per command; stops at the first failure and raises with its error.
+        start-up and sam.ldb opening per command (``user``, ``group``, ``computer`` and ``spn``
+        commands share one SamDB); stops at the first failure and raises with its error.
         """
         argvs = [[*c, "-s", str(self.smb_conf)] for c in commands]
         out = subprocess.run(
             [_samba_python(), "-c", _BATCH_RUNNER],
             input=json.dumps(argvs), capture_output=True, text=True, check=False,
         )  # fmt: skip
-        results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        results = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
         for r in results:
             if r["rc"] != 0:
                 argv = " ".join(r["argv"][:-2])
@@ -601,12 +757,7 @@ class SambaDC:
     def ldbmodify(self, ldif: str, *, schema: bool = False) -> None:
         """Apply ``ldif`` to the local sam.ldb as the system (no ACLs); ``schema`` allows
         schema changes (``dsdb:schema update allowed``)."""
-        cmd = ["ldbmodify", "-H", str(self.sam_ldb)]
-        if schema:
-            cmd.append("--option=dsdb:schema update allowed=true")
-        out = subprocess.run(cmd, input=ldif, capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise SambaDCError(f"ldbmodify failed: {_tail(out.stderr or out.stdout)}")
+        _ldbmodify(self.sam_ldb, ldif, schema=schema)
 
     def ldbsearch(self, base: str, expression: str, *attrs: str) -> str:
         """``ldbsearch`` on the local sam.ldb as the system (sees everything); its LDIF."""
@@ -664,6 +815,8 @@ class SambaDC:
 
     def _wait_ready(self) -> None:
         """Until 636 and 88 accept and an LDAPS simple bind (CA-validated) succeeds."""
+        from ldap3.core.exceptions import LDAPException
+
         deadline = time.monotonic() + _START_TIMEOUT
         last = "no answer yet"
         while True:
@@ -676,7 +829,7 @@ class SambaDC:
                 try:
                     self._bind_check()
                     return
-                except Exception as exc:  # reported if it never succeeds
+                except (LDAPException, OSError, SambaDCError) as exc:  # reported if it persists
                     last = f"{type(exc).__name__}: {exc}"
             if time.monotonic() > deadline:
                 raise SambaDCError(
@@ -724,6 +877,15 @@ class SambaDC:
         return _tail(" | ".join(t for t in texts if t))
 
 
+def _wait_ports_closed(timeout: float = 10.0) -> None:
+    """Until nothing accepts on the DC's ports (the next DC can bind them)."""
+    deadline = time.monotonic() + timeout
+    while any(_listener_up(p) for p in PORTS.values()):
+        if time.monotonic() > deadline:
+            raise SambaDCError(f"the DC's ports {sorted(PORTS.values())} still accept after stop")
+        time.sleep(0.05)
+
+
 def _listener_up(port: int) -> bool:
     try:
         with socket.create_connection((ADDRESS, port), timeout=0.5):
@@ -764,10 +926,6 @@ def populate(dc: SambaDC, population: Population = POPULATION) -> None:
     t0 = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
     dc.populated_at = now
-
-    attributes, may_contain = laps_schema_ldif()
-    dc.ldbmodify(attributes, schema=True)
-    dc.ldbmodify(may_contain, schema=True)
 
     cmds: list[list[str]] = []
     for u in population.users:

@@ -23,7 +23,9 @@ from sambadc import (
     REALM,
     WINRM_SPN,
     SambaDC,
+    SambaDCError,
     from_filetime,
+    require_free_ports,
 )
 
 pytestmark = pytest.mark.samba
@@ -159,3 +161,8 @@ def test_kerberos_kinit_and_service_keytab(samba_dc: SambaDC, tmp_path: Path) ->
         ["klist", "-k", str(keytab)], capture_output=True, text=True, check=True
     )
     assert f"{WINRM_SPN}@{REALM}" in listed.stdout
+
+
+def test_a_second_dc_is_refused_while_one_runs(samba_dc: SambaDC) -> None:
+    with pytest.raises(SambaDCError, match=r"LDAP 389 .*LDAPS 636 .*only one test DC"):
+        require_free_ports()
