@@ -3,6 +3,7 @@ PY      ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+KRB     := $(VENV)/.kerberos
 
 .PHONY: help demo test lint fmt catalogue system-deps bench clean
 
@@ -46,7 +47,12 @@ system-deps: ## OS packages the test suite needs ($(SYSTEM_PKGS), the de_DE.UTF-
 	  else echo "make: the de_DE.UTF-8 locale is needed; run as root or generate it" >&2; exit 1; fi; \
 	fi
 
-test: $(STAMP) system-deps ## everything the tests need, then the whole suite
+# The kerberos extra (python-gssapi) compiles against libkrb5-dev, which system-deps installs.
+$(KRB): $(STAMP) pyproject.toml | system-deps
+	$(BIN)/pip install -q -e '.[test,lint,kerberos]'
+	touch $(KRB)
+
+test: $(STAMP) system-deps $(KRB) ## everything the tests need, then the whole suite
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff (lint + format check), mypy strict, import-linter (the layers)

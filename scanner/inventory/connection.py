@@ -55,6 +55,9 @@ class ConnectionSpec(BaseModel):
     winrm_scheme: str = "https"
     winrm_cert_validation: bool = True
     winrm_ca_trust_path: str | None = None
+    winrm_kerberos_hostname_override: str | None = None
+    winrm_kerberos_delegation: bool = False  # never on unless the inventory asks
+    winrm_kinit_mode: Literal["managed", "manual"] = "managed"
     ldap_auth: str = "simple"
     ldap_ca_trust_path: str | None = None
     ldap_base: str | None = None
@@ -138,6 +141,14 @@ def spec_for(
                 f"cannot read key file {key_file}",
             )
 
+    kinit_mode = str(hvars.get("ansible_winrm_kinit_mode", "managed") or "managed").lower()
+    if kinit_mode not in ("managed", "manual"):
+        raise InputError(
+            f"host {name}: ansible_winrm_kinit_mode",
+            f"{kinit_mode!r} is not a kinit mode; expected managed or manual",
+        )
+    override = hvars.get("ansible_winrm_kerberos_hostname_override")
+
     proxy = hvars.get("e8_jump_host")
     common = str(hvars.get("ansible_ssh_common_args", "") or "")
     m = re.search(r"ProxyJump[= ]\s*([^\s'\"]+)", common)
@@ -165,6 +176,9 @@ def spec_for(
         winrm_ca_trust_path=str(hvars["ansible_winrm_ca_trust_path"])
         if hvars.get("ansible_winrm_ca_trust_path")
         else None,
+        winrm_kerberos_hostname_override=str(override) if override else None,
+        winrm_kerberos_delegation=_bool(hvars.get("ansible_winrm_kerberos_delegation", False)),
+        winrm_kinit_mode="manual" if kinit_mode == "manual" else "managed",
     )
 
 
@@ -189,7 +203,7 @@ WINRM_TRANSPORTS: dict[str, tuple[str, str | None, str | None]] = {
     "ntlm": ("ntlm", None, None),
     "basic": ("basic", None, None),
     "certificate": ("certificate", None, None),
-    "kerberos": ("kerberos", "requests_kerberos", "pywinrm[kerberos]"),
+    "kerberos": ("kerberos", "gssapi", "e8scan[kerberos]"),
     "credssp": ("credssp", "requests_credssp", "pywinrm[credssp]"),
 }
 
@@ -206,6 +220,6 @@ def check_winrm_transport(name: str, host: str) -> str:
     if module and importlib.util.find_spec(module) is None:
         raise InputError(
             f"host {host}: ansible_winrm_transport",
-            f"{first} needs the {module} package: pip install '{extra}'",
+            f"{first} needs the {module} package, which is not installed: pip install '{extra}'",
         )
     return transport

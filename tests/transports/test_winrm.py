@@ -278,12 +278,19 @@ def test_no_listener_is_unreachable_with_a_clear_reason() -> None:
     assert "no WinRM listener" in exc.value.detail
 
 
-def test_transport_names_are_checked_at_plan_time() -> None:
+def test_transport_names_are_checked_at_plan_time(monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_transport("ntlm", "h") == "ntlm"
     assert check_transport("basic,ntlm", "h") == "basic"
     with pytest.raises(InputError, match="unknown transport 'telepathy'"):
         check_transport("telepathy", "h")
-    with pytest.raises(InputError, match=r"pip install 'pywinrm\[kerberos\]'"):
+    assert check_transport("kerberos", "h") == "kerberos"  # gssapi is installed here
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "gssapi" else real(name, *a)
+    )
+    with pytest.raises(InputError, match=r"gssapi package.*pip install 'e8scan\[kerberos\]'"):
         check_transport("kerberos", "h")
 
 

@@ -79,6 +79,28 @@ def test_winrm_scheme_and_port_follow_ansible() -> None:
     assert https.platform.value == "windows"
 
 
+def test_kerberos_variables_follow_ansible() -> None:
+    default = spec_for("w1", {"ansible_connection": "winrm", "ansible_winrm_transport": "kerberos"})
+    assert default.winrm_kerberos_delegation is False  # never on unless asked
+    assert default.winrm_kerberos_hostname_override is None
+    assert default.winrm_kinit_mode == "managed"
+    asked = spec_for(
+        "w1",
+        {
+            "ansible_connection": "winrm",
+            "ansible_winrm_transport": "kerberos",
+            "ansible_winrm_kerberos_delegation": "yes",
+            "ansible_winrm_kerberos_hostname_override": "win01.corp.example",
+            "ansible_winrm_kinit_mode": "Manual",
+        },
+    )
+    assert asked.winrm_kerberos_delegation is True
+    assert asked.winrm_kerberos_hostname_override == "win01.corp.example"
+    assert asked.winrm_kinit_mode == "manual"
+    with pytest.raises(InputError, match="ansible_winrm_kinit_mode"):
+        spec_for("w1", {"ansible_connection": "winrm", "ansible_winrm_kinit_mode": "auto"})
+
+
 def test_inventory_values_reach_commands_quoted_never_spliced() -> None:
     from scanner.checking.api import Cmd
 

@@ -4,11 +4,13 @@
 the way a Windows WinRM listener does, as far as a client can observe it: HTTP/1.1 keep-alive,
 ``Content-Length`` on every reply (401s included), the whole body read before any reply,
 ``Server: Microsoft-HTTPAPI/2.0``; Basic and NTLM-in-``Negotiate`` authentication (the NTLM
-context bound to the TCP connection, pyspnego's pure-Python acceptor); NTLM **message
-encryption** over ``http://`` (``multipart/encrypted``, faults encrypted too, the empty setup
-POST answered 200); HTTPS with a self-signed certificate and optional enforcement of
-**channel binding** (``tls-server-end-point``); ``allow_unencrypted=False`` like Windows' default
-(Basic over plain HTTP → 401, NTLM with a plaintext body over HTTP → 500). The envelopes, the
+context bound to the TCP connection, pyspnego's pure-Python acceptor); **Kerberos** under
+``Negotiate`` or ``Kerberos`` against a real KDC (an acceptor over the keytab the server is given,
+mutual authentication, the accepted client principals recorded: ``kerberos.py``); NTLM and
+Kerberos **message encryption** over ``http://`` (``multipart/encrypted``, faults encrypted too,
+the empty setup POST answered 200); HTTPS with a self-signed certificate and optional enforcement
+of **channel binding** (``tls-server-end-point``); ``allow_unencrypted=False`` like Windows' default
+(Basic over plain HTTP → 401, NTLM or Kerberos with a plaintext body over HTTP → 500). The envelopes, the
 faults (``w:TimedOut`` 2150858793, ``w:InvalidSelectors`` 2150858843) and the Receive rounds follow
 real-host recordings; see ``soap.py`` and ``service.py``.
 
@@ -52,7 +54,7 @@ from urllib.parse import urlsplit
 
 import spnego
 
-from . import ntlm, soap
+from . import kerberos, ntlm, soap
 from .faults import GARBAGE, HTTP_KINDS, Fault, FaultPlan
 from .fixtures import HostFixtures
 from .service import Caller, CommandRecord, Stats, Stopped, WinRSService
@@ -60,7 +62,7 @@ from .tls import ServerCertificate, self_signed
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 DEFAULT_USERS = {"scanner": "Sc4nner-pw!"}
-AuthName = Literal["basic", "ntlm"]
+AuthName = Literal["basic", "ntlm", "kerberos"]
 
 
 class WSManServer:
@@ -70,11 +72,17 @@ class WSManServer:
         address: loopback address to listen on (``127.0.0.x``).
         port: TCP port; 0 picks a free one (kept across a restart of the same object).
         scheme: ``"http"`` (5985-style) or ``"https"`` (self-signed certificate, ``cert_path``).
-        auth: the schemes offered, a subset of ``{"basic", "ntlm"}`` (Windows' default: ntlm).
+        auth: the schemes offered, a subset of ``{"basic", "ntlm", "kerberos"}`` (Windows'
+            default: ntlm and kerberos, both under ``Negotiate``).
         users: user → password. NTLM users are shared process-wide (see ``ntlm.py``).
         allow_unencrypted: like WinRM's ``AllowUnencrypted``; False refuses Basic over HTTP (401)
             and plaintext NTLM bodies over HTTP (500).
-        require_cbt: refuse NTLM over HTTPS without matching channel bindings (``CbtHardeningLevel=Strict``).
+        require_cbt: refuse NTLM over HTTPS without matching channel bindings (``CbtHardeningLevel=Strict``);
+            for Kerberos, bindings the client sends are checked (MIT's acceptor cannot demand them)
+            and ``kerberos_channel_bound`` says whether they were.
+        keytab: the keytab holding this host's service key (``HTTP/<fqdn>``), needed for kerberos.
+        kerberos_ap_rep: False answers an accepted ticket without the AP-REP (no mutual
+            authentication), as a listener that cannot prove it holds the key would.
         fixtures: what the host's commands print.
         faults: fault injection, see ``faults.py``.
         name: the host's name (the ``Machine`` of faults); defaults to the address.
@@ -99,16 +107,20 @@ class WSManServer:
         receive_chunk: int = 16384,
         idle_timeout: float | None = 120.0,
         record_wire: bool = False,
+        keytab: str | None = None,
+        kerberos_ap_rep: bool = True,
     ) -> None:
         if scheme not in ("http", "https"):
             raise ValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
         self.auth = frozenset(a.lower() for a in auth)
-        if not self.auth or not self.auth <= {"basic", "ntlm"}:
+        if not self.auth or not self.auth <= {"basic", "ntlm", "kerberos"}:
             raise ValueError(
-                f"auth must be a non-empty subset of {{'basic', 'ntlm'}}, not {set(auth)}"
+                f"auth must be a non-empty subset of {{'basic', 'ntlm', 'kerberos'}}, not {set(auth)}"
             )
-        if require_cbt and (scheme != "https" or "ntlm" not in self.auth):
-            raise ValueError("require_cbt needs scheme='https' and 'ntlm' in auth")
+        if require_cbt and (scheme != "https" or not self.auth & {"ntlm", "kerberos"}):
+            raise ValueError("require_cbt needs scheme='https' and 'ntlm' or 'kerberos' in auth")
+        if ("kerberos" in self.auth) != (keytab is not None):
+            raise ValueError("auth 'kerberos' needs a keytab, and a keytab needs auth 'kerberos'")
         if receive_chunk < 1:
             raise ValueError("receive_chunk must be at least 1 byte")
         self.address = address
@@ -121,6 +133,13 @@ class WSManServer:
         self.name = name or address
         self.idle_timeout = idle_timeout
         self.record_wire = record_wire
+        self.keytab = keytab
+        self.kerberos_ap_rep = kerberos_ap_rep
+        self.kerberos_creds: Any = None  # the acceptor credential, loaded by start()
+        # client principals the Kerberos acceptor authenticated, one per authenticated connection
+        self.kerberos_principals: list[str] = []
+        self.kerberos_channel_bound: list[bool] = []  # per authenticated connection, in order
+        self.kerberos_delegated: list[bool] = []  # whether the client delegated a TGT, likewise
         self.wire: list[tuple[dict[str, str], bytes]] = []  # requests as received (record_wire)
         self.wire_replies: list[tuple[int, str, bytes]] = []  # (status, Content-Type, body) as sent
         # unexpected server-side exceptions (tests assert it stays empty)
@@ -141,6 +160,8 @@ class WSManServer:
         with self._lock:
             if self._httpd is not None:
                 return self
+            if self.keytab is not None and self.kerberos_creds is None:
+                self.kerberos_creds = kerberos.acceptor_credentials(self.keytab)
             cert = self_signed(self.address, self.name) if self.scheme == "https" else None
             try:
                 if "ntlm" in self.auth:
@@ -242,7 +263,7 @@ class WSManServer:
 
     @property
     def encrypted_requests(self) -> int:
-        """Requests whose body arrived NTLM-sealed (``multipart/encrypted``) and was unsealed."""
+        """Requests whose body arrived NTLM- or Kerberos-sealed (``multipart/encrypted``) and was unsealed."""
         return self.stats.encrypted_requests
 
     @property
@@ -293,6 +314,9 @@ class WSManServer:
             self.stats.requests.clear()
             self.stats.codepages.clear()
             self.stats.commands.clear()
+            self.kerberos_principals.clear()
+            self.kerberos_channel_bound.clear()
+            self.kerberos_delegated.clear()
         self.wire.clear()
         self.wire_replies.clear()
 
@@ -393,6 +417,10 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.ntlm: spnego.ContextProxy | None = None
         self.ntlm_user: str | None = None
+        self.krb: kerberos.Acceptor | None = None
+        self.krb_user: str | None = None
+        self.krb_protocol = kerberos.PROTOCOLS[0]  # the encryption protocol of the last request
+        self.reply_headers: list[tuple[str, str]] = []  # for the next reply (the AP-REP)
         if isinstance(self.request, ssl.SSLSocket):
             self.request.settimeout(10.0)
             self.request.do_handshake()
@@ -424,8 +452,18 @@ class _Handler(BaseHTTPRequestHandler):
         user = self._authenticate()
         if user is None:
             return
-        encrypted = ntlm.is_encrypted(self.headers.get("Content-Type", ""))
-        if encrypted:
+        content_type = self.headers.get("Content-Type", "")
+        krb_protocol = kerberos.encrypted_protocol(content_type)
+        encrypted = krb_protocol is not None if self.krb_user else ntlm.is_encrypted(content_type)
+        if encrypted and self.krb is not None and krb_protocol is not None:
+            try:
+                plain = kerberos.unwrap_message(self.krb, body)
+            except ntlm.EncryptionError:
+                self._send(400, b"")
+                return
+            self.krb_protocol = krb_protocol
+            owner.stats.add("encrypted_requests")
+        elif encrypted:
             if self.ntlm is None or not self.ntlm.complete:
                 self._send(400, b"")
                 return
@@ -440,8 +478,12 @@ class _Handler(BaseHTTPRequestHandler):
             if not plain:  # pywinrm's setup_encryption POST, or an empty probe
                 self._send(200, b"")
                 return
-            if self.ntlm_user and owner.scheme == "http" and not owner.allow_unencrypted:
-                # Windows refuses unencrypted NTLM traffic (AllowUnencrypted=false)
+            if (
+                (self.ntlm_user or self.krb_user)
+                and owner.scheme == "http"
+                and not owner.allow_unencrypted
+            ):
+                # Windows refuses unencrypted NTLM/Kerberos traffic (AllowUnencrypted=false)
                 self._send(500, b"")
                 return
         self._dispatch(plain, user, encrypted)
@@ -510,9 +552,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers: Iterable[tuple[str, str]] = (),
     ) -> None:
         content_type = SOAP_CONTENT_TYPE
-        if encrypted and body and self.ntlm is not None:
+        if encrypted and body and self.krb_user is not None and self.krb is not None:
+            body = kerberos.wrap_message(self.krb, body, self.krb_protocol)
+            content_type = kerberos.content_type(self.krb_protocol)
+        elif encrypted and body and self.ntlm is not None:
             body = ntlm.wrap_message(self.ntlm, body)
             content_type = ntlm.ENCRYPTED_CONTENT_TYPE
+        headers = [*self.reply_headers, *headers]
+        self.reply_headers = []
         owner = self.server.owner
         if owner.record_wire:
             with owner.stats.lock:
@@ -537,8 +584,10 @@ class _Handler(BaseHTTPRequestHandler):
         if challenge is not None:
             offers.append(("WWW-Authenticate", challenge))
         else:
-            if "ntlm" in owner.auth:
+            if owner.auth & {"ntlm", "kerberos"}:
                 offers.append(("WWW-Authenticate", "Negotiate"))
+            if "kerberos" in owner.auth:
+                offers.append(("WWW-Authenticate", "Kerberos"))
             if "basic" in owner.auth:
                 offers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
         self._send(401, b"", headers=offers)
@@ -550,6 +599,8 @@ class _Handler(BaseHTTPRequestHandler):
         if header is None:
             if self.ntlm_user is not None:
                 return self.ntlm_user  # NTLM authenticates the connection, not each request
+            if self.krb_user is not None:
+                return self.krb_user  # so does Kerberos
             self._unauthorized()
             return None
         scheme, _, value = header.strip().partition(" ")
@@ -571,10 +622,50 @@ class _Handler(BaseHTTPRequestHandler):
                 return user
             self._unauthorized(failed=True)
             return None
+        if scheme.lower() in ("negotiate", "kerberos") and "kerberos" in owner.auth:
+            try:
+                token = base64.b64decode(value.strip(), validate=True)
+            except (binascii.Error, ValueError):
+                token = b""
+            if token and ntlm.ntlm_message_type(token) is None:
+                return self._kerberos_step(scheme, token)
         if scheme.lower() in ("negotiate", "ntlm") and "ntlm" in owner.auth:
             return self._ntlm_step(scheme, value.strip())
         self._unauthorized(failed=True)
         return None
+
+    def _kerberos_step(self, scheme: str, token: bytes) -> str | None:
+        """Accept an AP-REQ (raw or in SPNEGO); the AP-REP rides on the reply to this request."""
+        owner = self.server.owner
+        acceptor = self.krb
+        if acceptor is None or acceptor.complete:  # a new authentication on this connection
+            bindings = b"tls-server-end-point:" + self._cbt_hash() if owner.require_cbt else None
+            acceptor = kerberos.Acceptor(owner.kerberos_creds, bindings)
+        self.krb, self.krb_user, self.ntlm, self.ntlm_user = None, None, None, None
+        try:
+            answer = acceptor.step(token)
+        except Exception as exc:  # GSSError: wrong key, clock skew, modified ticket, garbage …
+            error_token = getattr(exc, "token", None)
+            challenge = (
+                f"{scheme} {base64.b64encode(error_token).decode()}" if error_token else None
+            )
+            self._unauthorized(failed=True, challenge=challenge)
+            return None
+        if not acceptor.complete:  # SPNEGO wanting another leg
+            self.krb = acceptor
+            self._unauthorized(challenge=f"{scheme} {base64.b64encode(answer or b'').decode()}")
+            return None
+        principal = acceptor.principal
+        with owner.stats.lock:
+            owner.kerberos_principals.append(principal)
+            owner.kerberos_channel_bound.append(acceptor.channel_bound)
+            owner.kerberos_delegated.append(acceptor.delegated)
+        self.krb, self.krb_user = acceptor, principal
+        if answer and owner.kerberos_ap_rep:
+            self.reply_headers = [
+                ("WWW-Authenticate", f"{scheme} {base64.b64encode(answer).decode()}")
+            ]
+        return principal
 
     def _ntlm_step(self, scheme: str, value: str) -> str | None:
         owner = self.server.owner
@@ -587,6 +678,7 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == 1:
             cbt = self._cbt_hash() if owner.require_cbt else None
             self.ntlm, self.ntlm_user = ntlm.acceptor(cbt), None
+            self.krb, self.krb_user = None, None
             try:
                 challenge = self.ntlm.step(token) or b""
             except Exception:

@@ -9,9 +9,13 @@ command gets one rebuild-and-retry (a new connection and shell), never more: a s
 not hammered.
 
 Certificates are validated by default (``ansible_winrm_server_cert_validation: ignore`` is an
-explicit opt-in, recorded in the host's notes); over HTTP, NTLM traffic is encrypted by message
-encryption (Windows' default posture), but the server's identity is not verified, which is also
-recorded.
+explicit opt-in, recorded in the host's notes); over HTTP, NTLM and Kerberos traffic is encrypted
+by message encryption (Windows' default posture), but the server's identity is not verified by
+TLS, which is also recorded (Kerberos' mutual authentication does verify it, and says so).
+
+``ansible_winrm_transport: kerberos`` authenticates with python-gssapi, one private credential per
+host, instead of pywinrm's pykerberos, which can only read the process's ticket cache: see
+``winrm_kerberos.py`` (imported only for Kerberos hosts, as gssapi is an optional extra).
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ class WinRMTransport:
         self._protocol: Protocol | None = None
         self._shell: str | None = None
         self._cert: str | None = None
+        self._krb_credential: Any = None  # Kerberos: this host's own credential (winrm_kerberos)
+        self._krb_principal: str | None = None
         self.notes: list[str] = []
         self.shells_opened = 0
         if scheme == "https" and not spec.winrm_cert_validation:
@@ -98,11 +104,13 @@ class WinRMTransport:
 
     @property
     def user(self) -> str:
-        return self._spec.user or ""
+        return self._spec.user or self._krb_principal or ""
 
     # -- connection -------------------------------------------------------------------------
 
     def _build(self) -> Protocol:
+        if self._transport == "kerberos":
+            return self._build_kerberos()
         spec = self._spec
         kwargs: dict[str, Any] = {
             "endpoint": self._url,
@@ -118,6 +126,59 @@ class WinRMTransport:
             kwargs["ca_trust_path"] = spec.winrm_ca_trust_path
         return Protocol(**kwargs)
 
+    def _build_kerberos(self) -> Protocol:
+        """pywinrm's Protocol on a transport whose authenticator holds this host's credential."""
+        try:
+            from scanner.collect.transports import winrm_kerberos as krb
+        except ImportError as exc:  # gssapi missing, or its libgssapi_krb5 cannot be loaded
+            raise TransportError(
+                Reach.ERROR,
+                f"Kerberos needs python-gssapi: pip install 'e8scan[kerberos]' ({_one_line(exc)})",
+            ) from None
+
+        spec = self._spec
+        password = spec.password.get_secret_value() if spec.password else None
+        if spec.winrm_kinit_mode == "manual":
+            password = None  # ansible_winrm_kinit_mode=manual: the user's ticket cache, always
+        if self._krb_credential is None:
+            self._krb_credential = krb.acquire_credential(spec.user, password)
+            with contextlib.suppress(Exception):
+                self._krb_principal = str(self._krb_credential.name)
+            self.notes.append(
+                "Kerberos: ticket from the password (e8_password_env), kept in memory for this host"
+                if password is not None
+                else "Kerberos: ticket from the user's credential cache (kinit)"
+            )
+            if spec.winrm_kerberos_delegation:
+                self.notes.append(
+                    "Kerberos delegation requested (ansible_winrm_kerberos_delegation): the host "
+                    "may receive a forwardable ticket for the user"
+                )
+        auth = krb.KerberosAuth(
+            self._krb_credential,
+            krb.target_spn(spec.address, spec.winrm_kerberos_hostname_override),
+            self._krb_principal or spec.user,
+            delegate=spec.winrm_kerberos_delegation,
+        )
+        read_timeout = max(self._opts.read_timeout, self._opts.operation_timeout + 5)
+        protocol = Protocol(
+            endpoint=self._url,
+            transport="kerberos",
+            username=spec.user,
+            read_timeout_sec=read_timeout,
+            operation_timeout_sec=self._opts.operation_timeout,
+        )
+        protocol.transport = krb.KerberosTransport(
+            auth,
+            endpoint=self._url,
+            username=spec.user,
+            ca_trust_path=spec.winrm_ca_trust_path or "legacy_requests",
+            server_cert_validation="validate" if spec.winrm_cert_validation else "ignore",
+            read_timeout_sec=read_timeout,
+            message_encryption="auto",
+        )
+        return protocol
+
     def connect(self) -> None:
         self._protocol, self._shell = self._open()
 
@@ -129,6 +190,12 @@ class WinRMTransport:
             raise self._classify(exc, "opening a shell") from None
         self.shells_opened += 1
         self._cert = self._peer_certificate(protocol) or self._cert
+        auth = getattr(protocol.transport, "kerberos_auth", None)
+        if auth is not None and self.shells_opened == 1:
+            self.notes.append(
+                f"Kerberos: the host proved it holds the key of {auth.spn} (mutual authentication)"
+                + ("; TLS channel bindings sent" if auth.channel_bound else "")
+            )
         return protocol, shell
 
     def _peer_certificate(self, protocol: Protocol) -> str | None:
@@ -149,6 +216,8 @@ class WinRMTransport:
     def _classify(self, exc: BaseException, doing: str, connected: bool = False) -> TransportError:
         """Map any exception to a reach outcome; ``connected``: the shell was already open."""
         where = f"{self._url} ({doing})"
+        if isinstance(exc, TransportError):  # already classified (Kerberos' own failures)
+            return exc
         if connected and isinstance(exc, requests.exceptions.ConnectionError):
             return TransportError(Reach.ERROR, f"connection lost while {doing}: {_one_line(exc)}")
         if isinstance(exc, InvalidCredentialsError):
