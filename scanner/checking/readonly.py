@@ -101,6 +101,29 @@ _COMPILED = {
 }
 
 
+DIRECTORY_SECRETS = frozenset(
+    a.lower()
+    for a in (
+        "unicodePwd",
+        "dBCSPwd",
+        "ntPwdHistory",
+        "lmPwdHistory",
+        "supplementalCredentials",
+        "ms-Mcs-AdmPwd",
+        "msLAPS-Password",
+        "msLAPS-EncryptedPassword",
+        "msLAPS-EncryptedPasswordHistory",
+        "msLAPS-EncryptedDSRMPassword",
+        "msLAPS-EncryptedDSRMPasswordHistory",
+        "msDS-ManagedPassword",
+        "msFVE-RecoveryPassword",
+        "msFVE-KeyPackage",
+    )
+)
+"""Directory attributes that hold a password, a key or its history: no search may ask for one
+(nor filter on one, which leaks it a bit at a time)."""
+
+
 def mutations(command: str, platform: Platform = Platform.LINUX) -> list[str]:
     """Why ``command`` may change its target; empty when it looks read-only.
 
@@ -108,8 +131,14 @@ def mutations(command: str, platform: Platform = Platform.LINUX) -> list[str]:
     runs nothing else (:mod:`scanner.model.ldap_search`)."""
     if platform is Platform.DIRECTORY:
         try:
-            parse_search(command)
+            search = parse_search(command)
         except SearchLineError as exc:
             return [f"not an LDAP search: {exc}"]
-        return []
+        secret = [a for a in search.attributes if a.lower() in DIRECTORY_SECRETS]
+        # Attribute names the filter tests: "(name=", "(name>=", "(name:rule:=", …
+        tested = {
+            m.lower() for m in re.findall(r"\(\s*([A-Za-z][\w-]*)\s*(?:[:~<>]|=)", search.filter)
+        }
+        filtered = sorted(tested & DIRECTORY_SECRETS)
+        return [f"reads a secret attribute ({a})" for a in secret + filtered]
     return [why for rx, why in _COMPILED[platform] if rx.search(command)]

@@ -275,6 +275,9 @@ class History:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_history(path, f"SQLite says: {exc}") from None
+        except UnicodeDecodeError:  # names in a damaged schema, which sqlite3 decodes strictly
+            conn.close()
+            raise _not_history(path, "damaged: its schema holds text that is not UTF-8") from None
         except BaseException:
             conn.close()
             raise
@@ -416,6 +419,8 @@ class History:
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             raise _cannot(self.path, "read", exc) from None
+        except UnicodeDecodeError:  # a damaged schema's names (sqlite3 decodes them strictly)
+            raise _not_history(self.path, "damaged: it holds text that is not UTF-8") from None
 
     def _run_row(self, r: tuple[object, ...]) -> RunRow:
         run_id, finished, hosts, unreachable, fleet, target = r

@@ -315,3 +315,18 @@ def test_lock_taken_and_released_in_a_tight_loop_is_never_shared(tmp_path: Path)
     assert [p.exitcode for p in procs] == [0] * 4
     assert clashes.value == 0
     assert not lock_path(h).exists()
+
+
+def test_a_schema_holding_text_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A damaged history whose table definitions hold bytes that are not UTF-8 (sqlite3 decodes
+    column names strictly, whatever the text factory): found by the history fuzzer."""
+    path = tmp_path / "h.sqlite"
+    History.open(path).close()
+    blob = bytearray(path.read_bytes())
+    at = blob.find(b"tablehost_levelshost_levels")  # its row in sqlite_master: type, name
+    assert at > 0
+    blob[at + len(b"table")] = 0x80  # the table's name is no longer UTF-8
+    path.write_bytes(bytes(blob))
+    with pytest.raises(InputError) as info:
+        History.open(path, create=False).runs()
+    assert "not UTF-8" in str(info.value)

@@ -97,3 +97,25 @@ def test_every_check_command_is_read_only() -> None:
         if mutations(cmd.line, p)
     }
     assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("ldapmodify -f change.ldif", "not an LDAP search"),
+        ("ldapsearch -b x -s sub '(cn=*)' cn -E sync", "not an LDAP search"),
+        ("ldapsearch -b '{defaultNamingContext}' -s sub '(objectClass=*)'", "names no attributes"),
+        ("ldapsearch -b x -s sub '(objectClass=computer)' cn ms-Mcs-AdmPwd", "ms-Mcs-AdmPwd"),
+        ("ldapsearch -b x -s sub '(objectClass=computer)' msLAPS-Password", "msLAPS-Password"),
+        ("ldapsearch -b x -s sub '(unicodePwd=a*)' cn", "unicodepwd"),
+        ("ldapsearch -b x -s sub '(objectClass=*)' msFVE-RecoveryPassword", "msFVE"),
+    ],
+)
+def test_a_directory_command_is_a_search_that_reads_no_secret(line: str, why: str) -> None:
+    found = mutations(line, Platform.DIRECTORY)
+    assert found and why.lower() in " ".join(found).lower(), found
+
+
+def test_the_directory_searches_of_the_checks_are_accepted() -> None:
+    line = "ldapsearch -b '{defaultNamingContext}' -s sub '(objectClass=computer)' cn msLAPS-PasswordExpirationTime"
+    assert mutations(line, Platform.DIRECTORY) == []
