@@ -242,5 +242,5 @@ CHECK = Check(
     version=1,
     doc=__doc__ or "",
     # The NetBIOS search only names the domain in ``observed``; no verdict is drawn from it.
-    rests_on={i: ("domain", "groups", "accounts", "computers") for i in ISMS},
+    rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
 )

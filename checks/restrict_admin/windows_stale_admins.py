@@ -32,11 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, timedelta
+from functools import partial
 
 from checks.facts.fact import Unknown
 from checks.facts.windows.accounts import PRIVILEGED_GROUPS, Accounts
 from checks.facts.windows.dates import iso_time
-from checks.restrict_admin._admins import unseen, unseen_text
+from checks.restrict_admin._admins import DOMAIN_UNSEEN, unseen, unseen_text
+from checks.restrict_admin._domain_accounts import Sorted, inactivity, label, lag_note
+from checks.restrict_admin._joined import join
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -60,9 +63,13 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
     disabled: set[str] = set()
     unparsed: list[str] = []
     hidden: dict[str, str] = {}
+    domain_members = []
     for g in acc.privileged():
         for m in g.members:
             why = unseen(m)
+            if why == DOMAIN_UNSEEN:
+                domain_members.append((g, m))
+                continue
             if why is not None:
                 hidden[m.display] = why
                 continue
@@ -86,32 +93,66 @@ def _judge(acc: Accounts, ctx: Context) -> Finding:
                 stale.append(
                     f"{m.display} (last logon {m.last_login}, {days} days before collection)"
                 )
+    joined = join(domain_members, ctx.directories, now)
+    hidden.update(joined.hidden)
+    dom = Sorted()
+    notes = []
+    for d, accts in joined.judged:
+        dom += inactivity(accts, now, limit, d.domain, partial(label, domain=d.label))
+        notes.append(f"{d.label}: {lag_note(d.domain)}")
+    lag = f" ({'; '.join(notes)})" if notes else ""
     observed: dict[str, object] = {
         "limit_days": limit,
         "enabled_local_privileged": local,
         "disabled_local_privileged": sorted(disabled),
         "not_visible_members": hidden,
     }
+    if joined.directories:
+        observed["directories"] = joined.directories
+        observed["domain_privileged"] = {
+            "inactive": dom.failing,
+            "maybe_inactive": dom.maybe,
+            "active": dom.passing,
+            "unknown": [u for u in dom.unknown if u not in dom.maybe],
+            "disabled_or_expired": joined.inactive,
+        }
     not_judged = f"; not judged here: {unseen_text(hidden)}" if hidden else ""
     seen_text = ", ".join(f"{k} ({v})" for k, v in sorted(local.items())) or "none"
-    if stale:
+    if stale or dom.failing:
         outcome = Outcome.INEFFECTIVE
-        evidence = f"enabled local privileged accounts unused for more than {limit} days: "
-        evidence += "; ".join(stale) + not_judged
+        which = "" if dom.failing else "local "
+        evidence = f"enabled {which}privileged accounts unused for more than {limit} days: "
+        evidence += "; ".join(stale + dom.failing) + (lag if dom.failing else "") + not_judged
     elif unparsed:
         outcome = Outcome.NO_VISIBILITY
         evidence = f"last logon could not be read for: {', '.join(unparsed)}{not_judged}"
+    elif dom.unknown:
+        outcome = Outcome.NO_VISIBILITY
+        evidence = (
+            f"not determinable: {'; '.join(dom.unknown)}{lag}; read lastLogon on every domain "
+            f"controller to decide{not_judged}"
+        )
     elif hidden:
-        # Domain members' last logon is held by the domain controllers (lastLogonTimestamp);
-        # until the directory is read their inactivity is unknown, so the control is too.
+        # Domain members whose directory was not read (or who are not in it): their last
+        # logon is unknown, so the control is too.
         outcome = Outcome.NO_VISIBILITY
         evidence = f"{unseen_text(hidden)}; enabled local privileged accounts: {seen_text}"
-    elif not local:
+    elif not local and not dom.passing:
         outcome = Outcome.NO_VISIBILITY
         evidence = (
             "no enabled privileged account to judge: nothing shows privileged access being "
             f"disabled after {limit} days of inactivity"
-            + (f" (disabled: {', '.join(sorted(disabled))})" if disabled else "")
+            + (
+                f" (disabled: {', '.join(sorted(disabled | set(joined.inactive)))})"
+                if disabled or joined.inactive
+                else ""
+            )  # fmt: skip
+        )
+    elif dom.passing:
+        outcome = Outcome.EFFECTIVE
+        evidence = (
+            f"every enabled privileged account logged on within {limit} days: local: "
+            f"{seen_text}; domain: {'; '.join(dom.passing)}{lag}"
         )
     else:
         outcome = Outcome.EFFECTIVE
@@ -146,5 +187,6 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"groups": PRIVILEGED_GROUPS.cmd},
     judge=judge,
-    version=2,  # v2: domain members or no enabled privileged account are no_visibility
+    version=3,  # v3: domain members judged through a directory read in the same run
+    uses_directory=True,
 )
