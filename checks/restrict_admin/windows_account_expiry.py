@@ -121,6 +121,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     if bad or dom.failing:
         outcome = Outcome.INEFFECTIVE
         text = "; ".join((sorted(set(bad)) + dom.failing)[:6]) + tail
+        if dom.failing:
+            text = f"privileged accounts not expiring within 12 months: {text}"
     elif missing:
         outcome = Outcome.NO_VISIBILITY
         text = f"privileged local accounts not in the account list: {', '.join(missing[:6])}{tail}"
