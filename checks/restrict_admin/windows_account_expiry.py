@@ -1,4 +1,4 @@
-"""Windows: do enabled local privileged accounts expire within 12 months?
+"""Windows: do enabled privileged accounts, local and domain, expire within 12 months?
 
 **Collected (read-only PowerShell/ADSI):** the privileged-group snapshot shared with
 ``restrict_admin.windows_local_admins`` (built-in powerful groups by well-known SID, their members,
@@ -7,21 +7,31 @@
 the host to UTC; an unset expiry throws on read and is reported as null = never). The second step
 skips domain controllers, whose ``WinNT://`` provider would list the whole domain.
 
-**ISM-1647** (ML2-3, privileged access disabled after 12 months unless revalidated) — host-side
-part, local accounts only:
+**Domain members, through the directory.** When the same run reads the host's domain (the
+check declares ``uses_directory``), each domain group or account in a privileged local group is
+found in that domain's directory (by SID, else by the NetBIOS name Windows shows) and expanded
+through nested groups and ``primaryGroupID`` (``checks/restrict_admin/_joined.py``); each enabled,
+unexpired domain account is judged on ``accountExpires`` as
+``restrict_admin.directory_privileged_accounts`` judges it.
+
+**ISM-1647** (ML2-3, privileged access disabled after 12 months unless revalidated):
 - ineffective: an enabled local user account in Administrators, Account/Server/Print/Backup
   Operators or Hyper-V Administrators has no expiry, or an expiry more than 365 days after the
-  collection time (named, with the date);
-- effective: every enabled privileged account is a local account (at least one; a disabled
-  built-in Administrator does not count) and expires within 365 days;
+  collection time; or an enabled domain account reaching one of them never expires
+  (``accountExpires`` 0 or never) or expires beyond 12 months (named, with the date and the
+  group chain);
+- effective: every enabled privileged account — local (a disabled built-in Administrator does not
+  count), and domain accounts expanded through the directory — expires within 365 days (at
+  least one account);
 - not_applicable: a domain controller (``ProductType`` 2) has no local accounts; judge the expiry
-  of privileged domain accounts in the directory (``AccountExpirationDate``);
+  of privileged domain accounts in the directory;
 - no_visibility: a read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied), or a
   privileged local account is missing from the account list; or a domain account or group
-  (``CONTOSO\\Domain Admins``), an Entra ID principal, an unresolved SID or a nested local group
-  is a member — their expiry lives in the directory ("domain accounts: not visible from the
-  host"), so until it is read the control cannot be shown working; or there is no enabled
-  privileged account at all (an empty set is not evidence).
+  (``CONTOSO\\Domain Admins``) whose domain was not read in the run (no directory, a directory of
+  another domain, or one whose searches failed or were cut short: "domain accounts: not visible
+  from the host; domain CONTOSO not read: …"), or that the directory does not hold, or whose
+  ``accountExpires`` is not readable; an Entra ID principal, an unresolved SID or a nested local
+  group; or there is no enabled privileged account at all (an empty set is not evidence).
 
 A LAPS-managed built-in account that is revalidated another way needs an exception in the
 register. Evidence grade: good.
@@ -155,7 +165,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
 
 CHECK = Check(
     id="restrict_admin.windows_account_expiry",
-    title="Windows local privileged accounts expire within 12 months",
+    title="Windows privileged accounts (local, and domain ones through the directory) expire within 12 months",
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1647",),
     platforms=frozenset({Platform.WINDOWS}),

@@ -1,4 +1,4 @@
-"""Windows: are local privileged accounts that have gone unused still enabled?
+"""Windows: are privileged accounts, local and domain, that have gone unused still enabled?
 
 **Collected:** the same read-only PowerShell/ADSI snapshot as ``restrict_admin.windows_local_admins``
 (built-in privileged groups by well-known SID; for members that are local user accounts, ADSI
@@ -7,19 +7,33 @@ UTC ISO 8601, null when the account never logged on) plus ``Win32_OperatingSyste
 ADSI gives the same Disabled/SID facts as ``Win32_UserAccount`` in one pass, and never enumerates a
 domain controller's whole directory as ``Win32_UserAccount -Filter "LocalAccount=True"`` would.
 
+**Domain members, through the directory.** When the same run reads the host's domain (a
+directory host, ``ansible_connection=ldap``; the check declares ``uses_directory``), each domain
+group or account in a privileged local group is found in that domain's directory — by its SID
+(the domain SID of the directory's domain object), else by the NetBIOS name Windows shows
+(``CORP\\Domain Admins``) — and expanded through nested groups and ``primaryGroupID``
+(``checks/restrict_admin/_joined.py``). Each enabled, unexpired domain account is judged as
+``restrict_admin.directory_privileged_accounts`` judges it: ``lastLogonTimestamp`` may lag a real
+logon by the domain's sync interval (``msDS-LogonTimeSyncInterval``, 14 days by default), so an
+account is inactive for certain only beyond the limit plus that lag.
+
 **ISM-1648** (ML2-3, privileged access disabled after 45 days of inactivity; the limit is
-``policy.stale_privileged_days``), judged for **local accounts only**:
+``policy.stale_privileged_days``):
 - ineffective: an enabled local user account in Administrators, Account/Server/Print/Backup
   Operators or Hyper-V Administrators last logged on more than the limit before the collection
-  time, or never logged on (named, with the date);
-- effective: every enabled privileged account is a local account (at least one) and each logged
-  on within the limit;
-- no_visibility: a domain account or group (``CONTOSO\\Domain Admins``), an Entra ID principal,
-  an unresolved SID or a nested local group is a member — the last logon of domain accounts is
-  held by the domain controllers (``lastLogonTimestamp``), not by this host, so until the
-  directory is read the control cannot be shown working ("domain accounts: not visible from the
-  host"); there is no enabled privileged account at all (an empty set is not evidence); or the
-  read failed (PowerShell 2.0 has no ``ConvertTo-Json``, access denied, timeout);
+  time, or never logged on; or an enabled domain account reaching one of them whose
+  ``lastLogonTimestamp`` is older than the limit plus the lag, or that never logged on and was
+  created before the limit (named, with the date and the group chain);
+- effective: every enabled privileged account — local, and domain accounts expanded through the
+  directory — logged on within the limit (at least one account);
+- no_visibility: a domain account or group (``CONTOSO\\Domain Admins``) whose domain was not read
+  in the run — no directory, a directory of another domain, or one whose searches failed or were
+  cut short ("domain accounts: not visible from the host; domain CONTOSO not read: …") — or that
+  the directory does not hold (a foreign principal, a deleted object); a domain account whose
+  timestamp lies between the limit and the limit plus the lag (read ``lastLogon`` on every DC to
+  decide); an Entra ID principal, an unresolved SID or a nested local group; no enabled
+  privileged account at all (an empty set is not evidence); or the read failed (PowerShell 2.0
+  has no ``ConvertTo-Json``, access denied, timeout);
 - not_applicable: a domain controller (``ProductType`` 2) has no local accounts; judge privileged
   domain accounts in the directory.
 
@@ -181,7 +195,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
 
 CHECK = Check(
     id="restrict_admin.windows_stale_admins",
-    title="Windows local privileged accounts unused beyond the inactivity limit are disabled",
+    title="Windows privileged accounts, local and domain, unused beyond the inactivity limit are disabled",
     strategy=Strategy.RESTRICT_ADMIN,
     ism=("ISM-1648",),
     platforms=frozenset({Platform.WINDOWS}),
