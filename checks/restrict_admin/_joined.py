@@ -73,8 +73,23 @@ def _matches(sid: str | None, names: Sequence[str], member: Member) -> bool:
     return member.domain.lower() in {n.lower() for n in names}
 
 
-def read(directories: Mapping[str, Mapping[str, Output]]) -> tuple[list[Directory], list[Unread]]:
+Read = tuple[list[Directory], list[Unread]]
+# The engine hands every host the same ``directories`` object; parsing a large domain's searches
+# once per host and check would cost more than the rest of judging. One entry, keyed by identity
+# while it holds the mapping (so the identity cannot be reused): same input, same value.
+_last: list[tuple[Mapping[str, Mapping[str, Output]], Read]] = []
+
+
+def read(directories: Mapping[str, Mapping[str, Output]]) -> Read:
     """The directories whose searches were all read, and the others with the reason."""
+    if _last and _last[0][0] is directories:
+        return _last[0][1]
+    found = _read(directories)
+    _last[:] = [(directories, found)]
+    return found
+
+
+def _read(directories: Mapping[str, Mapping[str, Output]]) -> Read:
     usable: list[Directory] = []
     unread: list[Unread] = []
     for host, outs in sorted(directories.items()):
