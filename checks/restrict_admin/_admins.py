@@ -6,8 +6,9 @@
 - :func:`with_administrators`: that snapshot, or why it cannot be judged.
 - :func:`unseen`: the members whose own accounts the host cannot show (domain accounts and
   groups, Entra ID principals, unresolved SIDs, nested local groups), for controls judged on the
-  accounts themselves (inactivity, expiry): until the directory is read they leave those
-  controls without visibility, never effective.
+  accounts themselves (inactivity, expiry): they leave those controls without visibility, never
+  effective — except domain members (:data:`DOMAIN_UNSEEN`) whose directory the run read, which
+  ``_joined.py`` expands and ``_domain_accounts.py`` judges.
 """
 
 from __future__ import annotations

@@ -55,12 +55,12 @@ logons, so it is not taken as MFA evidence. Evidence grade: good (the directory'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from checks.facts.directory.objects import ACCOUNTS, COMPUTERS, DOMAIN, GROUPS, NETBIOS, Domain
 from checks.facts.directory.privileged import PrivilegedAccount, resolve, rid
-from checks.facts.directory.search import NEVER, filetime, generalized_time
 from checks.facts.fact import Unknown
+from checks.restrict_admin._domain_accounts import expiry, holds_access, inactivity, label, lag_note
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
@@ -68,89 +68,42 @@ ISMS = ("ISM-1648", "ISM-1647", "ISM-1175", "ISM-1649")
 MAIL_ATTRIBUTES = ("mail", "proxyAddresses", "msExchRecipientTypeDetails", "msExchMailboxGuid")
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.date().isoformat() if moment else "unknown"
-
-
-def _expired(a: PrivilegedAccount, now: datetime) -> bool:
-    ends = filetime(a.entry.integer("accountExpires"))
-    return ends is not None and ends <= now
-
-
-def _label(a: PrivilegedAccount) -> str:
-    return f"{a.name} (via {' → '.join(a.via)})" if len(a.via) > 1 else a.name
-
-
 def _stale(accts: list[PrivilegedAccount], now: datetime, limit: int, dom: Domain) -> Finding:
-    lag = dom.sync_days
-    certain, maybe, recent, blind = [], [], [], []
-    for a in accts:
-        last = filetime(a.entry.integer("lastLogonTimestamp"))
-        if last is not None:
-            age = (now - last).days
-            text = f"{_label(a)}: last logon {_day(last)}"
-            if age > limit + lag:
-                certain.append(text)
-            elif age > limit:
-                maybe.append(text)
-            else:
-                recent.append(text)
-            continue
-        created = generalized_time(a.entry.first("whenCreated"))
-        if created is None:
-            blind.append(f"{_label(a)}: no logon recorded, creation date not readable")
-        elif (now - created).days > limit:
-            certain.append(f"{_label(a)}: never logged on, created {_day(created)}")
-        else:
-            recent.append(f"{_label(a)}: new, created {_day(created)}")
-    lag_note = (
-        f"lastLogonTimestamp may lag a real logon by up to {lag} days "
-        f"(msDS-LogonTimeSyncInterval{'' if dom.sync_set else ' default'})"
-    )
+    got = inactivity(accts, now, limit, dom)
+    certain, maybe, recent = got.failing, got.maybe, got.passing
+    blind = [u for u in got.unknown if u not in maybe]
+    note = lag_note(dom)
     observed: dict[str, object] = {
         "inactive": certain,
         "maybe_inactive": maybe,
         "active": recent,
         "unknown": blind,
         "limit_days": limit,
-        "sync_interval_days": lag,
+        "sync_interval_days": dom.sync_days,
     }
     if certain:
         text = (
             f"enabled privileged accounts inactive for more than {limit} days: "
-            f"{'; '.join(certain)} ({lag_note})"
+            f"{'; '.join(certain)} ({note})"
         )
         return Finding(
             ism="ISM-1648", outcome=Outcome.INEFFECTIVE, evidence=text, observed=observed
         )
     if maybe or blind:
         text = (
-            f"not determinable: {'; '.join(maybe + blind)} — {lag_note}; read lastLogon on every "
+            f"not determinable: {'; '.join(maybe + blind)} — {note}; read lastLogon on every "
             f"domain controller to decide"
         )
         return Finding(
             ism="ISM-1648", outcome=Outcome.NO_VISIBILITY, evidence=text, observed=observed
         )
-    text = f"every enabled privileged account logged on within {limit} days: {'; '.join(recent)} ({lag_note})"
+    text = f"every enabled privileged account logged on within {limit} days: {'; '.join(recent)} ({note})"
     return Finding(ism="ISM-1648", outcome=Outcome.EFFECTIVE, evidence=text, observed=observed)
 
 
 def _expiry(accts: list[PrivilegedAccount], now: datetime) -> Finding:
-    horizon = now + timedelta(days=365)
-    late, fine, blind = [], [], []
-    for a in accts:
-        raw = a.entry.integer("accountExpires")
-        ends = filetime(raw)
-        if raw is None:
-            blind.append(_label(a))
-        elif raw in (0, NEVER) or raw >= NEVER:
-            late.append(f"{_label(a)}: never expires")
-        elif ends is None:
-            blind.append(_label(a))
-        elif ends > horizon:
-            late.append(f"{_label(a)}: expires {_day(ends)}")
-        else:
-            fine.append(f"{_label(a)}: expires {_day(ends)}")
+    got = expiry(accts, now)
+    late, fine, blind = got.failing, got.passing, got.unknown
     observed = {"beyond_12_months": late, "within_12_months": fine, "unknown": blind}
     note = "; revalidation by other means is organisational (record it as an exception)"
     if late:
@@ -172,7 +125,7 @@ def _mail(accts: list[PrivilegedAccount]) -> Finding:
     for a in accts:
         shown = [f"{n}={a.entry.all(n)[0]}" for n in MAIL_ATTRIBUTES if a.entry.all(n)]
         if shown:
-            mailed.append(f"{_label(a)} ({', '.join(shown)})")
+            mailed.append(f"{label(a)} ({', '.join(shown)})")
     observed = {"with_mail": mailed, "checked": [a.name for a in accts]}
     if mailed:
         text = f"privileged accounts with a mailbox or email address: {'; '.join(mailed)}"
@@ -187,7 +140,7 @@ def _mail(accts: list[PrivilegedAccount]) -> Finding:
 
 
 def _standing(accts: list[PrivilegedAccount]) -> Finding:
-    standing = [_label(a) for a in accts if rid(a.entry.first("objectSid")) != 500]
+    standing = [label(a) for a in accts if rid(a.entry.first("objectSid")) != 500]
     observed = {"standing_enabled": standing}
     if standing:
         text = (
@@ -245,7 +198,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             f"e8_privileged_groups names groups not in the domain: {', '.join(priv.missing_groups)}"
         )
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=text) for i in ISMS]
-    held = [a for a in priv.accounts if a.enabled and not _expired(a, now)]
+    held = [a for a in priv.accounts if holds_access(a, now)]
     if any(a.enabled is None for a in priv.accounts):
         unread = ", ".join(a.name for a in priv.accounts if a.enabled is None)
         text = f"userAccountControl not readable for privileged accounts: {unread}"
@@ -290,4 +243,6 @@ CHECK = Check(
     # The NetBIOS name only labels the evidence; every verdict rests on the other four.
     rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
     doc=__doc__ or "",
+    # The NetBIOS search only names the domain in ``observed``; no verdict is drawn from it.
+    rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
 )

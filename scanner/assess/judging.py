@@ -2,6 +2,9 @@
 
 A judge that raises, or returns verdicts for controls it does not declare, cannot silently pass:
 its controls come out ``no_visibility`` with the error as evidence.
+
+Checks that declare ``uses_directory`` also see the outputs of the record's directory hosts
+(:func:`directory_outputs`, built once per run); every other check sees only its own host.
 """
 
 from __future__ import annotations
@@ -40,21 +43,37 @@ def outputs_for(
     outputs = {}
     for name, cmd in check.collect.items():
         line = cmd.render(profile, powershell=rec.platform is Platform.WINDOWS)
-        c = by_line.get(line)
-        if c is None:
-            outputs[name] = Output(command=line, ran=False)
-        else:
-            outputs[name] = Output(
-                command=line,
-                stdout=c.stdout,
-                stderr=c.stderr,
-                exit_code=c.exit_code,
-                truncated=c.truncated,
-                timed_out=c.timed_out,
-                ran=c.ran,
-                stderr_truncated=c.stderr_truncated,
-            )
+        outputs[name] = _output(line, by_line.get(line))
     return outputs
+
+
+def _output(line: str, c: CommandRecord | None) -> Output:
+    if c is None:
+        return Output(command=line, ran=False)
+    return Output(
+        command=line,
+        stdout=c.stdout,
+        stderr=c.stderr,
+        exit_code=c.exit_code,
+        truncated=c.truncated,
+        timed_out=c.timed_out,
+        ran=c.ran,
+        stderr_truncated=c.stderr_truncated,
+    )
+
+
+Directories = Mapping[str, Mapping[str, Output]]
+
+
+def directory_outputs(hosts: Sequence[HostRecord]) -> dict[str, dict[str, Output]]:
+    """What each directory host of the record returned, keyed by command line (searches are
+    never rendered per host, so the line is the check's own); an unreached host maps to its
+    commands as recorded (usually none), which a judge reads as "not run"."""
+    return {
+        rec.name: {c.command: _output(c.command, c) for c in rec.commands}
+        for rec in hosts
+        if rec.platform is Platform.DIRECTORY
+    }
 
 
 def context_for(rec: HostRecord, policy: Policy, resolved: ResolvedRole | None = None) -> Context:
@@ -102,17 +121,27 @@ def run_judge(check: Check, outputs: dict[str, Output], ctx: Context) -> list[Fi
     ]
 
 
-def judge_host(rec: HostRecord, checks: Sequence[Check], policy: Policy) -> list[Judged]:
+def judge_host(
+    rec: HostRecord,
+    checks: Sequence[Check],
+    policy: Policy,
+    directories: Directories | None = None,
+) -> list[Judged]:
+    """One host's verdicts; ``directories``: :func:`directory_outputs` of the whole record,
+    handed only to the checks that declare ``uses_directory``."""
     if rec.reach is not Reach.OK:
         return []
     profile = record_profile(rec)
     resolved = resolve_role(rec, profile)
     ctx = context_for(rec, policy, resolved)
+    # model_copy: no revalidation, the mapping is shared, not copied, per host.
+    joined = ctx.model_copy(update={"directories": directories or {}})
     by_line = {c.command: c for c in rec.commands}
     judged = []
     for check in checks:
         if rec.platform not in check.platforms:
             continue
-        for f in run_judge(check, outputs_for(check, rec, by_line, profile), ctx):
+        outputs = outputs_for(check, rec, by_line, profile)
+        for f in run_judge(check, outputs, joined if check.uses_directory else ctx):
             judged.append(Judged(check, _with_role_note(f, resolved)))
     return judged

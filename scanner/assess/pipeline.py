@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scanner import __version__
-from scanner.assess.judging import judge_host
+from scanner.assess.judging import directory_outputs, judge_host
 from scanner.assess.register import Register
 from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest, score_host
@@ -58,7 +58,9 @@ def assess(
     given): pure, no network, same input → same results."""
     register = register or Register()
     fw = framework or builtin()
-    hosts = [score_host(h, judge_host(h, checks, policy), register, fw) for h in raw.hosts]
+    # The directory hosts' outputs, for the checks that join a host to its domain (built once).
+    dirs = directory_outputs(raw.hosts) if any(c.uses_directory for c in checks) else {}
+    hosts = [score_host(h, judge_host(h, checks, policy, dirs), register, fw) for h in raw.hosts]
     fleet = fleet_summary(hosts, fw)
     return Results(
         tool_version=__version__,

@@ -7,6 +7,11 @@ module-level ``CHECK = Check(...)``. Defining ``CHECK`` registers nothing: the l
 ``judge(outputs, ctx)`` receives only what was collected for its own commands and the host's
 context (its typed inventory profile, policy, collection time), and returns one :class:`Finding` per ISM
 control it judged. It must not read the clock, the network or files.
+
+A check that declares ``uses_directory=True`` also finds, in ``ctx.directories``, what the
+directory hosts (``ansible_connection=ldap``) of the same run returned: a Windows host's local
+Administrators may hold domain groups whose members only the directory can show. The judge stays
+a pure function of the raw record, so ``e8scan rescore`` gives the same verdict.
 """
 
 from __future__ import annotations
@@ -106,6 +111,11 @@ class Context(BaseModel):
     collected_at: datetime
     user: str | None = None
     become: bool = False
+    directories: Mapping[str, Mapping[str, Output]] = Field(default_factory=dict)
+    """For checks that declare ``uses_directory`` only (empty for every other check): the
+    directory hosts read in the same run, host name → that host's outputs keyed by command line
+    (the search line as the check declared it, e.g. ``DOMAIN.cmd.line``). Every directory host of
+    the record is there, read or not; a search it did not answer is absent or not ``ran``."""
 
     @property
     def role(self) -> Role:
@@ -150,6 +160,10 @@ class Check(BaseModel):
     from; ``"a|b"`` means either of two alternatives (a fallback). A control not listed rests on
     every command. The suite-wide positive-evidence test breaks commands (empty, not found,
     truncated, refused output): breaking one a control rests on must never leave it effective."""
+    uses_directory: bool = False
+    """The judge reads ``ctx.directories`` (the directory hosts' outputs from the same run). Only
+    host checks may: a directory check judges its own searches. Checks that leave it False get
+    an empty mapping, so ordinary judging does not carry the directory around."""
 
     @field_validator("collect", mode="before")
     @classmethod
@@ -189,6 +203,15 @@ class Check(BaseModel):
                 unknown = [k for k in alternatives.split("|") if k not in self.collect]
                 if unknown:
                     raise ValueError(f"rests_on[{ism}] names {unknown[0]!r}, not a collect key")
+        return self
+
+    @model_validator(mode="after")
+    def _directory_users_are_host_checks(self) -> Check:
+        if self.uses_directory and Platform.DIRECTORY in self.platforms:
+            raise ValueError(
+                "uses_directory is for host checks that read the run's directories; a directory "
+                "check declares its own searches in collect"
+            )
         return self
 
     def evidence_for(self, ism: str) -> tuple[tuple[str, ...], ...]:

@@ -5,6 +5,11 @@ outputs in shared/corpus, cited in ``provenance``), the host's inventory vars (j
 typed profile), policy overrides, the collection time and the expected outcome per ISM control.
 The meta-tests keep fixtures honest: a changed command line forces the fixture to be re-recorded,
 and every check needs at least one effective and one ineffective case.
+
+A fixture of a check that declares ``uses_directory`` may carry what a directory host of the same
+run returned: ``"directory": {"name": "dc01.corp.example", "outputs": {"domain": {"command":
+"ldapsearch …", "stdout": …}, …}}`` (keys are free labels; each ``command`` must be a search some
+directory check declares). It reaches the judge as ``ctx.directories[name][command]``.
 """
 
 from __future__ import annotations
@@ -40,21 +45,38 @@ def _check_for(path: Path) -> Check:
     return CHECKS[check_id]
 
 
+def _output(rec: dict[str, Any]) -> Output:
+    raw = rec.get("stdout_b64")
+    stdout = base64.b64decode(raw) if raw is not None else rec.get("stdout", "").encode()
+    return Output(
+        command=rec["command"],
+        stdout=stdout,
+        stderr=rec.get("stderr", "").encode("utf-8"),
+        exit_code=rec.get("exit_code"),
+        truncated=rec.get("truncated", False),
+        timed_out=rec.get("timed_out", False),
+        ran=rec.get("ran", True),
+    )
+
+
 def _outputs(fixture: dict[str, Any]) -> dict[str, Output]:
-    outs = {}
-    for name, rec in fixture["outputs"].items():
-        raw = rec.get("stdout_b64")
-        stdout = base64.b64decode(raw) if raw is not None else rec.get("stdout", "").encode()
-        outs[name] = Output(
-            command=rec["command"],
-            stdout=stdout,
-            stderr=rec.get("stderr", "").encode("utf-8"),
-            exit_code=rec.get("exit_code"),
-            truncated=rec.get("truncated", False),
-            timed_out=rec.get("timed_out", False),
-            ran=rec.get("ran", True),
-        )
-    return outs
+    return {name: _output(rec) for name, rec in fixture["outputs"].items()}
+
+
+def _directory_outputs(fixture: dict[str, Any]) -> dict[str, Output]:
+    """The fixture's directory outputs by their labels (empty without a ``directory`` block)."""
+    block = fixture.get("directory") or {}
+    return {key: _output(rec) for key, rec in block.get("outputs", {}).items()}
+
+
+def _directories(fixture: dict[str, Any], outs: dict[str, Output] | None = None) -> Any:
+    """``ctx.directories`` as the engine builds it: directory host → outputs by command line;
+    ``outs`` replaces the fixture's own directory outputs (by label), e.g. broken ones."""
+    block = fixture.get("directory")
+    if not block:
+        return {}
+    outs = _directory_outputs(fixture) if outs is None else outs
+    return {block["name"]: {o.command: o for o in outs.values()}}
 
 
 def _profile(fixture: dict[str, Any], path: Path) -> HostProfile:
@@ -72,6 +94,7 @@ def _context(fixture: dict[str, Any], path: Path) -> Context:
         policy=policy,
         collected_at=datetime.fromisoformat(fixture["collected_at"]),
         become=fixture.get("become", True),
+        directories=_directories(fixture),
     )
 
 
@@ -104,6 +127,23 @@ def test_fixture_matches_declaration(path: Path) -> None:
             f"{path}: command {name!r} changed since the fixture was recorded; re-record it"
         )
     assert set(fixture["expect"]) == set(check.ism), f"{path}: expect must name every ISM id"
+    if "directory" in fixture:
+        assert check.uses_directory, f"{path}: a directory block for a check that does not use it"
+        block = fixture["directory"]
+        assert set(block) == {"name", "outputs"} and block["outputs"], f"{path}: directory block"
+        for key, rec in block["outputs"].items():
+            assert rec["command"] in DIRECTORY_SEARCHES, (
+                f"{path}: directory output {key!r} is no search a directory check declares "
+                "(re-record it)"
+            )
+
+
+DIRECTORY_SEARCHES = {
+    cmd.line
+    for c in CHECKS.values()
+    if Platform.DIRECTORY in c.platforms
+    for cmd in c.collect.values()
+}
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))

@@ -10,6 +10,11 @@ output, the program or cmdlet not found, output cut at the size limit, the read 
   only when the broken command is not one it rests on (``Check.rests_on``: the commands an
   effective verdict needs evidence from; ``"a|b"`` = either of two alternatives, so breaking
   both must make it not effective).
+
+Fixtures of checks that read the run's directories (``uses_directory``; a ``directory`` block)
+have those searches broken too: each alone, all at once, or no directory at all. None may turn a
+verdict effective; and a control that is effective only with the directory (not without it)
+rests on every one of its searches, so breaking any one must leave it not effective.
 """
 
 from __future__ import annotations
@@ -21,7 +26,16 @@ import pytest
 
 from scanner.checking.api import Check, Context, Output
 from scanner.model.vocabulary import Outcome
-from tests.checks.test_fixtures import CHECKS, FIXTURES, _context, _ids, _load, _outputs
+from tests.checks.test_fixtures import (
+    CHECKS,
+    FIXTURES,
+    _context,
+    _directories,
+    _directory_outputs,
+    _ids,
+    _load,
+    _outputs,
+)
 
 MODES = ("empty", "not found", "truncated", "denied")
 
@@ -61,6 +75,11 @@ def test_nothing_is_effective_when_every_command_failed(path: Path, mode: str) -
     check, outs, ctx, windows = _case(path)
     all_broken = {k: broken(o, mode, windows) for k, o in outs.items()}
     assert effective(check, all_broken, ctx) == set()
+    fixture = _load(path)
+    if "directory" in fixture:
+        dirs = {k: broken(o, mode, False) for k, o in _directory_outputs(fixture).items()}
+        no_dir = ctx.model_copy(update={"directories": _directories(fixture, dirs)})
+        assert effective(check, all_broken, no_dir) == set()
 
 
 EFFECTIVE_FIXTURES = [
@@ -88,4 +107,31 @@ def test_a_broken_command_never_makes_or_keeps_a_pass_it_rests_on(path: Path, mo
                 all_gone = {**outs, **{k: broken(outs[k], mode, windows) for k in group}}
                 if ism in effective(check, all_gone, ctx):
                     problems.append(f"{ism} stayed effective with all of {group} {mode}")
+    assert not problems, problems
+
+
+DIRECTORY_FIXTURES = [p for p in FIXTURES if "directory" in _load(p)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("path", DIRECTORY_FIXTURES, ids=_ids(DIRECTORY_FIXTURES))
+def test_a_broken_directory_never_makes_or_keeps_a_pass(path: Path, mode: str) -> None:
+    check, outs, ctx, _ = _case(path)
+    fixture = _load(path)
+    dirs = _directory_outputs(fixture)
+
+    def joined(d: dict[str, Output] | None) -> set[str]:
+        directories = {} if d is None else _directories(fixture, d)
+        return effective(check, outs, ctx.model_copy(update={"directories": directories}))
+
+    before = joined(dirs)
+    without = joined(None)
+    rests = before - without  # effective only with the directory: it rests on every search
+    problems = [f"{ism} became effective without the directory" for ism in without - before]
+    cases = {f"{k!r} {mode}": {**dirs, k: broken(o, mode, False)} for k, o in dirs.items()}
+    cases[f"every search {mode}"] = {k: broken(o, mode, False) for k, o in dirs.items()}
+    for what, d in cases.items():
+        after = joined(d)
+        problems += [f"{ism} became effective with {what}" for ism in after - before]
+        problems += [f"{ism} stayed effective with {what}" for ism in after & rests]
     assert not problems, problems

@@ -312,3 +312,6 @@ def facts(raw_path: str, keep: int = 4) -> None:
 if __name__ == "__main__":
     main(sys.argv[1])
     facts(sys.argv[1])
+    from tests.directory.record_joined_fixtures import source_host, write_all
+
+    write_all(*source_host(sys.argv[1]))

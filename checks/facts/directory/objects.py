@@ -72,8 +72,12 @@ DOMAIN = Fact(
 
 @dataclass(frozen=True)
 class NetbiosName:
+    """A domain of the forest as its crossRef names it: NetBIOS name, DNS name and the DN of
+    its naming context (equal to :attr:`Domain.dn` for the domain that was read)."""
+
     netbios: str
     dns_root: str
+    nc_name: str = ""
 
 
 def _netbios(out: Output) -> list[NetbiosName] | Unknown:
@@ -81,7 +85,9 @@ def _netbios(out: Output) -> list[NetbiosName] | Unknown:
     if isinstance(found, Unknown):
         return found
     names = [
-        NetbiosName(n, e.first("dnsRoot") or "") for e in found if (n := e.first("nETBIOSName"))
+        NetbiosName(n, e.first("dnsRoot") or "", e.first("nCName") or "")
+        for e in found
+        if (n := e.first("nETBIOSName"))
     ]
     if not names:
         return Unknown("the partitions container lists no domain with a NetBIOS name")

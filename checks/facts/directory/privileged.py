@@ -13,6 +13,10 @@ Membership is followed through ``member`` (nested groups, any depth, cycles tole
 ``member`` attribute lists (and that LDAP's in-chain matching rule does not return either).
 A member that is not among the objects read — a foreign security principal from a trusted
 domain, an object of another domain, a contact — cannot be judged and is listed as such.
+
+:class:`Membership` does the walking for any group, not only the privileged ones: a Windows
+host's local Administrators may hold any domain group (``CORP\\Server-Admins``), and the
+host checks expand it through the same code.
 """
 
 from __future__ import annotations
@@ -91,6 +95,76 @@ def _root_groups(
     return roots, missing
 
 
+class Membership:
+    """The directory's objects indexed for following membership: ``member`` (by DN) and
+    ``primaryGroupID`` (by the RID of a group of ``domain_sid``). Built once, walked many times."""
+
+    def __init__(
+        self,
+        domain_sid: str,
+        groups: Sequence[Entry],
+        accounts: Sequence[Entry],
+        computers: Sequence[Entry] = (),
+    ) -> None:
+        self.domain_sid = domain_sid
+        self.groups = list(groups)
+        self.by_dn: dict[str, Entry] = {}
+        self.by_sid: dict[str, Entry] = {}
+        self.by_name: dict[str, Entry] = {}
+        for e in [*groups, *accounts, *computers]:
+            self.by_dn[e.dn.lower()] = e
+            if sid := e.first("objectSid"):
+                self.by_sid.setdefault(sid.upper(), e)
+            if name := e.first("sAMAccountName"):
+                self.by_name.setdefault(name.lower(), e)
+        self.group_dns = {g.dn.lower() for g in groups}
+        self.by_primary: dict[int, list[Entry]] = {}
+        for p in [*accounts, *computers]:
+            pg = p.integer("primaryGroupID")
+            if pg is not None:
+                self.by_primary.setdefault(pg, []).append(p)
+
+    def is_group(self, entry: Entry) -> bool:
+        return entry.dn.lower() in self.group_dns
+
+    def expand(self, roots: Sequence[Entry]) -> tuple[list[PrivilegedAccount], list[str]]:
+        """Every account (user or computer) that is a transitive member of one of ``roots``,
+        sorted by name, and the member DNs that are not among the objects read.
+
+        Breadth first; ``via`` is the chain of groups from the account's own group out to the
+        root. A root that is itself an account is returned as its own member (``via`` empty)."""
+        found: dict[str, PrivilegedAccount] = {}
+        unresolved: set[str] = set()
+        queue: list[tuple[Entry, tuple[str, ...]]] = []
+        for root in roots:
+            if self.is_group(root):
+                queue.append((root, (root.name,)))
+            else:
+                found.setdefault(root.dn.lower(), PrivilegedAccount(root, ()))
+        visited: set[str] = set()
+        while queue:
+            group, chain = queue.pop(0)
+            if group.dn.lower() in visited:
+                continue
+            visited.add(group.dn.lower())
+            members: list[Entry] = []
+            for dn in group.all("member"):
+                target = self.by_dn.get(dn.lower())
+                if target is None:
+                    unresolved.add(dn)
+                else:
+                    members.append(target)
+            sid = group.first("objectSid") or ""
+            if sid.startswith(self.domain_sid + "-") and (r := rid(sid)) is not None:
+                members.extend(self.by_primary.get(r, []))
+            for m in members:
+                if self.is_group(m):
+                    queue.append((m, (m.name, *chain)))
+                elif m.dn.lower() not in found:
+                    found[m.dn.lower()] = PrivilegedAccount(m, chain)
+        return sorted(found.values(), key=lambda a: a.name.lower()), sorted(unresolved)
+
+
 def resolve(
     domain_sid: str,
     groups: Sequence[Entry],
@@ -99,47 +173,12 @@ def resolve(
     extra_groups: Sequence[str] = (),
 ) -> Privileged:
     """Every account (user or computer) that is a transitive member of a privileged group."""
-    by_dn: dict[str, Entry] = {}
-    for e in [*groups, *accounts, *computers]:
-        by_dn[e.dn.lower()] = e
-    group_dns = {g.dn.lower() for g in groups}
-    principals = [*accounts, *computers]
-    by_primary: dict[int, list[Entry]] = {}
-    for p in principals:
-        pg = p.integer("primaryGroupID")
-        if pg is not None:
-            by_primary.setdefault(pg, []).append(p)
-
+    index = Membership(domain_sid, groups, accounts, computers)
     roots, missing = _root_groups(domain_sid, groups, extra_groups)
-    found: dict[str, PrivilegedAccount] = {}
-    unresolved: set[str] = set()
-    # Breadth first from every privileged group; ``via`` is the chain of groups from the
-    # account's own group out to the privileged one.
-    queue: list[tuple[Entry, tuple[str, ...]]] = [(g, (g.name,)) for g in roots]
-    visited: set[str] = set()
-    while queue:
-        group, chain = queue.pop(0)
-        if group.dn.lower() in visited:
-            continue
-        visited.add(group.dn.lower())
-        members: list[Entry] = []
-        for dn in group.all("member"):
-            target = by_dn.get(dn.lower())
-            if target is None:
-                unresolved.add(dn)
-            else:
-                members.append(target)
-        sid = group.first("objectSid") or ""
-        if sid.startswith(domain_sid + "-") and (r := rid(sid)) is not None:
-            members.extend(by_primary.get(r, []))
-        for m in members:
-            if m.dn.lower() in group_dns:
-                queue.append((m, (m.name, *chain)))
-            elif m.dn.lower() not in found:
-                found[m.dn.lower()] = PrivilegedAccount(m, chain)
+    found, unresolved = index.expand(roots)
     return Privileged(
-        accounts=sorted(found.values(), key=lambda a: a.name.lower()),
+        accounts=found,
         groups=sorted(g.name for g in roots),
         missing_groups=missing,
-        unresolved=sorted(unresolved),
+        unresolved=unresolved,
     )
