@@ -18,6 +18,7 @@ from scanner.report.xlsx.style import (
     Styles,
     Table,
     header_row,
+    wrapped_height,
 )
 
 NOT_SCANNED = "not in the inventory"
@@ -52,80 +53,69 @@ LOGON_NOTE = (
 )
 
 
+WIDTHS = [24, 20, 20, 28, 30, 12, 12, 10, 54, 44]
+NOT_IN_DIRECTORY_NOTE = "a workgroup host, or a stale inventory line"
+IP_ONLY_NOTE = "may be a computer listed here, by its IP address"
+
+
 def not_scanned_sheet(st: Styles, results: Results) -> None:
     """One row per finding of each directory target, to filter by the Finding column."""
     if not results.coverage:
         return
-    t = Table(st.book, "Not scanned", [24, 20, 14, 28, 30, 12, 12, 9, 54, 44], HEADER, "D2")
+    t = Table(st.book, "Not scanned", WIDTHS, HEADER, "D2")
     t.sheet.comment(1, 2, FINDING_NOTE)
     t.sheet.comment(1, 7, LOGON_NOTE)
-    wrap = st(wrap=True)
     for d in results.coverage:
-        for cells in _rows(st, d):
-            t.row(cells)
-        if not (d.not_scanned or d.not_in_directory or d.ip_only_hosts or not d.read):
-            t.row([d.directory, "nothing to report", "", "", "", "", "", "", "", (_read(d), wrap)])
+        for cells, dn, note in _rows(st, d):
+            # Readers such as LibreOffice keep one line's height unless the row says otherwise.
+            heights = [wrapped_height(dn, WIDTHS[8]), wrapped_height(note, WIDTHS[9])]
+            t.row(cells, height=max((h for h in heights if h), default=None))
     t.finish()
+
+
+def _rows(st: Styles, d: DirectoryCoverage) -> list[tuple[list[Cell], str, str]]:
+    """Each row's cells, with its DN and note (the wrapped columns)."""
+    wrap = st(wrap=True)
+
+    def row(finding: Cell, name: str, dns: str = "", os: str = "", *rest: Cell, dn: str = "",
+            note: str = "") -> tuple[list[Cell], str, str]:  # fmt: skip
+        cells = [d.directory, finding, name, dns, os, *rest]
+        cells += [""] * (8 - len(cells))
+        return [*cells, (dn, wrap), (note, wrap)], dn, note
+
+    if not d.read:
+        return [row((UNREAD, st(fill=STALE_FILL, bold=True)), "", note=d.reason)]
+    found, centred = st(fill=NO_VISIBILITY_FILL, bold=True), st(center=True)
+    rows = [
+        row(
+            (NOT_SCANNED, found),
+            n.name,
+            n.dns_name,
+            n.operating_system,
+            n.os_version,
+            n.last_logon.date().isoformat(),
+            ((d.collected_at - n.last_logon).days if d.collected_at else "", centred),
+            dn=n.dn,
+        )
+        for n in d.not_scanned
+    ]
+    listed = st(fill=LISTED_FILL)
+    rows += [
+        row((NOT_IN_DIRECTORY, listed), h.host, h.address, h.platform.value,
+            note=NOT_IN_DIRECTORY_NOTE)
+        for h in d.not_in_directory
+    ]  # fmt: skip
+    rows += [row(IP_ONLY, name, note=IP_ONLY_NOTE) for name in d.ip_only_hosts]
+    if not rows:
+        rows.append(row("nothing to report", "", note=_read(d)))
+    return rows
 
 
 def _read(d: DirectoryCoverage) -> str:
     return (
         f"{d.computers} computer objects read, {d.active} active (enabled, logged on within "
-        f"{d.active_days} days)"
+        f"{d.active_days} days), every one of them in the inventory"
     )
-
-
-def _rows(st: Styles, d: DirectoryCoverage) -> list[list[Cell]]:
-    wrap = st(wrap=True)
-    if not d.read:
-        return [
-            [d.directory, (UNREAD, st(fill=STALE_FILL, bold=True)), *[""] * 7, (d.reason, wrap)]
-        ]
-    rows: list[list[Cell]] = []
-    found = st(fill=NO_VISIBILITY_FILL, bold=True)
-    for n in d.not_scanned:
-        days = (d.collected_at - n.last_logon).days if d.collected_at else ""
-        rows.append(
-            [
-                d.directory,
-                (NOT_SCANNED, found),
-                n.name,
-                n.dns_name,
-                n.operating_system,
-                n.os_version,
-                n.last_logon.date().isoformat(),
-                (days, st(center=True)),
-                (n.dn, wrap),
-                "",
-            ]
-        )
-    listed = st(fill=LISTED_FILL)
-    for h in d.not_in_directory:
-        rows.append(
-            [
-                d.directory,
-                (NOT_IN_DIRECTORY, listed),
-                h.host,
-                h.address,
-                h.platform.value,
-                *[""] * 4,
-                (
-                    "no computer object has this name: a workgroup host, or a stale inventory line",
-                    wrap,
-                ),
-            ]
-        )
-    for name in d.ip_only_hosts:
-        rows.append(
-            [
-                d.directory,
-                IP_ONLY,
-                name,
-                *[""] * 6,
-                ("may be one of the computers above, under its IP address", wrap),
-            ]
-        )
-    return rows
 
 
 def directory_summary(s: Sheet, st: Styles, results: Results) -> None:
