@@ -946,6 +946,12 @@ def populate(dc: SambaDC, population: Population = POPULATION) -> None:
     for c in population.computers:
         cmds.append(["computer", "create", c.name] + (["--prepare-oldjoin"] if c.enabled else []))
     cmds += _spn_account_commands(population.winrm_account, population.winrm_spn)
+    # A Windows DC registers its LDAP service principals itself; Samba's samba_spnupdate (run by
+    # the dnsupdate service this test DC does without) would add these. Kerberos binds to LDAP
+    # ask for ldap/<DC's FQDN>.
+    cmds += [["spn", "add", spn, f"{DC_NAME}$"] for spn in (
+        f"ldap/{FQDN}", f"ldap/{DC_NAME}", f"ldap/{FQDN}/{DNS_DOMAIN}",
+    )]  # fmt: skip
     dc.samba_tool_batch(cmds)
 
     def ago(days: int) -> int:

@@ -287,5 +287,7 @@ CHECK = Check(
     },
     judge=judge,
     version=1,
+    # The NetBIOS name only labels the evidence; every verdict rests on the other four.
+    rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
     doc=__doc__ or "",
 )

@@ -58,6 +58,7 @@ class ConnectionSpec(BaseModel):
     winrm_kerberos_hostname_override: str | None = None
     winrm_kerberos_delegation: bool = False  # never on unless the inventory asks
     winrm_kinit_mode: Literal["managed", "manual"] = "managed"
+    ldap_scheme: str = "ldaps"
     ldap_auth: str = "simple"
     ldap_ca_trust_path: str | None = None
     ldap_base: str | None = None
@@ -99,7 +100,7 @@ def spec_for(
         scheme = str(hvars.get("ansible_winrm_scheme", "")).lower()
         port_default = 5985 if scheme == "http" else 5986
     elif conn == "ldap":
-        scheme, port_default = "", 636
+        scheme, port_default = "", 389 if hvars.get("e8_ldap_scheme") == "ldap" else 636
     else:
         scheme, port_default = "", 22
     port_raw = hvars.get("ansible_port", hvars.get("ansible_ssh_port", port_default))
@@ -155,7 +156,7 @@ def spec_for(
     if m:
         proxy = m.group(1)
 
-    ldap = _ldap_settings(hvars) if conn == "ldap" else {}
+    ldap = _ldap_settings(name, hvars) if conn == "ldap" else {}
     return ConnectionSpec(
         **ldap,
         name=name,
@@ -182,17 +183,27 @@ def spec_for(
     )
 
 
-def _ldap_settings(hvars: Mapping[str, Any]) -> dict[str, Any]:
+def _ldap_settings(name: str, hvars: Mapping[str, Any]) -> dict[str, Any]:
     """A directory target's LDAP settings (the host profile has validated the values).
 
-    Always LDAPS (636, or the global catalog's 3269 through ``ansible_port``): the client
-    (ldap3) has no SASL security layer, so plain LDAP could be neither signed nor sealed, and a
-    domain controller that requires strong authentication (the default) refuses it anyway.
+    LDAPS by default (636, or the global catalog's 3269 through ``ansible_port``). Plain LDAP
+    (``e8_ldap_scheme=ldap``, 389) only with Kerberos, which seals the session: a simple bind
+    there would send the password readable on the network.
     """
+    scheme = str(hvars.get("e8_ldap_scheme") or "ldaps").lower()
+    auth = str(hvars.get("e8_ldap_auth") or "simple").lower()
+    if scheme == "ldap" and auth != "kerberos":
+        raise InputError(
+            f"host {name}: e8_ldap_scheme",
+            "plain LDAP is only sealed by Kerberos, and a simple bind there sends the password "
+            "readable on the network; expected e8_ldap_scheme=ldaps (the default) or "
+            "e8_ldap_auth=kerberos",
+        )
     ca = hvars.get("e8_ldap_ca_trust_path")
     base = hvars.get("e8_ldap_base")
     return {
-        "ldap_auth": str(hvars.get("e8_ldap_auth") or "simple").lower(),
+        "ldap_scheme": scheme,
+        "ldap_auth": auth,
         "ldap_ca_trust_path": os.path.expanduser(str(ca)) if ca else None,
         "ldap_base": str(base) if base else None,
     }

@@ -135,6 +135,15 @@ def _ldap_auth(v: Any) -> Any:
     raise ValueError(f"{v!r} is not simple or kerberos")
 
 
+def _ldap_scheme(v: Any) -> Any:
+    if v is None:
+        return v
+    text = str(v).strip().lower()
+    if text in ("ldaps", "ldap"):
+        return text
+    raise ValueError(f"{v!r} is not ldaps or ldap")
+
+
 class HostProfile(BaseModel):
     """The ``e8_`` variables of one host, typed. ``None``: the inventory does not set it."""
 
@@ -191,6 +200,10 @@ class HostProfile(BaseModel):
     e8_ldap_auth: Annotated[str | None, BeforeValidator(_ldap_auth)] = Field(
         default=None,
         description="Directory: simple (over LDAPS; the default) | kerberos (GSSAPI).",
+    )
+    e8_ldap_scheme: Annotated[str | None, BeforeValidator(_ldap_scheme)] = Field(
+        default=None,
+        description="Directory: ldaps (the default, 636) | ldap (389; Kerberos only, sealed).",
     )
     e8_privileged_groups: TextList = Field(
         default=None,

@@ -269,7 +269,10 @@ def facts(raw_path: str, keep: int = 4) -> None:
                 "exit_code": 0,
             },
             "referral": {
-                "provenance": "shape of the directory transport's answer when the base is outside the DC's naming contexts (Samba answers result 10 with the superior reference)",
+                "provenance": (
+                    "shape of the directory transport's answer when the base is outside the DC's "
+                    "naming contexts (Samba answers result 10 with the superior reference)"
+                ),
                 "command": fact.cmd.line,
                 "stdout": json.dumps(
                     {
@@ -278,7 +281,10 @@ def facts(raw_path: str, keep: int = 4) -> None:
                         "references": ["ldap://other.example/DC=other,DC=example"],
                     }
                 ),
-                "stderr": "LDAP 10 referral: 0000202B: RefErr: DSID-0310082F, data 0, 1 access points (referral to ldap://other.example/DC=other,DC=example; not followed)",
+                "stderr": (
+                    "LDAP 10 referral: 0000202B: RefErr: DSID-0310082F, data 0, 1 access points "
+                    "(referral to ldap://other.example/DC=other,DC=example; not followed)"
+                ),
                 "exit_code": 10,
             },
             "truncated": {

@@ -18,11 +18,12 @@ Attribute values are text; SIDs and GUIDs are given in their string forms; other
 as ``{"base64": ...}``. The exit code is the LDAP result code (0 success, 10 referral, 32 no such
 object, 50 insufficient access…), and stderr its name and the server's message.
 
-Security: always TLS (LDAPS) with the certificate validated against ``e8_ldap_ca_trust_path`` or
-the system store, and the DC's name checked. Binds: a simple bind (inside TLS) with the
-password from ``e8_password_env``, or Kerberos (GSSAPI, inside TLS, with channel binding) from a
-password (no kinit, a credential held in memory for this connection only) or the user's ticket
-cache. ldap3 has no SASL security layer, so plain LDAP (signed and sealed) is not offered.
+Security: LDAPS by default, the certificate validated against ``e8_ldap_ca_trust_path`` or the
+system store and the DC's name checked; a simple bind only inside TLS, with the password from
+``e8_password_env``. Kerberos (``e8_ldap_auth=kerberos``) from a password (no kinit: a credential
+held in memory for this connection only) or the user's ticket cache, with mutual
+authentication — over LDAPS with channel binding, or over plain LDAP (``e8_ldap_scheme=ldap``)
+sealed by the Kerberos session (:mod:`scanner.collect.transports.ldap_gssapi`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import ipaddress
 import json
 import socket
 import ssl
@@ -68,6 +70,14 @@ RESULT_NAMES = {
     53: "unwillingToPerform",
     80: "other",
 }
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def sid_text(raw: bytes) -> str:
@@ -116,80 +126,137 @@ class LdapTransport:
     # -- connect -------------------------------------------------------------------------
 
     def connect(self) -> None:
+        spec = self._spec
+        if spec.ldap_auth == "kerberos":
+            self._conn = self._kerberos_bind(self._kerberos_credential())
+        else:
+            self._conn = self._simple_bind()
+        self._read_rootdse()
+
+    @property
+    def _where(self) -> str:
+        return f"{self._spec.address}:{self._spec.port}"
+
+    def _open(self, **auth: Any) -> Any:
+        """An open (not yet bound) read-only ldap3 connection: TLS with the DC's certificate
+        checked on LDAPS, plain TCP on LDAP (Kerberos then seals it)."""
         import ldap3
         from ldap3.core import exceptions as lx
 
         spec = self._spec
-        where = f"{spec.address}:{spec.port}"
-        tls = ldap3.Tls(
-            validate=ssl.CERT_REQUIRED,
-            ca_certs_file=spec.ldap_ca_trust_path,
-            version=ssl.PROTOCOL_TLS_CLIENT,
-            valid_names=[spec.name, spec.address],
-        )
+        tls = spec.ldap_scheme == "ldaps"
         server = ldap3.Server(
             spec.address,
             port=spec.port,
-            use_ssl=True,
-            tls=tls,
+            use_ssl=tls,
+            tls=ldap3.Tls(
+                validate=ssl.CERT_REQUIRED,
+                ca_certs_file=spec.ldap_ca_trust_path,
+                version=ssl.PROTOCOL_TLS_CLIENT,
+                valid_names=[spec.name, spec.address],
+            )
+            if tls
+            else None,
             get_info=ldap3.NONE,
             connect_timeout=self._connect_timeout,
         )
-        kwargs: dict[str, Any] = {
-            "read_only": True,
-            "auto_referrals": False,
-            "raise_exceptions": False,
-            "check_names": False,
-            "auto_range": True,
-            "receive_timeout": max(5, int(self._connect_timeout) * 3),
-        }
-        if spec.ldap_auth == "kerberos":
-            kwargs.update(
-                authentication=ldap3.SASL,
-                sasl_mechanism=ldap3.KERBEROS,
-                sasl_credentials=(spec.name, None, self._kerberos_credential()),
-            )
-        else:
-            if spec.password is None or not spec.user:
-                raise TransportError(
-                    Reach.AUTH_FAILED,
-                    f"{spec.name}: a simple bind needs ansible_user and a password "
-                    "(e8_password_env); or set e8_ldap_auth=kerberos",
-                )
-            kwargs.update(
-                user=spec.user,
-                password=spec.password.get_secret_value(),
-                authentication=ldap3.SIMPLE,
-            )
-        conn = ldap3.Connection(server, **kwargs)
+        conn = ldap3.Connection(
+            server,
+            read_only=True,
+            auto_referrals=False,
+            raise_exceptions=False,
+            check_names=False,
+            auto_range=True,
+            receive_timeout=max(5, int(self._connect_timeout) * 3),
+            **auth,
+        )
         try:
             conn.open()
         except lx.LDAPSocketOpenError as exc:
-            raise self._open_error(exc, where) from None
+            raise self._open_error(exc, self._where) from None
         except (lx.LDAPException, OSError) as exc:
             raise TransportError(
-                Reach.ERROR, f"cannot open LDAPS to {where}: {one_line(exc)}"
+                Reach.ERROR,
+                f"cannot open {spec.ldap_scheme.upper()} to {self._where}: {one_line(exc)}",
             ) from None
-        self._cert = self._fingerprint(conn)
-        try:
-            bound = conn.bind()
-        except (lx.LDAPException, OSError) as exc:
-            with contextlib.suppress(Exception):
-                conn.unbind()
-            raise TransportError(
-                Reach.AUTH_FAILED, f"{where}: bind failed: {self._scrub(one_line(exc))}"
-            ) from None
-        if not bound:
-            res = conn.result or {}
-            with contextlib.suppress(Exception):
-                conn.unbind()
+        if tls:
+            self._cert = self._fingerprint(conn)
+        return conn
+
+    def _simple_bind(self) -> Any:
+        import ldap3
+
+        spec = self._spec
+        if spec.password is None or not spec.user:
             raise TransportError(
                 Reach.AUTH_FAILED,
-                f"{where}: bind refused: {res.get('description', '?')} "
-                f"({self._scrub(str(res.get('message', '')).strip())})",
+                f"{spec.name}: a simple bind needs ansible_user and a password "
+                "(e8_password_env); or set e8_ldap_auth=kerberos",
             )
-        self._conn = conn
-        self._read_rootdse()
+        conn = self._open(
+            user=spec.user, password=spec.password.get_secret_value(), authentication=ldap3.SIMPLE
+        )
+        try:
+            bound = conn.bind()
+        except Exception as exc:  # ldap3's errors of every kind: the bind did not succeed
+            self._drop(conn)
+            raise TransportError(
+                Reach.AUTH_FAILED, f"{self._where}: bind failed: {self._scrub(one_line(exc))}"
+            ) from None
+        if not bound:
+            self._drop(conn)
+            raise self._refused("bind", conn.result or {})
+        return conn
+
+    def _kerberos_bind(self, creds: Any) -> Any:
+        """SASL GSSAPI: inside TLS with no security layer (channel-bound); on plain LDAP sealed
+        (:mod:`scanner.collect.transports.ldap_gssapi`)."""
+        import ldap3
+
+        from scanner.collect.transports import ldap_gssapi as g
+
+        spec = self._spec
+        tls = spec.ldap_scheme == "ldaps"
+        target = spec.address if not _is_ip(spec.address) else spec.name
+        layer = g.NO_LAYER if tls else g.CONFIDENTIALITY
+        conn = self._open(authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS)
+        try:
+            res = g.bind(conn, creds, target, tls=tls, layer=layer)
+        except Exception as exc:  # gssapi's and ldap3's errors alike
+            self._drop(conn)
+            raise TransportError(
+                Reach.AUTH_FAILED,
+                f"{self._where}: Kerberos bind to ldap/{target} failed: "
+                f"{self._scrub(one_line(str(exc)))}",
+            ) from None
+        if res.get("result") != 0:
+            self._drop(conn)
+            err = self._refused("Kerberos bind", res)
+            # Samba with "ldap server require strong auth = yes" takes no SASL bind inside TLS
+            # (strongerAuthRequired, or unwillingToPerform "Sign or Seal are not allowed").
+            if tls and "seal" in str(res.get("message", "")).lower():
+                raise TransportError(
+                    err.reach,
+                    f"{err.detail}; this DC takes Kerberos binds only sealed on plain LDAP: set "
+                    "e8_ldap_scheme=ldap (Kerberos seals the session)",
+                )
+            raise err
+        conn.bound = True
+        if layer != g.NO_LAYER:
+            self.notes.append("LDAP traffic sealed by Kerberos (SASL GSSAPI confidentiality)")
+        return conn
+
+    def _refused(self, kind: str, res: dict[str, Any]) -> TransportError:
+        return TransportError(
+            Reach.AUTH_FAILED,
+            f"{self._where}: {kind} refused: {res.get('description', '?')} "
+            f"({self._scrub(str(res.get('message', '')).strip())})",
+        )
+
+    @staticmethod
+    def _drop(conn: Any) -> None:
+        with contextlib.suppress(Exception):
+            conn.unbind()
 
     def _kerberos_credential(self) -> Any:
         """A Kerberos credential for this connection only: from the password when one is given

@@ -312,7 +312,8 @@ class KerberosAuth(AuthBase):
             input_token=token,
         )
         self.context, self._more = res.context, res.more_steps
-        return res.token
+        out: bytes | None = res.token
+        return out
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.register_hook("response", self._handle)
