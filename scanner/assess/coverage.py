@@ -281,6 +281,12 @@ def directory_coverage(raw: RawRecord) -> list[DirectoryCoverage]:
         if objects and h.platform is Platform.WINDOWS and h.keys and not h.keys & in_any
     ]
     notes = _notes(raw, ip_only)
+    unread = [name for name, found in read.items() if isinstance(found, str)]
+    if missing and unread:
+        notes.append(
+            f"Not read: {', '.join(unread)}; a host flagged as not in the directory may be a "
+            "member of it."
+        )
     entries = []
     for rec in targets:
         found = read[rec.name]

@@ -294,6 +294,7 @@ def test_a_second_directory_unread_leaves_the_first_ones_findings() -> None:
     cov = directory_coverage(raw(directory(), second, host("hmi-workgroup-07")))
     assert [c.read for c in cov] == [True, False]
     assert [h.host for h in cov[0].not_in_directory] == ["hmi-workgroup-07"]
+    assert any(n.startswith("Not read: dc02.ot.e8scan.test;") for n in cov[0].notes)
     assert cov[1].not_scanned == [] and cov[1].not_in_directory == []
 
 
