@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from scanner import __version__
+from scanner.assess.coverage import directory_coverage
 from scanner.assess.judging import directory_outputs, judge_host
 from scanner.assess.register import Register
 from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
@@ -85,4 +86,5 @@ def assess(
         fleet=fleet,
         fleet_level=lowest(f.level for f in fleet),
         register_use=register_report(register, hosts),
+        coverage=directory_coverage(raw),
     )

@@ -153,6 +153,70 @@ class RunSummary(BaseModel):
     )
 
 
+class NotScanned(BaseModel):
+    """An active computer object of a directory that matches no host of the run."""
+
+    name: str = Field(
+        description="sAMAccountName without the trailing $ (the CN when it has none)."
+    )
+    dns_name: str = Field(default="", description="dNSHostName.")
+    operating_system: str = Field(default="", description="operatingSystem.")
+    os_version: str = Field(default="", description="operatingSystemVersion.")
+    last_logon: datetime = Field(
+        description="lastLogonTimestamp (replicated with up to 14 days' lag behind the real logon)."
+    )
+    dn: str = Field(description="The object's distinguished name: its OU shows where it sits.")
+
+
+class NotInDirectory(BaseModel):
+    """An inventory host that matches no computer object of any directory read in the run."""
+
+    host: str
+    address: str
+    platform: Platform
+
+
+class DirectoryCoverage(BaseModel):
+    """One directory target's computer objects joined with the run's hosts (README "Directory
+    coverage"): active computers nobody listed, and listed Windows hosts the directory lacks."""
+
+    directory: str = Field(description="The directory target's inventory name.")
+    read: bool = Field(description="False when its computer objects could not be read.")
+    reason: str = Field(default="", description="Why they could not be read (read false).")
+    collected_at: datetime | None = Field(
+        default=None, description="When the directory was read: 'active' counts back from here."
+    )
+    active_days: int = Field(
+        default=90, description="Active: enabled, lastLogonTimestamp within this many days."
+    )
+    computers: int = Field(default=0, description="Computer objects the search returned.")
+    active: int = Field(default=0, description="Of those, enabled and active.")
+    undetermined: list[str] = Field(
+        default_factory=list,
+        description="Computer objects whose userAccountControl or lastLogonTimestamp could not "
+        "be read as a number (neither counted active nor listed as not scanned).",
+    )
+    not_scanned: list[NotScanned] = Field(
+        default_factory=list,
+        description="Active computer objects that match no host of the run (not in the inventory, "
+        "or outside --limit).",
+    )
+    not_in_directory: list[NotInDirectory] = Field(
+        default_factory=list,
+        description="Windows hosts of the run that match no computer object of any directory read "
+        "in the run (a workgroup host or a stale inventory line).",
+    )
+    unmatched_ip_hosts: int = Field(
+        default=0,
+        description="Hosts of the run known only by an IP address: they cannot be matched by name, "
+        "so any of them may be one of not_scanned.",
+    )
+    ip_only_hosts: list[str] = Field(
+        default_factory=list, description="Their inventory names (unmatched_ip_hosts of them)."
+    )
+    notes: list[str] = Field(default_factory=list, description="How to read the lists.")
+
+
 class Results(BaseModel):
     kind: Literal["e8scan-results"] = "e8scan-results"
     schema_version: int = RESULTS_SCHEMA_VERSION
@@ -167,6 +231,12 @@ class Results(BaseModel):
     fleet: list[StrategySummary]
     fleet_level: Level
     register_use: list[RegisterUse] = Field(default_factory=list)
+    coverage: list[DirectoryCoverage] = Field(
+        default_factory=list,
+        description="Per directory target of the run: its active computer objects that are not in "
+        "the inventory, and the inventory's Windows hosts it does not hold (empty when the run "
+        "read no directory).",
+    )
     framework: Framework = Field(
         default_factory=builtin,
         description="The framework scored against: levels, groups (strategy ids) and controls "

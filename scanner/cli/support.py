@@ -15,7 +15,12 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from scanner.assess.results import RESULTS_SCHEMA_VERSION, Results, level_problem
+from scanner.assess.results import (
+    RESULTS_SCHEMA_VERSION,
+    DirectoryCoverage,
+    Results,
+    level_problem,
+)
 from scanner.assess.target import EXIT_ERROR, fleet_meets, unseen
 from scanner.checking.loader import CheckLoadError
 from scanner.model.errors import InputError, field_where
@@ -168,8 +173,21 @@ def print_summary(results: Results, out: Path | None) -> None:
     )
     if unseen(results):
         say(f"{unseen(results)} in-scope host(s) not seen: they do not meet the target")
+    for d in results.coverage:
+        say(directory_line(d))
     if out is not None:
         say(f"wrote {out}/raw.json, {out}/results.json, {out}/e8-report.xlsx")
+
+
+def directory_line(d: DirectoryCoverage) -> str:
+    """One terminal line on a directory's coverage (its name and reason escaped)."""
+    name = printable(d.directory)
+    if not d.read:
+        return f"directory {name}: computers could not be read ({printable(d.reason)})"
+    line = f"directory {name}: {len(d.not_scanned)} active computers not in the inventory"
+    if d.not_in_directory:
+        line += f", {len(d.not_in_directory)} Windows host(s) of the inventory not in the directory"
+    return line + " (see Not scanned)"
 
 
 def extra_reports(results: Results, html_file: Path | None, junit_file: Path | None) -> None:

@@ -1,8 +1,9 @@
 """Plan: which checks apply to each host and the exact commands a scan would run there.
 
 Every host also runs the engine's role probe (:mod:`scanner.checking.role_probe`), listed as
-``e8scan.role``. Planning connects to nothing. ``e8scan plan`` prints it for an OT change board; ``scan`` executes
-it. Every connection problem found in the inventory (unknown connection type, unset password
+``e8scan.role``; a directory target also runs the computers search, listed as
+``e8scan.coverage``. Planning connects to nothing. ``e8scan plan`` prints it for an OT change
+board; ``scan`` executes it. Every connection problem found in the inventory (unknown connection type, unset password
 variable, unreadable key) is raised here, before any host is contacted.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanner.checking.api import Check
-from scanner.checking.role_probe import PROBE_ID, ROLE_PROBES
+from scanner.checking.role_probe import ENGINE_PROBES
 from scanner.collect.posix_batch import Step
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
 from scanner.inventory.load import InventoryHost
@@ -75,7 +76,7 @@ def plan_host(
     login = spec.user or getpass.getuser()
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
     asks = [(c.id, cmd) for c in applicable for cmd in c.collect.values()]
-    for check_id, cmd in [*asks, (PROBE_ID, ROLE_PROBES[spec.platform])]:
+    for check_id, cmd in [*asks, *ENGINE_PROBES[spec.platform]]:
         line = cmd.render(host.profile, powershell=windows)
         sudo = cmd.root and spec.become and login != "root" and not verbatim
         planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, verbatim)))

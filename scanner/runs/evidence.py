@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from scanner import __version__
 from scanner.assess.results import Results
-from scanner.checking.role_probe import PROBE_ID, PROBE_VERSION
+from scanner.checking.role_probe import PROBE_VERSIONS
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
 from scanner.report.files import check_writable, write_atomic
@@ -158,7 +158,7 @@ def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, 
 
 def bundle_files(raw: RawRecord, results: Results, sources: Sequence[Path]) -> dict[str, bytes]:
     """Every file of the bundle (relative path → bytes), ``manifest.json`` included."""
-    versions = {PROBE_ID: PROBE_VERSION} | {c.id: c.version for c in raw.run.checks}
+    versions = PROBE_VERSIONS | {c.id: c.version for c in raw.run.checks}
     files: dict[str, bytes] = {
         "raw.json": raw.model_dump_json(indent=1).encode("utf-8"),
         "results.json": results.model_dump_json(indent=1).encode("utf-8"),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from scanner import __version__
+from scanner.assess.coverage import merged_coverage
 from scanner.assess.results import HostResult, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest
 from scanner.model.errors import InputError
@@ -96,5 +97,6 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
         fleet=fleet,
         fleet_level=lowest(f.level for f in fleet),
         register_use=[u for _, r in inputs for u in r.register_use],
+        coverage=merged_coverage([c for _, r in inputs for c in r.coverage], hosts),
         framework=first.framework,
     )

@@ -2,7 +2,8 @@
 
 ``python -m tests.directory.record_fixtures RAW.json`` takes the raw record of
 ``e8scan scan`` against the suite's Samba AD DC (tests/sambadc.py, Samba 4.17, POPULATION) and
-writes ``tests/checks/<check>/samba_*.json``: the recording as it is, and variants edited the way
+writes ``tests/checks/<check>/samba_*.json`` (and ``tests/facts/directory.*/``,
+``tests/data/directory/samba_computers.json``): the recording as it is, and variants edited the way
 real domains differ (each says what was changed in its provenance). Kept so that a re-recording
 after a change to the searches is one command.
 """
@@ -309,9 +310,31 @@ def facts(raw_path: str, keep: int = 4) -> None:
         del value
 
 
+COVERAGE = Path(__file__).resolve().parents[1] / "data" / "directory" / "samba_computers.json"
+
+
+def coverage(raw_path: str) -> None:
+    """``tests/data/directory/samba_computers.json``: the whole computers search as recorded,
+    with the time the directory was read (what "active" counts back from), for the coverage
+    tests (tests/unit/test_directory_coverage.py)."""
+    raw = json.loads(Path(raw_path).read_text())
+    host = raw["hosts"][0]
+    out = outputs(host)["computers"]
+    doc = {
+        "provenance": RECORDED.format(day=host["started"][:10]) + " (every entry kept)",
+        "collected_at": host["started"].replace("Z", "+00:00"),
+        "command": out["command"],
+        "stdout": out["stdout"],
+        "exit_code": out["exit_code"],
+    }
+    COVERAGE.parent.mkdir(parents=True, exist_ok=True)
+    COVERAGE.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
     facts(sys.argv[1])
     from tests.directory.record_joined_fixtures import source_host, write_all
 
     write_all(*source_host(sys.argv[1]))
+    coverage(sys.argv[1])

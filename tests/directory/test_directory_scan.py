@@ -124,3 +124,92 @@ def test_no_password_in_any_output(scanned: dict[str, Any], samba_dc: SambaDC) -
         if p.is_file():
             assert secret.encode() not in p.read_bytes(), p
     assert POPULATION.laps_secret.encode() not in (scanned["out"] / "raw.json").read_bytes()
+
+
+# --- coverage: the directory's computers joined with the inventory ---------------------------
+
+# Windows hosts on a closed port: unreachable at once. WIN01 is listed (and not reached: it still
+# counts as listed); hmi-workgroup-07 is no computer of the domain; 127.0.0.1 has no name.
+UNREACHABLE_WINRM = (
+    "ansible_connection=winrm ansible_host={address} ansible_port=9 ansible_user=e8 "
+    f"e8_password_env={PW_ENV} ansible_winrm_transport=ntlm ansible_winrm_scheme=https "
+    "ansible_winrm_server_cert_validation=ignore"
+)
+LISTED = "win01.corp.e8scan.test"
+WORKGROUP = "hmi-workgroup-07"
+
+
+@pytest.fixture(scope="module")
+def covered(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("directory-coverage")
+    inv = inventory(work / "site.ini", samba_dc)
+    lines = [f"{name} {UNREACHABLE_WINRM.format(address=addr)}"
+             for name, addr in ((LISTED, "127.0.0.1"), (WORKGROUP, "127.0.0.1"),
+                                ("127.0.0.1", "127.0.0.1"))]  # fmt: skip
+    inv.write_text(inv.read_text() + "[windows]\n" + "\n".join(lines) + "\n")
+    out = work / "out"
+    proc = e8(
+        "scan", "-i", str(inv), "--out", str(out), "--no-history", "--html", str(work / "r.html"),
+        "--checks", "patch_os.windows_os_support",  # no directory check: coverage runs anyway
+        env={PW_ENV: samba_dc.scanner_password},
+    )  # fmt: skip
+    assert (out / "results.json").is_file(), proc.stdout + proc.stderr
+    return {
+        "proc": proc,
+        "out": out,
+        "html": (work / "r.html").read_text(),
+        "results": json.loads((out / "results.json").read_text()),
+    }
+
+
+def test_active_computers_not_in_the_inventory_are_listed(covered: dict[str, Any]) -> None:
+    reach = {h["name"]: h["reach"] for h in covered["results"]["hosts"]}
+    assert reach[FQDN] == "ok" and reach[LISTED] == "unreachable", reach
+    (cov,) = covered["results"]["coverage"]
+    assert cov["directory"] == FQDN and cov["read"] is True, cov
+    expected = sorted(c.name for c in POPULATION.computers
+                      if c.enabled and (c.last_logon_days or 999) <= 90 and c.name != "WIN01")  # fmt: skip
+    assert expected == ["HMI01", "LNX01", "SRV2008", "SRV2022", "WIN02"]
+    assert [n["name"] for n in cov["not_scanned"]] == expected
+    for n in cov["not_scanned"]:
+        c = POPULATION.computer(n["name"])
+        assert (n["dns_name"], n["dn"]) == (c.dns_host_name, c.dn)
+        assert (n["operating_system"], n["os_version"]) == (c.operating_system, c.os_version)
+    assert [h["host"] for h in cov["not_in_directory"]] == [WORKGROUP]
+    assert cov["unmatched_ip_hosts"] == 1 and cov["ip_only_hosts"] == ["127.0.0.1"]
+    printed = covered["proc"].stdout
+    assert (
+        f"directory {FQDN}: 5 active computers not in the inventory, 1 Windows host(s) of the "
+        "inventory not in the directory (see Not scanned)" in printed
+    ), printed
+    assert "HMI01" in covered["html"] and WORKGROUP in covered["html"]
+
+
+def test_the_not_scanned_sheet_shows_them(covered: dict[str, Any]) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(covered["out"] / "e8-report.xlsx")
+    rows = list(book["Not scanned"].iter_rows(values_only=True))
+    by_finding: dict[str, set[str]] = {}
+    for r in rows[1:]:
+        assert r[0] == FQDN
+        by_finding.setdefault(r[1], set()).add(r[2])
+    assert by_finding == {
+        "not in the inventory": {"HMI01", "LNX01", "SRV2008", "SRV2022", "WIN02"},
+        "not in the directory": {WORKGROUP},
+        "IP only: not matched": {"127.0.0.1"},
+    }
+    for gone in ("WIN01", "GONE01", "OLDXP", "DC01"):  # listed, stale, disabled, the target
+        assert all(r[2] != gone for r in rows)
+    hmi = next(r for r in rows if r[2] == "HMI01")
+    assert hmi[8] == POPULATION.computer("HMI01").dn
+    summary = [r for r in book["Summary"].iter_rows(values_only=True) if r[0] == FQDN]
+    assert summary and summary[0][1:6] == (len(POPULATION.computers) + 1, 6, 5, 1, 1)
+
+
+def test_a_rescore_of_the_raw_record_gives_the_same_coverage(
+    covered: dict[str, Any], tmp_path: Path
+) -> None:
+    proc = e8("rescore", str(covered["out"] / "raw.json"), "--out", str(tmp_path), "-q")
+    again = json.loads((tmp_path / "results.json").read_text())
+    assert again["coverage"] == covered["results"]["coverage"], proc.stderr

@@ -2,7 +2,9 @@
 
 Each fact is one search (:mod:`scanner.model.ldap_search`). The searches ask only for what the
 judges read; none names a password attribute (``ms-Mcs-AdmPwd``, ``msLAPS-Password``,
-``msLAPS-EncryptedPassword``, ``unicodePwd``): a test keeps it so.
+``msLAPS-EncryptedPassword``, ``unicodePwd``): a test keeps it so. The computers search is
+declared in the engine (:mod:`scanner.checking.directory_searches`), which also reads it for the
+fleet coverage.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from checks.facts.directory.search import Entry, entries
 from checks.facts.fact import Fact, Unknown
 from scanner.checking.api import Cmd, Output
+from scanner.checking.directory_searches import COMPUTERS_SEARCH
 from scanner.model.ldap_search import LdapSearch
 from scanner.model.vocabulary import Platform
 
@@ -156,27 +159,7 @@ ACCOUNTS = Fact(
     _objects,
 )
 
-COMPUTERS = Fact(
-    "directory.computers",
-    Platform.DIRECTORY,
-    _search(
-        "{defaultNamingContext}",
-        "sub",
-        "(objectClass=computer)",
-        "sAMAccountName",
-        "dNSHostName",
-        "objectSid",
-        "primaryGroupID",
-        "userAccountControl",
-        "operatingSystem",
-        "operatingSystemVersion",
-        "lastLogonTimestamp",
-        "whenCreated",
-        "ms-Mcs-AdmPwdExpirationTime",
-        "msLAPS-PasswordExpirationTime",
-    ),
-    _objects,
-)
+COMPUTERS = Fact("directory.computers", Platform.DIRECTORY, COMPUTERS_SEARCH, _objects)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from scanner.assess.target import (
 )
 from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
+from scanner.report.xlsx.directory import directory_summary
 from scanner.report.xlsx.sheetml import (
     BarChart,
     Cell,
@@ -196,6 +197,7 @@ def summary_sheet(st: Styles, results: Results) -> None:
     s = st.book.sheet("Summary", widths, pages_tall=1)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
+    directory_summary(s, st, results)
     top, last = _summary_fleet(s, st, results)
     _summary_chart(s, results.framework, top, last)
 

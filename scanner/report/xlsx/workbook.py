@@ -8,6 +8,8 @@ Sheets, in order: Summary (scope, coverage, fleet maturity, a chart, run metadat
 strategy (host × control outcomes; :mod:`scanner.report.xlsx.overview`), Controls (each
 requirement once, with host counts per outcome), Findings (host × control, with evidence),
 Exceptions and Attestations (what the register did), Coverage (reach of every in-scope host),
+Not scanned (only when the run had a directory target: active computer objects not in the
+inventory, inventory hosts not in the directory; :mod:`scanner.report.xlsx.directory`),
 Evidence index (SHA-256 of every stored command output), Next level and Run
 (:mod:`scanner.report.xlsx.tables`); fills and table plumbing in :mod:`scanner.report.xlsx.style`.
 
@@ -24,6 +26,7 @@ from typing import IO
 from scanner.assess.results import Results
 from scanner.record.raw import RawRecord
 from scanner.report.files import write_atomic
+from scanner.report.xlsx.directory import not_scanned_sheet
 from scanner.report.xlsx.overview import heatmap_sheet, strategy_sheet, summary_sheet
 from scanner.report.xlsx.sheetml import (
     MAX_ROWS,
@@ -59,6 +62,7 @@ def write_workbook(
         register_sheet(st, results, "exception", "Exceptions")
         register_sheet(st, results, "attestation", "Attestations")
         coverage_sheet(st, results)
+        not_scanned_sheet(st, results)
         evidence_sheet(st, raw, max_rows)
         next_level_sheet(st, results)
         run_sheet(st, results)
