@@ -233,8 +233,16 @@ LIFECYCLE = _load_lifecycle()
 
 def lifecycle_for(host: WinOs) -> Lifecycle | None:
     """The lifecycle row for the host's build, kind and edition family."""
-    family = host.family
-    rows = [r for r in LIFECYCLE if r.build == host.build and r.kind == host.kind]
+    return lifecycle_row(host.build, host.kind, host.family)
+
+
+def lifecycle_row(build: int, kind: str, family: str | None) -> Lifecycle | None:
+    """The lifecycle row for a build, kind (client/server) and edition family (None: unknown).
+
+    The family's own row first, else the build's row for every edition (``*``); an Azure Stack
+    HCI / Azure Local server (``hci``) has its own lifecycle, which the table does not hold.
+    """
+    rows = [r for r in LIFECYCLE if r.build == build and r.kind == kind]
     for r in rows:
         if family is not None and r.family == family:
             return r

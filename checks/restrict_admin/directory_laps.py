@@ -31,16 +31,14 @@ Evidence grade: good (the directory's own records of each computer's LAPS state)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from checks.facts.directory.objects import COMPUTERS, LAPS_SCHEMA
+from checks.facts.directory.objects import ACTIVE_DAYS, COMPUTERS, LAPS_SCHEMA, active_accounts
 from checks.facts.directory.search import Entry, filetime
 from checks.facts.fact import Unknown
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
-ACTIVE_DAYS = 90
-UF_ACCOUNTDISABLE = 0x2
 UF_SERVER_TRUST_ACCOUNT = 0x2000  # a domain controller
 UF_PARTIAL_SECRETS_ACCOUNT = 0x04000000  # a read-only domain controller
 LEGACY = "ms-Mcs-AdmPwdExpirationTime"
@@ -50,21 +48,11 @@ WINDOWS = "msLAPS-PasswordExpirationTime"
 def managed_windows(computers: list[Entry], now: datetime) -> tuple[list[Entry], list[str]]:
     """The computers LAPS should manage (see the module docstring) and the ones whose account
     state could not be read."""
-    chosen: list[Entry] = []
-    unread: list[str] = []
-    for c in computers:
-        if not (c.first("operatingSystem") or "").lower().startswith("windows"):
-            continue
-        uac = c.integer("userAccountControl")
-        if uac is None:
-            unread.append(c.name)
-            continue
-        if uac & (UF_ACCOUNTDISABLE | UF_SERVER_TRUST_ACCOUNT | UF_PARTIAL_SECRETS_ACCOUNT):
-            continue
-        last = filetime(c.integer("lastLogonTimestamp"))
-        if last is not None and now - last <= timedelta(days=ACTIVE_DAYS):
-            chosen.append(c)
-    return chosen, unread
+    windows = [
+        c for c in computers if (c.first("operatingSystem") or "").lower().startswith("windows")
+    ]
+    dcs = UF_SERVER_TRUST_ACCOUNT | UF_PARTIAL_SECRETS_ACCOUNT
+    return active_accounts(windows, now, days=ACTIVE_DAYS, skip_flags=dcs)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:

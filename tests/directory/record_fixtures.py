@@ -161,6 +161,7 @@ def main(raw_path: str) -> None:
 
     edit(lag["accounts"], in_lag_window)
     laps(host, base, rec, now)
+    os_support(host, base, rec)
     write(PRIV, "samba_logon_within_replication_lag", rec + "; edited from "
           "samba_only_builtin_admin: Administrator's lastLogonTimestamp 50 days old", host, keys,
           lag, {
@@ -223,6 +224,63 @@ def laps(host: dict[str, Any], base: dict[str, Any], rec: str, now: datetime) ->
         hidden,
         {"ISM-1685": "no_visibility"},
     )
+
+
+OS_SUPPORT = "patch_os.directory_os_support"
+
+
+def os_support(host: dict[str, Any], base: dict[str, Any], rec: str) -> None:
+    """ISM-1501 from the computer objects. The recording (collected after 2026-11-10): HMI01
+    (Windows 7), SRV2008 (2008 R2) and WIN02 (Windows 11 23H2 Enterprise, ended 2026-11-10) are
+    past support; WIN01 (Windows 10 22H2 Enterprise) is in its ESU window; SRV2022 and LNX01
+    (Ubuntu 22.04) are supported; GONE01 (200 days), OLDXP (disabled) and the DC (no logon
+    recorded) are not in use."""
+    keys = ("computers",)
+    write(OS_SUPPORT, "samba_population", rec, host, keys, base, {"ISM-1501": "ineffective"})
+
+    def set_os(entries: list[dict[str, Any]], name: str, os_name: str, version: str) -> None:
+        a = entry(entries, name)["attributes"]
+        a["operatingSystem"] = [os_name]
+        a["operatingSystemVersion"] = [version]
+
+    def all_supported(entries: list[dict[str, Any]]) -> None:
+        set_os(entries, "HMI01$", "Windows 11 Enterprise", "10.0 (26200)")
+        set_os(entries, "SRV2008$", "Windows Server 2025 Standard", "10.0 (26100)")
+        set_os(entries, "WIN02$", "Windows 11 Pro", "10.0 (26200)")
+        set_os(entries, "WIN01$", "Windows 10 Enterprise LTSC", "10.0 (17763)")
+
+    supported = copy.deepcopy(base)
+    edit(supported["computers"], all_supported)
+    write(OS_SUPPORT, "samba_all_supported", rec + "; edited: HMI01 made Windows 11 Enterprise "
+          "25H2 (10.0 (26200)), SRV2008 Windows Server 2025 Standard (10.0 (26100)), WIN02 "
+          "Windows 11 Pro 25H2 (10.0 (26200)), WIN01 Windows 10 Enterprise LTSC 2019 "
+          "(10.0 (17763))", host, keys, supported, {"ISM-1501": "effective"})  # fmt: skip
+
+    unknown = copy.deepcopy(supported)
+    edit(unknown["computers"], lambda entries: set_os(
+        entries, "HMI01$", "Windows 11 Enterprise", "10.0 (26220)"))  # fmt: skip
+    write(OS_SUPPORT, "samba_unknown_build", rec + "; edited from samba_all_supported: HMI01's "
+          "build set to 26220 (an Insider build, not in windows_lifecycle.csv)", host, keys,
+          unknown, {"ISM-1501": "no_visibility"})  # fmt: skip
+
+    esu = copy.deepcopy(supported)
+    edit(esu["computers"], lambda entries: set_os(
+        entries, "WIN01$", "Windows 10 Enterprise", "10.0 (19045)"))  # fmt: skip
+    write(OS_SUPPORT, "samba_win10_esu_window", rec + "; edited from samba_all_supported: "
+          "WIN01 back to the recording's Windows 10 Enterprise 22H2 (10.0 (19045)): support "
+          "ended 2025-10-14, ESU runs to 2028-10-10, and ESU enrolment is not in the directory",
+          host, keys, esu, {"ISM-1501": "no_visibility"})  # fmt: skip
+
+    idle = copy.deepcopy(base)
+
+    def nobody_in_use(entries: list[dict[str, Any]]) -> None:
+        for e in entries:
+            e["attributes"].pop("lastLogonTimestamp", None)
+
+    edit(idle["computers"], nobody_in_use)
+    write(OS_SUPPORT, "samba_no_computer_in_use", rec + "; edited: every computer's "
+          "lastLogonTimestamp removed (none logged on since the domain recorded it)", host, keys,
+          idle, {"ISM-1501": "not_applicable"})  # fmt: skip
 
 
 FACT_KEYS = {

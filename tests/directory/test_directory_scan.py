@@ -213,3 +213,22 @@ def test_a_rescore_of_the_raw_record_gives_the_same_coverage(
     proc = e8("rescore", str(covered["out"] / "raw.json"), "--out", str(tmp_path), "-q")
     again = json.loads((tmp_path / "results.json").read_text())
     assert again["coverage"] == covered["results"]["coverage"], proc.stderr
+
+
+def test_unsupported_operating_systems_are_named_from_the_directory(
+    scanned: dict[str, Any],
+) -> None:
+    """HMI01 (Windows 7) and SRV2008 (Server 2008 R2) are in no inventory, and long out of
+    support (ESU ended 2023 and 2024): the directory names them."""
+    f = findings(scanned["results"], "patch_os.directory_os_support")["ISM-1501"]
+    assert f["outcome"] == "ineffective", f
+    assert POPULATION.computer("HMI01").operating_system == "Windows 7 Professional"
+    assert POPULATION.computer("SRV2008").operating_system.startswith("Windows Server 2008 R2")
+    past = f["evidence"].split(". ", 1)[0]
+    assert "HMI01 (Windows 7 Professional" in past and "SRV2008 (Windows Server 2008 R2" in past
+    for name in ("SRV2022", "LNX01", "GONE01", "OLDXP"):
+        assert name not in past, name
+    assert "absent from the inventory" in f["observed"]["scope"]
+    judged = {j["name"]: j["status"] for j in f["observed"]["judged"]}
+    assert judged["HMI01"] == judged["SRV2008"] == "ended"
+    assert "GONE01" not in judged and "OLDXP" not in judged

@@ -9,9 +9,11 @@ fleet coverage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from checks.facts.directory.search import Entry, entries
+from checks.facts.directory.search import Entry, entries, filetime
 from checks.facts.fact import Fact, Unknown
 from scanner.checking.api import Cmd, Output
 from scanner.checking.directory_searches import COMPUTERS_SEARCH
@@ -160,6 +162,31 @@ ACCOUNTS = Fact(
 )
 
 COMPUTERS = Fact("directory.computers", Platform.DIRECTORY, COMPUTERS_SEARCH, _objects)
+
+ACTIVE_DAYS = 90  # a computer that logged on within this many days is in use
+UF_ACCOUNTDISABLE = 0x2
+
+
+def active_accounts(
+    found: Iterable[Entry], now: datetime, *, days: int = ACTIVE_DAYS, skip_flags: int = 0
+) -> tuple[list[Entry], list[str]]:
+    """The enabled accounts whose ``lastLogonTimestamp`` is within ``days`` of ``now`` (those
+    with any of ``skip_flags`` in ``userAccountControl`` left out), and the names of the accounts
+    whose ``userAccountControl`` could not be read. No timestamp: never logged on (or not since
+    the domain's functional level kept one), so not active."""
+    chosen: list[Entry] = []
+    unread: list[str] = []
+    for e in found:
+        uac = e.integer("userAccountControl")
+        if uac is None:
+            unread.append(e.name)
+            continue
+        if uac & (UF_ACCOUNTDISABLE | skip_flags):
+            continue
+        last = filetime(e.integer("lastLogonTimestamp"))
+        if last is not None and now - last <= timedelta(days=days):
+            chosen.append(e)
+    return chosen, unread
 
 
 @dataclass(frozen=True)
