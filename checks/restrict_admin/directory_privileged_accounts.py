@@ -240,8 +240,6 @@ CHECK = Check(
     },
     judge=judge,
     version=1,
-    # The NetBIOS name only labels the evidence; every verdict rests on the other four.
-    rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
     doc=__doc__ or "",
     # The NetBIOS search only names the domain in ``observed``; no verdict is drawn from it.
     rests_on=dict.fromkeys(ISMS, ("domain", "groups", "accounts", "computers")),
