@@ -28,6 +28,8 @@ from sambadc import (
     require_free_ports,
 )
 
+from scanner.checking.api import Output
+
 pytestmark = pytest.mark.samba
 
 IN_CHAIN = "1.2.840.113556.1.4.1941"
@@ -166,3 +168,65 @@ def test_kerberos_kinit_and_service_keytab(samba_dc: SambaDC, tmp_path: Path) ->
 def test_a_second_dc_is_refused_while_one_runs(samba_dc: SambaDC) -> None:
     with pytest.raises(SambaDCError, match=r"LDAP 389 .*LDAPS 636 .*only one test DC"):
         require_free_ports()
+
+
+def test_the_scanners_resolution_agrees_with_the_dcs_in_chain_rule(
+    samba_dc: SambaDC, ldap: ldap3.Connection
+) -> None:
+    """What checks/facts/directory/privileged.py resolves offline from ``member`` and
+    ``primaryGroupID`` is what the DC itself answers with LDAP_MATCHING_RULE_IN_CHAIN, for each
+    privileged group — plus the primary-group members the rule cannot see."""
+    from pydantic import SecretStr
+
+    from checks.facts.directory.objects import ACCOUNTS, COMPUTERS, DOMAIN, GROUPS
+    from checks.facts.directory.privileged import resolve
+    from scanner.collect.transports.ldap import LdapTransport
+    from scanner.inventory.connection import ConnectionSpec
+
+    t = LdapTransport(
+        ConnectionSpec(
+            name=FQDN,
+            connection="ldap",
+            address=FQDN,
+            port=636,
+            user=samba_dc.scanner_upn,
+            password=SecretStr(samba_dc.scanner_password),
+            ldap_ca_trust_path=str(samba_dc.ca_pem),
+        )  # fmt: skip
+    )
+    t.connect()
+    try:
+        outs = {}
+        for f in (DOMAIN, GROUPS, ACCOUNTS, COMPUTERS):
+            r = t.run(f.cmd.line, timeout=30, max_output=1 << 24)
+            outs[f.name] = f.read(
+                Output(command=f.cmd.line, stdout=r.stdout, exit_code=r.exit_code)
+            )
+    finally:
+        t.close()
+    dom = outs["directory.domain"]
+    priv = resolve(dom.sid, outs["directory.groups"], outs["directory.accounts"],  # type: ignore[union-attr]
+                   outs["directory.computers"])  # type: ignore[arg-type]  # fmt: skip
+    mine = {a.name.rstrip("$") for a in priv.accounts}
+    theirs: set[str] = set()
+    for group in (
+        "Domain Admins",
+        "Enterprise Admins",
+        "Schema Admins",
+        "Group Policy Creator Owners",
+    ):
+        theirs |= set(_search(ldap, BASE_DN, f"(memberOf:{IN_CHAIN}:=CN={group},CN=Users,{BASE_DN})",
+                              ["sAMAccountName"]))  # fmt: skip
+    for group in ("Administrators", "Account Operators", "Server Operators", "Print Operators",
+                  "Backup Operators"):  # fmt: skip
+        theirs |= set(_search(ldap, BASE_DN, f"(memberOf:{IN_CHAIN}:=CN={group},CN=Builtin,{BASE_DN})",
+                              ["sAMAccountName"]))  # fmt: skip
+    principals = {
+        e.name.rstrip("$"): e for e in [*outs["directory.accounts"], *outs["directory.computers"]]
+    }  # type: ignore[misc]
+    by_primary = {
+        n for n, e in principals.items() if e.integer("primaryGroupID") in (512, 518, 519, 520)
+    }
+    assert theirs, "the in-chain rule found nobody"
+    assert mine == (theirs & set(principals)) | by_primary
+    assert {"tier0-nested", "bk-stale", "da-stale"} <= mine and "alice" not in mine
