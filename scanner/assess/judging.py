@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from scanner.assess.role import ResolvedRole, record_profile, resolve_role
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.inventory.profile import HostProfile, for_judging
+from scanner.model.feeds import Snapshot
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord
@@ -76,7 +77,12 @@ def directory_outputs(hosts: Sequence[HostRecord]) -> dict[str, dict[str, Output
     }
 
 
-def context_for(rec: HostRecord, policy: Policy, resolved: ResolvedRole | None = None) -> Context:
+def context_for(
+    rec: HostRecord,
+    policy: Policy,
+    resolved: ResolvedRole | None = None,
+    feeds: Snapshot | None = None,
+) -> Context:
     """What judges know of a host: its typed profile with the resolved role and the policy."""
     profile = record_profile(rec)
     resolved = resolved or resolve_role(rec, profile)
@@ -88,6 +94,7 @@ def context_for(rec: HostRecord, policy: Policy, resolved: ResolvedRole | None =
         collected_at=rec.collected_at,
         user=rec.user,
         become=rec.become,
+        feeds=feeds if feeds is not None else Snapshot(None),
     )
 
 
@@ -126,14 +133,15 @@ def judge_host(
     checks: Sequence[Check],
     policy: Policy,
     directories: Directories | None = None,
+    feeds: Snapshot | None = None,
 ) -> list[Judged]:
     """One host's verdicts; ``directories``: :func:`directory_outputs` of the whole record,
-    handed only to the checks that declare ``uses_directory``."""
+    handed only to the checks that declare ``uses_directory``; ``feeds``: the feed snapshot."""
     if rec.reach is not Reach.OK:
         return []
     profile = record_profile(rec)
     resolved = resolve_role(rec, profile)
-    ctx = context_for(rec, policy, resolved)
+    ctx = context_for(rec, policy, resolved, feeds)
     # model_copy: no revalidation, the mapping is shared, not copied, per host.
     joined = ctx.model_copy(update={"directories": directories or {}})
     by_line = {c.command: c for c in rec.commands}

@@ -15,6 +15,7 @@ from scanner.assess.register import Register
 from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest, score_host
 from scanner.checking.api import Check
+from scanner.model.feeds import Snapshot
 from scanner.model.framework import Framework, builtin
 from scanner.model.policy import Policy
 from scanner.record.raw import CheckRef, RawRecord
@@ -54,14 +55,18 @@ def assess(
     target_level: int | None = None,
     register: Register | None = None,
     framework: Framework | None = None,
+    feeds: Snapshot | None = None,
 ) -> Results:
     """Judge and score a raw record against ``framework`` (the built-in Essential Eight unless
-    given): pure, no network, same input → same results."""
+    given) and the feed snapshot ``feeds`` (none: the judgements that need one say so): pure,
+    no network, same input → same results."""
     register = register or Register()
     fw = framework or builtin()
     # The directory hosts' outputs, for the checks that join a host to its domain (built once).
     dirs = directory_outputs(raw.hosts) if any(c.uses_directory for c in checks) else {}
-    hosts = [score_host(h, judge_host(h, checks, policy, dirs), register, fw) for h in raw.hosts]
+    hosts = [
+        score_host(h, judge_host(h, checks, policy, dirs, feeds), register, fw) for h in raw.hosts
+    ]
     fleet = fleet_summary(hosts, fw)
     return Results(
         tool_version=__version__,

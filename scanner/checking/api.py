@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scanner.inventory.profile import LIST_VARS, HostProfile
+from scanner.model.feeds import Snapshot
 from scanner.model.framework import index
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Grade, Outcome, Platform, Role, Strategy
@@ -111,6 +112,10 @@ class Context(BaseModel):
     collected_at: datetime
     user: str | None = None
     become: bool = False
+    feeds: Snapshot = Field(default_factory=lambda: Snapshot(None))
+    """The installed feed snapshot (:mod:`scanner.model.feeds`): KEV, release and end-of-life
+    dates, ICS advisories. A judge asks ``ctx.feeds.state(name, ctx.collected_at)`` before
+    leaning on a feed, and reports its reason as no_visibility when it is not usable."""
     directories: Mapping[str, Mapping[str, Output]] = Field(default_factory=dict)
     """For checks that declare ``uses_directory`` only (empty for every other check): the
     directory hosts read in the same run, host name → that host's outputs keyed by command line

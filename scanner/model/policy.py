@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Policy(BaseModel):
@@ -38,6 +38,26 @@ class Policy(BaseModel):
         ge=1,
         description="Newest backup must be younger (e8_backup_rpo_hours overrides per host).",
     )
+    feed_max_age_days: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "Per feed (kev, endoflife, csaf-ot): the oldest snapshot, in days before the "
+            "collection, a judgement may rest on (defaults: kev 30, endoflife 90, csaf-ot 90)."
+        ),
+    )
+
+    @field_validator("feed_max_age_days")
+    @classmethod
+    def _known_feeds(cls, v: dict[str, int]) -> dict[str, int]:
+        from scanner.model.feeds import FEEDS
+
+        for name, days in v.items():
+            if name not in FEEDS:
+                raise ValueError(f"unknown feed {name!r}; expected one of {', '.join(FEEDS)}")
+            if days < 1:
+                raise ValueError(f"{name}: {days} is not a number of days (1 or more)")
+        return v
+
     stale_privileged_days: int = Field(
         default=45, ge=1, description="Privileged access unused this long (ISM-1648)."
     )
