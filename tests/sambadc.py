@@ -719,6 +719,24 @@ class SambaDC:
                 _remove_hosts_lines()
                 self._hosts_added = False
 
+    @contextlib.contextmanager
+    def reconfigured(self, options: dict[str, str]) -> Iterator[SambaDC]:
+        """The DC restarted with ``options`` added to ``[global]`` of its smb.conf (a site's
+        non-default setting), then restarted as it was. About two restarts' time."""
+        original = self.smb_conf.read_text()
+        if "[global]\n" not in original:
+            raise SambaDCError(f"{self.smb_conf}: no [global] section to add {options} to")
+        extra = "".join(f"\t{k} = {v}\n" for k, v in options.items())
+        self.stop()
+        self.smb_conf.write_text(original.replace("[global]\n", "[global]\n" + extra, 1))
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
+            self.smb_conf.write_text(original)
+            self.start()
+
     # -- tools ---------------------------------------------------------------------------
 
     def samba_tool(self, *args: str) -> str:

@@ -238,6 +238,17 @@ def test_kerberos_inside_tls_names_the_fix_when_this_dc_refuses_it(
     assert "e8_ldap_scheme=ldap" in err.detail, err.detail
 
 
+def test_kerberos_inside_ldaps_where_the_dc_allows_it_is_channel_bound(
+    samba_dc: SambaDC, kerberos: Path
+) -> None:
+    """What a Windows DC takes: a Kerberos bind inside TLS with no security layer, bound to the
+    DC's certificate (RFC 5929). Samba takes it with "allow_sasl_over_tls"."""
+    with samba_dc.reconfigured({"ldap server require strong auth": "allow_sasl_over_tls"}):
+        _, t = search_through(spec(samba_dc, ldap_auth="kerberos", user=f"svc-e8scan@{REALM}"))
+    assert t.host_key is not None  # the certificate checked, and the ticket bound to it
+    assert not any("sealed" in n for n in t.notes)  # TLS protects it; no SASL layer inside
+
+
 def test_kerberos_with_a_wrong_password_is_auth_failed(samba_dc: SambaDC, kerberos: Path) -> None:
     wrong = "Nope-" + samba_dc.scanner_password
     err = refused(sealed(samba_dc, password=SecretStr(wrong)))
