@@ -57,16 +57,33 @@ not_applicable.
 - effective otherwise: nothing pending (RHEL family: no advisory pending beyond the window),
   fresh metadata, the running kernel shown to be current (or its reboot within the window).
 
-Working-exploit status is not visible from the host (no KEV feed): a non-critical fix with a
-known exploit is judged against the longer window. Evidence grade: good for the RHEL family
-(vendor advisory dates), fair for Debian/Ubuntu (release dates inferred, see above).
+**Known exploited vulnerabilities (CISA KEV feed, ``ctx.feeds``):** the 48-hour rows (ISM-1877,
+ISM-1696) cover critical fixes *and* fixes for a vulnerability with a working exploit. On the RHEL
+family each pending advisory's CVE ids come from the same ``updateinfo info`` output (its
+``CVEs`` field; local metadata only). A non-critical advisory fixing a CVE on the KEV catalogue
+is due ``max(release, KEV dateAdded) + 48 h`` (the e8 reference's rule; the 48 h clock starts
+when the exploit became known, and never before the fix was released): past that, the 48-hour
+row is ineffective, the evidence naming the advisory, the CVE, the KEV date added and "known
+ransomware campaign use" when KEV says so. The base-window rows (ISM-1694, ISM-1902, ISM-1695)
+keep their own rule. A 48-hour row that would be effective while non-critical advisories are
+pending rests on "none of them is exploited": it is no_visibility when the KEV snapshot is
+missing or older than ``feed_max_age_days`` (default 30 days before the collection), or when a
+pending advisory names no CVE. A host with no pending non-critical advisory does not need KEV.
+
+Debian/Ubuntu: exploit status is not visible on apt hosts. The simulation names packages, not
+CVEs; the CVE lists are in the package changelogs, which ``apt-get changelog`` fetches from the
+network (not allowed: read-only, no network during a scan), and nothing offline maps a pending
+package to its CVEs. Every Debian/Ubuntu fix is already judged as possibly critical (the 48-hour
+window), so KEV could not make the judgement stricter; it is left unchanged and the evidence says
+the exploit status was not read. Evidence grade: good for the RHEL family (vendor advisory dates),
+fair for Debian/Ubuntu (release dates inferred, see above).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING
@@ -77,6 +94,7 @@ from checks.facts.linux.reboot import REBOOT, Reboot
 from checks.facts.linux.times import iso
 from checks.facts.linux.upgrade_history import UPGRADE_HISTORY
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import Kev, KevEntry
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 INTERNET_FACING = ("ISM-1877", "ISM-1694")
@@ -91,6 +109,7 @@ class Fix:
     ident: str
     severity: str  # critical | other | unknown
     released: datetime | None
+    cves: tuple[str, ...] = ()
 
 
 def _applicable(ctx: Context) -> tuple[str, ...]:
@@ -113,6 +132,100 @@ def _windows(ctx: Context) -> dict[str, tuple[timedelta, str]]:
 def _span(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
+
+
+NO_APT_EXPLOIT_STATUS = (
+    "exploit status not visible on apt hosts (no CVE ids offline; every fix is judged as "
+    "possibly critical)"
+)
+
+
+@dataclass(frozen=True)
+class Exploited:
+    """A pending non-critical fix for CVEs on the KEV catalogue, and its 48-hour deadline."""
+
+    fix: Fix
+    entries: tuple[KevEntry, ...]  # earliest added first: its date starts the 48 h clock
+    deadline: datetime | None  # None: the fix's release date is unknown
+
+    def describe(self) -> str:
+        released = self.fix.released.date().isoformat() if self.fix.released else "undated"
+        listed = ", ".join(
+            f"{e.cve} (on CISA KEV since {e.date_added.isoformat()}"
+            + ("; known ransomware campaign use)" if e.ransomware else ")")
+            for e in self.entries[:3]
+        )
+        more = f" and {len(self.entries) - 3} more" if len(self.entries) > 3 else ""
+        return f"{self.fix.ident} ({self.fix.severity}, {released}) fixes {listed}{more}"
+
+
+def _exploited(fixes: list[Fix], kev: Kev, window: timedelta) -> list[Exploited]:
+    """Each non-critical fix naming KEV CVEs, with its deadline ``max(release, dateAdded) +
+    window`` (the e8 reference's 48-hour rule; the earliest date added of its CVEs)."""
+    found = []
+    for f in fixes:
+        entries = sorted(
+            (kev.entries[c] for c in f.cves if c in kev.entries), key=lambda e: e.date_added
+        )
+        if f.severity != "other" or not entries:
+            continue
+        added = datetime.combine(entries[0].date_added, time(), tzinfo=UTC)
+        deadline = max(f.released, added) + window if f.released is not None else None
+        found.append(Exploited(f, tuple(entries), deadline))
+    return found
+
+
+def _exploit_judgement(
+    fixes: list[Fix], ctx: Context, window: timedelta
+) -> tuple[list[str], str | None, str]:
+    """For a 48-hour row: (overdue lines, why no_visibility, a note for effective evidence).
+
+    Only non-critical advisories need KEV (critical and undated-severity ones are already due in
+    48 h of release, which is never later than the KEV rule's deadline)."""
+    others = [f for f in fixes if f.severity == "other"]
+    if not others:
+        return [], None, ""
+    now = ctx.collected_at
+    names = ", ".join(f.ident for f in others[:5])
+    state = ctx.feeds.state("kev", now)
+    kev = ctx.feeds.kev() if state.usable else None
+    if kev is None:
+        why = state.reason or "no KEV catalogue in the snapshot"
+        return (
+            [],
+            f"{len(others)} non-critical security advisories pending ({names}): whether any "
+            f"fixes a known exploited vulnerability needs CISA KEV, which cannot be used ({why})",
+            "",
+        )
+    hits = _exploited(others, kev, window)
+    overdue = [
+        f"{x.describe()}: pending beyond {_span(window)} of max(release, KEV date added) "
+        f"(due {iso(x.deadline)})"
+        for x in sorted(hits, key=lambda x: (x.deadline is None, x.deadline, x.fix.ident))
+        if x.deadline is not None and now > x.deadline
+    ]
+    unsure: list[str] = []
+    undated = [x for x in hits if x.deadline is None]
+    if undated:
+        unsure.append(
+            f"{undated[0].describe()}: the advisory has no release date, so its 48 h deadline "
+            "cannot be told"
+        )
+    no_cve = [f.ident for f in others if not f.cves]
+    if no_cve:
+        unsure.append(
+            f"{len(no_cve)} pending advisories name no CVE ({', '.join(no_cve[:5])}): whether "
+            "they fix a known exploited vulnerability cannot be told"
+        )
+    catalogue = f"CISA KEV {kev.catalog_version}"
+    in_time = [x.describe() for x in hits if x.deadline is not None and now <= x.deadline]
+    note = (
+        f"; on {catalogue}, within {_span(window)} of max(release, KEV date added): "
+        + "; ".join(in_time[:3])
+        if in_time
+        else f"; none of the {len(others)} non-critical advisories fixes a CVE on {catalogue}"
+    )
+    return overdue, "; ".join(unsure) or None, note
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -162,7 +275,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if isinstance(advisories, Unknown):
             blind = f"dnf/yum updateinfo failed: {advisories.reason}"
         else:
-            fixes = [Fix(a.ident, a.severity, a.released) for a in advisories]
+            fixes = [Fix(a.ident, a.severity, a.released, a.cves) for a in advisories]
             observed["advisories_pending"] = [
                 f"{f.ident} {f.severity} {iso(f.released)}" for f in fixes[:20]
             ]
@@ -258,6 +371,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 overdue.append(
                     f"{reboot.detail}; reboot pending {_span(now - reboot.since)}, fix not applied"
                 )
+        kev_blind: str | None = None
+        kev_note = ""
+        if scope == "critical" and family == "rpm":
+            kev_overdue, kev_blind, kev_note = _exploit_judgement(fixes, ctx, window)
+            overdue += kev_overdue
+        elif scope == "critical" and family == "deb":
+            kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
         obs = {**observed, "window": _span(window), "scope": scope}
         if overdue:
             outcome, evidence = Outcome.INEFFECTIVE, "; ".join(overdue)
@@ -265,7 +385,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             outcome, evidence = Outcome.NO_VISIBILITY, blind
         elif stale is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, stale
-        elif (why := unsure or held or reboot_blind) is not None:
+        elif (why := unsure or held or reboot_blind or kev_blind) is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, why
         else:
             outcome = Outcome.EFFECTIVE
@@ -281,6 +401,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 )
             if reboot.pending:
                 evidence += f"; {reboot.detail} (within the window)"
+            evidence += kev_note
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
     return findings
 
