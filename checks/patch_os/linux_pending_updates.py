@@ -7,8 +7,9 @@
   back"). Each ``Inst`` line whose origin contains ``-security`` is a pending security fix;
 - RHEL family (root, because dnf/yum keep a per-user cache otherwise):
   ``dnf -C -q updateinfo info --security --available`` (``yum -C`` on RHEL 7), giving each
-  pending advisory's ``Severity`` and date (``Issued`` on yum; dnf 4 prints ``Updated``, the last
-  revision of the advisory, which can make an advisory look younger than it is);
+  pending advisory's ``Severity``, date (``Issued`` on yum; dnf 4 prints ``Updated``, the last
+  revision of the advisory, which can make an advisory look younger than it is) and CVE ids
+  (``CVEs``, matched against CISA KEV; see below);
 - package metadata age: newest mtime of ``/var/lib/apt/lists/*InRelease``,
   ``/var/lib/apt/periodic/update-success-stamp`` or the cached ``repomd.xml`` files;
 - Debian/Ubuntu upgrade history: the last ``Start-Date`` of an ``Upgrade:`` stanza in
@@ -83,8 +84,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
+from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING
 from checks.facts.linux.dnf import DNF_ADVISORIES
@@ -94,7 +96,6 @@ from checks.facts.linux.reboot import REBOOT, Reboot
 from checks.facts.linux.times import iso
 from checks.facts.linux.upgrade_history import UPGRADE_HISTORY
 from scanner.checking.api import Check, Context, Finding, Output
-from scanner.model.feeds import Kev, KevEntry
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 INTERNET_FACING = ("ISM-1877", "ISM-1694")
@@ -132,100 +133,6 @@ def _windows(ctx: Context) -> dict[str, tuple[timedelta, str]]:
 def _span(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
-
-
-NO_APT_EXPLOIT_STATUS = (
-    "exploit status not visible on apt hosts (no CVE ids offline; every fix is judged as "
-    "possibly critical)"
-)
-
-
-@dataclass(frozen=True)
-class Exploited:
-    """A pending non-critical fix for CVEs on the KEV catalogue, and its 48-hour deadline."""
-
-    fix: Fix
-    entries: tuple[KevEntry, ...]  # earliest added first: its date starts the 48 h clock
-    deadline: datetime | None  # None: the fix's release date is unknown
-
-    def describe(self) -> str:
-        released = self.fix.released.date().isoformat() if self.fix.released else "undated"
-        listed = ", ".join(
-            f"{e.cve} (on CISA KEV since {e.date_added.isoformat()}"
-            + ("; known ransomware campaign use)" if e.ransomware else ")")
-            for e in self.entries[:3]
-        )
-        more = f" and {len(self.entries) - 3} more" if len(self.entries) > 3 else ""
-        return f"{self.fix.ident} ({self.fix.severity}, {released}) fixes {listed}{more}"
-
-
-def _exploited(fixes: list[Fix], kev: Kev, window: timedelta) -> list[Exploited]:
-    """Each non-critical fix naming KEV CVEs, with its deadline ``max(release, dateAdded) +
-    window`` (the e8 reference's 48-hour rule; the earliest date added of its CVEs)."""
-    found = []
-    for f in fixes:
-        entries = sorted(
-            (kev.entries[c] for c in f.cves if c in kev.entries), key=lambda e: e.date_added
-        )
-        if f.severity != "other" or not entries:
-            continue
-        added = datetime.combine(entries[0].date_added, time(), tzinfo=UTC)
-        deadline = max(f.released, added) + window if f.released is not None else None
-        found.append(Exploited(f, tuple(entries), deadline))
-    return found
-
-
-def _exploit_judgement(
-    fixes: list[Fix], ctx: Context, window: timedelta
-) -> tuple[list[str], str | None, str]:
-    """For a 48-hour row: (overdue lines, why no_visibility, a note for effective evidence).
-
-    Only non-critical advisories need KEV (critical and undated-severity ones are already due in
-    48 h of release, which is never later than the KEV rule's deadline)."""
-    others = [f for f in fixes if f.severity == "other"]
-    if not others:
-        return [], None, ""
-    now = ctx.collected_at
-    names = ", ".join(f.ident for f in others[:5])
-    state = ctx.feeds.state("kev", now)
-    kev = ctx.feeds.kev() if state.usable else None
-    if kev is None:
-        why = state.reason or "no KEV catalogue in the snapshot"
-        return (
-            [],
-            f"{len(others)} non-critical security advisories pending ({names}): whether any "
-            f"fixes a known exploited vulnerability needs CISA KEV, which cannot be used ({why})",
-            "",
-        )
-    hits = _exploited(others, kev, window)
-    overdue = [
-        f"{x.describe()}: pending beyond {_span(window)} of max(release, KEV date added) "
-        f"(due {iso(x.deadline)})"
-        for x in sorted(hits, key=lambda x: (x.deadline is None, x.deadline, x.fix.ident))
-        if x.deadline is not None and now > x.deadline
-    ]
-    unsure: list[str] = []
-    undated = [x for x in hits if x.deadline is None]
-    if undated:
-        unsure.append(
-            f"{undated[0].describe()}: the advisory has no release date, so its 48 h deadline "
-            "cannot be told"
-        )
-    no_cve = [f.ident for f in others if not f.cves]
-    if no_cve:
-        unsure.append(
-            f"{len(no_cve)} pending advisories name no CVE ({', '.join(no_cve[:5])}): whether "
-            "they fix a known exploited vulnerability cannot be told"
-        )
-    catalogue = f"CISA KEV {kev.catalog_version}"
-    in_time = [x.describe() for x in hits if x.deadline is not None and now <= x.deadline]
-    note = (
-        f"; on {catalogue}, within {_span(window)} of max(release, KEV date added): "
-        + "; ".join(in_time[:3])
-        if in_time
-        else f"; none of the {len(others)} non-critical advisories fixes a CVE on {catalogue}"
-    )
-    return overdue, "; ".join(unsure) or None, note
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -374,7 +281,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         kev_blind: str | None = None
         kev_note = ""
         if scope == "critical" and family == "rpm":
-            kev_overdue, kev_blind, kev_note = _exploit_judgement(fixes, ctx, window)
+            kev_overdue, kev_blind, kev_note = exploit_judgement(fixes, ctx, window)
             overdue += kev_overdue
         elif scope == "critical" and family == "deb":
             kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
@@ -429,5 +336,5 @@ CHECK = Check(
         CHECK_ISM, ("os_release", "apt_upgrade|dnf_security", "cache", "reboot")
     ),
     judge=judge,
-    version=2,
+    version=3,  # v3: CISA KEV (a fix for a known exploited CVE is due within 48 h)
 )

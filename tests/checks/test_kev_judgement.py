@@ -80,3 +80,27 @@ def test_apt_hosts_say_exploit_status_is_not_visible() -> None:
     got = _judge("debian12_nothing_pending", Snapshot(None))
     assert got["ISM-1696"].outcome.value == "effective"
     assert "exploit status not visible on apt hosts" in got["ISM-1696"].evidence
+
+
+def test_application_48_hour_row_follows_the_kev_snapshot() -> None:
+    path = (
+        Path(__file__).parent
+        / "patch_applications.linux_pending_app_updates"
+        / "rhel9_workstation_firefox_kev_past_48h.json"
+    )
+    fixture = _load(path)
+    check = CHECKS["patch_applications.linux_pending_app_updates"]
+
+    def judge(feeds: Snapshot) -> dict[str, Finding]:
+        ctx = _context(fixture, path).model_copy(update={"feeds": feeds})
+        return {f.ism: f for f in check.judge(_outputs(fixture), ctx)}
+
+    newer = judge(snapshot("shipped"))
+    older = judge(snapshot("kev-2025-06-10", {"kev": 120}))  # no CVE-2024-9680 in it
+    assert newer["ISM-1692"].outcome.value == "ineffective"
+    assert "CVE-2024-9680 (on CISA KEV since 2024-10-15)" in newer["ISM-1692"].evidence
+    assert older["ISM-1692"].outcome.value == "effective"
+    for feeds in (Snapshot(None), stale(snapshot("shipped"))):
+        blind = judge(feeds)
+        assert blind["ISM-1692"].outcome.value == "no_visibility"
+        assert blind["ISM-1691"].outcome.value == "effective"  # two weeks: its own rule
