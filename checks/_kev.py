@@ -134,3 +134,27 @@ def exploit_judgement(
         else f"; none of the {len(others)} non-critical advisories fixes a CVE on {catalogue}"
     )
     return overdue, "; ".join(unsure) or None, note
+
+
+def kev_observed(fixes: Sequence[Pending], ctx: Context, window: timedelta) -> dict[str, object]:
+    """What a 48-hour row records of KEV in ``observed``: the catalogue (or why it is unusable)
+    and each pending non-critical advisory on it, with its 48-hour deadline."""
+    state = ctx.feeds.state("kev", ctx.collected_at)
+    kev = ctx.feeds.kev() if state.usable else None
+    if kev is None:
+        return {"usable": False, "reason": state.reason or "no KEV catalogue in the snapshot"}
+    unique = {f.ident: f for f in fixes if f.severity == "other"}
+    return {
+        "usable": True,
+        "catalog_version": kev.catalog_version,
+        "exploited": [
+            {
+                "advisory": x.fix.ident,
+                "cves": [e.cve for e in x.entries],
+                "date_added": x.entries[0].date_added.isoformat(),
+                "known_ransomware_use": any(e.ransomware for e in x.entries),
+                "due": iso(x.deadline),
+            }
+            for x in exploited(list(unique.values()), kev, window)[:20]
+        ],
+    }

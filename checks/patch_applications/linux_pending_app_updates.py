@@ -68,7 +68,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement
+from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING, Pending
 from checks.facts.linux.dnf import (
@@ -343,9 +343,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if scope == "critical" and family == "rpm":
             of_class = [f for f in fixes if klass == "all" or f.high_risk == (klass == "high")]
             kev_overdue, kev_blind, kev_note = exploit_judgement(of_class, ctx, window)
+            obs["kev"] = kev_observed(of_class, ctx, window)
             overdue += kev_overdue
         elif scope == "critical" and family == "deb":
             kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
+            obs["kev"] = NO_APT_EXPLOIT_STATUS
         if overdue:
             outcome, evidence = Outcome.INEFFECTIVE, "; ".join(overdue)
         elif blind is not None:

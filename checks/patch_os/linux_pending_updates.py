@@ -86,7 +86,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement
+from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING
 from checks.facts.linux.dnf import DNF_ADVISORIES
@@ -286,6 +286,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         elif scope == "critical" and family == "deb":
             kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
         obs = {**observed, "window": _span(window), "scope": scope}
+        if scope == "critical" and family == "rpm":
+            obs["kev"] = kev_observed(fixes, ctx, window)
+        elif scope == "critical" and family == "deb":
+            obs["kev"] = NO_APT_EXPLOIT_STATUS
         if overdue:
             outcome, evidence = Outcome.INEFFECTIVE, "; ".join(overdue)
         elif blind is not None:

@@ -51,6 +51,12 @@ def test_ransomware_use_and_every_kev_cve_are_named() -> None:
         f.evidence
     )
     assert "CVE-2024-53104 (on CISA KEV since 2025-02-05), CVE-2023-0386" in f.evidence
+    kev = f.observed["kev"]
+    assert kev["usable"] and kev["catalog_version"] == "2025.08.25"
+    assert [(x["advisory"], x["known_ransomware_use"], x["due"]) for x in kev["exploited"]] == [
+        ("RHSA-2025:90190", False, "2025-09-07T00:00:00+00:00"),
+        ("RHSA-2025:90201", True, "2025-09-10T00:00:00+00:00"),
+    ]
 
 
 def test_a_missing_or_stale_kev_makes_the_48_hour_row_no_visibility_not_effective() -> None:
