@@ -38,7 +38,18 @@ two weeks, ``patch_other_days`` one month):
 
 "Critical" is the vendor's severity (RHEL ``Severity: Critical``); a fix of unknown severity
 (every Debian/Ubuntu fix; vendor repositories) counts as possibly critical *and* as non-critical.
-Working-exploit status is not visible from the host (no KEV feed).
+
+**Known exploited vulnerabilities (CISA KEV feed):** the 48-hour rows (ISM-1692, ISM-1876) also
+cover fixes for a vulnerability with a working exploit. On the RHEL family a pending non-critical
+advisory (its CVE ids from the ``updateinfo info`` output) fixing a CVE on the KEV catalogue is
+due ``max(release, KEV dateAdded) + 48 h``; past that the row is ineffective, the evidence naming
+advisory, CVE, date added and "known ransomware campaign use" when KEV says so. Where the row
+would be effective with non-critical advisories pending, the verdict rests on KEV: a missing or
+stale snapshot (``feed_max_age_days``) or an advisory without CVE ids makes it no_visibility. The
+two-week and one-month rows keep their own rule. Exploit status is not visible on apt hosts (no
+CVE ids offline: ``apt-get changelog`` needs the network); their fixes are already judged as
+possibly critical, and the evidence says so. Vendor-repository updates (no advisory) carry no CVE
+ids either and are already judged as possibly critical.
 
 **Judgement per control (the rules of ``patch_os.linux_pending_updates``):** ineffective when a
 fix in scope is provably older than the window: an advisory by its date; an undated fix when the
@@ -57,6 +68,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING, Pending
 from checks.facts.linux.dnf import (
@@ -91,6 +103,7 @@ class Fix:
     severity: str  # critical | other | unknown
     released: datetime | None
     ident: str
+    cves: tuple[str, ...] = ()
 
 
 def _high(name: str) -> bool:
@@ -128,7 +141,16 @@ def rpm_fixes(
             if adv
             else ("critical" if row.severity.lower().startswith("crit") else "unknown")
         )
-        fixes.append(Fix(name, _high(name), sev, adv.released if adv else None, row.ident))
+        fixes.append(
+            Fix(
+                name,
+                _high(name),
+                sev,
+                adv.released if adv else None,
+                row.ident,
+                adv.cves if adv else (),
+            )
+        )
     for up in upgrades:
         if up.name in covered or not _high(up.name):
             continue
@@ -316,14 +338,24 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                     f"{len(undated)} vendor-repository updates pending ({names}) with no "
                     "release date on the host; cannot tell whether they are within the window"
                 )
+        kev_blind: str | None = None
+        kev_note = ""
+        if scope == "critical" and family == "rpm":
+            of_class = [f for f in fixes if klass == "all" or f.high_risk == (klass == "high")]
+            kev_overdue, kev_blind, kev_note = exploit_judgement(of_class, ctx, window)
+            obs["kev"] = kev_observed(of_class, ctx, window)
+            overdue += kev_overdue
+        elif scope == "critical" and family == "deb":
+            kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
+            obs["kev"] = NO_APT_EXPLOIT_STATUS
         if overdue:
             outcome, evidence = Outcome.INEFFECTIVE, "; ".join(overdue)
         elif blind is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, blind
         elif stale is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, stale
-        elif undated_unknown is not None:
-            outcome, evidence = Outcome.NO_VISIBILITY, undated_unknown
+        elif (why := undated_unknown or kev_blind) is not None:
+            outcome, evidence = Outcome.NO_VISIBILITY, why
         else:
             outcome = Outcome.EFFECTIVE
             what = {
@@ -347,6 +379,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 evidence += (
                     " (partly: all pending security fixes judged; services not mapped to packages)"
                 )
+            evidence += kev_note
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
     return findings
 
@@ -383,5 +416,5 @@ CHECK = Check(
         **dict.fromkeys(("ISM-1693", *ONLINE_ISM), _TOOL),
     },
     judge=judge,
-    version=2,  # v2: an unread package inventory is no_visibility for the high-risk controls
+    version=3,  # v3: CISA KEV on the 48-hour rows; v2: an unread inventory is no_visibility
 )

@@ -26,7 +26,9 @@ the product or channel, table too old).
 **Controls:** the high-risk class (office suites, browsers, email clients, PDF software, security
 products, Java — ``app_classes.csv``): ISM-1691 (ML1-2, two weeks), ISM-1692 (ML3, critical or
 exploited, 48 h) and ISM-1901 (ML3, other, two weeks); severity is not visible from a version, so
-every missed release is treated as possibly critical (ISM-1692 fails 48 h after it). ISM-1693
+every missed release is treated as possibly critical (ISM-1692 fails 48 h after it; CISA KEV is
+not consulted: no version ↔ CVE mapping is in the feed snapshot, and it could not make the
+48-hour verdict stricter). ISM-1693
 (ML2-3, other applications, one month): judged over *every* other application in the inventory;
 one whose update state cannot be assessed (no version, no release rows) leaves the control
 no_visibility, with the count and names of what was not assessable (a few current applications

@@ -7,8 +7,9 @@
   back"). Each ``Inst`` line whose origin contains ``-security`` is a pending security fix;
 - RHEL family (root, because dnf/yum keep a per-user cache otherwise):
   ``dnf -C -q updateinfo info --security --available`` (``yum -C`` on RHEL 7), giving each
-  pending advisory's ``Severity`` and date (``Issued`` on yum; dnf 4 prints ``Updated``, the last
-  revision of the advisory, which can make an advisory look younger than it is);
+  pending advisory's ``Severity``, date (``Issued`` on yum; dnf 4 prints ``Updated``, the last
+  revision of the advisory, which can make an advisory look younger than it is) and CVE ids
+  (``CVEs``, matched against CISA KEV; see below);
 - package metadata age: newest mtime of ``/var/lib/apt/lists/*InRelease``,
   ``/var/lib/apt/periodic/update-success-stamp`` or the cached ``repomd.xml`` files;
 - Debian/Ubuntu upgrade history: the last ``Start-Date`` of an ``Upgrade:`` stanza in
@@ -57,9 +58,26 @@ not_applicable.
 - effective otherwise: nothing pending (RHEL family: no advisory pending beyond the window),
   fresh metadata, the running kernel shown to be current (or its reboot within the window).
 
-Working-exploit status is not visible from the host (no KEV feed): a non-critical fix with a
-known exploit is judged against the longer window. Evidence grade: good for the RHEL family
-(vendor advisory dates), fair for Debian/Ubuntu (release dates inferred, see above).
+**Known exploited vulnerabilities (CISA KEV feed, ``ctx.feeds``):** the 48-hour rows (ISM-1877,
+ISM-1696) cover critical fixes *and* fixes for a vulnerability with a working exploit. On the RHEL
+family each pending advisory's CVE ids come from the same ``updateinfo info`` output (its
+``CVEs`` field; local metadata only). A non-critical advisory fixing a CVE on the KEV catalogue
+is due ``max(release, KEV dateAdded) + 48 h`` (the e8 reference's rule; the 48 h clock starts
+when the exploit became known, and never before the fix was released): past that, the 48-hour
+row is ineffective, the evidence naming the advisory, the CVE, the KEV date added and "known
+ransomware campaign use" when KEV says so. The base-window rows (ISM-1694, ISM-1902, ISM-1695)
+keep their own rule. A 48-hour row that would be effective while non-critical advisories are
+pending rests on "none of them is exploited": it is no_visibility when the KEV snapshot is
+missing or older than ``feed_max_age_days`` (default 30 days before the collection), or when a
+pending advisory names no CVE. A host with no pending non-critical advisory does not need KEV.
+
+Debian/Ubuntu: exploit status is not visible on apt hosts. The simulation names packages, not
+CVEs; the CVE lists are in the package changelogs, which ``apt-get changelog`` fetches from the
+network (not allowed: read-only, no network during a scan), and nothing offline maps a pending
+package to its CVEs. Every Debian/Ubuntu fix is already judged as possibly critical (the 48-hour
+window), so KEV could not make the judgement stricter; it is left unchanged and the evidence says
+the exploit status was not read. Evidence grade: good for the RHEL family (vendor advisory dates),
+fair for Debian/Ubuntu (release dates inferred, see above).
 """
 
 from __future__ import annotations
@@ -68,6 +86,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING
 from checks.facts.linux.dnf import DNF_ADVISORIES
@@ -91,6 +110,7 @@ class Fix:
     ident: str
     severity: str  # critical | other | unknown
     released: datetime | None
+    cves: tuple[str, ...] = ()
 
 
 def _applicable(ctx: Context) -> tuple[str, ...]:
@@ -162,7 +182,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if isinstance(advisories, Unknown):
             blind = f"dnf/yum updateinfo failed: {advisories.reason}"
         else:
-            fixes = [Fix(a.ident, a.severity, a.released) for a in advisories]
+            fixes = [Fix(a.ident, a.severity, a.released, a.cves) for a in advisories]
             observed["advisories_pending"] = [
                 f"{f.ident} {f.severity} {iso(f.released)}" for f in fixes[:20]
             ]
@@ -258,14 +278,25 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 overdue.append(
                     f"{reboot.detail}; reboot pending {_span(now - reboot.since)}, fix not applied"
                 )
+        kev_blind: str | None = None
+        kev_note = ""
+        if scope == "critical" and family == "rpm":
+            kev_overdue, kev_blind, kev_note = exploit_judgement(fixes, ctx, window)
+            overdue += kev_overdue
+        elif scope == "critical" and family == "deb":
+            kev_note = f"; {NO_APT_EXPLOIT_STATUS}"
         obs = {**observed, "window": _span(window), "scope": scope}
+        if scope == "critical" and family == "rpm":
+            obs["kev"] = kev_observed(fixes, ctx, window)
+        elif scope == "critical" and family == "deb":
+            obs["kev"] = NO_APT_EXPLOIT_STATUS
         if overdue:
             outcome, evidence = Outcome.INEFFECTIVE, "; ".join(overdue)
         elif blind is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, blind
         elif stale is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, stale
-        elif (why := unsure or held or reboot_blind) is not None:
+        elif (why := unsure or held or reboot_blind or kev_blind) is not None:
             outcome, evidence = Outcome.NO_VISIBILITY, why
         else:
             outcome = Outcome.EFFECTIVE
@@ -281,6 +312,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 )
             if reboot.pending:
                 evidence += f"; {reboot.detail} (within the window)"
+            evidence += kev_note
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
     return findings
 
@@ -308,5 +340,5 @@ CHECK = Check(
         CHECK_ISM, ("os_release", "apt_upgrade|dnf_security", "cache", "reboot")
     ),
     judge=judge,
-    version=2,
+    version=3,  # v3: CISA KEV (a fix for a known exploited CVE is due within 48 h)
 )

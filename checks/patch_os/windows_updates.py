@@ -64,8 +64,10 @@ out-of-band release carries security fixes is not in the data), except the Octob
 
 Caveats: the table must be extended each month (a UBR newer than it is judged from the Windows
 Update history or not at all); hotpatch hosts of Windows Server 2025 are not in the source data;
-an out-of-band security release outside the table is invisible; whether a specific CVE is on
-CISA KEV is not consulted. A working exploit found for a non-critical fix is not visible either.
+an out-of-band security release outside the table is invisible. CISA KEV is not consulted: the
+feed snapshot holds no KB ↔ CVE mapping (none is guessed), and every missing security release is
+already judged against the 48-hour window, so a working exploit could not make the verdict
+stricter.
 Evidence grade: good (the installed level is read from the system; release dates are vendor
 data).
 """

@@ -10,6 +10,10 @@ A fixture of a check that declares ``uses_directory`` may carry what a directory
 run returned: ``"directory": {"name": "dc01.corp.example", "outputs": {"domain": {"command":
 "ldapsearch …", "stdout": …}, …}}`` (keys are free labels; each ``command`` must be a search some
 directory check declares). It reaches the judge as ``ctx.directories[name][command]``.
+
+A fixture may name the feed snapshot it is judged with: ``"feeds": "shipped"`` (the default
+snapshot in scanner/feeds/shipped) or a folder under tests/data/feeds; without it, no snapshot
+(every feed missing). See tests/checks/feeds.py.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from scanner.checking.loader import load_checks
 from scanner.inventory.profile import HostProfile, for_judging, parse_profile
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Role
+from tests.checks.feeds import snapshot
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("*/*.json"))
@@ -95,6 +100,7 @@ def _context(fixture: dict[str, Any], path: Path) -> Context:
         collected_at=datetime.fromisoformat(fixture["collected_at"]),
         become=fixture.get("become", True),
         directories=_directories(fixture),
+        feeds=snapshot(fixture.get("feeds"), policy.feed_max_age_days),
     )
 
 

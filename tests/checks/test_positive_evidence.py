@@ -15,6 +15,10 @@ Fixtures of checks that read the run's directories (``uses_directory``; a ``dire
 have those searches broken too: each alone, all at once, or no directory at all. None may turn a
 verdict effective; and a control that is effective only with the directory (not without it)
 rests on every one of its searches, so breaking any one must leave it not effective.
+
+Feeds are judged the same way: each fixture is judged again with its feed snapshot missing and
+with it stale (too old for the collection); nothing may become effective because a feed is
+missing or stale, with its own outputs or with every command broken.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from pathlib import Path
 import pytest
 
 from scanner.checking.api import Check, Context, Output
+from scanner.model.feeds import Snapshot
 from scanner.model.vocabulary import Outcome
+from tests.checks.feeds import snapshot, stale
 from tests.checks.test_fixtures import (
     CHECKS,
     FIXTURES,
@@ -135,3 +141,27 @@ def test_a_broken_directory_never_makes_or_keeps_a_pass(path: Path, mode: str) -
         problems += [f"{ism} became effective with {what}" for ism in after - before]
         problems += [f"{ism} stayed effective with {what}" for ism in after & rests]
     assert not problems, problems
+
+
+FEED_STATES = ("missing", "stale")
+
+
+def _without_feeds(ctx: Context, state: str) -> Context:
+    """``ctx`` with its feed snapshot missing, or stale (the shipped one when it had none)."""
+    if state == "missing":
+        return ctx.model_copy(update={"feeds": Snapshot(None)})
+    base = ctx.feeds if ctx.feeds.meta is not None else snapshot("shipped")
+    return ctx.model_copy(update={"feeds": stale(base)})
+
+
+@pytest.mark.parametrize("state", FEED_STATES)
+@pytest.mark.parametrize("path", FIXTURES, ids=_ids(FIXTURES))
+def test_a_missing_or_stale_feed_never_makes_a_pass(path: Path, state: str) -> None:
+    check, outs, ctx, windows = _case(path)
+    blind = _without_feeds(ctx, state)
+    before = effective(check, outs, ctx)
+    after = effective(check, outs, blind)
+    assert after <= before, f"{sorted(after - before)} became effective with the feeds {state}"
+    for mode in MODES:
+        all_broken = {k: broken(o, mode, windows) for k, o in outs.items()}
+        assert effective(check, all_broken, blind) == set(), f"every command {mode}"

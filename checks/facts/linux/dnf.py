@@ -1,7 +1,11 @@
 """What dnf (or yum) lists as pending, from its cache only (``-C``: no metadata refresh).
 
 - ``linux.dnf_security_advisories``: ``updateinfo info`` — one advisory per security notice,
-  with its severity and issue date;
+  with its severity, issue date and the CVE ids of its ``CVEs`` field (one id per line, the
+  following ones on ``            : CVE-…`` continuation lines; shape: dnf 4's
+  ``dnf/cli/commands/updateinfo.py`` ``display_info`` and a real ``yum updateinfo`` capture of
+  RHSA-2019:0163 on RHEL 7, where yum 3 also prints ``Updated : … UTC       Bugs : …`` on one
+  line — ids in ``Bugs`` titles and the description are not read);
 - ``linux.dnf_security_list``: ``updateinfo list`` — advisory, severity word, package NEVRA rows
   (one per package an advisory fixes; the name ``-EPOCH:`` form is kept as printed);
 - ``linux.dnf_upgrades``: ``list --upgrades`` / ``list updates`` — every upgradable package with
@@ -42,6 +46,7 @@ class Advisory:
     ident: str
     severity: str
     released: datetime | None
+    cves: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,20 @@ class Upgrade:
 
 
 def _date(value: str) -> datetime | None:
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+    """``2026-11-15 03:00:00`` (dnf 4), ``2019-01-29 15:21:23 UTC`` (yum 3) or a bare date."""
+    m = re.match(r"\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?(?:\s+UTC)?\s*$", value)
+    if not m:
+        return None
+    when = m.group(1) + " " + (m.group(2) or "00:00:00")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
-            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
+            return datetime.strptime(when, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     return None
+
+
+_CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b")
 
 
 def parse_info(text: str) -> list[Advisory]:
@@ -83,10 +96,20 @@ def parse_info(text: str) -> list[Advisory]:
     found: dict[str, Advisory] = {}
     for block in re.split(r"^={20,}\s*$", text, flags=re.M):
         fields: dict[str, str] = {}
+        cves: list[str] = []
+        label = ""
         for line in block.splitlines():
             m = re.match(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s(.*)$", line)
-            if m and m.group(1) not in fields:
-                fields[m.group(1)] = m.group(2).strip()
+            if m:
+                label = m.group(1)
+                fields.setdefault(label, m.group(2).strip())
+                value = m.group(2)
+            elif (c := re.match(r"^\s*:\s?(.*)$", line)) is not None:
+                value = c.group(1)  # a continuation line of ``label``
+            else:
+                label, value = "", ""
+            if label == "CVEs":
+                cves += [x for x in _CVE.findall(value.upper()) if x not in cves]
         ident = fields.get("Update ID")
         if not ident or fields.get("Type", "security").lower() != "security":
             continue
@@ -95,7 +118,7 @@ def parse_info(text: str) -> list[Advisory]:
             "critical" if sev == "critical" else "unknown" if sev in ("", "none") else "other"
         )
         released = _date(fields.get("Issued", "") or fields.get("Updated", ""))
-        found[ident] = Advisory(ident, severity, released)
+        found[ident] = Advisory(ident, severity, released, tuple(cves))
     return list(found.values())
 
 
