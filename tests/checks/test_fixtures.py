@@ -10,6 +10,9 @@ A fixture of a check that declares ``uses_directory`` may carry what a directory
 run returned: ``"directory": {"name": "dc01.corp.example", "outputs": {"domain": {"command":
 "ldapsearch …", "stdout": …}, …}}`` (keys are free labels; each ``command`` must be a search some
 directory check declares). It reaches the judge as ``ctx.directories[name][command]``.
+
+A fixture may carry ``"feeds": {"<feed>": "<as-of date>"}`` (see ``feeds_for_fixture.py``): the
+shipped feed data as ``ctx.feeds``; without it the judge gets no snapshot.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from scanner.checking.loader import load_checks
 from scanner.inventory.profile import HostProfile, for_judging, parse_profile
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Role
+from tests.checks.feeds_for_fixture import snapshot_for
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("*/*.json"))
@@ -95,6 +99,7 @@ def _context(fixture: dict[str, Any], path: Path) -> Context:
         collected_at=datetime.fromisoformat(fixture["collected_at"]),
         become=fixture.get("become", True),
         directories=_directories(fixture),
+        feeds=snapshot_for(fixture),
     )
 
 
