@@ -64,7 +64,7 @@ ICS_VENDORS = re.compile(
     r"\b(Rockwell|Allen-Bradley|Siemens|AVEVA|Wonderware|OSIsoft|Schneider Electric|"
     r"Mitsubishi Electric|MELSOFT|ICONICS|Honeywell|Delta Electronics|Advantech|GE Digital|"
     r"GE Vernova|General Electric|Emerson|ABB|Yokogawa|Omron|Hitachi Energy|Johnson Controls|"
-    r"Fuji Electric|Phoenix Contact|Beckhoff|Moxa|Inductive Automation|Kepware|PTC)\b",
+    r"Fuji Electric|Phoenix Contact|Beckhoff|Moxa|Inductive Automation|Kepware)\b",
     re.I,
 )
 _NAME_V = re.compile(r"\bV(\d+(?:\.\d+)*)$")
