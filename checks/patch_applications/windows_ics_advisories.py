@@ -55,6 +55,7 @@ from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from checks.patch_applications._judging import summary, windows_inventory
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.csaf import Advisory, AdvisoryProduct, CsafFeed, compare, version_key
+from scanner.model.feeds import FeedError
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 ISM = "ISM-1693"
@@ -203,9 +204,15 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             )
         ]
     state = ctx.feeds.state("csaf-ot", ctx.collected_at)
-    feed = ctx.feeds.advisories() if state.usable else None
+    reason = state.reason
+    feed = None
+    if state.usable:
+        try:
+            feed = ctx.feeds.advisories()
+        except FeedError as exc:
+            reason = f"csaf-ot feed unreadable: {exc}"
     if feed is None:
-        reason = state.reason or "csaf-ot feed could not be read"
+        reason = reason or "csaf-ot feed could not be read"
         return [
             Finding(
                 ism=ISM,

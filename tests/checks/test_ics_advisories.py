@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,38 @@ def test_no_vendor_fix_is_not_a_missed_patch(feed: CsafFeed) -> None:
         datetime(2024, 11, 15, tzinfo=UTC),
     )
     assert state == "ok" and "no vendor fix" in text
+
+
+def test_an_unreadable_feed_is_no_visibility(tmp_path: Path) -> None:
+    from checks.patch_applications.windows_ics_advisories import CHECK
+    from scanner.checking.api import Context, Output
+    from scanner.model.feeds import FEEDS, FeedMeta, Snapshot, SnapshotMeta
+    from scanner.model.policy import Policy
+    from scanner.model.vocabulary import Outcome, Platform
+
+    meta = SnapshotMeta(
+        feeds={
+            "csaf-ot": FeedMeta(
+                name="csaf-ot",
+                source=FEEDS["csaf-ot"].source,
+                as_of=date(2024, 11, 1),
+                fetched_at=datetime(2024, 11, 1, tzinfo=UTC),
+                records=0,
+                sha256="0" * 64,
+            )
+        }
+    )
+    entries = '[{"DisplayName":"FactoryTalk View Site Edition","DisplayVersion":"13.00.00",'
+    entries += (
+        '"Publisher":"Rockwell Automation, Inc.","InstallDate":null,"Hive":"HKEY_LOCAL_MACHINE"}]'
+    )
+    out = Output(command=CHECK.collect["uninstall"].line, stdout=entries.encode(), exit_code=0)
+    ctx = Context(
+        host="h",
+        platform=Platform.WINDOWS,
+        policy=Policy(),
+        collected_at=datetime(2024, 11, 15, tzinfo=UTC),
+        feeds=Snapshot(tmp_path, meta),  # no csaf-ot/index.txt there
+    )
+    (finding,) = CHECK.judge({"uninstall": out}, ctx)
+    assert finding.outcome is Outcome.NO_VISIBILITY and "index.txt" in finding.evidence
