@@ -113,3 +113,27 @@ def test_whole_shipped_feed_parses() -> None:
     assert feed.products > 2000
     # measured on the shipped 2024 data: 1979 of 2333 product ranges parse (85 %)
     assert feed.ranges_parsed / feed.products > 0.8
+
+
+def test_snapshot_parses_the_feed_once() -> None:
+    from datetime import UTC, date, datetime
+
+    from scanner.model.feeds import FEEDS, FeedMeta, Snapshot, SnapshotMeta
+
+    meta = SnapshotMeta(
+        feeds={
+            "csaf-ot": FeedMeta(
+                name="csaf-ot",
+                source=FEEDS["csaf-ot"].source,
+                as_of=date(2024, 10, 24),
+                fetched_at=datetime(2024, 10, 25, tzinfo=UTC),
+                records=344,
+                sha256="0" * 64,
+            )
+        }
+    )
+    snap = Snapshot(SHIPPED, meta)
+    first = snap.advisories()
+    assert first is not None and len(first.advisories) == 344
+    assert snap.advisories() is first
+    assert Snapshot(None).advisories() is None
