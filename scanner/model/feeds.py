@@ -30,6 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scanner.model.csaf import CsafFeed, parse_csaf_feed
+
 SNAPSHOT_FILE = "snapshot.json"
 
 
@@ -235,6 +237,11 @@ class Snapshot:
         found: Kev | None = self._parsed(
             "kev", lambda root: parse_kev((root / KEV_FILE).read_bytes())
         )
+        return found
+
+    def advisories(self) -> CsafFeed | None:
+        """CISA's ICS advisories (:mod:`scanner.model.csaf`), or None without the feed."""
+        found: CsafFeed | None = self._parsed("csaf-ot", parse_csaf_feed)
         return found
 
     def _parsed(self, name: str, parse: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Feed snapshots for judging fixtures: ``"feeds": "shipped"`` or a folder under tests/data/feeds.
+"""Feed snapshots for judging fixtures: ``"feeds": "shipped"``, a folder under tests/data/feeds, or
+``{"<feed>": "<as-of date>", …}`` (the shipped data, each named feed stated as of that date).
 
 A fixture without a ``feeds`` key is judged with no snapshot (``Snapshot(None)``: every feed
 missing). A named snapshot with a ``snapshot.json`` is loaded as installed; one without (the
@@ -9,7 +10,7 @@ would write, so switching to the real ``snapshot.json`` later changes nothing fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import scanner.feeds
@@ -50,14 +51,37 @@ def built_meta(root: Path) -> SnapshotMeta:
     return SnapshotMeta(feeds=feeds)
 
 
-def snapshot(name: str | None, max_age_days: dict[str, int] | None = None) -> Snapshot:
+def dated(as_of: dict[str, str], ages: dict[str, int]) -> Snapshot:
+    """The shipped data with a ``snapshot.json`` made up from per-feed as-of dates (records 0,
+    sha256 of nothing: the judges never read them)."""
+    meta = SnapshotMeta(
+        feeds={
+            name: FeedMeta(
+                name=name,
+                source=FEEDS[name].source,
+                as_of=date.fromisoformat(day),
+                fetched_at=datetime.combine(date.fromisoformat(day), time(), tzinfo=UTC),
+                records=0,
+                sha256="0" * 64,
+            )
+            for name, day in sorted(as_of.items())
+        }
+    )
+    return Snapshot(SHIPPED, meta, max_age_days=ages)
+
+
+def snapshot(
+    name: str | dict[str, str] | None, max_age_days: dict[str, int] | None = None
+) -> Snapshot:
     """The named snapshot (None: no snapshot at all), with the policy's per-feed age limits."""
     if name is None:
         return Snapshot(None)
+    ages = {**{n: f.max_age_days for n, f in FEEDS.items()}, **(max_age_days or {})}
+    if isinstance(name, dict):
+        return dated(name, ages)
     root = snapshot_root(name)
     if (root / SNAPSHOT_FILE).is_file():
         return Snapshot.load(root, max_age_days)
-    ages = {**{n: f.max_age_days for n, f in FEEDS.items()}, **(max_age_days or {})}
     return Snapshot(root, built_meta(root), max_age_days=ages)
 
 

@@ -12,8 +12,9 @@ run returned: ``"directory": {"name": "dc01.corp.example", "outputs": {"domain":
 directory check declares). It reaches the judge as ``ctx.directories[name][command]``.
 
 A fixture may name the feed snapshot it is judged with: ``"feeds": "shipped"`` (the default
-snapshot in scanner/feeds/shipped) or a folder under tests/data/feeds; without it, no snapshot
-(every feed missing). See tests/checks/feeds.py.
+snapshot in scanner/feeds/shipped), a folder under tests/data/feeds, or ``{"<feed>": "<as-of
+date>"}`` (the shipped data stated as of those dates); without it, no snapshot (every feed
+missing). See tests/checks/feeds.py.
 """
 
 from __future__ import annotations
