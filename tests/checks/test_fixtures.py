@@ -28,6 +28,7 @@ from scanner.checking.loader import load_checks
 from scanner.inventory.profile import HostProfile, for_judging, parse_profile
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Role
+from tests.checks.feeds_for_fixture import fixture_feeds
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("*/*.json"))
@@ -95,6 +96,7 @@ def _context(fixture: dict[str, Any], path: Path) -> Context:
         collected_at=datetime.fromisoformat(fixture["collected_at"]),
         become=fixture.get("become", True),
         directories=_directories(fixture),
+        feeds=fixture_feeds(fixture),
     )
 
 
