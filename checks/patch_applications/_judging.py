@@ -9,7 +9,9 @@
   (browser versions far behind stable cannot be dated individually). Rows marked ``verify`` were
   written from memory and must be checked against the vendor before an audit relies on them.
 - ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
-  releases known up to :data:`TABLE_DATE` and their dates.
+  releases known up to :data:`TABLE_DATE` and their dates, for products the endoflife.date feed
+  does not date per version; :data:`FEED_RELEASES` names those it does (Firefox, Firefox ESR,
+  Oracle Java 8) and :func:`release_data` picks the source for an installed product.
 - :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories
   (facts ``windows.uninstall_inventory`` and ``linux.packages``) as
   :class:`checks.facts.software.App` values, or why they cannot be read.
@@ -25,9 +27,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -36,6 +38,7 @@ from checks.facts.linux.packages import PACKAGES
 from checks.facts.software import App
 from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from scanner.checking.api import Context, Finding, Output
+from scanner.model.feeds import FeedError, Snapshot
 from scanner.model.vocabulary import Outcome
 
 # The app tables were written (from memory, see their "verify" column) as of this date.
@@ -143,6 +146,111 @@ def _load_releases() -> tuple[Release, ...]:
 CLASSES = _load_classes()
 EOL = _load_eol()
 RELEASES = _load_releases()
+
+
+@dataclass(frozen=True)
+class FeedReleases:
+    """A Windows product whose releases come from the endoflife.date feed, not app_releases.csv.
+
+    ``line``: only feed versions sharing the installed version's first ``line`` numbers count
+    (Firefox ESR: its major); ``display`` turns a feed version into the installed DisplayVersion scheme, or
+    None for a version of another channel.
+
+    Not LibreOffice: the snapshot's libreoffice release data ends 2026-03-22, five months before
+    the snapshot, so it cannot show that no newer release was missed (the table has no rows for
+    it either: no_visibility, as before)."""
+
+    product: str
+    match: re.Pattern[str]
+    feed: str
+    line: int
+    display: Callable[[str], str | None]
+
+
+def _firefox_release(v: str) -> str | None:
+    parts = v.split(".")
+    # Release-channel versions are X.0 and X.0.Y; X.N.0 (N >= 1) are ESR point releases
+    return v if len(parts) >= 2 and parts[1] == "0" else None
+
+
+def _java8(v: str) -> str | None:
+    m = re.fullmatch(r"8u(\d+)", v)  # 8u461 is DisplayVersion 8.0.4610(.x)
+    return f"8.0.{m[1]}0" if m else None
+
+
+FEED_RELEASES = (
+    FeedReleases(
+        "Mozilla Firefox", re.compile(r"^Mozilla Firefox (?!ESR)\(?", re.I), "firefox", 0,
+        _firefox_release,
+    ),
+    FeedReleases("Mozilla Firefox ESR", re.compile(r"^Mozilla Firefox ESR", re.I), "firefox", 1,
+                 lambda v: v),
+    FeedReleases("Oracle Java 8", re.compile(r"^Java 8 Update", re.I), "oracle-jdk", 0, _java8),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReleaseData:
+    """What is known of one installed product's releases, and from where."""
+
+    rows: list[Release]
+    until: date | None  # the releases are complete up to this date
+    source: str  # "endoflife.date firefox, snapshot 2026-08-20" | "app_releases.csv of 2025-10-15"
+    why: str | None = None  # why nothing is known (feed unusable, product without rows)
+
+
+def release_data(app: App, feeds: Snapshot, at: datetime) -> ReleaseData:
+    """The releases of ``app``'s product: from the endoflife.date feed when the feed covers the
+    product and is usable at ``at``; otherwise the sourced rows of app_releases.csv."""
+    spec = next((f for f in FEED_RELEASES if f.match.search(app.name)), None)
+    table = f"app_releases.csv of {TABLE_DATE}"
+    if spec is None:
+        return ReleaseData(_table_rows(app), TABLE_DATE, table)
+    state = feeds.state("endoflife", at)
+    if not state.usable or state.meta is None:
+        return ReleaseData([], None, "", f"{app.label}: no release data ({state.reason})")
+    try:
+        versions = feeds.releases(spec.feed)
+    except FeedError as exc:
+        return ReleaseData([], None, "", f"{app.label}: release data unreadable ({exc})")
+    source = f"endoflife.date {spec.feed}, snapshot {state.meta.as_of}"
+    if not versions:
+        return ReleaseData([], None, "", f"{app.label}: {source} lists no versions")
+    installed = vkey(app.version)[: spec.line]
+    rows = []
+    for name, released in versions.items():
+        shown = spec.display(name)
+        if shown is None or (spec.line and vkey(shown)[: spec.line] != installed):
+            continue
+        rows.append(
+            Release(
+                product=spec.product,
+                klass=app_class("windows", app.name) or "other",
+                match=spec.match,
+                channel=spec.feed,
+                version=shown,
+                released=released,
+                source=f"endoflife.date {spec.feed} {name} released {released}, snapshot "
+                f"{state.meta.as_of}",
+                verify=False,
+            )
+        )
+    return ReleaseData(rows, state.meta.as_of, source)
+
+
+def _table_rows(app: App) -> list[Release]:
+    rows = [r for r in RELEASES if r.match.search(app.name) and r.source]
+    major = vkey(app.version)[:1]
+    out = []
+    for r in rows:
+        if (
+            r.channel.startswith("esr")
+            and r.channel[3:].isdigit()
+            and major != (int(r.channel[3:]),)
+        ):
+            continue
+        out.append(r)
+    return out
 
 
 def app_class(platform: str, name: str) -> str | None:
