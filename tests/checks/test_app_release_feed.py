@@ -85,3 +85,28 @@ def test_the_test_copy_is_the_shipped_file_minus_the_newest_week() -> None:
     here = Path(__file__).resolve().parents[1] / "data" / "feeds" / "endoflife-2026-08-11"
     older = json.loads((here / "endoflife/releases/firefox.json").read_text())["versions"]
     assert "154.0" not in older and "153.0.4" in older
+
+
+def test_office_end_of_support_needs_the_feed() -> None:
+    """The same Office 2016 inventory: ineffective from the feed; without one, no_visibility
+    with the feed's reason (app_eol.csv no longer has Office rows), never effective."""
+    from checks.patch_applications.windows_unsupported_apps import CHECK as UNSUPPORTED
+    from tests.checks.test_fixtures import _context, _load, _outputs
+
+    path = (
+        Path(__file__).parent
+        / "patch_applications.windows_unsupported_apps"
+        / "office2016_after_end_of_support.json"
+    )
+    fixture = _load(path)
+    with_feed = {f.ism: f for f in UNSUPPORTED.judge(_outputs(fixture), _context(fixture, path))}
+    assert with_feed["ISM-1704"].outcome.value == "ineffective"
+    assert "endoflife.date office 2016 eol 2025-10-14, snapshot 2026-08-20" in (
+        with_feed["ISM-1704"].evidence
+    )
+    bare = {k: v for k, v in fixture.items() if k != "feeds"}
+    without = {f.ism: f for f in UNSUPPORTED.judge(_outputs(bare), _context(bare, path))}
+    assert without["ISM-1704"].outcome.value == "no_visibility"
+    assert "no endoflife.date release cycles and versions snapshot installed" in (
+        without["ISM-1704"].evidence
+    )
