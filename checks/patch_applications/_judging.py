@@ -6,7 +6,8 @@
   does) per platform, matched on the Windows Uninstall ``DisplayName`` or the Linux package name.
 - ``patch_applications/app_eol.csv`` (:data:`EOL`): product pattern, class, version range and the
   date support ended, with a source per row, for products the endoflife.date feed does not cover
-  (:data:`FEED_CYCLES` names those it does: Office, Oracle Java on Windows; :func:`feed_eol`).
+  (:data:`FEED_CYCLES` names those it does: Office and Oracle Java on Windows, Firefox ESR;
+  :func:`feed_eol`).
   Browser rows carry a "minimum supported major" as of :data:`TABLE_DATE` (browser versions far
   behind stable cannot be dated individually). Rows marked ``verify`` were written from memory
   and must be checked against the vendor before an audit relies on them.
@@ -278,6 +279,11 @@ def _named(pattern: str) -> Callable[[App], str | None]:
     return cycle
 
 
+def _major(app: App) -> str | None:
+    key = vkey(app.version) if app.version else ()
+    return str(key[0]) if key else None
+
+
 FEED_CYCLES = (
     FeedCycles(
         "Microsoft Office", "windows",
@@ -287,6 +293,16 @@ FEED_CYCLES = (
     FeedCycles(
         "Oracle Java", "windows", re.compile(r"^Java(\(TM\))? \d+ Update\b|^Java\(TM\) \d+\b", re.I),
         "java", "oracle-jdk", _named(r"^Java(?:\(TM\))? (\d+)\b"),
+    ),
+    # An ESR line is a cycle of its own on the firefox page (lts), ending with its last point
+    # release (115 ESR, kept for Windows 7-8.1, ends 2027-03-31)
+    FeedCycles(
+        "Mozilla Firefox ESR", "windows", re.compile(r"^Mozilla Firefox ESR", re.I), "browser",
+        "firefox", _major,
+    ),
+    FeedCycles(
+        "Mozilla Firefox ESR", "linux", re.compile(r"^firefox-esr$", re.I), "browser", "firefox",
+        _major,
     ),
 )  # fmt: skip
 

@@ -10,8 +10,9 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
 **Reference data:** two sources, named per finding in the evidence:
 - the **endoflife.date feed** (``ctx.feeds``, ``endoflife/products/<product>.md`` release cycles)
   for Microsoft Office perpetual and LTSC releases (the year in ``DisplayName``: 2003 … 2024,
-  page ``office``) and Oracle Java runtimes (``Java N Update``, ``Java(TM) N``: page
-  ``oracle-jdk``). Support ends at the last tier the vendor sells: the cycle's ``eoes`` (Oracle
+  page ``office``), Oracle Java runtimes (``Java N Update``, ``Java(TM) N``: page
+  ``oracle-jdk``) and Firefox ESR (its major version is the ESR cycle on page ``firefox``).
+  Support ends at the last tier the vendor sells: the cycle's ``eoes`` (Oracle
   Extended Support: Java 7 to 2022-07-19, Java 8 to 2030-12-31) when dated, else its ``eol``
   (Office 2016/2019: 2025-10-14; 2021: 2026-10-13). A policy ``eol_overrides`` entry
   ``app:Microsoft Office 2016`` / ``app:Oracle Java 8`` replaces the date. When the feed is not
@@ -22,7 +23,7 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
   (office / browser / email / pdf / flash / security / java / other), version range and the date
   support ended, with a source per row; e.g. Adobe Flash Player (2020-12-31), Adobe Reader XI and
   the Acrobat Classic tracks, McAfee VirusScan Enterprise, SQL Server 2012/2014. Browsers
-  (Chrome, Edge, Firefox and Firefox ESR, Thunderbird) are judged against a *minimum supported
+  (Chrome, Edge, Firefox release channel, Thunderbird) are judged against a *minimum supported
   major version as of the table date* (2025-10-15): a release far behind stable cannot be dated
   precisely, but a major below that line is certainly out of support. Rows marked "verify" were
   written from memory: check them before an audit relies on them.
