@@ -19,7 +19,8 @@ update-history, lifecycle and release-information pages; the e8 reference, secti
 ``content/ms/win/buildnumbers.json`` @0170213e (collected 2026-07-23) for every UBR row;
 ``lifecycle-client.json`` @2f818a44 (2026-05-27), ``lifecycle-ltsc.json`` @416037ac (2026-05-28),
 ``lifecycle-server.json`` @04b0bfce (2026-07-22) and ``releases.json`` @0c99c0df (2026-09-29) for
-the lifecycle rows. Rows not in those files say "from memory; verify" in their source column.
+the lifecycle rows. Rows not in those files cite the endoflife.date page and cycle they come from
+(the copy in ``scanner/feeds/shipped/endoflife``).
 
 Pure functions and import-time data only; the commands and parsers are facts.
 """

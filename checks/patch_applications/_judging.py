@@ -5,11 +5,16 @@
   security products; Java runtimes are counted with them for patching, as the e8 reference §2.2
   does) per platform, matched on the Windows Uninstall ``DisplayName`` or the Linux package name.
 - ``patch_applications/app_eol.csv`` (:data:`EOL`): product pattern, class, version range and the
-  date support ended. Browser rows carry a "minimum supported major" as of :data:`TABLE_DATE`
-  (browser versions far behind stable cannot be dated individually). Rows marked ``verify`` were
-  written from memory and must be checked against the vendor before an audit relies on them.
+  date support ended, with a source per row, for products the endoflife.date feed does not cover
+  (:data:`FEED_CYCLES` names those it does: Office and Oracle Java on Windows, Firefox ESR;
+  :func:`feed_eol`).
+  Browser rows carry a "minimum supported major" as of :data:`TABLE_DATE` (browser versions far
+  behind stable cannot be dated individually). Rows marked ``verify`` were written from memory
+  and must be checked against the vendor before an audit relies on them.
 - ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
-  releases known up to :data:`TABLE_DATE` and their dates.
+  releases known up to :data:`TABLE_DATE` and their dates, for products the endoflife.date feed
+  does not date per version; :data:`FEED_RELEASES` names those it does (Firefox, Firefox ESR,
+  Oracle Java 8) and :func:`release_data` picks the source for an installed product.
 - :func:`windows_inventory` / :func:`linux_inventory`: the Uninstall-key and dpkg/rpm inventories
   (facts ``windows.uninstall_inventory`` and ``linux.packages``) as
   :class:`checks.facts.software.App` values, or why they cannot be read.
@@ -25,9 +30,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -36,6 +41,7 @@ from checks.facts.linux.packages import PACKAGES
 from checks.facts.software import App
 from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from scanner.checking.api import Context, Finding, Output
+from scanner.model.feeds import FeedError, Snapshot
 from scanner.model.vocabulary import Outcome
 
 # The app tables were written (from memory, see their "verify" column) as of this date.
@@ -145,6 +151,224 @@ EOL = _load_eol()
 RELEASES = _load_releases()
 
 
+@dataclass(frozen=True)
+class FeedReleases:
+    """A Windows product whose releases come from the endoflife.date feed, not app_releases.csv.
+
+    ``line``: only feed versions sharing the installed version's first ``line`` numbers count
+    (Firefox ESR: its major); ``display`` turns a feed version into the installed DisplayVersion scheme, or
+    None for a version of another channel.
+
+    Not LibreOffice: the snapshot's libreoffice release data ends 2026-03-22, five months before
+    the snapshot, so it cannot show that no newer release was missed (the table has no rows for
+    it either: no_visibility, as before)."""
+
+    product: str
+    match: re.Pattern[str]
+    feed: str
+    line: int
+    display: Callable[[str], str | None]
+
+
+def _firefox_release(v: str) -> str | None:
+    parts = v.split(".")
+    # Release-channel versions are X.0 and X.0.Y; X.N.0 (N >= 1) are ESR point releases
+    return v if len(parts) >= 2 and parts[1] == "0" else None
+
+
+def _java8(v: str) -> str | None:
+    m = re.fullmatch(r"8u(\d+)", v)  # 8u461 is DisplayVersion 8.0.4610(.x)
+    return f"8.0.{m[1]}0" if m else None
+
+
+FEED_RELEASES = (
+    FeedReleases(
+        "Mozilla Firefox", re.compile(r"^Mozilla Firefox (?!ESR)\(?", re.I), "firefox", 0,
+        _firefox_release,
+    ),
+    FeedReleases("Mozilla Firefox ESR", re.compile(r"^Mozilla Firefox ESR", re.I), "firefox", 1,
+                 lambda v: v),
+    FeedReleases("Oracle Java 8", re.compile(r"^Java 8 Update", re.I), "oracle-jdk", 0, _java8),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReleaseData:
+    """What is known of one installed product's releases, and from where."""
+
+    rows: list[Release]
+    until: date | None  # the releases are complete up to this date
+    source: str  # "endoflife.date firefox, snapshot 2026-08-20" | "app_releases.csv of 2025-10-15"
+    why: str | None = None  # why nothing is known (feed unusable, product without rows)
+
+
+def release_data(app: App, feeds: Snapshot, at: datetime) -> ReleaseData:
+    """The releases of ``app``'s product: from the endoflife.date feed when the feed covers the
+    product and is usable at ``at``; otherwise the sourced rows of app_releases.csv."""
+    spec = next((f for f in FEED_RELEASES if f.match.search(app.name)), None)
+    table = f"app_releases.csv of {TABLE_DATE}"
+    if spec is None:
+        return ReleaseData(_table_rows(app), TABLE_DATE, table)
+    state = feeds.state("endoflife", at)
+    if not state.usable or state.meta is None:
+        return ReleaseData([], None, "", f"{app.label}: no release data ({state.reason})")
+    try:
+        versions = feeds.releases(spec.feed)
+    except FeedError as exc:
+        return ReleaseData([], None, "", f"{app.label}: release data unreadable ({exc})")
+    source = f"endoflife.date {spec.feed}, snapshot {state.meta.as_of}"
+    if not versions:
+        return ReleaseData([], None, "", f"{app.label}: {source} lists no versions")
+    installed = vkey(app.version)[: spec.line]
+    rows = []
+    for name, released in versions.items():
+        shown = spec.display(name)
+        if shown is None or (spec.line and vkey(shown)[: spec.line] != installed):
+            continue
+        rows.append(
+            Release(
+                product=spec.product,
+                klass=app_class("windows", app.name) or "other",
+                match=spec.match,
+                channel=spec.feed,
+                version=shown,
+                released=released,
+                source=f"endoflife.date {spec.feed} {name} released {released}, snapshot "
+                f"{state.meta.as_of}",
+                verify=False,
+            )
+        )
+    return ReleaseData(rows, state.meta.as_of, source)
+
+
+def _table_rows(app: App) -> list[Release]:
+    rows = [r for r in RELEASES if r.match.search(app.name) and r.source]
+    major = vkey(app.version)[:1]
+    out = []
+    for r in rows:
+        if (
+            r.channel.startswith("esr")
+            and r.channel[3:].isdigit()
+            and major != (int(r.channel[3:]),)
+        ):
+            continue
+        out.append(r)
+    return out
+
+
+@dataclass(frozen=True)
+class FeedCycles:
+    """Installed products whose end of support comes from the endoflife.date feed's cycles, not
+    app_eol.csv: ``cycle`` names the installed entry's cycle on the product's page."""
+
+    product: str
+    platform: str
+    match: re.Pattern[str]
+    klass: str
+    feed: str
+    cycle: Callable[[App], str | None]
+
+
+def _named(pattern: str) -> Callable[[App], str | None]:
+    rx = re.compile(pattern, re.I)
+
+    def cycle(app: App) -> str | None:
+        m = rx.search(app.name)
+        return m[1] if m else None
+
+    return cycle
+
+
+def _major(app: App) -> str | None:
+    key = vkey(app.version) if app.version else ()
+    return str(key[0]) if key else None
+
+
+FEED_CYCLES = (
+    FeedCycles(
+        "Microsoft Office", "windows",
+        re.compile(r"^Microsoft Office\b.*\b(2003|2007|2010|2013|2016|2019|2021|2024)\b", re.I),
+        "office", "office", _named(r"\b(2003|2007|2010|2013|2016|2019|2021|2024)\b"),
+    ),
+    FeedCycles(
+        "Oracle Java", "windows", re.compile(r"^Java(\(TM\))? \d+ Update\b|^Java\(TM\) \d+\b", re.I),
+        "java", "oracle-jdk", _named(r"^Java(?:\(TM\))? (\d+)\b"),
+    ),
+    # An ESR line is a cycle of its own on the firefox page (lts), ending with its last point
+    # release (115 ESR, kept for Windows 7-8.1, ends 2027-03-31)
+    FeedCycles(
+        "Mozilla Firefox ESR", "windows", re.compile(r"^Mozilla Firefox ESR", re.I), "browser",
+        "firefox", _major,
+    ),
+    FeedCycles(
+        "Mozilla Firefox ESR", "linux", re.compile(r"^firefox-esr$", re.I), "browser", "firefox",
+        _major,
+    ),
+)  # fmt: skip
+
+
+def feed_eol(
+    platform: str, apps: list[App], ctx: Context
+) -> tuple[list[tuple[App, EolRow]], list[tuple[App, str, str]], set[int]]:
+    """Per installed product the feed covers: (unsupported hits, (app, class, why not judged),
+    ids of the apps the feed covers). Support ends at the cycle's last support tier the vendor
+    sells (endoflife.date ``eoes`` when dated, else ``eol``); a policy ``app:<product> <cycle>``
+    override replaces it."""
+    on = ctx.collected_at.date()
+    hits: list[tuple[App, EolRow]] = []
+    unknown: list[tuple[App, str, str]] = []
+    covered: set[int] = set()
+    state = ctx.feeds.state("endoflife", ctx.collected_at)
+    for app in apps:
+        spec = next(
+            (f for f in FEED_CYCLES if f.platform == platform and f.match.search(app.name)), None
+        )
+        if spec is None:
+            continue
+        covered.add(id(app))
+        if not state.usable or state.meta is None:
+            unknown.append((app, spec.klass, f"{app.label}: {state.reason}"))
+            continue
+        try:
+            cycles = ctx.feeds.cycles(spec.feed) or []
+        except FeedError as exc:
+            unknown.append((app, spec.klass, f"{app.label}: {exc}"))
+            continue
+        key = spec.cycle(app)
+        cycle = next((c for c in cycles if c.cycle == key), None)
+        where = f"endoflife.date {spec.feed}"
+        if cycle is None:
+            unknown.append((app, spec.klass, f"{app.label}: no cycle {key!r} on {where}"))
+            continue
+        end = cycle.eoes if isinstance(cycle.eoes, date) else cycle.eol
+        tier = "eoes" if isinstance(cycle.eoes, date) else "eol"
+        name = f"{spec.product} {cycle.cycle}"
+        override = (ctx.policy.eol_overrides or {}).get(f"app:{name}")
+        if override is not None:
+            end = override
+        if end is True or (isinstance(end, date) and end <= on):
+            ended = end if isinstance(end, date) else on
+            hits.append(
+                (
+                    app,
+                    EolRow(
+                        product=name,
+                        platform=platform,
+                        match=spec.match,
+                        klass=spec.klass,
+                        version_from="",
+                        version_below="",
+                        unsupported_from=ended,
+                        source=f"{where} {cycle.cycle} {tier} {end}, snapshot {state.meta.as_of}",
+                        verify=False,
+                    ),
+                )
+            )
+        elif end is None:
+            unknown.append((app, spec.klass, f"{app.label}: {where} {cycle.cycle} has no end"))
+    return hits, unknown, covered
+
+
 def app_class(platform: str, name: str) -> str | None:
     """The class of an installed application or package, or None for "other"."""
     for plat, pattern, klass in CLASSES:
@@ -211,16 +435,21 @@ def judge_unsupported(
         ]
         return [*unread, _online_services(unread, ctx)]
     today = ctx.collected_at.date()
-    hits = eol_hits(platform, apps, today, ctx.policy.eol_overrides)
+    from_feed, unjudged, covered = feed_eol(platform, apps, ctx)
+    tabled = [a for a in apps if id(a) not in covered]
+    hits = from_feed + eol_hits(platform, tabled, today, ctx.policy.eol_overrides)
     stale = today - TABLE_DATE > timedelta(days=EOL_TABLE_MAX_AGE_DAYS)
     findings = []
     for ism in ("ISM-1704", "ISM-0304"):
         mine: list[tuple[App, EolRow]] = [
             (a, r) for a, r in hits if (r.klass in ISM_1704_CLASSES) == (ism == "ISM-1704")
         ]
+        blind = [w for _, k, w in unjudged if (k in ISM_1704_CLASSES) == (ism == "ISM-1704")]
         observed = {
             "applications_seen": len(apps),
             "eol_table_date": TABLE_DATE.isoformat(),
+            "eol_feed": _feed_state(ctx),
+            "not_judged": blind[:20],
             "unsupported": [
                 {
                     "application": a.label,
@@ -241,10 +470,15 @@ def judge_unsupported(
         )
         if mine:
             names = [
-                f"{a.label} ({r.product}, unsupported since {r.unsupported_from})" for a, r in mine
+                f"{a.label} ({r.product}, unsupported since {r.unsupported_from}"
+                + (f"; {r.source})" if r.source.startswith("endoflife.date") else ")")
+                for a, r in mine
             ]
             outcome = Outcome.INEFFECTIVE
             evidence = f"unsupported {scope} installed: {summary(names, 4)}"
+        elif blind:
+            outcome = Outcome.NO_VISIBILITY
+            evidence = f"end of support not known for {summary(blind, 3)}"
         elif stale:
             outcome = Outcome.NO_VISIBILITY
             evidence = (
@@ -257,11 +491,21 @@ def judge_unsupported(
                 f"none of {len(apps)} installed entries is an unsupported {scope} "
                 f"per the EOL table of {TABLE_DATE}"
             )
+            feed = _feed_state(ctx)
+            if feed["usable"]:
+                evidence += f" and the endoflife.date snapshot of {feed['as_of']}"
             if ism == "ISM-0304":
                 evidence += " (partly: applications not in the table are not judged)"
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed))
     findings.append(_online_services(findings, ctx))
     return findings
+
+
+def _feed_state(ctx: Context) -> dict[str, object]:
+    state = ctx.feeds.state("endoflife", ctx.collected_at)
+    if state.usable and state.meta is not None:
+        return {"usable": True, "as_of": state.meta.as_of.isoformat()}
+    return {"usable": False, "reason": state.reason}
 
 
 def _online_services(findings: list[Finding], ctx: Context) -> Finding:

@@ -6,11 +6,15 @@ packages only) and/or ``rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'``; whi
 
 **Reference data:** ``patch_applications/app_eol.csv`` (Linux rows, matched on the package name):
 Flash plug-in packages (``flashplugin-installer``, ``adobe-flashplugin``, ``flash-plugin``,
-``pepperflashplugin-nonfree`` …; Flash support ended 2020-12-31), Firefox / Firefox ESR /
+``pepperflashplugin-nonfree`` …; Flash support ended 2020-12-31), Firefox /
 Chrome / Chromium / Edge / Thunderbird below the minimum supported major as of the table date
 (2025-10-15), Adobe Reader 9 for Linux, ClamAV before the 1.0 LTS line, OpenJDK 6 and 7 and Red
 Hat's OpenJDK 11. Rows marked "verify" were written from memory. Ubuntu's ``chromium-browser`` deb
-is a stub that installs the snap and is deliberately not matched.
+is a stub that installs the snap and is deliberately not matched. ``firefox-esr`` is judged on
+the endoflife.date feed instead (``ctx.feeds``: its major version is the ESR cycle on the
+``firefox`` page, e.g. ESR 140 supported to 2026-09-29); an unusable feed (none installed, or
+older than the policy's ``feed_max_age_days``) makes it no_visibility, unless something else is
+unsupported.
 
 Packages shipped by a distribution are supported for as long as the distribution release is
 (``patch_os.linux_os_support`` judges that); this check looks for what is unsupported *even on a
@@ -56,5 +60,5 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"packages": PACKAGES.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: firefox-esr end of support from the endoflife.date feed
 )

@@ -9,17 +9,26 @@ Click-to-Run configuration ``HKLM\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Conf
 adds an application: when it fails, the reason is kept in ``observed`` and the judgement rests on
 the Uninstall inventory (where Click-to-Run Office also registers, as an office-class entry).
 
-**Reference data:** ``patch_applications/app_releases.csv``: per product and channel the releases
-known up to the table date (2025-10-15) with their release dates (Chrome, Edge, Firefox and
-Firefox ESR lines, Oracle Java 8, 7-Zip; rows marked "verify" written from memory). *This table
-must be maintained*: a product without rows (Microsoft 365 Apps, Acrobat/Reader, Thunderbird…)
-can only be no_visibility, and a table that ends before ``collected_at - window`` cannot show that
-no newer release has been missed.
+**Reference data:** release dates per product, from one of two sources, named in the evidence:
+- the **endoflife.date feed** (``ctx.feeds``, files ``endoflife/releases/<product>.json``) for
+  Mozilla Firefox (release channel: versions X.0 and X.0.Y), Firefox ESR (the installed ESR line)
+  and Oracle Java 8 (``8uNNN`` = DisplayVersion ``8.0.NNN0``). The feed must be usable at the
+  collection (``feeds.state("endoflife")``: installed, not older than the policy's
+  ``feed_max_age_days``, default 90); otherwise these products are no_visibility with the
+  feed's reason (app_releases.csv no longer has rows for them). Releases dated after the
+  collection do not count;
+- ``patch_applications/app_releases.csv`` (table date 2025-10-15, a source per row) for the
+  products the feed does not date per version: Chrome and Edge (the feed has only Chrome's major
+  releases), 7-Zip. *This table must be maintained*; a product in neither source (Microsoft 365
+  Apps, Acrobat/Reader, Thunderbird, LibreOffice…) can only be no_visibility.
+
+Either source must reach ``collected_at - window``: the feed's data date (snapshot as-of) or the
+table date; before that no newer release can be shown not to have been missed.
 
 **Rule per installed product and control (window W):** the releases of the product (an ``esrNNN``
 channel only for installed major NNN) newer than the installed version are missing. Ineffective
 when one of them was released more than W before collection (a release counts from the end of its
-release day, UTC). Effective when none is, the version is known and the table reaches at least
+release day, UTC). Effective when none is, the version is known and the source reaches at least
 ``collected_at - W``. Otherwise no_visibility with the reason (no version, no release data for
 the product or channel, table too old).
 
@@ -53,15 +62,15 @@ from checks.facts.windows.click_to_run import CLICK_TO_RUN, ClickToRun
 from checks.facts.windows.uninstall import UNINSTALL_INVENTORY
 from checks.patch_applications._judging import (
     HIGH_RISK,
-    RELEASES,
     TABLE_DATE,
-    Release,
     app_class,
+    release_data,
     summary,
     vkey,
     windows_inventory,
 )
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import Snapshot
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-1690")
@@ -70,21 +79,6 @@ CHECK_ISM = ("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693", "ISM-1876", "ISM-16
 def _span(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
-
-
-def _rows_for(app: App) -> list[Release]:
-    rows = [r for r in RELEASES if r.match.search(app.name)]
-    major = vkey(app.version)[:1]
-    out = []
-    for r in rows:
-        if (
-            r.channel.startswith("esr")
-            and r.channel[3:].isdigit()
-            and major != (int(r.channel[3:]),)
-        ):
-            continue
-        out.append(r)
-    return out
 
 
 def _c2r(read: ClickToRun | None | Unknown) -> App | None:
@@ -110,29 +104,43 @@ def _c2r_observed(read: ClickToRun | None | Unknown) -> dict[str, object] | None
     }
 
 
-def assess(app: App, window: timedelta, now: datetime) -> tuple[str, str]:
+def assess(app: App, window: timedelta, now: datetime, feeds: Snapshot) -> tuple[str, str]:
     """(late | ok | unknown, reason) for one installed product."""
     if not app.version or not vkey(app.version):
         return "unknown", f"{app.name}: no version recorded"
-    rows = _rows_for(app)
-    if not rows:
+    data = release_data(app, feeds, now)
+    if data.why is not None:
+        return "unknown", data.why
+    if not data.rows:
         return "unknown", f"{app.label}: no release data for this product or channel"
     installed = vkey(app.version)
-    newer = sorted((r for r in rows if vkey(r.version) > installed), key=lambda r: r.released)
+    newer = sorted(
+        (r for r in data.rows if vkey(r.version) > installed and r.released <= now.date()),
+        key=lambda r: (r.released, vkey(r.version)),
+    )
     for r in newer:
         available = datetime.combine(r.released, time(23, 59, 59), tzinfo=UTC)
         if now - available > window:
+            feed = f" ({r.source})" if r.source.startswith("endoflife.date") else ""
             return "late", (
                 f"{app.label} lacks {r.product} {r.version} released {r.released} "
-                f"({_span(now - available)} ago, window {_span(window)})"
+                f"({_span(now - available)} ago, window {_span(window)}){feed}"
             )
-    if (now - window).date() > TABLE_DATE:
+    if data.until is None or (now - window).date() > data.until:
         return "unknown", (
-            f"{app.label}: release table ends {TABLE_DATE}; releases up to "
-            f"{(now - window).date()} unknown (refresh app_releases.csv)"
+            f"{app.label}: release data ({data.source}) ends {data.until}; releases up to "
+            f"{(now - window).date()} unknown (refresh "
+            + ("the feed snapshot)" if data.source.startswith("endoflife") else "app_releases.csv)")
         )
     pending = f"; newer {newer[0].version} still inside the window" if newer else ""
-    return "ok", f"{app.label} current per the table{pending}"
+    return "ok", f"{app.label} current per {data.source}{pending}"
+
+
+def _feed_observed(ctx: Context) -> dict[str, object]:
+    state = ctx.feeds.state("endoflife", ctx.collected_at)
+    if state.usable and state.meta is not None:
+        return {"endoflife": {"as_of": state.meta.as_of.isoformat(), "usable": True}}
+    return {"endoflife": {"usable": False, "reason": state.reason}}
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -160,6 +168,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     }
     base: dict[str, object] = {
         "release_table_date": TABLE_DATE.isoformat(),
+        "release_feed": _feed_observed(ctx),
         "high_risk_installed": [a.label for a in high][:30],
         "click_to_run": _c2r_observed(c2r),
     }
@@ -195,7 +204,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 )
             findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=obs))
             continue
-        results = [(a, *assess(a, window, now)) for a in scope]
+        results = [(a, *assess(a, window, now, ctx.feeds)) for a in scope]
         late = [r for _, s, r in results if s == "late"]
         unknown = [r for _, s, r in results if s == "unknown"]
         ok = [r for _, s, r in results if s == "ok"]
@@ -229,5 +238,7 @@ CHECK = Check(
     # every verdict rests on the Uninstall inventory.
     rests_on=dict.fromkeys(("ISM-1691", "ISM-1692", "ISM-1901", "ISM-1693"), ("uninstall",)),
     judge=judge,
-    version=2,  # v2: ISM-1693 over every other application, not only those with release data
+    # v2: ISM-1693 over every other application, not only those with release data;
+    # v3: Firefox, Firefox ESR and Java 8 releases from the endoflife.date feed
+    version=3,
 )

@@ -7,15 +7,26 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
 (per-user installs such as Chrome or Zoom). Per entry: ``DisplayName``, ``DisplayVersion``,
 ``Publisher``, ``InstallDate`` and the hive it came from (fact ``windows.uninstall_inventory``).
 
-**Reference data:** ``patch_applications/app_eol.csv`` — product pattern (on ``DisplayName``),
-class (office / browser / email / pdf / flash / security / java / other), version range and the
-date support ended; e.g. Adobe Flash Player (2020-12-31), Office 2010/2013/2016/2019 perpetual
-(2013: 2023-04-11; 2016/2019: 2025-10-14), Adobe Reader XI and the Acrobat Classic tracks,
-McAfee VirusScan Enterprise, Java 6/7. Browsers (Chrome, Edge, Firefox and Firefox ESR,
-Thunderbird) are judged against a *minimum supported major version as of the table date*
-(2025-10-15): a release far behind stable cannot be dated precisely, but a major below that line is
-certainly out of support. Rows marked "verify" were written from memory: check them before an
-audit relies on them.
+**Reference data:** two sources, named per finding in the evidence:
+- the **endoflife.date feed** (``ctx.feeds``, ``endoflife/products/<product>.md`` release cycles)
+  for Microsoft Office perpetual and LTSC releases (the year in ``DisplayName``: 2003 … 2024,
+  page ``office``), Oracle Java runtimes (``Java N Update``, ``Java(TM) N``: page
+  ``oracle-jdk``) and Firefox ESR (its major version is the ESR cycle on page ``firefox``).
+  Support ends at the last tier the vendor sells: the cycle's ``eoes`` (Oracle
+  Extended Support: Java 7 to 2022-07-19, Java 8 to 2030-12-31) when dated, else its ``eol``
+  (Office 2016/2019: 2025-10-14; 2021: 2026-10-13). A policy ``eol_overrides`` entry
+  ``app:Microsoft Office 2016`` / ``app:Oracle Java 8`` replaces the date. When the feed is not
+  usable at the collection (none installed, or older than the policy's ``feed_max_age_days``,
+  default 90) or lacks the product's cycle (Office 2003), these entries cannot be judged: the
+  control is no_visibility with the reason unless something else is unsupported;
+- ``patch_applications/app_eol.csv`` for the rest — product pattern (on ``DisplayName``), class
+  (office / browser / email / pdf / flash / security / java / other), version range and the date
+  support ended, with a source per row; e.g. Adobe Flash Player (2020-12-31), Adobe Reader XI and
+  the Acrobat Classic tracks, McAfee VirusScan Enterprise, SQL Server 2012/2014. Browsers
+  (Chrome, Edge, Firefox release channel, Thunderbird) are judged against a *minimum supported
+  major version as of the table date* (2025-10-15): a release far behind stable cannot be dated
+  precisely, but a major below that line is certainly out of support. Rows marked "verify" were
+  written from memory: check them before an audit relies on them.
 
 **Judgement:**
 - ISM-1704 (ML1-3; office suites, browsers, email clients, PDF software, Adobe Flash Player,
@@ -65,5 +76,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"uninstall": UNINSTALL_INVENTORY.cmd},
     judge=judge,
-    version=1,
+    version=2,  # v2: Office and Oracle Java end of support from the endoflife.date feed
 )

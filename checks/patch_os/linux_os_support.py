@@ -11,8 +11,10 @@ of support, e.g. for a contracted extension the host cannot show): ``linux_eol.c
 module (Ubuntu, Debian, RHEL, Rocky, AlmaLinux,
 CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES), one row per release with its release
 date, end of vendor support, the paid extension and its end, and the source of every date. Ubuntu
-and Debian rows come from Debian's ``distro-info-data`` 0.58+deb12u6; the others are from memory
-and marked "verify". For Debian the end of vendor support is the end of Debian LTS (a Debian
+and Debian rows come from Debian's ``distro-info-data`` 0.58+deb12u6; the others from the
+endoflife.date product pages (commit a70eca33 of 2026-08-22, the copy shipped in
+``scanner/feeds/shipped/endoflife``): end of vendor support is the page's ``eol``, the paid
+extension's end its ``eoes``. For Debian the end of vendor support is the end of Debian LTS (a Debian
 project effort); Freexian's commercial ELTS is a third party and is not counted. The table was
 last reviewed on 2026-11-25; a release published after that is unknown to it.
 

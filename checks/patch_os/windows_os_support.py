@@ -16,9 +16,12 @@ Windows 11, which is told apart by ``CurrentBuild >= 22000`` (the build picks th
 **Vendor data:** ``windows_lifecycle.csv`` beside this module: per build, kind and edition family
 the release name, servicing channel, release date, end of support and end of paid Extended
 Security Updates (ESU), with a source per row. Most dates come from the DataForGeeks copies of
-Microsoft's lifecycle pages (client 2026-05-27, LTSC 2026-05-28, server 2026-07-22); Windows 7/8.1,
-Vista, Server Semi-Annual Channel, Windows 11 LTSC 2024 and the Windows 10 ESU end are from memory
-and marked "verify". Windows 11 26H2 (build 26300) was announced on 2026-06-19 and is listed by
+Microsoft's lifecycle pages (client 2026-05-27, LTSC 2026-05-28, server 2026-07-22); Vista, Windows
+7/8/8.1, Server Semi-Annual and Annual Channel, Windows 11 LTSC 2024 and the Windows 10 ESU end from
+the endoflife.date pages ``windows.md`` / ``windows-server.md`` (commit a70eca33 of 2026-08-22, the
+copy in ``scanner/feeds/shipped/endoflife``). Windows 7's ESU end is in neither source and is not
+listed (a Windows 7 host is judged on its end of support, 2020-01-14).
+Windows 11 26H2 (build 26300) was announced on 2026-06-19 and is listed by
 Microsoft's release information by 2026-09-29, but its general-availability date is not recorded;
 its end dates follow Microsoft's 24/36-month H2 servicing and are marked "verify".
 

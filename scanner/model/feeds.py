@@ -26,11 +26,14 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scanner.model.csaf import CsafFeed, parse_csaf_feed
+
+if TYPE_CHECKING:
+    from scanner.model.endoflife import Cycle
 
 SNAPSHOT_FILE = "snapshot.json"
 
@@ -244,13 +247,45 @@ class Snapshot:
         found: CsafFeed | None = self._parsed("csaf-ot", parse_csaf_feed)
         return found
 
-    def _parsed(self, name: str, parse: Any) -> Any:
+    def releases(self, product: str) -> dict[str, date] | None:
+        """endoflife.date versions of ``product`` → release date; None when the snapshot has
+        no endoflife feed or no release-data file for the product (check :meth:`state` first)."""
+        from scanner.model.endoflife import RELEASES_DIR, parse_releases
+
+        rel = f"{RELEASES_DIR}/{product}.json"
+        found: dict[str, date] | None = self._parsed(
+            "endoflife",
+            lambda root: (
+                parse_releases((root / rel).read_bytes(), rel) if (root / rel).is_file() else None
+            ),
+            key=rel,
+        )
+        return found
+
+    def cycles(self, product: str) -> list[Cycle] | None:
+        """endoflife.date release cycles of ``product`` (its page's ``releases:``); None when
+        the snapshot has no endoflife feed or no page for the product."""
+        from scanner.model.endoflife import PRODUCTS_DIR, parse_cycles
+
+        rel = f"{PRODUCTS_DIR}/{product}.md"
+        found: list[Cycle] | None = self._parsed(
+            "endoflife",
+            lambda root: (
+                parse_cycles((root / rel).read_bytes(), rel) if (root / rel).is_file() else None
+            ),
+            key=rel,
+        )
+        return found
+
+    def _parsed(self, name: str, parse: Any, key: str | None = None) -> Any:
+        """Feed ``name``'s file(s) parsed once (``key`` names one file of a many-file feed)."""
         if self.root is None or self.meta is None or name not in self.meta.feeds:
             return None
+        key = key or name
         with self._lock:
-            if name not in self._cache:
-                self._cache[name] = parse(self.root)
-            return self._cache[name]
+            if key not in self._cache:
+                self._cache[key] = parse(self.root)
+            return self._cache[key]
 
 
 KEV_FILE = "kev/known_exploited_vulnerabilities.json"

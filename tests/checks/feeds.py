@@ -10,10 +10,13 @@ would write, so switching to the real ``snapshot.json`` later changes nothing fo
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 
 import scanner.feeds
+from scanner.model.endoflife import PRODUCTS_DIR, RELEASES_DIR, parse_cycles
 from scanner.model.feeds import (
     FEEDS,
     KEV_FILE,
@@ -51,23 +54,75 @@ def built_meta(root: Path) -> SnapshotMeta:
     return SnapshotMeta(feeds=feeds)
 
 
-def dated(as_of: dict[str, str], ages: dict[str, int]) -> Snapshot:
-    """The shipped data with a ``snapshot.json`` made up from per-feed as-of dates (records 0,
-    sha256 of nothing: the judges never read them)."""
-    meta = SnapshotMeta(
-        feeds={
-            name: FeedMeta(
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def endoflife_meta(root: Path) -> FeedMeta:
+    """endoflife's meta from its files: as of the newest date in the data (what it knows of)."""
+    files = sorted(
+        p.relative_to(root).as_posix()
+        for d in (PRODUCTS_DIR, RELEASES_DIR)
+        for p in (root / d).glob("*")
+        if p.is_file()
+    )
+    newest = date.min
+    for rel in files:
+        if rel.startswith(RELEASES_DIR):
+            versions = json.loads((root / rel).read_bytes())["versions"]
+            dates = [date.fromisoformat(v["date"]) for v in versions.values()]
+        else:
+            cycles = parse_cycles((root / rel).read_bytes(), rel)
+            dates = [d for c in cycles for d in (c.released, c.latest_released) if d]
+        newest = max([newest, *dates])
+    return FeedMeta(
+        name="endoflife",
+        source=f"test copy {root.name}",
+        as_of=newest,
+        fetched_at=datetime.combine(newest, time(), tzinfo=UTC),
+        records=len(files),
+        sha256=files_sha256(root, files),
+    )
+
+
+def _from_data(name: str, root: Path) -> FeedMeta:
+    if name == "endoflife":
+        return endoflife_meta(root)
+    return built_meta(root).feeds[name]
+
+
+def dated(block: dict[str, str], ages: dict[str, int]) -> Snapshot:
+    """``{"<feed>": "<as-of date>" | "<folder>"}``: each feed either stated as of a day (over the
+    shipped data; records 0 and sha256 of nothing — the judges never read them) or as its
+    folder's data says (``shipped`` or a folder under tests/data/feeds). One folder per fixture."""
+    roots = {snapshot_root(v) for v in block.values() if not _is_day(v)} or {SHIPPED}
+    assert len(roots) == 1, f"one folder per fixture snapshot, not {sorted(map(str, roots))}"
+    root = roots.pop()
+    feeds: dict[str, FeedMeta] = {}
+    for name, value in sorted(block.items()):
+        if _is_day(value):
+            day = date.fromisoformat(value)
+            feeds[name] = FeedMeta(
                 name=name,
                 source=FEEDS[name].source,
-                as_of=date.fromisoformat(day),
-                fetched_at=datetime.combine(date.fromisoformat(day), time(), tzinfo=UTC),
+                as_of=day,
+                fetched_at=datetime.combine(day, time(), tzinfo=UTC),
                 records=0,
                 sha256="0" * 64,
             )
-            for name, day in sorted(as_of.items())
-        }
-    )
-    return Snapshot(SHIPPED, meta, max_age_days=ages)
+        else:
+            feeds[name] = _from_data(name, root)
+    return Snapshot(root, SnapshotMeta(feeds=feeds), max_age_days=ages)
+
+
+@cache
+def snapshot_for(spec: tuple[tuple[str, str], ...]) -> Snapshot:
+    """``dated`` for a block given as sorted pairs (cached: the files are read once)."""
+    return dated(dict(spec), {n: f.max_age_days for n, f in FEEDS.items()})
 
 
 def snapshot(
@@ -78,6 +133,8 @@ def snapshot(
         return Snapshot(None)
     ages = {**{n: f.max_age_days for n, f in FEEDS.items()}, **(max_age_days or {})}
     if isinstance(name, dict):
+        if not max_age_days:
+            return snapshot_for(tuple(sorted(name.items())))
         return dated(name, ages)
     root = snapshot_root(name)
     if (root / SNAPSHOT_FILE).is_file():
