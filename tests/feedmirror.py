@@ -6,6 +6,8 @@ mirror or the public sources would.
 goes wrong: ``truncate`` (the full Content-Length announced, half the body sent, connection
 closed), ``oversize`` (a Content-Length over the feed's cap), ``html`` (an HTML error page with
 200), ``schema`` (valid JSON of the wrong shape), ``404``. Every request is logged in ``hits``.
+It also answers as an HTTP proxy would (absolute-form requests, logged in ``proxied``), so a test
+can show that ``HTTP_PROXY`` is honoured.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class FeedMirror:
         self.root = root
         self.faults = dict(faults or {})
         self.hits: list[str] = []
+        self.proxied: list[str] = []
         mirror = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,7 +34,11 @@ class FeedMirror:
                 pass
 
             def do_GET(self) -> None:
-                rel = self.path.lstrip("/").split("?", 1)[0]
+                target = self.path
+                if target.startswith("http://"):  # asked as a proxy: absolute-form target
+                    mirror.proxied.append(target)
+                    target = "/" + target.split("/", 3)[3]
+                rel = target.lstrip("/").split("?", 1)[0]
                 mirror.hits.append(rel)
                 fault = mirror.faults.get(rel)
                 path = mirror.root / rel

@@ -78,7 +78,11 @@ def fetch(url: str, limit: int, timeout: float = TIMEOUT_S) -> bytes:
                 if len(body) > limit:
                     raise FeedError(f"{url}: more than the cap of {limit:,} bytes")
         except http.client.IncompleteRead as exc:
-            body += exc.partial
+            got = len(body) + len(exc.partial)
+            raise FeedError(
+                f"{url}: truncated (the connection closed after {got:,} bytes"
+                + (f" of {length:,}; Content-Length mismatch)" if length is not None else ")")
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             raise FeedError(f"{url}: download failed ({exc})") from None
     if length is not None and len(body) != length:

@@ -9,8 +9,9 @@ The data folder is ``$E8SCAN_DATA_DIR``, else ``$XDG_DATA_HOME/e8scan/feeds``, e
 
 An install builds a staging folder, verifies every file, writes ``snapshot.json``, renames the
 folder into place and only then points ``CURRENT`` at it (``os.replace``): until that moment the
-previous snapshot stays installed, so a failed or interrupted update leaves it intact. The
-previous folder is removed after the switch.
+previous snapshot stays installed, so a failed or interrupted update leaves it intact. After the
+switch the previous folder is kept (a scan that started before it may still be reading it) and
+any older one is removed.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def install(staging: Path, meta: SnapshotMeta) -> Path:
     pointer = data / (POINTER + ".tmp")
     pointer.write_text(final.name + "\n", encoding="utf-8")
     os.replace(pointer, data / POINTER)
-    for old in data.glob("snapshot-*"):
-        if old != final and old.is_dir() and (previous is None or old == previous):
+    for old in data.glob("snapshot-*"):  # the one before stays: a running scan may read it
+        if old not in (final, previous) and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     return final
 

@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_META = SnapshotMeta.model_validate_json((SHIPPED / SNAPSHOT_FILE).read_bytes())
 
 
-def e8(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def e8(*args: str, timeout: float = 120, proxied: bool = False) -> subprocess.CompletedProcess[str]:
+    # the mirror is on loopback: never through a proxy the environment may name
     env = dict(os.environ) | {"PYTHONPATH": str(ROOT)}
+    if not proxied:
+        env |= {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
     return subprocess.run(
         [sys.executable, "-m", "scanner.cli.main", *args],
         capture_output=True,
@@ -114,11 +117,11 @@ def test_update_from_a_mirror_then_status() -> None:
         assert m.sha256 in status.stdout and m.source in status.stdout
     assert "as of       2025-08-25" in status.stdout and "records     1404" in status.stdout
 
-    # a second update replaces the first; the older folder is gone once the new one is in place
-    with feed_mirror() as mirror:
-        assert e8("feeds", "update", "--mirror", mirror.url).returncode == 0
-    second = installed()
-    assert second is not None and second != folder and not folder.exists()
+    # a newer install replaces it; the one before stays (a running scan may read it), older go
+    second = _install_shipped()
+    assert installed() == second != folder and folder.exists()
+    third = _install_shipped()
+    assert installed() == third and second.exists() and not folder.exists()
 
 
 @pytest.mark.parametrize(
@@ -163,6 +166,19 @@ def test_an_unreachable_mirror_or_a_bad_url_is_one_line() -> None:
     )
     refused(e8("feeds", "update", "--mirror", "ftp://mirror/"), "expected an http://")
     assert installed() is None and not list(data_dir().glob(".staging-*"))
+
+
+def test_the_proxy_named_in_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    with feed_mirror() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("http_proxy", proxy.url)
+        run = e8("feeds", "update", "--mirror", "http://feeds.mirror.invalid/", proxied=True)
+    assert run.returncode == 0, run.stderr
+    assert proxy.proxied[0] == "http://feeds.mirror.invalid/" + KEV_FILE
+    folder = installed()
+    assert folder is not None
+    meta = SnapshotMeta.model_validate_json((folder / SNAPSHOT_FILE).read_bytes())
+    assert meta.feeds["kev"].source == "http://feeds.mirror.invalid/kev/"
 
 
 def test_export_import_round_trip(tmp_path: Path) -> None:
