@@ -333,3 +333,17 @@ def test_scan_warns_once_records_the_snapshot_and_rescore_judges_against_another
     assert rescore(bundle, "d")["run"]["feeds"] == new["run"]["feeds"]  # type: ignore[index]
     bad = e8("rescore", str(raw), "--out", str(tmp_path / "e"), "--feeds", str(tmp_path))
     assert bad.returncode == 1 and "--feeds" in bad.stderr and "no snapshot.json" in bad.stderr
+
+
+def test_a_damaged_installed_snapshot_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    folder = _install_shipped()
+    (folder / SNAPSHOT_FILE).write_text('{"kind": "e8scan-feeds", "feeds": 3}', encoding="utf-8")
+    refused(e8("feeds", "status"), f"{folder / SNAPSHOT_FILE}: ")
+    scan = e8(
+        "scan", "-i", str(_inventory(tmp_path)), "--out", str(tmp_path / "s"), "-q", "--no-history"
+    )
+    assert scan.returncode == 1 and "Traceback" not in scan.stderr
+    assert scan.stderr.strip().splitlines() == [
+        line for line in scan.stderr.strip().splitlines() if line.startswith("e8scan: error: feeds")
+    ]
+    assert not (tmp_path / "s" / "results.json").exists()
