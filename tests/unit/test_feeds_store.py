@@ -347,3 +347,27 @@ def test_a_damaged_installed_snapshot_is_one_line_not_a_traceback(tmp_path: Path
         line for line in scan.stderr.strip().splitlines() if line.startswith("e8scan: error: feeds")
     ]
     assert not (tmp_path / "s" / "results.json").exists()
+
+
+def test_the_policy_sets_how_old_a_feed_may_be(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "feed_max_age_days: {kev: 10000, endoflife: 10000, csaf-ot: 10000}\n", encoding="utf-8"
+    )
+    scan = e8(
+        "scan",
+        "-i",
+        str(_inventory(tmp_path)),
+        "--out",
+        str(tmp_path / "s"),
+        "--policy",
+        str(policy),
+        "-q",
+        "--no-history",
+    )
+    assert scan.returncode not in (1, 2), scan.stderr
+    assert "feeds:" not in scan.stderr  # the shipped snapshot, young enough for this policy
+    results = json.loads((tmp_path / "s" / "results.json").read_text(encoding="utf-8"))
+    assert [f["source"] for f in results["run"]["feeds"]] == [
+        m.source for m in SHIPPED_META.feeds.values()
+    ]
