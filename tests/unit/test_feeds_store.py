@@ -371,3 +371,29 @@ def test_the_policy_sets_how_old_a_feed_may_be(tmp_path: Path) -> None:
     assert [f["source"] for f in results["run"]["feeds"]] == [
         m.source for m in SHIPPED_META.feeds.values()
     ]
+
+
+def test_merge_lists_every_snapshot_its_parts_were_judged_with(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from scanner.assess.pipeline import assess
+    from scanner.model.feeds import Snapshot
+    from scanner.model.policy import Policy
+    from scanner.record.raw import RawRecord, RunInfo
+    from scanner.runs.merge import merge_results
+
+    at = datetime(2025, 8, 26, tzinfo=UTC)
+    raw = RawRecord(
+        tool_version="t",
+        run=RunInfo(id="r", started=at, finished=at, inventory=[], checks=[], target_level=1),
+        hosts=[],
+    )
+    old = assess(raw, [], Policy(), feeds=Snapshot.load(SHIPPED))
+    new = assess(raw, [], Policy(), feeds=Snapshot.load(_newer_snapshot(tmp_path / "n")))
+    merged = merge_results([("a", old), ("b", old), ("c", new)])
+    kev = [(f.as_of.isoformat(), f.sha256) for f in merged.run.feeds if f.name == "kev"]
+    assert kev == [
+        ("2025-08-25", SHIPPED_META.feeds["kev"].sha256),
+        ("2025-08-26", new.run.feeds[0].sha256),
+    ]
+    assert len(merged.run.feeds) == 4  # kev twice; endoflife and csaf-ot the same in both
