@@ -111,3 +111,13 @@ def _no_dns_for_invalid_names(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def _own_feed_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test (and every e8scan it starts) has its own feed data folder, never the real
+    ``~/.local/share/e8scan/feeds``: nothing installed there, so scans use the shipped snapshot."""
+    monkeypatch.setenv("E8SCAN_DATA_DIR", str(tmp_path_factory.mktemp("feeds-data")))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)

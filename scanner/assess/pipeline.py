@@ -12,7 +12,7 @@ from scanner import __version__
 from scanner.assess.coverage import directory_coverage
 from scanner.assess.judging import directory_outputs, judge_host
 from scanner.assess.register import Register
-from scanner.assess.results import HostResult, RegisterUse, Results, RunSummary
+from scanner.assess.results import FeedUsed, HostResult, RegisterUse, Results, RunSummary
 from scanner.assess.scoring import fleet_summary, lowest, score_host
 from scanner.checking.api import Check
 from scanner.model.feeds import Snapshot
@@ -86,6 +86,7 @@ def assess(
             incomplete=raw.run.incomplete,
             incomplete_reason=raw.run.incomplete_reason,
             not_collected=list(raw.run.not_collected),
+            feeds=[FeedUsed.model_validate(f) for f in (feeds or Snapshot(None)).describe()],
         ),
         hosts=hosts,
         fleet=fleet,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -124,6 +124,15 @@ class RegisterUse(BaseModel):
     hosts: list[str]
 
 
+class FeedUsed(BaseModel):
+    """One feed of the snapshot a run was judged with."""
+
+    name: str = Field(description="kev, endoflife or csaf-ot.")
+    as_of: date = Field(description="The date the feed's data is as of.")
+    sha256: str = Field(description="sha256 over the feed's files (scanner.model.feeds).")
+    source: str = Field(description="Where the feed was fetched from.")
+
+
 class RunSummary(BaseModel):
     id: str
     started: datetime
@@ -150,6 +159,11 @@ class RunSummary(BaseModel):
     incomplete_reason: str = Field(default="", description="Why the run is incomplete.")
     not_collected: list[str] = Field(
         default_factory=list, description="In-scope hosts an incomplete run did not collect."
+    )
+    feeds: list[FeedUsed] = Field(
+        default_factory=list,
+        description="The feed snapshot the judgements used (README 'Feeds'): per feed its name, "
+        "the date its data is as of, the sha256 of its files and its source. Empty: none.",
     )
 
 

@@ -15,6 +15,7 @@ from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.target import exit_code
 from scanner.checking.loader import load_checks
+from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
 from scanner.cli.options import (
     checks_option,
@@ -189,6 +190,14 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 @register_options
 @click.option("--target-level", default=None, type=click.IntRange(min=1))
 @framework_option
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Judge against this feed snapshot (a folder or an exported bundle) instead of the "
+    "installed one.",
+)
 @click.option("-q", "--quiet", is_flag=True)
 @friendly
 def rescore_cmd(
@@ -200,6 +209,7 @@ def rescore_cmd(
     quiet: bool,
     exceptions_file: str | None,
     attestations_file: str | None,
+    feeds_path: Path | None = None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy (and --framework).
     No network."""
@@ -213,10 +223,13 @@ def rescore_cmd(
         )
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
-    try:
-        results = assess(raw, load_checks(), policy, target_level, register, framework)
-    except InputError as exc:  # a bad e8_ variable stored in an older raw record
-        raise InputError(f"{raw_file}: {exc.where}", exc.message) from None
+    with snapshot_for(feeds_path, policy.feed_max_age_days) as feeds:
+        try:
+            results = assess(
+                raw, load_checks(), policy, target_level, register, framework, feeds=feeds
+            )
+        except InputError as exc:  # a bad e8_ variable stored in an older raw record
+            raise InputError(f"{raw_file}: {exc.where}", exc.message) from None
     out_dir = writable_dir(out)
     write_atomic(out_dir / "raw.json", lambda fh: copy_file(raw_file, fh))
     write_outputs(out_dir, raw, results, write_raw=False)
@@ -225,7 +238,7 @@ def rescore_cmd(
     sys.exit(exit_code(results))
 
 
-for _command in (scan_cmd, *COMMANDS):
+for _command in (scan_cmd, feeds_group, *COMMANDS):
     main.add_command(_command)
 
 

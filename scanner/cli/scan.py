@@ -6,6 +6,7 @@ import contextlib
 import shlex
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.results import Results
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
+from scanner.cli.feeds import snapshot_in_use, stale_warning
 from scanner.cli.options import (
     checks_option,
     inventory_of,
@@ -204,6 +206,9 @@ def _scan(
     framework = load_framework_option(framework_file, target_level)
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
+    feeds = snapshot_in_use(policy.feed_max_age_days)
+    if (stale := stale_warning(feeds, datetime.now(UTC))) is not None:
+        click.echo(f"e8scan: warning: {stale}", err=True)  # once per scan, not per host
     inv = inventory_of(inventories)
     checks = selected_checks(check_ids)
     hosts = inv.select(limit)
@@ -258,7 +263,7 @@ def _scan(
         )
     opts.jump_pool.close()  # the sweep's shared bastion connections
     raw = raw.model_copy(update={"model_version": framework.model_version})
-    results = assess(raw, checks, policy, target_level, register, framework)
+    results = assess(raw, checks, policy, target_level, register, framework, feeds=feeds)
     write_outputs(out_dir, raw, results)
     if raw.run.incomplete:  # stopped: partial outputs only, no history, evidence or drift
         click.echo(

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from scanner.model.vocabulary import Platform, Strategy
 
@@ -47,6 +47,12 @@ class Requirement(BaseModel):
 
     def applies_to(self, platform: Platform | None) -> bool:
         return platform is None or platform in self.platforms
+
+    @field_serializer("levels", "platforms")
+    def _sorted(self, v: frozenset[Any]) -> list[Any]:
+        """Sets written sorted: a set's order follows string hashing, which differs between
+        processes, and the same inputs must give byte-identical results."""
+        return sorted(v)
 
 
 class Exclusion(BaseModel):

@@ -88,6 +88,8 @@ def merge_results(inputs: Sequence[tuple[str, Results]], allow_mixed: bool = Fal
             if set(r.run.not_collected) & set(missing)
         ),
         not_collected=missing,
+        # every snapshot the collectors were judged with, each once
+        feeds=list({(f.name, f.sha256): f for _, r in inputs for f in r.run.feeds}.values()),
     )
     return Results(
         tool_version=__version__,

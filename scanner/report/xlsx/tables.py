@@ -372,6 +372,10 @@ def run_sheet(st: Styles, results: Results) -> None:
         (f"Register file {i + 1}", f"{src.path}  sha256:{src.sha256}")
         for i, src in enumerate(run.register_files)
     ]
+    rows += [
+        (f"Feed {f.name}", f"as of {f.as_of.isoformat()}  {f.source}  sha256:{f.sha256}")
+        for f in run.feeds
+    ]
     rows += [(f"Check {c.id}", f"version {c.version}") for c in run.checks]
     bold, wrap = st(bold=True), st(wrap=True)
     for k, v in rows:
