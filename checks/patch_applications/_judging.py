@@ -9,8 +9,10 @@
   (:data:`FEED_CYCLES` names those it does: Office and Oracle Java on Windows, Firefox ESR;
   :func:`feed_eol`).
   Browser rows carry a "minimum supported major" as of :data:`TABLE_DATE` (browser versions far
-  behind stable cannot be dated individually). Rows marked ``verify`` were written from memory
-  and must be checked against the vendor before an audit relies on them.
+  behind stable cannot be dated individually). Every row's ``source`` names the page (vendor,
+  endoflife.date or the shipped endoflife.date snapshot) stating its date; rows no source could be
+  found for were removed (issue 14), so those products are not judged. The ``verify`` column is
+  kept for the format and is empty.
 - ``patch_applications/app_releases.csv`` (:data:`RELEASES`): per Windows product and channel, the
   releases known up to :data:`TABLE_DATE` and their dates, for products the endoflife.date feed
   does not date per version; :data:`FEED_RELEASES` names those it does (Firefox, Firefox ESR,
@@ -44,7 +46,7 @@ from scanner.checking.api import Context, Finding, Output
 from scanner.model.feeds import FeedError, Snapshot
 from scanner.model.vocabulary import Outcome
 
-# The app tables were written (from memory, see their "verify" column) as of this date.
+# The app tables describe support as of this date (each row names its source).
 TABLE_DATE = date(2025, 10, 15)
 # An EOL table older than this at collection time no longer proves "nothing unsupported".
 EOL_TABLE_MAX_AGE_DAYS = 365

@@ -6,11 +6,12 @@ packages only) and/or ``rpm -qa --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n'``; whi
 
 **Reference data:** ``patch_applications/app_eol.csv`` (Linux rows, matched on the package name):
 Flash plug-in packages (``flashplugin-installer``, ``adobe-flashplugin``, ``flash-plugin``,
-``pepperflashplugin-nonfree`` …; Flash support ended 2020-12-31), Firefox /
-Chrome / Chromium / Edge / Thunderbird below the minimum supported major as of the table date
-(2025-10-15), Adobe Reader 9 for Linux, ClamAV before the 1.0 LTS line, OpenJDK 6 and 7 and Red
-Hat's OpenJDK 11. Rows marked "verify" were written from memory. Ubuntu's ``chromium-browser`` deb
-is a stub that installs the snap and is deliberately not matched. ``firefox-esr`` is judged on
+``pepperflashplugin-nonfree`` …; Flash support ended 2020-12-31), Firefox / Chrome / Chromium
+below the minimum supported major as of the table date (2025-10-15) and ClamAV before the 1.0 LTS
+line (0.103 LTS ended 2024-09-14), each row with its source. Products no source could be found
+for (Edge, Thunderbird, Adobe Reader 9, OpenJDK 6/7/11) have no row and are not judged.
+Ubuntu's ``chromium-browser`` deb is a stub that installs the snap and is deliberately not
+matched. ``firefox-esr`` is judged on
 the endoflife.date feed instead (``ctx.feeds``: its major version is the ESR cycle on the
 ``firefox`` page, e.g. ESR 140 supported to 2026-09-29); an unusable feed (none installed, or
 older than the policy's ``feed_max_age_days``) makes it no_visibility, unless something else is

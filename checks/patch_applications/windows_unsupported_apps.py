@@ -21,12 +21,14 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
   control is no_visibility with the reason unless something else is unsupported;
 - ``patch_applications/app_eol.csv`` for the rest — product pattern (on ``DisplayName``), class
   (office / browser / email / pdf / flash / security / java / other), version range and the date
-  support ended, with a source per row; e.g. Adobe Flash Player (2020-12-31), Adobe Reader XI and
-  the Acrobat Classic tracks, McAfee VirusScan Enterprise, SQL Server 2012/2014. Browsers
-  (Chrome, Edge, Firefox release channel, Thunderbird) are judged against a *minimum supported
-  major version as of the table date* (2025-10-15): a release far behind stable cannot be dated
-  precisely, but a major below that line is certainly out of support. Rows marked "verify" were
-  written from memory: check them before an audit relies on them.
+  support ended, with a source per row; e.g. Adobe Flash Player (2020-12-31), Acrobat / Reader
+  2015, Internet Explorer, Silverlight, SQL Server 2012/2014. Browsers (Chrome, Firefox release
+  channel) are judged against a *minimum supported major version as of the table date*
+  (2025-10-15), taken from the endoflife.date cycles: a release far behind stable cannot be dated
+  precisely, but a major below that line is out of support. Products no source could be found for
+  (Edge, Thunderbird, Adobe Reader X/XI and Acrobat 2017/2020, McAfee VirusScan Enterprise,
+  Microsoft Security Essentials, Symantec Endpoint Protection 12.1) have no row and are not
+  judged.
 
 **Judgement:**
 - ISM-1704 (ML1-3; office suites, browsers, email clients, PDF software, Adobe Flash Player,

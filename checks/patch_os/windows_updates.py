@@ -41,7 +41,8 @@ rated Critical or already exploited, so every missing security release is treate
 critical, and the 48-hour controls (ISM-1877/1696) fail 48 hours after a release the host lacks.
 Optional previews and out-of-band releases are not counted as security releases (whether an
 out-of-band release carries security fixes is not in the data), except the October 2025 WSUS fix
-(CVE-2025-59287), marked in the table from memory.
+(CVE-2025-59287), whose rows cite Microsoft's advisory and reports of the out-of-band security
+updates in their note.
 
 **Judgement, per applicable control (window W):**
 - ineffective when a security release the host provably lacks is older than W; when a reboot is
