@@ -21,14 +21,13 @@ out (header, data, padding; the padding is empty with AES and appended to the da
 
 from __future__ import annotations
 
-import re
 import struct
 
 import gssapi
 import gssapi.raw as graw
 from gssapi.raw import IOV, IOVBufferType
 
-from .ntlm import BOUNDARY, EncryptionError
+from .ntlm import BOUNDARY, EncryptionError, split_encrypted
 
 KRB5_MECH = gssapi.OID.from_int_seq("1.2.840.113554.1.2.2")
 PROTOCOLS = (
@@ -121,23 +120,7 @@ def content_type(protocol: str) -> str:
 
 def unwrap_message(acceptor: Acceptor, body: bytes) -> bytes:
     """Decrypt a ``multipart/encrypted`` request body with the connection's Kerberos context."""
-    start = BOUNDARY + b"\r\n"
-    if not body.startswith(start):
-        raise EncryptionError("body does not start with the MIME boundary")
-    second = body.find(start, len(start))
-    if second < 0:
-        raise EncryptionError("no second MIME part")
-    length = re.search(rb"Length=(\d+)", body[len(start) : second])
-    if length is None:
-        raise EncryptionError("no OriginalContent Length")
-    payload = body[second + len(start) :]
-    if not payload.startswith(_OCTET):
-        raise EncryptionError("second part is not application/octet-stream")
-    payload = payload[len(_OCTET) :]
-    if payload.endswith(BOUNDARY + b"--\r\n"):
-        payload = payload[: -len(BOUNDARY + b"--\r\n")]
-    if len(payload) < 4:
-        raise EncryptionError("truncated payload")
+    length, payload = split_encrypted(body)
     header_length = struct.unpack("<I", payload[:4])[0]
     if not 16 <= header_length <= len(payload) - 4:
         raise EncryptionError(f"implausible Kerberos header length {header_length}")
@@ -148,10 +131,8 @@ def unwrap_message(acceptor: Acceptor, body: bytes) -> bytes:
         raise
     except Exception as exc:  # gssapi's errors: bad checksum, sequence out of order, …
         raise EncryptionError(f"cannot unseal: {exc}") from None
-    if len(plain) != int(length.group(1)):
-        raise EncryptionError(
-            f"decrypted {len(plain)} bytes, header says {length.group(1).decode()}"
-        )
+    if len(plain) != length:
+        raise EncryptionError(f"decrypted {len(plain)} bytes, header says {length}")
     return plain
 
 

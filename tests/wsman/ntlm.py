@@ -137,8 +137,9 @@ def is_encrypted(content_type: str) -> bool:
     return lowered.startswith("multipart/encrypted") and f'protocol="{PROTOCOL.lower()}"' in lowered
 
 
-def unwrap_message(context: spnego.ContextProxy, body: bytes) -> bytes:
-    """Decrypt a ``multipart/encrypted`` request body with the connection's NTLM context."""
+def split_encrypted(body: bytes) -> tuple[int, bytes]:
+    """A ``multipart/encrypted`` body (MS-WSMV 2.2.9.1) cut into the OriginalContent length and
+    the payload (4-byte header length, header, sealed data), whatever the security package."""
     start = BOUNDARY + b"\r\n"
     if not body.startswith(start):
         raise EncryptionError("body does not start with the MIME boundary")
@@ -156,16 +157,20 @@ def unwrap_message(context: spnego.ContextProxy, body: bytes) -> bytes:
         payload = payload[: -len(BOUNDARY + b"--\r\n")]
     if len(payload) < 4:
         raise EncryptionError("truncated payload")
+    return int(length.group(1)), payload
+
+
+def unwrap_message(context: spnego.ContextProxy, body: bytes) -> bytes:
+    """Decrypt a ``multipart/encrypted`` request body with the connection's NTLM context."""
+    length, payload = split_encrypted(body)
     if struct.unpack("<I", payload[:4])[0] != 16:
         raise EncryptionError("NTLM signature length is not 16")
     try:
         plain = context.unwrap(payload[4:]).data  # signature + sealed data, as pyspnego wants it
     except Exception as exc:  # pyspnego raises its own hierarchy (bad signature, sequence, …)
         raise EncryptionError(f"cannot unseal: {exc}") from None
-    if len(plain) != int(length.group(1)):
-        raise EncryptionError(
-            f"decrypted {len(plain)} bytes, header says {length.group(1).decode()}"
-        )
+    if len(plain) != length:
+        raise EncryptionError(f"decrypted {len(plain)} bytes, header says {length}")
     return plain
 
 
