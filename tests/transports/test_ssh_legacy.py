@@ -31,6 +31,7 @@ from sshfleet import LOGIN_USER, HostSpec, SSHFleet
 
 from scanner.cli.main import main
 from scanner.collect.transports.base import TransportError
+from scanner.collect.transports.jump import JumpPool
 from scanner.collect.transports.ssh import SSHOptions, SSHTransport
 from scanner.collect.transports.ssh_algorithms import LegacyRSAKey, LegacyTransport
 from scanner.inventory.connection import ConnectionSpec
@@ -79,7 +80,12 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def transport(
-    fleet: SSHFleet, name: str, legacy: bool, known_hosts: Path | None = None
+    fleet: SSHFleet,
+    name: str,
+    legacy: bool,
+    known_hosts: Path | None = None,
+    via: str | None = None,
+    pool: JumpPool | None = None,
 ) -> SSHTransport:
     h = fleet.host(name)
     spec = ConnectionSpec(
@@ -89,9 +95,11 @@ def transport(
         port=h.port,
         user=LOGIN_USER,
         key_file=str(fleet.client_key),
+        proxy_jump=via,
     )
     kh = known_hosts or fleet.known_hosts
-    return SSHTransport(spec, SSHOptions(known_hosts=(kh,), connect_timeout=3.0), legacy=legacy)
+    opts = SSHOptions(known_hosts=(kh,), connect_timeout=3.0)
+    return SSHTransport(spec, opts, jump_pool=pool, legacy=legacy)
 
 
 def refusal(fleet: SSHFleet, name: str, legacy: bool = False) -> TransportError:
@@ -199,6 +207,36 @@ def test_a_modern_host_is_unaffected_with_or_without_the_opt_in(fleet: SSHFleet)
         else:
             assert legacy_notes == []
     assert not set(agreed(fleet, "modern01")) & set(SHA1_KEX)
+
+
+def test_the_opt_in_reaches_a_host_behind_a_bastion_but_never_weakens_the_bastion(
+    fleet: SSHFleet,
+) -> None:
+    modern, legacy = fleet.host("modern01"), fleet.host("legacy01")
+    with JumpPool() as pool:
+        t = transport(
+            fleet, "legacy01", legacy=True, via=f"{modern.address}:{modern.port}", pool=pool
+        )
+        try:
+            t.connect()
+        finally:
+            t.close()
+    assert t.negotiated == ("diffie-hellman-group14-sha1", "ssh-rsa")  # inside the channel
+    assert any("via bastion" in n for n in t.notes), t.notes
+    # A bastion that itself speaks only SHA-1 is refused, even to an opted-in host: the
+    # bastion connection is shared by every host behind it, so it is never legacy.
+    with JumpPool() as pool:
+        t = transport(fleet, "ios01", legacy=True, via=f"{legacy.address}:{legacy.port}", pool=pool)
+        try:
+            with pytest.raises(TransportError) as info:
+                t.connect()
+        finally:
+            t.close()
+    assert info.value.reach is Reach.UNREACHABLE
+    assert info.value.detail.startswith(f"via bastion [{legacy.address}]:{legacy.port}: ")
+    assert "key exchange diffie-hellman-group14-sha1" in info.value.detail
+    assert "never allowed for a bastion" in info.value.detail
+    assert "set e8_ssh_legacy" not in info.value.detail  # it would not help there
 
 
 def test_scan_reaches_the_opted_in_host_only_and_says_so(fleet: SSHFleet, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ has nothing in common is UNREACHABLE with the algorithms it offered. A bastion i
 
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
 
-Why one ~600-line module: :class:`SSHTransport` is one session's lifecycle (socket or bastion
+Why one ~650-line module: :class:`SSHTransport` is one session's lifecycle (socket or bastion
 channel, handshake with throttling retries, host-key check, authentication, exec channels with
 deadlines and capped output, close), and its steps share the session's state. known_hosts
 handling, which has none of that state, lives in :mod:`scanner.collect.transports.known_hosts`.
@@ -111,13 +111,16 @@ class SSHTransport:
         options: SSHOptions,
         jump_pool: JumpPool | None = None,
         legacy: bool = False,
+        bastion: bool = False,
     ) -> None:
         """``jump_pool`` shares bastion connections between the hosts of a sweep; a host with
         ``proxy_jump`` and no pool gets a private pool, closed with this transport. ``legacy``
-        (the host's ``e8_ssh_legacy``) also allows the SHA-1 algorithms old servers need."""
+        (the host's ``e8_ssh_legacy``) also allows the SHA-1 algorithms old servers need; a
+        ``bastion`` (a connection shared by many hosts) never does."""
         self._spec = spec
         self._options = options
-        self._legacy = legacy
+        self._legacy = legacy and not bastion
+        self._bastion_role = bastion
         self._negotiated: tuple[str, str] | None = None
         self._transport: ModernTransport | None = None
         self._host_key: str | None = None
@@ -232,7 +235,7 @@ class SSHTransport:
         """A transport to this host's bastion, with the same options (host keys, timeouts).
 
         Never legacy: the bastion connection is shared by every host behind it."""
-        return SSHTransport(spec, self._options, legacy=False)
+        return SSHTransport(spec, self._options, bastion=True)
 
     def _resolve_jump(self) -> None:
         """Parse ``proxy_jump`` (if any) and make sure there is a pool to reach it through."""
@@ -351,7 +354,7 @@ class SSHTransport:
             raise TransportError(
                 Reach.UNREACHABLE,
                 f"{self._where}: no SSH algorithm in common ({one_line(exc)}); "
-                + offer_text(transport.offered, str(exc), self._legacy),
+                + offer_text(transport.offered, str(exc), self._legacy, self._bastion_role),
             )
         raise self._classify_handshake_failure(exc, got_banner, time.monotonic() - started)
 

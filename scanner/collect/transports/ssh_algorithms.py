@@ -206,12 +206,15 @@ def _names(names: list[str]) -> str:
     return (", ".join(shown) or "none") + more
 
 
-def offer_text(offered: Mapping[str, list[str]] | None, failure: str, legacy: bool) -> str:
+def offer_text(
+    offered: Mapping[str, list[str]] | None, failure: str, legacy: bool, bastion: bool = False
+) -> str:
     """What the server offered, for an ``IncompatiblePeer`` whose message is ``failure``.
 
     Names the key exchanges and host-key algorithms always, the ciphers or MACs when those
     were what failed. Without ``legacy`` (the host's ``e8_ssh_legacy``), an offer that only
-    :data:`LEGACY_ALGORITHMS` would complete says which of them, and how to allow them.
+    :data:`LEGACY_ALGORITHMS` would complete says which of them, and how to allow them (for
+    a ``bastion``: that they are never allowed there).
     """
     if offered is None:
         return "the server's algorithm offer was not received"
@@ -228,9 +231,12 @@ def offer_text(offered: Mapping[str, list[str]] | None, failure: str, legacy: bo
     old_keys = [k for k in offered["host_key"] if k in LEGACY_HOST_KEYS]
     needed = ([] if kex else old_kex) + ([] if keys else old_keys)
     if (kex or old_kex) and (keys or old_keys) and needed:
-        text += (
-            f"; {', '.join(needed)} use{'s' if len(needed) == 1 else ''} SHA-1, disabled by "
-            "default: set e8_ssh_legacy: true for this host to allow "
-            + ", ".join(LEGACY_ALGORITHMS)
-        )
+        text += f"; {', '.join(needed)} use{'s' if len(needed) == 1 else ''} SHA-1, "
+        if bastion:
+            text += "never allowed for a bastion (its connection is shared by every host behind it)"
+        else:
+            text += (
+                "disabled by default: set e8_ssh_legacy: true for this host to allow "
+                + ", ".join(LEGACY_ALGORITHMS)
+            )
     return text
