@@ -12,7 +12,7 @@ Two transport classes, one per policy:
 
 - :class:`ModernTransport` (every host by default): paramiko's own algorithm lists with every
   SHA-1 key exchange and ``ssh-rsa`` signature filtered out, whatever paramiko version is
-  installed (3.x still enabled them by default). It also records the server's KEXINIT offer,
+  installed (older releases offered some of them by default). It also records the server's KEXINIT offer,
   so a failed negotiation can say which algorithms the server offered (:func:`offer_text`).
 - :class:`LegacyTransport` (only hosts with ``e8_ssh_legacy: true``): the same lists with
   exactly :data:`LEGACY_KEX` and :data:`LEGACY_HOST_KEYS` appended *last*, so a host that
@@ -35,16 +35,19 @@ Why paramiko's extension points, and not an older paramiko or the system ``ssh``
   watchdogs, the output caps and the ``direct-tcpip`` route through a bastion are the same
   code. The system OpenSSH client would bring ``~/.ssh/config``, ``ProxyCommand``,
   certificates and GSSAPI, but also a second transport with its own host-key, timeout,
-  output-capping and bastion semantics to keep in step, and a process per host; an older
-  paramiko (3.5/4.0 still connect) cannot be installed beside 5 and would weaken every host.
+  output-capping and bastion semantics to keep in step, and a process per host. Pinning an
+  older paramiko (issue 15 reports that 3.5 and 4.0 still connect to such servers) would hold
+  every host back on an older SSH stack to serve a few; two versions cannot be installed side
+  by side.
 - *The price is private names.* ``_parse_kex_init``, ``_kex_info``, ``_key_info`` and the
-  ``_preferred_*`` tuples are paramiko internals (stable since 2.x). pyproject caps paramiko
-  below 6, and ``tests/transports/test_ssh_legacy.py`` runs both classes against a real legacy
-  sshd and a modern one, so a paramiko that moves them fails the suite, not a sweep.
+  ``_preferred_*`` tuples are paramiko internals (all present since paramiko 2.9, when
+  ``_preferred_pubkeys`` came with ``rsa-sha2-*``). pyproject caps paramiko below 6, and
+  ``tests/transports/test_ssh_legacy.py`` runs both classes against real legacy sshds and a
+  modern one, so a paramiko that moves them fails the suite, not a sweep.
 
-``ssh-dss`` host keys and ``diffie-hellman-group-exchange-sha1`` are not re-enabled: paramiko
-dropped DSA keys entirely, and no legacy server seen offers group-exchange-sha1 without one of
-the two fixed groups.
+Not re-enabled: ``ssh-dss`` (paramiko dropped DSA keys entirely) and
+``diffie-hellman-group-exchange-sha1`` (not among the algorithms the opt-in was asked for). A
+server that offers only those stays unreachable, and its refusal names what it offered.
 """
 
 from __future__ import annotations
