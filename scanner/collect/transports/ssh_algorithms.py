@@ -12,8 +12,8 @@ Two transport classes, one per policy:
 
 - :class:`ModernTransport` (every host by default): paramiko's own algorithm lists with every
   SHA-1 key exchange and ``ssh-rsa`` signature filtered out, whatever paramiko version is
-  installed (older releases offered some of them by default). It also records the server's KEXINIT offer,
-  so a failed negotiation can say which algorithms the server offered (:func:`offer_text`).
+  installed (older releases offered some of them by default). It also records the server's
+  KEXINIT offer, so a failed negotiation can say what the server offered (:func:`offer_text`).
 - :class:`LegacyTransport` (only hosts with ``e8_ssh_legacy: true``): the same lists with
   exactly :data:`LEGACY_KEX` and :data:`LEGACY_HOST_KEYS` appended *last*, so a host that
   also speaks modern algorithms still negotiates them. The two SHA-1 key exchanges are
@@ -124,7 +124,7 @@ def _without(names: tuple[str, ...], drop: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class ModernTransport(paramiko.Transport):
-    """paramiko's transport with no SHA-1 key exchange or signature, recording the server's offer."""
+    """paramiko's transport without SHA-1 key exchange or signatures; records the server's offer."""
 
     _preferred_kex = _without(_PARAMIKO._preferred_kex, _SHA1_KEX)
     _preferred_keys = _without(_PARAMIKO._preferred_keys, _SHA1_KEYS)
