@@ -69,6 +69,7 @@ bench: $(STAMP) system-deps ## speed and memory, each against a baseline in the 
 	$(BIN)/python tests/bench/bench_report.py --hosts $${BENCH_HOSTS:-10000}
 	$(BIN)/python tests/bench/bench_winrm.py
 	$(BIN)/python tests/bench/bench_fleet.py --hosts 50 200 --sweep-rss 2000
+	$(BIN)/python tests/bench/bench_latency.py --hosts 10 --rtt 0 150 300
 
 catalogue: $(STAMP) ## regenerate docs/checks.md from the check docstrings
 	$(BIN)/e8scan checks list --format md > docs/checks.md
