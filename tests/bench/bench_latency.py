@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shlex
 import shutil
@@ -72,6 +73,7 @@ class Lab:
     target: CPUGroup | None
     controller: CPUGroup | None
     sshd_pids: set[int]
+    echo: tuple[str, int]  # the echo server the RTT is measured against (upstream address)
 
 
 def proxied_files(
@@ -119,6 +121,14 @@ class Run:
     controller_cpu: float
     target_cpu: float | None
     summary: str
+    startup: float = float("nan")  # start → the first connection the proxies accepted
+    network: float = float("nan")  # first accept → the last byte any host sent before the exit
+    turns: float = float("nan")  # median client turns per connection (each waited >= 1 RTT)
+
+    @property
+    def finish(self) -> float:
+        """After the last byte from a host until the contender exited (judge, write, exit)."""
+        return self.wall - self.startup - self.network
 
 
 def timed(
@@ -134,9 +144,13 @@ def timed(
     import resource
 
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lab.proxies.log.clear()
+    lab.proxies.trace = True
     start = time.perf_counter()
+    mono0 = time.monotonic()  # the proxies' loop clock
     proc = subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)
     wall = time.perf_counter() - start
+    mono1 = time.monotonic()
     if after is not None:
         after()
     if ctrl is not None:
@@ -151,7 +165,34 @@ def timed(
         if not target.settle(lab.sshd_pids):
             print("  warning: fleet sessions still open after the run", flush=True)
         tcpu = target.seconds() - t0
-    return proc, Run(wall, ccpu, tcpu, "")
+    lab.proxies.trace = False
+    run = Run(wall, ccpu, tcpu, "")
+    conns = [c for c in lab.proxies.log if c.upstream != lab.echo]
+    if conns:
+        first = min(c.accepted for c in conns)
+        last = max(
+            (
+                c.accepted + t
+                for c in conns
+                for t, _, n in c.events
+                if n and c.accepted + t <= mono1
+            ),
+            default=first,
+        )
+        run.startup, run.network = first - mono0, last - first
+        run.turns = float(statistics.median(len(c.flights()) for c in conns))
+    return proc, run
+
+
+def python_env(work: Path) -> dict[str, str]:
+    """The environment e8scan and the floor run in: this checkout's code first on the path, and
+    byte-code caching on (into ``work``, never the source tree). A shell that sets
+    PYTHONDONTWRITEBYTECODE would otherwise have e8scan compile its ~240 modules on every run,
+    which an installed e8scan never does; the untimed warm-up run fills the cache."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(bf.REPO), env.get("PYTHONPATH")) if p)
+    return env
 
 
 def run_e8scan(lab: Lab, out: Path) -> tuple[Run, list[int]]:
@@ -159,7 +200,7 @@ def run_e8scan(lab: Lab, out: Path) -> tuple[Run, list[int]]:
     shutil.rmtree(out, ignore_errors=True)
     before = bf.connections(b.fleet)
     args = bf.e8scan_args(b.inventory, lab.known_hosts, out, b.forks)
-    proc, run = timed(lab, args, timeout=3600)
+    proc, run = timed(lab, args, timeout=3600, env=python_env(b.work))
     after = bf.connections(b.fleet)
     run.summary = bf.check_e8scan_output(proc, out, len(b.fleet.hosts))
     return run, [after[n] - before[n] for n in after]
@@ -300,7 +341,12 @@ def floor_worker(job_path: Path) -> int:
 
 
 def run_floor(lab: Lab, job: Path) -> Run:
-    proc, run = timed(lab, [sys.executable, __file__, "--floor-worker", str(job)], timeout=3600)
+    proc, run = timed(
+        lab,
+        [sys.executable, __file__, "--floor-worker", str(job)],
+        timeout=3600,
+        env=python_env(lab.bench.work),
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"floor failed: {proc.stdout[-1000:]}{proc.stderr[-2000:]}")
     res = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -350,8 +396,6 @@ def run_rtt(
         row.load.append(loadavg())
         tag = f"{int(rtt * 1000)}-{r}"
         for who in ("e8scan", "floor", "ansible"):
-            lab.proxies.log.clear()
-            lab.proxies.trace = trace and r == 1
             if who == "e8scan":
                 run, conns = run_e8scan(lab, lab.bench.work / f"e8scan-out-{tag}")
                 row.conns += conns
@@ -359,7 +403,6 @@ def run_rtt(
                 run = run_floor(lab, job)
             else:
                 run = run_ansible(lab, playbook, tag)
-            lab.proxies.trace = False
             row.runs[who].append(run)
             tc = "n/a" if run.target_cpu is None else f"{run.target_cpu:6.2f} s"
             print(
@@ -368,7 +411,12 @@ def run_rtt(
                 f"target CPU {tc}  ({run.summary}; load {loadavg()})",
                 flush=True,
             )
-            for conn in lab.proxies.log:
+            print(
+                f"    {who}: start-up {run.startup:.2f} s, hosts {run.network:.2f} s (client turns "
+                f"per connection {run.turns:g}), after the last host byte {run.finish:.2f} s",
+                flush=True,
+            )
+            for conn in lab.proxies.log if trace and r == 1 else []:
                 if conn.upstream == (first.address, first.port):
                     print(f"  {who} trace, host {first.name}: " + conn.describe(), flush=True)
     return row
@@ -444,6 +492,20 @@ def markdown(
             f"| {e8 / fl:.2f}× | {an / e8:.1f}× | {te:.2f} / {tf:.2f} s = {te / tf:.2f}× "
             f"| {ce:.2f} / {ca:.2f} s = 1/{ca / ce:.0f} | {min(r.conns)}–{max(r.conns)} |"
         )
+    out += [
+        "",
+        "Where the wall goes (medians; start-up = until the first connection, hosts = first "
+        "connection to the last byte from a host, after = judging, writing, exit):",
+        "",
+    ]
+    for r in rows:
+        parts = []
+        for who in CONTENDERS:
+            parts.append(
+                f"{who} {r.med(who, 'startup'):.2f} + {r.med(who, 'network'):.2f} + "
+                f"{r.med(who, 'finish'):.2f} s, {r.med(who, 'turns'):g} client turns/connection"
+            )
+        out.append(f"- RTT {r.rtt * 1000:.0f} ms: " + "; ".join(parts))
     return "\n".join(out)
 
 
@@ -502,7 +564,7 @@ def main() -> int:
             for pid in pids:
                 target.add(pid)
         cpu_how = target.kind if target else "getrusage (no cgroup: target CPU not measured)"
-        lab = Lab(bench, proxies, addresses, kh, target, controller, pids)
+        lab = Lab(bench, proxies, addresses, kh, target, controller, pids, echo.address)
         print(
             f"fleet of {args.hosts} light hosts, {len(plain.steps)} commands each; CPU from {cpu_how}"
         )
@@ -510,6 +572,13 @@ def main() -> int:
         job = write_floor_job(lab)
         bf.ansible_sanity(bench)
         echo_addr = proxies.add(echo.address)
+        proxies.rtt = 0.0
+        warm = run_e8scan(lab, work / "e8scan-warm-up")[0].wall, run_floor(lab, job).wall
+        print(
+            f"untimed warm-up (byte-code cache, page cache): e8scan {warm[0]:.2f} s, "
+            f"floor {warm[1]:.2f} s",
+            flush=True,
+        )
         top = max(args.rtt)
         rows = [
             run_rtt(lab, ms / 1000, args.rounds, playbook, job, echo_addr, args.trace and ms == top)
