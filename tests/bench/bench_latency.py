@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -269,8 +268,9 @@ def run_ansible(lab: Lab, playbook: Path, tag: str) -> Run:
 FLOOR_DONE = "E8FLOOR_DONE"
 
 
-def floor_script(steps: list[Any]) -> str:
-    """Each command once, stdin closed; the root ones together in one ``sudo -n sh -c``."""
+def floor_script(steps: list[Any], sudo_each: bool = False) -> str:
+    """Each command once, stdin closed; the root ones together in one ``sudo -n sh -c`` (or,
+    with ``sudo_each``, each in its own ``sudo -n sh -c``, as e8scan's batch runs them today)."""
 
     def block(lines: list[tuple[int, str]]) -> str:
         return "".join(f'{{ {line}\n}} </dev/null\necho "E8FLOOR {i} $?"\n' for i, line in lines)
@@ -278,23 +278,37 @@ def floor_script(steps: list[Any]) -> str:
     plain = [(i, s.line) for i, s in enumerate(steps) if not s.sudo]
     root = [(i, s.line) for i, s in enumerate(steps) if s.sudo]
     script = "export LC_ALL=C LANG=C\n" + block(plain)
-    if root:
+    if root and sudo_each:
+        script += "".join(
+            f'sudo -n sh -c {shlex.quote(line)} </dev/null\necho "E8FLOOR {i} $?"\n'
+            for i, line in root
+        )
+    elif root:
         script += f"sudo -n sh -c {shlex.quote(block(root))} </dev/null\n"
     return script + f"echo {FLOOR_DONE}\n"
 
 
-def write_floor_job(lab: Lab) -> Path:
+def write_floor_job(lab: Lab, variant: str = "floor") -> Path:
+    """The floor's job; ``variant`` "sudo-each" (one sudo per root command) or "e8-batch"
+    (e8scan's own framed batch script, ``posix_batch.build``) for the target-CPU breakdown."""
+    from scanner.collect import posix_batch
+
     b = lab.bench
+    script = floor_script(b.steps, sudo_each=variant == "sudo-each")
+    expect = [f"E8FLOOR {i} " for i in range(len(b.steps))] + [FLOOR_DONE]
+    if variant == "e8-batch":
+        script, nonce = posix_batch.build(b.steps, bf.COMMAND_TIMEOUT, bf.MAX_OUTPUT)
+        expect = [f"{nonce} E {len(b.steps) - 1} "]
     job = {
         "user": b.fleet.login_user,
         "key": str(b.fleet.client_key),
         "known_hosts": str(lab.known_hosts),
         "forks": b.forks,
-        "steps": len(b.steps),
-        "script": floor_script(b.steps),
+        "script": script,
+        "expect": expect,
         "hosts": [list(lab.addresses[h.name]) for h in b.fleet.hosts],
     }
-    path = b.work / "floor-latency.json"
+    path = b.work / f"job-{variant}.json"
     path.write_text(json.dumps(job))
     return path
 
@@ -311,7 +325,6 @@ def floor_worker(job_path: Path) -> int:
     for line in Path(job["known_hosts"]).read_text().splitlines():
         name, _type, b64 = line.split()[:3]
         known[name] = b64
-    want = {f"E8FLOOR {i} ".encode() for i in range(job["steps"])}
 
     def one(address: list[Any]) -> bool:
         sock = socket.create_connection((address[0], address[1]), timeout=30)
@@ -329,8 +342,7 @@ def floor_worker(job_path: Path) -> int:
             out = chan.makefile("rb").read()
             chan.makefile_stderr("rb").read()
             code = chan.recv_exit_status()
-            seen = set(re.findall(rb"^E8FLOOR \d+ ", out, re.M))
-            return code == 0 and seen == want and FLOOR_DONE.encode() in out
+            return code == 0 and all(m.encode() in out for m in job["expect"])
         finally:
             t.close()
 
@@ -338,6 +350,22 @@ def floor_worker(job_path: Path) -> int:
         ok = list(pool.map(one, job["hosts"]))
     print(json.dumps({"ok": sum(ok), "hosts": len(ok)}))
     return 0 if all(ok) else 1
+
+
+def target_breakdown(lab: Lab, rounds: int) -> str:
+    """Target CPU per host of the same commands sent three ways over the floor's connection."""
+    lab.proxies.rtt = 0.0
+    n = len(lab.bench.fleet.hosts)
+    parts = []
+    for variant, label in (
+        ("floor", "bare commands, one sudo"),
+        ("sudo-each", "bare commands, one sudo per root command"),
+        ("e8-batch", "e8scan's framed batch script"),
+    ):
+        job = write_floor_job(lab, variant)
+        cpu = [run_floor(lab, job).target_cpu or 0.0 for _ in range(rounds)]
+        parts.append(f"{label} {statistics.median(cpu) / n * 1000:.0f} ms")
+    return "Target CPU per host at RTT 0 (median of " + f"{rounds}): " + "; ".join(parts)
 
 
 def run_floor(lab: Lab, job: Path) -> Run:
@@ -524,6 +552,12 @@ def main() -> int:
     parser.add_argument(
         "--trace", action="store_true", help="print one host's connection timelines"
     )
+    parser.add_argument(
+        "--target-breakdown",
+        action="store_true",
+        help="also measure the target CPU of the commands bare, with one sudo per root command, "
+        "and in e8scan's framed batch (the floor's connection, RTT 0)",
+    )
     parser.add_argument("--floor-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_worker is not None:
@@ -584,9 +618,12 @@ def main() -> int:
             run_rtt(lab, ms / 1000, args.rounds, playbook, job, echo_addr, args.trace and ms == top)
             for ms in args.rtt
         ]
+        breakdown = target_breakdown(lab, args.rounds) if args.target_breakdown else ""
         print(
             "\n" + markdown(info, rows, forks, args.hosts, len(plain.steps), args.rounds, cpu_how)
         )
+        if breakdown:
+            print("\n" + breakdown)
         print(
             "\nload (1/5/15 min) before each round: "
             + "; ".join(f"{r.rtt * 1000:.0f} ms: {', '.join(r.load)}" for r in rows)
