@@ -20,8 +20,16 @@ Measured per run: wall; **controller CPU** = CPU of the contender's process tree
 ControlPersist masters included (a cgroup; ``cpu_groups``); **target CPU** = CPU of everything
 the fleet's sshds ran for it (another cgroup holding the sshds: sessions, shells, sudo, the
 commands). Medians of the rounds are compared; targets are printed as met/missed, never
-asserted. ``--trace`` prints, for one host at the largest RTT, each contender's connection
-timeline as the proxy saw it (client→server flights, each one RTT the client waited).
+asserted. Each wall is split, from the proxies' log, into start-up (until the first
+connection), hosts (first connection to the last byte a host sent) and after (judging,
+writing, exit), with the client turns per connection (each one a round trip waited).
+``--trace`` prints, for one host at the largest RTT, each contender's connection timeline as
+the proxy saw it. ``--target-breakdown`` sends the same commands three ways over the floor's
+connection — bare with one sudo, bare with one sudo per root command, e8scan's framed batch
+(``posix_batch.build``) — and prints each one's target CPU per host.
+
+e8scan and the floor run with this checkout first on ``PYTHONPATH`` and byte-code caching
+on (``PYTHONPYCACHEPREFIX`` in the work folder), after one untimed warm-up run.
 
     .venv/bin/python tests/bench/bench_latency.py                 # 10 hosts, RTT 0 150 300 ms
     .venv/bin/python tests/bench/bench_latency.py --rtt 0 300 --hosts 5 --rounds 1 --trace
