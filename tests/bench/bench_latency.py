@@ -489,6 +489,9 @@ def verdicts(rows: list[Row]) -> list[str]:
                 )
             )
         for name, value, op, limit in checks:
+            if value != value:  # NaN: no cgroup, so no target CPU
+                out.append(f"UNKNOWN {ms}: {name} not measured (no cgroup cpu accounting)")
+                continue
             ok = value <= limit if op == "<=" else value >= limit
             out.append(
                 f"{'MET   ' if ok else 'MISSED'} {ms}: {name} {value:.2f}x (target {op} {limit:g}x)"
