@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -148,8 +149,6 @@ def timed(
         args = ["sh", "-c", 'echo $$ > "$0"; exec "$@"', str(ctrl.path / "cgroup.procs"), *args]
     c0 = ctrl.seconds() if ctrl else 0.0
     t0 = target.seconds() if target else 0.0
-    import resource
-
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     lab.proxies.log.clear()
     lab.proxies.trace = True
