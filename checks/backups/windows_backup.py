@@ -231,7 +231,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 f"{stale}, but the service list could not be read, so a third-party backup agent "
                 f"cannot be ruled out ({'; '.join(blind)}){tail}",
             )
-        return finding(Outcome.INEFFECTIVE, f"{stale}{tail}{idle_note}")
+        return finding(
+            Outcome.INEFFECTIVE,
+            f"{stale}, and no service of a recognised backup agent runs (looked for: "
+            f"{RECOGNISED}){tail}{idle_note}",
+        )
     if blind:
         return finding(
             Outcome.NO_VISIBILITY,
