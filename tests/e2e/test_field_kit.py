@@ -115,7 +115,7 @@ def kit_and_scan(
     imported = CliRunner().invoke(
         main,
         ["import", *(str(work / f"{n}.out") for n in names), "--out", str(work / "imp")]
-        + ["--no-history", "-q"],
+        + ["--history", str(work / "history.sqlite"), "-q"],
     )
     return {
         "scan_exit": scanned.exit_code,
@@ -182,3 +182,34 @@ def test_sudo_steps_fail_cleanly_without_rights(kit_and_scan: dict[str, Any]) ->
     for c in sudo:
         assert c["exit_code"] == 1 and "sudo" in c["stderr"], c
         assert not c["timed_out"]
+
+
+def test_rescore_history_and_merge_take_imported_hosts_like_any(
+    kit_and_scan: dict[str, Any],
+) -> None:
+    work = kit_and_scan["work"]
+    again = CliRunner().invoke(
+        main, ["rescore", str(work / "imp" / "raw.json"), "--out", str(work / "re"), "-q"]
+    )
+    remote = CliRunner().invoke(
+        main, ["rescore", str(work / "scan" / "raw.json"), "--out", str(work / "re-scan"), "-q"]
+    )
+    assert again.exit_code == remote.exit_code, again.output
+    # rescore judges with every check (as for any raw record), the same for both records
+    rescored = json.loads((work / "re" / "results.json").read_text())
+    assert outcomes(rescored) == outcomes(
+        json.loads((work / "re-scan" / "results.json").read_text())
+    )
+    assert {h["connection"] for h in rescored["hosts"]} == {"offline"}
+    listed = CliRunner().invoke(
+        main, ["history", "--history", str(work / "history.sqlite"), "--host", "kit01"]
+    )
+    assert listed.exit_code == 0 and kit_and_scan["imported"]["run"]["id"] in listed.output
+    merged = CliRunner().invoke(
+        main,
+        ["merge", str(work / "scan"), str(work / "imp"), "--out", str(work / "m")]
+        + ["--no-history", "-q"],
+    )
+    assert merged.exit_code in (0, 3), merged.output
+    names = {h["name"] for h in json.loads((work / "m" / "results.json").read_text())["hosts"]}
+    assert names == {"kit01", "kit02"}
