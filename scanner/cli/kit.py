@@ -75,7 +75,7 @@ def kit_cmd(
     command_timeout: int,
     out: Path,
 ) -> None:
-    """Write a field kit: one script to run by hand on a host nothing can reach.
+    """Write a field kit: a script to run by hand where no scan can reach.
 
     \b
     For air-gapped hosts and hosts whose change board forbids remote access:
@@ -143,7 +143,7 @@ def import_cmd(
     no_history: bool,
     quiet: bool,
 ) -> None:
-    """Import field-kit outputs as hosts of a raw record, then judge and report them.
+    """Import field-kit outputs as offline hosts, then judge and report them.
 
     Each FILE is checked record by record (format, nonce, SHA-256 seals, nothing missing or
     added) and refused, naming the file and the record, when anything fails. The hosts come out
