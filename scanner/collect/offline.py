@@ -215,6 +215,12 @@ def host_record(kit: KitOutput, imported: datetime) -> HostRecord:
                 f"record {_describe(f'out.{i}', m)}: no batch frame with the file's nonce; "
                 "refusing the file",
             )
+    if kit.end.get("steps", "").strip() != str(count):
+        raise InputError(
+            where,
+            f"record end: steps={kit.end.get('steps', '')[:20]!r}, but the manifest lists {count}; "
+            "refusing the file",
+        )
     started = _clock(where, "host", kit.host, "started")
     finished = _clock(where, "end", kit.end, "finished")
     hostname = kit.host.get("hostname", "").strip()

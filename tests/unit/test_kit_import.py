@@ -155,3 +155,14 @@ def test_the_cli_refuses_in_one_line(tmp_path: Path, good: bytes) -> None:
 def test_a_folder_is_not_a_kit_output(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is a folder; expected a kit output file"):
         read_kit_output(tmp_path)
+
+
+def test_an_end_record_for_another_step_count_is_refused(tmp_path: Path, good: bytes) -> None:
+    import hashlib
+
+    last = _seal(good, "err." + str(good.count(b" S err.") - 1))
+    end = _seal(good, "end")
+    body = re.sub(rb"steps=\d+", b"steps=99", good[last.end() : end.start()])
+    nonce = good.split(b"\n", 1)[0][-32:]
+    line = b"\n" + nonce + b" S end %d " % len(body) + hashlib.sha256(body).hexdigest().encode()
+    _refused(tmp_path, good[: last.end()] + body + line + b"\n", "record end: steps='99'")
