@@ -166,3 +166,17 @@ def test_an_end_record_for_another_step_count_is_refused(tmp_path: Path, good: b
     nonce = good.split(b"\n", 1)[0][-32:]
     line = b"\n" + nonce + b" S end %d " % len(body) + hashlib.sha256(body).hexdigest().encode()
     _refused(tmp_path, good[: last.end()] + body + line + b"\n", "record end: steps='99'")
+
+
+def test_one_host_twice_is_refused(tmp_path: Path, good: bytes) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli.main import main
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(good)
+    b.write_bytes(good)
+    out = CliRunner().invoke(main, ["import", str(a), str(b), "--out", str(tmp_path / "o")])
+    assert out.exit_code == 1
+    assert f"e8scan: error: {b}: host " in out.output
+    assert "is in more than one file" in out.output
