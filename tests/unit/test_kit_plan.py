@@ -60,3 +60,16 @@ def test_platform_kits_and_bad_requests(tmp_path: Path) -> None:
     ]:  # fmt: skip
         bad = CliRunner().invoke(main, args)
         assert bad.exit_code == 1 and needle in bad.output, bad.output
+
+
+def test_no_secret_of_the_inventory_reaches_a_kit(tmp_path: Path) -> None:
+    inv = tmp_path / "site.ini"
+    inv.write_text(
+        "[linux]\nhmi01 ansible_password=Hunter2-Secret e8_backup_paths=/srv/b "
+        "ansible_ssh_common_args='-o ProxyCommand=\"sshpass -p Bastion-Pw-9 ssh -W %h:%p j\"'\n"
+    )
+    made = CliRunner().invoke(main, ["kit", "-i", str(inv), "--out", str(tmp_path / "k")])
+    assert made.exit_code == 0, made.output
+    text = (tmp_path / "k" / "e8kit-hmi01.sh").read_text()
+    assert "/srv/b" in text  # the host's variables are there …
+    assert "Hunter2-Secret" not in text and "Bastion-Pw-9" not in text  # … its secrets are not
