@@ -17,6 +17,7 @@ from scanner.assess.target import exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
+from scanner.cli.kit import import_cmd, kit_cmd
 from scanner.cli.options import (
     checks_option,
     inventory_of,
@@ -241,7 +242,7 @@ def rescore_cmd(
     sys.exit(exit_code(results))
 
 
-for _command in (scan_cmd, feeds_group, *COMMANDS):
+for _command in (scan_cmd, kit_cmd, import_cmd, feeds_group, *COMMANDS):
     main.add_command(_command)
 
 

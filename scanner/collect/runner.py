@@ -167,23 +167,7 @@ def _batch(
     elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
         reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
     for pc, r in zip(plan.commands, parsed, strict=True):
-        commands.append(
-            CommandRecord(
-                command=pc.step.line,
-                as_run=pc.step.as_run,
-                checks=pc.checks,
-                stdout=r.stdout,
-                stderr=r.stderr,
-                exit_code=r.exit_code,
-                started=r.started,
-                finished=r.finished,
-                truncated=r.truncated,
-                stderr_truncated=r.stderr_truncated,
-                timed_out=r.timed_out,
-                ran=r.ran,
-                invalid=r.invalid,
-            )
-        )
+        commands.append(r.record(pc.step.line, pc.step.as_run, pc.checks))
     return reach, detail
 
 
