@@ -161,7 +161,7 @@ def assess(app: App, row: Row, feed: CsafFeed, window: timedelta, now: datetime)
     for adv, p in _candidates(feed, row, key):
         if adv.released > now.date():
             continue  # published after the collection
-        inside = p.range.contains(key)
+        inside = p.range.contains(key, app.version)
         cves = ", ".join(p.cves[:4]) + (" …" if len(p.cves) > 4 else "")
         if inside is None:
             if p.vendor_fix:
