@@ -5,6 +5,12 @@ groups that set ``e8_max_concurrency`` never have more than that many hosts in f
 the fork count. Anything that goes wrong on a host (refused, auth failure, host key, timeout, a
 bug) becomes that host's ``reach`` in the raw record; it never stops the sweep.
 
+No host holds the sweep: each has a time budget (:mod:`scanner.collect.budget`, derived from its
+plan unless ``--host-timeout`` is given), its batch is watched step by step by the client
+(:class:`~scanner.collect.transports.base.Progress`: a step with no end marker after
+``command_timeout + command_grace`` ends the host as ``timeout``, what finished kept), and a
+host still busy ``abandon_after`` seconds past its budget is recorded as ``timeout`` and left.
+
 A sweep can be asked to stop (:class:`Stop`, set by the CLI on Ctrl-C or SIGTERM): no host is
 started after that, hosts in flight get ``stop_grace`` seconds to finish, and the rest are
 abandoned — their daemon threads die with the process, and they are left out of the result.
@@ -188,8 +194,8 @@ def _batch(
     """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``."""
     reach, detail = Reach.OK, ""
     steps = [pc.step for pc in plan.commands]
-    host_budget = opts.budget(plan)
-    budget = max(1.0, host_budget - (time.monotonic() - t0))
+    allowed = opts.budget(plan)
+    budget = max(1.0, allowed - (time.monotonic() - t0))
     # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
     # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
     # beyond that is not ours: the transport keeps no more.
@@ -221,7 +227,7 @@ def _batch(
     if res.timed_out and progress.stalled:
         reach, detail = Reach.TIMEOUT, _stalled(parsed, progress, opts)
     elif res.timed_out:
-        reach, detail = Reach.TIMEOUT, f"host time budget of {host_budget:.0f}s ran out"
+        reach, detail = Reach.TIMEOUT, f"host time budget of {allowed:.0f}s ran out"
     elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
         reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
     for pc, r in zip(plan.commands, parsed, strict=True):
@@ -338,7 +344,9 @@ def collect(
     Hosts named in ``skip`` (already collected, e.g. by a resumed scan's journal) are never
     contacted and are left out of the result. After ``opts.stop`` is set no host is started;
     hosts in flight get ``opts.stop_grace`` seconds, and hosts not finished by then are left out
-    (``on_done`` is called for every host that did finish, in the grace too).
+    (``on_done`` is called for every host that did finish, in the grace too). A host still
+    in flight ``opts.abandon_after`` seconds past its budget gets a ``timeout`` record and its
+    fork slot back; its thread is left to end on its own.
     """
     results: dict[int, HostRecord] = {}
     skip = skip or set()
