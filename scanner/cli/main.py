@@ -119,6 +119,7 @@ def plan_cmd(
                         "transport": p.spec.connection,
                         "user": p.login,
                         "become": p.spec.become,
+                        "ssh_legacy": p.ssh_legacy,
                         "platform": p.platform.value,
                         "checks": [c.id for c in p.checks],
                         "host_budget": host_budget(len(p.commands), *timing),
@@ -144,6 +145,8 @@ def plan_cmd(
         )
         if p.spec.connection == "ldap":
             say(f"  # {directory_note(p.spec)}")
+        if p.ssh_legacy_note:
+            say(f"  # {p.ssh_legacy_note}")
         batch = p.spec.connection != "ldap"
         say(f"  # {describe_budget(len(p.commands), *timing, batch=batch)}")
         if not p.commands:

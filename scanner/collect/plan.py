@@ -18,6 +18,7 @@ from scanner.checking.role_probe import ENGINE_PROBES
 from scanner.collect.posix_batch import Step
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
 from scanner.inventory.load import InventoryHost
+from scanner.inventory.profile import SSH_LEGACY_ALGORITHMS
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
 
@@ -42,6 +43,21 @@ class HostPlan:
     @property
     def login(self) -> str:
         return self.spec.user or getpass.getuser()
+
+    @property
+    def ssh_legacy(self) -> bool:
+        """An SSH host whose inventory allows the SHA-1 algorithms (``e8_ssh_legacy``)."""
+        return self.spec.connection == "ssh" and self.host.profile.e8_ssh_legacy
+
+    @property
+    def ssh_legacy_note(self) -> str | None:
+        """What ``e8scan plan`` says about ``e8_ssh_legacy`` for this host (None: not set)."""
+        if not self.ssh_legacy:
+            return None
+        return (
+            "e8_ssh_legacy: also allows " + ", ".join(SSH_LEGACY_ALGORITHMS) + " (SHA-1) for "
+            "this host only, tried after every modern algorithm; host key still checked"
+        )
 
 
 def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]:

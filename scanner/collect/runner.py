@@ -104,7 +104,7 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     if conn == "ssh":
         # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
         ssh = replace(opts.ssh, connect_budget=opts.budget(plan))
-        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool)
+        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool, legacy=plan.ssh_legacy)
     return WinRMTransport(plan.spec, opts.winrm)
 
 
