@@ -25,6 +25,7 @@ from scanner.cli.options import (
     limit_option,
     register_options,
     selected_checks,
+    timing_options,
 )
 from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
@@ -38,6 +39,8 @@ from scanner.cli.support import (
     writable_dir,
     write_outputs,
 )
+from scanner.collect.budget import describe as describe_budget
+from scanner.collect.budget import host_budget
 from scanner.collect.plan import make_plan
 from scanner.inventory.connection import ConnectionSpec
 from scanner.model.errors import InputError
@@ -85,17 +88,27 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
 @inventory_option
 @limit_option
 @checks_option
+@timing_options
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @friendly
 def plan_cmd(
-    inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str
+    inventories: tuple[Path, ...],
+    limit: str | None,
+    check_ids: tuple[str, ...],
+    fmt: str,
+    connect_timeout: float,
+    command_timeout: int,
+    command_grace: float,
+    host_timeout: float | None,
 ) -> None:
-    """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
+    """Print, per host, the transport, user, time budget and every exact command a scan would
+    run (give it the scan's timing options to see that scan's budgets). Connects to nothing."""
     plans = make_plan(
         inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
     )
+    timing = (command_timeout, connect_timeout, host_timeout, command_grace)
     if fmt == "json":
         say(
             json.dumps(
@@ -110,6 +123,10 @@ def plan_cmd(
                         "ssh_legacy": p.ssh_legacy,
                         "platform": p.platform.value,
                         "checks": [c.id for c in p.checks],
+                        "host_budget": host_budget(len(p.commands), *timing),
+                        "command_limit": (
+                            command_timeout + command_grace if p.spec.connection != "ldap" else None
+                        ),
                         "commands": [
                             {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
                             for c in p.commands
@@ -131,6 +148,8 @@ def plan_cmd(
             say(f"  # {directory_note(p.spec)}")
         if p.ssh_legacy_note:
             say(f"  # {p.ssh_legacy_note}")
+        batch = p.spec.connection != "ldap"
+        say(f"  # {describe_budget(len(p.commands), *timing, batch=batch)}")
         if not p.commands:
             say(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:

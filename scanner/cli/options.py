@@ -10,6 +10,7 @@ import click
 from scanner.checking.api import Check
 from scanner.checking.loader import load_checks
 from scanner.cli.support import F
+from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE
 from scanner.collect.plan import select_checks
 from scanner.inventory.load import Inventory, load_inventory
 
@@ -45,6 +46,38 @@ def register_options(fn: F) -> F:
         type=str,
         default=None,
         help="YAML exception register: approved exceptions with compensating controls and expiry.",
+    )(fn)
+    return fn
+
+
+def timing_options(fn: F) -> F:
+    """--connect-timeout, --command-timeout, --command-grace and --host-timeout, shared by scan
+    and plan (which prints each host's budget from them)."""
+    fn = click.option(
+        "--host-timeout",
+        default=None,
+        type=click.FloatRange(1, 86400),
+        help="Seconds per host, connect included, for every host. Default: derived from each "
+        f"host's plan, min(commands × --command-timeout, {BATCH_CAP:g}) + --command-grace + "
+        "3 × --connect-timeout (e8scan plan prints it).",
+    )(fn)
+    fn = click.option(
+        "--command-grace",
+        default=COMMAND_GRACE,
+        show_default=True,
+        type=click.FloatRange(0, 3600),
+        help="Seconds a command may run past --command-timeout before e8scan itself ends the "
+        "host (timeout; what finished is kept), for steps the host's own timeout cannot stop.",
+    )(fn)
+    fn = click.option(
+        "--command-timeout",
+        default=60,
+        show_default=True,
+        type=click.IntRange(1, 3600),
+        help="Seconds per command, enforced on the host (and by e8scan, plus --command-grace).",
+    )(fn)
+    fn = click.option(
+        "--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300)
     )(fn)
     return fn
 

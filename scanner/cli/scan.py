@@ -24,6 +24,7 @@ from scanner.cli.options import (
     limit_option,
     register_options,
     selected_checks,
+    timing_options,
 )
 from scanner.cli.preflight import check_known_hosts, check_outputs, load_baseline, require_hosts
 from scanner.cli.support import (
@@ -38,6 +39,7 @@ from scanner.cli.support import (
     writable_dir,
     write_outputs,
 )
+from scanner.collect.budget import COMMAND_GRACE
 from scanner.collect.plan import make_plan
 from scanner.collect.runner import RunOptions, Stop
 from scanner.collect.transports.ssh import SSHOptions
@@ -94,21 +96,7 @@ from scanner.report.files import write_text_atomic
     show_default=True,
     help="accept-new records unknown keys; a changed key is always refused.",
 )
-@click.option("--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300))
-@click.option(
-    "--command-timeout",
-    default=60,
-    show_default=True,
-    type=click.IntRange(1, 3600),
-    help="Seconds per command, enforced on the host.",
-)
-@click.option(
-    "--host-timeout",
-    default=600.0,
-    show_default=True,
-    type=click.FloatRange(1, 86400),
-    help="Seconds per host, connect included.",
-)
+@timing_options
 @click.option(
     "--stop-grace",
     default=5.0,
@@ -183,7 +171,7 @@ def _scan(
     host_key_policy: str,
     connect_timeout: float,
     command_timeout: int,
-    host_timeout: float,
+    host_timeout: float | None,
     quiet: bool,
     exceptions_file: str | None,
     attestations_file: str | None,
@@ -197,6 +185,7 @@ def _scan(
     resume: bool = False,
     stop_grace: float = 5.0,
     stop: Stop | None = None,
+    command_grace: float = COMMAND_GRACE,
 ) -> int:
     from scanner.collect.journal import JOURNAL_NAME, journaled_scan
 
@@ -226,6 +215,7 @@ def _scan(
     opts = RunOptions(
         forks=forks,
         command_timeout=command_timeout,
+        command_grace=command_grace,
         host_budget=host_timeout,
         ssh=SSHOptions(
             known_hosts=tuple(known_hosts),

@@ -5,6 +5,12 @@ groups that set ``e8_max_concurrency`` never have more than that many hosts in f
 the fork count. Anything that goes wrong on a host (refused, auth failure, host key, timeout, a
 bug) becomes that host's ``reach`` in the raw record; it never stops the sweep.
 
+No host holds the sweep: each has a time budget (:mod:`scanner.collect.budget`, derived from its
+plan unless ``--host-timeout`` is given), its batch is watched step by step by the client
+(:class:`~scanner.collect.transports.base.Progress`: a step with no end marker after
+``command_timeout + command_grace`` ends the host as ``timeout``, what finished kept), and a
+host still busy ``abandon_after`` seconds past its budget is recorded as ``timeout`` and left.
+
 A sweep can be asked to stop (:class:`Stop`, set by the CLI on Ctrl-C or SIGTERM): no host is
 started after that, hosts in flight get ``stop_grace`` seconds to finish, and the rest are
 abandoned — their daemon threads die with the process, and they are left out of the result.
@@ -21,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from scanner.collect import posix_batch, ps_batch
+from scanner.collect.budget import COMMAND_GRACE, host_budget
 from scanner.collect.plan import HostPlan
-from scanner.collect.transports.base import Transport, TransportError
+from scanner.collect.transports.base import Progress, Transport, TransportError
 from scanner.collect.transports.jump import JumpPool
 from scanner.collect.transports.ldap import LdapTransport
 from scanner.collect.transports.local import LocalTransport
@@ -33,6 +40,7 @@ from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord, safe_vars
 
 _POLL = 0.1  # seconds between looks at a stop request while hosts are in flight
+
 DIRECTORY_OUTPUT_FACTOR = 64
 """A directory search (every user of a domain) is one "command": it may keep this many times
 ``max_output`` (64 MiB by default) before it is cut and marked truncated."""
@@ -59,7 +67,10 @@ class Stop:
 class RunOptions:
     forks: int = 20
     command_timeout: int = 60  # seconds, per command (enforced on the host by timeout(1))
-    host_budget: float = 600.0  # seconds, whole host including connect
+    host_budget: float | None = None
+    """Seconds per host, connect included; None: derived from each host's plan (budget.py)."""
+    command_grace: float = COMMAND_GRACE
+    """Seconds a step may run past ``command_timeout`` before the client ends the host."""
     max_output: int = 1 << 20  # bytes kept per command and stream
     ssh: SSHOptions = field(default_factory=SSHOptions)
     winrm: WinRMOptions = field(default_factory=WinRMOptions)
@@ -69,6 +80,19 @@ class RunOptions:
     stop: Stop = field(default_factory=Stop, compare=False)
     """Set it to stop the sweep: no new host starts; hosts in flight get ``stop_grace`` seconds."""
     stop_grace: float = 5.0
+    abandon_after: float = 5.0
+    """Seconds past its budget after which a host still in flight (a connect or a close that
+    will not return) is recorded as ``timeout`` and left behind: no host holds a sweep longer."""
+
+    def budget(self, plan: HostPlan) -> float:
+        """Seconds ``plan``'s host may take, connect included."""
+        return host_budget(
+            len(plan.commands),
+            self.command_timeout,
+            self.ssh.connect_timeout,
+            self.host_budget,
+            self.command_grace,
+        )
 
 
 def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
@@ -79,7 +103,7 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
         return LdapTransport(plan.spec, connect_timeout=opts.ssh.connect_timeout)
     if conn == "ssh":
         # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
-        ssh = replace(opts.ssh, connect_budget=opts.host_budget)
+        ssh = replace(opts.ssh, connect_budget=opts.budget(plan))
         return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool, legacy=plan.ssh_legacy)
     return WinRMTransport(plan.spec, opts.winrm)
 
@@ -112,6 +136,20 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
     finally:
         if transport is not None:
             transport.close()
+    notes = list(getattr(transport, "notes", []))
+    return _record(plan, reach, detail, host_key, user, notes, started, commands)
+
+
+def _record(
+    plan: HostPlan,
+    reach: Reach,
+    detail: str,
+    host_key: str | None,
+    user: str,
+    notes: list[str],
+    started: datetime,
+    commands: list[CommandRecord],
+) -> HostRecord:
     return HostRecord(
         name=plan.host.name,
         address=plan.spec.address,
@@ -125,11 +163,25 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         reach=reach,
         reach_detail=printable(detail),  # host text: no control character reaches a terminal
         host_key=host_key,
-        notes=list(getattr(transport, "notes", [])),
+        notes=notes,
         started=started,
         finished=_now(),
         commands=commands,
     )
+
+
+def _abandoned(plan: HostPlan, budget: float, after: float, started: datetime) -> HostRecord:
+    """The record of a host still busy past its budget (a connect or a close that would not
+    return): ``timeout``, every planned command not run. Its thread is left to end on its own."""
+    detail = (
+        f"host time budget of {budget:.0f}s ran out and the host was still busy "
+        f"{after:g}s later (connecting or closing): abandoned"
+    )
+    commands = [
+        CommandRecord(command=pc.step.line, as_run=pc.step.as_run, checks=pc.checks, ran=False)
+        for pc in plan.commands
+    ]
+    return _record(plan, Reach.TIMEOUT, detail, None, plan.login, [], started, commands)
 
 
 def _batch(
@@ -142,7 +194,8 @@ def _batch(
     """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``."""
     reach, detail = Reach.OK, ""
     steps = [pc.step for pc in plan.commands]
-    budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
+    allowed = opts.budget(plan)
+    budget = max(1.0, allowed - (time.monotonic() - t0))
     # Windows output travels base64-encoded (4/3 larger) and carries stderr in its frames;
     # a POSIX step's stderr is capped on the host (plus its two markers). What a host sends
     # beyond that is not ours: the transport keeps no more.
@@ -152,23 +205,47 @@ def _batch(
         script, nonce = ps_batch.build(
             [s.line for s in steps], opts.command_timeout, opts.max_output
         )
+        progress = Progress(nonce, opts.command_timeout + opts.command_grace)
         res = transport.run(
-            ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
+            ps_batch.command_line(),
+            budget,
+            room,
+            stdin=script.encode(),
+            max_stderr=65536,
+            progress=progress,
         )
         parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
     else:
         script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
-        res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
+        progress = Progress(nonce, opts.command_timeout + opts.command_grace)
+        res = transport.run(
+            "sh -s", budget, room, stdin=script.encode(), max_stderr=err_room, progress=progress
+        )
         parsed = posix_batch.parse(
             res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
         )
-    if res.timed_out:
-        reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
+    if res.timed_out and progress.stalled:
+        reach, detail = Reach.TIMEOUT, _stalled(parsed, progress, opts)
+    elif res.timed_out:
+        reach, detail = Reach.TIMEOUT, f"host time budget of {allowed:.0f}s ran out"
     elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
         reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
     for pc, r in zip(plan.commands, parsed, strict=True):
         commands.append(r.record(pc.step.line, pc.step.as_run, pc.checks))
     return reach, detail
+
+
+def _stalled(parsed: list[posix_batch.StepResult], progress: Progress, opts: RunOptions) -> str:
+    """Why a batch was ended for want of progress: which step hung, what was kept."""
+    done = sum(1 for p in parsed if p.ran and not p.timed_out)
+    hung = next((i for i, p in enumerate(parsed) if p.ran and p.timed_out), None)
+    where = f"step {hung + 1} of {len(parsed)}" if hung is not None else "the batch's first step"
+    return (
+        f"{where} made no progress for {progress.limit:g} s (--command-timeout "
+        f"{opts.command_timeout} s + {opts.command_grace:g} s grace; the host's own timeout did "
+        f"not end it): the client ended the batch; {done} step(s) finished and were kept, "
+        f"{sum(1 for p in parsed if not p.ran)} not run"
+    )
 
 
 def _searches(
@@ -181,8 +258,9 @@ def _searches(
     """A directory target: each planned search on the one connection, in plan order, within
     the host's budget (a search left when it has run out is recorded as not run)."""
     cap = opts.max_output * DIRECTORY_OUTPUT_FACTOR
+    budget = opts.budget(plan)
     for pc in plan.commands:
-        left = opts.host_budget - (time.monotonic() - t0)
+        left = budget - (time.monotonic() - t0)
         if left <= 0:
             commands.append(
                 CommandRecord(
@@ -207,7 +285,7 @@ def _searches(
             )
         )
     if any(not c.ran for c in commands):
-        return Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
+        return Reach.TIMEOUT, f"host time budget of {budget:.0f}s ran out"
     return Reach.OK, ""
 
 
@@ -250,12 +328,15 @@ def collect(
     Hosts named in ``skip`` (already collected, e.g. by a resumed scan's journal) are never
     contacted and are left out of the result. After ``opts.stop`` is set no host is started;
     hosts in flight get ``opts.stop_grace`` seconds, and hosts not finished by then are left out
-    (``on_done`` is called for every host that did finish, in the grace too).
+    (``on_done`` is called for every host that did finish, in the grace too). A host still
+    in flight ``opts.abandon_after`` seconds past its budget gets a ``timeout`` record and its
+    fork slot back; its thread is left to end on its own.
     """
     results: dict[int, HostRecord] = {}
     skip = skip or set()
     pending = [i for i in range(len(plans)) if plans[i].host.name not in skip]
     in_flight: dict[Future[HostRecord], int] = {}
+    since: dict[Future[HostRecord], tuple[float, datetime]] = {}  # started (monotonic, UTC)
     load: Counter[str] = Counter()
     forks = max(1, opts.forks)
 
@@ -268,10 +349,24 @@ def collect(
     def finish(done: set[Future[HostRecord]]) -> None:
         for fut in done:
             i = in_flight.pop(fut)
+            since.pop(fut, None)
             load.subtract(capped(i))
             results[i] = fut.result()
             if on_done is not None:
                 on_done(results[i])
+
+    def abandon_overdue() -> None:
+        now = time.monotonic()
+        for fut, (t0, began) in list(since.items()):
+            budget = opts.budget(plans[in_flight[fut]])
+            if not fut.done() and now - t0 > budget + opts.abandon_after:
+                overdue: Future[HostRecord] = Future()
+                overdue.set_result(
+                    _abandoned(plans[in_flight[fut]], budget, opts.abandon_after, began)
+                )
+                in_flight[overdue] = in_flight[fut]
+                del in_flight[fut], since[fut]
+                finish({overdue})
 
     while (pending or in_flight) and not opts.stop.is_set():
         for i in list(pending):
@@ -280,10 +375,12 @@ def collect(
             if fits(i):
                 pending.remove(i)
                 load.update(capped(i))
-                in_flight[_start(plans[i], opts)] = i
+                fut = _start(plans[i], opts)
+                in_flight[fut], since[fut] = i, (time.monotonic(), _now())
         # Polled, so that a stop request (from a signal handler) is seen while hosts run.
         done, _ = wait(list(in_flight), timeout=_POLL, return_when=FIRST_COMPLETED)
         finish(done)
+        abandon_overdue()
     deadline = time.monotonic() + opts.stop_grace
     while in_flight and (left := deadline - time.monotonic()) > 0:
         done, _ = wait(list(in_flight), timeout=left, return_when=FIRST_COMPLETED)

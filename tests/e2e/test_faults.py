@@ -5,10 +5,11 @@ on its own loopback address: nothing listening, a tarpit that never sends a bann
 host key missing from known_hosts, a changed host key, a connection dropped in the middle of the
 batch, a name that does not resolve, hostile output (a formula and a non-UTF-8 byte), an sshd
 throttling at MaxStartups (its one startup slot held all sweep long, so every connection is
-dropped before the banner), and two broken WinRM hosts (garbage answers; a Receive that times
-out forever). Every fault must become that host's ``reach`` with a reason, the healthy hosts
-must come back whole, the exit code is 4, and the sweep's wall time is bounded by the per-host
-budget, not by the sum of the faults.
+dropped before the banner), a host whose first ``systemctl`` never returns and whose
+``timeout(1)`` does nothing (so only e8scan's own watchdog can end it), and two broken WinRM
+hosts (garbage answers; a Receive that times out forever). Every fault must become that host's
+``reach`` with a reason, the healthy hosts must come back whole, the exit code is 4, and the
+sweep's wall time is bounded by the per-host budget, not by the sum of the faults.
 
 Name resolution of ``no-such-host.invalid`` is failed in-process (``socket.getaddrinfo`` raises
 the resolver's own ``EAI_NONAME``): the machine's resolver is off loopback and the suite sends no
@@ -50,6 +51,20 @@ HOST_TIMEOUT = 30
 # apt-get -s dist-upgrade alone takes ~3.5 s of CPU here; three healthy hosts share two cores
 # (measured 15 s under a load average of 6).
 COMMAND_TIMEOUT = 25
+COMMAND_GRACE = 1  # the watchdog ends a step at 26 s, before the 30 s host budget
+STUCK_LIMIT = COMMAND_TIMEOUT + COMMAND_GRACE
+# `stuck`: timeout(1) drops its options and duration and runs the command; systemctl sleeps.
+NO_TIMEOUT = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case $1 in -k|-s) shift 2 ;; -*) shift ;; *) break ;; esac
+done
+shift
+exec "$@"
+"""
+STUCK_FILES = {
+    "/usr/local/bin/timeout": NO_TIMEOUT,
+    "/usr/local/bin/systemctl": "#!/bin/sh\nexec sleep 600\n",
+}
 WIN_USER, WIN_PW, WIN_PW_ENV = "e8faults", "Fault-Sweep-77", "E8_TEST_FAULTS_WIN_PASSWORD"
 HOSTILE_OS = (
     b'PRETTY_NAME="=HYPERLINK(\\"http://x/\\",\\"x\\")"\xff\n'
@@ -75,6 +90,7 @@ EXPECTED_REACH = {
     "throttled": "unreachable",
     "win-garbage": "error",
     "win-forever": "timeout",
+    "stuck": "timeout",
 }
 
 
@@ -138,6 +154,7 @@ def fleet(ssh_fleet_factory: Any) -> Iterator[SSHFleet]:
             HostSpec("changedkey"),
             HostSpec("dropped"),
             HostSpec("throttled", sshd_config=THROTTLED_SSHD),
+            HostSpec("stuck", overlay=dict(STUCK_FILES), executables=tuple(STUCK_FILES)),
         ],
         name="faults",
     )
@@ -263,6 +280,8 @@ def sweep(
                 str(HOST_TIMEOUT),
                 "--command-timeout",
                 str(COMMAND_TIMEOUT),
+                "--command-grace",
+                str(COMMAND_GRACE),
                 "--connect-timeout",
                 "3",
             ],
@@ -317,7 +336,9 @@ def test_reasons_say_what_happened(sweep: dict[str, Any]) -> None:
     assert "no-such-host.invalid" in detail["nodns"]
     assert "connection lost during command" in detail["dropped"], detail["dropped"]
     assert "not ws-man" in detail["win-garbage"], detail["win-garbage"]
-    assert "budget" in detail["win-forever"], detail["win-forever"]
+    # No step marker ever came back: e8scan's watchdog ended it, before the host budget did.
+    assert f"first step made no progress for {STUCK_LIMIT} s" in detail["win-forever"], detail
+    assert f"made no progress for {STUCK_LIMIT} s" in detail["stuck"], detail["stuck"]
     assert "changed" in detail["changedkey"] or "mismatch" in detail["changedkey"]
     assert "unknown" in detail["unknownkey"] or "not in" in detail["unknownkey"]
 
@@ -419,3 +440,18 @@ def test_a_100_mb_output_is_capped_in_bounded_time_and_memory(fleet: SSHFleet) -
     assert not res.timed_out
     assert elapsed < 15, elapsed
     assert peak < 64 * cap, peak  # a few copies of the cap, never the 100 MB
+
+
+def test_a_step_the_host_cannot_time_out_ends_only_that_host(sweep: dict[str, Any]) -> None:
+    """`stuck` hangs in its first systemctl; the watchdog ends it: what finished is kept, the
+    hung step is timed out, the rest not run (and the healthy hosts finished whole, above)."""
+    host = by_name(sweep["raw"])["stuck"]
+    ran = [c for c in host["commands"] if c["ran"]]
+    assert ran and len(ran) < len(host["commands"])
+    *finished, hung = ran
+    assert all(not c["timed_out"] and c["exit_code"] is not None for c in finished)
+    assert hung["timed_out"] and hung["exit_code"] is None and "systemctl" in hung["command"]
+    assert host["commands"][: len(ran)] == ran  # nothing after the hung step ran
+    detail = host["reach_detail"]
+    assert f"step {len(ran)} of {len(host['commands'])} made no progress" in detail, detail
+    assert f"{len(finished)} step(s) finished and were kept" in detail, detail

@@ -27,7 +27,9 @@ Top level: ``provenance`` (text), ``commands`` (list) and an optional free-form 
 (name, OS build, …) that is kept in the file for people and not interpreted.
 Keys per command: ``match`` (required), ``stdout`` or ``stdout_b64``, ``stderr`` or
 ``stderr_b64``, ``rc`` (int, default 0), ``delay`` (seconds before the output appears and the
-command ends, default 0), ``note``. Unknown keys are an error naming the file and the entry.
+command ends, default 0), ``hang`` (true: the command never returns, whatever the batch's
+per-command timeout says — a hung WMI provider that ignores ``BeginStop``), ``note``. Unknown
+keys are an error naming the file and the entry.
 Regex ``flags`` letters: ``i`` IGNORECASE, ``s`` DOTALL, ``m`` MULTILINE, ``x`` VERBOSE.
 """
 
@@ -47,7 +49,7 @@ HOSTS_DIR = Path(__file__).resolve().parent / "hosts"
 Match = str | re.Pattern[str]
 
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE, "x": re.VERBOSE}
-_KEYS = {"match", "stdout", "stdout_b64", "stderr", "stderr_b64", "rc", "delay", "note"}
+_KEYS = {"match", "stdout", "stdout_b64", "stderr", "stderr_b64", "rc", "delay", "hang", "note"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class FixtureOutput:
     stderr: bytes | str = ""
     rc: int = 0
     delay: float = 0.0
+    hang: bool = False
+    """Never returns: in a batch, the step's begin marker is the last thing the host writes."""
 
     def stdout_bytes(self, encoding: str) -> bytes:
         return _encode(self.stdout, encoding)
@@ -178,11 +182,15 @@ def _parse_entry(entry: Any, where: str) -> tuple[Match, FixtureOutput]:
         raise FixtureError(f"{where}: 'rc' must be an integer")
     if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
         raise FixtureError(f"{where}: 'delay' must be a number of seconds >= 0")
+    hang = entry.get("hang", False)
+    if not isinstance(hang, bool):
+        raise FixtureError(f"{where}: 'hang' must be true or false")
     return match, FixtureOutput(
         stdout=_parse_stream(entry, "stdout", where),
         stderr=_parse_stream(entry, "stderr", where),
         rc=rc,
         delay=float(delay),
+        hang=hang,
     )
 
 

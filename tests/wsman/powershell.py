@@ -17,6 +17,8 @@ a command line into a :class:`Program` — output pieces over time, then an exit
    takes ``$T`` seconds and says ``timed out after T s``; a fixture rc of 124 is passed through).
    With ``$C = <bytes>`` in the script, output and error text are cut after ``$C`` + 1 bytes of
    UTF-8, as ``E8Cap`` does.
+   A step whose fixture says ``hang`` never returns (a hung WMI provider ignores ``BeginStop``):
+   its begin marker is the last output, and the process never exits.
    A step with no fixture behaves like a command that does not exist: rc 1 and PowerShell's
    ``CommandNotFoundException`` record as ``Out-String -Width 4096`` renders it (``At line:2``
    because E8Step prepends one line).
@@ -217,12 +219,18 @@ def run_batch(text: str, fixtures: HostFixtures, encoding: str = "utf-8") -> Pro
     n, timeout = nonce.group(1), float(limit.group(1)) if limit else 30.0
     pieces: list[Piece] = []
     steps: list[str] = []
-    clock = 0.0
+    clock: float | None = 0.0
     for index, b64 in re.findall(r"^E8Step (\d+) '([A-Za-z0-9+/=]*)'", text, re.MULTILINE):
         command = base64.b64decode(b64).decode("utf-8", errors="replace")
         steps.append(command)
+        if clock is None:
+            continue  # after a hung step: never reached
         pieces.append(Piece(clock, "stdout", f"{n} B {index}\r\n".encode()))
-        out, err, rc, delay = _step(command, fixtures.lookup(command))
+        found = fixtures.lookup(command)
+        if found is not None and found.hang:
+            clock = None
+            continue
+        out, err, rc, delay = _step(command, found)
         if delay > timeout:
             clock += timeout
             out, err, rc = b"", f"timed out after {int(timeout)} s".encode(), 124

@@ -39,7 +39,7 @@ import time
 import uuid
 from typing import Any
 
-from scanner.collect.transports.base import RunResult, TransportError, one_line
+from scanner.collect.transports.base import Progress, RunResult, TransportError, one_line
 from scanner.inventory.connection import ConnectionSpec
 from scanner.model.ldap_search import LdapSearch, SearchLineError, parse
 from scanner.model.vocabulary import Reach
@@ -331,8 +331,11 @@ class LdapTransport:
         max_output: int,
         stdin: bytes | None = None,
         max_stderr: int | None = None,
+        progress: Progress | None = None,
     ) -> RunResult:
-        """Run one search line; the JSON of its entries on stdout, the LDAP result as exit code."""
+        """Run one search line; the JSON of its entries on stdout, the LDAP result as exit code.
+
+        A search is not a framed batch: ``progress`` is unused (``timeout`` bounds the search)."""
         start = time.monotonic()
         if self._conn is None:
             raise TransportError(Reach.ERROR, f"not connected to {self._spec.name}")

@@ -6,7 +6,7 @@ import getpass
 import subprocess
 import time
 
-from scanner.collect.transports.base import RunResult
+from scanner.collect.transports.base import Progress, RunResult
 
 
 class LocalTransport:
@@ -30,7 +30,9 @@ class LocalTransport:
         max_output: int,
         stdin: bytes | None = None,
         max_stderr: int | None = None,
+        progress: Progress | None = None,
     ) -> RunResult:
+        """``progress`` is not watched here: this machine's own ``timeout(1)`` ends each step."""
         start = time.monotonic()
         max_err = max_output if max_stderr is None else max_stderr
         try:

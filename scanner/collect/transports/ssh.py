@@ -42,7 +42,13 @@ from paramiko.ssh_exception import IncompatiblePeer
 from pydantic import SecretStr
 
 from scanner.collect.transports import known_hosts
-from scanner.collect.transports.base import RunResult, TransportError, host_id, one_line
+from scanner.collect.transports.base import (
+    Progress,
+    RunResult,
+    TransportError,
+    host_id,
+    one_line,
+)
 from scanner.collect.transports.jump import JumpHost, JumpPool, parse_jump
 from scanner.collect.transports.ssh_algorithms import (
     LEGACY_ALGORITHMS,
@@ -534,10 +540,14 @@ class SSHTransport:
         max_output: int,
         stdin: bytes | None = None,
         max_stderr: int | None = None,
+        progress: Progress | None = None,
     ) -> RunResult:
         """Run one command on its own exec channel; raw bytes, capped, bounded in time.
 
         ``stdin`` (the batch script) is sent whole, then the channel's write side is closed.
+        With ``progress``, a batch whose steps stop making progress is ended, ``timed_out``:
+        the channel is closed, so the host's shell loses its output and stops at its next write
+        (a hung process itself lives on until it ends; nothing more can reach it over SSH).
         """
         transport = self._transport
         if transport is None or not transport.is_active():
@@ -554,7 +564,7 @@ class SSHTransport:
             ) from None
         try:
             caps = (max_output, max_output if max_stderr is None else max_stderr)
-            return self._run_on(chan, transport, command, start, deadline, caps, stdin)
+            return self._run_on(chan, transport, command, start, deadline, caps, stdin, progress)
         finally:
             with contextlib.suppress(Exception):  # it may already be gone with the connection
                 chan.close()
@@ -568,6 +578,7 @@ class SSHTransport:
         deadline: float,
         caps: tuple[int, int],
         stdin: bytes | None = None,
+        progress: Progress | None = None,
     ) -> RunResult:
         out = bytearray()
         err = bytearray()
@@ -583,9 +594,21 @@ class SSHTransport:
 
         def drain() -> None:
             while chan.recv_ready():
-                keep(out, chan.recv(_READ_CHUNK))
+                data = chan.recv(_READ_CHUNK)
+                if progress is not None:
+                    progress.feed(data)  # every byte, even past the cap: markers are progress
+                keep(out, data)
             while chan.recv_stderr_ready():
                 keep(err, chan.recv_stderr(_READ_CHUNK))
+
+        def left() -> float:
+            """Seconds to the host's deadline or the watchdog's, whichever comes first."""
+            now = time.monotonic()
+            if progress is not None and progress.deadline < deadline:
+                if progress.deadline <= now:
+                    progress.stalled = True
+                return progress.deadline - now
+            return deadline - now
 
         def result(code: int | None, timed_out: bool) -> RunResult:
             return RunResult(
@@ -597,6 +620,8 @@ class SSHTransport:
                 truncated=truncated,
             )
 
+        if progress is not None:
+            progress.start()
         try:
             chan.exec_command(command)
         except (paramiko.SSHException, EOFError, OSError) as exc:
@@ -620,7 +645,7 @@ class SSHTransport:
             # Phase 1: stream both outputs until EOF (or the channel closes).
             while not (chan.eof_received or chan.closed):
                 drain()
-                remaining = deadline - time.monotonic()
+                remaining = left()
                 if remaining <= 0:
                     drain()
                     return result(None, True)
@@ -632,7 +657,7 @@ class SSHTransport:
         drain()
         # Phase 2: the streams are closed; wait for the exit status.
         while not chan.exit_status_ready():
-            remaining = deadline - time.monotonic()
+            remaining = left()
             if remaining <= 0:
                 return result(None, True)
             chan.status_event.wait(min(remaining, 1.0))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from winrm.exceptions import (
 )
 from winrm.protocol import Protocol
 
-from scanner.collect.transports.base import RunResult, TransportError
+from scanner.collect.transports.base import Progress, RunResult, TransportError
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport
 from scanner.model.vocabulary import Reach
 
@@ -272,20 +273,23 @@ class WinRMTransport:
         max_output: int,
         stdin: bytes | None = None,
         max_stderr: int | None = None,
+        progress: Progress | None = None,
     ) -> RunResult:
+        """Run one command on the host's shell; with ``progress``, a batch whose steps stop
+        making progress is ended (Signal terminate, then Delete the shell), ``timed_out``."""
         if self._protocol is None or self._shell is None:
             raise TransportError(Reach.ERROR, f"not connected to {self._url}")
         start = time.monotonic()
         caps = (max_output, max_output if max_stderr is None else max_stderr)
         try:
-            return self._run_once(command, start + timeout, caps, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start, progress)
         except TransportError as first:
             if first.reach is not Reach.ERROR or time.monotonic() - start > timeout:
                 raise
             # One rebuild-and-retry: a new connection and shell (e.g. the host closed an idle one).
             self._discard()
             self._protocol, self._shell = self._open()
-            return self._run_once(command, start + timeout, caps, stdin, start)
+            return self._run_once(command, start + timeout, caps, stdin, start, progress)
 
     def _run_once(
         self,
@@ -294,6 +298,7 @@ class WinRMTransport:
         caps: tuple[int, int],
         stdin: bytes | None,
         start: float,
+        progress: Progress | None = None,
     ) -> RunResult:
         p, shell = self._protocol, self._shell
         if p is None or shell is None:
@@ -313,12 +318,25 @@ class WinRMTransport:
                     p.send_command_input(
                         shell, command_id, chunk, end=i + STDIN_CHUNK >= len(stdin)
                     )
+            if progress is not None:
+                progress.start()  # the batch runs once its stdin has ended
             while True:
-                if time.monotonic() >= deadline:
-                    self._signal(command_id)
+                # Our deadline, or the watchdog's when the batch's steps stop making progress.
+                until = deadline if progress is None else min(deadline, progress.deadline)
+                if time.monotonic() >= until:
+                    if progress is not None and until < deadline:
+                        progress.stalled = True
+                        self._end_shell(command_id)
+                    else:
+                        self._signal(command_id)
                     return RunResult(
                         bytes(out), bytes(err), None, time.monotonic() - start, True, truncated
                     )
+                # A Receive blocks on the host for up to its operation timeout: never past `until`.
+                wait = min(
+                    self._opts.operation_timeout, max(1, math.ceil(until - time.monotonic()))
+                )
+                p.operation_timeout_sec = wait
                 asked = time.monotonic()
                 try:
                     o, e, code, done = p.get_command_output_raw(shell, command_id)
@@ -326,12 +344,14 @@ class WinRMTransport:
                     # Still working; our deadline decides, not pywinrm's loop. A host that says
                     # "timed out" at once instead of waiting out the operation timeout must not
                     # be polled in a tight loop (OT gentleness): wait before asking again.
-                    early = self._opts.operation_timeout - (time.monotonic() - asked)
+                    early = wait - (time.monotonic() - asked)
                     pause = min(
-                        max(early, 0.0), MIN_POLL_INTERVAL, max(deadline - time.monotonic(), 0.0)
+                        max(early, 0.0), MIN_POLL_INTERVAL, max(until - time.monotonic(), 0.0)
                     )
                     time.sleep(pause)
                     continue
+                if progress is not None:
+                    progress.feed(o)  # every byte, even past the cap: markers are progress
                 for buf, data, cap in ((out, o, caps[0]), (err, e, caps[1])):
                     room = cap - len(buf)
                     if len(data) > room:
@@ -351,6 +371,15 @@ class WinRMTransport:
         if self._protocol is not None and self._shell is not None:
             with contextlib.suppress(Exception):
                 self._protocol.cleanup_command(self._shell, command_id)
+
+    def _end_shell(self, command_id: str) -> None:
+        """A batch that stopped making progress: Signal terminate, then Delete its shell (the
+        host's process may ignore the signal; the shell's deletion ends it)."""
+        self._signal(command_id)
+        if self._protocol is not None and self._shell is not None:
+            with contextlib.suppress(Exception):
+                self._protocol.close_shell(self._shell, close_session=False)
+        self._shell = None
 
     def _discard(self) -> None:
         if self._protocol is not None:
