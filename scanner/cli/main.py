@@ -13,7 +13,7 @@ import click
 from scanner import __version__
 from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
-from scanner.assess.target import exit_code
+from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
@@ -37,8 +37,9 @@ from scanner.cli.support import (
     writable_dir,
     write_outputs,
 )
-from scanner.collect.plan import make_plan
+from scanner.collect.plan import HostPlan, plan_each
 from scanner.inventory.connection import ConnectionSpec
+from scanner.inventory.load import InventoryHost
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
 from scanner.record.raw import RawRecord
@@ -91,47 +92,72 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
 def plan_cmd(
     inventories: tuple[Path, ...], limit: str | None, check_ids: tuple[str, ...], fmt: str
 ) -> None:
-    """Print, per host, the transport, user and every exact command a scan would run. Connects to nothing."""
-    plans = make_plan(
+    """Print, per host, the transport, route, user and every exact command a scan would run.
+
+    Connects to nothing. A host whose inventory entry cannot be used (a malformed value, missing
+    credentials) is named on stderr with the reason; every host is still listed, and the exit
+    status is then 1.
+    """
+    entries = plan_each(
         inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
     )
+    errors = [e if isinstance(e, InputError) else e.problem for _, e in entries]
     if fmt == "json":
-        say(
-            json.dumps(
-                [
-                    {
-                        "host": p.host.name,
-                        "address": p.spec.address,
-                        "port": p.spec.port,
-                        "transport": p.spec.connection,
-                        "user": p.login,
-                        "become": p.spec.become,
-                        "platform": p.platform.value,
-                        "checks": [c.id for c in p.checks],
-                        "commands": [
-                            {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
-                            for c in p.commands
-                        ],
-                    }
-                    for p in plans
-                ],
-                indent=2,
-            )
-        )
-        return
-    for p in plans:
-        say(
-            f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login}"
-            f" (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
-            f" {len(p.checks)} checks, {len(p.commands)} commands)"
-        )
-        if p.spec.connection == "ldap":
-            say(f"  # {directory_note(p.spec)}")
-        if not p.commands:
-            say(f"  (no check applies to {p.platform.value} hosts in this version)")
-        for c in p.commands:
-            say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+        say(json.dumps([_plan_json(h, e) for h, e in entries], indent=2))
+    else:
+        for h, e in entries:
+            _plan_text(h, e)
+    for err in errors:
+        if err is not None:
+            say(f"e8scan: error: {err}", err=True)
+    if any(err is not None for err in errors):
+        sys.exit(EXIT_ERROR)
+
+
+def _plan_json(host: InventoryHost, e: HostPlan | InputError) -> dict[str, Any]:
+    if isinstance(e, InputError):
+        return {"host": host.name, "error": str(e)}
+    return {
+        "host": e.host.name,
+        "address": e.spec.address,
+        "port": e.spec.port,
+        "transport": e.spec.connection,
+        "user": e.login,
+        "route": e.route,
+        "bastion": None
+        if e.bastion is None
+        else {"user": e.bastion[0], "host": e.bastion[1].host, "port": e.bastion[1].port},
+        "become": e.spec.become,
+        "platform": e.platform.value,
+        "error": str(e.problem) if e.problem else None,
+        "checks": [c.id for c in e.checks],
+        "commands": [
+            {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
+            for c in e.commands
+        ],
+    }
+
+
+def _plan_text(host: InventoryHost, e: HostPlan | InputError) -> None:
+    if isinstance(e, InputError):
+        say(f"# {host.name}: NOT PLANNED: input error: {e}")
         say("")
+        return
+    p = e
+    say(
+        f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login},"
+        f" {p.route} (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
+        f" {len(p.checks)} checks, {len(p.commands)} commands)"
+    )
+    if p.problem is not None:
+        say(f"  # NOT SCANNED: input error: {p.problem}")
+    if p.spec.connection == "ldap":
+        say(f"  # {directory_note(p.spec)}")
+    if not p.commands:
+        say(f"  (no check applies to {p.platform.value} hosts in this version)")
+    for c in p.commands:
+        say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+    say("")
 
 
 def directory_note(spec: ConnectionSpec) -> str:
