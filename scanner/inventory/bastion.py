@@ -1,7 +1,7 @@
 """Bastions (jump hosts) as Ansible users write them, read into one :class:`JumpHost` or refused.
 
-Ansible's ``ssh`` connection passes ``ansible_ssh_common_args`` and ``ansible_ssh_extra_args``
-to OpenSSH, so a bastion appears there as ``-J [user@]host[:port]``, ``-o ProxyJump=…``,
+Ansible's ``ssh`` connection passes ``ansible_ssh_args``, ``ansible_ssh_common_args`` and
+``ansible_ssh_extra_args`` to OpenSSH, so a bastion appears there as ``-J [user@]host[:port]``, ``-o ProxyJump=…``,
 ``-o 'ProxyJump …'`` or ``-oProxyJump=…``; e8scan's own ``e8_jump_host`` takes the bare value.
 The arguments are split as a shell would (:func:`shlex.split`, quotes honoured). Every form is
 either honoured or refused with an error naming the host: a ``ProxyCommand`` (any program
@@ -26,7 +26,7 @@ _JUMP = re.compile(
     r"^(?:ssh://)?(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]\s]+)\]|(?P<host>[^:@\s\[\]]+))"
     r"(?::(?P<port>\d{1,5}))?$"
 )
-SSH_ARG_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args")
+SSH_ARG_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args")
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,10 @@ def test_every_openssh_spelling_of_a_bastion_is_honoured(args: str) -> None:
 def test_ssh_extra_args_and_e8_jump_host_are_read_and_must_agree() -> None:
     s = spec_for("lx1", {"ansible_ssh_extra_args": "-J [2001:db8::5]:2222"})
     assert s.jump == JumpHost("2001:db8::5", 2222, None)
+    s = spec_for("lx1", {"ansible_ssh_args": "-C -o ControlMaster=auto -o ProxyJump=b"})
+    assert s.jump == JumpHost("b", 22, None)
+    with pytest.raises(InputError, match=r"^host lx1: ansible_ssh_args: ProxyCommand"):
+        spec_for("lx1", {"ansible_ssh_args": "-o ProxyCommand='nc %h %p'"})
     same = {"e8_jump_host": "ops@b:2200", "ansible_ssh_common_args": "-J ops@b:2200"}
     assert spec_for("lx1", same).jump == JumpHost("b", 2200, "ops")
     with pytest.raises(InputError, match=r"^host lx1: ansible_ssh_common_args: names bastion"):
