@@ -71,8 +71,8 @@ def ssh_args_jump(args: str) -> str | None:
     ProxyCommand, an unbalanced quote or a ``-J`` / ``-o`` missing its value."""
     try:
         tokens = shlex.split(args)
-    except ValueError as exc:
-        raise ValueError(f"cannot split {args!r} as a shell would ({exc})") from None
+    except ValueError as exc:  # the text is not quoted: it may carry a secret (sshpass -p …)
+        raise ValueError(f"cannot split the arguments as a shell would ({exc})") from None
     found: str | None = None
     i = 0
     while i < len(tokens):
@@ -84,7 +84,7 @@ def ssh_args_jump(args: str) -> str | None:
         value = tok[2:]
         if not value:
             if i >= len(tokens):
-                raise ValueError(f"{flag} at the end of {args!r} has no value")
+                raise ValueError(f"{flag} at the end of the arguments has no value")
             value, i = tokens[i], i + 1
         if flag == "-J":
             found = value
@@ -94,10 +94,10 @@ def ssh_args_jump(args: str) -> str | None:
         if key.lower() == "proxyjump":
             found = rest
         elif key.lower() == "proxycommand" and rest.lower() != "none":
+            # The command is not quoted back: it may carry a secret (sshpass -p …).
             raise ValueError(
-                f"ProxyCommand {rest!r} is not supported (e8scan runs no local program to "
-                "reach a host); expected -J or -o ProxyJump=[user@]bastion[:port], or "
-                "e8_jump_host"
+                "a ProxyCommand is not supported (e8scan runs no local program to reach a "
+                "host); expected -J or -o ProxyJump=[user@]bastion[:port], or e8_jump_host"
             )
     return found
 
