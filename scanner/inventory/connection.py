@@ -163,6 +163,15 @@ def spec_for(
     user = str(hvars["ansible_user"]) if hvars.get("ansible_user") else None
     if problems is not None and conn == "winrm":
         found += _winrm_login_problems(name, hvars, user, bool(env_name or inline))
+    simple = str(hvars.get("e8_ldap_auth") or "simple").lower() == "simple"
+    if problems is not None and conn == "ldap" and simple and not (user and (env_name or inline)):
+        found.append(
+            InputError(
+                f"host {name}: {'e8_password_env' if user else 'ansible_user'}",
+                "an LDAP simple bind needs ansible_user and a password (e8_password_env); "
+                "or set e8_ldap_auth=kerberos",
+            )
+        )
 
     kinit_mode = str(hvars.get("ansible_winrm_kinit_mode", "managed") or "managed").lower()
     if kinit_mode not in ("managed", "manual"):

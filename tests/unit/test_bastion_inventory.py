@@ -228,3 +228,19 @@ def test_a_scan_records_the_host_with_missing_credentials_and_scans_the_others(
     assert hosts["here"]["reach"] == "ok"
     assert hosts["hmi07"]["reach"] == "error"
     assert hosts["hmi07"]["reach_detail"].startswith("input error: host hmi07: e8_password_env: ")
+
+
+def test_a_directory_simple_bind_without_user_or_password_is_that_hosts_input_error() -> None:
+    for hvars, field in (
+        ({"ansible_connection": "ldap"}, "ansible_user"),
+        ({"ansible_connection": "ldap", "ansible_user": "svc@corp.example"}, "e8_password_env"),
+    ):
+        problems: list[InputError] = []
+        spec_for("dc1", hvars, {}, secrets=False, problems=problems)
+        assert [str(p) for p in problems] == [
+            f"host dc1: {field}: an LDAP simple bind needs ansible_user and a password "
+            "(e8_password_env); or set e8_ldap_auth=kerberos"
+        ]
+    kerberos: list[InputError] = []
+    spec_for("dc1", {"ansible_connection": "ldap", "e8_ldap_auth": "kerberos"}, {}, False, kerberos)
+    assert kerberos == []  # the ticket cache's principal
