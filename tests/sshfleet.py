@@ -62,7 +62,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 SSHD = Path("/usr/sbin/sshd")
 LOGIN_USER = "e8test"
@@ -96,7 +96,8 @@ class HostSpec:
     ``/usr/local/bin/date`` that shadows the real one on the login PATH; ``sudo_nopasswd`` grants
     the login user ``NOPASSWD: ALL`` via ``/etc/sudoers.d/e8test`` on this host only; each
     ``sshd_config`` line (e.g. ``"MaxStartups 1"``) replaces the fleet's line for the same
-    keyword, or is added.
+    keyword, or is added; ``host_key_type`` is the host's only host key, ``"ed25519"`` or
+    ``"rsa"`` (2048 bits, for legacy hosts that offer ``ssh-rsa`` alone).
     """
 
     name: str
@@ -107,6 +108,7 @@ class HostSpec:
     executables: tuple[str, ...] = ()
     sudo_nopasswd: bool = False
     sshd_config: tuple[str, ...] = ()
+    host_key_type: str = "ed25519"
 
 
 @dataclass
@@ -415,12 +417,18 @@ class SSHFleet:
             return ""
 
     @staticmethod
-    def _keygen(path: Path, comment: str) -> None:
-        """An unencrypted ed25519 key pair in OpenSSH format (kept if it already exists)."""
+    def _keygen(path: Path, comment: str, key_type: str = "ed25519") -> None:
+        """An unencrypted ed25519 (or RSA) key pair in OpenSSH format (kept if it exists)."""
         pub = path.with_suffix(".pub")
         if path.exists() and pub.exists():
             return
-        key = ed25519.Ed25519PrivateKey.generate()
+        key: ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+        if key_type == "rsa":
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        elif key_type == "ed25519":
+            key = ed25519.Ed25519PrivateKey.generate()
+        else:
+            raise ValueError(f"host key type {key_type!r}: expected ed25519 or rsa")
         private = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.OpenSSH,
@@ -461,8 +469,8 @@ class SSHFleet:
         """Write this host's config, keys, overlay tree and fresh upper/work dirs."""
         d = self.workdir / "hosts" / spec.name
         d.mkdir(parents=True, exist_ok=True)
-        key = d / "ssh_host_ed25519_key"
-        self._keygen(key, f"root@{spec.name}")
+        key = d / f"ssh_host_{spec.host_key_type}_key"
+        self._keygen(key, f"root@{spec.name}", spec.host_key_type)
         for sub in ("tree", "upper", "work"):
             shutil.rmtree(d / sub, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):

@@ -14,10 +14,12 @@ Operators, which the WinRM account has or has not: access denied is no_visibilit
   528, 544, 545, 546, 561, 564, 612; from memory, verify), with UTC times formatted on the host;
   "no events" and "no such log" are not errors;
 - ``services``: ``Get-Service`` (``Name``, ``DisplayName``, ``Status``, ``StartType``), matched
-  against ``windows_backup_agents.csv`` beside this module (service-name or display-name patterns
-  → product; Veeam, Commvault, Acronis, Veritas Backup Exec and NetBackup, Datto, ShadowProtect,
-  Cohesity, Rubrik, Arcserve, Azure Backup MARS, NetWorker, Avamar, Data Protector, IBM Storage
-  Protect, N-able, Druva, NAKIVO; names from memory, marked "verify").
+  against ``windows_backup_agents.csv`` beside this module (service-name, display-name or either
+  (``any``) patterns → product: Windows Server Backup, Veeam Agent, Commvault, Acronis, Veritas
+  Backup Exec and NetBackup, ShadowProtect, Rubrik, Azure Backup MARS, NetWorker, IBM Storage
+  Protect (TSM) and N-able Cove). Every row cites the public document or script that names the
+  service, and an example name the tests match; agents without a sourced row (Datto, Cohesity,
+  Arcserve, Avamar, Data Protector, Druva, NAKIVO…) are not recognised.
 
 **ISM-1511** (ML1-3, backups performed and retained per business criticality). The model fixes no
 frequency; the RPO is the organisation's: ``e8_backup_rpo_hours`` for the host, else the policy's
@@ -29,10 +31,11 @@ newest ``wbadmin`` version and the newest event 4.
   exception"); or a local success exists but is older than the RPO while the service list could
   not be read (an agent cannot be ruled out); or nothing was found while a source could not be
   read (access denied, PowerShell 2.0 without ``ConvertTo-Json``);
-- ineffective: the newest local success is older than the RPO and no backup agent runs; or no
-  backup evidence at all (no Windows Server Backup history, no backup event, no running agent
-  service). A backup agent whose service is installed but not running is named in the evidence
-  but does not count.
+- ineffective: the newest local success is older than the RPO and no recognised backup agent
+  runs; or no backup evidence at all (no Windows Server Backup history, no backup event, no
+  running service of a recognised agent; the evidence names the products looked for, since an
+  agent the table does not know is not seen). A backup agent whose service is installed but not
+  running is named in the evidence but does not count.
 
 Caveats: agentless backups (hypervisor snapshots, storage replication, a backup server pulling
 over the network) leave no trace on the host: record them as an exception or attestation. Volume
@@ -61,7 +64,7 @@ from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
 @dataclass(frozen=True)
 class AgentPattern:
-    field: str  # name | display
+    field: str  # name | display | any (the service name or the display name)
     pattern: str
     product: str
     kind: str  # agent | windows
@@ -76,6 +79,7 @@ def _load_patterns() -> tuple[AgentPattern, ...]:
 
 
 PATTERNS = _load_patterns()
+RECOGNISED = ", ".join(sorted({p.product for p in PATTERNS if p.kind == "agent"}))
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,9 @@ def match_agents(services: tuple[Service, ...]) -> list[Agent]:
     for svc in services:
         name, display = svc.name, svc.display_name
         for p in PATTERNS:
-            value = name if p.field == "name" else display
-            if value and fnmatchcase(value.lower(), p.pattern) and name not in found:
+            values = {"name": (name,), "display": (display,), "any": (name, display)}[p.field]
+            hit = any(v and fnmatchcase(v.lower(), p.pattern) for v in values)
+            if hit and name not in found:
                 found[name] = Agent(
                     product=p.product,
                     kind=p.kind,
@@ -226,7 +231,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 f"{stale}, but the service list could not be read, so a third-party backup agent "
                 f"cannot be ruled out ({'; '.join(blind)}){tail}",
             )
-        return finding(Outcome.INEFFECTIVE, f"{stale}{tail}{idle_note}")
+        return finding(
+            Outcome.INEFFECTIVE,
+            f"{stale}, and no service of a recognised backup agent runs (looked for: "
+            f"{RECOGNISED}){tail}{idle_note}",
+        )
     if blind:
         return finding(
             Outcome.NO_VISIBILITY,
@@ -236,7 +245,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     return finding(
         Outcome.INEFFECTIVE,
         "no backup evidence: no successful Windows Server Backup, no wbadmin backup version, "
-        "no Microsoft-Windows-Backup success event and no running backup agent service"
+        "no Microsoft-Windows-Backup success event and no running service of a recognised backup "
+        f"agent (looked for: {RECOGNISED}; an agent not in windows_backup_agents.csv is not seen)"
         f"{tail}{idle_note}",
     )
 

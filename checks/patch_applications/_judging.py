@@ -4,6 +4,11 @@
   high-risk class of the model (office suites, browsers, email clients, PDF software, Adobe Flash,
   security products; Java runtimes are counted with them for patching, as the e8 reference §2.2
   does) per platform, matched on the Windows Uninstall ``DisplayName`` or the Linux package name.
+  Each row names its ``supplier``: ``vendor`` (every Windows entry; a vendor's own Linux
+  repository) or ``distribution`` (supported with the distribution release).
+- ``patch_applications/app_lines.csv`` (:data:`LINES`): product lines the vendor supports at the
+  current release only (Microsoft Edge, Microsoft 365 Apps, Acrobat continuous track), with a
+  source per row; :func:`unreferenced` lists the ISM-1704-class entries nothing speaks for.
 - ``patch_applications/app_eol.csv`` (:data:`EOL`): product pattern, class, version range and the
   date support ended, with a source per row, for products the endoflife.date feed does not cover
   (:data:`FEED_CYCLES` names those it does: Office and Oracle Java on Windows, Firefox ESR;
@@ -115,6 +120,42 @@ def _load_classes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
     )
 
 
+def _load_vendor_supplied() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (r["platform"], re.compile(r["match"], re.I))
+        for r in _csv("app_classes.csv")
+        if r["supplier"] == "vendor"
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    """A product line its vendor supports continuously (``app_lines.csv``): only the current
+    release is supported, so the line itself is never "no longer supported"; whether an installed
+    copy is current is what the patching rows judge."""
+
+    product: str
+    platform: str
+    match: re.Pattern[str]
+    klass: str
+    support: str
+    source: str
+
+
+def _load_lines() -> tuple[Line, ...]:
+    return tuple(
+        Line(
+            product=r["product"],
+            platform=r["platform"],
+            match=re.compile(r["match"], re.I),
+            klass=r["class"],
+            support=r["support"],
+            source=r["source"],
+        )
+        for r in _csv("app_lines.csv")
+    )
+
+
 def _load_eol() -> tuple[EolRow, ...]:
     return tuple(
         EolRow(
@@ -149,6 +190,8 @@ def _load_releases() -> tuple[Release, ...]:
 
 
 CLASSES = _load_classes()
+VENDOR_SUPPLIED = _load_vendor_supplied()
+LINES = _load_lines()
 EOL = _load_eol()
 RELEASES = _load_releases()
 
@@ -371,6 +414,34 @@ def feed_eol(
     return hits, unknown, covered
 
 
+def unreferenced(
+    platform: str, apps: list[App]
+) -> tuple[list[tuple[App, str]], list[tuple[App, Line]]]:
+    """ISM-1704-class entries a vendor ships that no reference data speaks about (no EOL row
+    matches their name; the feed's products are left out by the caller), and those that belong to
+    a continuously supported line (:data:`LINES`). A distribution's own packages are supported
+    with the release (``patch_os.linux_os_support``), so only vendor-supplied ones count: an
+    unknown browser, PDF reader or security product cannot be called supported."""
+    unknown: list[tuple[App, str]] = []
+    lines: list[tuple[App, Line]] = []
+    for app in apps:
+        klass = app_class(platform, app.name)
+        if klass not in ISM_1704_CLASSES:
+            continue
+        if not any(p == platform and m.search(app.name) for p, m in VENDOR_SUPPLIED):
+            continue
+        if any(r.platform == platform and r.match.search(app.name) for r in EOL):
+            continue
+        line = next(
+            (ln for ln in LINES if ln.platform == platform and ln.match.search(app.name)), None
+        )
+        if line is not None:
+            lines.append((app, line))
+        else:
+            unknown.append((app, klass))
+    return unknown, lines
+
+
 def app_class(platform: str, name: str) -> str | None:
     """The class of an installed application or package, or None for "other"."""
     for plat, pattern, klass in CLASSES:
@@ -440,6 +511,10 @@ def judge_unsupported(
     from_feed, unjudged, covered = feed_eol(platform, apps, ctx)
     tabled = [a for a in apps if id(a) not in covered]
     hits = from_feed + eol_hits(platform, tabled, today, ctx.policy.eol_overrides)
+    unknown, lines = unreferenced(platform, tabled)
+    unjudged = unjudged + [
+        (a, k, f"{a.label} ({k}): no support data for this product") for a, k in unknown
+    ]
     stale = today - TABLE_DATE > timedelta(days=EOL_TABLE_MAX_AGE_DAYS)
     findings = []
     for ism in ("ISM-1704", "ISM-0304"):
@@ -452,6 +527,16 @@ def judge_unsupported(
             "eol_table_date": TABLE_DATE.isoformat(),
             "eol_feed": _feed_state(ctx),
             "not_judged": blind[:20],
+            "current_release_lines": [
+                {
+                    "application": a.label,
+                    "line": ln.product,
+                    "support": ln.support,
+                    "source": ln.source,
+                }
+                for a, ln in lines[:20]
+                if (ln.klass in ISM_1704_CLASSES) == (ism == "ISM-1704")
+            ],
             "unsupported": [
                 {
                     "application": a.label,
@@ -498,6 +583,13 @@ def judge_unsupported(
                 evidence += f" and the endoflife.date snapshot of {feed['as_of']}"
             if ism == "ISM-0304":
                 evidence += " (partly: applications not in the table are not judged)"
+            else:
+                current = sorted({ln.product for _, ln in lines if ln.klass in ISM_1704_CLASSES})
+                if current:
+                    evidence += (
+                        f"; {', '.join(current)}: supported while current (their patch age is "
+                        "judged under ISM-1691/1692)"
+                    )
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed))
     findings.append(_online_services(findings, ctx))
     return findings

@@ -24,8 +24,13 @@ vendor retired.
 
 **Judgement** (the same rules as ``patch_applications.windows_unsupported_apps``):
 - ISM-1704 (ML1-3): ineffective when an office / browser / email / PDF / Flash / security package
-  matches a row whose support had ended by the collection date; effective when none does (the
-  evidence names the table date), no_visibility when the table is more than a year old;
+  matches a row whose support had ended by the collection date; no_visibility when a package of
+  those classes from a vendor's own repository (``app_classes.csv`` supplier ``vendor``:
+  microsoft-edge-stable, brave-browser, opera-stable, mdatp, falcon-sensor…) has no reference
+  data, naming it (the distribution's packages are supported with the release and are not asked
+  about; Ubuntu's universe and Debian's limited-support packages are a caveat this check cannot
+  see); effective otherwise (the evidence names the table date), no_visibility when the table is
+  more than a year old;
 - ISM-0304 (ML3, partly): the same over Java and other rows; "effective" means no package in the
   table is unsupported, not that every package is supported;
 - no_visibility when neither dpkg nor rpm answered.
@@ -61,5 +66,5 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"packages": PACKAGES.cmd},
     judge=judge,
-    version=2,  # v2: firefox-esr end of support from the endoflife.date feed
+    version=3,  # v3: vendor high-risk packages without reference data are no_visibility
 )

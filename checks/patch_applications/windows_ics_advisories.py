@@ -9,10 +9,12 @@ CSAF 2.0, parsed by :mod:`scanner.model.csaf`: advisory id, initial release date
 affected version range, CVEs, vendor fix) and the mapping table
 ``patch_applications/ics_products.csv``: an anchored, case-insensitive ``DisplayName`` pattern
 (gated on the ``Publisher`` pattern when the entry has a publisher) → the advisories' vendor and
-product name patterns, with the advisories that name the product and where the DisplayName string
-comes from. Every row is marked "verify": no real Uninstall capture of industrial software was
-available, the DisplayName strings are from vendor installers as remembered. A CSAF product
-name ending in ``V<n>`` (``SIMATIC WinCC V7.5``) only matches an installed version starting with n.
+product name patterns, with the advisories that name the product and the public source of the
+DisplayName string (a recorded Uninstall inventory or a maintained scanner's detection rule,
+repository, path and commit). Four products have such a source: FactoryTalk Services Platform,
+TIA Portal, STEP 7 and WebAccess (``WebAccess Node``); the tests match the real DisplayName
+strings of ``tests/data/ics_displaynames.csv`` against the table. A CSAF product name
+ending in ``V<n>`` (``SIMATIC STEP 7 V5``) only matches an installed version starting with n.
 
 **Control:** ISM-1693 (ML2-3, "other applications": fixes applied within one month of release;
 policy ``patch_other_days``). ICS engineering, HMI and historian software is none of the
@@ -32,8 +34,11 @@ keeps the DisplayVersion (Rockwell patch roll-ups) is not visible, and the evide
 
 **Not identified is never effective:** an Uninstall entry whose Publisher or DisplayName names an
 advisory vendor (Rockwell, Siemens, AVEVA/Wonderware/OSIsoft, Schneider Electric, Mitsubishi
-Electric/ICONICS, Honeywell, Delta Electronics, Advantech, GE, Emerson, ABB, Yokogawa, Omron…)
-but that no table row identifies leaves the control **no_visibility** (listed in the evidence).
+Electric/ICONICS, Honeywell, Delta Electronics, Advantech, GE, Emerson, ABB, Yokogawa, Omron…),
+or whose DisplayName names a product of the 2024 advisories that has no sourced row (FactoryTalk,
+RSLogix, GENESIS64, GX Works, WinCC, InTouch, PI Server, AVEVA Edge, Experion, Ecodial,
+DIAEnergie…), but that no table row identifies leaves the control **no_visibility** (listed in
+the evidence).
 **not_applicable** only when the inventory was read and holds no entry of any such vendor.
 no_visibility when the inventory cannot be read, or when the ``csaf-ot`` feed is not usable for
 the collection date (missing or older than its limit): the reason is the feed's. Effective means
@@ -68,11 +73,21 @@ ICS_VENDORS = re.compile(
     r"Fuji Electric|Phoenix Contact|Beckhoff|Moxa|Inductive Automation|Kepware)\b",
     re.I,
 )
+# Product names of the 2024 advisories (CSAF product_name) whose DisplayName has no sourced table
+# row: such an entry is "not identified" (no_visibility) even when its Publisher is empty or names
+# no vendor above. Used only to withhold a pass, never to judge a version.
+ICS_PRODUCTS = re.compile(
+    r"\b(FactoryTalk|RSLogix|GENESIS64|GX Works[23]?|WinCC|STEP 7|TIA Portal|"
+    r"Totally Integrated Automation Portal|InTouch|PI Server|AVEVA Edge|Experion|Ecodial|"
+    r"DIAEnergie|WebAccess)\b",
+    re.I,
+)
 _NAME_V = re.compile(r"\bV(\d+(?:\.\d+)*)$")
 
 
 @dataclass(frozen=True)
 class Row:
+    id: str
     match: re.Pattern[str]
     publisher: re.Pattern[str]
     vendor: re.Pattern[str]
@@ -86,6 +101,7 @@ def _load() -> tuple[Row, ...]:
     text = files("checks.patch_applications").joinpath("ics_products.csv").read_text("utf-8")
     return tuple(
         Row(
+            id=r["id"],
             match=re.compile(r["match"], re.I),
             publisher=re.compile(r["publisher"], re.I),
             vendor=re.compile(r["vendor"], re.I),
@@ -145,7 +161,7 @@ def assess(app: App, row: Row, feed: CsafFeed, window: timedelta, now: datetime)
     for adv, p in _candidates(feed, row, key):
         if adv.released > now.date():
             continue  # published after the collection
-        inside = p.range.contains(key)
+        inside = p.range.contains(key, app.version)
         cves = ", ".join(p.cves[:4]) + (" …" if len(p.cves) > 4 else "")
         if inside is None:
             if p.vendor_fix:
@@ -184,12 +200,16 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     vendor_apps = [
         a
         for a in apps
-        if identify(a) is None and (ICS_VENDORS.search(a.publisher) or ICS_VENDORS.search(a.name))
+        if identify(a) is None
+        and (
+            ICS_VENDORS.search(a.publisher)
+            or ICS_VENDORS.search(a.name)
+            or ICS_PRODUCTS.search(a.name)
+        )
     ]
     obs: dict[str, object] = {
         "identified": [f"{a.name} {a.version}".strip() for a, _ in identified][:30],
         "not_identified": [f"{a.name} ({a.publisher})" for a in vendor_apps][:30],
-        "mapping_rows_verify": sum(1 for r in ROWS if r.verify),
     }
     if not identified and not vendor_apps:
         return [
@@ -249,7 +269,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         if vendor_apps:
             names = [a.name for a in vendor_apps]
             parts.append(
-                f"{len(vendor_apps)} entr(y/ies) of ICS vendors not identified by ics_products.csv: "
+                f"{len(vendor_apps)} industrial software entr(y/ies) (an ICS vendor or advisory product) not "
+                "identified by ics_products.csv: "
                 f"{summary(names, 4)}"
             )
         evidence = "; ".join(parts)

@@ -33,9 +33,15 @@ every MSI package):** the Uninstall registry keys, as ASD's assessment guide rea
 **Judgement:**
 - ISM-1704 (ML1-3; office suites, browsers, email clients, PDF software, Adobe Flash Player,
   security products): ineffective when an entry of those classes matches a table row whose
-  support had ended by the collection date; effective when none does and the table is less than a
-  year old at collection (an older table no longer proves "nothing unsupported": no_visibility);
-  not_applicable is never returned (Flash is always in scope: its absence is the requirement).
+  support had ended by the collection date; no_visibility when an installed entry of those classes
+  is a product no reference data speaks for (no end-of-life row, feed product or current-release
+  line: Opera, Foxit, a classic-track Acrobat 2020, most security products), naming it; effective
+  when none of these holds and the table is less than a year old at collection (an older table no
+  longer proves "nothing unsupported": no_visibility). Products whose vendor supports only the
+  current release (``app_lines.csv``: Microsoft Edge, Microsoft 365 Apps, Acrobat continuous
+  track, each with its source) are a supported line; whether the copy is current is judged by
+  ``windows_app_updates`` (ISM-1691/1692), and the evidence says so. not_applicable is never
+  returned (Flash is always in scope: its absence is the requirement).
 - ISM-0304 (ML3; any other application, Java included — ISM-1704 does not name Java): the same
   rule over the other rows. *Partly:* the table names only well-known products, so "effective"
   means "no product in the table is unsupported", not that every installed application is
@@ -78,5 +84,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"uninstall": UNINSTALL_INVENTORY.cmd},
     judge=judge,
-    version=2,  # v2: Office and Oracle Java end of support from the endoflife.date feed
+    version=3,  # v3: high-risk products without reference data are no_visibility
 )

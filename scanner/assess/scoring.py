@@ -39,7 +39,15 @@ from scanner.assess.register import Register, judge_attestation, judge_exception
 from scanner.assess.results import ControlResult, HostResult, Level, StrategySummary
 from scanner.assess.role import record_profile, resolve_role
 from scanner.model.framework import Checkable, Framework, Requirement, builtin
-from scanner.model.vocabulary import OUTCOME_SEVERITY, Grade, Outcome, Platform, Reach, Strategy
+from scanner.model.vocabulary import (
+    OFFLINE,
+    OUTCOME_SEVERITY,
+    Grade,
+    Outcome,
+    Platform,
+    Reach,
+    Strategy,
+)
 from scanner.record.raw import HostRecord
 
 ASSESSED = frozenset(
@@ -160,10 +168,18 @@ def control_outcomes(
                 check=worst.check.id,
                 check_version=worst.check.version,
                 observed=worst.finding.observed,
-                grade=worst.check.grade if worst.finding.outcome in ASSESSED else Grade.NONE,
+                grade=_grade(worst.check.grade, rec)
+                if worst.finding.outcome in ASSESSED
+                else Grade.NONE,
             )
         out.append(_apply_register(c, rec, register) if use_register and register else c)
     return out
+
+
+def _grade(grade: Grade, rec: HostRecord) -> Grade:
+    """A check's evidence grade on this host: what the field kit collected offline is a copy of
+    the configuration, brought back by hand (ASD's ``fair``), however the check reads it."""
+    return grade.at_most(Grade.FAIR) if rec.connection == OFFLINE else grade
 
 
 def _apply_register(c: ControlResult, rec: HostRecord, register: Register) -> ControlResult:

@@ -17,6 +17,7 @@ from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
+from scanner.cli.kit import import_cmd, kit_cmd
 from scanner.cli.options import (
     checks_option,
     inventory_of,
@@ -128,6 +129,7 @@ def _plan_json(host: InventoryHost, e: HostPlan | InputError) -> dict[str, Any]:
         if e.bastion is None
         else {"user": e.bastion[0], "host": e.bastion[1].host, "port": e.bastion[1].port},
         "become": e.spec.become,
+        "ssh_legacy": e.ssh_legacy,
         "platform": e.platform.value,
         "error": str(e.problem) if e.problem else None,
         "checks": [c.id for c in e.checks],
@@ -153,6 +155,8 @@ def _plan_text(host: InventoryHost, e: HostPlan | InputError) -> None:
         say(f"  # NOT SCANNED: input error: {p.problem}")
     if p.spec.connection == "ldap":
         say(f"  # {directory_note(p.spec)}")
+    if p.ssh_legacy_note:
+        say(f"  # {p.ssh_legacy_note}")
     if not p.commands:
         say(f"  (no check applies to {p.platform.value} hosts in this version)")
     for c in p.commands:
@@ -264,7 +268,7 @@ def rescore_cmd(
     sys.exit(exit_code(results))
 
 
-for _command in (scan_cmd, feeds_group, *COMMANDS):
+for _command in (scan_cmd, kit_cmd, import_cmd, feeds_group, *COMMANDS):
     main.add_command(_command)
 
 

@@ -27,6 +27,7 @@ from scanner.inventory.connection import (
     spec_for,
 )
 from scanner.inventory.load import InventoryHost
+from scanner.inventory.profile import SSH_LEGACY_ALGORITHMS
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
 
@@ -72,6 +73,21 @@ class HostPlan:
         user, jump = self.bastion
         host = f"[{jump.host}]" if ":" in jump.host else jump.host
         return f"via bastion {user}@{host}:{jump.port}"
+
+    @property
+    def ssh_legacy(self) -> bool:
+        """An SSH host whose inventory allows the SHA-1 algorithms (``e8_ssh_legacy``)."""
+        return self.spec.connection == "ssh" and self.host.profile.e8_ssh_legacy
+
+    @property
+    def ssh_legacy_note(self) -> str | None:
+        """What ``e8scan plan`` says about ``e8_ssh_legacy`` for this host (None: not set)."""
+        if not self.ssh_legacy:
+            return None
+        return (
+            "e8_ssh_legacy: also allows " + ", ".join(SSH_LEGACY_ALGORITHMS) + " (SHA-1) for "
+            "this host only, tried after every modern algorithm; host key still checked"
+        )
 
 
 def login_of(spec: ConnectionSpec) -> str:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 import secrets
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner.record import hostvalues
+from scanner.record.raw import CommandRecord
 
 PREAMBLE = """\
 export LC_ALL=C LANG=C COLUMNS=512 PAGER=cat SYSTEMD_PAGER='' SYSTEMD_COLORS=0 TERM=dumb
@@ -73,13 +75,36 @@ class StepResult:
     invalid: dict[str, str] = field(default_factory=dict)
     """Numbers the host printed that cannot be what they claim, as its text (see hostvalues)."""
 
+    def record(self, command: str, as_run: str, checks: list[str]) -> CommandRecord:
+        """This result as the raw record keeps it, for the step declared as ``command``."""
+        return CommandRecord(
+            command=command,
+            as_run=as_run,
+            checks=checks,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            exit_code=self.exit_code,
+            started=self.started,
+            finished=self.finished,
+            truncated=self.truncated,
+            stderr_truncated=self.stderr_truncated,
+            timed_out=self.timed_out,
+            ran=self.ran,
+            invalid=self.invalid,
+        )
 
-def build(steps: list[Step], timeout: int, cap: int) -> tuple[str, str]:
-    """The script for ``steps`` and its nonce."""
+
+Frame = Callable[[int, str], str]
+"""Wraps step ``i``'s framed text in more script (the field kit seals each step's output)."""
+
+
+def build(steps: list[Step], timeout: int, cap: int, frame: Frame | None = None) -> tuple[str, str]:
+    """The script for ``steps`` and its nonce; ``frame`` (the field kit's) wraps each step."""
     nonce = secrets.token_hex(16)
     parts = [f"N={nonce}\n", PREAMBLE.format(timeout=int(timeout))]
     for i, step in enumerate(steps):
-        parts.append(STEP.format(i=i, n='"$N"', run=step.as_run, cap1=cap + 1))
+        text = STEP.format(i=i, n='"$N"', run=step.as_run, cap1=cap + 1)
+        parts.append(frame(i, text) if frame is not None else text)
     return "".join(parts), nonce
 
 

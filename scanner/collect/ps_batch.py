@@ -26,7 +26,7 @@ import base64
 import re
 import secrets
 
-from scanner.collect.posix_batch import StepResult
+from scanner.collect.posix_batch import Frame, StepResult
 from scanner.record import hostvalues
 
 # Short on purpose: it is the only thing on the command line (UTF-16LE + base64 ≈ 2.7× longer).
@@ -72,14 +72,17 @@ def command_line() -> str:
     return f"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand {encoded}"
 
 
-def build(commands: list[str], timeout: int, cap: int = 1 << 20) -> tuple[str, str]:
+def build(
+    commands: list[str], timeout: int, cap: int = 1 << 20, frame: Frame | None = None
+) -> tuple[str, str]:
     """The stdin script for ``commands`` and its nonce; each step's output and error text are
-    cut on the host after ``cap`` + 1 bytes."""
+    cut on the host after ``cap`` + 1 bytes. ``frame`` (the field kit's) wraps each step."""
     nonce = secrets.token_hex(16)
     parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap))]
     for i, cmd in enumerate(commands):
         b64 = base64.b64encode(cmd.encode("utf-8")).decode("ascii")
-        parts.append(f"E8Step {i} '{b64}'\r\n")
+        text = f"E8Step {i} '{b64}'\r\n"
+        parts.append(frame(i, text) if frame is not None else text)
     return "".join(parts), nonce
 
 

@@ -81,7 +81,7 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     # the same holds for a WinRM host's bastion.
     ssh = replace(opts.ssh, connect_budget=opts.host_budget)
     if conn == "ssh":
-        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool)
+        return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool, legacy=plan.ssh_legacy)
     return WinRMTransport(plan.spec, opts.winrm, jump_pool=opts.jump_pool, ssh=ssh)
 
 
@@ -170,23 +170,7 @@ def _batch(
     elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
         reach, detail = Reach.ERROR, _first_line(res.stderr) or f"sh exited {res.exit_code}"
     for pc, r in zip(plan.commands, parsed, strict=True):
-        commands.append(
-            CommandRecord(
-                command=pc.step.line,
-                as_run=pc.step.as_run,
-                checks=pc.checks,
-                stdout=r.stdout,
-                stderr=r.stderr,
-                exit_code=r.exit_code,
-                started=r.started,
-                finished=r.finished,
-                truncated=r.truncated,
-                stderr_truncated=r.stderr_truncated,
-                timed_out=r.timed_out,
-                ran=r.ran,
-                invalid=r.invalid,
-            )
-        )
+        commands.append(r.record(pc.step.line, pc.step.as_run, pc.checks))
     return reach, detail
 
 

@@ -20,13 +20,15 @@ from typing import Any
 
 from scanner.model.errors import InputError
 
-__all__ = ["JumpHost", "jump_of_vars", "parse_jump", "ssh_args_jump"]
+__all__ = ["ROUTE_VARS", "JumpHost", "jump_of_vars", "parse_jump", "ssh_args_jump"]
 
 _JUMP = re.compile(
     r"^(?:ssh://)?(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]\s]+)\]|(?P<host>[^:@\s\[\]]+))"
     r"(?::(?P<port>\d{1,5}))?$"
 )
 SSH_ARG_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args")
+ROUTE_VARS = frozenset({"e8_jump_host", *SSH_ARG_VARS})
+"""Every variable that says how a host is reached through a bastion."""
 
 
 @dataclass(frozen=True)

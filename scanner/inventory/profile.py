@@ -33,6 +33,11 @@ PREFIX = "e8_"
 _TRUE = frozenset({"true", "yes", "on", "y", "t", "1"})
 _FALSE = frozenset({"false", "no", "off", "n", "f", "0"})
 BOOLEAN_EXPECTED = "a boolean (true/false, yes/no, on/off, 1/0)"
+SSH_LEGACY_KEX = ("diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1")
+"""The SHA-1 key exchanges ``e8_ssh_legacy: true`` allows for its hosts (and no others)."""
+SSH_LEGACY_SIGNATURES = ("ssh-rsa",)
+"""The SHA-1 signature (host key, RSA login key) ``e8_ssh_legacy: true`` allows."""
+SSH_LEGACY_ALGORITHMS = SSH_LEGACY_KEX + SSH_LEGACY_SIGNATURES
 
 
 def _boolean(value: Any) -> bool:
@@ -180,6 +185,14 @@ class HostProfile(BaseModel):
     )
     e8_jump_host: Text | None = Field(
         default=None, description="[user@]bastion[:port] to reach the host through."
+    )
+    e8_ssh_legacy: Flag = Field(
+        default=False,
+        description=(
+            "SSH hosts: also allow the SHA-1 algorithms old servers need ("
+            + ", ".join(SSH_LEGACY_ALGORITHMS)
+            + "), tried after every modern one; for this host only."
+        ),
     )
     e8_allow_basic_over_http: Flag = Field(
         default=False,

@@ -50,6 +50,24 @@ def version_key(text: str) -> Key | None:
     return nums
 
 
+def decimal_key(text: str) -> Key | None:
+    """The same version read as vendors that write ``6.4`` for ``6.40`` mean it: every component
+    after the first is a decimal fraction (``6.30.00`` → (6, 300000, 0); ``6.4`` → (6, 400000)).
+
+    Rockwell writes ``6.30.00`` for what its advisory bounds as ``<v6.4``: read as integers 6.30 is
+    above 6.4 (not affected), read as decimals below it (affected). Where the two readings of an
+    installed version against a bound disagree, :meth:`VersionRange.contains` cannot tell."""
+    t = text.strip().rstrip("._ ")
+    m = _NUM.match(t)
+    if not m:
+        return None
+    first, *rest = m.group(1).split(".")
+    nums = (int(first), *(int(p[:6].ljust(6, "0")) for p in rest))
+    if m.group(2):
+        nums += (ord(m.group(2).upper()) - 64,)
+    return nums
+
+
 def compare(a: Key, b: Key) -> int:
     """-1/0/1, missing components counting as 0 (``12.0`` = ``12.00.00``)."""
     n = max(len(a), len(b))
@@ -68,11 +86,33 @@ class VersionRange:
     lower: tuple[str, Key] | None = None  # (">=" | ">", key)
     upper: tuple[str, Key] | None = None  # ("<" | "<=", key)
     upper_text: str = ""  # the upper bound as written (for "<X": the first fixed version)
+    # the bounds read as decimals (see decimal_key), in the order exact…, lower, upper
+    decimal: tuple[Key, ...] = ()
 
-    def contains(self, version: Key) -> bool | None:
-        """Is ``version`` in the range? None when the range could not be parsed."""
+    def contains(self, version: Key, written: str | None = None) -> bool | None:
+        """Is ``version`` in the range? None when the range could not be parsed, or when
+        ``written`` (the installed version as registered) is given and reading the versions as
+        decimals (:func:`decimal_key`) gives another answer than reading them as integers."""
         if not self.parsed:
             return None
+        plain = self._contains(version)
+        if written is None or self.all_versions:
+            return plain
+        dec = decimal_key(written)
+        if dec is None or not self.decimal:
+            return None
+        exact = self.decimal[: len(self.exact)]
+        bounds = iter(self.decimal[len(self.exact) :])
+        other = VersionRange(
+            self.text,
+            True,
+            exact=exact,
+            lower=(self.lower[0], next(bounds)) if self.lower is not None else None,
+            upper=(self.upper[0], next(bounds)) if self.upper is not None else None,
+        )._contains(dec)
+        return plain if other == plain else None
+
+    def _contains(self, version: Key) -> bool:
         if self.all_versions:
             return True
         if self.exact:
@@ -101,8 +141,10 @@ def parse_range(text: str, exact_version: bool = False) -> VersionRange:
     """A ``product_version_range`` (or, ``exact_version``, a ``product_version``) → range."""
     raw = text.strip()
     if exact_version:
-        k = version_key(raw)
-        return VersionRange(raw, True, exact=(k,)) if k is not None else _unparsed(raw)
+        k, d = version_key(raw), decimal_key(raw)
+        if k is None or d is None:
+            return _unparsed(raw)
+        return VersionRange(raw, True, exact=(k,), decimal=(d,))
     body = raw
     if body.startswith("vers:"):
         scheme_rest = body[5:].split("/", 1)
@@ -116,29 +158,41 @@ def parse_range(text: str, exact_version: bool = False) -> VersionRange:
     if not parts:
         return _unparsed(raw)
     exact: list[Key] = []
+    dec_exact: list[Key] = []
+    dec_bounds: dict[str, Key] = {}
     lower: tuple[str, Key] | None = None
     upper: tuple[str, Key] | None = None
     upper_text = ""
     for part in parts:
         op = next((o for o in _OPS if part.startswith(o)), "=")
         value = part[len(op) :].strip() if part.startswith(op) else part
-        k = version_key(value)
-        if k is None or op == "!=":
+        k, d = version_key(value), decimal_key(value)
+        if k is None or d is None or op == "!=":
             return _unparsed(raw)
         if op == "=":
             exact.append(k)
+            dec_exact.append(d)
         elif op in (">", ">="):
             if lower is not None:
                 return _unparsed(raw)
             lower = (op, k)
+            dec_bounds["lower"] = d
         else:
             if upper is not None:
                 return _unparsed(raw)
             upper, upper_text = (op, k), value.strip().rstrip("._ ")
+            dec_bounds["upper"] = d
     if exact and (lower or upper):
         return _unparsed(raw)  # a mix of versions and intervals: not a form the data uses
+    decimal = (*dec_exact, *(dec_bounds[b] for b in ("lower", "upper") if b in dec_bounds))
     return VersionRange(
-        raw, True, exact=tuple(exact), lower=lower, upper=upper, upper_text=upper_text
+        raw,
+        True,
+        exact=tuple(exact),
+        lower=lower,
+        upper=upper,
+        upper_text=upper_text,
+        decimal=decimal,
     )
 
 

@@ -52,6 +52,10 @@ _SHORT = {
 }
 
 
+OFFLINE = "offline"
+"""The transport (``connection``) of a host collected by the field kit and imported."""
+
+
 class Platform(StrEnum):
     LINUX = "linux"
     WINDOWS = "windows"
@@ -119,3 +123,8 @@ class Grade(StrEnum):
     FAIR = "fair"
     POOR = "poor"
     NONE = "none"
+
+    def at_most(self, cap: Grade) -> Grade:
+        """This grade, or ``cap`` where this one is better."""
+        order = list(Grade)
+        return self if order.index(self) >= order.index(cap) else cap

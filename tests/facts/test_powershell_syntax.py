@@ -14,6 +14,8 @@ bare words quoted (``'Name','Status'``), which PowerShell reads identically
 from __future__ import annotations
 
 import re
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,8 @@ import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
 from scanner.checking.loader import load_checks
-from scanner.collect import ps_batch
+from scanner.collect import kit, ps_batch
+from scanner.collect.kit import kit_plan, platform_host, write_kit
 from scanner.inventory.profile import parse_profile
 from scanner.model.vocabulary import Platform
 
@@ -82,6 +85,14 @@ def quote_comma_lists(text: str) -> str:
     return "".join(out)
 
 
+def field_kit() -> str:
+    """The Windows field kit for every built-in check (``e8scan kit --platform windows``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = kit_plan(platform_host(Platform.WINDOWS), load_checks())
+        path = write_kit(plan, Path(tmp), False, datetime.now(UTC))
+        return path.read_text(encoding="utf-8-sig")
+
+
 def snippets() -> dict[str, str]:
     """Every Windows command of every built-in check, every ``.ps1`` file, and the batch script."""
     found: dict[str, str] = {}
@@ -96,6 +107,7 @@ def snippets() -> dict[str, str]:
         found.setdefault(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     script, _ = ps_batch.build(["Get-Date | ConvertTo-Json"], 30)
     found.setdefault(script, "scanner/collect/ps_batch.py (the per-host batch)")
+    found.setdefault(field_kit(), "scanner/collect/kit.py (the Windows field kit)")
     return {where: text for text, where in found.items()}
 
 
@@ -133,3 +145,11 @@ def test_the_allowance_quotes_only_comma_lists_after_select_object() -> None:
     assert not error_nodes(PARSER.parse(quote_comma_lists(src).encode()).root_node)
     for untouched in ("Write-Output a, b", "Get-X | Select-Object Name", "$x = 1, 2"):
         assert quote_comma_lists(untouched) == untouched
+
+
+def test_the_field_kit_frame_is_powershell_2() -> None:
+    """The kit's own code around the commands uses nothing PowerShell 2.0 lacks."""
+    frame = "".join([kit.PS_HEAD, kit.PS_RECORDS, kit.PS_STEP, kit.PS_TAIL, ps_batch.PREAMBLE])
+    later = ["[ordered]", "::new(", " -Raw", "class ", "?.", "??", "[pscustomobject]", "using "]
+    assert [w for w in later if w.lower() in frame.lower()] == []
+    assert "param([string]$Out" in field_kit()  # the kit's parameters, before anything runs

@@ -137,3 +137,29 @@ def test_snapshot_parses_the_feed_once() -> None:
     assert first is not None and len(first.advisories) == 344
     assert snap.advisories() is first
     assert Snapshot(None).advisories() is None
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "inside"),
+    [
+        # Rockwell registers 6.30.00 for what the advisory bounds as <v6.4: as integers 6.30 is
+        # past 6.4, as decimals below it. The range cannot say, so it never says "not affected".
+        ("vers:intdot/<6.4", "6.30.00", None),
+        ("vers:intdot/<6.4", "6.40.00", False),
+        ("vers:intdot/<6.4", "6.1", True),
+        ("vers:intdot/<2.9", "2.10", None),  # semver 2.10 > 2.9; decimals 2.10 < 2.9
+        ("vers:intdot/<1.10.00.006", "1.10.00.005", True),  # equal widths: both readings agree
+        ("vers:intdot/<1.10.00.006", "1.10.00.006", False),
+        ("vers:intdot/>=13.0|<13.0.2", "13.0.1", True),
+        ("13.00", "13.00", True),  # an exact version
+        ("vers:all/*", "6.30.00", True),
+        ("vers:intdot/<6.4", "6.30.00-beta", None),  # not a version either reading can take
+    ],
+)
+def test_range_says_nothing_where_integer_and_decimal_readings_disagree(
+    text: str, written: str, inside: bool | None
+) -> None:
+    rng = parse_range(text, exact_version=not text.startswith("vers:"))
+    key = version_key(written)
+    got = rng.contains(key, written) if key is not None else None
+    assert got is inside

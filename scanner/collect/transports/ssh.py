@@ -10,9 +10,15 @@ With ``proxy_jump`` set, the TCP connection is replaced by a ``direct-tcpip`` ch
 bastion connection shared through a :class:`~scanner.collect.transports.jump.JumpPool`; the target's
 own host key is still verified and its own authentication still done, end to end.
 
+Algorithms: every connection is a :class:`~scanner.collect.transports.ssh_algorithms.ModernTransport`
+(no SHA-1 key exchange or ``ssh-rsa`` signature), except a host whose inventory sets
+``e8_ssh_legacy: true`` (``legacy=True``), which also allows exactly those, tried last, and says so
+in its notes; see :mod:`scanner.collect.transports.ssh_algorithms` for why. A server whose offer
+has nothing in common is UNREACHABLE with the algorithms it offered. A bastion is never legacy.
+
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
 
-Why one ~600-line module: :class:`SSHTransport` is one session's lifecycle (socket or bastion
+Why one ~650-line module: :class:`SSHTransport` is one session's lifecycle (socket or bastion
 channel, handshake with throttling retries, host-key check, authentication, exec channels with
 deadlines and capped output, close), and its steps share the session's state. known_hosts
 handling, which has none of that state, lives in :mod:`scanner.collect.transports.known_hosts`.
@@ -32,11 +38,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from paramiko.ssh_exception import IncompatiblePeer
 from pydantic import SecretStr
 
 from scanner.collect.transports import known_hosts
 from scanner.collect.transports.base import RunResult, TransportError, host_id, one_line
 from scanner.collect.transports.jump import JumpHost, JumpPool, parse_jump
+from scanner.collect.transports.ssh_algorithms import (
+    LEGACY_ALGORITHMS,
+    LegacyRSAKey,
+    LegacyTransport,
+    ModernTransport,
+    offer_text,
+)
 from scanner.inventory.connection import ConnectionSpec, HostKeyPolicy
 from scanner.model.vocabulary import Reach
 
@@ -92,13 +106,23 @@ class SSHTransport:
     name = "ssh"
 
     def __init__(
-        self, spec: ConnectionSpec, options: SSHOptions, jump_pool: JumpPool | None = None
+        self,
+        spec: ConnectionSpec,
+        options: SSHOptions,
+        jump_pool: JumpPool | None = None,
+        legacy: bool = False,
+        bastion: bool = False,
     ) -> None:
         """``jump_pool`` shares bastion connections between the hosts of a sweep; a host with
-        ``proxy_jump`` and no pool gets a private pool, closed with this transport."""
+        ``proxy_jump`` and no pool gets a private pool, closed with this transport. ``legacy``
+        (the host's ``e8_ssh_legacy``) also allows the SHA-1 algorithms old servers need; a
+        ``bastion`` (a connection shared by many hosts) never does."""
         self._spec = spec
         self._options = options
-        self._transport: paramiko.Transport | None = None
+        self._legacy = legacy and not bastion
+        self._bastion_role = bastion
+        self._negotiated: tuple[str, str] | None = None
+        self._transport: ModernTransport | None = None
         self._host_key: str | None = None
         self._closed = False
         self._jump: JumpHost | None = None
@@ -117,6 +141,11 @@ class SSHTransport:
     def host_key(self) -> str | None:
         """Fingerprint (``SHA256:...``) of the verified host key; None before connect()."""
         return self._host_key
+
+    @property
+    def negotiated(self) -> tuple[str, str] | None:
+        """(key exchange, host-key algorithm) the connection agreed; None before connect()."""
+        return self._negotiated
 
     @property
     def user(self) -> str:
@@ -164,8 +193,25 @@ class SSHTransport:
             transport.close()
             raise
         self._transport = transport
+        self._negotiated = transport.negotiated
         if self._via is not None:
             self.notes.append(self._via)
+        if self._legacy:
+            self.notes.append(self._legacy_note(transport))
+
+    @staticmethod
+    def _legacy_note(transport: ModernTransport) -> str:
+        kex, key = transport.negotiated or ("?", "?")
+        used = [a for a in (kex, key) if a in LEGACY_ALGORITHMS]
+        return (
+            f"e8_ssh_legacy: SHA-1 algorithms allowed for this host; negotiated key exchange "
+            f"{kex}, host key {key}"
+            + (
+                f" ({', '.join(used)}: SHA-1)"
+                if used
+                else " (no SHA-1 algorithm was needed: e8_ssh_legacy can be removed)"
+            )
+        )
 
     def is_active(self) -> bool:
         """True while the connection is open and authenticated."""
@@ -186,8 +232,10 @@ class SSHTransport:
         )
 
     def _bastion(self, spec: ConnectionSpec) -> SSHTransport:
-        """A transport to this host's bastion, with the same options (host keys, timeouts)."""
-        return SSHTransport(spec, self._options)
+        """A transport to this host's bastion, with the same options (host keys, timeouts).
+
+        Never legacy: the bastion connection is shared by every host behind it."""
+        return SSHTransport(spec, self._options, bastion=True)
 
     def _resolve_jump(self) -> None:
         """Parse ``proxy_jump`` (if any) and make sure there is a pool to reach it through."""
@@ -200,7 +248,7 @@ class SSHTransport:
         if self._jump is not None and self._jump_pool is None:
             self._own_pool = self._jump_pool = JumpPool()
 
-    def _handshake_with_retries(self) -> tuple[paramiko.Transport, int]:
+    def _handshake_with_retries(self) -> tuple[ModernTransport, int]:
         """Handshake, retrying resets with doubling backoff; (transport, resets survived).
 
         Bounded by ``banner_retries`` and ``connect_budget``; giving up is UNREACHABLE.
@@ -269,12 +317,12 @@ class SSHTransport:
             raise
         return sock
 
-    def _handshake(self) -> paramiko.Transport:
+    def _handshake(self) -> ModernTransport:
         """TCP connect + banner + key exchange. Raises TransportError or _Retry."""
         timeout = self._options.connect_timeout
         sock = self._open_socket()
         try:
-            transport = paramiko.Transport(sock)
+            transport = (LegacyTransport if self._legacy else ModernTransport)(sock)
         except Exception:
             sock.close()
             raise
@@ -300,6 +348,13 @@ class SSHTransport:
         if not finished:
             raise TransportError(
                 Reach.TIMEOUT, f"SSH handshake with {self._where} did not finish in time"
+            )
+        if isinstance(exc, IncompatiblePeer):
+            # No algorithm in common: say what the server offered (paramiko's text does not).
+            raise TransportError(
+                Reach.UNREACHABLE,
+                f"{self._where}: no SSH algorithm in common ({one_line(exc)}); "
+                + offer_text(transport.offered, str(exc), self._legacy, self._bastion_role),
             )
         raise self._classify_handshake_failure(exc, got_banner, time.monotonic() - started)
 
@@ -348,7 +403,7 @@ class SSHTransport:
         """(keys recorded for this host, revoked keys) from every known_hosts file."""
         return known_hosts.lookup(self._known_hosts_files(), self._where)
 
-    def _prefer_known_key_types(self, transport: paramiko.Transport) -> None:
+    def _prefer_known_key_types(self, transport: ModernTransport) -> None:
         """Ask for the key types already recorded for this host first (as OpenSSH does)."""
         try:
             known, _ = self._load_known()
@@ -387,6 +442,8 @@ class SSHTransport:
         if self._spec.key_file:
             try:
                 pkey = paramiko.PKey.from_path(self._spec.key_file)
+                if self._legacy and type(pkey) is paramiko.RSAKey:
+                    pkey = LegacyRSAKey(key=pkey.key)  # may sign ssh-rsa (SHA-1) too
             except Exception as exc:
                 notes.append(
                     f"key file {self._spec.key_file} not usable ({type(exc).__name__}; "
