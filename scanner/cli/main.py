@@ -13,7 +13,7 @@ import click
 from scanner import __version__
 from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
-from scanner.assess.target import exit_code
+from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
@@ -41,8 +41,9 @@ from scanner.cli.support import (
 )
 from scanner.collect.budget import describe as describe_budget
 from scanner.collect.budget import host_budget
-from scanner.collect.plan import make_plan
+from scanner.collect.plan import HostPlan, plan_each
 from scanner.inventory.connection import ConnectionSpec
+from scanner.inventory.load import InventoryHost
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
 from scanner.record.raw import RawRecord
@@ -103,58 +104,84 @@ def plan_cmd(
     command_grace: float,
     host_timeout: float | None,
 ) -> None:
-    """Print, per host, the transport, user, time budget and every exact command a scan would
-    run (give it the scan's timing options to see that scan's budgets). Connects to nothing."""
-    plans = make_plan(
+    """Print, per host, the transport, route, user, time budget and every exact command a scan
+    would run (give it the scan's timing options to see that scan's budgets).
+
+    Connects to nothing. A host whose inventory entry cannot be used (a malformed value, missing
+    credentials) is named on stderr with the reason; every host is still listed, and the exit
+    status is then 1.
+    """
+    entries = plan_each(
         inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
     )
+    errors = [e if isinstance(e, InputError) else e.problem for _, e in entries]
     timing = (command_timeout, connect_timeout, host_timeout, command_grace)
     if fmt == "json":
-        say(
-            json.dumps(
-                [
-                    {
-                        "host": p.host.name,
-                        "address": p.spec.address,
-                        "port": p.spec.port,
-                        "transport": p.spec.connection,
-                        "user": p.login,
-                        "become": p.spec.become,
-                        "ssh_legacy": p.ssh_legacy,
-                        "platform": p.platform.value,
-                        "checks": [c.id for c in p.checks],
-                        "host_budget": host_budget(len(p.commands), *timing),
-                        "command_limit": (
-                            command_timeout + command_grace if p.spec.connection != "ldap" else None
-                        ),
-                        "commands": [
-                            {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
-                            for c in p.commands
-                        ],
-                    }
-                    for p in plans
-                ],
-                indent=2,
-            )
-        )
-        return
-    for p in plans:
-        say(
-            f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login}"
-            f" (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
-            f" {len(p.checks)} checks, {len(p.commands)} commands)"
-        )
-        if p.spec.connection == "ldap":
-            say(f"  # {directory_note(p.spec)}")
-        if p.ssh_legacy_note:
-            say(f"  # {p.ssh_legacy_note}")
-        batch = p.spec.connection != "ldap"
-        say(f"  # {describe_budget(len(p.commands), *timing, batch=batch)}")
-        if not p.commands:
-            say(f"  (no check applies to {p.platform.value} hosts in this version)")
-        for c in p.commands:
-            say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+        say(json.dumps([_plan_json(h, e, timing) for h, e in entries], indent=2))
+    else:
+        for h, e in entries:
+            _plan_text(h, e, timing)
+    for err in errors:
+        if err is not None:
+            say(f"e8scan: error: {err}", err=True)
+    if any(err is not None for err in errors):
+        sys.exit(EXIT_ERROR)
+
+
+def _plan_json(
+    host: InventoryHost, e: HostPlan | InputError, timing: tuple[float, float, float | None, float]
+) -> dict[str, Any]:
+    if isinstance(e, InputError):
+        return {"host": host.name, "error": str(e)}
+    return {
+        "host": e.host.name,
+        "address": e.spec.address,
+        "port": e.spec.port,
+        "transport": e.spec.connection,
+        "user": e.login,
+        "route": e.route,
+        "bastion": None
+        if e.bastion is None
+        else {"user": e.bastion[0], "host": e.bastion[1].host, "port": e.bastion[1].port},
+        "become": e.spec.become,
+        "ssh_legacy": e.ssh_legacy,
+        "platform": e.platform.value,
+        "error": str(e.problem) if e.problem else None,
+        "checks": [c.id for c in e.checks],
+        "host_budget": host_budget(len(e.commands), *timing),
+        "command_limit": timing[0] + timing[3] if e.spec.connection != "ldap" else None,
+        "commands": [
+            {"command": c.step.line, "as_run": c.step.as_run, "checks": c.checks}
+            for c in e.commands
+        ],
+    }
+
+
+def _plan_text(
+    host: InventoryHost, e: HostPlan | InputError, timing: tuple[float, float, float | None, float]
+) -> None:
+    if isinstance(e, InputError):
+        say(f"# {host.name}: NOT PLANNED: input error: {e}")
         say("")
+        return
+    p = e
+    say(
+        f"# {p.host.name}: {p.spec.connection} to {p.spec.address}:{p.spec.port} as {p.login},"
+        f" {p.route} (platform {p.platform.value}, become {'yes' if p.spec.become else 'no'},"
+        f" {len(p.checks)} checks, {len(p.commands)} commands)"
+    )
+    if p.problem is not None:
+        say(f"  # NOT SCANNED: input error: {p.problem}")
+    if p.spec.connection == "ldap":
+        say(f"  # {directory_note(p.spec)}")
+    if p.ssh_legacy_note:
+        say(f"  # {p.ssh_legacy_note}")
+    say(f"  # {describe_budget(len(p.commands), *timing, batch=p.spec.connection != 'ldap')}")
+    if not p.commands:
+        say(f"  (no check applies to {p.platform.value} hosts in this version)")
+    for c in p.commands:
+        say(f"  {c.step.as_run}    # {', '.join(c.checks)}")
+    say("")
 
 
 def directory_note(spec: ConnectionSpec) -> str:

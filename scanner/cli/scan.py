@@ -203,6 +203,15 @@ def _scan(
     hosts = inv.select(limit)
     require_hosts(hosts, inventories)
     plans = make_plan(hosts, checks)  # every inventory problem surfaces here, before any connection
+    # Missing credentials stop that host only (recorded as an error, never contacted) while the
+    # others are scanned; when no host is left, the scan is refused as bad input.
+    problems = [p.problem for p in plans if p.problem is not None]
+    if problems and len(problems) == len(plans):
+        for problem in problems[1:]:
+            click.echo(f"e8scan: error: {problem}", err=True)
+        raise problems[0]
+    for problem in problems:
+        click.echo(f"e8scan: error: {problem} (this host is not contacted)", err=True)
     check_known_hosts(known_hosts)
     # Everything the run will read or write after the sweep is tried now, before any connection.
     old = load_baseline(baseline, history_file)

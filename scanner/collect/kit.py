@@ -37,6 +37,7 @@ from scanner import __version__
 from scanner.checking.api import Check
 from scanner.collect import posix_batch, ps_batch
 from scanner.collect.plan import HostPlan, plan_host
+from scanner.inventory.bastion import ROUTE_VARS
 from scanner.inventory.load import InventoryHost
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
@@ -97,8 +98,13 @@ def platform_host(platform: Platform) -> InventoryHost:
 
 
 def kit_plan(host: InventoryHost, checks: Sequence[Check]) -> HostPlan:
-    """The plan ``e8scan plan`` shows for ``host`` (no secrets read: the kit connects nowhere)."""
-    return plan_host(host, checks, secrets=False)
+    """The plan ``e8scan plan`` shows for ``host`` (no secrets read: the kit connects nowhere).
+
+    The route to the host (a bastion, a ProxyCommand a scan would refuse) means nothing to a
+    kit, which is carried to the host: those variables are not read.
+    """
+    offline = {k: v for k, v in host.vars.items() if k not in ROUTE_VARS}
+    return plan_host(host.model_copy(update={"vars": offline}), checks, secrets=False)
 
 
 def _manifest(

@@ -3,20 +3,29 @@
 Every host also runs the engine's role probe (:mod:`scanner.checking.role_probe`), listed as
 ``e8scan.role``; a directory target also runs the computers search, listed as
 ``e8scan.coverage``. Planning connects to nothing. ``e8scan plan`` prints it for an OT change
-board; ``scan`` executes it. Every connection problem found in the inventory (unknown connection type, unset password
-variable, unreadable key) is raised here, before any host is contacted.
+board; ``scan`` executes it. Every connection problem found in the inventory is found here,
+before any host is contacted: a malformed value (unknown connection type, bad port, a
+ProxyCommand) is raised; a host's missing credentials (unset password variable, unreadable key,
+a WinRM host with no user) become that host's :attr:`HostPlan.problem`, and the other hosts
+are still planned and scanned.
 """
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanner.checking.api import Check
 from scanner.checking.role_probe import ENGINE_PROBES
 from scanner.collect.posix_batch import Step
-from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
+from scanner.inventory.bastion import JumpHost
+from scanner.inventory.connection import (
+    ConnectionSpec,
+    bastion_spec,
+    check_winrm_transport,
+    local_login,
+    spec_for,
+)
 from scanner.inventory.load import InventoryHost
 from scanner.inventory.profile import SSH_LEGACY_ALGORITHMS
 from scanner.model.errors import InputError
@@ -35,6 +44,9 @@ class HostPlan:
     spec: ConnectionSpec
     checks: list[Check]
     commands: list[PlannedCommand]
+    problem: InputError | None = None
+    """Why this host cannot be contacted as the inventory stands (missing credentials): it is
+    recorded as an error without any connection, and the rest of the sweep goes on."""
 
     @property
     def platform(self) -> Platform:
@@ -42,7 +54,25 @@ class HostPlan:
 
     @property
     def login(self) -> str:
-        return self.spec.user or getpass.getuser()
+        """The account the scan really authenticates as (``plan`` prints it)."""
+        return login_of(self.spec)
+
+    @property
+    def bastion(self) -> tuple[str, JumpHost] | None:
+        """(the user it logs in to the bastion as, the bastion), or None for a direct route."""
+        jump = self.spec.jump
+        if jump is None:
+            return None
+        return bastion_spec(jump, self.spec).user or local_login(), jump
+
+    @property
+    def route(self) -> str:
+        """``direct``, or ``via bastion user@host:port``."""
+        if self.bastion is None:
+            return "direct"
+        user, jump = self.bastion
+        host = f"[{jump.host}]" if ":" in jump.host else jump.host
+        return f"via bastion {user}@{host}:{jump.port}"
 
     @property
     def ssh_legacy(self) -> bool:
@@ -58,6 +88,22 @@ class HostPlan:
             "e8_ssh_legacy: also allows " + ", ".join(SSH_LEGACY_ALGORITHMS) + " (SHA-1) for "
             "this host only, tried after every modern algorithm; host key still checked"
         )
+
+
+def login_of(spec: ConnectionSpec) -> str:
+    """Who a host's connection authenticates as: the inventory's user; else, over SSH, the local
+    login (as OpenSSH); for Kerberos, the default principal of the ticket cache."""
+    if spec.user:
+        return spec.user
+    if spec.connection == "winrm":
+        return (
+            "(the ticket cache's principal)"
+            if spec.winrm_transport.startswith("kerberos")
+            else "(no user)"
+        )
+    if spec.connection == "ldap":
+        return "(the ticket cache's principal)" if spec.ldap_auth == "kerberos" else "(no user)"
+    return local_login()
 
 
 def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]:
@@ -80,8 +126,13 @@ def plan_host(
     environ: Mapping[str, str] | None = None,
     secrets: bool = True,
 ) -> HostPlan:
-    """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password."""
-    spec = spec_for(host.name, host.vars, environ, secrets)
+    """One host's plan; ``secrets=False`` (``e8scan plan``) reads no password.
+
+    Raises InputError for a malformed inventory value; missing credentials become
+    :attr:`HostPlan.problem` (the first one found).
+    """
+    problems: list[InputError] = []
+    spec = spec_for(host.name, host.vars, environ, secrets, problems)
     if spec.connection == "winrm":
         transport = check_winrm_transport(spec.winrm_transport, host.name)
         if transport == "basic" and spec.winrm_scheme == "http":
@@ -89,7 +140,7 @@ def plan_host(
     windows = spec.platform is Platform.WINDOWS
     verbatim = spec.platform is not Platform.LINUX  # PowerShell steps and directory searches
     applicable = [c for c in checks if spec.platform in c.platforms]
-    login = spec.user or getpass.getuser()
+    login = login_of(spec)
     by_line: dict[tuple[str, bool], PlannedCommand] = {}
     asks = [(c.id, cmd) for c in applicable for cmd in c.collect.values()]
     for check_id, cmd in [*asks, *ENGINE_PROBES[spec.platform]]:
@@ -98,7 +149,13 @@ def plan_host(
         planned = by_line.setdefault((line, sudo), PlannedCommand(Step(line, sudo, verbatim)))
         if check_id not in planned.checks:
             planned.checks.append(check_id)
-    return HostPlan(host=host, spec=spec, checks=applicable, commands=list(by_line.values()))
+    return HostPlan(
+        host=host,
+        spec=spec,
+        checks=applicable,
+        commands=list(by_line.values()),
+        problem=problems[0] if problems else None,
+    )
 
 
 BASIC_OVER_HTTP = (
@@ -119,4 +176,22 @@ def make_plan(
     environ: Mapping[str, str] | None = None,
     secrets: bool = True,
 ) -> list[HostPlan]:
+    """Every host's plan; raises the first malformed inventory value (see :func:`plan_each`)."""
     return [plan_host(h, checks, environ, secrets) for h in hosts]
+
+
+def plan_each(
+    hosts: Sequence[InventoryHost],
+    checks: Sequence[Check],
+    environ: Mapping[str, str] | None = None,
+    secrets: bool = True,
+) -> list[tuple[InventoryHost, HostPlan | InputError]]:
+    """Every host with its plan, or the InputError that stops planning it (``e8scan plan``
+    shows them all, not only the first)."""
+    out: list[tuple[InventoryHost, HostPlan | InputError]] = []
+    for h in hosts:
+        try:
+            out.append((h, plan_host(h, checks, environ, secrets)))
+        except InputError as exc:
+            out.append((h, exc))
+    return out

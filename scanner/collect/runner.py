@@ -101,11 +101,12 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
         return LocalTransport()
     if conn == "ldap":
         return LdapTransport(plan.spec, connect_timeout=opts.ssh.connect_timeout)
+    # Retries of a throttling sshd (resets before the banner) stay within the host's budget;
+    # the same holds for a WinRM host's bastion.
+    ssh = replace(opts.ssh, connect_budget=opts.budget(plan))
     if conn == "ssh":
-        # Retries of a throttling sshd (resets before the banner) stay within the host's budget.
-        ssh = replace(opts.ssh, connect_budget=opts.budget(plan))
         return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool, legacy=plan.ssh_legacy)
-    return WinRMTransport(plan.spec, opts.winrm)
+    return WinRMTransport(plan.spec, opts.winrm, jump_pool=opts.jump_pool, ssh=ssh)
 
 
 def _now() -> datetime:
@@ -120,6 +121,8 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
     commands: list[CommandRecord] = []
     transport: Transport | None = None
     try:
+        if plan.problem is not None:  # missing credentials: nothing is sent to this host
+            raise TransportError(Reach.ERROR, f"input error: {plan.problem}")
         transport = open_transport(plan, opts)
         transport.connect()
         host_key, user = transport.host_key, transport.user

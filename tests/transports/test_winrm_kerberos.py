@@ -25,11 +25,13 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from sambadc import REALM, WINRM_HOST, WINRM_SPN, SambaDC
+from sshfleet import LOGIN_USER, HostSpec, SSHFleet
 from wsman.fixtures import FixtureOutput, HostFixtures
 from wsman.server import WSManServer
 
 from scanner.collect import ps_batch
 from scanner.collect.transports.base import TransportError
+from scanner.collect.transports.ssh import SSHOptions
 from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
 from scanner.inventory.connection import ConnectionSpec
 from scanner.model.vocabulary import Reach
@@ -322,6 +324,49 @@ def krb_env(domain: Domain, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.setenv("KRB5_CONFIG", str(domain.dc.krb5_conf))
     monkeypatch.setenv("KRB5CCNAME", f"FILE:{tmp_path}/unused-cc")
     return tmp_path
+
+
+def test_kerberos_through_a_bastion_is_sealed_and_mutual_end_to_end(
+    domain: Domain,
+    wsman: Factory,
+    krb_env: Path,
+    ssh_fleet_factory: Callable[..., SSHFleet],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The host is reached by a name only the bastion resolves (this process resolves no
+    ``.invalid`` name); the ticket is for its service principal (the hostname override)."""
+    hosts = Path("/etc/hosts").read_text()
+    overlay = {"/etc/hosts": f"{hosts}127.0.0.1\twin01.site.invalid\n"}
+    fleet = ssh_fleet_factory([HostSpec("krbbastion", overlay=overlay)], name="krbjump")
+    monkeypatch.setenv("HOME", str(krb_env))  # known_hosts: the fleet's own file only
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    try:
+        server = wsman("http")
+        b = fleet.host("krbbastion")
+        spec = _spec(
+            server,
+            domain.scanner,
+            domain.dc.scanner_password,
+            address="win01.site.invalid",
+            winrm_kerberos_hostname_override=WINRM_HOST,
+            key_file=str(fleet.client_key),
+            proxy_jump=f"{LOGIN_USER}@{b.address}:{b.port}",
+        )
+        ssh = SSHOptions(known_hosts=(fleet.known_hosts,), connect_timeout=3.0)
+        t = WinRMTransport(spec, WinRMOptions(operation_timeout=1, read_timeout=5), ssh=ssh)
+        t.connect()
+        try:
+            script, nonce = ps_batch.build(COMMANDS[:1], 30)
+            res = t.run(ps_batch.command_line(), 30, 10**7, stdin=script.encode())
+            assert ps_batch.parse(res.stdout, nonce, 1, 10**6, False)[0].exit_code == 0
+        finally:
+            t.close()
+    finally:
+        fleet.stop()
+    assert server.kerberos_principals == [domain.scanner]
+    assert server.encrypted_requests >= 3  # sealed by Kerberos; the server refuses plaintext
+    assert any(n.startswith(f"reached via bastion {LOGIN_USER}@[{b.address}]") for n in t.notes)
+    assert any(f"holds the key of HTTP/{WINRM_HOST}" in n for n in t.notes), t.notes
 
 
 def test_batch_runs_on_one_shell_over_sealed_http(

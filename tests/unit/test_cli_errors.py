@@ -82,8 +82,11 @@ def test_unreadable_key_file(tmp_path: Path) -> None:
         "missing_key",
     )
     assert not (tmp_path / "out" / "raw.json").exists()  # refused before any host was contacted
-    # Planning reads no key: the change board can review commands on a machine without keys.
-    assert e8("plan", "-i", str(inv)).returncode == 0
+    # Planning reads no key, but names the one it could not read (issue 15), and still lists
+    # the host's commands: the change board can review them on a machine without keys.
+    plan = e8("plan", "-i", str(inv))
+    assert plan.returncode == 1 and "# web1: ssh to web1:22 as " in plan.stdout
+    assert plan.stderr.endswith(f"cannot read key file {tmp_path}/missing_key\n")
 
 
 def test_password_env_var_unset(tmp_path: Path) -> None:
@@ -92,7 +95,9 @@ def test_password_env_var_unset(tmp_path: Path) -> None:
     one_line_error(
         e8("scan", "-i", str(inv), "--out", out), "web1", "e8_password_env", "E8_TEST_UNSET_PW"
     )
-    assert e8("plan", "-i", str(inv)).returncode == 0
+    plan = e8("plan", "-i", str(inv))
+    assert plan.returncode == 1 and "# web1: ssh to web1:22 as " in plan.stdout
+    assert "E8_TEST_UNSET_PW is not set" in plan.stderr
 
 
 def test_limit_matching_nothing(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ def plan(tmp_path: Path, line: str, *extra: str) -> subprocess.CompletedProcess[
     inv = tmp_path / "site.ini"
     inv.write_text(f"[directory]\n{line}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("E8_T")}
+    env["E8_T_PW"] = "never-read-by-plan"  # plan checks the variable is set (issue 15), no more
     return subprocess.run(
         [*E8, "plan", "-i", str(inv), *extra], capture_output=True, text=True, env=env, check=False
     )

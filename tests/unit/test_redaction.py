@@ -147,7 +147,10 @@ def test_errors_never_quote_a_secret(tmp_path: Path) -> None:
 
 
 def test_basic_over_http_is_refused_unless_the_inventory_opts_in(tmp_path: Path) -> None:
-    base = "w1 ansible_connection=winrm ansible_winrm_scheme=http ansible_winrm_transport=basic"
+    base = (
+        "w1 ansible_connection=winrm ansible_winrm_scheme=http ansible_winrm_transport=basic "
+        "ansible_user=audit e8_password_env=E8_TEST_BASIC_PW"  # plan only checks it is set
+    )
     inv = write(tmp_path / "win.ini", base + "\n")
     one_line_error(
         e8("plan", "-i", str(inv)),
@@ -156,14 +159,15 @@ def test_basic_over_http_is_refused_unless_the_inventory_opts_in(tmp_path: Path)
         "e8_allow_basic_over_http",
     )
     allowed = write(tmp_path / "ok.ini", base + " e8_allow_basic_over_http=true\n")
-    proc = e8("plan", "-i", str(allowed))
+    pw = {"E8_TEST_BASIC_PW": "unused"}
+    proc = e8("plan", "-i", str(allowed), env=pw)
     assert proc.returncode == 0, proc.stderr
     for fine in ("ansible_winrm_scheme=https", "ansible_winrm_transport=ntlm"):
         line = base.replace(
             fine.split("=")[0] + "=" + ("http" if "scheme" in fine else "basic"), fine
         )
         other = write(tmp_path / "fine.ini", line + "\n")
-        assert e8("plan", "-i", str(other)).returncode == 0, line
+        assert e8("plan", "-i", str(other), env=pw).returncode == 0, line
     bad = write(tmp_path / "bad.ini", base + " e8_allow_basic_over_http=maybe\n")
     one_line_error(e8("plan", "-i", str(bad)), "e8_allow_basic_over_http", "boolean")
 

@@ -18,7 +18,6 @@ pool's life so the bastion is not hammered once per target. A refused ``direct-t
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,8 @@ from typing import Protocol
 import paramiko
 
 from scanner.collect.transports.base import TransportError, host_id, one_line
-from scanner.inventory.connection import ConnectionSpec
+from scanner.inventory.bastion import JumpHost, parse_jump
+from scanner.inventory.connection import ConnectionSpec, bastion_spec
 from scanner.model.vocabulary import Reach
 
 __all__ = ["Bastion", "JumpHost", "JumpPool", "parse_jump"]
@@ -50,44 +50,6 @@ class Bastion(Protocol):
 
 
 BastionFactory = Callable[[ConnectionSpec], Bastion]
-
-_JUMP = re.compile(
-    r"^(?:ssh://)?(?:(?P<user>[^@\s]+)@)?(?:\[(?P<v6>[^\]\s]+)\]|(?P<host>[^:@\s\[\]]+))"
-    r"(?::(?P<port>\d{1,5}))?$"
-)
-
-
-@dataclass(frozen=True)
-class JumpHost:
-    """One bastion: ``user@host:port`` (``user`` None means the target's login user)."""
-
-    host: str
-    port: int = 22
-    user: str | None = None
-
-    def __str__(self) -> str:
-        who = f"{self.user}@" if self.user else ""
-        return who + host_id(self.host, self.port)
-
-
-def parse_jump(text: str) -> JumpHost | None:
-    """Parse a ProxyJump value; None for ``none``. Raises ValueError when unusable.
-
-    Accepts ``host``, ``user@host``, ``user@host:port``, ``user@[v6addr]:port`` and the
-    ``ssh://`` form. Chained jumps (``a,b``) are refused: only one bastion is supported.
-    """
-    value = text.strip()
-    if value.lower() == "none":
-        return None
-    if "," in value:
-        raise ValueError(f"chained ProxyJump {value!r} is not supported (one bastion only)")
-    m = _JUMP.match(value)
-    if m is None:
-        raise ValueError(f"cannot parse ProxyJump {value!r} (expected [user@]host[:port])")
-    port = int(m.group("port") or 22)
-    if not 0 < port < 65536:
-        raise ValueError(f"ProxyJump {value!r}: port {port} is not a TCP port")
-    return JumpHost(host=m.group("v6") or m.group("host"), port=port, user=m.group("user"))
 
 
 @dataclass
@@ -126,12 +88,13 @@ class JumpPool:
     def bastion(self, jump: JumpHost, via: ConnectionSpec, connect: BastionFactory) -> Bastion:
         """The connected, authenticated bastion for ``jump`` (opened on first use).
 
-        Credentials are the first target's (``via``): its key file, then ssh-agent, then its
-        password; the user is the jump spec's, else the target's. Raises TransportError with
-        ``via bastion X:`` in the detail; a failure is remembered and repeated, not retried.
+        Login and credentials are the first target's (``via``), as
+        :func:`scanner.inventory.connection.bastion_spec` (which ``plan`` shows) resolves them.
+        Raises TransportError with ``via bastion X:`` in the detail; a failure is remembered and
+        repeated, not retried.
         """
-        user = jump.user or via.user or ""
-        key = (user, jump.host, jump.port)
+        spec = bastion_spec(jump, via)
+        key = (spec.user or "", jump.host, jump.port)
         while True:
             with self._lock:
                 entry = self._entries.setdefault(key, _Entry())
@@ -147,15 +110,6 @@ class JumpPool:
                 if current is not None:  # the bastion dropped us: reconnect once per loss
                     current.close()
                     entry.transport = None
-                spec = ConnectionSpec(
-                    name=f"bastion {jump}",
-                    connection="ssh",
-                    address=jump.host,
-                    port=jump.port,
-                    user=user or None,
-                    key_file=via.key_file,
-                    password=via.password,
-                )
                 transport = connect(spec)
                 try:
                     transport.connect()

@@ -13,6 +13,12 @@ explicit opt-in, recorded in the host's notes); over HTTP, NTLM and Kerberos tra
 by message encryption (Windows' default posture), but the server's identity is not verified by
 TLS, which is also recorded (Kerberos' mutual authentication does verify it, and says so).
 
+Through a bastion (``e8_jump_host`` or a ProxyJump): every HTTP(S) connection is a ``direct-tcpip``
+channel of the sweep's one shared bastion connection (:mod:`scanner.collect.transports.tunnel`);
+TLS, message encryption and authentication still run end to end with the Windows host, whose
+name the bastion resolves. The bastion login is never the Windows account, and never gets the
+Windows password (see :func:`scanner.inventory.connection.bastion_spec`).
+
 ``ansible_winrm_transport: kerberos`` authenticates with python-gssapi, one private credential per
 host, instead of pywinrm's pykerberos, which can only read the process's ticket cache: see
 ``winrm_kerberos.py`` (imported only for Kerberos hosts, as gssapi is an optional extra).
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
+import paramiko
 import requests
 from winrm.exceptions import (
     InvalidCredentialsError,
@@ -39,6 +46,9 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 
 from scanner.collect.transports.base import Progress, RunResult, TransportError
+from scanner.collect.transports.jump import JumpPool
+from scanner.collect.transports.ssh import SSHOptions, SSHTransport
+from scanner.collect.transports.tunnel import TunnelAdapter
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport
 from scanner.model.vocabulary import Reach
 
@@ -73,9 +83,22 @@ def _one_line(exc: BaseException) -> str:
 class WinRMTransport:
     name = "winrm"
 
-    def __init__(self, spec: ConnectionSpec, options: WinRMOptions) -> None:
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        options: WinRMOptions,
+        jump_pool: JumpPool | None = None,
+        ssh: SSHOptions | None = None,
+    ) -> None:
+        """``jump_pool`` shares bastion connections with the sweep's other hosts (a host behind
+        a bastion with no pool gets a private one, closed with this transport); ``ssh`` says
+        how the bastion's host key is verified and how long connecting may take."""
         self._spec = spec
         self._opts = options
+        self._jump = spec.jump
+        self._ssh = ssh or SSHOptions()
+        self._own_pool = JumpPool() if self._jump is not None and jump_pool is None else None
+        self._jump_pool = jump_pool or self._own_pool
         self._transport = check_winrm_transport(spec.winrm_transport, spec.name)
         scheme = spec.winrm_scheme
         host = f"[{spec.address}]" if ":" in spec.address else spec.address
@@ -183,8 +206,51 @@ class WinRMTransport:
     def connect(self) -> None:
         self._protocol, self._shell = self._open()
 
+    def _bastion(self, spec: ConnectionSpec) -> SSHTransport:
+        return SSHTransport(spec, self._ssh)
+
+    def _channel(self) -> paramiko.Channel:
+        """A ``direct-tcpip`` channel to this host through its bastion (one per HTTP connection)."""
+        jump, pool = self._jump, self._jump_pool
+        if jump is None or pool is None:  # pragma: no cover - only called behind a bastion
+            raise TransportError(Reach.ERROR, "no bastion")
+        bastion = pool.bastion(jump, self._spec, self._bastion)
+        note = f"reached via bastion {jump} (bastion host key {bastion.host_key})"
+        if note not in self.notes:
+            self.notes.append(note)
+        return pool.open_channel(
+            jump,
+            self._spec,
+            self._bastion,
+            (self._spec.address, self._spec.port),
+            self._ssh.connect_timeout,
+        )
+
+    def _tunnel(self, protocol: Protocol) -> None:
+        """Send every request of ``protocol`` through the bastion: pywinrm builds its requests
+        session lazily and sends its first request from there (the encryption setup), so the
+        adapter is mounted on that session just before any request leaves."""
+        transport: Any = protocol.transport
+        send = transport._send_message_request
+        adapter = TunnelAdapter(self._channel)
+
+        def send_tunnelled(session: requests.Session, prepared: Any) -> Any:
+            if session.get_adapter("https://") is not adapter:
+                session.trust_env = False  # no HTTP proxy from the environment behind a bastion
+                session.proxies = {}
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+            return send(session, prepared)
+
+        transport._send_message_request = send_tunnelled
+
     def _open(self) -> tuple[Protocol, str]:
-        protocol = self._build()
+        try:
+            protocol = self._build()
+        except Exception as exc:  # pywinrm's own checks (missing user, password)
+            raise self._classify(exc, "setting up the connection") from None
+        if self._jump is not None:
+            self._tunnel(protocol)
         try:
             shell = protocol.open_shell(codepage=65001, noprofile=True)
         except Exception as exc:
@@ -392,6 +458,8 @@ class WinRMTransport:
             with contextlib.suppress(Exception):
                 self._protocol.close_shell(self._shell, close_session=True)
         self._discard()
+        if self._own_pool is not None:
+            self._own_pool.close()
 
 
 __all__ = ["WinRMError", "WinRMOptions", "WinRMTransport"]
