@@ -14,8 +14,6 @@ from scanner.collect import posix_batch
 from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE, host_budget
 from scanner.collect.transports.base import Progress
 
-INVENTORY = Path(__file__).resolve().parents[2] / "inventories" / "site.ini"
-
 
 def test_the_budget_is_steps_times_the_command_timeout_capped_plus_grace_and_connect() -> None:
     assert host_budget(3, 5, 2.0) == 3 * 5 + COMMAND_GRACE + 3 * 2.0
@@ -24,8 +22,14 @@ def test_the_budget_is_steps_times_the_command_timeout_capped_plus_grace_and_con
     assert host_budget(44, 60, 10.0, explicit=90.0) == 90.0  # --host-timeout wins
 
 
-def test_plan_prints_each_hosts_budget_from_the_scans_timing_options() -> None:
-    args = ["plan", "-i", str(INVENTORY), "-l", "perth-app01*", "--command-timeout", "5"]
+def test_plan_prints_each_hosts_budget_from_the_scans_timing_options(tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    key.write_text("a key file plan can read\n")
+    inventory = tmp_path / "site.ini"
+    inventory.write_text(
+        f"app01 ansible_host=192.0.2.10 ansible_user=e8 ansible_ssh_private_key_file={key}\n"
+    )
+    args = ["plan", "-i", str(inventory), "-l", "app01", "--command-timeout", "5"]
     text = CliRunner().invoke(main, args)
     assert text.exit_code == 0, text.output
     fixed = CliRunner().invoke(main, [*args, "--host-timeout", "90", "--format", "json"])
