@@ -48,7 +48,7 @@ import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 
 from checks.facts.fact import Unknown
@@ -58,7 +58,9 @@ from checks.facts.linux.distribution import (
     KERNEL_RELEASE,
 )
 from checks.facts.linux.os_release import OS_RELEASE
+from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import Snapshot
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
@@ -67,16 +69,34 @@ TABLE_MAX_AGE = timedelta(days=400)
 
 @dataclass(frozen=True)
 class Release:
+    """One row of ``linux_eol.csv``; a row with ``eol_cycle`` gets its dates from the feed
+    (:func:`dated`), any other carries its own with a source."""
+
     distro: str
     version: str
     line: str
     track: str
-    released: date
+    eol_cycle: str
+    released: date | None
     support_end: date | None
     extended_kind: str
     extended_end: date | None
     source: str
     note: str
+    feed: FeedCycle | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.feed is None or self.feed.usable
+
+    @property
+    def why(self) -> str:
+        return "" if self.feed is None else self.feed.why
+
+    def settled(self, day: date | None) -> bool:
+        """See ``checks/patch_os/_eol_feed.py``: a table date, a fresh snapshot's, or a stale
+        snapshot's already past on its own date."""
+        return day is not None and (self.feed is None or self.feed.settled(day))
 
 
 def _date(text: str) -> date | None:
@@ -86,28 +106,62 @@ def _date(text: str) -> date | None:
 def _load() -> tuple[Release, ...]:
     text = files(__package__ or "checks.patch_os").joinpath("linux_eol.csv").read_text("utf-8")
     rows = []
-    for row in csv.DictReader(text.splitlines()):
-        released = _date(row["released"])
-        if released is None:
-            raise ValueError(f"linux_eol.csv: {row['distro']} {row['version']} has no release date")
-        rows.append(
-            Release(
-                distro=row["distro"],
-                version=row["version"],
-                line=row["line"],
-                track=row["track"],
-                released=released,
-                support_end=_date(row["support_end"]),
-                extended_kind=row["extended_kind"],
-                extended_end=_date(row["extended_end"]),
-                source=row["source"],
-                note=row["note"],
-            )
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        rel = Release(
+            distro=row["distro"],
+            version=row["version"],
+            line=row["line"],
+            track=row["track"],
+            eol_cycle=row["eol_cycle"],
+            released=_date(row["released"]),
+            support_end=_date(row["support_end"]),
+            extended_kind=row["extended_kind"],
+            extended_end=_date(row["extended_end"]),
+            source=row["source"],
+            note=row["note"],
         )
+        where = f"linux_eol.csv line {line} ({rel.distro} {rel.version})"
+        if rel.eol_cycle and (rel.released or rel.support_end or rel.extended_end):
+            raise ValueError(f"{where}: dates come from eol_cycle {rel.eol_cycle}, not the table")
+        if not rel.eol_cycle and (rel.released is None or not rel.source):
+            raise ValueError(f"{where}: no eol_cycle, so it needs its own dates and a source")
+        rows.append(rel)
     return tuple(rows)
 
 
 RELEASES = _load()
+
+# Which tier of an endoflife.date cycle is the end of vendor support: Debian's ``eol`` is the
+# security team's end and ``eoes`` Debian LTS (a Debian project effort, counted as vendor support);
+# elsewhere ``eol`` is the end of standard support and ``eoes`` the paid extension (ESM, ELS,
+# LTSS, Oracle Extended Support).
+_SUPPORT_IS_EOES = frozenset({"debian"})
+
+
+def dated(rel: Release, feeds: Snapshot, at: datetime) -> Release:
+    """``rel`` with its release, support and extension dates from its endoflife.date cycle as the
+    snapshot holds it at ``at`` (none when it lacks the cycle); a table row as it is."""
+    if not rel.eol_cycle:
+        return rel
+    fc = feed_cycle(feeds, at, rel.eol_cycle)
+    c = fc.cycle
+    if c is None:
+        return replace(rel, feed=fc, source=fc.why)
+    if rel.distro in _SUPPORT_IS_EOES:
+        support, extended, tier = end_date(c.eoes), None, f"eoes {c.eoes}"
+    else:
+        support = end_date(c.eol)
+        extended = end_date(c.eoes) if rel.extended_kind != "none" else None
+        tier = f"eol {c.eol}" + (f", eoes {c.eoes}" if extended else "")
+    return replace(
+        rel,
+        feed=fc,
+        released=c.released,
+        support_end=support,
+        extended_end=extended,
+        source=f"{fc.where()}: released {c.released}, {tier}",
+    )
+
 
 # The distribution key used in linux_eol.csv for an os-release ID.
 _ID_ALIASES = {"sles_sap": "sles", "sled": "sles", "rhel": "rhel", "almalinux": "almalinux"}
@@ -144,26 +198,58 @@ def _line_key(line: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", line))
 
 
-def _line_rank(rel: Release, on: date) -> tuple[int, list[str]]:
-    """The newer release lines of the same distribution and track out on ``on``, oldest first."""
-    lines = {
-        r.line
-        for r in RELEASES
-        if r.distro == rel.distro and r.track == rel.track and r.released <= on
-    }
-    newer = sorted((ln for ln in lines if _line_key(ln) > _line_key(rel.line)), key=_line_key)
-    return len(newer), newer
+def _line_rank(
+    rel: Release, line: list[Release], on: date
+) -> tuple[list[str], list[str], list[str]]:
+    """The newer release lines of the same distribution and track out on ``on`` (oldest first),
+    those of them whose release date is settled, and newer lines whose date is not known."""
+    mine = _line_key(rel.line)
+    out: dict[str, bool] = {}
+    unknown = set()
+    for r in line:
+        if r.track != rel.track or _line_key(r.line) <= mine:
+            continue
+        if r.released is None:
+            unknown.add(r.line)
+        elif r.released <= on:
+            out[r.line] = out.get(r.line, False) or r.settled(r.released)
+    newer = sorted(out, key=_line_key)
+    return newer, [ln for ln in newer if out[ln]], sorted(unknown - set(out), key=_line_key)
 
 
-def _distro_discontinued(rel: Release, on: date) -> bool:
-    """No release of the distribution is vendor-supported any more (CentOS Linux)."""
+def _distro_discontinued(line: list[Release], on: date) -> bool | None:
+    """No release of the distribution is vendor-supported any more (CentOS Linux); None when an
+    end is not known."""
+    if any(r.support_end is None for r in line):
+        return None
     return all(
         r.support_end is not None
         and r.support_end < on
         and (r.extended_end is None or r.extended_end < on)
-        for r in RELEASES
-        if r.distro == rel.distro
+        for r in line
     )
+
+
+def _stale(f: Finding, rel: Release) -> Finding:
+    """A verdict a stale snapshot cannot back, as no_visibility with the feed state's reason."""
+    as_of = rel.feed.as_of if rel.feed is not None else None
+    return f.model_copy(
+        update={
+            "outcome": Outcome.NO_VISIBILITY,
+            "evidence": (
+                f"not judged: {rel.why}; a stale snapshot can show only an end already past on "
+                f"its date ({as_of}), and it would say: {f.evidence}"
+            ),
+        }
+    )
+
+
+def _no_date(name: str, rel: Release, what: str) -> str:
+    if rel.feed is not None and rel.feed.cycle is None:
+        return f"{name}: {what} not known: {rel.why}"
+    if rel.feed is not None:
+        return f"{name}: {what} not known: {rel.feed.where()} gives no date"
+    return f"{name}: {what} not recorded in the table ({rel.note})"
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -189,8 +275,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     distro = _distro_key(osr)
     version_id = osr.get("VERSION_ID", "")
     name = osr.get("PRETTY_NAME") or f"{distro} {version_id}"
-    rel = find_release(distro, version_id) if version_id else None
-    if rel is None:
+    row = find_release(distro, version_id) if version_id else None
+    if row is None:
         reason = (
             f"{name} (ID={distro}, VERSION_ID={version_id or 'none'}) is not in the vendor "
             "end-of-life table; support status unknown"
@@ -199,24 +285,40 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
             for i in CHECK_ISM
         ]
-    override = ctx.policy.eol_override(f"linux:{rel.distro} {rel.version}")
-    if override is not None:
-        rel = replace(
-            rel, support_end=override, source=f"policy eol_overrides (table: {rel.source})"
-        )
+    rel = dated(row, ctx.feeds, ctx.collected_at)
     observed.update(
         release=f"{rel.distro} {rel.version}",
+        eol_cycle=rel.eol_cycle or None,
+        released=rel.released.isoformat() if rel.released else None,
         support_end=rel.support_end.isoformat() if rel.support_end else None,
         extended_kind=rel.extended_kind,
         extended_end=rel.extended_end.isoformat() if rel.extended_end else None,
         source=rel.source,
+        feed=None
+        if rel.feed is None
+        else {
+            "name": "endoflife",
+            "cycle": rel.feed.ref,
+            "as_of": rel.feed.as_of.isoformat() if rel.feed.as_of else None,
+            "usable": rel.feed.usable,
+            "reason": rel.feed.why or None,
+        },
     )
+    # A policy override is the organisation's own date: it needs no feed.
+    held = rel
+    override = ctx.policy.eol_override(f"linux:{rel.distro} {rel.version}")
+    if override is not None:
+        held = replace(
+            rel, support_end=override, source=f"policy eol_overrides ({rel.source})", feed=None
+        )
+        observed.update(support_end=override.isoformat(), source=held.source)
     ext = EXTENDED_SUPPORT_SOURCES.read(outputs.get("extended"))
     ext_lines = [] if isinstance(ext, Unknown) else ext
     ext_why = ext.reason if isinstance(ext, Unknown) else None
+    line = [dated(r, ctx.feeds, ctx.collected_at) for r in RELEASES if r.distro == rel.distro]
     return [
-        _support(rel, name, on, ext_lines, ext_why, observed),
-        _currency(rel, name, on, observed),
+        _support(held, name, on, ext_lines, ext_why, observed),
+        _currency(rel, line, name, on, observed),
     ]
 
 
@@ -228,20 +330,45 @@ def _support(
     ext_why: str | None,
     observed: dict[str, object],
 ) -> Finding:
+    """ISM-1501; from a stale snapshot only an end already past on the snapshot's date counts
+    (``checks/patch_os/_eol_feed.py``): effective becomes no_visibility, and so does an
+    ineffective resting on a later date or on an extension the host does use."""
     if rel.support_end is None:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{name}: end of vendor support not recorded in the table ({rel.note})",
+            evidence=_no_date(name, rel, "end of vendor support"),
             observed=observed,
         )
+    found, rests = _support_verdict(rel, name, on, ext_lines, ext_why, observed)
+    if rel.usable or found.outcome is not Outcome.INEFFECTIVE:
+        return found if rel.usable or found.outcome is not Outcome.EFFECTIVE else _stale(found, rel)
+    if not all(rel.settled(d) for d in rests if d):
+        return _stale(found, rel)
+    unknown_ext = rel.extended_kind != "none" and rel.extended_end is None
+    if unknown_ext and (ext_why or _extension_active(rel, ext_lines)):
+        # an extension the stale snapshot does not date may be what the host runs on
+        return _stale(found, rel)
+    return found
+
+
+def _support_verdict(
+    rel: Release,
+    name: str,
+    on: date,
+    ext_lines: list[str],
+    ext_why: str | None,
+    observed: dict[str, object],
+) -> tuple[Finding, tuple[date | None, ...]]:
+    """The ISM-1501 verdict from the row's dates, and the dates an ineffective one rests on."""
+    assert rel.support_end is not None
     if on <= rel.support_end:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.EFFECTIVE,
             evidence=f"{name} is vendor-supported until {rel.support_end} ({rel.source})",
             observed=observed,
-        )
+        ), ()
     active = _extension_active(rel, ext_lines)
     observed["extension_active"] = active
     if rel.extended_end is not None and on <= rel.extended_end and active:
@@ -250,10 +377,11 @@ def _support(
             outcome=Outcome.EFFECTIVE,
             evidence=(
                 f"{name}: standard support ended {rel.support_end}; covered by "
-                f"{rel.extended_kind.upper()} until {rel.extended_end} (repository enabled)"
+                f"{rel.extended_kind.upper()} until {rel.extended_end} (repository enabled; "
+                f"{rel.source})"
             ),
             observed=observed,
-        )
+        ), ()
     if rel.extended_end is not None and on <= rel.extended_end and ext_why is not None:
         return Finding(
             ism="ISM-1501",
@@ -264,23 +392,30 @@ def _support(
                 f"{ext_why}"
             ),
             observed=observed,
-        )
+        ), ()
     if rel.extended_end is not None and on <= rel.extended_end:
         tail = (
             f"{rel.extended_kind.upper()} runs to {rel.extended_end} but no active "
             f"{rel.extended_kind.upper()} repository is configured"
         )
+        rests: tuple[date | None, ...] = (rel.support_end,)
     else:
         tail = "no vendor support remains"
+        rests = (rel.support_end, rel.extended_end)
     return Finding(
         ism="ISM-1501",
         outcome=Outcome.INEFFECTIVE,
-        evidence=f"{name}: vendor support ended {rel.support_end}; {tail}",
+        evidence=f"{name}: vendor support ended {rel.support_end}; {tail} ({rel.source})",
         observed=observed,
-    )
+    ), rests
 
 
-def _currency(rel: Release, name: str, on: date, observed: dict[str, object]) -> Finding:
+def _currency(
+    rel: Release, line: list[Release], name: str, on: date, observed: dict[str, object]
+) -> Finding:
+    """ISM-1407. From a stale snapshot an effective verdict is no_visibility (it may miss a newer
+    release); "two or more behind" stands when two newer lines were out by its date, and "no
+    release supported" when every end had passed by it."""
     obs = dict(observed)
     if on - TABLE_REVIEWED > TABLE_MAX_AGE:
         return Finding(
@@ -292,33 +427,63 @@ def _currency(rel: Release, name: str, on: date, observed: dict[str, object]) ->
             ),
             observed=obs,
         )
-    rank, newer = _line_rank(rel, on)
-    obs.update(newer_releases=newer, rank=rank)
-    track = f" {rel.track.upper()}" if rel.distro == "ubuntu" else ""
-    if _distro_discontinued(rel, on):
+    if rel.released is None:
         return Finding(
+            ism="ISM-1407",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_date(name, rel, "release date"),
+            observed=obs,
+        )
+    newer, settled, unknown = _line_rank(rel, line, on)
+    rank = len(newer)
+    obs.update(newer_releases=newer, rank=rank, release_date_unknown=unknown)
+    track = f" {rel.track.upper()}" if rel.distro == "ubuntu" else ""
+    source = f"release dates: endoflife.date, snapshot {rel.feed.as_of}" if rel.feed else ""
+    tail = f" ({source})" if source else ""
+    gone = _distro_discontinued(line, on)
+    if gone:
+        found = Finding(
             ism="ISM-1407",
             outcome=Outcome.INEFFECTIVE,
-            evidence=f"{name}: no release of this distribution is vendor-supported any more",
+            evidence=(
+                f"{name}: no release of this distribution is vendor-supported any more{tail}"
+            ),
             observed=obs,
         )
-    if rank <= 1:
-        which = "the latest" if rank == 0 else "the previous"
+        ends = [d for r in line for d in (r.support_end, r.extended_end) if d]
+        if rel.usable or all(r.settled(d) for r in line for d in ends):
+            return found
+        return _stale(found, rel)
+    if rank >= 2:
+        found = Finding(
+            ism="ISM-1407",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"{name} is {rank} releases behind; newer{track} releases: {', '.join(newer)} "
+                f"(only the latest or previous release is allowed at ML3){tail}"
+            ),
+            observed=obs,
+        )
+        return found if rel.usable or len(settled) >= 2 else _stale(found, rel)
+    if rank + len(unknown) >= 2:
         return Finding(
             ism="ISM-1407",
-            outcome=Outcome.EFFECTIVE,
-            evidence=f"{name} is {which}{track} release line",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"{name}: the release dates of {', '.join(unknown)} are not known "
+                f"({next(r.why for r in line if r.released is None)}); one of them would make "
+                "it two behind"
+            ),
             observed=obs,
         )
-    return Finding(
+    which = "the latest" if rank == 0 else "the previous"
+    found = Finding(
         ism="ISM-1407",
-        outcome=Outcome.INEFFECTIVE,
-        evidence=(
-            f"{name} is {rank} releases behind; newer{track} releases: {', '.join(newer)} "
-            "(only the latest or previous release is allowed at ML3)"
-        ),
+        outcome=Outcome.EFFECTIVE,
+        evidence=f"{name} is {which}{track} release line{tail}",
         observed=obs,
     )
+    return found if rel.usable else _stale(found, rel)
 
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")
@@ -341,5 +506,5 @@ CHECK = Check(
     # none, so it can never keep the control effective).
     rests_on={"ISM-1501": ("os_release",), "ISM-1407": ("os_release",)},
     judge=judge,
-    version=2,
+    version=3,
 )
