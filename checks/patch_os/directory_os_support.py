@@ -11,8 +11,11 @@ search of ``checks/facts/directory/objects.py``): name, ``userAccountControl``,
 whether or not the inventory lists it: the point is the computer nobody listed (an HMI, a
 forgotten server). Disabled accounts and ones not seen for 90 days are named as not in use.
 
-**Mapping to the vendor tables** (the ones the host checks use; a policy ``eol_overrides`` entry
-``windows:<build>`` or ``linux:<distro> <version>`` replaces a row's end of support, as there):
+**Mapping to the vendor tables** (the ones the host checks use, whose rows name endoflife.date
+cycles: the dates come from the run's endoflife.date snapshot as there, and from a stale snapshot
+a computer is never "supported" and "ended" only when its ends had passed on the snapshot's own
+date; a policy ``eol_overrides`` entry ``windows:<build>`` or ``linux:<distro> <version>``
+replaces the end of support and needs no feed):
 - Windows (``operatingSystem`` starts with "Windows"): the build is the number in brackets of
   ``operatingSystemVersion``; server when ``operatingSystem`` contains "Server", else client; the
   edition family from the words of ``operatingSystem``: LTSC/LTSB (with IoT: IoT LTSC),
@@ -36,7 +39,8 @@ forgotten server). Disabled accounts and ones not seen for 90 days are named as 
   extension (ESU, Ubuntu Pro ESM, RHEL ELS, SUSE LTSS, Oracle Extended Support) still running for
   it; each is named with its OS, version and end dates;
 - no_visibility: none is definitely unsupported, but some cannot be determined: an unknown OS
-  string or build, a release whose end is not recorded, an unreadable ``userAccountControl``, or
+  string or build, a release whose end the snapshot does not hold or a stale snapshot cannot
+  state, an unreadable ``userAccountControl``, or
   a release past end of support whose paid extension still runs — enrolment (ESU, ESM, ELS, LTSS)
   is visible on the host only (``patch_os.windows_os_support``, ``patch_os.linux_os_support``),
   never in the directory;

@@ -6,17 +6,26 @@ show a paid extension is active: ``esm.ubuntu.com/infra`` apt sources (Ubuntu Pr
 enabled sections of ``/etc/yum.repos.d/*.repo`` / ``/etc/zypp/repos.d/*.repo`` (RHEL ``*-els-*``
 ELS repositories, SUSE ``LTSS`` repositories).
 
-**Vendor data** (a policy ``eol_overrides`` entry ``linux:<id> <version>`` replaces a row's end
-of support, e.g. for a contracted extension the host cannot show): ``linux_eol.csv`` beside this
-module (Ubuntu, Debian, RHEL, Rocky, AlmaLinux,
-CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES), one row per release with its release
-date, end of vendor support, the paid extension and its end, and the source of every date. Ubuntu
-and Debian rows come from Debian's ``distro-info-data`` 0.58+deb12u6; the others from the
-endoflife.date product pages (commit a70eca33 of 2026-08-22, the copy shipped in
-``scanner/feeds/shipped/endoflife``): end of vendor support is the page's ``eol``, the paid
-extension's end its ``eoes``. For Debian the end of vendor support is the end of Debian LTS (a Debian
-project effort); Freexian's commercial ELTS is a third party and is not counted. The table was
-last reviewed on 2026-11-25; a release published after that is unknown to it.
+**Vendor data:** ``linux_eol.csv`` beside this module maps each release (Ubuntu, Debian, RHEL,
+Rocky, AlmaLinux, CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES; the distribution key
+from os-release ``ID``, the version from ``VERSION_ID`` or its major) to its release line, track
+(Ubuntu LTS/interim), kind of paid extension and **endoflife.date cycle** (``eol_cycle``:
+``ubuntu:22.04``, ``rhel:9``, ``sles:15.7``). Release date, end of vendor support and the paid
+extension's end come from the endoflife.date feed snapshot the run is judged with: end of vendor
+support is the cycle's ``eol`` and the extension's end its ``eoes``, except Debian, where ``eol`` is
+the security team's end and ``eoes`` the end of Debian LTS, a Debian project effort counted as
+vendor support (Freexian's commercial ELTS is a third party and is not counted). The evidence
+names the cycle and the snapshot's date. The rows' notes give the dates Debian's
+``distro-info-data`` 0.58+deb12u6 (the table's source before the feed) has where they differ. A
+policy ``eol_overrides`` entry ``linux:<id> <version>`` replaces the end of support (e.g. a
+contracted extension the host cannot show) and needs no feed. The release list was last reviewed
+on 2026-11-25; a release published after that is unknown to it.
+
+**Feed state** (``checks/patch_os/_eol_feed.py``): a missing snapshot, or one without the
+release's cycle, is no_visibility with the reason. A snapshot older than the policy's
+``feed_max_age_days`` never makes a host supported or current; it still makes it unsupported when
+the end had passed on the snapshot's own date and no extension the snapshot does not date could
+be in use, and "two or more behind" when those newer lines were out by that date.
 
 **ISM-1501** (ML1-3, unsupported OS replaced):
 - effective: the collection date is on or before the end of vendor support, or after it but within

@@ -341,6 +341,11 @@ def _currency(host: WinOs, lc: Lifecycle, ctx: Context, observed: dict[str, Any]
             else f"{release} was announced but whether it was generally available by {on} is "
             "not recorded"
         )
+    fix = (
+        "update the feed snapshot (e8scan feeds update)"
+        if any(pending.values()) and not stale_years
+        else "verify and update the table"
+    )
     if stale_years:
         why.append(
             f"the release list was last reviewed {RELEASES_REVIEWED}, more than a year before "
@@ -352,7 +357,7 @@ def _currency(host: WinOs, lc: Lifecycle, ctx: Context, observed: dict[str, Any]
         evidence=(
             f"{name} is {which} release of the {channel} known to windows_lifecycle.csv"
             f"{' (newer: ' + names[0] + ')' if names else ''}, but {'; '.join(why)}: a newer "
-            "release would make it two behind; verify and update the table"
+            f"release would make it two behind; {fix}"
         ),
         observed=obs,
     )
