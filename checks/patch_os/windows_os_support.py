@@ -52,9 +52,11 @@ first, by release date; a Windows 10 release never outranks a Windows 11 one. Ra
 effective, 2 or more ineffective, and so is any release of a channel with no supported release
 left (Server Semi-Annual Channel). Windows 11 26H1 ships only on new devices and is not counted
 as a newer release for others (our judgement). A release whose general-availability date is
-unknown (26H2), or a collection more than a year after the release list was last reviewed
-(2026-09-29; Microsoft ships about one client release a year), may add one unseen newer release:
-when that could move the host from "previous" to "two behind" the outcome is no_visibility.
+unknown (26H2, or a mapped cycle the snapshot does not hold), a release of the channel the
+snapshot lists but no table row maps to a build yet (a snapshot newer than the table), or a
+collection more than a year after the release list was last reviewed (2026-09-29; Microsoft ships
+about one client release a year), may add one unseen newer release: when that could move the host
+from "previous" to "two behind" the outcome is no_visibility.
 
 Evidence grade: good (the OS reports its own build and edition; dates are vendor lifecycle data).
 
@@ -64,6 +66,7 @@ contracted ESU the host cannot show) replaces the feed's end of support for that
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
@@ -82,6 +85,7 @@ from checks._windows_patch import (
 )
 from checks.facts.windows.os_identity import CURRENT_VERSION, WIN32_OS
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import FeedError
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")
@@ -239,6 +243,59 @@ def _order(lc: Lifecycle) -> tuple[int, date]:
     return generation, known
 
 
+_CLIENT_GA = re.compile(r"(?:10|11)-\d\dh\d(?:-[we])?|10-\d{4}(?:-[we])?")
+_SERVER_LTSC = re.compile(r"\d{4}(?:-r2)?(?:-sp\d)?")
+
+
+def feed_channel(product: str, cycle: str) -> str | None:
+    """The servicing channel of an endoflife.date Windows cycle (None: one the table does not
+    rank, e.g. Windows 10 IoT Core, XP)."""
+    if product == "windows":
+        if cycle.endswith("-lts"):
+            return "client_ltsc"
+        return "client_ga" if _CLIENT_GA.fullmatch(cycle) else None
+    if product == "windows-server":
+        if cycle.endswith("-sac"):
+            return "server_sac"
+        if cycle.endswith("-ac"):
+            return "server_annual"
+        return "server_ltsc" if _SERVER_LTSC.fullmatch(cycle) else None
+    return None
+
+
+def _unmapped(lc: Lifecycle, ctx: Context, mine: tuple[int, date]) -> dict[str, str]:
+    """Newer releases of the host's channel the snapshot lists but no table row maps to a build
+    (a snapshot newer than the table): each may be out, so it counts as unconfirmed, never as
+    absent. Keyed by release (a -w/-e pair is one release)."""
+    fc = lc.feed
+    if fc is None or fc.cycle is None:
+        return {}
+    try:
+        cycles = ctx.feeds.cycles(fc.product) or []
+    except FeedError:
+        return {}
+    mapped = {r.eol_cycle for r in LIFECYCLE}
+    on = ctx.collected_at.date()
+    out: dict[str, str] = {}
+    for c in cycles:
+        if f"{fc.product}:{c.cycle}" in mapped or c.released is None or c.released > on:
+            continue
+        if feed_channel(fc.product, c.cycle) != lc.channel:
+            continue
+        generation = 11 if c.cycle.startswith("11-") else 10 if c.cycle.startswith("10-") else 0
+        if lc.kind == "client" and (generation, c.released) <= mine:
+            continue
+        if lc.kind == "server" and (0, c.released) <= mine:
+            continue
+        release = f"endoflife.date {fc.product} {re.sub(r'-[we]$', '', c.cycle)}"
+        out.setdefault(
+            release,
+            f"released {c.released} per the snapshot, but windows_lifecycle.csv maps no build "
+            "to it yet",
+        )
+    return out
+
+
 def _settled_release(r: Lifecycle) -> bool:
     """A release date that cannot move: from the table, a fresh snapshot, or a stale snapshot's
     past (a planned release after a stale snapshot's date may have slipped)."""
@@ -286,6 +343,8 @@ def _currency(host: WinOs, lc: Lifecycle, ctx: Context, observed: dict[str, Any]
                 settled.add(_order(r))
         elif r.released is None and r.announced is not None and r.announced <= on:
             pending.setdefault(r.release, "")
+    unmapped = _unmapped(lc, ctx, mine)
+    pending.update(unmapped)
     names = [newer[k] for k in sorted(newer, reverse=True)]
     rank = len(names)
     stale_years = max(0, (on - RELEASES_REVIEWED).days) // 365
@@ -343,7 +402,7 @@ def _currency(host: WinOs, lc: Lifecycle, ctx: Context, observed: dict[str, Any]
         )
     fix = (
         "update the feed snapshot (e8scan feeds update)"
-        if any(pending.values()) and not stale_years
+        if any(pending.values()) and not stale_years and not unmapped
         else "verify and update the table"
     )
     if stale_years:

@@ -20,6 +20,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from checks._windows_patch import LIFECYCLE
 from checks.patch_os import (
     directory_os_support,
@@ -304,3 +306,21 @@ def test_windows_updates_takes_the_end_of_updates_from_the_snapshot() -> None:
     got = _judge("windows_updates", case, Snapshot(None), at)
     assert got["ISM-1696"][0] == "no_visibility", got
     assert "its end of updates is not known: no endoflife.date release cycles" in got["ISM-1696"][1]
+
+
+def test_a_release_the_snapshot_lists_but_the_table_does_not_map_is_never_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot newer than the table (here: the table without its 25H2 rows) lists a release
+    no row maps to a build: it may be out, so a 23H2 host is not called the previous release."""
+    at = _at("2025-11-20")
+    full = _judge("windows_os_support", W23H2, SHIPPED, at)
+    assert full["ISM-1407"][0] == "ineffective"  # 24H2 and 25H2 are out
+    table = tuple(r for r in windows_os_support.LIFECYCLE if r.build != 26200)
+    monkeypatch.setattr(windows_os_support, "LIFECYCLE", table)
+    got = _judge("windows_os_support", W23H2, SHIPPED, at)
+    assert got["ISM-1407"][0] == "no_visibility", got
+    assert (
+        "endoflife.date windows 11-25h2: released 2025-09-30 per the snapshot, but "
+        "windows_lifecycle.csv maps no build to it yet"
+    ) in got["ISM-1407"][1]
