@@ -140,7 +140,7 @@ class Support:
     def unknown_why(self, on: date) -> str:
         """Why :meth:`status` is unknown."""
         if self.support_end is None:
-            return self.stale or "end of support not recorded"
+            return self.stale or f"end of support not dated ({self.source})"
         return (
             f"{self.stale}; by it support ends {self.support_end}, which a stale snapshot can "
             "state only once past on its own date"

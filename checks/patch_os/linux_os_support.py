@@ -69,7 +69,8 @@ from checks.facts.linux.distribution import (
 from checks.facts.linux.os_release import OS_RELEASE
 from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
 from scanner.checking.api import Check, Context, Finding, Output
-from scanner.model.feeds import Snapshot
+from scanner.model.endoflife import Cycle
+from scanner.model.feeds import FeedError, Snapshot
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
@@ -226,6 +227,40 @@ def _line_rank(
     return newer, [ln for ln in newer if out[ln]], sorted(unknown - set(out), key=_line_key)
 
 
+def _feed_line(distro: str, c: Cycle) -> tuple[str, str]:
+    """(line, track) of an endoflife.date cycle, as the table writes them."""
+    if distro == "ubuntu":
+        return c.cycle, "lts" if c.lts else "interim"
+    if distro == "amzn" and "." in c.cycle:
+        return "1", "stable"  # Amazon Linux AMI 20xx.xx releases are line 1
+    return c.cycle.split(".")[0], "stable"
+
+
+def _unmapped_lines(rel: Release, feeds: Snapshot, on: date) -> dict[str, str]:
+    """Newer release lines of the host's distribution and track that the snapshot lists but no
+    table row maps (a snapshot newer than the table): each is out, and unaccounted for."""
+    fc = rel.feed
+    if fc is None or fc.cycle is None:
+        return {}
+    try:
+        cycles = feeds.cycles(fc.product) or []
+    except FeedError:
+        return {}
+    known = {r.line for r in RELEASES if r.distro == rel.distro}
+    out: dict[str, str] = {}
+    for c in cycles:
+        line, track = _feed_line(rel.distro, c)
+        if line in known or track != rel.track or c.released is None or c.released > on:
+            continue
+        if _line_key(line) > _line_key(rel.line):
+            out.setdefault(
+                line,
+                f"endoflife.date {fc.product} {c.cycle} was released {c.released}, but "
+                "linux_eol.csv does not map it yet",
+            )
+    return out
+
+
 def _distro_discontinued(line: list[Release], on: date) -> bool | None:
     """No release of the distribution is vendor-supported any more (CentOS Linux); None when an
     end is not known."""
@@ -327,7 +362,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     line = [dated(r, ctx.feeds, ctx.collected_at) for r in RELEASES if r.distro == rel.distro]
     return [
         _support(held, name, on, ext_lines, ext_why, observed),
-        _currency(rel, line, name, on, observed),
+        _currency(rel, line, name, on, observed, ctx.feeds),
     ]
 
 
@@ -420,11 +455,18 @@ def _support_verdict(
 
 
 def _currency(
-    rel: Release, line: list[Release], name: str, on: date, observed: dict[str, object]
+    rel: Release,
+    line: list[Release],
+    name: str,
+    on: date,
+    observed: dict[str, object],
+    feeds: Snapshot,
 ) -> Finding:
     """ISM-1407. From a stale snapshot an effective verdict is no_visibility (it may miss a newer
     release); "two or more behind" stands when two newer lines were out by its date, and "no
-    release supported" when every end had passed by it."""
+    release supported" when every end had passed by it. A newer line the snapshot lists but the
+    table does not map (a snapshot newer than the table) is unaccounted for: never "latest or
+    previous" while it could make the host two behind."""
     obs = dict(observed)
     if on - TABLE_REVIEWED > TABLE_MAX_AGE:
         return Finding(
@@ -474,13 +516,19 @@ def _currency(
             observed=obs,
         )
         return found if rel.usable or len(settled) >= 2 else _stale(found, rel)
-    if rank + len(unknown) >= 2:
+    unmapped = _unmapped_lines(rel, feeds, on)
+    obs["unmapped_newer_lines"] = sorted(unmapped, key=_line_key)
+    if rank + len(unknown) + len(unmapped) >= 2:
+        why = [
+            f"the release date of {ln} is not known ({next(r.why for r in line if r.line == ln)})"
+            for ln in unknown
+        ] + [unmapped[ln] for ln in sorted(unmapped, key=_line_key)]
         return Finding(
             ism="ISM-1407",
             outcome=Outcome.NO_VISIBILITY,
             evidence=(
-                f"{name}: the release dates of {', '.join(unknown)} are not known "
-                f"({next(r.why for r in line if r.released is None)}); one of them would make "
+                f"{name} is {'the latest' if rank == 0 else 'the previous'}{track} release line "
+                f"the table knows of, but {'; '.join(why)}: one more newer release would make "
                 "it two behind"
             ),
             observed=obs,

@@ -74,6 +74,9 @@ def test_every_linux_row_names_a_shipped_cycle_with_dates() -> None:
         assert c is not None, r.eol_cycle
         assert c.released is not None, r.eol_cycle
         end = c.eoes if r.distro == "debian" else c.eol
+        if end is False:  # no end announced yet: the row says so, and the host is not judged
+            assert "eol: false" in r.note, r.eol_cycle
+            continue
         assert end_date(end) is not None, r.eol_cycle
         if r.extended_kind != "none":
             assert end_date(c.eoes) is not None, f"{r.eol_cycle}: {r.extended_kind} not dated"
@@ -141,6 +144,10 @@ def _judge(
     """Fixture ``case`` of ``check`` judged at ``at`` against ``feeds`` (``registry``: fields of
     the Windows CurrentVersion JSON to change, e.g. ``CurrentBuild``)."""
     fixture = json.loads((HERE / f"patch_os.{check}" / f"{case}.json").read_text())
+    version = registry.pop("os_release", None)
+    if version is not None:  # a Linux fixture's VERSION_ID
+        rec = fixture["outputs"]["os_release"]
+        rec["stdout"] = re.sub(r'VERSION_ID="?[^"\n]*"?', f'VERSION_ID="{version}"', rec["stdout"])
     if registry:
         rec = fixture["outputs"]["current_version"]
         rec["stdout"] = json.dumps({**json.loads(rec["stdout"]), **registry})
@@ -324,3 +331,21 @@ def test_a_release_the_snapshot_lists_but_the_table_does_not_map_is_never_ignore
         "endoflife.date windows 11-25h2: released 2025-09-30 per the snapshot, but "
         "windows_lifecycle.csv maps no build to it yet"
     ) in got["ISM-1407"][1]
+
+
+def test_a_linux_line_the_snapshot_lists_but_the_table_does_not_map_is_never_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Debian 11 on 2026-06-01: 12 and 13 are out, two behind. Without the table's Debian 13
+    row the snapshot still lists 13, so the host is not called the previous release."""
+    at = _at("2026-06-01")
+    full = _judge("linux_os_support", "debian10_end_of_life", SHIPPED, at, os_release="11")
+    assert full["ISM-1407"][0] == "ineffective", full
+    table = tuple(r for r in linux_os_support.RELEASES if r.eol_cycle != "debian:13")
+    monkeypatch.setattr(linux_os_support, "RELEASES", table)
+    got = _judge("linux_os_support", "debian10_end_of_life", SHIPPED, at, os_release="11")
+    assert got["ISM-1407"][0] == "no_visibility", got
+    assert (
+        "endoflife.date debian 13 was released 2025-08-09, but linux_eol.csv does not map"
+        in (got["ISM-1407"][1])
+    )
