@@ -68,8 +68,8 @@ from checks.facts.directory.objects import (
 )
 from checks.facts.directory.search import Entry, filetime
 from checks.facts.fact import Unknown
-from checks.patch_os.linux_os_support import dated as dated_release
-from checks.patch_os.linux_os_support import find_release
+from checks.patch_os._linux_lifecycle import dated as dated_release
+from checks.patch_os._linux_lifecycle import find_release
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.feeds import Snapshot
 from scanner.model.policy import Policy

@@ -53,12 +53,9 @@ Evidence grade: good (the OS reports its own identity; the dates are vendor life
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from importlib.resources import files
+from dataclasses import replace
+from datetime import date, timedelta
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.distribution import (
@@ -67,131 +64,21 @@ from checks.facts.linux.distribution import (
     KERNEL_RELEASE,
 )
 from checks.facts.linux.os_release import OS_RELEASE
-from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
+from checks.patch_os._linux_lifecycle import (
+    RELEASES,
+    Release,
+    dated,
+    distro_key,
+    find_release,
+    line_key,
+    unmapped_lines,
+)
 from scanner.checking.api import Check, Context, Finding, Output
-from scanner.model.endoflife import Cycle
-from scanner.model.feeds import FeedError, Snapshot
+from scanner.model.feeds import Snapshot
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
 TABLE_MAX_AGE = timedelta(days=400)
-
-
-@dataclass(frozen=True)
-class Release:
-    """One row of ``linux_eol.csv``; a row with ``eol_cycle`` gets its dates from the feed
-    (:func:`dated`), any other carries its own with a source."""
-
-    distro: str
-    version: str
-    line: str
-    track: str
-    eol_cycle: str
-    released: date | None
-    support_end: date | None
-    extended_kind: str
-    extended_end: date | None
-    source: str
-    note: str
-    feed: FeedCycle | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.feed is None or self.feed.usable
-
-    @property
-    def why(self) -> str:
-        return "" if self.feed is None else self.feed.why
-
-    def settled(self, day: date | None) -> bool:
-        """See ``checks/patch_os/_eol_feed.py``: a table date, a fresh snapshot's, or a stale
-        snapshot's already past on its own date."""
-        return day is not None and (self.feed is None or self.feed.settled(day))
-
-
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text.strip() else None
-
-
-def _load() -> tuple[Release, ...]:
-    text = files(__package__ or "checks.patch_os").joinpath("linux_eol.csv").read_text("utf-8")
-    rows = []
-    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
-        rel = Release(
-            distro=row["distro"],
-            version=row["version"],
-            line=row["line"],
-            track=row["track"],
-            eol_cycle=row["eol_cycle"],
-            released=_date(row["released"]),
-            support_end=_date(row["support_end"]),
-            extended_kind=row["extended_kind"],
-            extended_end=_date(row["extended_end"]),
-            source=row["source"],
-            note=row["note"],
-        )
-        where = f"linux_eol.csv line {line} ({rel.distro} {rel.version})"
-        if rel.eol_cycle and (rel.released or rel.support_end or rel.extended_end):
-            raise ValueError(f"{where}: dates come from eol_cycle {rel.eol_cycle}, not the table")
-        if not rel.eol_cycle and (rel.released is None or not rel.source):
-            raise ValueError(f"{where}: no eol_cycle, so it needs its own dates and a source")
-        rows.append(rel)
-    return tuple(rows)
-
-
-RELEASES = _load()
-
-# Which tier of an endoflife.date cycle is the end of vendor support: Debian's ``eol`` is the
-# security team's end and ``eoes`` Debian LTS (a Debian project effort, counted as vendor support);
-# elsewhere ``eol`` is the end of standard support and ``eoes`` the paid extension (ESM, ELS,
-# LTSS, Oracle Extended Support).
-_SUPPORT_IS_EOES = frozenset({"debian"})
-
-
-def dated(rel: Release, feeds: Snapshot, at: datetime) -> Release:
-    """``rel`` with its release, support and extension dates from its endoflife.date cycle as the
-    snapshot holds it at ``at`` (none when it lacks the cycle); a table row as it is."""
-    if not rel.eol_cycle:
-        return rel
-    fc = feed_cycle(feeds, at, rel.eol_cycle)
-    c = fc.cycle
-    if c is None:
-        return replace(rel, feed=fc, source=fc.why)
-    if rel.distro in _SUPPORT_IS_EOES:
-        support, extended, tier = end_date(c.eoes), None, f"eoes {c.eoes}"
-    else:
-        support = end_date(c.eol)
-        extended = end_date(c.eoes) if rel.extended_kind != "none" else None
-        tier = f"eol {c.eol}" + (f", eoes {c.eoes}" if extended else "")
-    return replace(
-        rel,
-        feed=fc,
-        released=c.released,
-        support_end=support,
-        extended_end=extended,
-        source=f"{fc.where()}: released {c.released}, {tier}",
-    )
-
-
-# The distribution key used in linux_eol.csv for an os-release ID.
-_ID_ALIASES = {"sles_sap": "sles", "sled": "sles", "rhel": "rhel", "almalinux": "almalinux"}
-
-
-def _distro_key(osr: Mapping[str, str]) -> str:
-    distro = osr.get("ID", "").lower()
-    if distro == "centos" and "stream" in osr.get("NAME", "").lower():
-        return "centos-stream"
-    return _ID_ALIASES.get(distro, distro)
-
-
-def find_release(distro: str, version_id: str) -> Release | None:
-    """The table row for a host: exact VERSION_ID, else its major version (RHEL 9.4 → 9)."""
-    candidates = [r for r in RELEASES if r.distro == distro]
-    for wanted in (version_id, version_id.split(".")[0]):
-        for r in candidates:
-            if r.version == wanted:
-                return r
-    return None
 
 
 def _extension_active(rel: Release, lines: list[str]) -> bool:
@@ -204,61 +91,23 @@ def _extension_active(rel: Release, lines: list[str]) -> bool:
     return False
 
 
-def _line_key(line: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", line))
-
-
 def _line_rank(
     rel: Release, line: list[Release], on: date
 ) -> tuple[list[str], list[str], list[str]]:
     """The newer release lines of the same distribution and track out on ``on`` (oldest first),
     those of them whose release date is settled, and newer lines whose date is not known."""
-    mine = _line_key(rel.line)
+    mine = line_key(rel.line)
     out: dict[str, bool] = {}
     unknown = set()
     for r in line:
-        if r.track != rel.track or _line_key(r.line) <= mine:
+        if r.track != rel.track or line_key(r.line) <= mine:
             continue
         if r.released is None:
             unknown.add(r.line)
         elif r.released <= on:
             out[r.line] = out.get(r.line, False) or r.settled(r.released)
-    newer = sorted(out, key=_line_key)
-    return newer, [ln for ln in newer if out[ln]], sorted(unknown - set(out), key=_line_key)
-
-
-def _feed_line(distro: str, c: Cycle) -> tuple[str, str]:
-    """(line, track) of an endoflife.date cycle, as the table writes them."""
-    if distro == "ubuntu":
-        return c.cycle, "lts" if c.lts else "interim"
-    if distro == "amzn" and "." in c.cycle:
-        return "1", "stable"  # Amazon Linux AMI 20xx.xx releases are line 1
-    return c.cycle.split(".")[0], "stable"
-
-
-def _unmapped_lines(rel: Release, feeds: Snapshot, on: date) -> dict[str, str]:
-    """Newer release lines of the host's distribution and track that the snapshot lists but no
-    table row maps (a snapshot newer than the table): each is out, and unaccounted for."""
-    fc = rel.feed
-    if fc is None or fc.cycle is None:
-        return {}
-    try:
-        cycles = feeds.cycles(fc.product) or []
-    except FeedError:
-        return {}
-    known = {r.line for r in RELEASES if r.distro == rel.distro}
-    out: dict[str, str] = {}
-    for c in cycles:
-        line, track = _feed_line(rel.distro, c)
-        if line in known or track != rel.track or c.released is None or c.released > on:
-            continue
-        if _line_key(line) > _line_key(rel.line):
-            out.setdefault(
-                line,
-                f"endoflife.date {fc.product} {c.cycle} was released {c.released}, but "
-                "linux_eol.csv does not map it yet",
-            )
-    return out
+    newer = sorted(out, key=line_key)
+    return newer, [ln for ln in newer if out[ln]], sorted(unknown - set(out), key=line_key)
 
 
 def _distro_discontinued(line: list[Release], on: date) -> bool | None:
@@ -316,7 +165,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
             for i in CHECK_ISM
         ]
-    distro = _distro_key(osr)
+    distro = distro_key(osr)
     version_id = osr.get("VERSION_ID", "")
     name = osr.get("PRETTY_NAME") or f"{distro} {version_id}"
     row = find_release(distro, version_id) if version_id else None
@@ -516,13 +365,13 @@ def _currency(
             observed=obs,
         )
         return found if rel.usable or len(settled) >= 2 else _stale(found, rel)
-    unmapped = _unmapped_lines(rel, feeds, on)
-    obs["unmapped_newer_lines"] = sorted(unmapped, key=_line_key)
+    unmapped = unmapped_lines(rel, line, feeds, on)
+    obs["unmapped_newer_lines"] = sorted(unmapped, key=line_key)
     if rank + len(unknown) + len(unmapped) >= 2:
         why = [
             f"the release date of {ln} is not known ({next(r.why for r in line if r.line == ln)})"
             for ln in unknown
-        ] + [unmapped[ln] for ln in sorted(unmapped, key=_line_key)]
+        ] + [unmapped[ln] for ln in sorted(unmapped, key=line_key)]
         return Finding(
             ism="ISM-1407",
             outcome=Outcome.NO_VISIBILITY,

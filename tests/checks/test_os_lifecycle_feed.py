@@ -24,6 +24,7 @@ import pytest
 
 from checks._windows_patch import LIFECYCLE
 from checks.patch_os import (
+    _windows_currency,
     directory_os_support,
     linux_os_support,
     windows_os_support,
@@ -323,8 +324,8 @@ def test_a_release_the_snapshot_lists_but_the_table_does_not_map_is_never_ignore
     at = _at("2025-11-20")
     full = _judge("windows_os_support", W23H2, SHIPPED, at)
     assert full["ISM-1407"][0] == "ineffective"  # 24H2 and 25H2 are out
-    table = tuple(r for r in windows_os_support.LIFECYCLE if r.build != 26200)
-    monkeypatch.setattr(windows_os_support, "LIFECYCLE", table)
+    table = tuple(r for r in _windows_currency.LIFECYCLE if r.build != 26200)
+    monkeypatch.setattr(_windows_currency, "LIFECYCLE", table)
     got = _judge("windows_os_support", W23H2, SHIPPED, at)
     assert got["ISM-1407"][0] == "no_visibility", got
     assert (
