@@ -6,8 +6,11 @@
   planner runs each once per host). Windows 11 is told from Windows 10 by
   ``CurrentBuild >= 22000``: the registry ``ProductName`` still says "Windows 10" on Windows 11.
 - ``patch_os/windows_lifecycle.csv`` (:data:`LIFECYCLE`): per build, kind (client/server) and
-  edition family, the release, its servicing channel, release and end-of-support dates and paid
-  extended security updates (ESU).
+  edition family, the release, its servicing channel and its endoflife.date cycle (``eol_cycle``,
+  e.g. ``windows:11-24h2-e``, ``windows-server:2022``); :func:`dated` fills in the release date,
+  end of support (the cycle's ``eol``) and end of paid Extended Security Updates (``eoes``) from
+  the feed snapshot the run is judged with (``checks/patch_os/_eol_feed.py``). A row without a
+  cycle would carry its own dates and a source (none does today: every build maps to a cycle).
 - ``patch_os/windows_ubr.csv`` (:data:`UPDATES`): every cumulative update (monthly security
   release, hotpatch, optional preview, out-of-band) from 2024-10-08 to :data:`UBR_TABLE_COMPLETE`,
   with the build.UBR it produces and its release date.
@@ -16,11 +19,14 @@
 
 Where the tables come from (``altrhombus/DataForGeeks``, machine-readable copies of Microsoft's
 update-history, lifecycle and release-information pages; the e8 reference, section 2.1, names it):
-``content/ms/win/buildnumbers.json`` @0170213e (collected 2026-07-23) for every UBR row;
-``lifecycle-client.json`` @2f818a44 (2026-05-27), ``lifecycle-ltsc.json`` @416037ac (2026-05-28),
-``lifecycle-server.json`` @04b0bfce (2026-07-22) and ``releases.json`` @0c99c0df (2026-09-29) for
-the lifecycle rows. Rows not in those files cite the endoflife.date page and cycle they come from
-(the copy in ``scanner/feeds/shipped/endoflife``).
+``content/ms/win/buildnumbers.json`` @0170213e (collected 2026-07-23) for every UBR row, and
+``releases.json`` @0c99c0df (2026-09-29) for the list of releases (builds) in the lifecycle table.
+The lifecycle dates are endoflife.date's (issue 14); before that they were typed from DataForGeeks'
+lifecycle files, and the shipped snapshot (endoflife.date commit a70eca33) agrees with every one of
+them except Windows Server 2008 / 2008 R2 (the feed dates the service pack the build carries, and
+ends ESU with year 3) and Windows Server 2016 (the feed adds ESU to 2030-01-12).
+Windows 11 26H2 (build 26300) is not listed: no source at hand dates it, and a host on it is
+no_visibility ("not in windows_lifecycle.csv") rather than judged on expected dates.
 
 Pure functions and import-time data only; the commands and parsers are facts.
 """
@@ -28,13 +34,15 @@ Pure functions and import-time data only; the commands and parsers are facts.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
 from checks.facts.fact import Unknown
 from checks.facts.windows.os_identity import CurrentVersion, Win32Os
+from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
+from scanner.model.feeds import Snapshot
 
 # All releases up to this date are in windows_ubr.csv (DataForGeeks collected 2026-07-23).
 UBR_TABLE_COMPLETE = date(2026, 7, 22)
@@ -176,11 +184,17 @@ def host_os(cv: CurrentVersion | Unknown, wmi: Win32Os | Unknown) -> WinOs | str
 
 @dataclass(frozen=True)
 class Lifecycle:
+    """One row of ``windows_lifecycle.csv``; its dates filled from the feed by :func:`dated`.
+
+    A row with ``eol_cycle`` (``windows:11-24h2-e``) has no dates of its own: they come from that
+    endoflife.date cycle (``feed``); a row without one carries its own dates and ``source``."""
+
     kind: str
     build: int
     family: str
     release: str
     channel: str
+    eol_cycle: str
     released: date | None
     announced: date | None
     support_end: date | None
@@ -188,6 +202,7 @@ class Lifecycle:
     ranked: bool
     source: str
     note: str
+    feed: FeedCycle | None = None
 
     @property
     def known_from(self) -> date | None:
@@ -195,9 +210,28 @@ class Lifecycle:
         return self.released or self.announced
 
     @property
+    def usable(self) -> bool:
+        """Its dates may back any verdict (a table row, or a fresh snapshot's cycle)."""
+        return self.feed is None or self.feed.usable
+
+    @property
+    def why(self) -> str:
+        """Why the dates cannot back every verdict (the feed state's reason), else empty."""
+        return "" if self.feed is None else self.feed.why
+
+    def settled(self, day: date | None) -> bool:
+        """May ``day`` back a verdict: a table date, a fresh snapshot's date, or a stale
+        snapshot's date already past on its as-of day (see ``checks/patch_os/_eol_feed.py``)."""
+        if day is None:
+            return False
+        return self.feed is None or self.feed.settled(day)
+
+    @property
     def updates_end(self) -> date | None:
-        """The last day Microsoft publishes security updates for it (ESU included)."""
-        return self.esu_end or self.support_end
+        """The last day Microsoft publishes security updates for it (ESU included); None when
+        not known or, from a stale snapshot, still ahead of the snapshot's date (it may move)."""
+        end = self.esu_end or self.support_end
+        return end if self.settled(end) else None
 
 
 def _date(text: str) -> date | None:
@@ -207,7 +241,7 @@ def _date(text: str) -> date | None:
 def _load_lifecycle() -> tuple[Lifecycle, ...]:
     text = files("checks.patch_os").joinpath("windows_lifecycle.csv").read_text("utf-8")
     rows = []
-    for row in csv.DictReader(text.splitlines()):
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
         rows.append(
             Lifecycle(
                 kind=row["kind"],
@@ -215,6 +249,7 @@ def _load_lifecycle() -> tuple[Lifecycle, ...]:
                 family=row["family"],
                 release=row["release"],
                 channel=row["channel"],
+                eol_cycle=row["eol_cycle"],
                 released=_date(row["released"]),
                 announced=_date(row["announced"]),
                 support_end=_date(row["support_end"]),
@@ -224,21 +259,47 @@ def _load_lifecycle() -> tuple[Lifecycle, ...]:
                 note=row["note"],
             )
         )
-        if rows[-1].known_from is None:
-            raise ValueError(f"windows_lifecycle.csv: {row['release']} has no date at all")
+        r = rows[-1]
+        where = f"windows_lifecycle.csv line {line} ({r.release})"
+        if r.eol_cycle and (r.released or r.support_end or r.esu_end):
+            raise ValueError(f"{where}: dates come from eol_cycle {r.eol_cycle}, not the table")
+        if not r.eol_cycle and (r.known_from is None or not r.source):
+            raise ValueError(f"{where}: no eol_cycle, so it needs its own dates and a source")
     return tuple(rows)
 
 
 LIFECYCLE = _load_lifecycle()
 
 
-def lifecycle_for(host: WinOs) -> Lifecycle | None:
-    """The lifecycle row for the host's build, kind and edition family."""
-    return lifecycle_row(host.build, host.kind, host.family)
+def dated(row: Lifecycle, feeds: Snapshot, at: datetime) -> Lifecycle:
+    """``row`` with the release, end-of-support and ESU dates of its endoflife.date cycle as the
+    snapshot holds it at ``at`` (none when the snapshot lacks it); a table row as it is."""
+    if not row.eol_cycle:
+        return row
+    fc = feed_cycle(feeds, at, row.eol_cycle)
+    c = fc.cycle
+    if c is None:
+        return replace(row, feed=fc, source=fc.why)
+    ends = f"eol {c.eol}" + (f", eoes {c.eoes}" if c.eoes not in (None, False) else "")
+    return replace(
+        row,
+        feed=fc,
+        released=c.released,
+        support_end=end_date(c.eol),
+        esu_end=end_date(c.eoes),
+        source=f"{fc.where()}: released {c.released}, {ends}",
+    )
+
+
+def lifecycle_for(host: WinOs, feeds: Snapshot, at: datetime) -> Lifecycle | None:
+    """The host's lifecycle row (build, kind, edition family), dated from the feed."""
+    row = lifecycle_row(host.build, host.kind, host.family)
+    return None if row is None else dated(row, feeds, at)
 
 
 def lifecycle_row(build: int, kind: str, family: str | None) -> Lifecycle | None:
-    """The lifecycle row for a build, kind (client/server) and edition family (None: unknown).
+    """The table row for a build, kind (client/server) and edition family (None: unknown),
+    undated (see :func:`dated`).
 
     The family's own row first, else the build's row for every edition (``*``); an Azure Stack
     HCI / Azure Local server (``hci``) has its own lifecycle, which the table does not hold.

@@ -123,6 +123,7 @@ def _after_table(
         level.blind = (
             "the installed UBR is the newest in windows_ubr.csv, and whether Microsoft still "
             f"published updates for this build after {UBR_TABLE_COMPLETE} is not recorded"
+            + (f" (its end of updates is not known: {lc.why})" if lc is not None and lc.why else "")
         )
         level.complete_until = release_moment(first)
         return

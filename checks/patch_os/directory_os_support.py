@@ -11,8 +11,11 @@ search of ``checks/facts/directory/objects.py``): name, ``userAccountControl``,
 whether or not the inventory lists it: the point is the computer nobody listed (an HMI, a
 forgotten server). Disabled accounts and ones not seen for 90 days are named as not in use.
 
-**Mapping to the vendor tables** (the ones the host checks use; a policy ``eol_overrides`` entry
-``windows:<build>`` or ``linux:<distro> <version>`` replaces a row's end of support, as there):
+**Mapping to the vendor tables** (the ones the host checks use, whose rows name endoflife.date
+cycles: the dates come from the run's endoflife.date snapshot as there, and from a stale snapshot
+a computer is never "supported" and "ended" only when its ends had passed on the snapshot's own
+date; a policy ``eol_overrides`` entry ``windows:<build>`` or ``linux:<distro> <version>``
+replaces the end of support and needs no feed):
 - Windows (``operatingSystem`` starts with "Windows"): the build is the number in brackets of
   ``operatingSystemVersion``; server when ``operatingSystem`` contains "Server", else client; the
   edition family from the words of ``operatingSystem``: LTSC/LTSB (with IoT: IoT LTSC),
@@ -36,7 +39,8 @@ forgotten server). Disabled accounts and ones not seen for 90 days are named as 
   extension (ESU, Ubuntu Pro ESM, RHEL ELS, SUSE LTSS, Oracle Extended Support) still running for
   it; each is named with its OS, version and end dates;
 - no_visibility: none is definitely unsupported, but some cannot be determined: an unknown OS
-  string or build, a release whose end is not recorded, an unreadable ``userAccountControl``, or
+  string or build, a release whose end the snapshot does not hold or a stale snapshot cannot
+  state, an unreadable ``userAccountControl``, or
   a release past end of support whose paid extension still runs — enrolment (ESU, ESM, ELS, LTSS)
   is visible on the host only (``patch_os.windows_os_support``, ``patch_os.linux_os_support``),
   never in the directory;
@@ -52,10 +56,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from checks._windows_patch import LIFECYCLE, lifecycle_row
+from checks._windows_patch import LIFECYCLE, dated, lifecycle_row
 from checks.facts.directory.objects import (
     ACTIVE_DAYS,
     COMPUTERS,
@@ -64,8 +68,10 @@ from checks.facts.directory.objects import (
 )
 from checks.facts.directory.search import Entry, filetime
 from checks.facts.fact import Unknown
-from checks.patch_os.linux_os_support import find_release
+from checks.patch_os._linux_lifecycle import dated as dated_release
+from checks.patch_os._linux_lifecycle import find_release
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import Snapshot
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Grade, Outcome, Platform, Strategy
 
@@ -103,22 +109,42 @@ SUPPORTED, ENDED, EXTENDED, UNKNOWN = "supported", "ended", "extension running",
 
 @dataclass(frozen=True)
 class Support:
-    """One release's vendor support as the tables hold it."""
+    """One release's vendor support as the tables and the endoflife.date snapshot hold it."""
 
     release: str
     support_end: date | None
     extended_end: date | None  # the paid extension's end (ESU, ESM, ELS, LTSS), if any
     extension: str  # its name
     source: str
+    stale: str = ""  # why the snapshot that dated it cannot back "supported" (feed state)
+    as_of: date | None = None  # that snapshot's date
+
+    def _settled(self, day: date | None) -> bool:
+        if day is None:
+            return True
+        return not self.stale or (self.as_of is not None and day <= self.as_of)
 
     def status(self, on: date) -> str:
+        """From a stale snapshot a release is never "supported", and "ended" only when its
+        ends had passed by the snapshot's date (``checks/patch_os/_eol_feed.py``)."""
         if self.support_end is None:
             return UNKNOWN
         if on <= self.support_end:
-            return SUPPORTED
+            return UNKNOWN if self.stale else SUPPORTED
         if self.extended_end is not None and on <= self.extended_end:
             return EXTENDED
-        return ENDED
+        if self._settled(self.support_end) and self._settled(self.extended_end):
+            return ENDED
+        return UNKNOWN
+
+    def unknown_why(self, on: date) -> str:
+        """Why :meth:`status` is unknown."""
+        if self.support_end is None:
+            return self.stale or f"end of support not dated ({self.source})"
+        return (
+            f"{self.stale}; by it support ends {self.support_end}, which a stale snapshot can "
+            "state only once past on its own date"
+        )
 
 
 Judgement = tuple[str, Support | None, str]  # status, the table's row, why undetermined
@@ -149,7 +175,7 @@ class Judged:
                 f"({s.extension} enrolment is visible on the host only)"
             )
         if self.status == UNKNOWN:
-            return f"{self.label()}: {s.release}, {self.why or 'end of support not recorded'}"
+            return f"{self.label()}: {s.release}, {self.why or 'end of support not known'}"
         tail = f", {s.extension} ended {s.extended_end}" if s.extended_end else ""
         return f"{self.label()}: {s.release}, {ends}{tail}"
 
@@ -188,7 +214,10 @@ def _families(os_name: str, kind: str) -> tuple[str, ...] | None:
     return None
 
 
-def _windows(os_name: str, version: str, on: date, policy: Policy) -> Judgement:
+def _windows(
+    os_name: str, version: str, at: datetime, policy: Policy, feeds: Snapshot
+) -> Judgement:
+    on = at.date()
     m = _NT_VERSION.match(version)
     if m is None:
         return UNKNOWN, None, "operatingSystemVersion carries no build number"
@@ -210,16 +239,20 @@ def _windows(os_name: str, version: str, on: date, policy: Policy) -> Judgement:
     if not rows:
         return UNKNOWN, None, f"{kind} build {build} is not in windows_lifecycle.csv"
     override = policy.eol_override(f"windows:{build}")
-    found = [
-        Support(
-            release=f"{r.release}{_FAMILY_NAMES.get(r.family, '')}",
-            support_end=override or r.support_end,
-            extended_end=r.esu_end,
-            extension="ESU",
-            source=f"policy eol_overrides (table: {r.source})" if override else r.source,
+    found = []
+    for r in (dated(row, feeds, at) for row in rows):
+        fc = r.feed
+        found.append(
+            Support(
+                release=f"{r.release}{_FAMILY_NAMES.get(r.family, '')}",
+                support_end=override or r.support_end,
+                extended_end=r.esu_end,
+                extension="ESU",
+                source=f"policy eol_overrides ({r.source})" if override else r.source,
+                stale="" if override or fc is None or fc.usable else fc.why,
+                as_of=None if fc is None else fc.as_of,
+            )
         )
-        for r in rows
-    ]
     statuses = {s.status(on) for s in found}
     if len(statuses) > 1:
         editions = "; ".join(f"{s.release}: {s.status(on)}" for s in found)
@@ -230,38 +263,45 @@ def _windows(os_name: str, version: str, on: date, policy: Policy) -> Judgement:
         )
     status = statuses.pop()
     if len(found) == 1:
-        return status, found[0], ""
+        return status, found[0], found[0].unknown_why(on) if status == UNKNOWN else ""
     # The editions agree; state the most generous date (latest end when ended, else earliest).
     latest = max(found, key=lambda s: s.extended_end or s.support_end or date.min)
     shown = latest if status != SUPPORTED else min(found, key=lambda s: s.support_end or date.max)
     return status, shown, f"the name does not settle the edition; all {len(found)} agree"
 
 
-def _linux(os_name: str, version: str, on: date, policy: Policy) -> Judgement:
+def _linux(os_name: str, version: str, at: datetime, policy: Policy, feeds: Snapshot) -> Judgement:
+    on = at.date()
     distro = _LINUX_NAMES[os_name.strip().lower()]
-    rel = find_release(distro, version.strip()) if version.strip() else None
-    if rel is None:
+    row = find_release(distro, version.strip()) if version.strip() else None
+    if row is None:
         return UNKNOWN, None, f"{os_name} {version or '(no version)'} is not in linux_eol.csv"
+    rel = dated_release(row, feeds, at)
+    fc = rel.feed
     override = policy.eol_override(f"linux:{rel.distro} {rel.version}")
     support = Support(
         release=f"{os_name} {rel.version}",
         support_end=override or rel.support_end,
         extended_end=rel.extended_end,
         extension=_EXTENSIONS.get(rel.extended_kind, rel.extended_kind),
-        source=f"policy eol_overrides (table: {rel.source})" if override else rel.source,
+        source=f"policy eol_overrides ({rel.source})" if override else rel.source,
+        stale="" if override or fc is None or fc.usable else fc.why,
+        as_of=None if fc is None else fc.as_of,
     )
-    return support.status(on), support, ""
+    status = support.status(on)
+    return status, support, support.unknown_why(on) if status == UNKNOWN else ""
 
 
-def judge_computer(c: Entry, on: date, policy: Policy) -> Judged:
-    """One computer's release and its vendor support on ``on``, from its directory attributes."""
+def judge_computer(c: Entry, at: datetime, policy: Policy, feeds: Snapshot) -> Judged:
+    """One computer's release and its vendor support at ``at``, from its directory attributes
+    (dates from the endoflife.date snapshot ``feeds``)."""
     name = c.name.rstrip("$")
     os_name = (c.first("operatingSystem") or "").strip()
     version = (c.first("operatingSystemVersion") or "").strip()
     if os_name.lower().startswith("windows"):
-        status, support, why = _windows(os_name, version, on, policy)
+        status, support, why = _windows(os_name, version, at, policy, feeds)
     elif os_name.lower() in _LINUX_NAMES:
-        status, support, why = _linux(os_name, version, on, policy)
+        status, support, why = _linux(os_name, version, at, policy, feeds)
     elif not os_name:
         status, support, why = UNKNOWN, None, "the computer object has no operatingSystem"
     else:
@@ -298,9 +338,8 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     if isinstance(computers, Unknown):
         return [Finding(ism=ISM, outcome=Outcome.NO_VISIBILITY, evidence=computers.reason)]
     now = ctx.collected_at if ctx.collected_at.tzinfo else ctx.collected_at.replace(tzinfo=UTC)
-    on = now.date()
     chosen, unread = active_accounts(computers, now, days=ACTIVE_DAYS)
-    judged = [judge_computer(c, on, ctx.policy) for c in chosen]
+    judged = [judge_computer(c, now, ctx.policy, ctx.feeds) for c in chosen]
     judged.sort(key=lambda j: j.name.lower())
     skipped = _not_judged(computers, chosen, unread)
     observed: dict[str, Any] = {
@@ -348,7 +387,7 @@ CHECK = Check(
     platforms=frozenset({Platform.DIRECTORY}),
     collect={"computers": COMPUTERS.cmd},
     judge=judge,
-    version=1,
+    version=2,
     grade=Grade.FAIR,
     doc=__doc__ or "",
 )

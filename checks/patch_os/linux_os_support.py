@@ -6,17 +6,26 @@ show a paid extension is active: ``esm.ubuntu.com/infra`` apt sources (Ubuntu Pr
 enabled sections of ``/etc/yum.repos.d/*.repo`` / ``/etc/zypp/repos.d/*.repo`` (RHEL ``*-els-*``
 ELS repositories, SUSE ``LTSS`` repositories).
 
-**Vendor data** (a policy ``eol_overrides`` entry ``linux:<id> <version>`` replaces a row's end
-of support, e.g. for a contracted extension the host cannot show): ``linux_eol.csv`` beside this
-module (Ubuntu, Debian, RHEL, Rocky, AlmaLinux,
-CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES), one row per release with its release
-date, end of vendor support, the paid extension and its end, and the source of every date. Ubuntu
-and Debian rows come from Debian's ``distro-info-data`` 0.58+deb12u6; the others from the
-endoflife.date product pages (commit a70eca33 of 2026-08-22, the copy shipped in
-``scanner/feeds/shipped/endoflife``): end of vendor support is the page's ``eol``, the paid
-extension's end its ``eoes``. For Debian the end of vendor support is the end of Debian LTS (a Debian
-project effort); Freexian's commercial ELTS is a third party and is not counted. The table was
-last reviewed on 2026-11-25; a release published after that is unknown to it.
+**Vendor data:** ``linux_eol.csv`` beside this module maps each release (Ubuntu, Debian, RHEL,
+Rocky, AlmaLinux, CentOS Linux and Stream, Oracle Linux, Amazon Linux, SLES; the distribution key
+from os-release ``ID``, the version from ``VERSION_ID`` or its major) to its release line, track
+(Ubuntu LTS/interim), kind of paid extension and **endoflife.date cycle** (``eol_cycle``:
+``ubuntu:22.04``, ``rhel:9``, ``sles:15.7``). Release date, end of vendor support and the paid
+extension's end come from the endoflife.date feed snapshot the run is judged with: end of vendor
+support is the cycle's ``eol`` and the extension's end its ``eoes``, except Debian, where ``eol`` is
+the security team's end and ``eoes`` the end of Debian LTS, a Debian project effort counted as
+vendor support (Freexian's commercial ELTS is a third party and is not counted). The evidence
+names the cycle and the snapshot's date. The rows' notes give the dates Debian's
+``distro-info-data`` 0.58+deb12u6 (the table's source before the feed) has where they differ. A
+policy ``eol_overrides`` entry ``linux:<id> <version>`` replaces the end of support (e.g. a
+contracted extension the host cannot show) and needs no feed. The release list was last reviewed
+on 2026-11-25; a release published after that is unknown to it.
+
+**Feed state** (``checks/patch_os/_eol_feed.py``): a missing snapshot, or one without the
+release's cycle, is no_visibility with the reason. A snapshot older than the policy's
+``feed_max_age_days`` never makes a host supported or current; it still makes it unsupported when
+the end had passed on the snapshot's own date and no extension the snapshot does not date could
+be in use, and "two or more behind" when those newer lines were out by that date.
 
 **ISM-1501** (ML1-3, unsupported OS replaced):
 - effective: the collection date is on or before the end of vendor support, or after it but within
@@ -44,12 +53,9 @@ Evidence grade: good (the OS reports its own identity; the dates are vendor life
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
-from importlib.resources import files
 
 from checks.facts.fact import Unknown
 from checks.facts.linux.distribution import (
@@ -58,76 +64,21 @@ from checks.facts.linux.distribution import (
     KERNEL_RELEASE,
 )
 from checks.facts.linux.os_release import OS_RELEASE
+from checks.patch_os._linux_lifecycle import (
+    RELEASES,
+    Release,
+    dated,
+    distro_key,
+    find_release,
+    line_key,
+    unmapped_lines,
+)
 from scanner.checking.api import Check, Context, Finding, Output
+from scanner.model.feeds import Snapshot
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 TABLE_REVIEWED = date(2026, 11, 25)
 TABLE_MAX_AGE = timedelta(days=400)
-
-
-@dataclass(frozen=True)
-class Release:
-    distro: str
-    version: str
-    line: str
-    track: str
-    released: date
-    support_end: date | None
-    extended_kind: str
-    extended_end: date | None
-    source: str
-    note: str
-
-
-def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text.strip() else None
-
-
-def _load() -> tuple[Release, ...]:
-    text = files(__package__ or "checks.patch_os").joinpath("linux_eol.csv").read_text("utf-8")
-    rows = []
-    for row in csv.DictReader(text.splitlines()):
-        released = _date(row["released"])
-        if released is None:
-            raise ValueError(f"linux_eol.csv: {row['distro']} {row['version']} has no release date")
-        rows.append(
-            Release(
-                distro=row["distro"],
-                version=row["version"],
-                line=row["line"],
-                track=row["track"],
-                released=released,
-                support_end=_date(row["support_end"]),
-                extended_kind=row["extended_kind"],
-                extended_end=_date(row["extended_end"]),
-                source=row["source"],
-                note=row["note"],
-            )
-        )
-    return tuple(rows)
-
-
-RELEASES = _load()
-
-# The distribution key used in linux_eol.csv for an os-release ID.
-_ID_ALIASES = {"sles_sap": "sles", "sled": "sles", "rhel": "rhel", "almalinux": "almalinux"}
-
-
-def _distro_key(osr: Mapping[str, str]) -> str:
-    distro = osr.get("ID", "").lower()
-    if distro == "centos" and "stream" in osr.get("NAME", "").lower():
-        return "centos-stream"
-    return _ID_ALIASES.get(distro, distro)
-
-
-def find_release(distro: str, version_id: str) -> Release | None:
-    """The table row for a host: exact VERSION_ID, else its major version (RHEL 9.4 → 9)."""
-    candidates = [r for r in RELEASES if r.distro == distro]
-    for wanted in (version_id, version_id.split(".")[0]):
-        for r in candidates:
-            if r.version == wanted:
-                return r
-    return None
 
 
 def _extension_active(rel: Release, lines: list[str]) -> bool:
@@ -140,30 +91,58 @@ def _extension_active(rel: Release, lines: list[str]) -> bool:
     return False
 
 
-def _line_key(line: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", line))
+def _line_rank(
+    rel: Release, line: list[Release], on: date
+) -> tuple[list[str], list[str], list[str]]:
+    """The newer release lines of the same distribution and track out on ``on`` (oldest first),
+    those of them whose release date is settled, and newer lines whose date is not known."""
+    mine = line_key(rel.line)
+    out: dict[str, bool] = {}
+    unknown = set()
+    for r in line:
+        if r.track != rel.track or line_key(r.line) <= mine:
+            continue
+        if r.released is None:
+            unknown.add(r.line)
+        elif r.released <= on:
+            out[r.line] = out.get(r.line, False) or r.settled(r.released)
+    newer = sorted(out, key=line_key)
+    return newer, [ln for ln in newer if out[ln]], sorted(unknown - set(out), key=line_key)
 
 
-def _line_rank(rel: Release, on: date) -> tuple[int, list[str]]:
-    """The newer release lines of the same distribution and track out on ``on``, oldest first."""
-    lines = {
-        r.line
-        for r in RELEASES
-        if r.distro == rel.distro and r.track == rel.track and r.released <= on
-    }
-    newer = sorted((ln for ln in lines if _line_key(ln) > _line_key(rel.line)), key=_line_key)
-    return len(newer), newer
-
-
-def _distro_discontinued(rel: Release, on: date) -> bool:
-    """No release of the distribution is vendor-supported any more (CentOS Linux)."""
+def _distro_discontinued(line: list[Release], on: date) -> bool | None:
+    """No release of the distribution is vendor-supported any more (CentOS Linux); None when an
+    end is not known."""
+    if any(r.support_end is None for r in line):
+        return None
     return all(
         r.support_end is not None
         and r.support_end < on
         and (r.extended_end is None or r.extended_end < on)
-        for r in RELEASES
-        if r.distro == rel.distro
+        for r in line
     )
+
+
+def _stale(f: Finding, rel: Release) -> Finding:
+    """A verdict a stale snapshot cannot back, as no_visibility with the feed state's reason."""
+    as_of = rel.feed.as_of if rel.feed is not None else None
+    return f.model_copy(
+        update={
+            "outcome": Outcome.NO_VISIBILITY,
+            "evidence": (
+                f"not judged: {rel.why}; a stale snapshot can show only an end already past on "
+                f"its date ({as_of}), and it would say: {f.evidence}"
+            ),
+        }
+    )
+
+
+def _no_date(name: str, rel: Release, what: str) -> str:
+    if rel.feed is not None and rel.feed.cycle is None:
+        return f"{name}: {what} not known: {rel.why}"
+    if rel.feed is not None:
+        return f"{name}: {what} not known: {rel.feed.where()} gives no date"
+    return f"{name}: {what} not recorded in the table ({rel.note})"
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -186,11 +165,11 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
             for i in CHECK_ISM
         ]
-    distro = _distro_key(osr)
+    distro = distro_key(osr)
     version_id = osr.get("VERSION_ID", "")
     name = osr.get("PRETTY_NAME") or f"{distro} {version_id}"
-    rel = find_release(distro, version_id) if version_id else None
-    if rel is None:
+    row = find_release(distro, version_id) if version_id else None
+    if row is None:
         reason = (
             f"{name} (ID={distro}, VERSION_ID={version_id or 'none'}) is not in the vendor "
             "end-of-life table; support status unknown"
@@ -199,24 +178,40 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason, observed=observed)
             for i in CHECK_ISM
         ]
-    override = ctx.policy.eol_override(f"linux:{rel.distro} {rel.version}")
-    if override is not None:
-        rel = replace(
-            rel, support_end=override, source=f"policy eol_overrides (table: {rel.source})"
-        )
+    rel = dated(row, ctx.feeds, ctx.collected_at)
     observed.update(
         release=f"{rel.distro} {rel.version}",
+        eol_cycle=rel.eol_cycle or None,
+        released=rel.released.isoformat() if rel.released else None,
         support_end=rel.support_end.isoformat() if rel.support_end else None,
         extended_kind=rel.extended_kind,
         extended_end=rel.extended_end.isoformat() if rel.extended_end else None,
         source=rel.source,
+        feed=None
+        if rel.feed is None
+        else {
+            "name": "endoflife",
+            "cycle": rel.feed.ref,
+            "as_of": rel.feed.as_of.isoformat() if rel.feed.as_of else None,
+            "usable": rel.feed.usable,
+            "reason": rel.feed.why or None,
+        },
     )
+    # A policy override is the organisation's own date: it needs no feed.
+    held = rel
+    override = ctx.policy.eol_override(f"linux:{rel.distro} {rel.version}")
+    if override is not None:
+        held = replace(
+            rel, support_end=override, source=f"policy eol_overrides ({rel.source})", feed=None
+        )
+        observed.update(support_end=override.isoformat(), source=held.source)
     ext = EXTENDED_SUPPORT_SOURCES.read(outputs.get("extended"))
     ext_lines = [] if isinstance(ext, Unknown) else ext
     ext_why = ext.reason if isinstance(ext, Unknown) else None
+    line = [dated(r, ctx.feeds, ctx.collected_at) for r in RELEASES if r.distro == rel.distro]
     return [
-        _support(rel, name, on, ext_lines, ext_why, observed),
-        _currency(rel, name, on, observed),
+        _support(held, name, on, ext_lines, ext_why, observed),
+        _currency(rel, line, name, on, observed, ctx.feeds),
     ]
 
 
@@ -228,20 +223,45 @@ def _support(
     ext_why: str | None,
     observed: dict[str, object],
 ) -> Finding:
+    """ISM-1501; from a stale snapshot only an end already past on the snapshot's date counts
+    (``checks/patch_os/_eol_feed.py``): effective becomes no_visibility, and so does an
+    ineffective resting on a later date or on an extension the host does use."""
     if rel.support_end is None:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{name}: end of vendor support not recorded in the table ({rel.note})",
+            evidence=_no_date(name, rel, "end of vendor support"),
             observed=observed,
         )
+    found, rests = _support_verdict(rel, name, on, ext_lines, ext_why, observed)
+    if rel.usable or found.outcome is not Outcome.INEFFECTIVE:
+        return found if rel.usable or found.outcome is not Outcome.EFFECTIVE else _stale(found, rel)
+    if not all(rel.settled(d) for d in rests if d):
+        return _stale(found, rel)
+    unknown_ext = rel.extended_kind != "none" and rel.extended_end is None
+    if unknown_ext and (ext_why or _extension_active(rel, ext_lines)):
+        # an extension the stale snapshot does not date may be what the host runs on
+        return _stale(found, rel)
+    return found
+
+
+def _support_verdict(
+    rel: Release,
+    name: str,
+    on: date,
+    ext_lines: list[str],
+    ext_why: str | None,
+    observed: dict[str, object],
+) -> tuple[Finding, tuple[date | None, ...]]:
+    """The ISM-1501 verdict from the row's dates, and the dates an ineffective one rests on."""
+    assert rel.support_end is not None
     if on <= rel.support_end:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.EFFECTIVE,
             evidence=f"{name} is vendor-supported until {rel.support_end} ({rel.source})",
             observed=observed,
-        )
+        ), ()
     active = _extension_active(rel, ext_lines)
     observed["extension_active"] = active
     if rel.extended_end is not None and on <= rel.extended_end and active:
@@ -250,10 +270,11 @@ def _support(
             outcome=Outcome.EFFECTIVE,
             evidence=(
                 f"{name}: standard support ended {rel.support_end}; covered by "
-                f"{rel.extended_kind.upper()} until {rel.extended_end} (repository enabled)"
+                f"{rel.extended_kind.upper()} until {rel.extended_end} (repository enabled; "
+                f"{rel.source})"
             ),
             observed=observed,
-        )
+        ), ()
     if rel.extended_end is not None and on <= rel.extended_end and ext_why is not None:
         return Finding(
             ism="ISM-1501",
@@ -264,23 +285,37 @@ def _support(
                 f"{ext_why}"
             ),
             observed=observed,
-        )
+        ), ()
     if rel.extended_end is not None and on <= rel.extended_end:
         tail = (
             f"{rel.extended_kind.upper()} runs to {rel.extended_end} but no active "
             f"{rel.extended_kind.upper()} repository is configured"
         )
+        rests: tuple[date | None, ...] = (rel.support_end,)
     else:
         tail = "no vendor support remains"
+        rests = (rel.support_end, rel.extended_end)
     return Finding(
         ism="ISM-1501",
         outcome=Outcome.INEFFECTIVE,
-        evidence=f"{name}: vendor support ended {rel.support_end}; {tail}",
+        evidence=f"{name}: vendor support ended {rel.support_end}; {tail} ({rel.source})",
         observed=observed,
-    )
+    ), rests
 
 
-def _currency(rel: Release, name: str, on: date, observed: dict[str, object]) -> Finding:
+def _currency(
+    rel: Release,
+    line: list[Release],
+    name: str,
+    on: date,
+    observed: dict[str, object],
+    feeds: Snapshot,
+) -> Finding:
+    """ISM-1407. From a stale snapshot an effective verdict is no_visibility (it may miss a newer
+    release); "two or more behind" stands when two newer lines were out by its date, and "no
+    release supported" when every end had passed by it. A newer line the snapshot lists but the
+    table does not map (a snapshot newer than the table) is unaccounted for: never "latest or
+    previous" while it could make the host two behind."""
     obs = dict(observed)
     if on - TABLE_REVIEWED > TABLE_MAX_AGE:
         return Finding(
@@ -292,33 +327,69 @@ def _currency(rel: Release, name: str, on: date, observed: dict[str, object]) ->
             ),
             observed=obs,
         )
-    rank, newer = _line_rank(rel, on)
-    obs.update(newer_releases=newer, rank=rank)
-    track = f" {rel.track.upper()}" if rel.distro == "ubuntu" else ""
-    if _distro_discontinued(rel, on):
+    if rel.released is None:
         return Finding(
+            ism="ISM-1407",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=_no_date(name, rel, "release date"),
+            observed=obs,
+        )
+    newer, settled, unknown = _line_rank(rel, line, on)
+    rank = len(newer)
+    obs.update(newer_releases=newer, rank=rank, release_date_unknown=unknown)
+    track = f" {rel.track.upper()}" if rel.distro == "ubuntu" else ""
+    source = f"release dates: endoflife.date, snapshot {rel.feed.as_of}" if rel.feed else ""
+    tail = f" ({source})" if source else ""
+    gone = _distro_discontinued(line, on)
+    if gone:
+        found = Finding(
             ism="ISM-1407",
             outcome=Outcome.INEFFECTIVE,
-            evidence=f"{name}: no release of this distribution is vendor-supported any more",
+            evidence=(
+                f"{name}: no release of this distribution is vendor-supported any more{tail}"
+            ),
             observed=obs,
         )
-    if rank <= 1:
-        which = "the latest" if rank == 0 else "the previous"
+        ends = [d for r in line for d in (r.support_end, r.extended_end) if d]
+        if rel.usable or all(r.settled(d) for r in line for d in ends):
+            return found
+        return _stale(found, rel)
+    if rank >= 2:
+        found = Finding(
+            ism="ISM-1407",
+            outcome=Outcome.INEFFECTIVE,
+            evidence=(
+                f"{name} is {rank} releases behind; newer{track} releases: {', '.join(newer)} "
+                f"(only the latest or previous release is allowed at ML3){tail}"
+            ),
+            observed=obs,
+        )
+        return found if rel.usable or len(settled) >= 2 else _stale(found, rel)
+    unmapped = unmapped_lines(rel, line, feeds, on)
+    obs["unmapped_newer_lines"] = sorted(unmapped, key=line_key)
+    if rank + len(unknown) + len(unmapped) >= 2:
+        why = [
+            f"the release date of {ln} is not known ({next(r.why for r in line if r.line == ln)})"
+            for ln in unknown
+        ] + [unmapped[ln] for ln in sorted(unmapped, key=line_key)]
         return Finding(
             ism="ISM-1407",
-            outcome=Outcome.EFFECTIVE,
-            evidence=f"{name} is {which}{track} release line",
+            outcome=Outcome.NO_VISIBILITY,
+            evidence=(
+                f"{name} is {'the latest' if rank == 0 else 'the previous'}{track} release line "
+                f"the table knows of, but {'; '.join(why)}: one more newer release would make "
+                "it two behind"
+            ),
             observed=obs,
         )
-    return Finding(
+    which = "the latest" if rank == 0 else "the previous"
+    found = Finding(
         ism="ISM-1407",
-        outcome=Outcome.INEFFECTIVE,
-        evidence=(
-            f"{name} is {rank} releases behind; newer{track} releases: {', '.join(newer)} "
-            "(only the latest or previous release is allowed at ML3)"
-        ),
+        outcome=Outcome.EFFECTIVE,
+        evidence=f"{name} is {which}{track} release line{tail}",
         observed=obs,
     )
+    return found if rel.usable else _stale(found, rel)
 
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")
@@ -341,5 +412,5 @@ CHECK = Check(
     # none, so it can never keep the control effective).
     rests_on={"ISM-1501": ("os_release",), "ISM-1407": ("os_release",)},
     judge=judge,
-    version=2,
+    version=3,
 )

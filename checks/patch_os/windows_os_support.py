@@ -13,17 +13,24 @@ The host is identified by build number, client/server (``InstallationType``, els
 IoT LTSC, Server). The registry ``ProductName`` is only evidence: it still says "Windows 10" on
 Windows 11, which is told apart by ``CurrentBuild >= 22000`` (the build picks the table row).
 
-**Vendor data:** ``windows_lifecycle.csv`` beside this module: per build, kind and edition family
-the release name, servicing channel, release date, end of support and end of paid Extended
-Security Updates (ESU), with a source per row. Most dates come from the DataForGeeks copies of
-Microsoft's lifecycle pages (client 2026-05-27, LTSC 2026-05-28, server 2026-07-22); Vista, Windows
-7/8/8.1, Server Semi-Annual and Annual Channel, Windows 11 LTSC 2024 and the Windows 10 ESU end from
-the endoflife.date pages ``windows.md`` / ``windows-server.md`` (commit a70eca33 of 2026-08-22, the
-copy in ``scanner/feeds/shipped/endoflife``). Windows 7's ESU end is in neither source and is not
-listed (a Windows 7 host is judged on its end of support, 2020-01-14).
-Windows 11 26H2 (build 26300) was announced on 2026-06-19 and is listed by
-Microsoft's release information by 2026-09-29, but its general-availability date is not recorded;
-its end dates follow Microsoft's 24/36-month H2 servicing and are marked "verify".
+**Vendor data:** ``windows_lifecycle.csv`` beside this module maps per build, kind and edition
+family to the release name, its servicing channel and its endoflife.date release cycle
+(``eol_cycle``: ``windows:11-24h2-e``, ``windows:10-21h2-iot-lts``, ``windows-server:2022``); the
+release date, end of support (``eol``) and end of paid Extended Security Updates (``eoes``) come
+from the **endoflife.date feed snapshot** the run is judged with, and the evidence names the cycle
+and the snapshot's date. IoT Enterprise LTSB 2015/2016 and LTSC 2019 share the Enterprise LTSB/LTSC
+cycle (its link is Microsoft's "Enterprise and IoT Enterprise LTSB/LTSC editions" table); IoT
+Enterprise LTSC 2021 and 2024 have cycles of their own. Windows 11 26H2 (build 26300) is announced
+(2026-06-19, DataForGeeks ``releases.json``) but no source gives its dates: its rows name the
+cycles a snapshot will hold (``11-26h2-w``/``-e``) and until one does, a 26300 host is
+no_visibility and 26H2 counts as a possible newer release for older hosts.
+
+**Feed state:** a missing snapshot, or one without the host's cycle, is no_visibility with the
+reason. A snapshot older than the policy's ``feed_max_age_days`` (90 days by default) never makes
+the host supported or current; it still makes it unsupported when the end of support had already
+passed on the snapshot's own date (such ends do not move; an end that fell after it might have been
+extended since, so that is no_visibility) and no ESU-only update is installed, and two releases
+behind when two newer releases were out by that date. A policy ``eol_overrides`` date needs no feed.
 
 **ISM-1501** (ML1-3, unsupported operating systems replaced):
 - effective: the collection date is on or before the end of support for the host's release and
@@ -35,8 +42,8 @@ its end dates follow Microsoft's 24/36-month H2 servicing and are marked "verify
   only once its updates are installed (the e8 reference, section 2.1); a host enrolled but not yet
   patched should carry an exception;
 - no_visibility: identity unreadable (PowerShell 2.0 has no ``ConvertTo-Json``; access denied),
-  a build/edition not in the table (Insider builds, Azure Stack HCI/Azure Local), or an end date
-  the table does not record (Windows Server 23H2).
+  a build/edition not in the table (Insider builds, Azure Stack HCI/Azure Local), a release whose
+  dates the feed snapshot does not hold (26H2), or the snapshot state above.
 
 **ISM-1407** (ML3, the latest or previous release is used): the host's release is ranked among
 the releases of its servicing channel (Windows client general availability, Windows client LTSC,
@@ -45,14 +52,16 @@ first, by release date; a Windows 10 release never outranks a Windows 11 one. Ra
 effective, 2 or more ineffective, and so is any release of a channel with no supported release
 left (Server Semi-Annual Channel). Windows 11 26H1 ships only on new devices and is not counted
 as a newer release for others (our judgement). A release whose general-availability date is
-unknown (26H2), or a collection more than a year after the release list was last reviewed
-(2026-09-29; Microsoft ships about one client release a year), may add one unseen newer release:
-when that could move the host from "previous" to "two behind" the outcome is no_visibility.
+unknown (26H2, or a mapped cycle the snapshot does not hold), a release of the channel the
+snapshot lists but no table row maps to a build yet (a snapshot newer than the table), or a
+collection more than a year after the release list was last reviewed (2026-09-29; Microsoft ships
+about one client release a year), may add one unseen newer release: when that could move the host
+from "previous" to "two behind" the outcome is no_visibility.
 
 Evidence grade: good (the OS reports its own build and edition; dates are vendor lifecycle data).
 
 A policy ``eol_overrides`` entry ``windows:<build>`` (e.g. ``windows:19045: 2028-10-10`` for a
-contracted ESU the host cannot show) replaces the table's end of support for that build.
+contracted ESU the host cannot show) replaces the feed's end of support for that build.
 """
 
 from __future__ import annotations
@@ -63,8 +72,6 @@ from datetime import date
 from typing import Any
 
 from checks._windows_patch import (
-    LIFECYCLE,
-    RELEASES_REVIEWED,
     Lifecycle,
     Update,
     WinOs,
@@ -73,24 +80,11 @@ from checks._windows_patch import (
     updates_for,
 )
 from checks.facts.windows.os_identity import CURRENT_VERSION, WIN32_OS
+from checks.patch_os._windows_currency import currency, name_of, no_date, stale_finding
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")
-
-_CHANNELS = {
-    "client_ga": "Windows client general-availability channel",
-    "client_ltsc": "Windows client Long-Term Servicing Channel",
-    "server_ltsc": "Windows Server Long-Term Servicing Channel",
-    "server_sac": "Windows Server Semi-Annual Channel",
-    "server_annual": "Windows Server Annual Channel",
-}
-
-
-def _name(host: WinOs, lc: Lifecycle | None) -> str:
-    release = lc.release if lc is not None else host.product_name or "Windows"
-    edition = f"{host.edition}, " if host.edition else ""
-    return f"{release} ({edition}build {host.version})"
 
 
 def _quirk(host: WinOs) -> str:
@@ -120,21 +114,41 @@ def esu_update(host: WinOs, lc: Lifecycle) -> Update | None:
 
 
 def _support(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) -> Finding:
-    name = _name(host, lc)
+    """ISM-1501; from a stale snapshot only an end already past on the snapshot's date counts
+    (``checks/patch_os/_eol_feed.py``): effective becomes no_visibility, and so does an
+    ineffective resting on a date after the snapshot's."""
+    name = name_of(host, lc)
     if lc.support_end is None:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.NO_VISIBILITY,
-            evidence=f"{name}: end of support is not recorded in windows_lifecycle.csv ({lc.note})",
+            evidence=no_date(name, lc, "end of support"),
             observed=observed,
         )
+    found, rests = _support_verdict(host, lc, on, observed)
+    if lc.usable:
+        return found
+    if found.outcome is Outcome.EFFECTIVE or not all(lc.settled(d) for d in rests if d):
+        return stale_finding(found, lc)
+    if lc.esu_end is None and esu_update(host, lc) is not None:
+        # an ESU programme the stale snapshot does not know of may be what installed it
+        return stale_finding(found, lc)
+    return found
+
+
+def _support_verdict(
+    host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]
+) -> tuple[Finding, tuple[date | None, ...]]:
+    """The ISM-1501 verdict from the row's dates, and the dates an ineffective one rests on."""
+    name = name_of(host, lc)
+    assert lc.support_end is not None
     if on <= lc.support_end:
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.EFFECTIVE,
             evidence=f"{name} is supported until {lc.support_end} ({lc.source})",
             observed=observed,
-        )
+        ), ()
     if lc.esu_end is not None and on <= lc.esu_end:
         esu = esu_update(host, lc)
         observed["esu_update"] = esu.label if esu else None
@@ -145,121 +159,37 @@ def _support(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) -> 
                 evidence=(
                     f"{name}: support ended {lc.support_end}, but the ESU-only update "
                     f"{esu.label} is installed, so the host receives paid Extended Security "
-                    f"Updates (available to {lc.esu_end}); keep the ESU licence as evidence"
+                    f"Updates (available to {lc.esu_end}; {lc.source}); keep the ESU licence as "
+                    "evidence"
                 ),
                 observed=observed,
-            )
+            ), ()
         seen = (
             "no update released after that date (only ESU customers receive them) is installed"
             if updates_for(host.build, host.kind)
             else "ESU updates for this build are not in windows_ubr.csv, so enrolment cannot be seen"
         )
+        # Rests on the end of support only: ESU counts once installed, whenever it ends.
         return Finding(
             ism="ISM-1501",
             outcome=Outcome.INEFFECTIVE,
             evidence=(
                 f"{name}: support ended {lc.support_end}; {seen}. Paid Extended Security Updates "
                 f"(to {lc.esu_end}) count only once their updates are installed: enrol and patch, "
-                "upgrade, or record an exception"
+                f"upgrade, or record an exception ({lc.source})"
             ),
             observed=observed,
-        )
+        ), (lc.support_end,)
     tail = f"; Extended Security Updates ended {lc.esu_end}" if lc.esu_end else ""
     return Finding(
         ism="ISM-1501",
         outcome=Outcome.INEFFECTIVE,
-        evidence=f"{name}: vendor support ended {lc.support_end}{tail}; upgrade or replace it",
-        observed=observed,
-    )
-
-
-def _order(lc: Lifecycle) -> tuple[int, date]:
-    """Sort key within a channel: Windows 11 after Windows 10 after older clients, then date."""
-    generation = 0
-    if lc.kind == "client":
-        generation = 11 if lc.build >= 22000 else 10 if lc.build >= 10240 else 6
-    known = lc.known_from
-    assert known is not None  # the loader refuses rows without any date
-    return generation, known
-
-
-def _currency(host: WinOs, lc: Lifecycle, on: date, observed: dict[str, Any]) -> Finding:
-    obs = dict(observed)
-    name = _name(host, lc)
-    channel = _CHANNELS.get(lc.channel, lc.channel)
-    line = [r for r in LIFECYCLE if r.channel == lc.channel and r.kind == lc.kind]
-    mine = _order(lc)
-    # One entry per release (edition rows of a release share its date), keyed by sort order.
-    newer: dict[tuple[int, date], str] = {}
-    pending: dict[tuple[int, date], str] = {}
-    for r in line:
-        if not r.ranked or _order(r) <= mine:
-            continue
-        if r.released is not None and r.released <= on:
-            newer.setdefault(_order(r), r.release)
-        elif r.released is None and r.announced is not None and r.announced <= on:
-            pending.setdefault(_order(r), r.release)
-    names = [newer[k] for k in sorted(newer, reverse=True)]
-    rank = len(names)
-    stale_years = max(0, (on - RELEASES_REVIEWED).days) // 365
-    obs.update(
-        channel=lc.channel, newer_releases=names, rank=rank, unconfirmed=sorted(pending.values())
-    )
-    supported_left = [r for r in line if r.support_end is None or r.support_end >= on]
-    if not supported_left:
-        return Finding(
-            ism="ISM-1407",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=f"{name}: no release of the {channel} is supported any more",
-            observed=obs,
-        )
-    if rank >= 2:
-        return Finding(
-            ism="ISM-1407",
-            outcome=Outcome.INEFFECTIVE,
-            evidence=(
-                f"{name} is {rank} releases behind in the {channel} (newer: {', '.join(names)}); "
-                "ML3 allows only the latest or the previous release"
-            ),
-            observed=obs,
-        )
-    which = "the latest" if rank == 0 else "the previous"
-    unseen = len(pending) + stale_years
-    if rank + unseen <= 1:
-        later = f" (newer: {names[0]})" if names else ""
-        note = (
-            f"; {', '.join(sorted(pending.values()))} is announced but its release date is not recorded, "
-            "and it would still leave this the previous release"
-            if pending
-            else ""
-        )
-        return Finding(
-            ism="ISM-1407",
-            outcome=Outcome.EFFECTIVE,
-            evidence=f"{name} is {which} release of the {channel}{later}{note}",
-            observed=obs,
-        )
-    why = []
-    if pending:
-        why.append(
-            f"{', '.join(sorted(pending.values()))} was announced but whether it was generally available "
-            f"by {on} is not recorded"
-        )
-    if stale_years:
-        why.append(
-            f"the release list was last reviewed {RELEASES_REVIEWED}, more than a year before "
-            "collection"
-        )
-    return Finding(
-        ism="ISM-1407",
-        outcome=Outcome.NO_VISIBILITY,
         evidence=(
-            f"{name} is {which} release of the {channel} known to windows_lifecycle.csv"
-            f"{' (newer: ' + names[0] + ')' if names else ''}, but {'; '.join(why)}: a newer "
-            "release would make it two behind; verify and update the table"
+            f"{name}: vendor support ended {lc.support_end}{tail}; upgrade or replace it "
+            f"({lc.source})"
         ),
-        observed=obs,
-    )
+        observed=observed,
+    ), (lc.support_end, lc.esu_end)
 
 
 def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
@@ -271,13 +201,10 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         reason = f"OS identity not readable: {host}"
         return [Finding(ism=i, outcome=Outcome.NO_VISIBILITY, evidence=reason) for i in CHECK_ISM]
     observed: dict[str, Any] = {"kind": host.kind, "family": host.family, **host.observed()}
-    lc = lifecycle_for(host)
-    override = ctx.policy.eol_override(f"windows:{host.build}")
-    if lc is not None and override is not None:
-        lc = replace(lc, support_end=override, source=f"policy eol_overrides (table: {lc.source})")
+    lc = lifecycle_for(host, ctx.feeds, ctx.collected_at)
     if lc is None:
         reason = (
-            f"{_name(host, None)}: build {host.build} ({host.kind}, edition family "
+            f"{name_of(host, None)}: build {host.build} ({host.kind}, edition family "
             f"{host.family or 'unknown'}) is not in windows_lifecycle.csv; support status "
             f"unknown{_quirk(host)}"
         )
@@ -287,15 +214,40 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         ]
     observed.update(
         release=lc.release,
+        eol_cycle=lc.eol_cycle or None,
+        released=lc.released.isoformat() if lc.released else None,
         support_end=lc.support_end.isoformat() if lc.support_end else None,
         esu_end=lc.esu_end.isoformat() if lc.esu_end else None,
         source=lc.source,
+        feed=_feed_observed(lc),
     )
+    # A policy override is the organisation's own date: it needs no feed (ESU stays the feed's).
+    override = ctx.policy.eol_override(f"windows:{host.build}")
+    held = lc
+    if override is not None:
+        held = replace(
+            lc, support_end=override, source=f"policy eol_overrides ({lc.source})", feed=None
+        )
+        observed.update(support_end=override.isoformat(), source=held.source)
     quirk = _quirk(host)
     return [
         f.model_copy(update={"evidence": f.evidence + quirk})
-        for f in (_support(host, lc, on, dict(observed)), _currency(host, lc, on, observed))
+        for f in (_support(host, held, on, dict(observed)), currency(host, lc, ctx, observed))
     ]
+
+
+def _feed_observed(lc: Lifecycle) -> dict[str, Any] | None:
+    """Which snapshot dated the row, and whether it could back every verdict."""
+    if lc.feed is None:
+        return None
+    fc = lc.feed
+    return {
+        "name": "endoflife",
+        "cycle": fc.ref,
+        "as_of": fc.as_of.isoformat() if fc.as_of else None,
+        "usable": fc.usable,
+        "reason": fc.why or None,
+    }
 
 
 CHECK = Check(
@@ -313,5 +265,5 @@ CHECK = Check(
     # two are alternatives; breaking both leaves no identity (no_visibility).
     rests_on={"ISM-1501": ("current_version|os",), "ISM-1407": ("current_version|os",)},
     judge=judge,
-    version=1,
+    version=2,
 )

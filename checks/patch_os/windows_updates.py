@@ -33,8 +33,11 @@ UBR has the security content of its own release date. The oldest missing release
 at 17:00 UTC on its release date (about 10:00 in Redmond). After the table ends, Microsoft's calendar
 stands in: a security release comes out for every serviced build on the second Tuesday of each
 month, so a host still at or below the table's newest UBR provably lacks the first one after
-2026-07-22 once it is out. Only releases up to the build's end of updates (ESU included, from
-``windows_lifecycle.csv``) count.
+2026-07-22 once it is out. Only releases up to the build's end of updates (ESU included: the
+endoflife.date cycle ``windows_lifecycle.csv`` maps the build to, from the feed snapshot) count.
+Without a usable snapshot that end is unknown (from a stale one, known only when already past on
+the snapshot's date): every tabled release then counts, and whether releases continue after the
+table is not assumed, which leaves the host no_visibility rather than effective.
 
 Critical or not cannot be told from a UBR: Microsoft's monthly releases almost always carry fixes
 rated Critical or already exploited, so every missing security release is treated as possibly
@@ -148,7 +151,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     else:
         observed.update(host.observed())
         observed["last_boot"] = iso(host.last_boot)
-        lc = lifecycle_for(host)
+        lc = lifecycle_for(host, ctx.feeds, ctx.collected_at)
         observed["release"] = lc.release if lc is not None else None
         found = table_level(host, lc, now)
         if found is None:
@@ -291,5 +294,5 @@ CHECK = Check(
         CHECK_ISM, ("current_version|os", "current_version|update_history", "reboot")
     ),
     judge=judge,
-    version=2,
+    version=3,
 )

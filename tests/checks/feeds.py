@@ -136,12 +136,22 @@ def snapshot(
         if not max_age_days:
             return snapshot_for(tuple(sorted(name.items())))
         return dated(name, ages)
+    return named(name, tuple(sorted(ages.items())))
+
+
+@cache
+def named(name: str, ages: tuple[tuple[str, int], ...]) -> Snapshot:
+    """The snapshot folder ``name`` with those age limits, loaded once per test session (a
+    snapshot parses each feed file once; judges share it, as a run does)."""
     root = snapshot_root(name)
     if (root / SNAPSHOT_FILE).is_file():
-        return Snapshot.load(root, max_age_days)
-    return Snapshot(root, built_meta(root), max_age_days=ages)
+        return Snapshot.load(root, dict(ages))
+    return Snapshot(root, built_meta(root), max_age_days=dict(ages))
 
 
 def stale(snap: Snapshot) -> Snapshot:
-    """``snap`` with every feed too old for any collection (its limits below any age)."""
-    return Snapshot(snap.root, snap.meta, max_age_days=dict.fromkeys(FEEDS, -(10**6)))
+    """``snap`` with every feed too old for any collection (its limits below any age); it shares
+    ``snap``'s parsed files (the same files: parsing them again would only cost time)."""
+    out = Snapshot(snap.root, snap.meta, max_age_days=dict.fromkeys(FEEDS, -(10**6)))
+    out._cache, out._lock = snap._cache, snap._lock
+    return out

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
 import pytest
 
 from checks.facts.directory.search import Entry
 from checks.patch_os.directory_os_support import judge_computer
 from scanner.model.policy import Policy
+from tests.checks.feeds import snapshot_for
 
-ON = date(2026, 12, 7)
+ON = datetime(2026, 12, 7, tzinfo=UTC)
+# The shipped endoflife.date data, stated as of a week before (the shipped one is too old by then)
+FEEDS = snapshot_for((("endoflife", "2026-11-30"),))
 
 
 def computer(os_name: str | None, version: str | None) -> Entry:
@@ -51,7 +54,7 @@ def computer(os_name: str | None, version: str | None) -> Entry:
     ],
 )  # fmt: skip
 def test_mapped(os_name: str, version: str, status: str, release: str) -> None:
-    got = judge_computer(computer(os_name, version), ON, Policy())
+    got = judge_computer(computer(os_name, version), ON, Policy(), FEEDS)
     assert (got.status, got.support and got.support.release) == (status, release), got
 
 
@@ -73,19 +76,19 @@ def test_mapped(os_name: str, version: str, status: str, release: str) -> None:
     ],
 )  # fmt: skip
 def test_not_determinable(os_name: str | None, version: str | None, why: str) -> None:
-    got = judge_computer(computer(os_name, version), ON, Policy())
+    got = judge_computer(computer(os_name, version), ON, Policy(), FEEDS)
     assert got.status == "unknown" and why in got.why, got
 
 
 def test_an_unsettled_edition_is_judged_when_every_edition_agrees() -> None:
     # Build 22000 (Windows 11 21H2): Home/Pro and Enterprise both ended long ago.
-    got = judge_computer(computer("Windows 11", "10.0 (22000)"), ON, Policy())
+    got = judge_computer(computer("Windows 11", "10.0 (22000)"), ON, Policy(), FEEDS)
     assert got.status == "ended" and "all 2 agree" in got.why, got
     # "IoT Enterprise" at 24H2: Enterprise (to 2027) and IoT LTSC 2024 (to 2034) both run.
-    got = judge_computer(computer("Windows 11 IoT Enterprise", "10.0 (26100)"), ON, Policy())
+    got = judge_computer(computer("Windows 11 IoT Enterprise", "10.0 (26100)"), ON, Policy(), FEEDS)
     assert got.status == "supported" and "all 2 agree" in got.why, got
     # Windows 7 has one row for every edition.
-    got = judge_computer(computer("Windows 7 Ultimate", "6.1 (7601)"), ON, Policy())
+    got = judge_computer(computer("Windows 7 Ultimate", "6.1 (7601)"), ON, Policy(), FEEDS)
     assert got.status == "ended" and got.why == "", got
 
 
@@ -94,6 +97,6 @@ def test_a_policy_override_replaces_the_end_of_support() -> None:
         eol_overrides={"windows:19045": "2028-10-10", "linux:ubuntu 18.04": "2028-04-26"}
     )
     for os_name, version in (("Windows 10 Enterprise", "10.0 (19045)"), ("Ubuntu", "18.04")):
-        got = judge_computer(computer(os_name, version), ON, policy)
+        got = judge_computer(computer(os_name, version), ON, policy, FEEDS)
         assert got.status == "supported", got
         assert got.support is not None and got.support.source.startswith("policy eol_overrides")

@@ -22,6 +22,7 @@ from sshfleet import HostSpec, SSHFleet
 
 from scanner.cli.main import main
 from scanner.runs.history import lock_path
+from tests.e2e.feeds_policy import ACCEPT_SHIPPED
 
 DEBIAN12 = (
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
@@ -59,6 +60,7 @@ def runs(ssh_fleet_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> di
     )
     common = ["--known-hosts", str(good.known_hosts), "--known-hosts", str(worse.known_hosts)]
     common += ["--history", str(hist), "--connect-timeout", "5", "-q"]
+    common += ACCEPT_SHIPPED  # web01 is first judged supported (Debian 12)
     inv1 = _inventory(good, work / "one.ini")
     first = CliRunner().invoke(main, ["scan", "-i", str(inv1), "--out", str(work / "o1"), *common])
     inv2 = _inventory(worse, work / "two.ini")

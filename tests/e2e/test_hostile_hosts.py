@@ -32,6 +32,7 @@ from click.testing import CliRunner
 from sshfleet import BUSYBOX_USERLAND, HostSpec, SSHFleet
 
 from scanner.cli.main import main
+from tests.e2e.feeds_policy import ACCEPT_SHIPPED
 
 DEBIAN12 = (
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
@@ -141,7 +142,7 @@ def scanned(fleet: SSHFleet, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     result = CliRunner().invoke(
         main,
         ["scan", "--no-history", "-i", str(inv), "--known-hosts", str(fleet.known_hosts)]
-        + ["--out", str(out), "-f", "4", "--connect-timeout", "5"],
+        + ["--out", str(out), "-f", "4", "--connect-timeout", "5", *ACCEPT_SHIPPED],
     )
     assert (out / "results.json").exists(), result.output
     return {

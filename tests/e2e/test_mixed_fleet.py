@@ -27,6 +27,7 @@ from wsman.server import WSManServer
 from scanner.checking.loader import load_checks
 from scanner.cli.main import main
 from scanner.model.vocabulary import Platform
+from tests.e2e.feeds_policy import ACCEPT_SHIPPED
 
 CHECKS = Path(__file__).resolve().parents[1] / "checks"
 USER, PW = "e8mixed", "Mine-Site-Audit-42"
@@ -193,6 +194,7 @@ def sweep(
         [
             "scan",
             "--no-history",
+            *ACCEPT_SHIPPED,
             "-i",
             str(inv),
             "--known-hosts",

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from sshfleet import HostSpec, SSHFleet
 
 from scanner.cli.main import main
+from tests.e2e.feeds_policy import ACCEPT_SHIPPED
 
 DEBIAN12 = (
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
@@ -91,6 +92,7 @@ def scanned(fleet: SSHFleet, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         [
             "scan",
             "--no-history",
+            *ACCEPT_SHIPPED,
             "-i",
             str(inv),
             "--known-hosts",
@@ -107,7 +109,8 @@ def scanned(fleet: SSHFleet, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     )
     rescored = work / "rescored"
     again = CliRunner().invoke(
-        main, ["rescore", str(out / "raw.json"), "--out", str(rescored), "-q"]
+        main,
+        ["rescore", str(out / "raw.json"), "--out", str(rescored), "-q", *ACCEPT_SHIPPED],
     )
     return {
         "exit": result.exit_code,
