@@ -106,6 +106,7 @@ def plan_cmd(
                         "transport": p.spec.connection,
                         "user": p.login,
                         "become": p.spec.become,
+                        "target_priority": p.host.profile.e8_target_priority,
                         "platform": p.platform.value,
                         "checks": [c.id for c in p.checks],
                         "commands": [
@@ -127,6 +128,8 @@ def plan_cmd(
         )
         if p.spec.connection == "ldap":
             say(f"  # {directory_note(p.spec)}")
+        if p.priority_note and p.commands:
+            say(f"  # {p.priority_note}")
         if not p.commands:
             say(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:

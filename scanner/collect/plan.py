@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 
 from scanner.checking.api import Check
 from scanner.checking.role_probe import ENGINE_PROBES
+from scanner.collect import posix_batch, ps_batch
 from scanner.collect.posix_batch import Step
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport, spec_for
 from scanner.inventory.load import InventoryHost
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
+
+BATCHED = (Platform.LINUX, Platform.WINDOWS)
+"""Platforms whose commands run as one batch on the host (a directory is searched over LDAP)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,25 @@ class HostPlan:
     @property
     def login(self) -> str:
         return self.spec.user or getpass.getuser()
+
+    @property
+    def low_priority(self) -> bool:
+        """The batch runs at the lowest scheduling priority (``e8_target_priority: low``)."""
+        return self.host.profile.e8_target_priority == "low" and self.platform in BATCHED
+
+    @property
+    def priority_note(self) -> str:
+        """How the batch is scheduled on the host, for ``plan`` (a change board approves it)."""
+        if self.platform not in BATCHED:
+            return ""
+        if not self.low_priority:
+            return "target priority: normal (e8_target_priority: normal)"
+        if self.platform is Platform.WINDOWS:
+            return f"target priority: low — first {'; '.join(ps_batch.LOWER_PRIORITY)}"
+        return (
+            f"target priority: low — the batch shell first runs {'; '.join(posix_batch.LOWER_PRIORITY)}"
+            " (each where the host has it; every step inherits it)"
+        )
 
 
 def select_checks(checks: Sequence[Check], wanted: Sequence[str]) -> list[Check]:

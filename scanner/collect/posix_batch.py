@@ -28,6 +28,22 @@ if command -v timeout >/dev/null 2>&1; then E8T="timeout -k 2 {timeout}"; else E
 exec 3>&1
 """
 
+# The whole batch at the lowest scheduling priority (``e8_target_priority: low``, the default):
+# the batch shell lowers itself once, so every step, and the root shell, inherit it. Each tool
+# is used only where the host has it (BusyBox hosts may lack ionice); the host reports what it
+# applied on a ``<nonce> P …`` line, which becomes a connection note.
+LOWER_PRIORITY = (
+    "renice -n 19 -p $$",
+    "ionice -c3 -p $$",
+)
+PRIORITY = """E8P=
+if command -v renice >/dev/null 2>&1 && renice -n 19 -p $$ >/dev/null 2>&1; then E8P='nice 19'; \
+else E8P='nice unchanged (no renice)'; fi
+if command -v ionice >/dev/null 2>&1 && ionice -c3 -p $$ >/dev/null 2>&1; then \
+E8P="$E8P, ionice idle"; else E8P="$E8P, io priority unchanged (no ionice)"; fi
+printf '%s P %s\n' "$N" "$E8P"
+"""
+
 # The command's stdout (fd 5 → head → fd 3) and stderr (→ head → fd 2) are capped on the host;
 # past the stderr cap the rest is drained (cat >/dev/null), so the command runs to its end. Its
 # exit status comes back on fd 4; the command itself gets neither fd 3 nor fd 4.
@@ -74,13 +90,25 @@ class StepResult:
     """Numbers the host printed that cannot be what they claim, as its text (see hostvalues)."""
 
 
-def build(steps: list[Step], timeout: int, cap: int) -> tuple[str, str]:
-    """The script for ``steps`` and its nonce."""
+def build(steps: list[Step], timeout: int, cap: int, low_priority: bool = True) -> tuple[str, str]:
+    """The script for ``steps`` and its nonce; ``low_priority`` lowers the batch's scheduling
+    priority on the host first (see :data:`PRIORITY`)."""
     nonce = secrets.token_hex(16)
     parts = [f"N={nonce}\n", PREAMBLE.format(timeout=int(timeout))]
+    if low_priority:
+        parts.append(PRIORITY)
     for i, step in enumerate(steps):
         parts.append(STEP.format(i=i, n='"$N"', run=step.as_run, cap1=cap + 1))
     return "".join(parts), nonce
+
+
+_PRIORITY_LINE = re.compile(rb" P ([ -~]{1,120})\r?\n")
+
+
+def applied_priority(stdout: bytes, nonce: str) -> str | None:
+    """What the host says it applied (``nice 19, ionice idle``), or None when it said nothing."""
+    m = re.search(re.escape(nonce.encode()) + _PRIORITY_LINE.pattern, stdout)
+    return m.group(1).decode("ascii") if m else None
 
 
 def parse(

@@ -38,7 +38,7 @@ $ErrorActionPreference = 'Continue'
 $N = '{nonce}'
 $T = {timeout}
 $C = {cap}
-function E8Cap([string]$s) {{
+{priority}function E8Cap([string]$s) {{
   $b = [Text.Encoding]::UTF8.GetBytes($s)
   if ($b.Length -gt $C + 1) {{ $t = New-Object byte[] ($C + 1); [Array]::Copy($b, $t, $C + 1); $b = $t }}
   [Convert]::ToBase64String($b)
@@ -66,17 +66,34 @@ function E8Step([int]$i, [string]$b64) {{
 """
 
 
+# ``e8_target_priority: low`` (the default): the batch's powershell.exe (every step runs in it)
+# lowers its own priority class first; the host reports what it holds on a ``<nonce> P …`` line.
+PRIORITY = """\
+try {{ [System.Diagnostics.Process]::GetCurrentProcess().PriorityClass = \
+[System.Diagnostics.ProcessPriorityClass]::BelowNormal }} catch {{ }}
+[Console]::Out.Write("$N P priority class " + \
+[System.Diagnostics.Process]::GetCurrentProcess().PriorityClass + "`r`n")
+"""
+LOWER_PRIORITY = (
+    "[System.Diagnostics.Process]::GetCurrentProcess().PriorityClass = 'BelowNormal'",
+)
+
+
 def command_line() -> str:
     """The fixed powershell.exe command line that reads the batch from stdin."""
     encoded = base64.b64encode(BOOTSTRAP.encode("utf-16-le")).decode("ascii")
     return f"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand {encoded}"
 
 
-def build(commands: list[str], timeout: int, cap: int = 1 << 20) -> tuple[str, str]:
+def build(
+    commands: list[str], timeout: int, cap: int = 1 << 20, low_priority: bool = True
+) -> tuple[str, str]:
     """The stdin script for ``commands`` and its nonce; each step's output and error text are
-    cut on the host after ``cap`` + 1 bytes."""
+    cut on the host after ``cap`` + 1 bytes; ``low_priority`` lowers the process's priority
+    class to BelowNormal first."""
     nonce = secrets.token_hex(16)
-    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap))]
+    priority = PRIORITY.format() if low_priority else ""
+    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap), priority=priority)]
     for i, cmd in enumerate(commands):
         b64 = base64.b64encode(cmd.encode("utf-8")).decode("ascii")
         parts.append(f"E8Step {i} '{b64}'\r\n")

@@ -94,6 +94,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
     t0 = time.monotonic()
     reach, detail, host_key, user = Reach.OK, "", None, plan.login
     commands: list[CommandRecord] = []
+    batch_notes: list[str] = []
     transport: Transport | None = None
     try:
         transport = open_transport(plan, opts)
@@ -102,7 +103,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         if plan.platform is Platform.DIRECTORY:
             reach, detail = _searches(transport, plan, opts, t0, commands)
         else:
-            reach, detail = _batch(transport, plan, opts, t0, commands)
+            reach, detail = _batch(transport, plan, opts, t0, commands, batch_notes)
     except TransportError as exc:
         reach, detail = exc.reach, exc.detail
         if transport is not None and host_key is None:
@@ -125,7 +126,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         reach=reach,
         reach_detail=printable(detail),  # host text: no control character reaches a terminal
         host_key=host_key,
-        notes=list(getattr(transport, "notes", [])),
+        notes=[*getattr(transport, "notes", []), *batch_notes],
         started=started,
         finished=_now(),
         commands=commands,
@@ -138,8 +139,10 @@ def _batch(
     opts: RunOptions,
     t0: float,
     commands: list[CommandRecord],
+    notes: list[str],
 ) -> tuple[Reach, str]:
-    """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``."""
+    """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``;
+    what the host reports about the batch itself (its priority) goes to ``notes``."""
     reach, detail = Reach.OK, ""
     steps = [pc.step for pc in plan.commands]
     budget = max(1.0, opts.host_budget - (time.monotonic() - t0))
@@ -150,18 +153,21 @@ def _batch(
     err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
     if plan.platform is Platform.WINDOWS:
         script, nonce = ps_batch.build(
-            [s.line for s in steps], opts.command_timeout, opts.max_output
+            [s.line for s in steps], opts.command_timeout, opts.max_output, plan.low_priority
         )
         res = transport.run(
             ps_batch.command_line(), budget, room, stdin=script.encode(), max_stderr=65536
         )
         parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
     else:
-        script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
+        script, nonce = posix_batch.build(
+            steps, opts.command_timeout, opts.max_output, plan.low_priority
+        )
         res = transport.run("sh -s", budget, room, stdin=script.encode(), max_stderr=err_room)
         parsed = posix_batch.parse(
             res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
         )
+    notes.append(_priority_note(plan, posix_batch.applied_priority(res.stdout, nonce)))
     if res.timed_out:
         reach, detail = Reach.TIMEOUT, f"host time budget of {opts.host_budget:.0f}s ran out"
     elif res.exit_code not in (0, None) and not any(p.ran for p in parsed):
@@ -185,6 +191,15 @@ def _batch(
             )
         )
     return reach, detail
+
+
+def _priority_note(plan: HostPlan, applied: str | None) -> str:
+    """The connection note on the batch's scheduling priority: what the host reported."""
+    if not plan.low_priority:
+        return "target priority: normal (e8_target_priority: normal)"
+    if applied is None:
+        return "target priority: low asked; the host did not report what it applied"
+    return f"target priority: low ({applied})"
 
 
 def _searches(

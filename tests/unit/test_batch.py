@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from scanner.collect.posix_batch import Step, build, parse
+import os
+
+from scanner.collect.posix_batch import Step, applied_priority, build, parse
 from scanner.collect.transports.local import LocalTransport
 
 
@@ -78,3 +80,24 @@ def test_steps_missing_from_a_cut_batch_are_not_ran() -> None:
 def test_sudo_steps_are_wrapped_and_quoted() -> None:
     assert Step("cat /etc/sudoers", sudo=True).as_run == "sudo -n sh -c 'cat /etc/sudoers'"
     assert Step("echo 'x'").as_run == "sh -c 'echo '\"'\"'x'\"'\"''"
+
+
+NICE_AND_IO = "awk '{print $19}' /proc/self/stat; ionice -p $$"
+
+
+def test_the_batch_lowers_its_own_priority_and_every_step_inherits_it() -> None:
+    script, nonce = build([Step(NICE_AND_IO)], timeout=30, cap=1000)
+    res = LocalTransport().run("sh -s", 60, 10**6, stdin=script.encode())
+    r = parse(res.stdout, res.stderr, nonce, 1, 1000)
+    assert r[0].stdout == b"19\nidle\n", r[0]
+    assert applied_priority(res.stdout, nonce) == "nice 19, ionice idle"
+
+
+def test_normal_priority_leaves_the_batch_as_the_session_runs_it() -> None:
+    script, nonce = build([Step(NICE_AND_IO)], timeout=30, cap=1000, low_priority=False)
+    res = LocalTransport().run("sh -s", 60, 10**6, stdin=script.encode())
+    r = parse(res.stdout, res.stderr, nonce, 1, 1000)
+    # As the session runs: this process's niceness (which a test runner may have raised itself).
+    assert r[0].stdout.split(b"\n")[0] == str(os.nice(0)).encode(), r[0]
+    assert b"idle" not in r[0].stdout
+    assert applied_priority(res.stdout, nonce) is None
