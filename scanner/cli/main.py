@@ -107,6 +107,7 @@ def plan_cmd(
                         "user": p.login,
                         "become": p.spec.become,
                         "target_priority": p.host.profile.e8_target_priority,
+                        "root_shell_steps": p.root_steps,
                         "platform": p.platform.value,
                         "checks": [c.id for c in p.checks],
                         "commands": [
@@ -130,6 +131,8 @@ def plan_cmd(
             say(f"  # {directory_note(p.spec)}")
         if p.priority_note and p.commands:
             say(f"  # {p.priority_note}")
+        if p.root_note:
+            say(f"  # {p.root_note}")
         if not p.commands:
             say(f"  (no check applies to {p.platform.value} hosts in this version)")
         for c in p.commands:

@@ -53,6 +53,22 @@ class HostPlan:
         return self.host.profile.e8_target_priority == "low" and self.platform in BATCHED
 
     @property
+    def root_steps(self) -> int:
+        """How many steps run in the host's one root shell (``sudo -n sh -s``)."""
+        return sum(1 for pc in self.commands if pc.step.sudo)
+
+    @property
+    def root_note(self) -> str:
+        """How root reads are made, for ``plan``: one sudo per host, never one per command."""
+        n = self.root_steps
+        if not n:
+            return ""
+        return (
+            f"root: one {posix_batch.ROOT_SHELL} for {n} step{'s' if n != 1 else ''} (marked "
+            f"'{posix_batch.ROOT_SHELL}:'); if sudo refuses, each of them gets its refusal"
+        )
+
+    @property
     def priority_note(self) -> str:
         """How the batch is scheduled on the host, for ``plan`` (a change board approves it)."""
         if self.platform not in BATCHED:
