@@ -11,6 +11,18 @@ what it says on stderr, and its stdout stays whole). The command gets neither th
 (fd 3) nor the exit-status pipe (fd 4), so it can bypass neither the cap nor the framing. Markers
 carry a random nonce that host output cannot predict; every number the host prints in them is
 checked (``scanner.record.hostvalues``) before it enters the raw record.
+
+Light on the host (issue 15): the batch first lowers its own scheduling priority
+(:data:`PRIORITY`); the root steps run after the others in one ``sudo -n sh -s`` (:data:`ROOT`),
+framed the same way; a step's clock is the kernel's uptime read by the shell's ``read`` builtin
+(:data:`CLOCK`), so timing a step starts no process. Markers, on the batch's stdout::
+
+    <nonce> P <what the host applied>       once, when the priority is lowered
+    <nonce> T <epoch> <uptime>              once: the clock's anchor
+    <nonce> B <i> <uptime>                  step i begins (plan index; root steps come last)
+    <nonce> E <i> <rc> <uptime>             step i ended with exit status rc
+
+and ``<nonce> B <i>`` / ``<nonce> E <i>`` around the step's stderr on the batch's stderr.
 """
 
 from __future__ import annotations
