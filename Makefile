@@ -65,11 +65,12 @@ fmt: $(STAMP) ## apply ruff format and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) system-deps ## speed, memory and slow links, each against a baseline in the same run (~50 min; README "Performance")
+bench: $(STAMP) system-deps ## speed, memory, slow links and the scanned hosts' CPU, each against a baseline in the same run (~55 min; README "Performance")
 	$(BIN)/python tests/bench/bench_report.py --hosts $${BENCH_HOSTS:-10000}
 	$(BIN)/python tests/bench/bench_winrm.py
 	$(BIN)/python tests/bench/bench_fleet.py --hosts 50 200 --sweep-rss 2000
 	$(BIN)/python tests/bench/bench_latency.py --hosts 10 --rtt 0 150 300 --target-breakdown
+	$(BIN)/python tests/bench/bench_target.py
 
 catalogue: $(STAMP) ## regenerate docs/checks.md from the check docstrings
 	$(BIN)/e8scan checks list --format md > docs/checks.md

@@ -16,9 +16,12 @@ package without re-reading its commands for safety.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from importlib.metadata import entry_points
 from types import ModuleType
 
@@ -110,3 +113,44 @@ def load_checks(extra_packages: tuple[str, ...] = ()) -> tuple[Check, ...]:
                 )
             by_id[check.id] = (pkg, check)
     return tuple(c for _, (_, c) in sorted(by_id.items()))
+
+
+COSTS_FILE = "command_costs.json"
+"""Beside a check package's ``__init__``: the measured target CPU of its commands (written by
+``tests/bench/bench_target.py --write-costs``), shown in the catalogue."""
+
+
+@dataclass(frozen=True)
+class CommandCosts:
+    """Milliseconds of the scanned host's CPU per run, by declared command line, and how that
+    was measured (one line per package that ships a costs file)."""
+
+    ms: Mapping[str, float]
+    measured: tuple[str, ...]
+    resolution_ms: float = 0.0  # a cost below this shows as "< resolution"
+
+
+@cache
+def command_costs(extra_packages: tuple[str, ...] = ()) -> CommandCosts:
+    """The measured command costs every registered check package ships (none: empty)."""
+    packages = [ep.value for ep in entry_points(group=GROUP)] + list(extra_packages)
+    ms: dict[str, float] = {}
+    measured: list[str] = []
+    resolution = 0.0
+    for pkg in dict.fromkeys(packages):
+        try:
+            source = resources.files(pkg) / COSTS_FILE
+            if not source.is_file():
+                continue
+            doc = json.loads(source.read_text(encoding="utf-8"))
+            m = doc["measured"]
+            measured.append(f"{pkg}: {m['date']}, {m['host']}; {m['machine']}")
+            resolution = max(resolution, float(m.get("resolution_ms", 0.0)))
+            for line, cost in doc["commands"].items():
+                ms[str(line)] = float(cost["cpu_ms"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CheckLoadError(
+                f"check package {pkg}: {COSTS_FILE}: expected {{'measured': {{date, host, "
+                f"machine}}, 'commands': {{line: {{'cpu_ms': number}}}}}} ({exc})"
+            ) from None
+    return CommandCosts(ms, tuple(measured), resolution)

@@ -144,6 +144,8 @@ def _plan_json(
         if e.bastion is None
         else {"user": e.bastion[0], "host": e.bastion[1].host, "port": e.bastion[1].port},
         "become": e.spec.become,
+        "target_priority": e.host.profile.e8_target_priority,
+        "root_shell_steps": e.root_steps,
         "ssh_legacy": e.ssh_legacy,
         "platform": e.platform.value,
         "error": str(e.problem) if e.problem else None,
@@ -176,6 +178,10 @@ def _plan_text(
         say(f"  # {directory_note(p.spec)}")
     if p.ssh_legacy_note:
         say(f"  # {p.ssh_legacy_note}")
+    if p.priority_note and p.commands:
+        say(f"  # {p.priority_note}")
+    if p.root_note:
+        say(f"  # {p.root_note}")
     say(f"  # {describe_budget(len(p.commands), *timing, batch=p.spec.connection != 'ldap')}")
     if not p.commands:
         say(f"  (no check applies to {p.platform.value} hosts in this version)")

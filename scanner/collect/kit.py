@@ -251,7 +251,7 @@ def linux_kit(plan: HostPlan, manifest_of: ManifestOf, script_name: str, who: st
     def frame(i: int, text: str) -> str:
         return SH_STEP.format(i=i, k=i + 1, n=n, step=text)
 
-    batch, nonce = posix_batch.build(steps, manifest_of.timeout, manifest_of.cap, frame)
+    batch, nonce = posix_batch.build(steps, manifest_of.timeout, manifest_of.cap, frame=frame)
     manifest = manifest_of(nonce)
     head = SH_HEAD.format(
         listing=_listing(plan, who),
@@ -346,7 +346,7 @@ def windows_kit(plan: HostPlan, manifest_of: ManifestOf, script_name: str, who: 
     def frame(i: int, text: str) -> str:
         return PS_STEP.format(i=i, k=i + 1, n=n, step=text)
 
-    batch, nonce = ps_batch.build(lines, manifest_of.timeout, manifest_of.cap, frame)
+    batch, nonce = ps_batch.build(lines, manifest_of.timeout, manifest_of.cap, frame=frame)
     manifest = manifest_of(nonce).model_dump_json()
     # ASCII only (the .ps1 is read in the ANSI code page by PowerShell 2.0 without a BOM).
     manifest = json.dumps(json.loads(manifest), ensure_ascii=True, separators=(",", ":"))

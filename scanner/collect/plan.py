@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from scanner.checking.api import Check
 from scanner.checking.role_probe import ENGINE_PROBES
+from scanner.collect import posix_batch, ps_batch
 from scanner.collect.posix_batch import Step
 from scanner.inventory.bastion import JumpHost
 from scanner.inventory.connection import (
@@ -30,6 +31,9 @@ from scanner.inventory.load import InventoryHost
 from scanner.inventory.profile import SSH_LEGACY_ALGORITHMS
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
+
+BATCHED = (Platform.LINUX, Platform.WINDOWS)
+"""Platforms whose commands run as one batch on the host (a directory is searched over LDAP)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,41 @@ class HostPlan:
         return (
             "e8_ssh_legacy: also allows " + ", ".join(SSH_LEGACY_ALGORITHMS) + " (SHA-1) for "
             "this host only, tried after every modern algorithm; host key still checked"
+        )
+
+    @property
+    def low_priority(self) -> bool:
+        """The batch runs at the lowest scheduling priority (``e8_target_priority: low``)."""
+        return self.host.profile.e8_target_priority == "low" and self.platform in BATCHED
+
+    @property
+    def root_steps(self) -> int:
+        """How many steps run in the host's one root shell (``sudo -n sh -s``)."""
+        return sum(1 for pc in self.commands if pc.step.sudo)
+
+    @property
+    def root_note(self) -> str:
+        """How root reads are made, for ``plan``: one sudo per host, never one per command."""
+        n = self.root_steps
+        if not n:
+            return ""
+        return (
+            f"root: one {posix_batch.ROOT_SHELL} for {n} step{'s' if n != 1 else ''} (marked "
+            f"'{posix_batch.ROOT_SHELL}:'); if sudo refuses, each of them gets its refusal"
+        )
+
+    @property
+    def priority_note(self) -> str:
+        """How the batch is scheduled on the host, for ``plan`` (a change board approves it)."""
+        if self.platform not in BATCHED:
+            return ""
+        if not self.low_priority:
+            return "target priority: normal (e8_target_priority: normal)"
+        if self.platform is Platform.WINDOWS:
+            return f"target priority: low — first {'; '.join(ps_batch.LOWER_PRIORITY)}"
+        return (
+            f"target priority: low — the batch shell first runs {'; '.join(posix_batch.LOWER_PRIORITY)}"
+            " (each where the host has it; every step inherits it)"
         )
 
 

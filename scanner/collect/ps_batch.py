@@ -38,7 +38,7 @@ $ErrorActionPreference = 'Continue'
 $N = '{nonce}'
 $T = {timeout}
 $C = {cap}
-function E8Cap([string]$s) {{
+{priority}function E8Cap([string]$s) {{
   $b = [Text.Encoding]::UTF8.GetBytes($s)
   if ($b.Length -gt $C + 1) {{ $t = New-Object byte[] ($C + 1); [Array]::Copy($b, $t, $C + 1); $b = $t }}
   [Convert]::ToBase64String($b)
@@ -66,6 +66,19 @@ function E8Step([int]$i, [string]$b64) {{
 """
 
 
+# ``e8_target_priority: low`` (the default): the batch's powershell.exe (every step runs in it)
+# lowers its own priority class first; the host reports what it holds on a ``<nonce> P …`` line.
+PRIORITY = """\
+try {{ [System.Diagnostics.Process]::GetCurrentProcess().PriorityClass = \
+[System.Diagnostics.ProcessPriorityClass]::BelowNormal }} catch {{ }}
+[Console]::Out.Write("$N P priority class " + \
+[System.Diagnostics.Process]::GetCurrentProcess().PriorityClass + "`r`n")
+"""
+LOWER_PRIORITY = (
+    "[System.Diagnostics.Process]::GetCurrentProcess().PriorityClass = 'BelowNormal'",
+)
+
+
 def command_line() -> str:
     """The fixed powershell.exe command line that reads the batch from stdin."""
     encoded = base64.b64encode(BOOTSTRAP.encode("utf-16-le")).decode("ascii")
@@ -73,12 +86,18 @@ def command_line() -> str:
 
 
 def build(
-    commands: list[str], timeout: int, cap: int = 1 << 20, frame: Frame | None = None
+    commands: list[str],
+    timeout: int,
+    cap: int = 1 << 20,
+    low_priority: bool = True,
+    frame: Frame | None = None,
 ) -> tuple[str, str]:
     """The stdin script for ``commands`` and its nonce; each step's output and error text are
-    cut on the host after ``cap`` + 1 bytes. ``frame`` (the field kit's) wraps each step."""
+    cut on the host after ``cap`` + 1 bytes; ``low_priority`` lowers the process's priority
+    class to BelowNormal first. ``frame`` (the field kit's) wraps each step."""
     nonce = secrets.token_hex(16)
-    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap))]
+    priority = PRIORITY.format() if low_priority else ""
+    parts = [PREAMBLE.format(nonce=nonce, timeout=int(timeout), cap=int(cap), priority=priority)]
     for i, cmd in enumerate(commands):
         b64 = base64.b64encode(cmd.encode("utf-8")).decode("ascii")
         text = f"E8Step {i} '{b64}'\r\n"

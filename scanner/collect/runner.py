@@ -119,6 +119,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
     t0 = time.monotonic()
     reach, detail, host_key, user = Reach.OK, "", None, plan.login
     commands: list[CommandRecord] = []
+    batch_notes: list[str] = []
     transport: Transport | None = None
     try:
         if plan.problem is not None:  # missing credentials: nothing is sent to this host
@@ -129,7 +130,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         if plan.platform is Platform.DIRECTORY:
             reach, detail = _searches(transport, plan, opts, t0, commands)
         else:
-            reach, detail = _batch(transport, plan, opts, t0, commands)
+            reach, detail = _batch(transport, plan, opts, t0, commands, batch_notes)
     except TransportError as exc:
         reach, detail = exc.reach, exc.detail
         if transport is not None and host_key is None:
@@ -139,7 +140,7 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
     finally:
         if transport is not None:
             transport.close()
-    notes = list(getattr(transport, "notes", []))
+    notes = [*getattr(transport, "notes", []), *batch_notes]
     return _record(plan, reach, detail, host_key, user, notes, started, commands)
 
 
@@ -193,8 +194,10 @@ def _batch(
     opts: RunOptions,
     t0: float,
     commands: list[CommandRecord],
+    notes: list[str],
 ) -> tuple[Reach, str]:
-    """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``."""
+    """A Linux or Windows host: every planned command in one batch, cut apart into ``commands``;
+    what the host reports about the batch itself (its priority) goes to ``notes``."""
     reach, detail = Reach.OK, ""
     steps = [pc.step for pc in plan.commands]
     allowed = opts.budget(plan)
@@ -206,7 +209,7 @@ def _batch(
     err_room = (opts.max_output + 1024) * max(1, len(steps)) + 65536
     if plan.platform is Platform.WINDOWS:
         script, nonce = ps_batch.build(
-            [s.line for s in steps], opts.command_timeout, opts.max_output
+            [s.line for s in steps], opts.command_timeout, opts.max_output, plan.low_priority
         )
         progress = Progress(nonce, opts.command_timeout + opts.command_grace)
         res = transport.run(
@@ -219,7 +222,9 @@ def _batch(
         )
         parsed = ps_batch.parse(res.stdout, nonce, len(steps), opts.max_output, res.timed_out)
     else:
-        script, nonce = posix_batch.build(steps, opts.command_timeout, opts.max_output)
+        script, nonce = posix_batch.build(
+            steps, opts.command_timeout, opts.max_output, plan.low_priority
+        )
         progress = Progress(nonce, opts.command_timeout + opts.command_grace)
         res = transport.run(
             "sh -s", budget, room, stdin=script.encode(), max_stderr=err_room, progress=progress
@@ -227,6 +232,7 @@ def _batch(
         parsed = posix_batch.parse(
             res.stdout, res.stderr, nonce, len(steps), opts.max_output, res.timed_out
         )
+    notes.append(_priority_note(plan, posix_batch.applied_priority(res.stdout, nonce)))
     if res.timed_out and progress.stalled:
         reach, detail = Reach.TIMEOUT, _stalled(parsed, progress, opts)
     elif res.timed_out:
@@ -249,6 +255,15 @@ def _stalled(parsed: list[posix_batch.StepResult], progress: Progress, opts: Run
         f"not end it): the client ended the batch; {done} step(s) finished and were kept, "
         f"{sum(1 for p in parsed if not p.ran)} not run"
     )
+
+
+def _priority_note(plan: HostPlan, applied: str | None) -> str:
+    """The connection note on the batch's scheduling priority: what the host reported."""
+    if not plan.low_priority:
+        return "target priority: normal (e8_target_priority: normal)"
+    if applied is None:
+        return "target priority: low asked; the host did not report what it applied"
+    return f"target priority: low ({applied})"
 
 
 def _searches(

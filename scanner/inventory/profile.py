@@ -131,6 +131,16 @@ Text = Annotated[str, BeforeValidator(_text)]
 TextList = Annotated[tuple[str, ...] | None, BeforeValidator(_text_list)]
 
 
+TARGET_PRIORITIES = ("low", "normal")
+
+
+def _target_priority(v: Any) -> Any:
+    expected = "one of " + " | ".join(TARGET_PRIORITIES)
+    if not isinstance(v, str) or v.strip().lower() not in TARGET_PRIORITIES:
+        raise ValueError(expected)
+    return v.strip().lower()
+
+
 def _ldap_auth(v: Any) -> Any:
     if v is None:
         return v
@@ -199,6 +209,14 @@ class HostProfile(BaseModel):
         description=(
             "Allow WinRM Basic authentication over plain HTTP, which sends the password "
             "base64-encoded (readable on the network); refused unless this is true."
+        ),
+    )
+    e8_target_priority: Annotated[str, BeforeValidator(_target_priority)] = Field(
+        default="low",
+        description=(
+            "low (the default): the batch runs at the lowest scheduling priority on the host "
+            "(nice 19 and ionice idle on Linux, BelowNormal on Windows) | normal: as the login "
+            "session runs."
         ),
     )
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 
 from scanner.checking.api import Check
+from scanner.checking.loader import CommandCosts, command_costs
 from scanner.model.framework import Framework, builtin
 from scanner.model.vocabulary import Platform, Strategy
 
@@ -45,6 +46,7 @@ def catalogue_table(checks: Sequence[Check], framework: Framework | None = None)
 
 def catalogue_json(checks: Sequence[Check], framework: Framework | None = None) -> str:
     fw = framework or builtin()
+    costs = command_costs()
     return (
         json.dumps(
             [
@@ -59,7 +61,12 @@ def catalogue_json(checks: Sequence[Check], framework: Framework | None = None) 
                     "grade": c.grade.value,
                     "rests_on": {i: [list(g) for g in c.evidence_for(i)] for i in c.ism},
                     "commands": {
-                        k: {"line": v.line, "root": v.root, "args_var": v.args_var}
+                        k: {
+                            "line": v.line,
+                            "root": v.root,
+                            "args_var": v.args_var,
+                            "target_cpu_ms": costs.ms.get(v.line),
+                        }
                         for k, v in c.collect.items()
                     },
                     "doc": c.doc,
@@ -77,8 +84,25 @@ def _rests_on(c: Check, ism: str) -> str:
     return ", ".join(" or ".join(f"`{k}`" for k in group) for group in c.evidence_for(ism))
 
 
-def catalogue_md(checks: Sequence[Check], framework: Framework | None = None) -> str:
+def _cost(costs: CommandCosts, ms: float) -> str:
+    if ms < max(costs.resolution_ms, 0.5):
+        return f"< {max(costs.resolution_ms, 0.5):.0f} ms"
+    return f"{ms:,.0f} ms"
+
+
+def _check_cost(c: Check, costs: CommandCosts) -> str:
+    """The check's measured target CPU per scan: its commands' sum ("-" unless all measured)."""
+    lines = [cmd.line for cmd in c.collect.values()]
+    if not lines or any(line not in costs.ms for line in lines):
+        return "-"
+    return _cost(costs, sum(costs.ms[line] for line in lines))
+
+
+def catalogue_md(
+    checks: Sequence[Check], framework: Framework | None = None, costs: CommandCosts | None = None
+) -> str:
     fw = framework or builtin()
+    costs = command_costs() if costs is None else costs
     table = fw.index
     lines = [
         "# e8scan check catalogue",
@@ -87,13 +111,26 @@ def catalogue_md(checks: Sequence[Check], framework: Framework | None = None) ->
         f"Model: {fw.title} (`{fw.model_version}`); requirement text from ASD's ISM OSCAL "
         "(© Commonwealth of Australia, CC BY 4.0).",
         "",
-        "| check | strategy | ISM controls | levels | platforms | evidence grade | version |",
-        "|---|---|---|---|---|---|---|",
+        *(
+            [
+                "Target CPU: what a check's commands cost the scanned host per scan, measured by "
+                "`make bench` (`tests/bench/bench_target.py`): each command run on its own, its "
+                "CPU and its children's (a command two checks share is counted for both; "
+                '"-": not measured, e.g. Windows). Measured: ' + "; ".join(costs.measured) + ".",
+                "",
+            ]
+            if costs.measured
+            else []
+        ),
+        "| check | strategy | ISM controls | levels | platforms | evidence grade | target CPU "
+        "| version |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c in checks:
         lines.append(
             f"| [`{c.id}`](#{c.id.replace('.', '')}) | {c.strategy.value} | {', '.join(c.ism)} | {_levels(c, fw)} | "
-            f"{', '.join(sorted(p.value for p in c.platforms))} | {c.grade.value} | {c.version} |"
+            f"{', '.join(sorted(p.value for p in c.platforms))} | {c.grade.value} | "
+            f"{_check_cost(c, costs)} | {c.version} |"
         )
     for s in Strategy:
         group = [c for c in checks if c.strategy is s]
@@ -129,6 +166,8 @@ def catalogue_md(checks: Sequence[Check], framework: Framework | None = None) ->
                     )
                     if on
                 ]
+                if cmd.line in costs.ms:
+                    flags.append(f"target CPU {_cost(costs, costs.ms[cmd.line])}")
                 lines += [
                     "",
                     f"`{name}`{' (' + ', '.join(flags) + ')' if flags else ''}:",

@@ -176,6 +176,7 @@ def sweep(
             }
             | ({"ansible_winrm_ca_trust_path": str(server.cert_path)} if https else {})
             | hvars
+            | ({"e8_target_priority": "normal"} if name == "win-macros" else {})
         )
         lines.append(f"{name} " + " ".join(f"{k}={_ini_value(v)}" for k, v in extra.items()))
     lines.append("win-xp ansible_host=127.0.0.70 ansible_port=5985 ansible_winrm_scheme=http")
@@ -321,6 +322,15 @@ def test_identity_and_connection_notes_are_recorded(sweep: dict[str, Any]) -> No
     good = host(sweep, "win-good")
     assert good["host_key"] and good["host_key"].startswith("SHA256:")
     assert any("not verified" in n for n in host(sweep, "win-macros")["notes"])
+
+
+def test_the_batch_runs_at_low_priority_unless_the_inventory_opts_out(
+    sweep: dict[str, Any],
+) -> None:
+    assert "target priority: low (priority class BelowNormal)" in host(sweep, "win-good")["notes"]
+    assert "target priority: low (nice 19, ionice idle)" in host(sweep, "lin-ok")["notes"]
+    macros = host(sweep, "win-macros")["notes"]
+    assert "target priority: normal (e8_target_priority: normal)" in macros, macros
 
 
 def test_the_password_never_reaches_any_output(sweep: dict[str, Any]) -> None:

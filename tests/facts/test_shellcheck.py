@@ -12,6 +12,7 @@ everywhere, each for a reason that holds for every command here:
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,10 @@ def test_the_per_host_script_passes_shellcheck() -> None:
     # SC2016: the batch runs each command as sh -c '<command>' on purpose; the $ inside belong
     # to the inner shell, and each command is checked on its own above.
     assert shellcheck(script, EXCLUDED + ",SC2016") == ""
+    # The root shell's script is a here-document (data to the outer shell): check it too.
+    body = re.search(r"<<'(E8ROOT_\w+)'[^\n]*\n(.*)\n\1\n", script, re.DOTALL)
+    assert body is not None and "sudo -n sh -s" in script
+    assert shellcheck(body.group(2) + "\n", EXCLUDED + ",SC2016") == ""
 
 
 def test_shellcheck_finds_real_problems() -> None:

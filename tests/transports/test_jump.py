@@ -291,7 +291,8 @@ def test_collect_reaches_hosts_behind_the_bastion_with_one_login(
         assert records[n].reach is Reach.OK, records[n].reach_detail
     for n in TARGETS:
         assert records[n].notes == [
-            f"reached via bastion {label_of(fleet)} (bastion host key {records['bastion'].host_key})"
+            f"reached via bastion {label_of(fleet)} (bastion host key {records['bastion'].host_key})",
+            "target priority: low (nice 19, ionice idle)",
         ]
     assert records["down"].reach is Reach.UNREACHABLE
     assert "via bastion" in records["down"].reach_detail

@@ -15,8 +15,9 @@ a command line into a :class:`Program` — output pieces over time, then an exit
    what ``E8Step`` can report: rc 0 (no error records), 1 (a non-zero fixture rc or any fixture
    stderr; the stderr text is the error text) or 124 (the fixture's delay exceeds ``$T``: it
    takes ``$T`` seconds and says ``timed out after T s``; a fixture rc of 124 is passed through).
-   With ``$C = <bytes>`` in the script, output and error text are cut after ``$C`` + 1 bytes of
-   UTF-8, as ``E8Cap`` does.
+   With ``ps_batch.PRIORITY`` in the script, the line ``<nonce> P priority class BelowNormal``
+   comes first, as the lowered process reports it. With ``$C = <bytes>`` in the script, output
+   and error text are cut after ``$C`` + 1 bytes of UTF-8, as ``E8Cap`` does.
    A step whose fixture says ``hang`` never returns (a hung WMI provider ignores ``BeginStop``):
    its begin marker is the last output, and the process never exits.
    A step with no fixture behaves like a command that does not exist: rc 1 and PowerShell's
@@ -220,6 +221,9 @@ def run_batch(text: str, fixtures: HostFixtures, encoding: str = "utf-8") -> Pro
     pieces: list[Piece] = []
     steps: list[str] = []
     clock: float | None = 0.0
+    if "PriorityClass = [System.Diagnostics.ProcessPriorityClass]::BelowNormal" in text:
+        # ps_batch.PRIORITY: the process lowers its priority class and says what it now holds.
+        pieces.append(Piece(0.0, "stdout", f"{n} P priority class BelowNormal\r\n".encode()))
     for index, b64 in re.findall(r"^E8Step (\d+) '([A-Za-z0-9+/=]*)'", text, re.MULTILINE):
         command = base64.b64decode(b64).decode("utf-8", errors="replace")
         steps.append(command)
