@@ -15,6 +15,8 @@ hmi01 ansible_connection=winrm ansible_user=scan ansible_winrm_transport=ntlm an
 hist01 ansible_user=scan ansible_become=true
 [ot:vars]
 e8_target_priority=normal
+[all:vars]
+e8_password_env=E8_LIGHT_PW
 [it]
 web01 ansible_user=scan ansible_become=true
 pc01 ansible_connection=winrm ansible_user=scan ansible_winrm_transport=ntlm ansible_winrm_scheme=https
@@ -24,7 +26,9 @@ pc01 ansible_connection=winrm ansible_user=scan ansible_winrm_transport=ntlm ans
 def plan(tmp_path: Path, text: str, *args: str) -> tuple[int, str]:
     inv = tmp_path / "site.ini"
     inv.write_text(text)
-    result = CliRunner().invoke(main, ["plan", "-i", str(inv), *args])
+    result = CliRunner(env={"E8_LIGHT_PW": "not a real password"}).invoke(
+        main, ["plan", "-i", str(inv), *args]
+    )
     return result.exit_code, result.output
 
 
