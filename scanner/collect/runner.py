@@ -31,10 +31,9 @@ from scanner.collect.budget import COMMAND_GRACE, host_budget
 from scanner.collect.plan import HostPlan
 from scanner.collect.transports.base import Progress, Transport, TransportError
 from scanner.collect.transports.jump import JumpPool
-from scanner.collect.transports.ldap import LdapTransport
 from scanner.collect.transports.local import LocalTransport
 from scanner.collect.transports.ssh import SSHOptions, SSHTransport
-from scanner.collect.transports.winrm import WinRMOptions, WinRMTransport
+from scanner.collect.transports.winrm_options import WinRMOptions
 from scanner.model.terminal import printable
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CommandRecord, HostRecord, safe_vars
@@ -100,12 +99,17 @@ def open_transport(plan: HostPlan, opts: RunOptions) -> Transport:
     if conn == "local":
         return LocalTransport()
     if conn == "ldap":
+        from scanner.collect.transports.ldap import LdapTransport  # ldap3: only for directories
+
         return LdapTransport(plan.spec, connect_timeout=opts.ssh.connect_timeout)
     # Retries of a throttling sshd (resets before the banner) stay within the host's budget;
     # the same holds for a WinRM host's bastion.
     ssh = replace(opts.ssh, connect_budget=opts.budget(plan))
     if conn == "ssh":
         return SSHTransport(plan.spec, ssh, jump_pool=opts.jump_pool, legacy=plan.ssh_legacy)
+    # pywinrm, requests, spnego and gssapi are imported only for a sweep with a WinRM host
+    from scanner.collect.transports.winrm import WinRMTransport
+
     return WinRMTransport(plan.spec, opts.winrm, jump_pool=opts.jump_pool, ssh=ssh)
 
 

@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
@@ -49,17 +48,12 @@ from scanner.collect.transports.base import Progress, RunResult, TransportError
 from scanner.collect.transports.jump import JumpPool
 from scanner.collect.transports.ssh import SSHOptions, SSHTransport
 from scanner.collect.transports.tunnel import TunnelAdapter
+from scanner.collect.transports.winrm_options import WinRMOptions
 from scanner.inventory.connection import ConnectionSpec, check_winrm_transport
 from scanner.model.vocabulary import Reach
 
 STDIN_CHUNK = 64 * 1024
 MIN_POLL_INTERVAL = 1.0  # seconds between Receive polls when a host answers TimedOut early
-
-
-@dataclass(frozen=True)
-class WinRMOptions:
-    operation_timeout: int = 20  # seconds one Receive may block on the host (w:OperationTimeout)
-    read_timeout: int = 30  # HTTP read timeout; must exceed operation_timeout
 
 
 # What pywinrm raises when an HTTP answer is not the WS-Man it expects: unparsable XML, missing
