@@ -19,7 +19,8 @@ from scanner.checking.api import Check
 from scanner.checking.role_probe import ENGINE_PROBES
 from scanner.collect import posix_batch, ps_batch
 from scanner.collect.posix_batch import Step
-from scanner.inventory.bastion import JumpHost
+from scanner.inventory import ssh_config
+from scanner.inventory.bastion import JumpHost, jump_of_vars
 from scanner.inventory.connection import (
     ConnectionSpec,
     bastion_spec,
@@ -172,6 +173,21 @@ def plan_host(
     """
     problems: list[InputError] = []
     spec = spec_for(host.name, host.vars, environ, secrets, problems)
+    if spec.connection == "ssh" and jump_of_vars(host.name, host.vars) is None:
+        found = ssh_config.cached_routes(ssh_config.default_path())
+        route = ssh_config.route_for((spec.address, host.name), found)
+        if route is not None:
+            # a ProxyCommand is never quoted back: it can carry a password (sshpass -p …)
+            what = f"ProxyJump {route.value}" if route.keyword == "ProxyJump" else "a ProxyCommand"
+            problems.append(
+                InputError(
+                    f"host {host.name}: {route.where()}",
+                    f"{what} would route this host through a bastion, "
+                    "and e8scan does not read ssh_config; expected the route in the inventory "
+                    "(e8_jump_host, or ansible_ssh_common_args='-J [user@]bastion[:port]', or "
+                    "-o ProxyJump=none to connect directly)",
+                )
+            )
     if spec.connection == "winrm":
         transport = check_winrm_transport(spec.winrm_transport, host.name)
         if transport == "basic" and spec.winrm_scheme == "http":
