@@ -62,6 +62,12 @@ def friendly(fn: F) -> F:
         except (InputError, CheckLoadError) as exc:
             say(f"e8scan: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
+        except BrokenPipeError:
+            # the reader went away (`e8scan plan | head`): stop quietly, as other tools do;
+            # stdout points at /dev/null so the interpreter's last flush cannot fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
         except Exception as exc:
             if os.environ.get("E8SCAN_DEBUG"):
                 raise
