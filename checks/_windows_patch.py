@@ -41,7 +41,7 @@ from typing import Any
 
 from checks.facts.fact import Unknown
 from checks.facts.windows.os_identity import CurrentVersion, Win32Os
-from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
+from checks.patch_os._eol_feed import FeedCycle, FeedDated, end_date, feed_cycle
 from scanner.model.feeds import Snapshot
 
 # All releases up to this date are in windows_ubr.csv (DataForGeeks collected 2026-07-23).
@@ -183,7 +183,7 @@ def host_os(cv: CurrentVersion | Unknown, wmi: Win32Os | Unknown) -> WinOs | str
 
 
 @dataclass(frozen=True)
-class Lifecycle:
+class Lifecycle(FeedDated):
     """One row of ``windows_lifecycle.csv``; its dates filled from the feed by :func:`dated`.
 
     A row with ``eol_cycle`` (``windows:11-24h2-e``) has no dates of its own: they come from that
@@ -208,23 +208,6 @@ class Lifecycle:
     def known_from(self) -> date | None:
         """The first date the release is known to exist (release date, else announcement)."""
         return self.released or self.announced
-
-    @property
-    def usable(self) -> bool:
-        """Its dates may back any verdict (a table row, or a fresh snapshot's cycle)."""
-        return self.feed is None or self.feed.usable
-
-    @property
-    def why(self) -> str:
-        """Why the dates cannot back every verdict (the feed state's reason), else empty."""
-        return "" if self.feed is None else self.feed.why
-
-    def settled(self, day: date | None) -> bool:
-        """May ``day`` back a verdict: a table date, a fresh snapshot's date, or a stale
-        snapshot's date already past on its as-of day (see ``checks/patch_os/_eol_feed.py``)."""
-        if day is None:
-            return False
-        return self.feed is None or self.feed.settled(day)
 
     @property
     def updates_end(self) -> date | None:

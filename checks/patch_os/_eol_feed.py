@@ -60,6 +60,28 @@ class FeedCycle:
         return self.usable or (self.as_of is not None and day <= self.as_of)
 
 
+class FeedDated:
+    """A table row whose dates may come from a snapshot's cycle (``feed``; None: the table's own
+    dates, with their source): whether they may back a verdict, and why not."""
+
+    feed: FeedCycle | None
+
+    @property
+    def usable(self) -> bool:
+        """Its dates may back any verdict (a table row, or a fresh snapshot's cycle)."""
+        return self.feed is None or self.feed.usable
+
+    @property
+    def why(self) -> str:
+        """Why the dates cannot back every verdict (the feed state's reason), else empty."""
+        return "" if self.feed is None else self.feed.why
+
+    def settled(self, day: date | None) -> bool:
+        """May ``day`` back a verdict: a table date, a fresh snapshot's date, or a stale
+        snapshot's date already past on its as-of day (:meth:`FeedCycle.settled`)."""
+        return day is not None and (self.feed is None or self.feed.settled(day))
+
+
 def end_date(value: date | bool | None) -> date | None:
     """A cycle's ``eol``/``eoes`` as a date; ``True``/``False``/absent carry no date."""
     return value if isinstance(value, date) else None

@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from importlib.resources import files
 
-from checks.patch_os._eol_feed import FeedCycle, end_date, feed_cycle
+from checks.patch_os._eol_feed import FeedCycle, FeedDated, end_date, feed_cycle
 from scanner.model.endoflife import Cycle
 from scanner.model.feeds import FeedError, Snapshot
 
 
 @dataclass(frozen=True)
-class Release:
+class Release(FeedDated):
     """One row of ``linux_eol.csv``; a row with ``eol_cycle`` gets its dates from the feed
     (:func:`dated`), any other carries its own with a source."""
 
@@ -39,19 +39,6 @@ class Release:
     source: str
     note: str
     feed: FeedCycle | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.feed is None or self.feed.usable
-
-    @property
-    def why(self) -> str:
-        return "" if self.feed is None else self.feed.why
-
-    def settled(self, day: date | None) -> bool:
-        """See ``checks/patch_os/_eol_feed.py``: a table date, a fresh snapshot's, or a stale
-        snapshot's already past on its own date."""
-        return day is not None and (self.feed is None or self.feed.settled(day))
 
 
 def _date(text: str) -> date | None:
