@@ -122,7 +122,7 @@ def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
 )
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
 @friendly
 def merge_cmd(
     inputs: tuple[Path, ...],

@@ -78,7 +78,11 @@ def timing_options(fn: F) -> F:
         help="Seconds per command, enforced on the host (and by e8scan, plus --command-grace).",
     )(fn)
     fn = click.option(
-        "--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300)
+        "--connect-timeout",
+        default=10.0,
+        show_default=True,
+        type=click.FloatRange(0.5, 300),
+        help="Seconds to wait for each host's TCP connection and login handshake.",
     )(fn)
     return fn
 
