@@ -3,6 +3,7 @@ schema (registered on the ``e8scan`` group by :mod:`scanner.cli.main`)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from scanner.cli.support import (
     writable_dir,
     write_outputs,
 )
-from scanner.model.errors import InputError
+from scanner.model.terminal import printable
 from scanner.report.files import check_writable
 from scanner.report.xlsx.workbook import write_xlsx
 
@@ -38,9 +39,9 @@ def report_cmd(
     results_file: Path, xlsx_path: Path | None, html_file: Path | None, junit_file: Path | None
 ) -> None:
     """Write the Excel workbook, HTML report and/or JUnit XML from a results.json."""
-    results: Results = read_model_file(results_file, Results, "results file")
     if not (xlsx_path or html_file or junit_file):
-        raise InputError("report", "name at least one output: --xlsx, --html or --junit")
+        raise click.UsageError("name at least one output: --xlsx, --html or --junit")
+    results: Results = read_model_file(results_file, Results, "results file")
     for option, f in (("--xlsx", xlsx_path), ("--html", html_file), ("--junit", junit_file)):
         if f is not None:
             check_writable(f, option)
@@ -76,11 +77,24 @@ def verify_cmd(bundle: Path) -> None:
 @click.option("--host", default=None, help="Show this host's trend instead of the run list.")
 @friendly
 def history_cmd(history_file: Path, host: str | None) -> None:
-    """List recorded runs, or one host's levels over time."""
+    """List recorded runs, or one host's levels over time.
+
+    A --host in no recorded run is a bad value (exit 2, with the closest recorded names)."""
     from scanner.runs.history import History, render_runs, render_trend
 
     with History.open(history_file, create=False) as hist:
-        say(render_trend(hist.trend(host), host) if host else render_runs(hist.runs()))
+        if not host:
+            say(render_runs(hist.runs()))
+            return
+        trend = hist.trend(host)
+        if not trend:
+            close = difflib.get_close_matches(host, hist.hosts(), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise click.BadParameter(
+                printable(f"host {host!r} is in no recorded run of {history_file}{hint}"),
+                param_hint="'--host'",
+            )
+        say(render_trend(trend, host))
 
 
 @click.command("diff")
@@ -108,7 +122,7 @@ def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
 )
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record the merged run in the history.")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
 @friendly
 def merge_cmd(
     inputs: tuple[Path, ...],

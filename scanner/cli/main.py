@@ -91,7 +91,12 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
 @checks_option
 @timing_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
 )
 @friendly
 def plan_cmd(
@@ -217,6 +222,7 @@ def checks_group() -> None:
     type=click.Choice(["table", "md", "json"]),
     default="table",
     show_default=True,
+    help="table for the terminal, md for docs/checks.md, json for scripts.",
 )
 @framework_option
 @friendly
@@ -242,9 +248,20 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     required=True,
     help="Folder for results.json and the workbook.",
 )
-@click.option("--policy", "policy_file", type=str, default=None)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=str,
+    default=None,
+    help="Policy YAML overriding default thresholds (the scan's --policy is not reused).",
+)
 @register_options
-@click.option("--target-level", default=None, type=click.IntRange(min=1))
+@click.option(
+    "--target-level",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Maturity level to judge against; default the raw record's own --target-level.",
+)
 @framework_option
 @click.option(
     "--feeds",
@@ -254,7 +271,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     help="Judge against this feed snapshot (a folder or an exported bundle) instead of the "
     "installed one.",
 )
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="No summary table.")
 @friendly
 def rescore_cmd(
     raw_file: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,7 +78,11 @@ def timing_options(fn: F) -> F:
         help="Seconds per command, enforced on the host (and by e8scan, plus --command-grace).",
     )(fn)
     fn = click.option(
-        "--connect-timeout", default=10.0, show_default=True, type=click.FloatRange(0.5, 300)
+        "--connect-timeout",
+        default=10.0,
+        show_default=True,
+        type=click.FloatRange(0.5, 300),
+        help="Seconds to wait for each host's TCP connection and login handshake.",
     )(fn)
     return fn
 
@@ -95,5 +100,22 @@ def inventory_of(paths: Sequence[Path]) -> Inventory:
 
 
 def selected_checks(check_ids: Sequence[str]) -> list[Check]:
+    """The checks ``--checks`` names; an id or prefix that matches none is a usage error (exit 2)
+    that suggests the closest ids and prefixes."""
     wanted = [c.strip() for ids in check_ids for c in ids.split(",") if c.strip()]
-    return select_checks(load_checks(), wanted)
+    checks = load_checks()
+    ids = {c.id for c in checks}
+    for w in wanted:
+        prefix = w.rstrip(".") + "."
+        if not any(i == w or i.startswith(prefix) for i in ids):
+            raise click.BadParameter(unknown_check(w, ids), param_hint="'--checks'")
+    return select_checks(checks, wanted)
+
+
+def unknown_check(wanted: str, ids: set[str]) -> str:
+    """One line for an id that matches no check: the closest ids or prefixes (difflib)."""
+    parts = [i.split(".") for i in ids]
+    names = ids | {".".join(p[:n]) for p in parts for n in range(1, len(p))}
+    close = difflib.get_close_matches(wanted, sorted(names), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else "'e8scan checks list' shows them all."
+    return f"no check matches {wanted!r}; {hint}"

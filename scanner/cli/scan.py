@@ -138,9 +138,11 @@ from scanner.report.files import write_text_atomic
 def scan_cmd(no_history: bool, **options: Any) -> None:
     """Scan hosts, write raw.json, results.json and e8-report.xlsx, print a summary.
 
-    The options are the ones declared above; they go on to ``_scan``, which names and types them.
     The run history is locked for the whole scan, so two cron runs never overlap on one history.
-    Ctrl-C or SIGTERM stops the scan (:mod:`scanner.cli.interrupt`): exit 130 or 143.
+    Ctrl-C or SIGTERM stops the scan, writing partial results marked incomplete: exit 130 or 143.
+    \f
+    The options are the ones declared above; they go on to ``_scan``, which names and types them.
+    Signals are handled by :mod:`scanner.cli.interrupt`.
     """
     from scanner.cli.interrupt import Interrupts
     from scanner.runs.history import release_held_locks, run_lock

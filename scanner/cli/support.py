@@ -53,12 +53,15 @@ def say(text: str = "", err: bool = False, nl: bool = True) -> None:
 
 
 def friendly(fn: F) -> F:
-    """Turn bad input into one line on stderr and exit 1 — never a traceback."""
+    """Turn bad input into one line on stderr and exit 1 — never a traceback. A usage error
+    (``click.UsageError``/``BadParameter``) is click's to show: exit 2, as for a bad option."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except (InputError, CheckLoadError) as exc:
             say(f"e8scan: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)

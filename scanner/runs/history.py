@@ -472,6 +472,11 @@ class History:
             at, msg = field_where(where, exc)
             raise InputError(at, f"stored results are unreadable: {msg}") from None
 
+    def hosts(self) -> list[str]:
+        """Every host name in some recorded run, sorted."""
+        rows = self._read("SELECT DISTINCT host FROM host_levels ORDER BY host")
+        return [h for (h,) in rows if isinstance(h, str)]
+
     def trend(self, host: str) -> list[TrendRow]:
         """One host across every run that included it, oldest first."""
         rows = self._read(

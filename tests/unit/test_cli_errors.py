@@ -105,13 +105,6 @@ def test_limit_matching_nothing(tmp_path: Path) -> None:
     one_line_error(e8("plan", "-i", str(inv), "-l", "db*"), "--limit", "db*")
 
 
-def test_unknown_check_id(tmp_path: Path) -> None:
-    inv = write(tmp_path / "u.ini", "[web]\nweb1\n")
-    one_line_error(
-        e8("plan", "-i", str(inv), "--checks", "patch_os.nope"), "--checks", "patch_os.nope"
-    )
-
-
 def test_output_folder_not_writable(tmp_path: Path) -> None:
     inv = write(
         tmp_path / "o.yml", "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"

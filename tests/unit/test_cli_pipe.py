@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,3 +24,27 @@ def test_plan_into_a_closed_pipe_stops_quietly() -> None:
     assert first.startswith(b"# ")
     assert "internal error" not in err and "Traceback" not in err and "BrokenPipe" not in err
     assert proc.returncode == 1
+
+
+def test_scan_into_a_closed_pipe_stops_quietly_after_writing_its_outputs(tmp_path: Path) -> None:
+    # `e8scan scan … | head` where head has already gone: every stdout write fails with EPIPE
+    local = INVENTORY.parent / "local.yml"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scanner.cli.main", "scan", "-i", str(local), "--no-history"]
+            + ["--checks", "patch_os.linux_os_support", "--out", str(tmp_path / "out")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    err = proc.stderr
+    assert "internal error" not in err and "Traceback" not in err and "BrokenPipe" not in err
+    assert [ln for ln in err.splitlines() if not ln.startswith("e8scan: warning:")] == []
+    assert proc.returncode == 1
+    assert (tmp_path / "out" / "results.json").is_file()

@@ -508,6 +508,11 @@ def test_fuzz_history(corpus: Path, work: Path, data: st.DataObject) -> None:
         result = cli("merge", scan, scan, "--out", d / "m", "--history", hist, "-q")
     else:
         result = cli("diff", "last", corpus / "scan" / "results.json", "--history", hist)
+    if command == "trend" and result.exit_code == 2:
+        # damage that renames or unlinks the host's rows: --host is then a bad value (click: 2)
+        assert "Error: Invalid value for '--host'" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        return
     assert_clean_outcome(result)
 
 
