@@ -596,6 +596,43 @@ def test_openssl_made_keys_sign_and_verify(tmp_path: Path, scan: Scan) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
+def test_encrypted_and_non_ed25519_keys_are_refused(tmp_path: Path) -> None:
+    openssl = shutil.which("openssl")
+    assert openssl, "the test machine has openssl"
+    enc, ec = tmp_path / "enc.pem", tmp_path / "ec.pem"
+    subprocess.run(
+        [
+            openssl,
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes256",
+            "-pass",
+            "pass:x",
+            "-out",
+            str(enc),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            openssl,
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            str(ec),
+        ],
+        check=True,
+    )
+    with pytest.raises(InputError, match="encrypted; give an unencrypted PKCS#8"):
+        load_private_key(enc)
+    with pytest.raises(InputError, match="not an Ed25519 key"):
+        load_private_key(ec)
+
+
 def test_zip_with_a_duplicate_entry_is_refused(tmp_path: Path, zipped: Path) -> None:
     doubled = tmp_path / "doubled.zip"
     with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(doubled, "w") as dst:
