@@ -55,21 +55,65 @@ def report_cmd(
 
 @click.command("verify")
 @click.argument("bundle", type=click.Path(path_type=Path))
+@click.option(
+    "--pubkey",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ed25519 public key (PEM); the manifest must carry a valid signature by it.",
+)
 @friendly
-def verify_cmd(bundle: Path) -> None:
-    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file."""
-    from scanner.runs.evidence import verify_bundle
+def verify_cmd(bundle: Path, pubkey: Path | None) -> None:
+    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file,
+    link, duplicate zip entry, or (with --pubkey) a missing or bad signature."""
+    from scanner.runs.evidence import check_bundle
+    from scanner.runs.signing import load_public_key
 
-    problems = verify_bundle(bundle)
-    for p in problems:
+    key = None if pubkey is None else load_public_key(pubkey)
+    verdict = check_bundle(bundle, key)
+    for p in verdict.problems:
         say(f"FAIL {p}")
-    if problems:
+    if verdict.problems:
         say(
-            f"e8scan: error: {bundle}: {len(problems)} problem(s); the bundle is not intact",
+            f"e8scan: error: {bundle}: {len(verdict.problems)} problem(s); the bundle is not intact",
             err=True,
         )
         sys.exit(EXIT_ERROR)
-    say(f"OK {bundle}: every file matches the manifest")
+    say(f"OK {bundle}: intact, {verdict.signature}; every file matches the manifest")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Ed25519 keys that sign evidence bundles (scan --sign-key, verify --pubkey)."""
+
+
+@keys_group.command("generate")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for e8scan-signing.key (private, 0600) and e8scan-signing.pub.",
+)
+@click.option("--private", "private", type=click.Path(path_type=Path), default=None,
+              help="Private key file to write (PKCS#8 PEM, mode 0600).")  # fmt: skip
+@click.option("--public", "public", type=click.Path(path_type=Path), default=None,
+              help="Public key file to write (SubjectPublicKeyInfo PEM).")  # fmt: skip
+@friendly
+def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path | None) -> None:
+    """Make a new Ed25519 key pair; never replaces an existing file."""
+    from scanner.runs.signing import fingerprint, generate_keys
+
+    if out_dir is not None:
+        if private is not None or public is not None:
+            raise InputError("keys generate", "give --out DIR, or --private FILE --public FILE")
+        private, public = out_dir / "e8scan-signing.key", out_dir / "e8scan-signing.pub"
+    if private is None or public is None:
+        raise InputError(
+            "keys generate", "give --out DIR, or both --private FILE and --public FILE"
+        )
+    key = generate_keys(private, public)
+    say(f"wrote {private} (private, keep it secret) and {public}")
+    say(f"public key fingerprint {fingerprint(key)}")
 
 
 @click.command("history")
@@ -195,4 +239,4 @@ def schema_cmd() -> None:
     say(json.dumps(schema(), indent=2))
 
 
-COMMANDS = (report_cmd, verify_cmd, history_cmd, diff_cmd, merge_cmd, schema_cmd)
+COMMANDS = (report_cmd, verify_cmd, keys_group, history_cmd, diff_cmd, merge_cmd, schema_cmd)

@@ -18,6 +18,7 @@ from scanner.assess.results import Results
 from scanner.inventory.load import InventoryHost
 from scanner.model.errors import InputError
 from scanner.report.files import check_writable
+from scanner.runs.signing import Ed25519PrivateKey
 
 
 def require_hosts(hosts: Sequence[InventoryHost], inventories: Sequence[Path]) -> None:
@@ -55,6 +56,17 @@ def check_outputs(
     for option, path in files:
         if path is not None:
             check_writable(path, option)
+
+
+def load_signing_key(sign_key: Path | None, evidence: Path | None) -> Ed25519PrivateKey | None:
+    """The ``--sign-key`` private key, read and checked before any host is contacted."""
+    if sign_key is None:
+        return None
+    if evidence is None:
+        raise InputError("--sign-key", "signs the evidence bundle; give --evidence DEST too")
+    from scanner.runs.signing import load_private_key
+
+    return load_private_key(sign_key)
 
 
 def load_baseline(baseline: str | None, history_file: Path | None) -> Results | None:

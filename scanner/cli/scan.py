@@ -26,7 +26,13 @@ from scanner.cli.options import (
     selected_checks,
     timing_options,
 )
-from scanner.cli.preflight import check_known_hosts, check_outputs, load_baseline, require_hosts
+from scanner.cli.preflight import (
+    check_known_hosts,
+    check_outputs,
+    load_baseline,
+    load_signing_key,
+    require_hosts,
+)
 from scanner.cli.support import (
     extra_reports,
     framework_option,
@@ -48,6 +54,7 @@ from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
 from scanner.record.raw import HostRecord, RawRecord, inventory_sources
 from scanner.report.files import write_text_atomic
+from scanner.runs.signing import Ed25519PrivateKey
 
 
 @click.command("scan")
@@ -112,6 +119,13 @@ from scanner.report.files import write_text_atomic
     type=click.Path(path_type=Path),
     default=None,
     help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sign the evidence manifest with this Ed25519 private key (PEM, from `e8scan keys "
+    "generate` or openssl); writes manifest.json.sig.",
 )
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
@@ -185,6 +199,7 @@ def _scan(
     junit_file: Path | None,
     framework_file: Path | None = None,
     resume: bool = False,
+    sign_key: Path | None = None,
     stop_grace: float = 5.0,
     stop: Stop | None = None,
     command_grace: float = COMMAND_GRACE,
@@ -217,6 +232,7 @@ def _scan(
     check_known_hosts(known_hosts)
     # Everything the run will read or write after the sweep is tried now, before any connection.
     old = load_baseline(baseline, history_file)
+    signer = load_signing_key(sign_key, evidence)
     check_outputs(
         evidence,
         history_file,
@@ -290,6 +306,7 @@ def _scan(
         out_dir,
         sources,
         evidence,
+        signer,
         history_file,
         old,
         prom_file,
@@ -306,6 +323,7 @@ def _after_scan(
     out_dir: Path,
     sources: list[Path],
     evidence: Path | None,
+    signer: Ed25519PrivateKey | None,
     history_file: Path | None,
     old: Results | None,
     prom_file: Path | None,
@@ -319,7 +337,7 @@ def _after_scan(
     if evidence is not None:
         from scanner.runs.evidence import write_bundle
 
-        write_bundle(evidence, raw, results, sources)
+        write_bundle(evidence, raw, results, sources, signer)
     extra_reports(results, html_file, junit_file)
     if history_file is not None:
         from scanner.runs.history import History
@@ -341,6 +359,11 @@ def _after_scan(
             say(render_table(drift))
         if drift.regressed:
             code = max(code, EXIT_REGRESSION)
+    if evidence is not None:  # even with -q: the line for the change record
+        from scanner.runs.evidence import manifest_sha256
+
+        signed = "signed" if signer is not None else "unsigned"
+        say(f"evidence {evidence}: manifest.json sha256 {manifest_sha256(evidence)} ({signed})")
     return code
 
 

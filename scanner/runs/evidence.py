@@ -24,6 +24,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -34,13 +35,28 @@ from scanner.checking.role_probe import PROBE_VERSIONS
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
 from scanner.report.files import check_writable, write_atomic
+from scanner.runs.signing import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+    fingerprint,
+    signature_valid,
+)
 from scanner.runs.source_copies import redact_secrets, redact_source
 
-__all__ = ["redact_secrets", "safe_name", "verify_bundle", "write_bundle"]
+__all__ = [
+    "Verdict",
+    "check_bundle",
+    "manifest_sha256",
+    "redact_secrets",
+    "safe_name",
+    "verify_bundle",
+    "write_bundle",
+]
 
 KIND = "e8scan-evidence"
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"  # raw Ed25519 signature of manifest.json's exact bytes
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -156,8 +172,15 @@ def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, 
     return files, hashes, redacted
 
 
-def bundle_files(raw: RawRecord, results: Results, sources: Sequence[Path]) -> dict[str, bytes]:
-    """Every file of the bundle (relative path → bytes), ``manifest.json`` included."""
+def bundle_files(
+    raw: RawRecord,
+    results: Results,
+    sources: Sequence[Path],
+    sign_key: Ed25519PrivateKey | None = None,
+) -> dict[str, bytes]:
+    """Every file of the bundle (relative path → bytes), ``manifest.json`` included, and with
+    ``sign_key`` its detached signature ``manifest.json.sig`` (over the whole manifest: run id,
+    times, versions, hosts, every file's hash, source hashes and the redaction list)."""
     versions = PROBE_VERSIONS | {c.id: c.version for c in raw.run.checks}
     files: dict[str, bytes] = {
         "raw.json": raw.model_dump_json(indent=1).encode("utf-8"),
@@ -183,7 +206,9 @@ def bundle_files(raw: RawRecord, results: Results, sources: Sequence[Path]) -> d
         "sources": source_hashes,
         "redacted": redacted,
     }
-    return {MANIFEST: _json(manifest), **files}
+    data = _json(manifest)
+    signature = {} if sign_key is None else {SIGNATURE: sign_key.sign(data)}
+    return {MANIFEST: data, **signature, **files}
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -301,12 +326,19 @@ def _swap_in(staging: Path, dest: Path, replace: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_bundle(dest: Path, raw: RawRecord, results: Results, sources: Sequence[Path]) -> Path:
-    """Write the evidence bundle to ``dest`` (a folder, or a zip when it ends in ``.zip``).
+def write_bundle(
+    dest: Path,
+    raw: RawRecord,
+    results: Results,
+    sources: Sequence[Path],
+    sign_key: Ed25519PrivateKey | None = None,
+) -> Path:
+    """Write the evidence bundle to ``dest`` (a folder, or a zip when it ends in ``.zip``),
+    signed with ``sign_key`` when one is given.
 
     An existing bundle at ``dest`` is replaced whole; anything else that is in the way is an
     :class:`InputError`, as is a destination that cannot be written. Returns ``dest``."""
-    files = bundle_files(raw, results, sources)
+    files = bundle_files(raw, results, sources, sign_key)
     try:
         if dest.suffix.lower() == ".zip":
             _write_zip(dest, files, raw.run.finished)
@@ -317,6 +349,18 @@ def write_bundle(dest: Path, raw: RawRecord, results: Results, sources: Sequence
             str(dest), f"evidence folder not writable ({exc.strerror or exc})"
         ) from None
     return dest
+
+
+def manifest_sha256(dest: Path) -> str:
+    """The SHA-256 of the written bundle's ``manifest.json`` (for a change record)."""
+    reader = _Reader(dest)
+    try:
+        data = reader.read(MANIFEST)
+    finally:
+        reader.close()
+    if data is None:
+        raise InputError(str(dest), f"not an evidence bundle (no {MANIFEST})")
+    return hashlib.sha256(data).hexdigest()
 
 
 # --- verifying -----------------------------------------------------------------------------
@@ -341,7 +385,31 @@ class _Reader:
     def names(self) -> set[str]:
         if self.zip is not None:
             return {n for n in self.zip.namelist() if not n.endswith("/")}
-        return {p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if not p.is_dir()}
+        found: set[str] = set()
+        for top, dirs, files in os.walk(self.path):  # never follows a link
+            rel = Path(top).relative_to(self.path)
+            found.update((rel / f).as_posix() for f in files)
+            found.update((rel / d).as_posix() for d in dirs if (Path(top) / d).is_symlink())
+        return found
+
+    def refused(self) -> list[str]:
+        """What no bundle may hold: links (folder or zip) and zip entries named twice."""
+        if self.zip is not None:
+            seen: dict[str, int] = {}
+            links: list[str] = []
+            for info in self.zip.infolist():
+                seen[info.filename] = seen.get(info.filename, 0) + 1
+                if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                    links.append(info.filename)
+            twice = sorted(n for n, k in seen.items() if k > 1)
+            return [
+                f"duplicate: {n} (the zip holds {seen[n]} entries of that name)" for n in twice
+            ] + [f"symlink: {n} (links are refused in a bundle)" for n in sorted(set(links))]
+        return [
+            f"symlink: {n} (links are refused in a bundle)"
+            for n in sorted(self.names())
+            if (self.path / n).is_symlink()
+        ]
 
     def read(self, name: str) -> bytes | None:
         if self.zip is not None:
@@ -350,7 +418,9 @@ class _Reader:
             except KeyError:
                 return None
         p = self.path / name
-        if p.is_symlink() or not p.is_file():
+        parts = PurePosixPath(name).parts  # no link anywhere on the way: never read through one
+        linked = any(self.path.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts) + 1))
+        if linked or not p.is_file():
             return None
         return p.read_bytes()
 
@@ -398,22 +468,56 @@ def _check_file(reader: _Reader, name: str, expected: str) -> str | None:
     return None
 
 
-def verify_bundle(path: Path) -> list[str]:
-    """Every problem with the bundle at ``path`` (folder or zip); ``[]`` when it is intact.
+@dataclass(frozen=True)
+class Verdict:
+    """What ``verify`` found: the problems (none when intact) and the signature's state."""
+
+    problems: list[str]
+    signature: str  # "signed by <fingerprint>", "unsigned" or "signature not checked"
+
+
+def _check_signature(reader: _Reader, data: bytes, key: Ed25519PublicKey | None) -> tuple[str, str]:
+    """(state, problem) of the manifest's signature; problem is "" when there is none."""
+    signature = reader.read(SIGNATURE)
+    if key is None:
+        return ("unsigned" if signature is None else "signature not checked"), ""
+    if signature is None:
+        return "unsigned", f"unsigned: no {SIGNATURE}, but --pubkey asks for a signed bundle"
+    if not signature_valid(key, signature, data):
+        return "bad signature", (
+            f"bad signature: {SIGNATURE} does not sign this {MANIFEST} with key {fingerprint(key)} "
+            "(the manifest was changed, or another key signed it)"
+        )
+    return f"signed by {fingerprint(key)}", ""
+
+
+def check_bundle(path: Path, public_key: Ed25519PublicKey | None = None) -> Verdict:
+    """Every problem with the bundle at ``path`` (folder or zip), and its signature's state; with
+    ``public_key`` a missing or bad signature is a problem.
 
     Raises :class:`InputError` when ``path`` is not a bundle at all (nothing there, or no
     ``manifest.json``)."""
     reader = _Reader(path)
     try:
+        refused = reader.refused()
         data = reader.read(MANIFEST)
         if data is None:
+            if refused:
+                return Verdict(refused, "unknown")
             raise InputError(str(path), f"not an evidence bundle (no {MANIFEST})")
+        state, bad = _check_signature(reader, data, public_key)
+        problems = refused + ([bad] if bad else [])
         files, problem = _manifest_files(data)
         if files is None:
-            return [problem]
-        problems = [p for name in sorted(files) if (p := _check_file(reader, name, files[name]))]
-        extra = reader.names() - set(files) - {MANIFEST}
+            return Verdict([*problems, problem], state)
+        problems += [p for name in sorted(files) if (p := _check_file(reader, name, files[name]))]
+        extra = reader.names() - set(files) - {MANIFEST, SIGNATURE}
         problems += [f"extra: {name} (not in the manifest)" for name in sorted(extra)]
-        return problems
+        return Verdict(problems, state)
     finally:
         reader.close()
+
+
+def verify_bundle(path: Path, public_key: Ed25519PublicKey | None = None) -> list[str]:
+    """Every problem with the bundle at ``path`` (folder or zip); ``[]`` when it is intact."""
+    return check_bundle(path, public_key).problems

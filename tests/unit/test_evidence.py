@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -22,6 +25,7 @@ from scanner.model.policy import Policy
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CheckRef, CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.runs.evidence import redact_secrets, safe_name, verify_bundle, write_bundle
+from scanner.runs.signing import load_private_key
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 20, 3, 5, tzinfo=UTC)
@@ -56,6 +60,8 @@ class Scan:
     out: Path
     bundle: Path
     result: Result
+    keys: Path  # e8scan-signing.key / .pub, made by `e8scan keys generate`
+    fingerprint: str
 
     def raw(self) -> RawRecord:
         return RawRecord.model_validate_json((self.out / "raw.json").read_bytes())
@@ -74,12 +80,17 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
         f"      ansible_password: {CANARY_INV}\n      e8_password_env: {PW_VAR}\n"
         "      e8_role: workstation\n"
     )
+    keys = tmp / "keys"
+    keys.mkdir()
+    made = e8("keys", "generate", "--out", str(keys))
+    assert made.exit_code == 0, made.output
+    (fp,) = [line.split()[-1] for line in made.output.splitlines() if "fingerprint" in line]
     out, bundle = tmp / "out", tmp / "bundle"
     result = e8(
         "scan", "-i", str(inv), "--out", str(out), "--evidence", str(bundle), "--no-history", "-q",
-        env={PW_VAR: CANARY_ENV},
+        "--sign-key", str(keys / "e8scan-signing.key"), env={PW_VAR: CANARY_ENV},
     )  # fmt: skip
-    return Scan(inv, out, bundle, result)
+    return Scan(inv, out, bundle, result, keys, fp)
 
 
 def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
@@ -95,7 +106,7 @@ def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
         str(scan.inventory): hashlib.sha256(scan.inventory.read_bytes()).hexdigest()
     }
     on_disk = files_of(scan.bundle)
-    assert set(on_disk) - {"manifest.json"} == set(manifest["files"])
+    assert set(on_disk) - {"manifest.json", "manifest.json.sig"} == set(manifest["files"])
     assert on_disk["raw.json"] == (scan.out / "raw.json").read_bytes()
     assert on_disk["results.json"] == (scan.out / "results.json").read_bytes()
 
@@ -135,9 +146,11 @@ def test_canary_passwords_never_reach_the_bundle(scan: Scan, tmp_path: Path) -> 
 
 
 def test_zip_of_real_scan_verifies_through_the_cli(scan: Scan, tmp_path: Path) -> None:
-    zipped = write_bundle(tmp_path / "e.zip", scan.raw(), scan.results(), [scan.inventory])
-    result = e8("verify", str(zipped))
+    key = load_private_key(scan.keys / "e8scan-signing.key")
+    zipped = write_bundle(tmp_path / "e.zip", scan.raw(), scan.results(), [scan.inventory], key)
+    result = e8("verify", str(zipped), "--pubkey", pubkey_of(scan))
     assert result.exit_code == 0 and result.output.startswith("OK "), result.output
+    assert f"intact, signed by {scan.fingerprint}" in result.output
     assert files_of(zipped).keys() == files_of(scan.bundle).keys()
 
 
@@ -445,3 +458,210 @@ def test_unwritable_destination_is_one_line_exit_1(tmp_path: Path) -> None:
 def test_copy_of_a_bundle_still_verifies(tmp_path: Path, bundle: Path) -> None:
     moved = shutil.copytree(bundle, tmp_path / "filed" / "Q4-evidence")
     assert verify_bundle(moved) == []
+
+
+# --- signed bundles ---------------------------------------------------------------------------
+
+
+def pubkey_of(scan: Scan) -> str:
+    return str(scan.keys / "e8scan-signing.pub")
+
+
+def signed_copy(scan: Scan, tmp_path: Path) -> Path:
+    copy = tmp_path / "signed"
+    shutil.copytree(scan.bundle, copy)
+    return copy
+
+
+def rewrite_manifest(bundle: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    manifest = json.loads((bundle / "manifest.json").read_bytes())
+    edit(manifest)
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def fails_signature(bundle: Path, pubkey: str) -> str:
+    """``verify --pubkey`` exits 1 with exactly one FAIL line, which it returns."""
+    result = e8("verify", str(bundle), "--pubkey", pubkey)
+    assert result.exit_code == 1, result.output
+    (line,) = result.stdout.splitlines()
+    assert "not intact" in result.stderr
+    return line
+
+
+def test_signed_scan_verifies_and_prints_the_manifest_hash(scan: Scan) -> None:
+    assert scan.result.exit_code in (0, 3), scan.result.output
+    digest = hashlib.sha256((scan.bundle / "manifest.json").read_bytes()).hexdigest()
+    assert f"manifest.json sha256 {digest} (signed)" in scan.result.stdout
+    signature = (scan.bundle / "manifest.json.sig").read_bytes()
+    assert len(signature) == 64
+    ok = e8("verify", str(scan.bundle), "--pubkey", pubkey_of(scan))
+    assert ok.exit_code == 0, ok.output
+    assert f"intact, signed by {scan.fingerprint}" in ok.stdout
+    unchecked = e8("verify", str(scan.bundle))
+    assert unchecked.exit_code == 0 and "intact, signature not checked" in unchecked.stdout
+    key = scan.keys / "e8scan-signing.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert (scan.keys / "e8scan-signing.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_rewritten_output_with_recomputed_hash_fails_the_signature(
+    scan: Scan, tmp_path: Path
+) -> None:
+    bundle = signed_copy(scan, tmp_path)
+    (stdout,) = sorted(bundle.glob("hosts/localhost/*/stdout.bin"))[:1]
+    forged = b"everything is fine\n"
+    stdout.write_bytes(forged)
+    name = stdout.relative_to(bundle).as_posix()
+    rewrite_manifest(
+        bundle, lambda m: m["files"].update({name: hashlib.sha256(forged).hexdigest()})
+    )
+    assert verify_bundle(bundle) == []  # the hashes alone cannot see it: that is the point
+    assert fails_signature(bundle, pubkey_of(scan)).startswith("FAIL bad signature:")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("run_id", "run-forged"),
+        ("created", "2020-01-01T00:00:00+00:00"),
+        ("tool_version", "0.0.1"),
+        ("hosts", {"localhost": "hosts/localhost", "ghost": "hosts/ghost"}),
+        ("sources", {}),
+        ("redacted", []),
+    ],
+)
+def test_any_manifest_edit_fails_the_signature(
+    scan: Scan, tmp_path: Path, field: str, value: Any
+) -> None:
+    bundle = signed_copy(scan, tmp_path)
+    rewrite_manifest(bundle, lambda m: m.update({field: value}))
+    assert fails_signature(bundle, pubkey_of(scan)).startswith("FAIL bad signature:")
+
+
+def test_wrong_key_and_missing_signature_fail(scan: Scan, tmp_path: Path) -> None:
+    other = e8(
+        "keys",
+        "generate",
+        "--private",
+        str(tmp_path / "o.key"),
+        "--public",
+        str(tmp_path / "o.pub"),
+    )
+    assert other.exit_code == 0, other.output
+    line = fails_signature(scan.bundle, str(tmp_path / "o.pub"))
+    assert line.startswith("FAIL bad signature:")
+    bundle = signed_copy(scan, tmp_path)
+    (bundle / "manifest.json.sig").unlink()
+    assert fails_signature(bundle, pubkey_of(scan)).startswith("FAIL unsigned:")
+    unsigned = e8("verify", str(bundle))
+    assert unsigned.exit_code == 0 and "intact, unsigned" in unsigned.stdout
+
+
+def test_unsigned_bundle_verifies_as_unsigned(bundle: Path) -> None:
+    result = e8("verify", str(bundle))
+    assert result.exit_code == 0 and "intact, unsigned" in result.stdout, result.output
+
+
+def test_keys_are_never_replaced_and_bad_keys_are_one_line(tmp_path: Path, bundle: Path) -> None:
+    assert e8("keys", "generate", "--out", str(tmp_path)).exit_code == 0
+    key = tmp_path / "e8scan-signing.key"
+    before = key.read_bytes()
+    again = e8("keys", "generate", "--out", str(tmp_path))
+    assert again.exit_code == 1 and "exists; not replacing" in again.stderr
+    assert key.read_bytes() == before
+    bad = e8("verify", str(bundle), "--pubkey", str(key))  # a private key is not a public key
+    assert bad.exit_code == 1 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == [
+        f"e8scan: error: {key}: not a PEM public key "
+        "(expected SubjectPublicKeyInfo, '-----BEGIN PUBLIC KEY')"
+    ]
+
+
+def test_openssl_made_keys_sign_and_verify(tmp_path: Path, scan: Scan) -> None:
+    openssl = shutil.which("openssl")
+    assert openssl, "the test machine has openssl"
+    key, pub = tmp_path / "k.pem", tmp_path / "p.pem"
+    subprocess.run([openssl, "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True)
+    subprocess.run([openssl, "pkey", "-in", str(key), "-pubout", "-out", str(pub)], check=True)
+    signed = write_bundle(tmp_path / "b", *record(), [], sign_key=load_private_key(key))
+    ok = e8("verify", str(signed), "--pubkey", str(pub))
+    assert ok.exit_code == 0 and "intact, signed by SHA256:" in ok.stdout, ok.output
+    # and openssl checks e8scan's signature without e8scan
+    checked = subprocess.run(
+        [openssl, "pkeyutl", "-verify", "-pubin", "-inkey", pubkey_of(scan), "-rawin",
+         "-in", str(scan.bundle / "manifest.json"), "-sigfile", str(scan.bundle / "manifest.json.sig")],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_encrypted_and_non_ed25519_keys_are_refused(tmp_path: Path) -> None:
+    openssl = shutil.which("openssl")
+    assert openssl, "the test machine has openssl"
+    enc, ec = tmp_path / "enc.pem", tmp_path / "ec.pem"
+    subprocess.run(
+        [
+            openssl,
+            "genpkey",
+            "-algorithm",
+            "ed25519",
+            "-aes256",
+            "-pass",
+            "pass:x",
+            "-out",
+            str(enc),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            openssl,
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            str(ec),
+        ],
+        check=True,
+    )
+    with pytest.raises(InputError, match="encrypted; give an unencrypted PKCS#8"):
+        load_private_key(enc)
+    with pytest.raises(InputError, match="not an Ed25519 key"):
+        load_private_key(ec)
+
+
+def test_zip_with_a_duplicate_entry_is_refused(tmp_path: Path, zipped: Path) -> None:
+    doubled = tmp_path / "doubled.zip"
+    with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(doubled, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            dst.writestr("raw.json", b"{}")
+    result = e8("verify", str(doubled))
+    assert result.exit_code == 1
+    assert "FAIL duplicate: raw.json (the zip holds 2 entries of that name)" in result.stdout
+
+
+def test_symlinks_in_a_bundle_are_refused(tmp_path: Path, bundle: Path, zipped: Path) -> None:
+    (bundle / "notes").symlink_to("/etc/passwd")
+    raw = bundle / "raw.json"
+    outside = tmp_path / "raw-outside.json"
+    raw.rename(outside)
+    raw.symlink_to(outside)
+    assert verify_bundle(bundle) == [
+        "symlink: notes (links are refused in a bundle)",
+        "symlink: raw.json (links are refused in a bundle)",
+        "missing: raw.json",
+        "extra: notes (not in the manifest)",
+    ]
+    linked = tmp_path / "linked.zip"
+    with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(linked, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        link = zipfile.ZipInfo("sources/evil")
+        link.external_attr = (0o120777) << 16
+        dst.writestr(link, b"/etc/shadow")
+    assert verify_bundle(linked)[0] == "symlink: sources/evil (links are refused in a bundle)"

@@ -141,6 +141,18 @@ def _cases(base: Path) -> dict[str, tuple[list[str | Path], tuple[str, ...]]]:
             ("evidence-full", "not empty"),
         ),
         "evidence path is a file": (["--evidence", blocker], ("a-file", "not a folder")),
+        "sign key is not a key": (
+            ["--evidence", base / "ev-signed", "--sign-key", write(base / "k.pem", "not a key\n")],
+            ("k.pem", "not a PEM private key"),
+        ),
+        "sign key missing": (
+            ["--evidence", base / "ev-signed", "--sign-key", base / "nokey.pem"],
+            ("nokey.pem", "cannot read the signing key"),
+        ),
+        "sign key without evidence": (
+            ["--sign-key", base / "k.pem"],
+            ("--sign-key", "--evidence"),
+        ),
         "html not writable": (["--html", blocker / "r.html"], ("--html", "r.html")),
         "html is a folder": (["--html", base], ("--html", "is a folder")),
         "prom not writable": (["--prom", blocker / "e8.prom"], ("--prom", "e8.prom")),
