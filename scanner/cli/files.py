@@ -105,12 +105,10 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
 
     if out_dir is not None:
         if private is not None or public is not None:
-            raise InputError("keys generate", "give --out DIR, or --private FILE --public FILE")
+            raise click.UsageError("give --out DIR, or --private FILE --public FILE")
         private, public = out_dir / "e8scan-signing.key", out_dir / "e8scan-signing.pub"
     if private is None or public is None:
-        raise InputError(
-            "keys generate", "give --out DIR, or both --private FILE and --public FILE"
-        )
+        raise click.UsageError("give --out DIR, or both --private FILE and --public FILE")
     key = generate_keys(private, public)
     say(f"wrote {private} (private, keep it secret) and {public}")
     say(f"public key fingerprint {fingerprint(key)}")

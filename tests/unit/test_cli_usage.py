@@ -79,3 +79,10 @@ def test_history_host_in_no_run_is_a_bad_value(tmp_path: Path) -> None:
     trend = run("history", "--history", str(hist), "--host", "web01")
     assert trend.exit_code == 0, trend.output
     assert "trend for web01" in trend.stdout
+
+
+def test_keys_generate_without_a_destination_is_a_usage_error(tmp_path: Path) -> None:
+    for args in (["keys", "generate"], ["keys", "generate", "--private", str(tmp_path / "k")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "give --out DIR" in result.output
