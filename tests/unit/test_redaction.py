@@ -184,3 +184,37 @@ def test_an_alias_of_an_overridden_secret_is_still_hidden(tmp_path: Path) -> Non
     assert "secrets=" not in repr(host)  # the collected set never prints
     kept = safe_vars(dict(host.vars), also=host.secrets)
     assert kept["my_note"] == REDACTED and not leaked(kept, c, other)
+
+
+def test_vaulted_values_and_their_plaintext_never_reach_the_recorded_vars(tmp_path: Path) -> None:
+    """A ``!vault`` value is a secret whatever its key; its plaintext is one of the host's
+    secrets wherever an alias or a command line copies it."""
+    from scanner.inventory.vault import vault_keys
+
+    c = canary("vault")
+    (tmp_path / "pw").write_text("pw\n")
+    envelope = _encrypt_string(tmp_path, c)
+    inv = write(
+        tmp_path / "inv.yml",
+        "all:\n  hosts:\n    h1:\n      db_conn: !vault |\n"
+        + "".join(f"        {line}\n" for line in envelope.splitlines())
+        + f"      ansible_ssh_common_args: -o ProxyCommand='sshpass -p {c} ssh jump'\n",
+    )
+    host = load_inventory([inv], vault_keys([tmp_path / "pw"], environ={})).hosts["h1"]
+    assert c in host.secrets
+    recorded = safe_vars(host.vars, host.secrets)
+    assert recorded["db_conn"] == REDACTED
+    assert not leaked(recorded, c, envelope.splitlines()[1])
+
+
+def _encrypt_string(home: Path, plain: str) -> str:
+    import subprocess
+    import sys
+
+    from test_inventory import ansible_env
+
+    vault = Path(sys.executable).with_name("ansible-vault")
+    cmd = [str(vault), "encrypt_string", "--vault-password-file", str(home / "pw"), plain]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(home), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("|", 1)[1].strip()
