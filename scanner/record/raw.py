@@ -27,7 +27,6 @@ from pydantic import (
     model_validator,
 )
 
-from scanner.inventory.vault import VaultedText
 from scanner.model.framework import builtin
 from scanner.model.redaction import REDACTED, names_secret, redact_data, secret_values
 from scanner.model.vocabulary import Platform, Reach
@@ -211,14 +210,15 @@ class RawRecord(BaseModel):
 
 
 def _unvault(value: Any) -> Any:
-    """``value`` with every ``!vault`` value (a secret, whatever its key) as ``<redacted>``."""
-    if isinstance(value, VaultedText):
-        return REDACTED
+    """``value`` with every ``!vault`` value (a secret, whatever its key) as ``<redacted>``:
+    resolved host vars are JSON data, and a vaulted value is the one thing that is not."""
     if isinstance(value, dict):
         return {k: _unvault(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_unvault(v) for v in value]
-    return value
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return REDACTED
 
 
 def safe_vars(hvars: dict[str, Any], also: Collection[str] = ()) -> dict[str, Any]:
