@@ -46,6 +46,7 @@ from scanner.inventory.graph import (
 from scanner.inventory.ini import read_ini_inventory
 from scanner.inventory.patterns import PatternError, parse_address, select_hosts
 from scanner.inventory.profile import HostProfile, parse_profile
+from scanner.inventory.script import is_inventory_script, read_inventory_script
 from scanner.inventory.vault import VaultedText, VaultKeys
 from scanner.inventory.yml import (
     YamlInventoryReader,
@@ -208,6 +209,9 @@ Read = list[tuple[Path, str]]
 def _read_file(path: Path, graph: InventoryGraph, read: Read, keys: VaultKeys | None) -> None:
     """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
     ext = os.path.splitext(path)[1]
+    if is_inventory_script(path):  # Ansible's script plugin comes before yaml and ini
+        read.append((path, read_inventory_script(path, graph)))
+        return
     if ext in VARS_EXTENSIONS:
         read.append((path, read_yaml_inventory(path, graph, keys)))
         return
