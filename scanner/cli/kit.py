@@ -16,7 +16,13 @@ from scanner.assess.target import exit_code
 from scanner.checking.api import Check
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import snapshot_in_use, stale_warning
-from scanner.cli.options import checks_option, inventory_of, limit_option, register_options
+from scanner.cli.options import (
+    checks_option,
+    inventory_of,
+    limit_option,
+    register_options,
+    vault_options,
+)
 from scanner.cli.options import selected_checks as choose_checks
 from scanner.cli.support import (
     friendly,
@@ -51,6 +57,7 @@ from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run
     type=click.Path(path_type=Path),
     help="Ansible inventory: make one kit per host that -l selects, with that host's plan.",
 )
+@vault_options
 @limit_option
 @checks_option
 @click.option(

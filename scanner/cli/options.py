@@ -14,16 +14,55 @@ from scanner.cli.support import F
 from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE
 from scanner.collect.plan import select_checks
 from scanner.inventory.load import Inventory, load_inventory
+from scanner.inventory.vault import vault_keys
 
-inventory_option = click.option(
-    "-i",
-    "--inventory",
-    "inventories",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Ansible inventory (INI or YAML); repeat to merge several.",
-)
+_VAULT_META = "e8scan.vault"
+
+
+def _remember_vault(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    ctx.meta.setdefault(_VAULT_META, {})[param.name] = value
+
+
+def vault_options(fn: F) -> F:
+    """--vault-password-file and --vault-id, as ansible-inventory takes them; every command
+    that reads an inventory has them (:func:`inventory_of` reads what they were given)."""
+    fn = click.option(
+        "--vault-id",
+        "vault_ids",
+        multiple=True,
+        expose_value=False,
+        callback=_remember_vault,
+        metavar="[LABEL@]FILE",
+        help="Vault password file, optionally labelled (a 1.2 vault with that id tries it "
+        "first); repeatable.",
+    )(fn)
+    fn = click.option(
+        "--vault-password-file",
+        "vault_password_files",
+        multiple=True,
+        expose_value=False,
+        callback=_remember_vault,
+        type=click.Path(path_type=Path),
+        help="File holding the Ansible Vault password for !vault values and vault-encrypted "
+        "vars files; repeatable. Default: $ANSIBLE_VAULT_PASSWORD_FILE.",
+    )(fn)
+    return fn
+
+
+def inventory_option(fn: F) -> F:
+    """-i/--inventory (required) with the vault options."""
+    fn = click.option(
+        "-i",
+        "--inventory",
+        "inventories",
+        multiple=True,
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Ansible inventory (INI or YAML); repeat to merge several.",
+    )(fn)
+    return vault_options(fn)
+
+
 limit_option = click.option(
     "-l",
     "--limit",
@@ -96,7 +135,12 @@ checks_option = click.option(
 
 
 def inventory_of(paths: Sequence[Path]) -> Inventory:
-    return load_inventory(list(paths))
+    """The inventory of ``-i`` sources, opening vaults with the current command's vault
+    options (or ``ANSIBLE_VAULT_PASSWORD_FILE``)."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(_VAULT_META, {}) if ctx else {}  # meta is shared by every context
+    keys = vault_keys(given.get("vault_password_files", ()), given.get("vault_ids", ()))
+    return load_inventory(list(paths), keys)
 
 
 def selected_checks(check_ids: Sequence[str]) -> list[Check]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from scanner.inventory.bastion import JumpHost, jump_of_vars, parse_jump
+from scanner.inventory.vault import VaultedText
 from scanner.model.errors import InputError
 from scanner.model.vocabulary import Platform
 
@@ -142,6 +143,15 @@ def spec_for(
             )
         elif secrets:
             password = SecretStr(env[str(env_name)])
+    elif isinstance(inline, VaultedText):  # opened (or refused) even when planning
+        which = "ansible_password" if hvars.get("ansible_password") else "ansible_ssh_pass"
+        if check:
+            try:
+                plain = inline.reveal(which)
+            except InputError as exc:
+                found.append(exc)
+            else:
+                password = SecretStr(plain) if secrets else None
     elif secrets and inline:
         warnings.warn(
             f"host {name}: password read from the inventory (ansible_password); "

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.inventory.vault import VaultedText
 from scanner.model.errors import InputError
 
 ALL = "all"
@@ -63,9 +64,9 @@ def plain_value(value: Any) -> Any:
     """``value`` as JSON-like data, converted the way ``ansible-inventory --list`` prints it.
 
     Dates become ISO text, tuples and sets lists, bytes text, complex numbers and ``...``
-    their text. ``UnsafeText`` is kept (it is a ``str``).
+    their text. ``UnsafeText`` is kept (it is a ``str``), and so is ``VaultedText``.
     """
-    if value is None or isinstance(value, str | bool | int | float):
+    if value is None or isinstance(value, str | bool | int | float | VaultedText):
         return value
     if isinstance(value, dict):
         return {k: plain_value(v) for k, v in value.items()}

@@ -23,6 +23,7 @@ host_vars, several inventories merged) is one algorithm; the file formats it rea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -45,6 +46,8 @@ from scanner.inventory.graph import (
 from scanner.inventory.ini import read_ini_inventory
 from scanner.inventory.patterns import PatternError, parse_address, select_hosts
 from scanner.inventory.profile import HostProfile, parse_profile
+from scanner.inventory.script import is_inventory_script, read_inventory_script
+from scanner.inventory.vault import VaultedText, VaultKeys
 from scanner.inventory.yml import (
     YamlInventoryReader,
     load_vars_document,
@@ -187,6 +190,8 @@ def _to_json(value: Any) -> Any:
     """``value`` as ansible-inventory prints it (``!unsafe`` text wrapped, keys as text)."""
     if isinstance(value, UnsafeText):
         return {"__ansible_unsafe": str(value)}
+    if isinstance(value, VaultedText):
+        return {"__ansible_vault": value.envelope}
     if isinstance(value, dict):
         return {_json_key(k): _to_json(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -201,11 +206,14 @@ Read = list[tuple[Path, str]]
 """Files read so far, each with the SHA-256 of the bytes parsed."""
 
 
-def _read_file(path: Path, graph: InventoryGraph, read: Read) -> None:
+def _read_file(path: Path, graph: InventoryGraph, read: Read, keys: VaultKeys | None) -> None:
     """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
     ext = os.path.splitext(path)[1]
+    if is_inventory_script(path):  # Ansible's script plugin comes before yaml and ini
+        read.append((path, read_inventory_script(path, graph)))
+        return
     if ext in VARS_EXTENSIONS:
-        read.append((path, read_yaml_inventory(path, graph)))
+        read.append((path, read_yaml_inventory(path, graph, keys)))
         return
     if ext == ".toml":
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
@@ -213,7 +221,7 @@ def _read_file(path: Path, graph: InventoryGraph, read: Read) -> None:
     read.append((path, hashlib.sha256(raw).hexdigest()))
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
         try:
-            doc = parse_yaml(path, raw.decode("utf-8"))
+            doc = parse_yaml(path, raw.decode("utf-8"), keys)
         except (InputError, UnicodeDecodeError):
             doc = None
         if doc is not None and isinstance(doc.data, dict) and doc.data:
@@ -243,7 +251,13 @@ def _list_dir(path: Path) -> list[str]:
         raise InputError(str(path), f"cannot list the directory: {exc.strerror or exc}") from None
 
 
-def _read_dir(path: Path, graph: InventoryGraph, read: Read, seen: set[str] | None = None) -> None:
+def _read_dir(
+    path: Path,
+    graph: InventoryGraph,
+    read: Read,
+    keys: VaultKeys | None,
+    seen: set[str] | None = None,
+) -> None:
     seen = set() if seen is None else seen
     real = os.path.realpath(path)
     if real in seen:
@@ -254,13 +268,13 @@ def _read_dir(path: Path, graph: InventoryGraph, read: Read, seen: set[str] | No
             continue
         full = path / name
         if full.is_dir():
-            _read_dir(full, graph, read, seen)
+            _read_dir(full, graph, read, keys, seen)
         else:
-            _read_file(full, graph, read)
+            _read_file(full, graph, read, keys)
 
 
 def _read_source(
-    source: str | Path, graph: InventoryGraph, read: Read, lists: list[str]
+    source: str | Path, graph: InventoryGraph, read: Read, lists: list[str], keys: VaultKeys | None
 ) -> Path | None:
     """Read one ``-i`` source; return the directory its group_vars/host_vars live in.
 
@@ -278,9 +292,9 @@ def _read_source(
             "or a comma-separated host list",
         )
     if path.is_dir():
-        _read_dir(path, graph, read)
+        _read_dir(path, graph, read, keys)
         return Path(os.path.realpath(path))
-    _read_file(path, graph, read)
+    _read_file(path, graph, read, keys)
     return Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
 
 
@@ -307,8 +321,9 @@ def _dir_files(folder: Path, seen: frozenset[str] = frozenset()) -> list[Path]:
 class VarsFiles:
     """group_vars/ and host_vars/ files beside the inventory sources, each read once."""
 
-    def __init__(self, dirs: list[Path]) -> None:
+    def __init__(self, dirs: list[Path], keys: VaultKeys | None = None) -> None:
         self.dirs = dirs
+        self.keys = keys
         self._cache: dict[tuple[Path, str, str], dict[str, Any]] = {}
         self.origin: dict[tuple[Path, str], str] = {}
         """(base/kind/name folder, variable) -> ``file:line`` of the file that set it last."""
@@ -337,7 +352,7 @@ class VarsFiles:
                 break
         merged: dict[str, Any] = {}
         for file in files:
-            loaded, doc = load_vars_document(file)
+            loaded, doc = load_vars_document(file, self.keys)
             self.read.append((file, doc.sha256))
             merged |= {k: plain_value(v) for k, v in loaded.items()}
             self.origin.update({(folder / name, k): doc.where(loaded, k) for k in loaded})
@@ -373,7 +388,8 @@ def _secrets(layers: Sequence[dict[str, Any]], cache: dict[int, frozenset[str]])
     found: set[str] = set()
     for layer in layers:
         if id(layer) not in cache:
-            cache[id(layer)] = frozenset(secret_values(layer))
+            named = secret_values(layer) - {VaultedText.PLACEHOLDER}
+            cache[id(layer)] = frozenset(named) | _vault_plaintexts(layer)
         found |= cache[id(layer)]
     return frozenset(found)
 
@@ -446,7 +462,25 @@ def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:
     return caps
 
 
-def load_inventory(paths: Sequence[str | Path]) -> Inventory:
+def _vault_plaintexts(layer: dict[str, Any]) -> frozenset[str]:
+    """The plaintext of every ``!vault`` value in ``layer`` (when a password was given): each
+    is a secret, whatever its variable is called. As in Ansible, a value no password opens is
+    an error only where it is used (:func:`~scanner.inventory.connection.spec_for`)."""
+    found: set[str] = set()
+    stack: list[tuple[str, Any]] = list(layer.items())
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, VaultedText) and value.can_reveal:
+            with contextlib.suppress(InputError):  # unopened, it cannot leak; using it fails
+                found.add(value.reveal(name))
+        elif isinstance(value, dict):
+            stack.extend((f"{name}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((name, v) for v in value)
+    return frozenset(found)
+
+
+def load_inventory(paths: Sequence[str | Path], vault: VaultKeys | None = None) -> Inventory:
     """Read every ``-i`` source in order, merged as Ansible merges them.
 
     Raises InputError (naming file:line and what was expected) for any bad input. Warns
@@ -456,19 +490,20 @@ def load_inventory(paths: Sequence[str | Path]) -> Inventory:
     if not paths:
         raise InputError("-i", "no inventory given; expected an INI or YAML inventory")
     try:
-        return _load(paths)
+        return _load(paths, vault)
     except RecursionError:
         where = ", ".join(str(p) for p in paths)
         raise InputError(where, "the inventory is nested too deeply") from None
 
 
-def _load(paths: Sequence[str | Path]) -> Inventory:
+def _load(paths: Sequence[str | Path], keys: VaultKeys | None) -> Inventory:
     graph = InventoryGraph()
     read: Read = []
     lists: list[str] = []
-    dirs = [d for d in (_read_source(p, graph, read, lists) for p in paths) if d is not None]
+    sources = (_read_source(p, graph, read, lists, keys) for p in paths)
+    dirs = [d for d in sources if d is not None]
     graph.reconcile()
-    files = VarsFiles(dirs)
+    files = VarsFiles(dirs, keys)
     cache: dict[int, frozenset[str]] = {}
     hosts = {n: _resolve(graph, files, n, cache) for n in graph.hosts_in_group(ALL)}
     caps = _group_caps(graph, files)

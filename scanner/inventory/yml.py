@@ -21,6 +21,7 @@ import yaml
 
 from scanner.inventory.graph import InventoryGraph, InventoryWarning, UnsafeText
 from scanner.inventory.patterns import PatternError, expand_host_range, parse_address
+from scanner.inventory.vault import VaultedText, VaultKeys, decrypt, is_vaulted
 from scanner.model.errors import InputError
 from scanner.model.input_files import check_yaml_expansion, read_regular_file
 
@@ -40,9 +41,13 @@ def _mark_unsafe(value: Any) -> Any:
 class _Loader(yaml.SafeLoader):
     """Safe loader that records the line of every mapping key and sequence."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(
+        self, stream: str, path: Path | None = None, keys: VaultKeys | None = None
+    ) -> None:
         super().__init__(stream)
         self.lines: dict[int, tuple[int, dict[Any, int]]] = {}
+        self.path = path
+        self.keys = keys
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Generator[dict[Any, Any], None, None]:
         data: dict[Any, Any] = {}
@@ -71,12 +76,13 @@ class _Loader(yaml.SafeLoader):
         clone.tag = self.resolve(type(node), node.value, (True, False))  # type: ignore[no-untyped-call]
         return _mark_unsafe(self.construct_object(clone, deep=True))
 
-    def construct_vault(self, node: yaml.Node) -> dict[str, Any]:
+    def construct_vault(self, node: yaml.Node) -> VaultedText:
         if not isinstance(node, yaml.ScalarNode):
             raise yaml.constructor.ConstructorError(
                 None, None, "!vault must tag a block of vault text", node.start_mark
             )
-        return {"__ansible_vault": self.construct_scalar(node)}
+        where = f"{self.path}:{node.start_mark.line + 1}"
+        return VaultedText(str(self.construct_scalar(node)), where, self.keys)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
@@ -133,11 +139,12 @@ def _find_cycle(value: Any, open_ids: set[int], done: set[int]) -> Any:
     return None
 
 
-def parse_yaml(path: Path, text: str) -> Document:
-    """Parse ``text`` (the contents of ``path``) as YAML, keeping key lines."""
+def parse_yaml(path: Path, text: str, keys: VaultKeys | None = None) -> Document:
+    """Parse ``text`` (the contents of ``path``) as YAML, keeping key lines; ``!vault`` values
+    become :class:`VaultedText` that open with ``keys``."""
     loader = None
     try:
-        loader = _Loader(text)
+        loader = _Loader(text, path, keys)
         node = loader.get_single_node()
         check_yaml_expansion(node, str(path), allow_cycles=True)  # before anything is built
         data = loader.construct_document(node) if node is not None else None
@@ -168,27 +175,26 @@ def parse_yaml(path: Path, text: str) -> Document:
     return doc
 
 
-def load_document(path: Path) -> Document:
-    """Parse ``path`` as JSON if it is JSON, else as YAML (Ansible's order)."""
+def load_document(path: Path, keys: VaultKeys | None = None) -> Document:
+    """Parse ``path`` as JSON if it is JSON, else as YAML (Ansible's order). A vault-encrypted
+    file is decrypted with ``keys`` first (InputError without a password that opens it)."""
     raw = read_regular_file(path)
     text = _decode(path, raw)
     digest = hashlib.sha256(raw).hexdigest()
-    if text.lstrip().startswith("$ANSIBLE_VAULT"):
-        raise InputError(
-            f"{path}:1",
-            "vault-encrypted files are not supported; keep secrets out of the inventory "
-            "and name an environment variable in e8_password_env",
-        )
+    if is_vaulted(text):
+        text = decrypt(text, keys, f"{path}:1")
     try:
         return Document(path, json.loads(text), sha256=digest)
     except (ValueError, RecursionError):
-        return replace(parse_yaml(path, text), sha256=digest)
+        return replace(parse_yaml(path, text, keys), sha256=digest)
 
 
-def load_vars_document(path: Path) -> tuple[dict[str, Any], Document]:
+def load_vars_document(
+    path: Path, keys: VaultKeys | None = None
+) -> tuple[dict[str, Any], Document]:
     """A group_vars/host_vars file as a mapping, with the document that says where each key is
     (``doc.where(data, key)``)."""
-    doc = load_document(path)
+    doc = load_document(path, keys)
     if not doc.data:
         return {}, doc
     if not isinstance(doc.data, dict):
@@ -321,9 +327,9 @@ def expand_entry(entry: str, where: str) -> tuple[list[str], int | None]:
         raise InputError(where, str(exc)) from None
 
 
-def read_yaml_inventory(path: Path, graph: InventoryGraph) -> str:
+def read_yaml_inventory(path: Path, graph: InventoryGraph, keys: VaultKeys | None = None) -> str:
     """Parse the YAML/JSON inventory at ``path`` into ``graph``; return the SHA-256 of the
     bytes read."""
-    doc = load_document(path)
+    doc = load_document(path, keys)
     YamlInventoryReader(graph, doc).read()
     return doc.sha256

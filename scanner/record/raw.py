@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from scanner.model.framework import builtin
-from scanner.model.redaction import names_secret, redact_data, secret_values
+from scanner.model.redaction import REDACTED, names_secret, redact_data, secret_values
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record import hostvalues
 from scanner.record.hostvalues import CLOCK_MAX, CLOCK_MIN, EXIT_MAX, EXIT_MIN
@@ -209,6 +209,18 @@ class RawRecord(BaseModel):
     hosts: list[HostRecord]
 
 
+def _unvault(value: Any) -> Any:
+    """``value`` with every ``!vault`` value (a secret, whatever its key) as ``<redacted>``:
+    resolved host vars are JSON data, and a vaulted value is the one thing that is not."""
+    if isinstance(value, dict):
+        return {k: _unvault(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unvault(v) for v in value]
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return REDACTED
+
+
 def safe_vars(hvars: dict[str, Any], also: Collection[str] = ()) -> dict[str, Any]:
     """Host variables worth keeping as judging context, without anything that may be a secret.
 
@@ -218,7 +230,7 @@ def safe_vars(hvars: dict[str, Any], also: Collection[str] = ()) -> dict[str, An
     environment) become ``<redacted>``.
     """
     hidden = secret_values(hvars) | {s for s in also if s}
-    kept = {k: v for k, v in sorted(hvars.items()) if not names_secret(k)}
+    kept = {k: _unvault(v) for k, v in sorted(hvars.items()) if not names_secret(k)}
     redacted: dict[str, Any] = redact_data(kept, hidden)
     return redacted
 

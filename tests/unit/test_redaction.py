@@ -184,3 +184,34 @@ def test_an_alias_of_an_overridden_secret_is_still_hidden(tmp_path: Path) -> Non
     assert "secrets=" not in repr(host)  # the collected set never prints
     kept = safe_vars(dict(host.vars), also=host.secrets)
     assert kept["my_note"] == REDACTED and not leaked(kept, c, other)
+
+
+# Made with `ansible-vault [core 2.19.14] encrypt_string --vault-password-file F
+# 'e8canary-vault-9f3a1c'` where F holds "pw" (committed: no ansible-vault start-up per run).
+VAULT_CANARY = "e8canary-vault-9f3a1c"
+VAULT_ENVELOPE = """$ANSIBLE_VAULT;1.1;AES256
+66356337363131626539323161343232313861306333376237653237653432613036663564343035
+6430306639636132656533636235363338306165643431390a373030356461633966633139303331
+36313430336533373632326665313666646538393735373731636534366535336566356538313263
+3635363465636438660a343938323032343863313561366131363963613965656564346532346339
+31376632663432396366653334646665636562396563636639393062356133306638"""
+
+
+def test_vaulted_values_and_their_plaintext_never_reach_the_recorded_vars(tmp_path: Path) -> None:
+    """A ``!vault`` value is a secret whatever its key; its plaintext is one of the host's
+    secrets wherever an alias or a command line copies it."""
+    from scanner.inventory.vault import vault_keys
+
+    c = VAULT_CANARY
+    (tmp_path / "pw").write_text("pw\n")
+    inv = write(
+        tmp_path / "inv.yml",
+        "all:\n  hosts:\n    h1:\n      db_conn: !vault |\n"
+        + "".join(f"        {line}\n" for line in VAULT_ENVELOPE.splitlines())
+        + f"      ansible_ssh_common_args: -o ProxyCommand='sshpass -p {c} ssh jump'\n",
+    )
+    host = load_inventory([inv], vault_keys([tmp_path / "pw"], environ={})).hosts["h1"]
+    assert c in host.secrets
+    recorded = safe_vars(host.vars, host.secrets)
+    assert recorded["db_conn"] == REDACTED
+    assert not leaked(recorded, c, VAULT_ENVELOPE.splitlines()[1])
