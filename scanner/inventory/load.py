@@ -421,6 +421,18 @@ def _resolve(
             found = found or graph.groups[group].where.get(key)
         return found or f"host {name}"
 
+    for key, value in resolved.items():
+        if (
+            isinstance(value, VaultedText)
+            and key not in VAULT_READ
+            and key.startswith(READ_PREFIXES)
+        ):
+            raise InputError(
+                where(key),
+                f"{key} is vault-encrypted; e8scan opens vaulted passwords only "
+                f"({', '.join(sorted(VAULT_READ))}): give this value in clear or through a "
+                "variable e8scan reads from the environment",
+            )
     profile = parse_profile(resolved, where)
     layers = [
         graph.groups[ALL].vars,
@@ -460,6 +472,13 @@ def _group_caps(graph: InventoryGraph, files: VarsFiles) -> dict[str, int]:
             )
         caps[name] = cap
     return caps
+
+
+# The variables e8scan reads (connection and host profile) start so; of them, only the
+# passwords are opened from a vault (scanner.inventory.connection): any other vaulted one would
+# silently become the text "<vault-encrypted>", so it is refused where it was set.
+READ_PREFIXES = ("ansible_", "e8_")
+VAULT_READ = frozenset({"ansible_password", "ansible_ssh_pass"})
 
 
 def _vault_plaintexts(layer: dict[str, Any]) -> frozenset[str]:

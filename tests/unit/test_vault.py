@@ -167,3 +167,23 @@ def test_bad_password_options_are_one_line_errors(tmp_path: Path) -> None:
             vault_keys(files, ids, environ={})
     proc = e8("plan", "-i", "h1,", "--vault-password-file", str(tmp_path / "nosuch"))
     assert "cannot read vault password file" in one_line_error(proc, "--vault-password-file")
+
+
+def test_a_vaulted_variable_other_than_a_password_is_refused_where_it_is_set(
+    tmp_path: Path,
+) -> None:
+    # Only the passwords are opened from a vault; a vaulted ansible_user or e8_* value would
+    # otherwise become the text "<vault-encrypted>" and be used as it.
+    inv = tmp_path / "inv.yml"
+    inv.write_text(
+        "all:\n  hosts:\n    h1:\n      ansible_host: 192.0.2.1\n      ansible_user: !vault |\n"
+        "        $ANSIBLE_VAULT;1.1;AES256\n        6162\n      app_secret: !vault |\n"
+        "        $ANSIBLE_VAULT;1.1;AES256\n        6364\n"
+    )
+    with pytest.raises(InputError) as err:
+        load_inventory([inv])
+    assert err.value.where == f"{inv}:5"
+    assert "ansible_user is vault-encrypted" in str(err.value)
+    # a vaulted variable e8scan never reads (app_secret) is left alone, as Ansible leaves it
+    inv.write_text(inv.read_text().replace("ansible_user: !vault |", "other: !vault |"))
+    assert "h1" in load_inventory([inv]).hosts
