@@ -24,8 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from scanner.checking.api import Finding
 from scanner.model.endoflife import Cycle
 from scanner.model.feeds import FeedError, Snapshot
+from scanner.model.vocabulary import Outcome
 
 FEED = "endoflife"
 
@@ -80,6 +82,20 @@ class FeedDated:
         """May ``day`` back a verdict: a table date, a fresh snapshot's date, or a stale
         snapshot's date already past on its as-of day (:meth:`FeedCycle.settled`)."""
         return day is not None and (self.feed is None or self.feed.settled(day))
+
+
+def stale_finding(f: Finding, row: FeedDated) -> Finding:
+    """A verdict a stale snapshot cannot back, as no_visibility with the feed state's reason."""
+    as_of = row.feed.as_of if row.feed is not None else None
+    return f.model_copy(
+        update={
+            "outcome": Outcome.NO_VISIBILITY,
+            "evidence": (
+                f"not judged: {row.why}; a stale snapshot can show only an end already past on "
+                f"its date ({as_of}), and it would say: {f.evidence}"
+            ),
+        }
+    )
 
 
 def end_date(value: date | bool | None) -> date | None:

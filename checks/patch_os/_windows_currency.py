@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from checks._windows_patch import LIFECYCLE, RELEASES_REVIEWED, Lifecycle, WinOs, dated
+from checks.patch_os._eol_feed import stale_finding
 from scanner.checking.api import Context, Finding
 from scanner.model.feeds import FeedError
 from scanner.model.vocabulary import Outcome
@@ -39,20 +40,6 @@ def no_date(name: str, lc: Lifecycle, what: str) -> str:
     if lc.feed is not None:
         return f"{name}: {what} not known: {lc.feed.where()} gives no date"
     return f"{name}: {what} is not recorded in windows_lifecycle.csv ({lc.note})"
-
-
-def stale_finding(f: Finding, lc: Lifecycle) -> Finding:
-    """A verdict a stale snapshot cannot back, as no_visibility with the feed state's reason."""
-    as_of = lc.feed.as_of if lc.feed is not None else None
-    return f.model_copy(
-        update={
-            "outcome": Outcome.NO_VISIBILITY,
-            "evidence": (
-                f"not judged: {lc.why}; a stale snapshot can show only an end already past on "
-                f"its date ({as_of}), and it would say: {f.evidence}"
-            ),
-        }
-    )
 
 
 def _order(lc: Lifecycle) -> tuple[int, date]:

@@ -64,6 +64,7 @@ from checks.facts.linux.distribution import (
     KERNEL_RELEASE,
 )
 from checks.facts.linux.os_release import OS_RELEASE
+from checks.patch_os._eol_feed import stale_finding
 from checks.patch_os._linux_lifecycle import (
     RELEASES,
     Release,
@@ -120,20 +121,6 @@ def _distro_discontinued(line: list[Release], on: date) -> bool | None:
         and r.support_end < on
         and (r.extended_end is None or r.extended_end < on)
         for r in line
-    )
-
-
-def _stale(f: Finding, rel: Release) -> Finding:
-    """A verdict a stale snapshot cannot back, as no_visibility with the feed state's reason."""
-    as_of = rel.feed.as_of if rel.feed is not None else None
-    return f.model_copy(
-        update={
-            "outcome": Outcome.NO_VISIBILITY,
-            "evidence": (
-                f"not judged: {rel.why}; a stale snapshot can show only an end already past on "
-                f"its date ({as_of}), and it would say: {f.evidence}"
-            ),
-        }
     )
 
 
@@ -235,13 +222,17 @@ def _support(
         )
     found, rests = _support_verdict(rel, name, on, ext_lines, ext_why, observed)
     if rel.usable or found.outcome is not Outcome.INEFFECTIVE:
-        return found if rel.usable or found.outcome is not Outcome.EFFECTIVE else _stale(found, rel)
+        return (
+            found
+            if rel.usable or found.outcome is not Outcome.EFFECTIVE
+            else stale_finding(found, rel)
+        )
     if not all(rel.settled(d) for d in rests if d):
-        return _stale(found, rel)
+        return stale_finding(found, rel)
     unknown_ext = rel.extended_kind != "none" and rel.extended_end is None
     if unknown_ext and (ext_why or _extension_active(rel, ext_lines)):
         # an extension the stale snapshot does not date may be what the host runs on
-        return _stale(found, rel)
+        return stale_finding(found, rel)
     return found
 
 
@@ -353,7 +344,7 @@ def _currency(
         ends = [d for r in line for d in (r.support_end, r.extended_end) if d]
         if rel.usable or all(r.settled(d) for r in line for d in ends):
             return found
-        return _stale(found, rel)
+        return stale_finding(found, rel)
     if rank >= 2:
         found = Finding(
             ism="ISM-1407",
@@ -364,7 +355,7 @@ def _currency(
             ),
             observed=obs,
         )
-        return found if rel.usable or len(settled) >= 2 else _stale(found, rel)
+        return found if rel.usable or len(settled) >= 2 else stale_finding(found, rel)
     unmapped = unmapped_lines(rel, line, feeds, on)
     obs["unmapped_newer_lines"] = sorted(unmapped, key=line_key)
     if rank + len(unknown) + len(unmapped) >= 2:
@@ -389,7 +380,7 @@ def _currency(
         evidence=f"{name} is {which}{track} release line{tail}",
         observed=obs,
     )
-    return found if rel.usable else _stale(found, rel)
+    return found if rel.usable else stale_finding(found, rel)
 
 
 CHECK_ISM = ("ISM-1501", "ISM-1407")

@@ -80,7 +80,8 @@ from checks._windows_patch import (
     updates_for,
 )
 from checks.facts.windows.os_identity import CURRENT_VERSION, WIN32_OS
-from checks.patch_os._windows_currency import currency, name_of, no_date, stale_finding
+from checks.patch_os._eol_feed import stale_finding
+from checks.patch_os._windows_currency import currency, name_of, no_date
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
 
