@@ -6,12 +6,15 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from scanner.assess.results import Results, schema
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
+from scanner.cli.formats import format_option
 from scanner.cli.support import (
     extra_reports,
     friendly,
@@ -117,8 +120,9 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
 @click.command("history")
 @history_option
 @click.option("--host", default=None, help="Show this host's trend instead of the run list.")
+@format_option("text", "json", help="text for people, json for scripts.")
 @friendly
-def history_cmd(history_file: Path, host: str | None) -> None:
+def history_cmd(history_file: Path, host: str | None, fmt: str) -> None:
     """List recorded runs, or one host's levels over time.
 
     A --host in no recorded run is a bad value (exit 2, with the closest recorded names)."""
@@ -126,7 +130,8 @@ def history_cmd(history_file: Path, host: str | None) -> None:
 
     with History.open(history_file, create=False) as hist:
         if not host:
-            say(render_runs(hist.runs()))
+            runs = hist.runs()
+            say(_json([asdict(r) for r in runs]) if fmt == "json" else render_runs(runs))
             return
         trend = hist.trend(host)
         if not trend:
@@ -136,21 +141,25 @@ def history_cmd(history_file: Path, host: str | None) -> None:
                 printable(f"host {host!r} is in no recorded run of {history_file}{hint}"),
                 param_hint="'--host'",
             )
-        say(render_trend(trend, host))
+        say(_json([asdict(r) for r in trend]) if fmt == "json" else render_trend(trend, host))
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, indent=1, default=lambda v: v.isoformat())
 
 
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
 @history_option
-@click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
+@format_option("text", "json", legacy_json=True, help="text for people, json for scripts.")
 @friendly
-def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
+def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
     """Compare two runs (results.json paths or history run ids, or 'last'); exit 5 on regression."""
     from scanner.runs.drift import compare, load_results_ref, render_table
 
     drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
-    say(drift.model_dump_json(indent=1) if as_json else render_table(drift))
+    say(drift.model_dump_json(indent=1) if fmt == "json" else render_table(drift))
     sys.exit(EXIT_REGRESSION if drift.regressed else 0)
 
 

@@ -17,6 +17,7 @@ from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
+from scanner.cli.formats import format_option
 from scanner.cli.kit import import_cmd, kit_cmd
 from scanner.cli.options import (
     checks_option,
@@ -70,15 +71,23 @@ def main() -> None:
 
 @main.command("inventory")
 @inventory_option
+@format_option(
+    "text",
+    "json",
+    help="text: one host a line with its groups; json: what ansible-inventory --list prints.",
+)
 @click.option(
-    "--list", "as_list", is_flag=True, help="Print the same JSON as ansible-inventory --list."
+    "--list", "as_list", is_flag=True, help="Same as --format json (ansible-inventory's spelling)."
 )
 @limit_option
 @friendly
-def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | None) -> None:
-    """Show the inventory as e8scan resolves it."""
+def inventory_cmd(
+    inventories: tuple[Path, ...], fmt: str, as_list: bool, limit: str | None
+) -> None:
+    """Show the inventory as e8scan resolves it (with --format json, every host and group with
+    its variables, as ansible-inventory --list shows them; -l is not applied there)."""
     inv = inventory_of(inventories)
-    if as_list:
+    if as_list or fmt == "json":
         say(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
         return
     for h in inv.select(limit):
@@ -90,14 +99,7 @@ def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | Non
 @limit_option
 @checks_option
 @timing_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option("text", "json", help="text for people, json for scripts.")
 @friendly
 def plan_cmd(
     inventories: tuple[Path, ...],
@@ -216,13 +218,12 @@ def checks_group() -> None:
 
 
 @checks_group.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "md", "json"]),
-    default="table",
-    show_default=True,
-    help="table for the terminal, md for docs/checks.md, json for scripts.",
+@format_option(
+    "text",
+    "md",
+    "json",
+    aliases={"table": "text"},
+    help="text for the terminal, md for docs/checks.md, json for scripts.",
 )
 @framework_option
 @friendly
@@ -233,7 +234,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     checks = load_checks()
     framework = load_framework_option(framework_file)
     say(
-        {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](
+        {"md": catalogue_md, "json": catalogue_json, "text": catalogue_table}[fmt](
             checks, framework
         ),
         nl=False,
