@@ -16,6 +16,8 @@ from scanner.assess.results import Results, schema
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
 from scanner.cli.formats import format_option
 from scanner.cli.support import (
+    DEFAULT_HISTORY,
+    INPUT_FILE,
     extra_reports,
     friendly,
     history_option,
@@ -60,7 +62,7 @@ def report_cmd(
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option(
     "--pubkey",
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     default=None,
     help="Ed25519 public key (PEM); the manifest must carry a valid signature by it.",
 )
@@ -118,7 +120,14 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
 
 
 @click.command("history")
-@history_option
+@click.option(
+    "--history",
+    "history_file",
+    type=INPUT_FILE,
+    default=DEFAULT_HISTORY,
+    show_default=True,
+    help="The SQLite run history to read (scan, import and merge write it).",
+)
 @click.option("--host", default=None, help="Show this host's trend instead of the run list.")
 @format_option("text", "json", help="text for people, json for scripts.")
 @friendly

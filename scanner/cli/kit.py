@@ -25,6 +25,7 @@ from scanner.cli.options import (
 )
 from scanner.cli.options import selected_checks as choose_checks
 from scanner.cli.support import (
+    INPUT_FILE,
     friendly,
     history_option,
     load_framework_option,
@@ -133,7 +134,13 @@ def kit_cmd(
     type=click.IntRange(min=1),
     help="Exit 3 when an imported host is below this maturity level.",
 )
-@click.option("--policy", "policy_file", type=str, default=None, help="Policy YAML.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=INPUT_FILE,
+    default=None,
+    help="Policy YAML overriding default thresholds.",
+)
 @register_options
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record this import in the history.")
@@ -143,9 +150,9 @@ def import_cmd(
     files: tuple[Path, ...],
     out: Path,
     target_level: int,
-    policy_file: str | None,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    policy_file: Path | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     history_file: Path | None,
     no_history: bool,
     quiet: bool,

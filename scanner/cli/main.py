@@ -30,6 +30,7 @@ from scanner.cli.options import (
 )
 from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
+    INPUT_FILE,
     copy_file,
     framework_option,
     friendly,
@@ -252,7 +253,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 @click.option(
     "--policy",
     "policy_file",
-    type=str,
+    type=INPUT_FILE,
     default=None,
     help="Policy YAML overriding default thresholds (the scan's --policy is not reused).",
 )
@@ -267,7 +268,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 @click.option(
     "--feeds",
     "feeds_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     default=None,
     help="Judge against this feed snapshot (a folder or an exported bundle) instead of the "
     "installed one.",
@@ -277,12 +278,12 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 def rescore_cmd(
     raw_file: Path,
     out: Path,
-    policy_file: str | None,
+    policy_file: Path | None,
     target_level: int | None,
     framework_file: Path | None,
     quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     feeds_path: Path | None = None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy (and --framework).

@@ -10,7 +10,7 @@ import click
 
 from scanner.checking.api import Check
 from scanner.checking.loader import load_checks
-from scanner.cli.support import F
+from scanner.cli.support import INPUT_FILE, F
 from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE
 from scanner.collect.plan import select_checks
 from scanner.inventory.load import Inventory, load_inventory
@@ -42,7 +42,7 @@ def vault_options(fn: F) -> F:
         multiple=True,
         expose_value=False,
         callback=_remember_vault,
-        type=click.Path(path_type=Path),
+        type=INPUT_FILE,
         help="File holding the Ansible Vault password for !vault values and vault-encrypted "
         "vars files; repeatable. Default: $ANSIBLE_VAULT_PASSWORD_FILE.",
     )(fn)
@@ -76,14 +76,14 @@ def register_options(fn: F) -> F:
     fn = click.option(
         "--attestations",
         "attestations_file",
-        type=str,
+        type=INPUT_FILE,
         default=None,
         help="YAML attestations for organisational controls (README 'Exceptions and attestations').",
     )(fn)
     fn = click.option(
         "--exceptions",
         "exceptions_file",
-        type=str,
+        type=INPUT_FILE,
         default=None,
         help="YAML exception register: approved exceptions with compensating controls and expiry.",
     )(fn)

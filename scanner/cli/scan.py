@@ -34,6 +34,7 @@ from scanner.cli.preflight import (
     require_hosts,
 )
 from scanner.cli.support import (
+    INPUT_FILE,
     extra_reports,
     framework_option,
     friendly,
@@ -86,14 +87,14 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--policy",
     "policy_file",
-    type=str,
+    type=INPUT_FILE,
     default=None,
     help="Policy YAML overriding default thresholds.",
 )
 @click.option(
     "--known-hosts",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     help="Extra known_hosts file (~/.ssh/known_hosts is always read).",
 )
 @click.option(
@@ -122,7 +123,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 )
 @click.option(
     "--sign-key",
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     default=None,
     help="Sign the evidence manifest with this Ed25519 private key (PEM, from `e8scan keys "
     "generate` or openssl); writes manifest.json.sig.",
@@ -182,15 +183,15 @@ def _scan(
     forks: int,
     target_level: int,
     out: Path | None,
-    policy_file: str | None,
+    policy_file: Path | None,
     known_hosts: tuple[Path, ...],
     host_key_policy: str,
     connect_timeout: float,
     command_timeout: int,
     host_timeout: float | None,
     quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     evidence: Path | None,
     history_file: Path | None,
     baseline: str | None,
@@ -292,7 +293,7 @@ def _scan(
         return EXIT_ERROR
     sources = [
         *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
-        *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
+        *(f for f in (policy_file, exceptions_file, attestations_file) if f),
         *([framework_file] if framework_file else []),
     ]
     for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it

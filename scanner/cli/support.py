@@ -34,6 +34,9 @@ from scanner.report.files import write_json_atomic
 from scanner.report.xlsx.workbook import write_xlsx
 
 F = TypeVar("F", bound=Callable[..., Any])
+INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""An option naming a file e8scan reads: a missing one is a usage error (exit 2) naming the
+option; what is wrong inside it is the loader's one-line file:line:field error (exit 1)."""
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 history_option = click.option(
     "--history",
@@ -91,7 +94,7 @@ def friendly(fn: F) -> F:
 framework_option = click.option(
     "--framework",
     "framework_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=INPUT_FILE,
     default=None,
     help="Framework definition (README 'Frameworks'); default the built-in Essential Eight.",
 )

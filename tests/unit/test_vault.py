@@ -166,7 +166,10 @@ def test_bad_password_options_are_one_line_errors(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=expected):
             vault_keys(files, ids, environ={})
     proc = e8("plan", "-i", "h1,", "--vault-password-file", str(tmp_path / "nosuch"))
-    assert "cannot read vault password file" in one_line_error(proc, "--vault-password-file")
+    assert proc.returncode == 2  # a missing file is a usage error naming the option
+    assert "Invalid value for '--vault-password-file'" in proc.stderr and "nosuch" in proc.stderr
+    proc = e8("plan", "-i", "h1,", "--vault-password-file", str(tmp_path / "empty"))
+    assert "is empty" in one_line_error(proc, "--vault-password-file")
 
 
 def test_a_vaulted_variable_other_than_a_password_is_refused_where_it_is_set(
