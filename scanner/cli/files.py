@@ -18,6 +18,7 @@ from scanner.cli.formats import format_option
 from scanner.cli.support import (
     DEFAULT_HISTORY,
     INPUT_FILE,
+    examples,
     extra_reports,
     friendly,
     history_option,
@@ -33,7 +34,13 @@ from scanner.report.files import check_writable
 from scanner.report.xlsx.workbook import write_xlsx
 
 
-@click.command("report")
+@click.command(
+    "report",
+    epilog=examples(
+        "e8scan report reports/today/results.json --xlsx today.xlsx",
+        "e8scan report reports/today/results.json --html today.html --junit j.xml",
+    ),
+)
 @click.argument("results_file", type=click.Path(path_type=Path))
 @click.option(
     "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
@@ -58,7 +65,13 @@ def report_cmd(
             say(f"wrote {f}")
 
 
-@click.command("verify")
+@click.command(
+    "verify",
+    epilog=examples(
+        "e8scan verify reports/today/evidence",
+        "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
+    ),
+)
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option(
     "--pubkey",
@@ -86,12 +99,24 @@ def verify_cmd(bundle: Path, pubkey: Path | None) -> None:
     say(f"OK {bundle}: intact, {verdict.signature}; every file matches the manifest")
 
 
-@click.group("keys")
+@click.group(
+    "keys",
+    epilog=examples(
+        "e8scan keys generate --out keys/",
+        "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
+    ),
+)
 def keys_group() -> None:
     """Ed25519 keys that sign evidence bundles (scan --sign-key, verify --pubkey)."""
 
 
-@keys_group.command("generate")
+@keys_group.command(
+    "generate",
+    epilog=examples(
+        "e8scan keys generate --out keys/",
+        "e8scan keys generate --private /secure/e8scan.key --public e8scan.pub",
+    ),
+)
 @click.option(
     "--out",
     "out_dir",
@@ -111,6 +136,7 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     if out_dir is not None:
         if private is not None or public is not None:
             raise click.UsageError("give --out DIR, or --private FILE --public FILE")
+        out_dir = writable_dir(out_dir, "--out", "key folder")  # made when missing
         private, public = out_dir / "e8scan-signing.key", out_dir / "e8scan-signing.pub"
     if private is None or public is None:
         raise click.UsageError("give --out DIR, or both --private FILE and --public FILE")
@@ -119,7 +145,14 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     say(f"public key fingerprint {fingerprint(key)}")
 
 
-@click.command("history")
+@click.command(
+    "history",
+    epilog=examples(
+        "e8scan history",
+        "e8scan history --host perth-app01.corp.example",
+        "e8scan history --history /var/lib/e8scan/history.sqlite --format json",
+    ),
+)
 @click.option(
     "--history",
     "history_file",
@@ -128,7 +161,9 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     show_default=True,
     help="The SQLite run history to read (scan, import and merge write it).",
 )
-@click.option("--host", default=None, help="Show this host's trend instead of the run list.")
+@click.option(
+    "--host", default=None, metavar="NAME", help="Show this host's trend instead of the run list."
+)
 @format_option("text", "json", help="text for people, json for scripts.")
 @friendly
 def history_cmd(history_file: Path, host: str | None, fmt: str) -> None:
@@ -157,7 +192,14 @@ def _json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=1, default=lambda v: v.isoformat())
 
 
-@click.command("diff")
+@click.command(
+    "diff",
+    epilog=examples(
+        "e8scan diff previous last",
+        "e8scan diff reports/mon/results.json reports/tue/results.json",
+        "e8scan diff previous last --format json --history /srv/e8/history.sqlite",
+    ),
+)
 @click.argument("old")
 @click.argument("new")
 @history_option
@@ -172,7 +214,13 @@ def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
     sys.exit(EXIT_REGRESSION if drift.regressed else 0)
 
 
-@click.command("merge")
+@click.command(
+    "merge",
+    epilog=examples(
+        "e8scan merge reports/perth reports/pilbara --out reports/fleet",
+        "e8scan merge perth/results.json pilbara/results.json --out fleet -q",
+    ),
+)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
@@ -249,7 +297,13 @@ def _inside(folder: Path, file: Path) -> None:
         raise refuse_link(file, "an input scan folder")
 
 
-@click.command("schema")
+@click.command(
+    "schema",
+    epilog=examples(
+        "e8scan schema > results.schema.json",
+        "e8scan schema | python3 -m json.tool --sort-keys | less",
+    ),
+)
 def schema_cmd() -> None:
     """Print the JSON Schema of results.json."""
     say(json.dumps(schema(), indent=2))

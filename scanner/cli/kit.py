@@ -26,6 +26,7 @@ from scanner.cli.options import (
 from scanner.cli.options import selected_checks as choose_checks
 from scanner.cli.support import (
     INPUT_FILE,
+    examples,
     friendly,
     history_option,
     load_framework_option,
@@ -42,7 +43,14 @@ from scanner.model.vocabulary import Platform
 from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run_id
 
 
-@click.command("kit")
+@click.command(
+    "kit",
+    epilog=examples(
+        "e8scan kit --platform linux --out kits/     # kits/e8kit-linux.sh",
+        "e8scan kit --platform windows --out kits/   # kits/e8kit-windows.ps1",
+        "e8scan kit -i inventories/site.ini -l pil-hmi01.ot.example --out kits/",
+    ),
+)
 @click.option(
     "--platform",
     type=click.Choice(["linux", "windows"]),
@@ -83,13 +91,10 @@ def kit_cmd(
     command_timeout: int,
     out: Path,
 ) -> None:
-    """Write a field kit: a script to run by hand where no scan can reach.
+    """Write a field kit: a script to run by hand where no scan can reach (air-gapped hosts,
+    hosts whose change board forbids remote access). With -i, one kit per host with that host's
+    own plan (e8kit-HOST.sh or .ps1).
 
-    \b
-    For air-gapped hosts and hosts whose change board forbids remote access:
-      e8scan kit --platform linux --out kits/          # any Linux host: kits/e8kit-linux.sh
-      e8scan kit --platform windows --out kits/        # any Windows host: e8kit-windows.ps1
-      e8scan kit -i site.ini -l hmi01 --out kits/      # one host's own plan: e8kit-hmi01.*
     The script holds exactly the commands `e8scan plan` lists (POSIX sh on Linux, PowerShell
     2.0+ on Windows), writes one output file with a SHA-256 per record, and changes nothing
     else on the host. Bring the file back and run `e8scan import FILE --out DIR`.
@@ -119,7 +124,14 @@ def kit_cmd(
         say(f"wrote {path} ({len(p.commands)} commands, {len(p.checks)} checks)")
 
 
-@click.command("import")
+@click.command(
+    "import",
+    epilog=examples(
+        "e8scan import e8kit-pil-hmi01-20261207T031500Z.txt --out reports/offline",
+        "e8scan import returned/*.txt --out reports/q4-offline --target-level 2 \\",
+        "    --attestations examples/attestations.yml",
+    ),
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--out",

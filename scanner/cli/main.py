@@ -32,6 +32,7 @@ from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
     INPUT_FILE,
     copy_file,
+    examples,
     framework_option,
     friendly,
     load_framework_option,
@@ -56,7 +57,14 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
     say(f"e8scan: warning: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=examples(
+        "e8scan plan -i inventories/site.ini -l dmz",
+        "e8scan scan -i inventories/site.ini --out reports/today",
+        "e8scan checks list --format md",
+    ),
+)
 @click.version_option(__version__, prog_name="e8scan")
 def main() -> None:
     """Agentless Essential Eight scanner: Ansible inventories in, ASD maturity levels out.
@@ -70,7 +78,14 @@ def main() -> None:
     warnings.showwarning = _show_warning
 
 
-@main.command("inventory")
+@main.command(
+    "inventory",
+    epilog=examples(
+        "e8scan inventory -i inventories/site.ini",
+        "e8scan inventory -i inventories/site.ini -l 'pilbara_ot:!hmi'",
+        "e8scan inventory -i inventories/site.ini --format json",
+    ),
+)
 @inventory_option
 @format_option(
     "text",
@@ -85,8 +100,10 @@ def main() -> None:
 def inventory_cmd(
     inventories: tuple[Path, ...], fmt: str, as_list: bool, limit: str | None
 ) -> None:
-    """Show the inventory as e8scan resolves it (with --format json, every host and group with
-    its variables, as ansible-inventory --list shows them; -l is not applied there)."""
+    """Show the hosts of the inventory, with their groups, as e8scan resolves it.
+
+    --format json (or --list) prints every host and group with its variables, as
+    ansible-inventory --list does (-l does not apply to it)."""
     inv = inventory_of(inventories)
     if as_list or fmt == "json":
         say(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
@@ -95,7 +112,14 @@ def inventory_cmd(
         say(f"{h.name}\t{','.join(h.groups)}")
 
 
-@main.command("plan")
+@main.command(
+    "plan",
+    epilog=examples(
+        "e8scan plan -i inventories/site.ini -l dmz",
+        "e8scan plan -i inventories/site.ini -l dmz --checks patch_os --format json",
+        "e8scan plan -i inventories/site.ini -l dmz --command-timeout 120 | less",
+    ),
+)
 @inventory_option
 @limit_option
 @checks_option
@@ -213,12 +237,19 @@ def directory_note(spec: ConnectionSpec) -> str:
     )
 
 
-@main.group("checks")
+@main.group("checks", epilog=examples("e8scan checks list", "e8scan checks list --format json"))
 def checks_group() -> None:
     """The check catalogue."""
 
 
-@checks_group.command("list")
+@checks_group.command(
+    "list",
+    epilog=examples(
+        "e8scan checks list",
+        "e8scan checks list --format md > docs/checks.md",
+        "e8scan checks list --framework scanner/model/frameworks/essential-eight.yml",
+    ),
+)
 @format_option(
     "text",
     "md",
@@ -242,7 +273,15 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     )
 
 
-@main.command("rescore")
+@main.command(
+    "rescore",
+    epilog=examples(
+        "e8scan rescore reports/today/raw.json --out reports/rescored",
+        "e8scan rescore reports/today/raw.json --out reports/ml2 --target-level 2 \\",
+        "    --policy examples/policy.yml --exceptions examples/exceptions.yml",
+        "e8scan rescore reports/today/raw.json --out reports/f --feeds feeds.tar.gz",
+    ),
+)
 @click.argument("raw_file", type=click.Path(path_type=Path))
 @click.option(
     "--out",

@@ -50,23 +50,26 @@ def vault_options(fn: F) -> F:
 
 
 def inventory_option(fn: F) -> F:
-    """-i/--inventory (required) with the vault options."""
-    fn = click.option(
+    """-i/--inventory (required) with the vault options (listed after it in --help)."""
+    fn = vault_options(fn)
+    return click.option(
         "-i",
         "--inventory",
         "inventories",
         multiple=True,
         required=True,
         type=click.Path(path_type=Path),
-        help="Ansible inventory (INI or YAML); repeat to merge several.",
+        metavar="SOURCE",
+        help="Ansible inventory (INI, YAML, a folder or an executable script), or a "
+        "comma-separated host list ('h1,h2,'); repeat to merge several.",
     )(fn)
-    return vault_options(fn)
 
 
 limit_option = click.option(
     "-l",
     "--limit",
     default=None,
+    metavar="PATTERN",
     help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
 )
 
@@ -130,6 +133,7 @@ checks_option = click.option(
     "--checks",
     "check_ids",
     multiple=True,
+    metavar="IDS",
     help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
 )
 

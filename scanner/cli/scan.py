@@ -35,6 +35,7 @@ from scanner.cli.preflight import (
 )
 from scanner.cli.support import (
     INPUT_FILE,
+    examples,
     extra_reports,
     framework_option,
     friendly,
@@ -58,7 +59,16 @@ from scanner.report.files import write_text_atomic
 from scanner.runs.signing import Ed25519PrivateKey
 
 
-@click.command("scan")
+@click.command(
+    "scan",
+    epilog=examples(
+        "e8scan scan -i inventories/site.ini --out reports/today",
+        "e8scan scan -i inventories/site.ini -l linux_servers --target-level 2",
+        "e8scan scan -i inventories/site.ini -q --baseline last \\",
+        "    --policy examples/policy.yml --exceptions examples/exceptions.yml \\",
+        "    --evidence reports/today/evidence --sign-key keys/e8scan-signing.key",
+    ),
+)
 @inventory_option
 @limit_option
 @checks_option

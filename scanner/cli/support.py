@@ -48,6 +48,13 @@ history_option = click.option(
 )
 
 
+def examples(*lines: str) -> str:
+    """A command's epilog: "Examples:" and ``lines`` (real command lines, each optionally with a
+    ``# comment``), kept as written by click (``\\b``); tests/unit/test_cli_help.py parses every
+    one, and runs those that need no host."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def say(text: str = "", err: bool = False, nl: bool = True) -> None:
     """Print ``text`` (a line or a block of lines): every e8scan output line goes through here,
     so no control character from host or file data (``ESC]0;…BEL``, ``ESC[2J``, colours, a
