@@ -14,6 +14,7 @@ import click
 
 from scanner.assess.results import Results, schema
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
+from scanner.cli import complete
 from scanner.cli.formats import format_option
 from scanner.cli.support import (
     DEFAULT_HISTORY,
@@ -162,7 +163,11 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     help="The SQLite run history to read (scan, import and merge write it).",
 )
 @click.option(
-    "--host", default=None, metavar="NAME", help="Show this host's trend instead of the run list."
+    "--host",
+    default=None,
+    metavar="NAME",
+    shell_complete=complete.history_hosts,
+    help="Show this host's trend instead of the run list.",
 )
 @format_option("text", "json", help="text for people, json for scripts.")
 @friendly

@@ -357,4 +357,4 @@ for _command in (scan_cmd, kit_cmd, import_cmd, feeds_group, *COMMANDS):
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="e8scan")  # `python -m scanner.cli.main`: same name, same _E8SCAN_COMPLETE

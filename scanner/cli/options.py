@@ -10,6 +10,7 @@ import click
 
 from scanner.checking.api import Check
 from scanner.checking.loader import load_checks
+from scanner.cli import complete
 from scanner.cli.support import INPUT_FILE, F
 from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE
 from scanner.collect.plan import select_checks
@@ -70,6 +71,7 @@ limit_option = click.option(
     "--limit",
     default=None,
     metavar="PATTERN",
+    shell_complete=complete.limit_names,
     help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
 )
 
@@ -134,6 +136,7 @@ checks_option = click.option(
     "check_ids",
     multiple=True,
     metavar="IDS",
+    shell_complete=complete.check_ids,
     help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
 )
 
