@@ -48,7 +48,11 @@ def kept() -> str:
     )
 
 
-@click.group("feeds", epilog=examples("e8scan feeds status", "e8scan feeds update"))
+@click.group(
+    "feeds",
+    short_help="Reference data (KEV, endoflife.date, ICS advisories).",
+    epilog=examples("e8scan feeds status", "e8scan feeds update"),
+)
 def feeds_group() -> None:
     """The reference-data feeds (KEV, endoflife.date, CISA ICS advisories) judges read.
 
@@ -59,6 +63,7 @@ def feeds_group() -> None:
 
 @feeds_group.command(
     "update",
+    short_help="Fetch, verify and install every feed.",
     epilog=examples(
         "e8scan feeds update",
         "e8scan feeds update --mirror https://mirror.corp.example/e8feeds/",
@@ -81,6 +86,7 @@ def update_cmd(mirror: str | None) -> None:
 
 @feeds_group.command(
     "import",
+    short_help="Install a bundle written by 'feeds export'.",
     epilog=examples(
         "e8scan feeds import feeds-2026-12-07.tar.gz   # on the air-gapped scanner",
         "e8scan feeds import /media/usb/feeds.tar.gz && e8scan feeds status",
@@ -98,6 +104,7 @@ def import_cmd(bundle: Path) -> None:
 
 @feeds_group.command(
     "export",
+    short_help="Write the snapshot in use as a .tar.gz bundle.",
     epilog=examples(
         "e8scan feeds export feeds-2026-12-07.tar.gz   # on a connected machine",
         "e8scan feeds update && e8scan feeds export /media/usb/feeds.tar.gz",
@@ -115,6 +122,7 @@ def export_cmd(bundle: Path) -> None:
 
 @feeds_group.command(
     "status",
+    short_help="Each feed's source, as-of date, age and hash.",
     epilog=examples(
         "e8scan feeds status",
         "E8SCAN_DATA_DIR=/srv/e8scan/feeds e8scan feeds status",

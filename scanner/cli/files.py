@@ -37,6 +37,7 @@ from scanner.report.xlsx.workbook import write_xlsx
 
 @click.command(
     "report",
+    short_help="Write the workbook, HTML or JUnit XML from a results.json.",
     epilog=examples(
         "e8scan report reports/today/results.json --xlsx today.xlsx",
         "e8scan report reports/today/results.json --html today.html --junit j.xml",
@@ -68,6 +69,7 @@ def report_cmd(
 
 @click.command(
     "verify",
+    short_help="Check an evidence bundle (and its signature).",
     epilog=examples(
         "e8scan verify reports/today/evidence",
         "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
@@ -102,6 +104,7 @@ def verify_cmd(bundle: Path, pubkey: Path | None) -> None:
 
 @click.group(
     "keys",
+    short_help="Ed25519 keys that sign evidence bundles.",
     epilog=examples(
         "e8scan keys generate --out keys/",
         "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
@@ -123,7 +126,8 @@ def keys_group() -> None:
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Folder for e8scan-signing.key (private, 0600) and e8scan-signing.pub.",
+    help="Folder (made if missing) for the pair: e8scan-signing.key (private, mode 0600) and "
+    "e8scan-signing.pub.",
 )
 @click.option("--private", "private", type=click.Path(path_type=Path), default=None,
               help="Private key file to write (PKCS#8 PEM, mode 0600).")  # fmt: skip
@@ -199,6 +203,7 @@ def _json(rows: list[dict[str, Any]]) -> str:
 
 @click.command(
     "diff",
+    short_help="Compare two runs; exit 5 on regression.",
     epilog=examples(
         "e8scan diff previous last",
         "e8scan diff reports/mon/results.json reports/tue/results.json",
@@ -221,6 +226,7 @@ def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
 
 @click.command(
     "merge",
+    short_help="Combine per-site results into one fleet result.",
     epilog=examples(
         "e8scan merge reports/perth reports/pilbara --out reports/fleet",
         "e8scan merge perth/results.json pilbara/results.json --out fleet -q",

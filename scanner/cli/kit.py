@@ -45,6 +45,7 @@ from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run
 
 @click.command(
     "kit",
+    short_help="Write a script to run by hand where no scan can reach.",
     epilog=examples(
         "e8scan kit --platform linux --out kits/     # kits/e8kit-linux.sh",
         "e8scan kit --platform windows --out kits/   # kits/e8kit-windows.ps1",
@@ -126,6 +127,7 @@ def kit_cmd(
 
 @click.command(
     "import",
+    short_help="Judge field-kit outputs as offline hosts.",
     epilog=examples(
         "e8scan import e8kit-pil-hmi01-20261207T031500Z.txt --out reports/offline",
         "e8scan import returned/*.txt --out reports/q4-offline --target-level 2 \\",

@@ -70,16 +70,18 @@ def main() -> None:
     """Agentless Essential Eight scanner: Ansible inventories in, ASD maturity levels out.
 
     \b
-    Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced); 2 usage error;
-    3 some assessed host below --target-level; 4 some in-scope host with no visibility;
-    5 regression against the baseline. Where several apply, the highest wins. A scan stopped by
-    Ctrl-C exits 130 (SIGTERM: 143) after writing partial results marked incomplete.
+    Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced);
+    2 usage error; 3 some assessed host below --target-level; 4 some in-scope
+    host with no visibility; 5 regression against the baseline. Where several
+    apply, the highest wins. A scan stopped by Ctrl-C exits 130 (SIGTERM: 143)
+    after writing partial results marked incomplete.
     """
     warnings.showwarning = _show_warning
 
 
 @main.command(
     "inventory",
+    short_help="Show the inventory's hosts and groups as e8scan reads them.",
     epilog=examples(
         "e8scan inventory -i inventories/site.ini",
         "e8scan inventory -i inventories/site.ini -l 'pilbara_ot:!hmi'",
@@ -114,6 +116,7 @@ def inventory_cmd(
 
 @main.command(
     "plan",
+    short_help="Show what a scan would run, per host; connects to nothing.",
     epilog=examples(
         "e8scan plan -i inventories/site.ini -l dmz",
         "e8scan plan -i inventories/site.ini -l dmz --checks patch_os --format json",
@@ -244,6 +247,7 @@ def checks_group() -> None:
 
 @checks_group.command(
     "list",
+    short_help="Every check: strategy, ISM controls, levels, platforms.",
     epilog=examples(
         "e8scan checks list",
         "e8scan checks list --format md > docs/checks.md",
@@ -275,6 +279,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 
 @main.command(
     "rescore",
+    short_help="Judge and score a raw.json again; no network.",
     epilog=examples(
         "e8scan rescore reports/today/raw.json --out reports/rescored",
         "e8scan rescore reports/today/raw.json --out reports/ml2 --target-level 2 \\",

@@ -61,6 +61,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 
 @click.command(
     "scan",
+    short_help="Scan hosts; write results, workbook and summary.",
     epilog=examples(
         "e8scan scan -i inventories/site.ini --out reports/today",
         "e8scan scan -i inventories/site.ini -l linux_servers --target-level 2",

@@ -44,7 +44,7 @@ history_option = click.option(
     type=click.Path(path_type=Path),
     default=DEFAULT_HISTORY,
     show_default=True,
-    help="The SQLite run history (scan and merge add their run to it).",
+    help="The SQLite run history (scan, import and merge record their run in it).",
 )
 
 

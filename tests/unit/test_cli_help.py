@@ -172,3 +172,13 @@ def test_examples_that_need_no_host_run(tmp_path: Path, monkeypatch: pytest.Monk
                 ran.append(args)
     assert len(ran) >= 12, ran
     assert (tmp_path / "keys" / "e8scan-signing.pub").is_file()
+
+
+def test_help_fits_80_columns_and_no_command_summary_is_cut() -> None:
+    wide, cut = [], []
+    for path, cmd in commands(main):
+        text = cmd.get_help(click.Context(cmd, info_name=path, terminal_width=80))
+        wide += [f"{path}: {line}" for line in text.splitlines() if len(line) > 80]
+        if isinstance(cmd, click.Group):
+            cut += [f"{path}: {ln}" for ln in text.splitlines()[1:] if ln.endswith("...")]
+    assert wide == [] and cut == []
