@@ -15,6 +15,7 @@ from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
+from scanner.cli import complete
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
 from scanner.cli.formats import format_option
@@ -275,6 +276,37 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
         ),
         nl=False,
     )
+
+
+@checks_group.command(
+    "show",
+    short_help="One check in full: controls, what it reads, how it judges.",
+    epilog=examples(
+        "e8scan checks show mfa.linux_ssh_mfa",
+        "e8scan checks show patch_os --format json",
+        "e8scan checks show mfa.linux_ssh_mfa | less",
+    ),
+)
+@click.argument(
+    "check_ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete.check_ids
+)
+@format_option("text", "json", help="text (Markdown, as in docs/checks.md) or json for scripts.")
+@framework_option
+@friendly
+def checks_show(check_ids: tuple[str, ...], fmt: str, framework_file: Path | None) -> None:
+    """Show each check ID names (an id, or a prefix such as patch_os for all of its checks):
+    its ISM controls and requirements, what an effective verdict needs, how it judges, and the
+    exact read-only commands it runs."""
+    from scanner.report.catalogue import catalogue_json, catalogue_md
+
+    checks = selected_checks(check_ids, "ID")
+    framework = load_framework_option(framework_file)
+    if fmt == "json":
+        say(catalogue_json(checks, framework), nl=False)
+        return
+    for n, c in enumerate(checks):
+        text = catalogue_md([c], framework)
+        say(("\n" if n else "") + text[text.index(f"\n### {c.id}\n") + 1 :], nl=False)
 
 
 @main.command(

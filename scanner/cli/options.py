@@ -150,16 +150,16 @@ def inventory_of(paths: Sequence[Path]) -> Inventory:
     return load_inventory(list(paths), keys)
 
 
-def selected_checks(check_ids: Sequence[str]) -> list[Check]:
-    """The checks ``--checks`` names; an id or prefix that matches none is a usage error (exit 2)
-    that suggests the closest ids and prefixes."""
+def selected_checks(check_ids: Sequence[str], param: str = "--checks") -> list[Check]:
+    """The checks ``--checks`` (or ``param``) names; an id or prefix that matches none is a usage
+    error (exit 2) that suggests the closest ids and prefixes."""
     wanted = [c.strip() for ids in check_ids for c in ids.split(",") if c.strip()]
     checks = load_checks()
     ids = {c.id for c in checks}
     for w in wanted:
         prefix = w.rstrip(".") + "."
         if not any(i == w or i.startswith(prefix) for i in ids):
-            raise click.BadParameter(unknown_check(w, ids), param_hint="'--checks'")
+            raise click.BadParameter(unknown_check(w, ids), param_hint=f"'{param}'")
     return select_checks(checks, wanted)
 
 

@@ -72,6 +72,7 @@ def test_a_comma_separated_check_list_completes_its_last_item() -> None:
     values = complete(["plan", "--checks"], "mfa.linux_ssh_mfa,patch_os.linux_pe")
     assert values == ["mfa.linux_ssh_mfa,patch_os.linux_pending_updates"]
     assert complete(["kit", "--checks"], "no_such_") == []
+    assert "mfa.windows_logon_mfa" in complete(["checks", "show"], "mfa.w")
 
 
 def test_limit_patterns_complete_their_last_term(tmp_path: Path) -> None:

@@ -114,3 +114,19 @@ def test_history_format_json(tmp_path: Path) -> None:
     )
     assert [t["reach"] for t in trend] == ["ok", "unreachable"]
     assert [t["run_id"] for t in trend] == [r["id"] for r in runs]
+
+
+def test_checks_show_prints_one_check_in_full() -> None:
+    from scanner.checking.loader import load_checks
+
+    check = next(c for c in load_checks() if c.id == "mfa.linux_ssh_mfa")
+    text = ok(run("checks", "show", check.id)).stdout
+    assert text.startswith(f"### {check.id}\n") and "# e8scan check catalogue" not in text
+    assert all(f"**{i}**" in text for i in check.ism)
+    assert all(cmd.line in text for cmd in check.collect.values())
+    both = ok(run("checks", "show", "mfa.linux_ssh_mfa", "patch_os.linux_pending_updates")).stdout
+    assert both.count("\n### ") == 1 and "\n\n### patch_os.linux_pending_updates\n" in both
+    listed = json.loads(ok(run("checks", "show", "patch_os", "--format", "json")).stdout)
+    assert listed and all(c["id"].startswith("patch_os.") for c in listed)
+    bad = run("checks", "show", "mfa.linux_ssh_mf")
+    assert bad.exit_code == 2 and "did you mean mfa.linux_ssh_mfa" in bad.stderr

@@ -60,6 +60,7 @@ STOP = {"|", ">", "<", "&&", ";", "||"}
 # examples of these commands need no host, history or earlier run: the test runs them
 RUNNABLE = {
     "e8scan checks list",
+    "e8scan checks show",
     "e8scan plan",
     "e8scan inventory",
     "e8scan keys generate",
