@@ -87,7 +87,8 @@ def _inventory_names(ctx: click.Context, groups: bool) -> list[str] | None:
         return []
     from scanner.cli.options import inventory_of
 
-    inv = inventory_of(sources)
+    with ctx.scope(cleanup=False):  # the vault options given on this command line
+        inv = inventory_of(sources)
     names = [h.name for h in inv.select(None)]
     if groups:
         names += [g for h in inv.select(None) for g in h.groups]
