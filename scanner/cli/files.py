@@ -125,6 +125,7 @@ def keys_group() -> None:
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Folder (made if missing) for the pair: e8scan-signing.key (private, mode 0600) and "
     "e8scan-signing.pub.",
@@ -234,7 +235,11 @@ def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
 )
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    required=True,
+    help="Folder for the fleet result.",
 )
 @click.option(
     "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."

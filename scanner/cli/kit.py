@@ -80,6 +80,7 @@ from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for the kit script(s).",
 )
@@ -138,6 +139,7 @@ def kit_cmd(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for raw.json, results.json and the workbook.",
 )

@@ -323,6 +323,7 @@ def checks_show(check_ids: tuple[str, ...], fmt: str, framework_file: Path | Non
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for results.json and the workbook.",
 )

@@ -92,6 +92,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Output folder (default reports/scan-<UTC time>).",
 )
@@ -129,6 +130,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--evidence",
     type=click.Path(path_type=Path),
+    metavar="DEST",
     default=None,
     help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
 )
@@ -144,6 +146,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--baseline",
     default=None,
+    metavar="last|RUN|FILE",
     help="Compare with 'last', a history run id or a results.json; exit 5 on regression.",
 )
 @click.option(

@@ -42,6 +42,7 @@ history_option = click.option(
     "--history",
     "history_file",
     type=click.Path(path_type=Path),
+    metavar="FILE",
     default=DEFAULT_HISTORY,
     show_default=True,
     help="The SQLite run history (scan, import and merge record their run in it).",
