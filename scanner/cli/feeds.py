@@ -92,7 +92,7 @@ def update_cmd(mirror: str | None) -> None:
         "e8scan feeds import /media/usb/feeds.tar.gz && e8scan feeds status",
     ),
 )
-@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path, dir_okay=False))
 @friendly
 @feed_errors("feeds import")
 def import_cmd(bundle: Path) -> None:

@@ -43,7 +43,7 @@ from scanner.report.xlsx.workbook import write_xlsx
         "e8scan report reports/today/results.json --html today.html --junit j.xml",
     ),
 )
-@click.argument("results_file", type=click.Path(path_type=Path))
+@click.argument("results_file", type=INPUT_FILE)
 @click.option(
     "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
 )
@@ -75,7 +75,7 @@ def report_cmd(
         "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
     ),
 )
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--pubkey",
     type=INPUT_FILE,
@@ -233,7 +233,7 @@ def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
         "e8scan merge perth/results.json pilbara/results.json --out fleet -q",
     ),
 )
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

@@ -135,7 +135,7 @@ def kit_cmd(
         "    --attestations examples/attestations.yml",
     ),
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

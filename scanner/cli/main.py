@@ -319,7 +319,7 @@ def checks_show(check_ids: tuple[str, ...], fmt: str, framework_file: Path | Non
         "e8scan rescore reports/today/raw.json --out reports/f --feeds feeds.tar.gz",
     ),
 )
-@click.argument("raw_file", type=click.Path(path_type=Path))
+@click.argument("raw_file", type=INPUT_FILE)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),

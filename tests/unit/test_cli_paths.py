@@ -1,4 +1,4 @@
-"""Options that name a file e8scan reads are click paths (issue 16 "The CLI"): a missing file
+"""Options and arguments that name a file e8scan reads are click paths (issue 16 "The CLI"): a missing file
 (or a folder where a file belongs) is a usage error — exit 2, click's usage block, one
 ``Error:`` line naming the option and the file — while what is wrong *inside* a file stays the
 loaders' one-line ``file:line: field`` error with exit 1."""
@@ -53,6 +53,27 @@ def test_a_missing_input_file_is_a_usage_error_naming_the_option(
     )
     assert line.count("\n") == 0
     assert not (tmp_path / "o").exists() and not (tmp_path / "k").exists()
+
+
+ARGUMENTS = [
+    (["rescore", "{missing}", "--out", "{tmp}/o"], "RAW_FILE"),
+    (["report", "{missing}", "--xlsx", "{tmp}/o/r.xlsx"], "RESULTS_FILE"),
+    (["verify", "{missing}"], "BUNDLE"),
+    (["import", "{missing}", "--out", "{tmp}/o"], "FILES..."),
+    (["merge", "{missing}", "{missing}", "--out", "{tmp}/o"], "INPUTS..."),
+    (["feeds", "import", "{missing}"], "BUNDLE"),
+]
+
+
+@pytest.mark.parametrize(
+    ("words", "name"), ARGUMENTS, ids=[a[0][0] for a in ARGUMENTS[:-1]] + ["feeds"]
+)
+def test_a_missing_input_argument_is_a_usage_error(
+    tmp_path: Path, words: list[str], name: str
+) -> None:
+    args = [w.format(missing=tmp_path / "nosuch.json", tmp=tmp_path) for w in words]
+    usage_error(CliRunner().invoke(main, args), f"'{name}'", "nosuch.json", "does not exist")
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("option", ["--policy", "--exceptions", "--attestations"])
