@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from scanner.assess.results import RegisterUse, Results
 from scanner.model.vocabulary import Grade, Outcome, Strategy
 from scanner.record.raw import CommandRecord, RawRecord
+from scanner.report.xlsx.sheetml import row_height
 from scanner.report.xlsx.style import (
     NO_VISIBILITY_FILL,
     OUTCOME_FILL,
@@ -19,13 +21,13 @@ from scanner.report.xlsx.style import (
     STALE_STATUSES,
     Styles,
     Table,
+    fit_width,
     level_fills,
     level_text,
     levels_span,
     reached,
     run_status,
     when,
-    wrapped_height,
     yes_no,
 )
 
@@ -56,7 +58,8 @@ def controls_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Controls",
-        [18, 11, 8, 10, 14, 70] + [17] * len(Outcome),
+        [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 14, 70]
+        + [17] * len(Outcome),
         CONTROLS_HEADER,
         freeze="C2",
     )
@@ -74,7 +77,6 @@ def controls_sheet(st: Styles, results: Results) -> None:
                 (r.requirement, wrap),
             ]
             + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome],
-            height=wrapped_height(r.requirement, 70),
         )
     t.finish()
 
@@ -103,14 +105,31 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
 
     Rows are assembled from rendered cells: the control's own columns once per control, the
     host's once per host, an observed value once per finding that several controls share."""
-    t = Table(
-        st.book,
-        "Findings",
-        [24, 18, 11, 8, 10, 16, 10, 60, 40, 9, 28, 8, 20, 24],
-        FINDINGS_HEADER,
-        freeze="C2",
-        max_rows=max_rows,
-    )
+    checks = {c.id for c in results.run.checks} | {
+        c.check or "" for h in results.hosts for c in h.controls
+    }
+    widths = [
+        fit_width((h.name for h in results.hosts), 14, 32),
+        fit_width((x.value for x in results.framework.groups), 10, 28),
+        fit_width((r.ism for r in results.framework.controls), 9, 14),
+        8,
+        fit_width(
+            (",".join(f"ML{n}" for n in r.levels) for r in results.framework.controls), 6, 14
+        ),
+        16,
+        10,
+        60,
+        40,
+        9,
+        fit_width(checks, 12, 50),
+        8,
+        20,
+        24,
+    ]
+    # Identifiers wider than their column wrap (a host name, a check id); Evidence and Observed
+    # always may: each row is as tall as its most wrapped cell needs.
+    wrapped = {0, 7, 8, 10, 13}
+    t = Table(st.book, "Findings", widths, FINDINGS_HEADER, freeze="C2", max_rows=max_rows)
     cell, cached = st.book.cell, st.book.cached
     wrap = st(wrap=True)
     outcomes = {o: cell(o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
@@ -119,9 +138,9 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     empty = cell(None)
     about: dict[tuple[Strategy, str, str, tuple[int, ...]], str] = {}
     for h in results.hosts:
-        host = cell(h.name)
+        host = cell(h.name, wrap)
         collected = cell(when(h.collected_at))
-        observed: dict[int, str] = {}
+        observed: dict[int, tuple[str, str]] = {}  # id → (text, cell)
         for c in h.controls:
             if c.outcome is Outcome.NOT_APPLICABLE:
                 continue  # counted on the Controls sheet; in results.json
@@ -132,12 +151,16 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 control = about[key] = (
                     cell(c.strategy.value) + cell(c.ism) + cell(c.local_id) + cell(span)
                 )
-            seen = empty
+            seen, seen_text = empty, ""
             if c.observed:
-                seen = observed.get(id(c.observed)) or cell(
-                    json.dumps(c.observed, sort_keys=True, default=str), wrap
-                )
-                observed[id(c.observed)] = seen
+                seen_text, seen = observed.get(id(c.observed)) or _observed(cell, c.observed, wrap)
+                observed[id(c.observed)] = seen_text, seen
+            height = row_height(
+                (h.name, "", "", "", "", "", "", c.evidence, seen_text, "", c.check, "", "",
+                 c.register_entry),
+                widths,
+                wrapped,
+            )  # fmt: skip
             # cached(): a dict lookup, falling back to cell() the first time a value shows up
             t.row_xml(
                 host
@@ -147,12 +170,18 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 + (cached((c.evidence, wrap)) or cell(c.evidence, wrap))
                 + seen
                 + grades[c.grade]
-                + (cached((c.check, 0)) or cell(c.check))
+                + (cached((c.check, wrap)) or cell(c.check, wrap))
                 + (cached((c.check_version, 0)) or cell(c.check_version))
                 + collected
-                + (cached((c.register_entry, 0)) or cell(c.register_entry))
+                + (cached((c.register_entry, wrap)) or cell(c.register_entry, wrap)),
+                height,
             )
     t.finish()
+
+
+def _observed(cell: Callable[[str, int], str], observed: object, wrap: int) -> tuple[str, str]:
+    text = json.dumps(observed, sort_keys=True, default=str)
+    return text, cell(text, wrap)
 
 
 def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
@@ -216,10 +245,16 @@ def coverage_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Coverage",
-        [24, 16, 9, 12, 16, 40, 52, 12, 12, 12, 30, 40, 26],
+        [fit_width((h.name for h in results.hosts), 14, 32), 16, 9, 12, 16, 40, 52]
+        + [12, 12, 12, 30, 40, 26],
         COVERAGE_HEADER,
     )
-    blind, blind_bold = st(fill=NO_VISIBILITY_FILL), st(fill=NO_VISIBILITY_FILL, bold=True)
+    # Every cell may wrap (a long name, reach detail, groups, notes); rows grow to fit.
+    wrap = st(wrap=True)
+    blind, blind_bold = (
+        st(fill=NO_VISIBILITY_FILL, wrap=True),
+        st(fill=NO_VISIBILITY_FILL, bold=True),
+    )
     for h in results.hosts:
         seen = reached(h)
         t.row(
@@ -228,7 +263,7 @@ def coverage_sheet(st: Styles, results: Results) -> None:
                 h.address,
                 h.platform.value,
                 h.connection,
-                (h.reach.value, 0 if seen else blind_bold),
+                (h.reach.value, wrap if seen else blind_bold),
                 h.reach_detail,
                 h.host_key or "",
                 h.user or "",
@@ -238,7 +273,7 @@ def coverage_sheet(st: Styles, results: Results) -> None:
                 "; ".join(h.notes),
                 when(h.collected_at),
             ],
-            0 if seen else blind,
+            wrap if seen else blind,
         )
     t.finish()
 
@@ -267,15 +302,22 @@ def _epoch(t: float | None) -> str:
     return "" if t is None else when(datetime.fromtimestamp(t, UTC))
 
 
+_HASH = "0" * 64  # a SHA-256 in hex, for the row height
+
+
 def _invalid(c: CommandRecord) -> str:
     return "; ".join(f"{k}: {v}" for k, v in sorted(c.invalid.items()))
 
 
 def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
+    hosts = [h.name for h in raw.hosts] if raw else []
+    # Checks, command and as-run text wrap; a SHA-256 (64 hex digits) takes two lines of its column.
+    widths = [fit_width(hosts, 14, 32), 30, 40, 40, 6, 35, 9, 35, 9, 9, 9, 6, 26, 9, 30]
+    wrapped = {0, 1, 2, 3, 5, 7, 14}
     t = Table(
         st.book,
         "Evidence index",
-        [22, 26, 50, 50, 8, 66, 10, 66, 10, 9, 9, 6, 26, 9, 30],
+        widths,
         EVIDENCE_HEADER,
         max_rows=max_rows,
     )
@@ -289,29 +331,38 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
         )
         t.finish()
         return
-    cell = st.book.cell
-    ran: dict[tuple[str, str, tuple[str, ...]], str] = {}
+    cell, wrap = st.book.cell, st(wrap=True)
+    ran: dict[tuple[str, str, tuple[str, ...]], tuple[str, str]] = {}
     for h in raw.hosts:
-        host = cell(h.name)
+        host = cell(h.name, wrap)
         for c in h.commands:
             key = (c.command, c.as_run, tuple(c.checks))
-            what = ran.get(key)
-            if what is None:
-                what = ran[key] = cell(", ".join(c.checks)) + cell(c.command) + cell(c.as_run)
+            checks, what = ran.get(key) or ("", "")
+            if not what:
+                checks = ", ".join(c.checks)
+                what = cell(checks, wrap) + cell(c.command, wrap) + cell(c.as_run, wrap)
+                ran[key] = checks, what
+            invalid = _invalid(c)
+            height = row_height(
+                (h.name, checks, c.command, c.as_run, "", _HASH, "", _HASH, *[""] * 6, invalid),
+                widths,
+                wrapped,
+            )
             t.row_xml(
                 host
                 + what
                 + cell(c.exit_code)
-                + cell(hashlib.sha256(c.stdout).hexdigest())
+                + cell(hashlib.sha256(c.stdout).hexdigest(), wrap)
                 + cell(len(c.stdout))
-                + cell(hashlib.sha256(c.stderr).hexdigest())
+                + cell(hashlib.sha256(c.stderr).hexdigest(), wrap)
                 + cell(len(c.stderr))
                 + cell(yes_no(c.truncated))
                 + cell(yes_no(c.timed_out))
                 + cell(yes_no(c.ran))
                 + cell(_epoch(c.started))
                 + cell(yes_no(c.stderr_truncated))
-                + cell(_invalid(c))
+                + cell(invalid, wrap),
+                height,
             )
     t.finish()
 
@@ -344,7 +395,8 @@ def next_level_sheet(st: Styles, results: Results) -> None:
 
 
 def run_sheet(st: Styles, results: Results) -> None:
-    r = st.book.sheet("Run", [26, 100])
+    labels = [f"Check {c.id}" for c in results.run.checks] + ["OSCAL catalog ML1"]
+    r = Table(st.book, "Run", [fit_width(labels, 20, 60), 100], ["Field", "Value"])
     run = results.run
     rows: list[tuple[str, Any]] = [
         ("Tool version", results.tool_version),
@@ -367,7 +419,7 @@ def run_sheet(st: Styles, results: Results) -> None:
         (f"OSCAL catalog ML{c.level}", f"{c.file}  version {c.version}  sha256:{c.sha256}")
         for c in results.framework.catalogs
     ]
-    rows += [("Policy", json.dumps(run.policy, sort_keys=True))]
+    rows += _policy_rows(run.policy)
     rows += [
         (f"Register file {i + 1}", f"{src.path}  sha256:{src.sha256}")
         for i, src in enumerate(run.register_files)
@@ -377,6 +429,19 @@ def run_sheet(st: Styles, results: Results) -> None:
         for f in run.feeds
     ]
     rows += [(f"Check {c.id}", f"version {c.version}") for c in run.checks]
-    bold, wrap = st(bold=True), st(wrap=True)
+    bold, wrap = st(bold=True, wrap=True), st(wrap=True)
     for k, v in rows:
-        r.row([(k, bold), (v, wrap)])
+        r.row([(k, bold), (str(v), wrap)])  # a number too, left-aligned as the rest
+    r.finish()
+
+
+POLICY_LINES = 25  # a row of 25 lines (375 pt) fits under Excel's 409-pt limit and on a page
+
+
+def _policy_rows(policy: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The policy as indented JSON, in rows of at most :data:`POLICY_LINES` lines."""
+    lines = json.dumps(policy, sort_keys=True, indent=2, default=str).split("\n")
+    return [
+        ("Policy" if i == 0 else "Policy (continued)", "\n".join(lines[i : i + POLICY_LINES]))
+        for i in range(0, len(lines), POLICY_LINES)
+    ]
