@@ -193,7 +193,7 @@ def _summary_chart(s: Sheet, fw: Framework, top: int, last: int) -> None:
 
 def summary_sheet(st: Styles, results: Results) -> None:
     # The management page: one sheet of paper.
-    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14]
+    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14, 14]
     s = st.book.sheet("Summary", widths, pages_tall=1)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)

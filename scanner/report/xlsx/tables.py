@@ -311,8 +311,11 @@ def _invalid(c: CommandRecord) -> str:
 
 def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
     hosts = [h.name for h in raw.hosts] if raw else []
-    # Checks, command and as-run text wrap; a SHA-256 (64 hex digits) takes two lines of its column.
-    widths = [fit_width(hosts, 14, 32), 30, 40, 40, 6, 35, 9, 35, 9, 9, 9, 6, 26, 9, 30]
+    ids = {i for h in raw.hosts for c in h.commands for i in c.checks} if raw else set()
+    # Checks (a check id a line at least), command and as-run text wrap; a SHA-256 (64 hex
+    # digits) takes two lines of its column.
+    widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 40, 40, 6, 35, 9, 35]
+    widths += [9, 9, 9, 6, 26, 9, 30]
     wrapped = {0, 1, 2, 3, 5, 7, 14}
     t = Table(
         st.book,
