@@ -128,7 +128,6 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     ]
     # Identifiers wider than their column wrap (a host name, a check id); Evidence and Observed
     # always may: each row is as tall as its most wrapped cell needs.
-    wrapped = {0, 7, 8, 10, 13}
     t = Table(st.book, "Findings", widths, FINDINGS_HEADER, freeze="C2", max_rows=max_rows)
     cell, cached = st.book.cell, st.book.cached
     wrap = st(wrap=True)
@@ -137,10 +136,13 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     checkable = {k: cell(k) for k in ("yes", "partly", "no")}
     empty = cell(None)
     about: dict[tuple[Strategy, str, str, tuple[int, ...]], str] = {}
+    ctl_widths = (widths[7], widths[10], widths[13])
+    part: dict[tuple[str, str | None, str | None], float] = {}
     for h in results.hosts:
         host = cell(h.name, wrap)
+        host_tall = row_height((h.name,), widths, (0,)) or 0.0
         collected = cell(when(h.collected_at))
-        observed: dict[int, tuple[str, str]] = {}  # id → (text, cell)
+        observed: dict[int, tuple[str, str, float]] = {}  # id → (text, cell, height)
         for c in h.controls:
             if c.outcome is Outcome.NOT_APPLICABLE:
                 continue  # counted on the Controls sheet; in results.json
@@ -151,16 +153,21 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 control = about[key] = (
                     cell(c.strategy.value) + cell(c.ism) + cell(c.local_id) + cell(span)
                 )
-            seen, seen_text = empty, ""
+            seen, seen_text, seen_tall = empty, "", 0.0
             if c.observed:
-                seen_text, seen = observed.get(id(c.observed)) or _observed(cell, c.observed, wrap)
-                observed[id(c.observed)] = seen_text, seen
-            height = row_height(
-                (h.name, "", "", "", "", "", "", c.evidence, seen_text, "", c.check, "", "",
-                 c.register_entry),
-                widths,
-                wrapped,
-            )  # fmt: skip
+                seen_text, seen, seen_tall = observed.get(id(c.observed)) or _observed(
+                    cell, c.observed, wrap, widths[8]
+                )
+                observed[id(c.observed)] = seen_text, seen, seen_tall
+            # the row's height: the tallest of host, evidence, observed, check, register entry
+            # (row_height of each part, cached: the parts repeat from row to row)
+            texts = (c.evidence, c.check, c.register_entry)
+            tall = part.get(texts)
+            if tall is None:
+                if len(part) >= 50_000:  # bounded, as the writer's cell cache is
+                    part.clear()
+                tall = part[texts] = row_height(texts, ctl_widths, (0, 1, 2)) or 0.0
+            height = max(host_tall, tall, seen_tall) or None
             # cached(): a dict lookup, falling back to cell() the first time a value shows up
             t.row_xml(
                 host
@@ -179,9 +186,11 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     t.finish()
 
 
-def _observed(cell: Callable[[str, int], str], observed: object, wrap: int) -> tuple[str, str]:
+def _observed(
+    cell: Callable[[str, int], str], observed: object, wrap: int, width: float
+) -> tuple[str, str, float]:
     text = json.dumps(observed, sort_keys=True, default=str)
-    return text, cell(text, wrap)
+    return text, cell(text, wrap), row_height((text,), (width,), (0,)) or 0.0
 
 
 def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
@@ -316,7 +325,6 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
     # digits) takes two lines of its column.
     widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 40, 40, 6, 35, 9, 35]
     widths += [9, 9, 9, 6, 26, 9, 30]
-    wrapped = {0, 1, 2, 3, 5, 7, 14}
     t = Table(
         st.book,
         "Evidence index",
@@ -335,22 +343,23 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
         t.finish()
         return
     cell, wrap = st.book.cell, st(wrap=True)
-    ran: dict[tuple[str, str, tuple[str, ...]], tuple[str, str]] = {}
+    ran: dict[tuple[str, str, tuple[str, ...]], tuple[str, float]] = {}  # → (cells, height)
+    hashes = row_height((_HASH,), widths[5:6], (0,)) or 0.0  # each part's height, as Findings
     for h in raw.hosts:
         host = cell(h.name, wrap)
+        host_tall = row_height((h.name,), widths, (0,)) or 0.0
         for c in h.commands:
             key = (c.command, c.as_run, tuple(c.checks))
-            checks, what = ran.get(key) or ("", "")
+            what, tall = ran.get(key) or ("", 0.0)
             if not what:
                 checks = ", ".join(c.checks)
                 what = cell(checks, wrap) + cell(c.command, wrap) + cell(c.as_run, wrap)
-                ran[key] = checks, what
+                tall = row_height((checks, c.command, c.as_run), widths[1:4], (0, 1, 2)) or 0.0
+                ran[key] = what, tall
             invalid = _invalid(c)
-            height = row_height(
-                (h.name, checks, c.command, c.as_run, "", _HASH, "", _HASH, *[""] * 6, invalid),
-                widths,
-                wrapped,
-            )
+            if invalid:
+                tall = max(tall, row_height((invalid,), widths[14:], (0,)) or 0.0)
+            height = max(host_tall, tall, hashes) or None
             t.row_xml(
                 host
                 + what
