@@ -61,13 +61,12 @@ _CT = "application/vnd.openxmlformats-officedocument."
 LINE_HEIGHT = 15.0
 MAX_HEIGHT = 409.0  # Excel's tallest row
 CHARS_PER_WIDTH = 1.1
-# "As many pages tall as needed" is written as Excel's most, not as 0: LibreOffice (7.4) fits a
-# sheet with repeated title rows to 0 pages tall, but prints a blank page (and loses that page's
-# rows from sight) when such a sheet follows another.
-PAGES_TALL = 32767
 # A4 landscape (paper size 9), margins in inches, the sheet's name and "Page n of N" in the footer.
+# The footer gets 0.45 in below the body: LibreOffice (7.4) lays pages out for a footer in the
+# bottom margin, and with less room (0.35 in) it grew the footer after paginating and printed a
+# sheet's last page blank.
 PAGE_SETUP = (
-    '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.25" footer="0.25"/>'
+    '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.75" header="0.3" footer="0.3"/>'
     '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="{tall}"/>'
     "<headerFooter><oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>"
 )
@@ -303,7 +302,7 @@ class Sheet:
         f.write("</sheetData>")
         if self.filter_ref:
             f.write(f'<autoFilter ref="{self.filter_ref}"/>')
-        f.write(PAGE_SETUP.format(tall=self._pages_tall or PAGES_TALL))
+        f.write(PAGE_SETUP.format(tall=self._pages_tall))
         rels: list[tuple[str, str]] = []  # (type, target)
         if self._charts:
             rels.append(("drawing", self.book.add_drawing(self._charts)))

@@ -3,6 +3,7 @@ Excel's last row, and the small text helpers every sheet uses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -114,7 +115,14 @@ class Table:
         pages_tall: int = 0,
         max_rows: int = MAX_ROWS,
     ) -> None:
-        self.book, self.title, self.widths = book, title, widths
+        self.book, self.title = book, title
+        # a column at least as wide as the longest word of its (bold) header: "Truncated" whole,
+        # not "Truncate" over "d"
+        words = [max((len(w) for w in re.split(r"[\s-]", n)), default=0) for n in header]
+        self.widths = [
+            max(w, round(n * 1.15) + 1) if n else w
+            for w, n in zip(widths, [*words, *[0] * len(widths)], strict=False)
+        ]
         self.freeze, self.pages_tall, self.max_rows = freeze, pages_tall, max_rows
         self.names = list(header)
         self.sheets: list[Sheet] = []

@@ -129,8 +129,10 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     # Identifiers wider than their column wrap (a host name, a check id); Evidence and Observed
     # always may: each row is as tall as its most wrapped cell needs.
     t = Table(st.book, "Findings", widths, FINDINGS_HEADER, freeze="C2", max_rows=max_rows)
+    widths = t.widths  # a header word may have widened a column
     cell, cached = st.book.cell, st.book.cached
     wrap = st(wrap=True)
+    centred = st(center=True)  # the version apart from the date beside it
     outcomes = {o: cell(o.value, st(fill=f)) for o, f in OUTCOME_FILL.items()}
     grades = {g: cell(g.value) for g in Grade}
     checkable = {k: cell(k) for k in ("yes", "partly", "no")}
@@ -178,7 +180,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 + seen
                 + grades[c.grade]
                 + (cached((c.check, wrap)) or cell(c.check, wrap))
-                + (cached((c.check_version, 0)) or cell(c.check_version))
+                + (cached((c.check_version, centred)) or cell(c.check_version, centred))
                 + collected
                 + (cached((c.register_entry, wrap)) or cell(c.register_entry, wrap)),
                 height,
@@ -207,7 +209,7 @@ def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
             if results.run.register_files
             else "No exception register or attestation file was given for this run."
         )
-        t.row([f"No {title.lower()}", why])
+        t.row([f"No {title.lower()}", why], st(wrap=True))
         t.finish()
         return
     for u in uses:
@@ -332,13 +334,15 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
         EVIDENCE_HEADER,
         max_rows=max_rows,
     )
+    widths = t.widths  # a header word may have widened a column
     if raw is None:
         t.row(
             [
                 "(raw record not available)",
                 "This workbook was written without the raw record; "
                 "hash raw.json's outputs with e8scan rescore to fill this sheet.",
-            ]
+            ],
+            st(wrap=True),
         )
         t.finish()
         return
