@@ -645,6 +645,9 @@ def test_identifier_columns_fit_their_longest_value(
     assert width["Levels"] >= len("ML1,ML2,ML3")
     assert width["Check"] >= max(len(c.check or "") for h in results.hosts for c in h.controls)
     assert width["Host"] >= len("-hmi01") and width["Strategy"] >= len("application_control")
+    assert width["Outcome"] >= len("alternate_control") and width["Collected at"] >= len(
+        "2026-11-20T03:00:00+00:00"
+    )
     run = wb["Run"]
     assert run.column_dimensions["A"].width >= max(len(f"Check {c.id}") for c in results.run.checks)
     policy = dict(r[:2] for r in rows(wb, "Run"))["Policy"]

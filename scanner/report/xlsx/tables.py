@@ -116,14 +116,14 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         fit_width(
             (",".join(f"ML{n}" for n in r.levels) for r in results.framework.controls), 6, 14
         ),
-        16,
+        fit_width((o.value for o in Outcome), 10, 20),
         10,
         60,
         40,
         9,
         fit_width(checks, 12, 50),
         8,
-        20,
+        fit_width((when(h.collected_at) for h in results.hosts), 12, 28),
         24,
     ]
     # Identifiers wider than their column wrap (a host name, a check id); Evidence and Observed
@@ -256,8 +256,9 @@ def coverage_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Coverage",
-        [fit_width((h.name for h in results.hosts), 14, 32), 16, 9, 12, 16, 40, 52]
-        + [12, 12, 12, 30, 40, 26],
+        # wrapped where long: reach detail, host key (a SHA256 fingerprint in two lines), notes
+        [fit_width((h.name for h in results.hosts), 14, 32), 16, 9, 12, 16, 30, 30]
+        + [12, 12, 12, 20, 30, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
         COVERAGE_HEADER,
     )
     # Every cell may wrap (a long name, reach detail, groups, notes); rows grow to fit.
