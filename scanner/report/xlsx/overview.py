@@ -43,6 +43,7 @@ from scanner.report.xlsx.style import (
     TITLE,
     Styles,
     distribution,
+    fit_width,
     header_row,
     level_fills,
     level_text,
@@ -221,7 +222,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [28, 13, 13, 10, 14] + [13] * (len(strategies) + 3) + [3.5] * len(groups),
+        [fit_width((h.name for h in results.hosts), 14, 32), 13, 13, 10, 14]
+        + [13] * (len(strategies) + 3)
+        + [3.5] * len(groups),
         freeze="B2",
     )
     longest = max((len(g) for g in groups), default=0)
@@ -238,7 +241,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             h.role or "",
             h.ot_zone or "",
             h.platform.value,
@@ -285,7 +288,9 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     fixed = ["Host", "Reach", "Level", "Claimable"]
     names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
     sheet = st.book.sheet(
-        strategy.short_label[:31], [28, 14, 13, 13] + [13] * len(reqs), freeze="C2"
+        strategy.short_label[:31],
+        [fit_width((h.name for h in results.hosts), 14, 32), 14, 13, 13] + [13] * len(reqs),
+        freeze="C2",
     )
     header_row(sheet, st, names)
     sheet.print_title_rows = "1:1"
@@ -300,7 +305,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     for h in results.hosts:
         outcome = {c.ism: c.outcome for c in _of_strategy(fw, h, strategy)}
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             (h.reach.value, 0 if reached(h) else blind),
             na_cell if strategy in h.not_applicable else bold_level[h.levels[strategy]],
             na_cell if strategy in h.not_applicable else level_cell[h.claimable[strategy]],

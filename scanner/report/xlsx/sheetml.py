@@ -410,7 +410,7 @@ class Workbook:
         pages_tall: int = 0,
     ) -> Sheet:
         """A new sheet (the previous one is finished). ``freeze``: the top-left cell that scrolls;
-        printing is landscape, one page wide and ``pages_tall`` high (0: as many as needed)."""
+        printing is A4 landscape, one page wide and ``pages_tall`` high (0: as many as needed)."""
         if len(title) > 31 or re.search(r"[\\/?*\[\]:]", title) or not title:
             raise ValueError(f"sheet title {title!r} is not a valid Excel sheet name")
         if any(s.title.lower() == title.lower() for s in self.sheets):
