@@ -108,28 +108,35 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     checks = {c.id for c in results.run.checks} | {
         c.check or "" for h in results.hosts for c in h.controls
     }
-    widths = [
-        fit_width((h.name for h in results.hosts), 14, 32),
-        fit_width((x.value for x in results.framework.groups), 10, 28),
-        fit_width((r.ism for r in results.framework.controls), 9, 14),
-        8,
-        fit_width(
-            (",".join(f"ML{n}" for n in r.levels) for r in results.framework.controls), 6, 14
-        ),
-        fit_width((o.value for o in Outcome), 10, 20),
-        10,
-        60,
-        40,
-        9,
-        fit_width(checks, 12, 50),
-        8,
-        fit_width((when(h.collected_at) for h in results.hosts), 12, 28),
-        24,
-    ]
-    # Identifiers wider than their column wrap (a host name, a check id); Evidence and Observed
-    # always may: each row is as tall as its most wrapped cell needs.
-    t = Table(st.book, "Findings", widths, FINDINGS_HEADER, freeze="C2", max_rows=max_rows)
-    widths = t.widths  # a header word may have widened a column
+    # By column name (a column without an entry is 12 wide): identifiers as wide as the longest
+    # (bounded; beyond it a host name or check id wraps), Evidence and Observed wrapped; each row
+    # is as tall as its most wrapped cell needs.
+    levels = (",".join(f"ML{n}" for n in r.levels) for r in results.framework.controls)
+    width = {
+        "Host": fit_width((h.name for h in results.hosts), 14, 32),
+        "Strategy": fit_width((x.value for x in results.framework.groups), 10, 28),
+        "ISM": fit_width((r.ism for r in results.framework.controls), 9, 14),
+        "E8 id": 8,
+        "Levels": fit_width(levels, 6, 14),
+        "Outcome": fit_width((o.value for o in Outcome), 10, 20),
+        "Host-checkable": 10,
+        "Evidence": 60,
+        "Observed": 40,
+        "Grade": 9,
+        "Check": fit_width(checks, 12, 50),
+        "Check version": 8,
+        "Collected at": fit_width((when(h.collected_at) for h in results.hosts), 12, 28),
+        "Register entry": 24,
+    }
+    t = Table(
+        st.book,
+        "Findings",
+        [width.get(name, 12) for name in FINDINGS_HEADER],
+        FINDINGS_HEADER,
+        freeze="C2",
+        max_rows=max_rows,
+    )
+    width = dict(zip(FINDINGS_HEADER, t.widths, strict=True))  # a header word may widen one
     cell, cached = st.book.cell, st.book.cached
     wrap = st(wrap=True)
     centred = st(center=True)  # the version apart from the date beside it
@@ -138,11 +145,11 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     checkable = {k: cell(k) for k in ("yes", "partly", "no")}
     empty = cell(None)
     about: dict[tuple[Strategy, str, str, tuple[int, ...]], str] = {}
-    ctl_widths = (widths[7], widths[10], widths[13])
+    ctl_widths = (width["Evidence"], width["Check"], width["Register entry"])
     part: dict[tuple[str, str | None, str | None], float] = {}
     for h in results.hosts:
         host = cell(h.name, wrap)
-        host_tall = row_height((h.name,), widths, (0,)) or 0.0
+        host_tall = row_height((h.name,), (width["Host"],), (0,)) or 0.0
         collected = cell(when(h.collected_at))
         observed: dict[int, tuple[str, str, float]] = {}  # id → (text, cell, height)
         for c in h.controls:
@@ -158,7 +165,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
             seen, seen_text, seen_tall = empty, "", 0.0
             if c.observed:
                 seen_text, seen, seen_tall = observed.get(id(c.observed)) or _observed(
-                    cell, c.observed, wrap, widths[8]
+                    cell, c.observed, wrap, width["Observed"]
                 )
                 observed[id(c.observed)] = seen_text, seen, seen_tall
             # the row's height: the tallest of host, evidence, observed, check, register entry
