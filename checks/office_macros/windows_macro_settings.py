@@ -37,9 +37,6 @@ counts for a user only when the user's own policy roots (Cloud Policy or user po
 value set **only** under the machine root is no_visibility with that reason (that Office honours
 the HKLM root for them is unverified), while a non-compliant machine value still fails.
 
-**Why one ~430-line module**: the house rule is one check per module; about half of it is this
-docstring and the per-root precedence the assessor needs written down next to the judge.
-
 **Trusted Locations** (ISM-1671 and ISM-1488; ``checks/office_macros/_trusted_locations.py``): a
 file in a Trusted Location runs its macros whatever ``VBAWarnings`` says and wherever it came
 from. Unless a user policy root disables all Trusted Locations for the app
@@ -89,6 +86,9 @@ reads the 16.0 paths; out-of-support Office is a patch_applications failure. Any
 no_visibility. Not judged here: trusted publishers, VBA turned off entirely (``vbaoff``).
 Evidence grade: good.
 """
+
+# Why one ~430-line module (not in the docstring, which the check catalogue prints): the house
+# rule is one check per module, and half of it is the docstring an assessor reads.
 
 from __future__ import annotations
 
