@@ -21,6 +21,7 @@ from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report.xlsx import sheetml
+from scanner.report.xlsx.grouping import grouped
 from scanner.report.xlsx.sheetml import safe_text
 from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
 from scanner.report.xlsx.workbook import write_workbook, write_xlsx
@@ -256,8 +257,16 @@ def test_findings_keep_evidence_and_hostile_text(
 ) -> None:
     results, _, _, wb = built
     frows = rows(wb, "Findings")
-    assert frows[0][:6] == ("Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome")
-    assert frows[0][6:13] == (
+    assert frows[0][:7] == (
+        "Host",
+        "Strategy",
+        "ISM",
+        "Requirement (short)",
+        "E8 id",
+        "Levels",
+        "Outcome",
+    )
+    assert frows[0][7:14] == (
         "Host-checkable",
         "Evidence",
         "Observed",
@@ -270,14 +279,16 @@ def test_findings_keep_evidence_and_hostile_text(
         (h.name, c.ism)
         for h in results.hosts
         for c in h.controls
-        if c.outcome is not Outcome.NOT_APPLICABLE
+        if c.outcome is not Outcome.NOT_APPLICABLE and not grouped(c)
     ]
-    assert [(r[0], r[2]) for r in frows[1:]] == applicable  # not-applicable rows: Controls sheet
+    # not-applicable and unattested organisational rows: Controls sheet
+    assert [(r[0], r[2]) for r in frows[1:]] == applicable
     assert len(applicable) < sum(len(h.controls) for h in results.hosts)
     evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
-    assert evil[5] == "ineffective" and evil[10] == "patch_os.evil" and evil[11] == 1
-    assert evil[7].startswith("=HYPERLINK") and "\\x07bell" in evil[7]
-    assert "+cmd|' /C calc'!A0" in evil[8]
+    assert evil[3] == "Operating systems that are no longer supported by vendors are replaced."
+    assert evil[6] == "ineffective" and evil[11] == "patch_os.evil" and evil[12] == 1
+    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
+    assert "+cmd|' /C calc'!A0" in evil[9]
     assert any(r[0] == HOSTILE for r in frows)
 
 
@@ -444,7 +455,7 @@ def test_controls_sheet_lists_each_control_once_with_host_counts(
     row = next(r for r in ctl if r[0] == "patch_os" and r[1] == "ISM-1501")
     req = next(r for r in requirements() if r.strategy is Strategy.PATCH_OS and r.ism == "ISM-1501")
     assert row[5] == req.requirement and row[3] == "ML1-3"
-    counts = dict(zip(ctl[0][6:], row[6:], strict=True))
+    counts = dict(zip(ctl[0][6:-1], row[6:-1], strict=True))
     expected = {o.value: 0 for o in Outcome}
     for h in results.hosts:
         for c in h.controls:
@@ -472,21 +483,23 @@ def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path)
     with path.open("wb") as fh:
         write_workbook(results, fh, raw, max_rows=100)  # 1 header + 99 findings per sheet
     wb = load_workbook(path)
-    total = sum(c.outcome is not Outcome.NOT_APPLICABLE for h in results.hosts for c in h.controls)
-    parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
-    assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
-    got = []
-    for name in parts:
-        sheet = rows(wb, name)
-        assert sheet[0][:3] == ("Host", "Strategy", "ISM") and len(sheet) <= 100
-        assert wb[name].auto_filter.ref == f"A1:N{len(sheet)}" and wb[name].freeze_panes == "C2"
-        got += sheet[1:]
     want = [
         (h.name, c.ism)
         for h in results.hosts
         for c in h.controls
-        if c.outcome is not Outcome.NOT_APPLICABLE
+        if c.outcome is not Outcome.NOT_APPLICABLE and not grouped(c)
     ]
+    total = len(want)  # rows left to the Controls sheet take no room: sheets fill to the cap
+    parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
+    assert len(parts) >= 3
+    assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
+    got = []
+    for name in parts:
+        sheet = rows(wb, name)
+        assert sheet[0][:3] == ("Host", "Strategy", "ISM")
+        assert len(sheet) == (100 if name != parts[-1] else 1 + (total - 1) % 99 + 1)
+        assert wb[name].auto_filter.ref == f"A1:O{len(sheet)}" and wb[name].freeze_panes == "C2"
+        got += sheet[1:]
     assert [(r[0], r[2]) for r in got] == want
 
 

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.assess.results import RegisterUse, Results
+from scanner.model.framework import short_statement
 from scanner.model.vocabulary import Grade, Outcome, Strategy
 from scanner.record.raw import CommandRecord, RawRecord
+from scanner.report.xlsx.grouping import grouped, grouped_notes
 from scanner.report.xlsx.style import (
     NO_VISIBILITY_FILL,
     OUTCOME_FILL,
@@ -31,6 +33,8 @@ from scanner.report.xlsx.style import (
 
 # --- Controls, findings, register, coverage, evidence -----------------------------------------
 
+GROUPED_WIDTH = 44  # Controls: why no host showed the control, and on how many hosts
+REQUIREMENT_WIDTH = 40  # Findings: the requirement in short (up to 100 characters)
 
 CONTROLS_HEADER = [
     "Strategy",
@@ -40,11 +44,14 @@ CONTROLS_HEADER = [
     "Host-checkable",
     "Requirement",
     *(o.value for o in Outcome),
+    "Not shown from a host (these hosts are not on Findings)",
 ]
 
 
 def controls_sheet(st: Styles, results: Results) -> None:
-    """Each control of the model once, with its text and how many hosts had each outcome."""
+    """Each control of the model once, with its text, how many hosts had each outcome, and for
+    controls no host can show the reason once with the hosts it stands for
+    (:mod:`scanner.report.xlsx.grouping`: those rows are not repeated on Findings)."""
     tally = Counter(
         (c.strategy, c.ism, c.outcome, c.checkable) for h in results.hosts for c in h.controls
     )
@@ -56,14 +63,16 @@ def controls_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Controls",
-        [18, 11, 8, 10, 14, 70] + [17] * len(Outcome),
+        [18, 11, 8, 10, 14, 70] + [17] * len(Outcome) + [GROUPED_WIDTH],
         CONTROLS_HEADER,
         freeze="C2",
     )
     wrap = st(wrap=True)
+    notes = grouped_notes(results)
     for r in results.framework.controls:
         key = (r.strategy, r.ism)
         seen = counts.get(key, Counter())
+        note = notes.get(key, "")
         t.row(
             [
                 r.strategy.value,
@@ -73,8 +82,13 @@ def controls_sheet(st: Styles, results: Results) -> None:
                 ", ".join(sorted(checkable.get(key, {r.checkable}))),
                 (r.requirement, wrap),
             ]
-            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome],
-            height=wrapped_height(r.requirement, 70),
+            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome]
+            + [(note, wrap)],
+            height=max(
+                wrapped_height(r.requirement, 70) or 0,
+                wrapped_height(note, GROUPED_WIDTH) or 0,
+            )
+            or None,
         )
     t.finish()
 
@@ -83,6 +97,7 @@ FINDINGS_HEADER = [
     "Host",
     "Strategy",
     "ISM",
+    "Requirement (short)",
     "E8 id",
     "Levels",
     "Outcome",
@@ -98,15 +113,17 @@ FINDINGS_HEADER = [
 
 
 def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
-    """Every host × control that applies to the host, with its evidence (the requirement text
-    and the not-applicable counts are on the Controls sheet).
+    """Every host × control that applies to the host, with its evidence and the requirement in
+    short (the full text and the not-applicable counts are on the Controls sheet). A control no
+    host can show, not_assessed with no register entry, is given once on the Controls sheet
+    instead of on every host (:mod:`scanner.report.xlsx.grouping`).
 
     Rows are assembled from rendered cells: the control's own columns once per control, the
     host's once per host, an observed value once per finding that several controls share."""
     t = Table(
         st.book,
         "Findings",
-        [24, 18, 11, 8, 10, 16, 10, 60, 40, 9, 28, 8, 20, 24],
+        [24, 18, 11, REQUIREMENT_WIDTH, 8, 10, 16, 10, 60, 40, 9, 28, 8, 20, 24],
         FINDINGS_HEADER,
         freeze="C2",
         max_rows=max_rows,
@@ -123,14 +140,18 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         collected = cell(when(h.collected_at))
         observed: dict[int, str] = {}
         for c in h.controls:
-            if c.outcome is Outcome.NOT_APPLICABLE:
-                continue  # counted on the Controls sheet; in results.json
+            if c.outcome is Outcome.NOT_APPLICABLE or grouped(c):
+                continue  # counted (and explained) on the Controls sheet; in results.json
             key = (c.strategy, c.ism, c.local_id, c.levels)
             control = about.get(key)
             if control is None:
                 span = ",".join(f"ML{n}" for n in c.levels)
                 control = about[key] = (
-                    cell(c.strategy.value) + cell(c.ism) + cell(c.local_id) + cell(span)
+                    cell(c.strategy.value)
+                    + cell(c.ism)
+                    + cell(short_statement(c.requirement), wrap)
+                    + cell(c.local_id)
+                    + cell(span)
                 )
             seen = empty
             if c.observed:

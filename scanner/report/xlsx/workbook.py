@@ -6,7 +6,8 @@ groups and controls); the built-in Essential Eight gives the sheets below.
 Sheets, in order: Summary (scope, coverage, fleet maturity, a chart, run metadata), Heatmap
 (host × strategy levels, with host-group columns to filter a site or OT zone), one sheet per
 strategy (host × control outcomes; :mod:`scanner.report.xlsx.overview`), Controls (each
-requirement once, with host counts per outcome), Findings (host × control, with evidence),
+requirement once, with host counts per outcome and, for controls no host can show, the reason
+once: :mod:`scanner.report.xlsx.grouping`), Findings (host × control, with evidence),
 Exceptions and Attestations (what the register did), Coverage (reach of every in-scope host),
 Not scanned (only when the run had a directory target: active computer objects not in the
 inventory, inventory hosts not in the directory; :mod:`scanner.report.xlsx.directory`),
