@@ -20,8 +20,10 @@ from scanner.report.xlsx.style import (
     Styles,
     Table,
     level_fills,
+    level_key,
     level_text,
     levels_span,
+    outcome_key,
     reached,
     run_status,
     when,
@@ -77,6 +79,7 @@ def controls_sheet(st: Styles, results: Results) -> None:
             height=wrapped_height(r.requirement, 70),
         )
     t.finish()
+    t.legend(st, outcome_key(), "Colour key (a count is coloured as the outcome its column names)")
 
 
 FINDINGS_HEADER = [
@@ -153,6 +156,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 + (cached((c.register_entry, 0)) or cell(c.register_entry))
             )
     t.finish()
+    t.legend(st, outcome_key(o for o in Outcome if o is not Outcome.NOT_APPLICABLE))
 
 
 def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
@@ -186,6 +190,8 @@ def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
             ]
         )
     t.finish()
+    if any(_register_state(u) not in ("current", "unused") for u in uses):
+        t.legend(st, [(", ".join(STALE_STATUSES), STALE_FILL, "the entry was not applied")])
 
 
 def _register_state(u: RegisterUse) -> str:
@@ -241,6 +247,8 @@ def coverage_sheet(st: Styles, results: Results) -> None:
             0 if seen else blind,
         )
     t.finish()
+    if not all(reached(h) for h in results.hosts):
+        t.legend(st, [("no visibility", NO_VISIBILITY_FILL, "host not reached or not readable")])
 
 
 EVIDENCE_HEADER = [
@@ -341,6 +349,8 @@ def next_level_sheet(st: Styles, results: Results) -> None:
                     ]
                 )
     t.finish()
+    if t.sheet.rows > 1:
+        t.legend(st, level_key(results.framework.top, reach=False)[:-1])
 
 
 def run_sheet(st: Styles, results: Results) -> None:
