@@ -191,7 +191,8 @@ def test_every_sheet_that_uses_colours_prints_a_key_to_them(
     # The chart's colours are the Summary key's.
     with zipfile.ZipFile(path) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
-    series = re.findall(r'<c:ser>.*?<a:srgbClr val="([0-9A-F]{6})"', chart)
+    # (a hatched series: its colour is the pattern's background)
+    series = re.findall(r'<c:ser>.*?(?:solidFill|bgClr)><a:srgbClr val="([0-9A-F]{6})"', chart)
     summary = wb["Summary"]
     start = _key_start(summary)
     assert start is not None
@@ -237,6 +238,10 @@ def test_the_chart_counts_whole_hosts_from_zero(book: tuple[Results, Path, Workb
     assert '<c:min val="0"/>' in axis
     assert '<c:numFmt formatCode="0" sourceLinked="0"/>' in axis
     assert '<c:majorUnit val="1"/>' in axis  # four hosts: a gridline per host
+    # No visibility, the last series, is hatched as well as yellow: "not seen" on any printer.
+    series = re.findall(r"<c:ser>.*?</c:ser>", chart)
+    assert [("<a:pattFill" in x) for x in series] == [False] * 6 + [True]
+    assert f'<a:bgClr><a:srgbClr val="{NO_VISIBILITY_FILL}"/>' in series[-1]
     steps = [m * 10**e for e in range(6) for m in (1, 2, 5)]  # 1, 2, 5, 10, 20, 50 …
     for largest in (0, 1, 7, 10, 11, 40, 99, 101, 999, 12_345):
         step = whole_step(largest)

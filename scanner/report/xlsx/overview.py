@@ -190,6 +190,8 @@ def _summary_chart(s: Sheet, results: Results, top: int, last: int) -> None:
                     name_ref=absolute_ref(s.title, first + i, top, first + i, top),
                     values_ref=absolute_ref(s.title, first + i, top + 1, first + i, last),
                     colour=colour,
+                    # no visibility (the last series) hatched: not seen, whatever the printer
+                    pattern="wdUpDiag" if i == len(colours) - 1 else "",
                 )
                 for i, colour in enumerate(colours)
             ),
@@ -214,7 +216,10 @@ def summary_sheet(st: Styles, results: Results) -> None:
 def _summary_key(results: Results) -> list[KeyEntry]:
     """The Summary's colours: the levels (also the chart's), the target verdicts and, with a
     directory target, its lines."""
-    key = level_key(results.framework.top)
+    key = [
+        (label, fill, meaning + ("; hatched in the chart" if fill == NO_VISIBILITY_FILL else ""))
+        for label, fill, meaning in level_key(results.framework.top)
+    ]
     key += [
         ("met", MET_FILL, "the target level is met"),
         ("not met", STALE_FILL, "target not met; hosts short of it; a run that stopped early"),

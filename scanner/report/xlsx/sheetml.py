@@ -129,6 +129,9 @@ class Series:
     name_ref: str
     values_ref: str
     colour: str
+    # A DrawingML preset pattern ("wdUpDiag") drawn in dark grey over the colour: a cue that
+    # survives greyscale printing where two colours' greys come close.
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -625,11 +628,20 @@ def whole_step(largest: int, ticks: int = 10) -> int:
     return step
 
 
+def _series_fill(s: Series) -> str:
+    if not s.pattern:
+        return f'<a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+    return (
+        f'<a:pattFill prst="{s.pattern}"><a:fgClr><a:srgbClr val="595959"/></a:fgClr>'
+        f'<a:bgClr><a:srgbClr val="{s.colour}"/></a:bgClr></a:pattFill>'
+    )
+
+
 def _chart_xml(chart: BarChart) -> str:
     series = "".join(
         f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>'
         f"<c:tx><c:strRef><c:f>{_xml(s.name_ref)}</c:f></c:strRef></c:tx>"
-        f'<c:spPr><a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+        f"<c:spPr>{_series_fill(s)}"
         '<a:ln><a:solidFill><a:srgbClr val="7F7F7F"/></a:solidFill></a:ln></c:spPr>'
         '<c:invertIfNegative val="0"/>'
         f"<c:cat><c:strRef><c:f>{_xml(chart.categories_ref)}</c:f></c:strRef></c:cat>"

@@ -48,8 +48,8 @@ _ML0, _TOP = "946B9F", "AEBCE5"
 def level_fills(top: int) -> dict[int | None, str]:
     """Fill per level 0…top (and None: not assessed) for a framework whose top level is ``top``:
     a violet ramp from dark (ML0) to light (the top level), evenly mixed in between, so the
-    order of the levels survives greyscale printing for any number of levels (closer shades,
-    though, past five levels)."""
+    order of the levels survives greyscale printing for any number of levels. Up to five levels
+    (ML0-ML4) stay at least 1.2:1 apart in luminance; more levels get closer shades."""
     steps = max(top, 1)
     return {
         **{n: _mix(_ML0, _TOP, n / steps) for n in range(top + 1)},
