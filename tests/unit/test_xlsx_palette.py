@@ -17,6 +17,7 @@ from scanner.assess.results import RegisterUse, Results
 from scanner.model.framework import requirements
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Strategy
+from scanner.report.html import render_html
 from scanner.report.xlsx.sheetml import whole_step
 from scanner.report.xlsx.style import (
     INCOMPLETE_FILL,
@@ -247,3 +248,14 @@ def test_the_chart_counts_whole_hosts_from_zero(book: tuple[Results, Path, Workb
         step = whole_step(largest)
         # The smallest whole step of the series that needs no more than ten gridlines.
         assert step == next(s for s in steps if largest <= s * 10), largest
+
+
+def test_the_html_report_uses_the_same_palette(book: tuple[Results, Path, Workbook]) -> None:
+    results = book[0]
+    page = render_html(results)
+    assert f"td.na {{ background: #{NOT_APPLICABLE_FILL};" in page
+    fills = {f.upper() for f in re.findall(r"background: #([0-9A-Fa-f]{6})", page)}
+    palette = set(OUTCOME_FILL.values()) | set(level_fills(results.framework.top).values())
+    chrome = {"F3F3F3"}  # row headings: not a meaning
+    assert fills <= palette | {NOT_APPLICABLE_FILL} | chrome, fills - palette
+    assert level_fills(3)[0] in fills  # the heat map's ML0 cell
