@@ -18,6 +18,7 @@ from scanner.model.framework import requirements
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Strategy
 from scanner.report.html import render_html
+from scanner.report.xlsx.sheetml import Workbook as Workbook_
 from scanner.report.xlsx.sheetml import whole_step
 from scanner.report.xlsx.style import (
     INCOMPLETE_FILL,
@@ -27,7 +28,10 @@ from scanner.report.xlsx.style import (
     NOT_APPLICABLE_FILL,
     OUTCOME_FILL,
     STALE_FILL,
+    Styles,
+    Table,
     level_fills,
+    outcome_key,
 )
 from scanner.report.xlsx.workbook import write_xlsx
 from tests.unit.test_xlsx import CHECK, HOSTILE, record
@@ -259,3 +263,21 @@ def test_the_html_report_uses_the_same_palette(book: tuple[Results, Path, Workbo
     chrome = {"F3F3F3"}  # row headings: not a meaning
     assert fills <= palette | {NOT_APPLICABLE_FILL} | chrome, fills - palette
     assert level_fills(3)[0] in fills  # the heat map's ML0 cell
+
+
+def test_a_key_that_would_pass_the_last_row_goes_on_a_continuation_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "k.xlsx"
+    with path.open("wb") as fh, Workbook_(fh) as wb:
+        st = Styles(wb)
+        t = Table(wb, "T", [20, 40], ["Host", "Outcome"], max_rows=5)
+        for n in range(4):
+            t.row([f"h{n}", "effective"])
+        t.finish()
+        t.legend(st, outcome_key([Outcome.EFFECTIVE, Outcome.INEFFECTIVE]))
+    book = load_workbook(path)
+    assert book.sheetnames == ["T", "T (2)"]
+    assert book["T"].max_row == 5 and book["T"].auto_filter.ref == "A1:B5"
+    rest = list(book["T (2)"].iter_rows(values_only=True))
+    assert rest[0] == ("Host", "Outcome") and rest[2][0].startswith("Colour key")
+    assert [r[0] for r in rest[3:]] == ["ineffective", "effective"]
+    assert book["T (2)"].auto_filter.ref == "A1:B1"

@@ -26,10 +26,10 @@ MAX_GROUP_COLUMNS = 30
 # not tell red from green, so a fill must be told apart by its lightness alone. Every set of fills
 # that meets on one sheet is spaced in lightness: the outcomes among themselves, the levels among
 # themselves (with "not applicable", "not assessed" and "no visibility", which the heat map and
-# the chart show beside them), darker meaning worse. Black text on every fill keeps a contrast of
+# the chart show beside them), the darkest the worst (ML0, ineffective). Black text on every fill keeps a contrast of
 # at least 4.5:1 (WCAG AA), so the seven fills of a set share the luminance range 0.18-1.0:
 # about 8 CIE L* units apart, at least 1.2:1 in luminance between any two (tests/unit/
-# test_xlsx.py computes it). Levels are a single violet ramp, a hue no outcome uses, so ML1 is
+# test_xlsx_palette.py computes it). Levels are a single violet ramp, a hue no outcome uses, so ML1 is
 # never mistaken for "ineffective" nor ML2 for "no visibility"; outcomes keep the usual hues (red
 # ineffective, orange not implemented, green effective, yellow no visibility). Colour is never
 # the only cue: a coloured cell carries its outcome or level as text, a coloured count sits under
@@ -89,13 +89,13 @@ OUTCOME_MEANING = {
     Outcome.NO_VISIBILITY: "could not be seen: host not reached, or its data missing or unreadable",
     Outcome.NOT_IMPLEMENTED: "not in place (or a risk accepted without a compensating control)",
     Outcome.NOT_APPLICABLE: "does not concern this host (shown by the host)",
-    Outcome.NOT_ASSESSED: "no host check: an organisational control, unless attested",
+    Outcome.NOT_ASSESSED: "not judged: no host check (organisational) and no valid attestation",
 }
 KeyEntry = tuple[str, str, str]
 
 
 def outcome_key(outcomes: Iterable[Outcome] = tuple(Outcome)) -> list[KeyEntry]:
-    """Key rows for outcome fills, worst first (the order of their lightness)."""
+    """Key rows for outcome fills, darkest first (as they print in grey)."""
     order = sorted(outcomes, key=lambda o: _lightness_rank(OUTCOME_FILL[o]))
     return [(o.value, OUTCOME_FILL[o], OUTCOME_MEANING[o]) for o in order]
 
