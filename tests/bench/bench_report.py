@@ -39,7 +39,9 @@ def synthetic_raw(hosts: int) -> RawRecord:
     """A fleet of Linux hosts whose every command answered with a short line (judges say no_visibility
     or ineffective: the point is the volume of findings, one per host × control)."""
     checks = [c for c in load_checks() if Platform.LINUX in c.platforms]
-    commands = sorted({(cmd.render(HostProfile()), c.id) for c in checks for cmd in c.collect.values()})
+    commands = sorted(
+        {(cmd.render(HostProfile()), c.id) for c in checks for cmd in c.collect.values()}
+    )
     recs = []
     for i in range(hosts):
         reach = Reach.UNREACHABLE if i % 50 == 49 else Reach.OK

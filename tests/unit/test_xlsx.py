@@ -23,7 +23,7 @@ from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report.xlsx import sheetml
 from scanner.report.xlsx.grouping import grouped
 from scanner.report.xlsx.sheetml import safe_text
-from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
+from scanner.report.xlsx.style import LEVEL_FILL, NO_VISIBILITY_FILL, OUTCOME_FILL, STALE_FILL
 from scanner.report.xlsx.workbook import write_workbook, write_xlsx
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -143,6 +143,13 @@ def rows(wb: Workbook, sheet: str) -> list[tuple[Any, ...]]:
     return list(wb[sheet].iter_rows(values_only=True))
 
 
+def table(wb: Workbook, sheet: str) -> list[tuple[Any, ...]]:
+    """A table sheet's header and data rows: up to the empty row before its colour key."""
+    got = rows(wb, sheet)
+    end = next((i for i, r in enumerate(got) if all(v is None for v in r)), len(got))
+    return got[:end]
+
+
 def test_every_sheet_in_order(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
     assert built[3].sheetnames == SHEETS
     assert all(len(n) <= 31 for n in SHEETS)
@@ -256,7 +263,7 @@ def test_findings_keep_evidence_and_hostile_text(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     results, _, _, wb = built
-    frows = rows(wb, "Findings")
+    frows = table(wb, "Findings")
     assert frows[0][:7] == (
         "Host",
         "Strategy",
@@ -309,7 +316,7 @@ def test_coverage_reports_every_host_and_fills_no_visibility(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     wb = built[3]
-    cov = rows(wb, "Coverage")
+    cov = table(wb, "Coverage")
     assert cov[0][:7] == (
         "Host",
         "Address",
@@ -325,7 +332,7 @@ def test_coverage_reports_every_host_and_fills_no_visibility(
     assert by["hist02"][1][4] == "unreachable" and by["hist02"][1][5] == "@connection refused"
     assert by[HOSTILE][1][4] == "auth_failed"
     ws = wb["Coverage"]
-    assert ws.cell(row=by["hist02"][0], column=1).fill.fgColor.rgb.endswith("FFEB9C")
+    assert ws.cell(row=by["hist02"][0], column=1).fill.fgColor.rgb.endswith(NO_VISIBILITY_FILL)
     assert ws.cell(row=by["-hmi01"][0], column=1).fill.fill_type is None
 
 
@@ -402,12 +409,12 @@ def test_register_sheets_highlight_expired_and_incomplete(tmp_path: Path) -> Non
     path = tmp_path / "r.xlsx"
     write_xlsx(results, path)
     wb = load_workbook(path)
-    ex = rows(wb, "Exceptions")
+    ex = table(wb, "Exceptions")
     assert ex[0][:4] == ("Id", "Expires", "State", "Controls by status")
     assert [r[0] for r in ex[1:]] == ["EX-1", "EX-2"]
     assert ex[1][2] == "expired" and ex[2][2] == "current"
     ws = wb["Exceptions"]
-    assert ws.cell(row=2, column=2).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(row=2, column=2).fill.fgColor.rgb.endswith(STALE_FILL)
     assert ws.cell(row=3, column=2).fill.fill_type is None
     at = rows(wb, "Attestations")
     assert at[1][0] == "AT-1" and at[1][2] == "incomplete" and at[1][5] == HOSTILE
@@ -449,7 +456,7 @@ def test_controls_sheet_lists_each_control_once_with_host_counts(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     results, _, _, wb = built
-    ctl = rows(wb, "Controls")
+    ctl = table(wb, "Controls")
     assert ctl[0][:6] == ("Strategy", "ISM", "E8 id", "Levels", "Host-checkable", "Requirement")
     assert len(ctl) == 1 + len(requirements())
     row = next(r for r in ctl if r[0] == "patch_os" and r[1] == "ISM-1501")
@@ -495,7 +502,7 @@ def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path)
     assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
     got = []
     for name in parts:
-        sheet = rows(wb, name)
+        sheet = table(wb, name)
         assert sheet[0][:3] == ("Host", "Strategy", "ISM")
         assert len(sheet) == (100 if name != parts[-1] else 1 + (total - 1) % 99 + 1)
         assert wb[name].auto_filter.ref == f"A1:O{len(sheet)}" and wb[name].freeze_panes == "C2"
@@ -566,7 +573,7 @@ def test_controls_rows_are_tall_enough_for_their_requirement_text(
 ) -> None:
     ws = built[3]["Controls"]
     heights = {}
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=2, max_row=len(table(built[3], "Controls"))):
         heights[row[5].value] = ws.row_dimensions[row[0].row].height
     longest = max(heights, key=len)
     shortest = min(heights, key=len)

@@ -139,14 +139,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, Workbook]:
 
 
 def rows(wb: Workbook, prefix: str) -> list[tuple[Any, ...]]:
-    """A table's rows under its header, continuation sheets included."""
+    """A table's rows under its header, continuation sheets included; each sheet's table ends
+    at the empty row before its colour key."""
     names = [s for s in wb.sheetnames if s == prefix or s.startswith(f"{prefix} (")]
     header = next(wb[names[0]].iter_rows(values_only=True))
     out: list[tuple[Any, ...]] = [header]
     for n in names:
         sheet = list(wb[n].iter_rows(values_only=True))
         assert sheet[0] == header
-        out += sheet[1:]
+        end = next((i for i, r in enumerate(sheet) if all(v is None for v in r)), len(sheet))
+        out += sheet[1:end]
     return out
 
 
@@ -282,7 +284,7 @@ def test_counts_and_levels_come_from_results_not_findings(built: tuple[Results, 
             "not assessed" if h.claimable_level is None else f"ML{h.claimable_level}"
         )
     # The per-strategy sheets still show each grouped row on its host.
-    sheet = list(wb["Patch OS"].iter_rows(values_only=True))
+    sheet = rows(wb, "Patch OS")  # the host rows, not the keys below them
     col = next(i for i, h in enumerate(sheet[0]) if str(h).startswith("ISM-1807 "))
     assert {r[0]: r[col] for r in sheet[1:] if r[0]} == {
         "lin01": "not_assessed",

@@ -22,8 +22,10 @@ from scanner.report.xlsx.style import (
     Styles,
     Table,
     level_fills,
+    level_key,
     level_text,
     levels_span,
+    outcome_key,
     reached,
     run_status,
     when,
@@ -91,6 +93,7 @@ def controls_sheet(st: Styles, results: Results) -> None:
             or None,
         )
     t.finish()
+    t.legend(st, outcome_key(), "Colour key (a count is coloured as the outcome its column names)")
 
 
 FINDINGS_HEADER = [
@@ -174,6 +177,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 + (cached((c.register_entry, 0)) or cell(c.register_entry))
             )
     t.finish()
+    t.legend(st, outcome_key(o for o in Outcome if o is not Outcome.NOT_APPLICABLE))
 
 
 def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
@@ -207,6 +211,8 @@ def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
             ]
         )
     t.finish()
+    if any(_register_state(u) not in ("current", "unused") for u in uses):
+        t.legend(st, [(", ".join(STALE_STATUSES), STALE_FILL, "the entry was not applied")])
 
 
 def _register_state(u: RegisterUse) -> str:
@@ -262,6 +268,8 @@ def coverage_sheet(st: Styles, results: Results) -> None:
             0 if seen else blind,
         )
     t.finish()
+    if not all(reached(h) for h in results.hosts):
+        t.legend(st, [("no visibility", NO_VISIBILITY_FILL, "host not reached or not readable")])
 
 
 EVIDENCE_HEADER = [
@@ -362,6 +370,8 @@ def next_level_sheet(st: Styles, results: Results) -> None:
                     ]
                 )
     t.finish()
+    if t.sheet.rows > 1:
+        t.legend(st, level_key(results.framework.top, reach=False)[:-1])
 
 
 def run_sheet(st: Styles, results: Results) -> None:

@@ -13,6 +13,8 @@ Not scanned (only when the run had a directory target: active computer objects n
 inventory, inventory hosts not in the directory; :mod:`scanner.report.xlsx.directory`),
 Evidence index (SHA-256 of every stored command output), Next level and Run
 (:mod:`scanner.report.xlsx.tables`); fills and table plumbing in :mod:`scanner.report.xlsx.style`.
+Every sheet that uses colours ends with a printed colour key, and each per-strategy sheet with
+its controls (ISM id, levels, requirement), after the rows (outside the filter).
 
 Written row by row by :mod:`scanner.report.xlsx.sheetml`, so memory stays flat for large fleets.
 Host-derived text is always a string cell (a value starting with ``=`` never becomes a formula)
