@@ -115,10 +115,12 @@ def _read_password_file(path: str, where: str, label: str = "default") -> bytes:
     return password
 
 
-def _prompted(label: str, prompt: Prompt | None, where: str) -> bytes:
+def _prompted(label: str | None, prompt: Prompt | None, where: str) -> bytes:
+    """Ask for a password; Ansible's prompts: ``Vault password`` for --ask-vault-pass,
+    ``Vault password (LABEL)`` for --vault-id LABEL@prompt."""
     if prompt is None:
         raise InputError(where, "prompting for a vault password needs a terminal")
-    text = "Vault password" if label == "default" else f"Vault password ({label})"
+    text = "Vault password" if label is None else f"Vault password ({label})"
     password = prompt(text).strip().encode("utf-8")
     if not password:
         raise InputError(where, "an empty vault password was given")
@@ -152,7 +154,7 @@ def vault_keys(
             VaultSecret("default", _read_password_file(str(pfile), "--vault-password-file"))
         )
     if ask:
-        found.append(VaultSecret("default", _prompted("default", prompt, "--ask-vault-pass")))
+        found.append(VaultSecret("default", _prompted(None, prompt, "--ask-vault-pass")))
     if env.get(ENV_PASSWORD_FILE):
         path = env[ENV_PASSWORD_FILE]
         found.append(VaultSecret("default", _read_password_file(path, ENV_PASSWORD_FILE)))
