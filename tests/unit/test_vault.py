@@ -333,3 +333,18 @@ def _read_pty(fd: int, until: bytes | None = None, timeout: float = 30) -> bytes
             break
         out += chunk
     return out
+
+
+def test_prompts_are_worded_as_ansible_words_them(site: Path) -> None:
+    asked: list[str] = []
+
+    def answer(text: str) -> str:
+        asked.append(text)
+        return "dev battery\n"
+
+    keys = vault_keys([], ["dev@prompt"], environ={}, ask=True, prompt=answer)
+    assert asked == ["Vault password (dev)", "Vault password"]
+    assert [s.label for s in keys.secrets] == ["dev", "default"]
+    assert load_inventory([site / "site.ini"], keys).hosts["hmi01"].vars["e8_role"] == "server"
+    with pytest.raises(InputError, match="an empty vault password was given"):
+        vault_keys(environ={}, ask=True, prompt=lambda _: "  \n")
