@@ -853,3 +853,15 @@ def test_pre_bagit_bundle_tampering_is_still_caught(tmp_path: Path) -> None:
         for n in src.namelist():
             dst.writestr(n, b"{}" if n == "raw.json" else src.read(n))
     assert verify_bundle(zipped) == ["altered: raw.json (SHA-256 does not match the manifest)"]
+
+
+def test_a_pre_bagit_bundle_at_the_destination_is_replaced_by_a_bag(tmp_path: Path) -> None:
+    for name in ("bundle", "bundle.zip"):
+        dest = tmp_path / name
+        if name.endswith(".zip"):
+            shutil.copy(V1 / name, dest)
+        else:
+            shutil.copytree(V1 / name, dest)
+        write_bundle(dest, *record(), [])
+        assert verify_bundle(dest) == []
+        assert "data/raw.json" in files_of(dest) and "raw.json" not in files_of(dest)
