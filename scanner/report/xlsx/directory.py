@@ -12,6 +12,7 @@ from scanner.assess.coverage import ACTIVE_DAYS
 from scanner.assess.results import DirectoryCoverage, Results
 from scanner.report.xlsx.sheetml import Cell, Sheet
 from scanner.report.xlsx.style import (
+    LISTED_FILL,
     NO_VISIBILITY_FILL,
     SECTION,
     STALE_FILL,
@@ -24,7 +25,6 @@ NOT_SCANNED = "not in the inventory"
 NOT_IN_DIRECTORY = "not in the directory"
 IP_ONLY = "IP only: not matched"
 UNREAD = "could not be read"
-LISTED_FILL = "DDEBF7"  # light blue: an inventory line to check, not a machine to scan
 
 HEADER = [
     "Directory",
@@ -68,6 +68,14 @@ def not_scanned_sheet(st: Styles, results: Results) -> None:
         for cells, _dn, _note in _rows(st, d):
             t.row(cells)  # as tall as the wrapped DN and note need
     t.finish()
+    t.legend(
+        st,
+        [
+            (NOT_SCANNED, NO_VISIBILITY_FILL, "an active computer no host of the run matches"),
+            (NOT_IN_DIRECTORY, LISTED_FILL, NOT_IN_DIRECTORY_NOTE),
+            (UNREAD, STALE_FILL, "the directory could not be read (see the Note)"),
+        ],
+    )
 
 
 def _rows(st: Styles, d: DirectoryCoverage) -> list[tuple[list[Cell], str, str]]:

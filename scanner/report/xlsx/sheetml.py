@@ -9,10 +9,10 @@ reader the tests check every workbook with.
 What it writes: inline-string and number cells with shared cell formats (fill, font, alignment;
 every cell top-aligned unless its style says otherwise), column widths, row heights that fit
 wrapped text (:func:`row_height`, computed as rows are written: readers such as LibreOffice keep
-one line's height for a row that does not say), frozen panes, an auto filter, print titles, A4
-landscape fit-to-width printing with page numbers in the footer, cell comments (with the legacy
-VML Excel shows them through) and one clustered column chart. Text is always a string cell, never
-a formula, whatever it starts with.
+one line's height for a row that does not say), frozen panes, an auto filter, merged cells, print
+titles, A4 landscape fit-to-width printing with page numbers in the footer, cell comments (with
+the legacy VML Excel shows them through) and one clustered column chart. Text is always a string
+cell, never a formula, whatever it starts with.
 
 Each sheet is written whole before the next starts and is compressed into the zip in the
 background while the next one is built; :meth:`close` adds the workbook's own parts.
@@ -184,6 +184,9 @@ class Series:
     name_ref: str
     values_ref: str
     colour: str
+    # A DrawingML preset pattern ("wdUpDiag") drawn in dark grey over the colour: a cue that
+    # survives greyscale printing where two colours' greys come close.
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,9 @@ class BarChart:
     col: int = 0
     width_cm: float = 26
     height_cm: float = 9
+    # The largest value plotted: the value axis counts whole things (hosts) from 0 in steps of
+    # 1, 2, 5, 10 … chosen from it (a spreadsheet's own choice shows 0.5 hosts on a small fleet).
+    max_value: int = 0
 
 
 def absolute_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row: int) -> str:
@@ -230,6 +236,7 @@ class Sheet:
         self._pages_tall = pages_tall
         self._comments: list[tuple[int, int, str]] = []  # (row, col) 1-based, text
         self._charts: list[BarChart] = []
+        self._merged: list[str] = []  # "D12:K12"
         self._buffer: list[str] = []
         self._file: IO[str] = open(  # noqa: SIM115 - closed in finish()
             book.tmp / f"sheet{index}.xml", "w", encoding="utf-8", newline=""
@@ -287,6 +294,10 @@ class Sheet:
     def chart(self, chart: BarChart) -> None:
         self._charts.append(chart)
 
+    def merge(self, row: int, first_col: int, last_col: int) -> None:
+        """Merge cells of one row (1-based), e.g. to wrap a long text across a block's width."""
+        self._merged.append(f"{_COLS[first_col - 1]}{row}:{_COLS[last_col - 1]}{row}")
+
     def discard(self) -> None:
         """Close the temporary file without finishing the sheet (the workbook is abandoned)."""
         self.closed = True
@@ -302,6 +313,12 @@ class Sheet:
         f.write("</sheetData>")
         if self.filter_ref:
             f.write(f'<autoFilter ref="{self.filter_ref}"/>')
+        if self._merged:
+            f.write(
+                f'<mergeCells count="{len(self._merged)}">'
+                + "".join(f'<mergeCell ref="{ref}"/>' for ref in self._merged)
+                + "</mergeCells>"
+            )
         f.write(PAGE_SETUP.format(tall=self._pages_tall))
         rels: list[tuple[str, str]] = []  # (type, target)
         if self._charts:
@@ -661,11 +678,32 @@ def _rich(text: str) -> str:
     )
 
 
+def whole_step(largest: int, ticks: int = 10) -> int:
+    """The value axis's step for counts up to ``largest``: 1, 2, 5, 10, 20, 50 … the smallest
+    giving at most ``ticks`` steps, so every label is a whole number."""
+    step = 1
+    while largest > step * ticks:
+        for factor in (2, 5, 10):
+            if largest <= step * factor * ticks or factor == 10:
+                step *= factor
+                break
+    return step
+
+
+def _series_fill(s: Series) -> str:
+    if not s.pattern:
+        return f'<a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+    return (
+        f'<a:pattFill prst="{s.pattern}"><a:fgClr><a:srgbClr val="595959"/></a:fgClr>'
+        f'<a:bgClr><a:srgbClr val="{s.colour}"/></a:bgClr></a:pattFill>'
+    )
+
+
 def _chart_xml(chart: BarChart) -> str:
     series = "".join(
         f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>'
         f"<c:tx><c:strRef><c:f>{_xml(s.name_ref)}</c:f></c:strRef></c:tx>"
-        f'<c:spPr><a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+        f"<c:spPr>{_series_fill(s)}"
         '<a:ln><a:solidFill><a:srgbClr val="7F7F7F"/></a:solidFill></a:ln></c:spPr>'
         '<c:invertIfNegative val="0"/>'
         f"<c:cat><c:strRef><c:f>{_xml(chart.categories_ref)}</c:f></c:strRef></c:cat>"
@@ -673,6 +711,9 @@ def _chart_xml(chart: BarChart) -> str:
         for i, s in enumerate(chart.series)
     )
     axis = '<c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+    counts = (
+        '<c:scaling><c:orientation val="minMax"/><c:min val="0"/></c:scaling><c:delete val="0"/>'
+    )
     return (
         _XML_DECL + '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"'
         ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
@@ -686,11 +727,13 @@ def _chart_xml(chart: BarChart) -> str:
         '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="100"/>'
         '<c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
         '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
-        f'<c:valAx><c:axId val="100"/>{axis}<c:axPos val="l"/>'
+        f'<c:valAx><c:axId val="100"/>{counts}<c:axPos val="l"/>'
+        "<c:majorGridlines/>"
         f"<c:title>{_rich(chart.y_title)}</c:title>"
-        '<c:numFmt formatCode="General" sourceLinked="1"/><c:majorTickMark val="out"/>'
+        '<c:numFmt formatCode="0" sourceLinked="0"/><c:majorTickMark val="out"/>'
         '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="10"/>'
-        '<c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>'
+        '<c:crosses val="autoZero"/><c:crossBetween val="between"/>'
+        f'<c:majorUnit val="{whole_step(chart.max_value)}"/></c:valAx>'
         '</c:plotArea><c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>'
         '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>'
     )

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.assess.results import RegisterUse, Results
+from scanner.model.framework import short_statement
 from scanner.model.vocabulary import Grade, Outcome, Strategy
 from scanner.record.raw import CommandRecord, RawRecord
+from scanner.report.xlsx.grouping import grouped, grouped_notes
 from scanner.report.xlsx.sheetml import row_height
 from scanner.report.xlsx.style import (
     NO_VISIBILITY_FILL,
@@ -23,8 +25,10 @@ from scanner.report.xlsx.style import (
     Table,
     fit_width,
     level_fills,
+    level_key,
     level_text,
     levels_span,
+    outcome_key,
     reached,
     run_status,
     when,
@@ -33,6 +37,8 @@ from scanner.report.xlsx.style import (
 
 # --- Controls, findings, register, coverage, evidence -----------------------------------------
 
+GROUPED_WIDTH = 44  # Controls: why no host showed the control, and on how many hosts
+REQUIREMENT_WIDTH = 40  # Findings: the requirement in short (up to 100 characters)
 
 CONTROLS_HEADER = [
     "Strategy",
@@ -42,11 +48,14 @@ CONTROLS_HEADER = [
     "Host-checkable",
     "Requirement",
     *(o.value for o in Outcome),
+    "Not shown from a host (these hosts are not on Findings)",
 ]
 
 
 def controls_sheet(st: Styles, results: Results) -> None:
-    """Each control of the model once, with its text and how many hosts had each outcome."""
+    """Each control of the model once, with its text, how many hosts had each outcome, and for
+    controls no host can show the reason once with the hosts it stands for
+    (:mod:`scanner.report.xlsx.grouping`: those rows are not repeated on Findings)."""
     tally = Counter(
         (c.strategy, c.ism, c.outcome, c.checkable) for h in results.hosts for c in h.controls
     )
@@ -59,14 +68,17 @@ def controls_sheet(st: Styles, results: Results) -> None:
         st.book,
         "Controls",
         [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 14, 70]
-        + [17] * len(Outcome),
+        + [17] * len(Outcome)
+        + [GROUPED_WIDTH],
         CONTROLS_HEADER,
         freeze="C2",
     )
     wrap = st(wrap=True)
+    notes = grouped_notes(results)
     for r in results.framework.controls:
         key = (r.strategy, r.ism)
         seen = counts.get(key, Counter())
+        note = notes.get(key, "")
         t.row(
             [
                 r.strategy.value,
@@ -76,15 +88,18 @@ def controls_sheet(st: Styles, results: Results) -> None:
                 ", ".join(sorted(checkable.get(key, {r.checkable}))),
                 (r.requirement, wrap),
             ]
-            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome],
+            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome]
+            + [(note, wrap)],
         )
     t.finish()
+    t.legend(st, outcome_key(), "Colour key (a count is coloured as the outcome its column names)")
 
 
 FINDINGS_HEADER = [
     "Host",
     "Strategy",
     "ISM",
+    "Requirement (short)",
     "E8 id",
     "Levels",
     "Outcome",
@@ -100,8 +115,10 @@ FINDINGS_HEADER = [
 
 
 def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
-    """Every host × control that applies to the host, with its evidence (the requirement text
-    and the not-applicable counts are on the Controls sheet).
+    """Every host × control that applies to the host, with its evidence and the requirement in
+    short (the full text and the not-applicable counts are on the Controls sheet). A control no
+    host can show, not_assessed with no register entry, is given once on the Controls sheet
+    instead of on every host (:mod:`scanner.report.xlsx.grouping`).
 
     Rows are assembled from rendered cells: the control's own columns once per control, the
     host's once per host, an observed value once per finding that several controls share."""
@@ -116,6 +133,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         "Host": fit_width((h.name for h in results.hosts), 14, 32),
         "Strategy": fit_width((x.value for x in results.framework.groups), 10, 28),
         "ISM": fit_width((r.ism for r in results.framework.controls), 9, 14),
+        "Requirement (short)": REQUIREMENT_WIDTH,
         "E8 id": 8,
         "Levels": fit_width(levels, 6, 14),
         "Outcome": fit_width((o.value for o in Outcome), 10, 20),
@@ -144,7 +162,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     grades = {g: cell(g.value) for g in Grade}
     checkable = {k: cell(k) for k in ("yes", "partly", "no")}
     empty = cell(None)
-    about: dict[tuple[Strategy, str, str, tuple[int, ...]], str] = {}
+    about: dict[tuple[Strategy, str, str, tuple[int, ...]], tuple[str, float]] = {}
     ctl_widths = (width["Evidence"], width["Check"], width["Register entry"])
     part: dict[tuple[str, str | None, str | None], float] = {}
     for h in results.hosts:
@@ -153,30 +171,37 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         collected = cell(when(h.collected_at))
         observed: dict[int, tuple[str, str, float]] = {}  # id → (text, cell, height)
         for c in h.controls:
-            if c.outcome is Outcome.NOT_APPLICABLE:
-                continue  # counted on the Controls sheet; in results.json
+            if c.outcome is Outcome.NOT_APPLICABLE or grouped(c):
+                continue  # counted (and explained) on the Controls sheet; in results.json
             key = (c.strategy, c.ism, c.local_id, c.levels)
-            control = about.get(key)
-            if control is None:
+            control, control_tall = about.get(key) or ("", 0.0)
+            if not control:
                 span = ",".join(f"ML{n}" for n in c.levels)
-                control = about[key] = (
-                    cell(c.strategy.value) + cell(c.ism) + cell(c.local_id) + cell(span)
+                short = short_statement(c.requirement)
+                control = (
+                    cell(c.strategy.value)
+                    + cell(c.ism)
+                    + cell(short, wrap)
+                    + cell(c.local_id)
+                    + cell(span)
                 )
+                control_tall = row_height((short,), (width["Requirement (short)"],), (0,)) or 0.0
+                about[key] = control, control_tall
             seen, seen_text, seen_tall = empty, "", 0.0
             if c.observed:
                 seen_text, seen, seen_tall = observed.get(id(c.observed)) or _observed(
                     cell, c.observed, wrap, width["Observed"]
                 )
                 observed[id(c.observed)] = seen_text, seen, seen_tall
-            # the row's height: the tallest of host, evidence, observed, check, register entry
-            # (row_height of each part, cached: the parts repeat from row to row)
+            # the row's height: the tallest of host, requirement, evidence, observed, check and
+            # register entry (row_height of each part, cached: the parts repeat row after row)
             texts = (c.evidence, c.check, c.register_entry)
             tall = part.get(texts)
             if tall is None:
                 if len(part) >= 50_000:  # bounded, as the writer's cell cache is
                     part.clear()
                 tall = part[texts] = row_height(texts, ctl_widths, (0, 1, 2)) or 0.0
-            height = max(host_tall, tall, seen_tall) or None
+            height = max(host_tall, control_tall, tall, seen_tall) or None
             # cached(): a dict lookup, falling back to cell() the first time a value shows up
             t.row_xml(
                 host
@@ -193,6 +218,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
                 height,
             )
     t.finish()
+    t.legend(st, outcome_key(o for o in Outcome if o is not Outcome.NOT_APPLICABLE))
 
 
 def _observed(
@@ -233,6 +259,8 @@ def register_sheet(st: Styles, results: Results, kind: str, title: str) -> None:
             ]
         )
     t.finish()
+    if any(_register_state(u) not in ("current", "unused") for u in uses):
+        t.legend(st, [(", ".join(STALE_STATUSES), STALE_FILL, "the entry was not applied")])
 
 
 def _register_state(u: RegisterUse) -> str:
@@ -295,6 +323,8 @@ def coverage_sheet(st: Styles, results: Results) -> None:
             wrap if seen else blind,
         )
     t.finish()
+    if not all(reached(h) for h in results.hosts):
+        t.legend(st, [("no visibility", NO_VISIBILITY_FILL, "host not reached or not readable")])
 
 
 EVIDENCE_HEADER = [
@@ -416,6 +446,8 @@ def next_level_sheet(st: Styles, results: Results) -> None:
                     ]
                 )
     t.finish()
+    if t.sheet.rows > 1:
+        t.legend(st, level_key(results.framework.top, reach=False)[:-1])
 
 
 def run_sheet(st: Styles, results: Results) -> None:
