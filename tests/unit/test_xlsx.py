@@ -649,6 +649,9 @@ def test_every_row_with_wrapped_text_is_tall_enough_and_prints_a4_landscape(
             for c in row:
                 if c.value is not None and c.fill.fgColor.rgb != "FF1F3864":  # but headers
                     assert c.alignment.vertical == "top", (ws.title, c.coordinate)
+                if c.column == 1 and c.fill.fill_type == "solid" and isinstance(c.value, str):
+                    # a coloured label (a key's "alternate_control") is whole in its column
+                    assert widths["A"] >= len(c.value), (ws.title, c.coordinate, c.value)
                 if c.alignment.wrap_text and isinstance(c.value, str):
                     width = merged.get(c.coordinate) or widths.get(c.column_letter)
                     assert width, (ws.title, c.coordinate)

@@ -22,6 +22,7 @@ from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.directory import directory_summary
 from scanner.report.xlsx.sheetml import (
+    LINE_HEIGHT,
     BarChart,
     Cell,
     Series,
@@ -46,8 +47,8 @@ from scanner.report.xlsx.style import (
     KeyEntry,
     Styles,
     distribution,
-    fit_width,
     header_row,
+    host_width,
     legend,
     level_fills,
     level_key,
@@ -249,7 +250,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [fit_width((h.name for h in results.hosts), 14, 32), 13, 13, 10, 14]
+        [host_width(h.name for h in results.hosts), 13, 13, 10, 14]
         + [13] * (len(strategies) + 3)
         + [3.5] * len(groups),
         freeze="B2",
@@ -315,7 +316,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     reqs = _strategy_controls(fw, strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
     names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
-    widths = [fit_width((h.name for h in results.hosts), 14, 32), 14, 13, 13] + [13.0] * len(reqs)
+    widths = [host_width(h.name for h in results.hosts), 14, 13, 13] + [13.0] * len(reqs)
     sheet = st.book.sheet(strategy.short_label[:31], widths, freeze="C2")
     header_row(sheet, st, names)
     sheet.print_title_rows = "1:1"
@@ -369,6 +370,7 @@ def _controls_key(
                 (r.ism, levels_span(r.levels), r.local_id, r.requirement),
                 (*widths[:3], room),
                 range(4),
-            ),
+            )
+            or LINE_HEIGHT,  # one line: said, or the row would be measured in column D alone
         )
         sheet.merge(sheet.rows, 4, last)

@@ -315,3 +315,10 @@ def fit_width(values: Iterable[str], least: float, most: float) -> float:
     and ``most``: a character a unit (a digit's width), capitals a quarter more, and a margin."""
     longest = max((len(v) + 0.25 * sum(c.isupper() for c in v) for v in values), default=0)
     return float(min(most, max(least, round(longest) + 2)))
+
+
+def host_width(names: Iterable[str]) -> float:
+    """Column A of a table with a colour key below it: host names, and the key's labels
+    ("alternate_control") whole."""
+    labels = [o.value for o in Outcome] + ["not applicable", "no visibility"]
+    return fit_width([*names, *labels], 14, 32)

@@ -24,6 +24,7 @@ from scanner.report.xlsx.style import (
     Styles,
     Table,
     fit_width,
+    host_width,
     level_fills,
     level_key,
     level_text,
@@ -130,7 +131,7 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     # is as tall as its most wrapped cell needs.
     levels = (",".join(f"ML{n}" for n in r.levels) for r in results.framework.controls)
     width = {
-        "Host": fit_width((h.name for h in results.hosts), 14, 32),
+        "Host": host_width(h.name for h in results.hosts),
         "Strategy": fit_width((x.value for x in results.framework.groups), 10, 28),
         "ISM": fit_width((r.ism for r in results.framework.controls), 9, 14),
         "Requirement (short)": REQUIREMENT_WIDTH,
@@ -292,7 +293,7 @@ def coverage_sheet(st: Styles, results: Results) -> None:
         st.book,
         "Coverage",
         # wrapped where long: reach detail, host key (a SHA256 fingerprint in two lines), notes
-        [fit_width((h.name for h in results.hosts), 14, 32), 16, 9, 12, 16, 30, 30]
+        [host_width(h.name for h in results.hosts), 16, 9, 12, 16, 30, 30]
         + [12, 12, 12, 20, 30, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
         COVERAGE_HEADER,
     )
