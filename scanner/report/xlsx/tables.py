@@ -89,7 +89,11 @@ def controls_sheet(st: Styles, results: Results) -> None:
                 ", ".join(sorted(checkable.get(key, {r.checkable}))),
                 (r.requirement, wrap),
             ]
-            + [(seen[o], st(fill=OUTCOME_FILL[o])) if seen[o] else 0 for o in Outcome]
+            # counts centred: apart from the note beside the last of them
+            + [
+                (seen[o], st(fill=OUTCOME_FILL[o] if seen[o] else None, center=True))
+                for o in Outcome
+            ]
             + [(note, wrap)],
         )
     t.finish()
