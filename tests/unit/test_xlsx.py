@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -22,7 +23,13 @@ from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report.xlsx import sheetml
 from scanner.report.xlsx.grouping import grouped
-from scanner.report.xlsx.sheetml import safe_text
+from scanner.report.xlsx.sheetml import (
+    LINE_HEIGHT,
+    MAX_HEIGHT,
+    row_height,
+    safe_text,
+    wrapped_lines,
+)
 from scanner.report.xlsx.style import LEVEL_FILL, NO_VISIBILITY_FILL, OUTCOME_FILL, STALE_FILL
 from scanner.report.xlsx.workbook import write_workbook, write_xlsx
 
@@ -593,3 +600,84 @@ def test_a_workbook_abandoned_by_an_error_leaves_no_temporary_files(tmp_path: Pa
     with (tmp_path / "w.xlsx").open("wb") as fh, pytest.raises(RuntimeError, match="mid-sheet"):
         half_written(fh)
     assert scratch and not scratch[0].exists()
+
+
+def test_row_height_counts_lines_by_words_and_explicit_breaks() -> None:
+    # width 10 holds 11 characters a line (CHARS_PER_WIDTH 1.1)
+    assert wrapped_lines("short", 10) == 1
+    assert wrapped_lines("aaaa bbbb cccc", 10) == 2  # by words: "aaaa bbbb" / "cccc"
+    assert wrapped_lines("aaaaa bbbbbb", 10) == 2  # 12 characters, no word split
+    assert wrapped_lines("x" * 23, 10) == 3  # a word longer than a line breaks where it ends
+    assert wrapped_lines("a\nb\n\nc", 10) == 4  # explicit breaks, an empty line too
+    assert row_height(["one line", "also"], [10, 10], {0, 1}) is None  # the default height
+    assert row_height(["a\nb\nc", "x " * 20], [10, 10], {0}) == 3 * LINE_HEIGHT  # col 1 not wrapped
+    assert row_height(["a\nb", "aaaa bbbb cccc dddd eeee"], [10, 10], {0, 1}) == 3 * LINE_HEIGHT
+    assert row_height(["x\n" * 1000], [10], {0}) == MAX_HEIGHT == 409
+
+
+def _needed_lines(text: str, width: float) -> int:
+    """A lower bound, independent of the writer: at most 1.3 characters fit a unit of width."""
+    return sum(max(1, -(-len(p) // int(width * 1.3))) for p in text.split("\n"))
+
+
+def test_every_row_with_wrapped_text_is_tall_enough_and_prints_a4_landscape(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    wb = built[3]
+    checked = 0
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert (ps.paperSize, ps.orientation, ps.fitToWidth) == (9, "landscape", 1), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "Page &P of &N" in ws.oddFooter.right.text, ws.title
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        merged = {  # a merged cell's text wraps in all its columns
+            f"{_col(m.min_col)}{m.min_row}": sum(
+                widths[_col(i)] for i in range(m.min_col, m.max_col + 1)
+            )
+            for m in ws.merged_cells.ranges
+        }
+        if ws.title != "Summary":  # every table: its header on every printed page
+            assert ws.print_title_rows == "$1:$1", ws.title
+            for c in ws[1]:  # no header word broken across lines ("Truncate" / "d")
+                if c.alignment.textRotation:  # the Heatmap's group columns: written upwards
+                    continue
+                longest = max(len(w) for w in re.split(r"[\s-]", str(c.value)))
+                assert widths.get(c.column_letter, 0) >= longest, (ws.title, c.value)
+        for row in ws.iter_rows(min_row=2):
+            need = 1
+            for c in row:
+                if c.value is not None and c.fill.fgColor.rgb != "FF1F3864":  # but headers
+                    assert c.alignment.vertical == "top", (ws.title, c.coordinate)
+                if c.column == 1 and c.fill.fill_type == "solid" and isinstance(c.value, str):
+                    # a coloured label (a key's "alternate_control") is whole in its column
+                    assert widths["A"] >= len(c.value), (ws.title, c.coordinate, c.value)
+                if c.alignment.wrap_text and isinstance(c.value, str):
+                    width = merged.get(c.coordinate) or widths.get(c.column_letter)
+                    assert width, (ws.title, c.coordinate)
+                    need = max(need, _needed_lines(c.value, width))
+            if need > 1:
+                checked += 1
+                height = ws.row_dimensions[row[0].row].height
+                assert height and height >= min(409, need * 15), (ws.title, row[0].row, need)
+    assert checked > 20
+    assert wb["Summary"].page_setup.fitToHeight == 1
+
+
+def test_identifier_columns_fit_their_longest_value(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    results, wb = built[0], built[3]
+    ws = wb["Findings"]
+    head = [c.value for c in ws[1]]
+    width = {h: ws.column_dimensions[_col(head.index(h) + 1)].width for h in head}
+    assert width["Levels"] >= len("ML1,ML2,ML3")
+    assert width["Check"] >= max(len(c.check or "") for h in results.hosts for c in h.controls)
+    assert width["Host"] >= len("-hmi01") and width["Strategy"] >= len("application_control")
+    assert width["Outcome"] >= len("alternate_control") and width["Collected at"] >= len(
+        "2026-11-20T03:00:00+00:00"
+    )
+    run = wb["Run"]
+    assert run.column_dimensions["A"].width >= max(len(f"Check {c.id}") for c in results.run.checks)
+    policy = dict(r[:2] for r in rows(wb, "Run"))["Policy"]
+    assert policy.startswith("{\n  ") and json.loads(policy) == results.run.policy

@@ -19,7 +19,6 @@ from scanner.report.xlsx.style import (
     Styles,
     Table,
     header_row,
-    wrapped_height,
 )
 
 NOT_SCANNED = "not in the inventory"
@@ -66,10 +65,8 @@ def not_scanned_sheet(st: Styles, results: Results) -> None:
     t.sheet.comment(1, 2, FINDING_NOTE)
     t.sheet.comment(1, 7, LOGON_NOTE)
     for d in results.coverage:
-        for cells, dn, note in _rows(st, d):
-            # Readers such as LibreOffice keep one line's height unless the row says otherwise.
-            heights = [wrapped_height(dn, WIDTHS[8]), wrapped_height(note, WIDTHS[9])]
-            t.row(cells, height=max((h for h in heights if h), default=None))
+        for cells, _dn, _note in _rows(st, d):
+            t.row(cells)  # as tall as the wrapped DN and note need
     t.finish()
     t.legend(
         st,

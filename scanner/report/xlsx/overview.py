@@ -22,12 +22,14 @@ from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.directory import directory_summary
 from scanner.report.xlsx.sheetml import (
+    LINE_HEIGHT,
     BarChart,
     Cell,
     Series,
     Sheet,
     absolute_ref,
     col_letter,
+    row_height,
 )
 from scanner.report.xlsx.style import (
     HEADER,
@@ -46,6 +48,7 @@ from scanner.report.xlsx.style import (
     Styles,
     distribution,
     header_row,
+    host_width,
     legend,
     level_fills,
     level_key,
@@ -55,7 +58,6 @@ from scanner.report.xlsx.style import (
     reached,
     run_status,
     when,
-    wrapped_height,
 )
 
 # --- Summary ---------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ def _summary_chart(s: Sheet, results: Results, top: int, last: int) -> None:
 
 def summary_sheet(st: Styles, results: Results) -> None:
     # The management page: one sheet of paper.
-    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14]
+    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14, 14]
     s = st.book.sheet("Summary", widths, pages_tall=1)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
@@ -248,7 +250,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [28, 13, 13, 10, 14] + [13] * (len(strategies) + 3) + [3.5] * len(groups),
+        [host_width(h.name for h in results.hosts), 13, 13, 10, 14]
+        + [13] * (len(strategies) + 3)
+        + [3.5] * len(groups),
         freeze="B2",
     )
     longest = max((len(g) for g in groups), default=0)
@@ -265,7 +269,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             h.role or "",
             h.ot_zone or "",
             h.platform.value,
@@ -312,7 +316,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     reqs = _strategy_controls(fw, strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
     names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
-    widths = [28.0, 14, 13, 13] + [13] * len(reqs)
+    widths = [host_width(h.name for h in results.hosts), 14, 13, 13] + [13.0] * len(reqs)
     sheet = st.book.sheet(strategy.short_label[:31], widths, freeze="C2")
     header_row(sheet, st, names)
     sheet.print_title_rows = "1:1"
@@ -327,7 +331,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     for h in results.hosts:
         outcome = {c.ism: c.outcome for c in _of_strategy(fw, h, strategy)}
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             (h.reach.value, 0 if reached(h) else blind),
             na_cell if strategy in h.not_applicable else bold_level[h.levels[strategy]],
             na_cell if strategy in h.not_applicable else level_cell[h.claimable[strategy]],
@@ -361,6 +365,12 @@ def _controls_key(
                 (r.local_id, wrap),
                 (r.requirement, wrap),
             ],
-            height=wrapped_height(r.requirement, room),
+            # the requirement's cell spans the columns to the right: as tall as it needs there
+            height=row_height(
+                (r.ism, levels_span(r.levels), r.local_id, r.requirement),
+                (*widths[:3], room),
+                range(4),
+            )
+            or LINE_HEIGHT,  # one line: said, or the row would be measured in column D alone
         )
         sheet.merge(sheet.rows, 4, last)

@@ -3,6 +3,7 @@ Excel's last row, and the small text helpers every sheet uses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from scanner.report.xlsx.sheetml import (
     Style,
     Workbook,
     col_letter,
+    row_height,
 )
 
 MAX_GROUP_COLUMNS = 30
@@ -191,7 +193,14 @@ class Table:
         pages_tall: int = 0,
         max_rows: int = MAX_ROWS,
     ) -> None:
-        self.book, self.title, self.widths = book, title, widths
+        self.book, self.title = book, title
+        # a column at least as wide as the longest word of its (bold) header: "Truncated" whole,
+        # not "Truncate" over "d"
+        words = [max((len(w) for w in re.split(r"[\s-]", n)), default=0) for n in header]
+        self.widths = [
+            max(w, round(n * 1.15) + 1) if n else w
+            for w, n in zip(widths, [*words, *[0] * len(widths)], strict=False)
+        ]
         self.freeze, self.pages_tall, self.max_rows = freeze, pages_tall, max_rows
         self.names = list(header)
         self.sheets: list[Sheet] = []
@@ -208,16 +217,20 @@ class Table:
         )
         self.sheets.append(sheet)
         if self.names:
-            sheet.row([(n, self.book.style(HEADER)) for n in self.names], height=30)
+            sheet.row(
+                [(n, self.book.style(HEADER)) for n in self.names],
+                height=header_height(self.names, self.widths),
+            )
             sheet.print_title_rows = "1:1"
         return sheet
 
     def row(self, cells: Sequence[Cell], style: int = 0, height: float | None = None) -> None:
         self._room().row(cells, style, height)
 
-    def row_xml(self, cells_xml: str) -> None:
-        """A row of cells rendered with ``book.cell`` (the fast path for the big tables)."""
-        self._room().row_xml(cells_xml)
+    def row_xml(self, cells_xml: str, height: float | None = None) -> None:
+        """A row of cells rendered with ``book.cell`` (the fast path for the big tables; the
+        caller gives the height its wrapped cells need, :func:`row_height`)."""
+        self._room().row_xml(cells_xml, height)
 
     def _room(self) -> Sheet:
         if self.sheet.rows >= self.max_rows:
@@ -258,7 +271,6 @@ class Styles:
                     fill=fill,
                     bold=bold,
                     wrap=wrap,
-                    vertical="top" if wrap else None,
                     horizontal="center" if center else None,
                 )
             )
@@ -290,11 +302,23 @@ def yes_no(v: bool) -> str:
 
 
 def header_row(s: Sheet, st: Styles, names: Sequence[str]) -> None:
-    s.row([(n, st.book.style(HEADER)) for n in names], height=30)
+    s.row([(n, st.book.style(HEADER)) for n in names], height=header_height(names, s.widths))
 
 
-def wrapped_height(text: str, width: float) -> float | None:
-    """A row height (points) that shows ``text`` wrapped in a column ``width`` characters wide:
-    readers such as LibreOffice keep the default one-line height for rows that do not say."""
-    lines = sum(max(1, -(-len(part) // max(int(width * 1.1), 1))) for part in text.split("\n"))
-    return None if lines <= 1 else 15.0 * lines
+def header_height(names: Sequence[str], widths: Sequence[float]) -> float:
+    """A header row's height: two lines at least, more if a name wraps to more."""
+    return max(30.0, row_height(names, widths, range(len(names))) or 0)
+
+
+def fit_width(values: Iterable[str], least: float, most: float) -> float:
+    """A column width (characters) that shows the longest of ``values`` whole, between ``least``
+    and ``most``: a character a unit (a digit's width), capitals a quarter more, and a margin."""
+    longest = max((len(v) + 0.25 * sum(c.isupper() for c in v) for v in values), default=0)
+    return float(min(most, max(least, round(longest) + 2)))
+
+
+def host_width(names: Iterable[str]) -> float:
+    """Column A of a table with a colour key below it: host names, and the key's labels
+    ("alternate_control") whole."""
+    labels = [o.value for o in Outcome] + ["not applicable", "no visibility"]
+    return fit_width([*names, *labels], 14, 32)
