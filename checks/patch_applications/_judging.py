@@ -28,6 +28,10 @@
 - :func:`vkey`: a numeric sort key for version strings (epoch and Debian revision ignored).
 - :func:`judge_unsupported`: the ISM-1704 / ISM-0304 judgement both unsupported-app checks use.
 
+Why one ~630-line module: the four tables, the two inventory parsers and the version order
+(:func:`vkey`) are read together by every application check; split, each check would import the
+same five pieces from five modules and the tables' loaders would still share the version rules.
+
 Every table is only as good as its last review: the checks refuse to call a host "effective" on
 a table that cannot cover the collection date (see each check's docstring). Pure functions and
 import-time data only.

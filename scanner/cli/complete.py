@@ -83,7 +83,7 @@ def _inventory_names(ctx: click.Context, groups: bool) -> list[str] | None:
     sources = [Path(p) for p in ctx.params.get("inventories") or () if p is not None]
     if not sources:
         return None
-    if any(_runs_a_program(p) for p in sources):
+    if any(_runs_a_program(p) for p in sources) or _vault_runs_or_asks(ctx):
         return []
     from scanner.cli.options import inventory_of
 
@@ -93,6 +93,26 @@ def _inventory_names(ctx: click.Context, groups: bool) -> list[str] | None:
     if groups:
         names += [g for h in inv.select(None) for g in h.groups]
     return names
+
+
+def _vault_runs_or_asks(ctx: click.Context) -> bool:
+    """Whether opening the vault would prompt on the terminal or run a password script (which
+    may reach a secrets service): completion does neither."""
+    from scanner.cli.options import _VAULT_META
+    from scanner.inventory.vault import ENV_PASSWORD_FILE
+
+    given = ctx.meta.get(_VAULT_META, {})
+    if given.get("ask_vault_pass"):
+        return True
+    files = [str(f) for f in given.get("vault_password_files") or () if f is not None]
+    for vid in given.get("vault_ids") or ():
+        path = vid.partition("@")[2] if "@" in vid else vid
+        if path == "prompt":
+            return True
+        files.append(path)
+    if os.environ.get(ENV_PASSWORD_FILE):
+        files.append(os.environ[ENV_PASSWORD_FILE])
+    return any(os.path.isfile(f) and os.access(f, os.X_OK) for f in files)
 
 
 def _runs_a_program(source: Path) -> bool:

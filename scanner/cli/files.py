@@ -84,8 +84,9 @@ def report_cmd(
 )
 @friendly
 def verify_cmd(bundle: Path, pubkey: Path | None) -> None:
-    """Check an evidence bundle against its manifest; exit 1 on any altered, missing or extra file,
-    link, duplicate zip entry, or (with --pubkey) a missing or bad signature."""
+    """Check an evidence bundle (a BagIt bag, or a bundle from before BagIt) against its manifest;
+    exit 1 on any altered, missing or extra file, link, duplicate zip entry, BagIt manifest that
+    does not match, or (with --pubkey) a missing or bad signature."""
     from scanner.runs.evidence import check_bundle
     from scanner.runs.signing import load_public_key
 

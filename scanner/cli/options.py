@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,22 +21,32 @@ from scanner.inventory.vault import vault_keys
 _VAULT_META = "e8scan.vault"
 
 
-def _remember_vault(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+def _remember_vault(ctx: click.Context, param: click.Parameter, value: object) -> None:
     ctx.meta.setdefault(_VAULT_META, {})[param.name] = value
 
 
 def vault_options(fn: F) -> F:
-    """--vault-password-file and --vault-id, as ansible-inventory takes them; every command
-    that reads an inventory has them (:func:`inventory_of` reads what they were given)."""
+    """--vault-password-file, --vault-id and --ask-vault-pass, as ansible-inventory takes them;
+    every command that reads an inventory has them (:func:`inventory_of` reads what they were
+    given)."""
+    fn = click.option(
+        "--ask-vault-pass",
+        "ask_vault_pass",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_vault,
+        help="Ask for the vault password on the terminal (stdin must be a terminal).",
+    )(fn)
     fn = click.option(
         "--vault-id",
         "vault_ids",
         multiple=True,
         expose_value=False,
         callback=_remember_vault,
-        metavar="[LABEL@]FILE",
-        help="Vault password file, optionally labelled (a 1.2 vault with that id tries it "
-        "first); repeatable.",
+        metavar="[LABEL@]FILE|prompt",
+        help="Vault password file (an executable one is run and prints it; a *-client script "
+        "gets --vault-id LABEL), or 'prompt' to ask on the terminal, optionally labelled (a 1.2 "
+        "vault with that id tries it first); repeatable.",
     )(fn)
     fn = click.option(
         "--vault-password-file",
@@ -45,9 +56,22 @@ def vault_options(fn: F) -> F:
         callback=_remember_vault,
         type=INPUT_FILE,
         help="File holding the Ansible Vault password for !vault values and vault-encrypted "
-        "vars files; repeatable. Default: $ANSIBLE_VAULT_PASSWORD_FILE.",
+        "inventory and vars files (executable: run, its output is the password); repeatable. "
+        "Default: $ANSIBLE_VAULT_PASSWORD_FILE.",
     )(fn)
     return fn
+
+
+def _ask_terminal(text: str) -> str:
+    """Ask for a vault password with the input hidden; a usage error when stdin is no terminal
+    (a cron job or a pipe would otherwise wait, or read the password from the data)."""
+    if not sys.stdin.isatty():
+        raise click.UsageError(
+            "--ask-vault-pass / --vault-id LABEL@prompt ask on a terminal, and stdin is not "
+            "one; give --vault-password-file FILE or --vault-id LABEL@FILE"
+        )
+    answer: str = click.prompt(text, hide_input=True, err=True)
+    return answer
 
 
 def inventory_option(fn: F) -> F:
@@ -146,7 +170,12 @@ def inventory_of(paths: Sequence[Path]) -> Inventory:
     options (or ``ANSIBLE_VAULT_PASSWORD_FILE``)."""
     ctx = click.get_current_context(silent=True)
     given = ctx.meta.get(_VAULT_META, {}) if ctx else {}  # meta is shared by every context
-    keys = vault_keys(given.get("vault_password_files", ()), given.get("vault_ids", ()))
+    keys = vault_keys(
+        given.get("vault_password_files", ()),
+        given.get("vault_ids", ()),
+        ask=bool(given.get("ask_vault_pass")),
+        prompt=_ask_terminal,
+    )
     return load_inventory(list(paths), keys)
 
 

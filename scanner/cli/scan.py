@@ -44,6 +44,7 @@ from scanner.cli.support import (
     print_summary,
     report_options,
     say,
+    terminal_may_close,
     writable_dir,
     write_outputs,
 )
@@ -228,8 +229,6 @@ def _scan(
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
     feeds = snapshot_in_use(policy.feed_max_age_days)
-    if (stale := stale_warning(feeds, datetime.now(UTC))) is not None:
-        click.echo(f"e8scan: warning: {stale}", err=True)  # once per scan, not per host
     inv = inventory_of(inventories)
     checks = selected_checks(check_ids)
     hosts = inv.select(limit)
@@ -254,6 +253,9 @@ def _scan(
         [("--html", html_file), ("--junit", junit_file), ("--prom", prom_file)],
     )
     out_dir = writable_dir(out)
+    # once per scan, not per host; after every input is checked, so a usage error comes alone
+    if (stale := stale_warning(feeds, datetime.now(UTC))) is not None:
+        click.echo(f"e8scan: warning: {stale}", err=True)
     opts = RunOptions(
         forks=forks,
         command_timeout=command_timeout,
@@ -363,22 +365,28 @@ def _after_scan(
         from scanner.report.prom import write_prom
 
         write_prom(results, prom_file, duration)
-    if not quiet:
-        print_summary(results, out_dir)
+    drift = None
     if old is not None:
-        from scanner.runs.drift import compare, render_table
+        from scanner.runs.drift import compare
 
         drift = compare(old, results)
         write_text_atomic(out_dir / "drift.json", drift.model_dump_json(indent=1))
-        if not quiet or drift.regressed:
-            say(render_table(drift))
         if drift.regressed:
             code = max(code, EXIT_REGRESSION)
-    if evidence is not None:  # even with -q: the line for the change record
-        from scanner.runs.evidence import manifest_sha256
+    # Every file is written and the exit code decided: only the terminal is left. A reader that
+    # went away (`e8scan scan … | head`) costs the summary lines, never the scan's exit code.
+    with terminal_may_close():
+        if not quiet:
+            print_summary(results, out_dir)
+        if drift is not None and (not quiet or drift.regressed):
+            from scanner.runs.drift import render_table
 
-        signed = "signed" if signer is not None else "unsigned"
-        say(f"evidence {evidence}: manifest.json sha256 {manifest_sha256(evidence)} ({signed})")
+            say(render_table(drift))
+        if evidence is not None:  # even with -q: the line for the change record
+            from scanner.runs.evidence import manifest_sha256
+
+            signed = "signed" if signer is not None else "unsigned"
+            say(f"evidence {evidence}: manifest.json sha256 {manifest_sha256(evidence)} ({signed})")
     return code
 
 

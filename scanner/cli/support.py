@@ -4,10 +4,11 @@ outputs, the terminal summary and ``--framework``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -63,6 +64,22 @@ def say(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(printable_lines(text), err=err, nl=nl)
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so later writes and the interpreter's last flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@contextlib.contextmanager
+def terminal_may_close() -> Iterator[None]:
+    """Lines for the terminal only: if its reader has gone, drop the rest and carry on."""
+    try:
+        yield
+    except BrokenPipeError:
+        _stdout_to_devnull()
+
+
 def friendly(fn: F) -> F:
     """Turn bad input into one line on stderr and exit 1 — never a traceback. A usage error
     (``click.UsageError``/``BadParameter``) is click's to show: exit 2, as for a bad option."""
@@ -77,10 +94,8 @@ def friendly(fn: F) -> F:
             say(f"e8scan: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
         except BrokenPipeError:
-            # the reader went away (`e8scan plan | head`): stop quietly, as other tools do;
-            # stdout points at /dev/null so the interpreter's last flush cannot fail again
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            # the reader went away (`e8scan plan | head`): stop quietly, as other tools do
+            _stdout_to_devnull()
             sys.exit(EXIT_ERROR)
         except Exception as exc:
             if os.environ.get("E8SCAN_DEBUG"):

@@ -306,12 +306,6 @@ class IniInventoryReader:
 
 
 def read_ini_inventory(path: Path, raw: bytes, graph: InventoryGraph) -> None:
-    """Parse the INI inventory ``raw`` (the bytes of ``path``) into ``graph``."""
-    lines = decode_lines(path, raw)
-    if lines and lines[0].startswith("$ANSIBLE_VAULT"):
-        raise InputError(
-            f"{path}:1",
-            "vault-encrypted inventories are not supported; keep secrets out of the "
-            "inventory and name an environment variable in e8_password_env",
-        )
-    IniInventoryReader(graph, path).read(lines)
+    """Parse the INI inventory ``raw`` (the bytes of ``path``, decrypted if it was a vault) into
+    ``graph``."""
+    IniInventoryReader(graph, path).read(decode_lines(path, raw))

@@ -47,7 +47,7 @@ from scanner.inventory.ini import read_ini_inventory
 from scanner.inventory.patterns import PatternError, parse_address, select_hosts
 from scanner.inventory.profile import HostProfile, parse_profile
 from scanner.inventory.script import is_inventory_script, read_inventory_script
-from scanner.inventory.vault import VaultedText, VaultKeys
+from scanner.inventory.vault import HEADER, VaultedText, VaultKeys, decrypt
 from scanner.inventory.yml import (
     YamlInventoryReader,
     load_vars_document,
@@ -219,6 +219,8 @@ def _read_file(path: Path, graph: InventoryGraph, read: Read, keys: VaultKeys | 
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
     raw = read_regular_file(path)
     read.append((path, hashlib.sha256(raw).hexdigest()))
+    if raw.lstrip().startswith(HEADER.encode()):  # Ansible decrypts any inventory file first
+        raw = _decrypted(path, raw, keys)
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
         try:
             doc = parse_yaml(path, raw.decode("utf-8"), keys)
@@ -228,6 +230,15 @@ def _read_file(path: Path, graph: InventoryGraph, read: Read, keys: VaultKeys | 
             YamlInventoryReader(graph, doc).read()
             return
     read_ini_inventory(path, raw, graph)
+
+
+def _decrypted(path: Path, raw: bytes, keys: VaultKeys | None) -> bytes:
+    """The plaintext of a vault-encrypted inventory file (InputError naming it otherwise)."""
+    try:
+        envelope = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}:1", "damaged vault text; expected ASCII hex") from None
+    return decrypt(envelope, keys, f"{path}:1").encode("utf-8")
 
 
 def _read_host_list(source: str, graph: InventoryGraph) -> None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import binascii
 import hmac
 import os
-from collections.abc import Mapping, Sequence
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
@@ -54,12 +55,56 @@ class VaultKeys:
         return bool(self.secrets)
 
 
-def _read_password_file(path: str, where: str) -> bytes:
-    if os.path.isfile(path) and os.access(path, os.X_OK):
-        raise InputError(
-            where,
-            f"{path} is executable; vault password scripts are not supported, expected a file",
+SCRIPT_TIMEOUT = 30.0
+"""Seconds a vault password script may run."""
+Prompt = Callable[[str], str]
+"""Asks on the terminal for a vault password, given the prompt text."""
+
+
+def _is_client(path: str) -> bool:
+    """Ansible's rule: a script named ``*-client`` (any extension) is given ``--vault-id LABEL``."""
+    return os.path.splitext(os.path.basename(path))[0].endswith("-client")
+
+
+def _run_password_script(path: str, label: str, where: str) -> bytes:
+    """The password a vault password script prints (CR/LF stripped, as Ansible strips it)."""
+    command = [path, "--vault-id", label] if _is_client(path) else [path]
+    what = "vault password client script" if _is_client(path) else "vault password script"
+    try:
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=SCRIPT_TIMEOUT,
+            check=False,
         )
+    except subprocess.TimeoutExpired:
+        raise InputError(where, f"{what} {path} ran past {SCRIPT_TIMEOUT:g} s") from None
+    except OSError as exc:
+        raise InputError(where, f"cannot run {what} {path}: {exc.strerror or exc}") from None
+    password = proc.stdout.strip(b"\r\n")
+    if proc.returncode != 0:
+        # its first stderr line, but never a shell trace (`set -x`: "+ PW=..."), nor anything
+        # it printed on stdout (the password, when it printed that and then failed)
+        said = proc.stderr.decode("utf-8", "replace").splitlines()
+        first = next((ln.strip()[:200] for ln in said if ln.strip()[:1] not in ("", "+")), "")
+        for secret in {password, proc.stdout.strip()} - {b""}:
+            first = first.replace(secret.decode("utf-8", "replace"), "<redacted>")
+        why = f"exited with status {proc.returncode}"
+        if _is_client(path):  # Ansible's client protocol: status 2 is "no such vault id"
+            why += f" for vault id {label!r}" + (
+                " (it has no such id)" if proc.returncode == 2 else ""
+            )
+        raise InputError(where, f"{what} {path} {why}" + (f": {first}" if first else ""))
+    if not password:
+        raise InputError(where, f"{what} {path} printed no password")
+    return password
+
+
+def _read_password_file(path: str, where: str, label: str = "default") -> bytes:
+    """A password file's stripped text, or an executable one's output (Ansible's script rule)."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return _run_password_script(path, label, where)
     try:
         with open(path, "rb") as fh:
             password = fh.read().strip()
@@ -70,26 +115,46 @@ def _read_password_file(path: str, where: str) -> bytes:
     return password
 
 
+def _prompted(label: str | None, prompt: Prompt | None, where: str) -> bytes:
+    """Ask for a password; Ansible's prompts: ``Vault password`` for --ask-vault-pass,
+    ``Vault password (LABEL)`` for --vault-id LABEL@prompt."""
+    if prompt is None:
+        raise InputError(where, "prompting for a vault password needs a terminal")
+    text = "Vault password" if label is None else f"Vault password ({label})"
+    password = prompt(text).strip().encode("utf-8")
+    if not password:
+        raise InputError(where, "an empty vault password was given")
+    return password
+
+
 def vault_keys(
     password_files: Sequence[str | Path] = (),
     vault_ids: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    ask: bool = False,
+    prompt: Prompt | None = None,
 ) -> VaultKeys:
-    """The passwords of ``--vault-id [label@]FILE``, ``--vault-password-file FILE`` and
-    ``ANSIBLE_VAULT_PASSWORD_FILE`` (label ``default`` unless given), as Ansible reads them."""
+    """The passwords of ``--vault-id [label@]FILE|prompt``, ``--vault-password-file FILE``,
+    ``--ask-vault-pass`` (``ask``) and ``ANSIBLE_VAULT_PASSWORD_FILE`` (label ``default`` unless
+    given), as Ansible reads them: an executable file is run and prints the password; ``prompt``
+    asks on the terminal."""
     env = os.environ if environ is None else environ
     found: list[VaultSecret] = []
     for vid in vault_ids:
         label, sep, path = vid.partition("@")
         if not sep:
             label, path = "default", vid
+        label = label or "default"
         if path == "prompt":
-            raise InputError("--vault-id", "prompting for a vault password is not supported")
-        found.append(VaultSecret(label or "default", _read_password_file(path, "--vault-id")))
+            found.append(VaultSecret(label, _prompted(label, prompt, "--vault-id")))
+            continue
+        found.append(VaultSecret(label, _read_password_file(path, "--vault-id", label)))
     for pfile in password_files:
         found.append(
             VaultSecret("default", _read_password_file(str(pfile), "--vault-password-file"))
         )
+    if ask:
+        found.append(VaultSecret("default", _prompted(None, prompt, "--ask-vault-pass")))
     if env.get(ENV_PASSWORD_FILE):
         path = env[ENV_PASSWORD_FILE]
         found.append(VaultSecret("default", _read_password_file(path, ENV_PASSWORD_FILE)))

@@ -14,6 +14,7 @@ Essential Eight checks (check metadata is validated against it).
 
 from __future__ import annotations
 
+import re
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,25 @@ class Requirement(BaseModel):
         """Sets written sorted: a set's order follows string hashing, which differs between
         processes, and the same inputs must give byte-identical results."""
         return sorted(v)
+
+
+SHORT_STATEMENT = 100
+
+
+def short_statement(text: str, limit: int = SHORT_STATEMENT) -> str:
+    """A control's statement in short, for a table column: ASD's OSCAL gives controls no short
+    title (every title is "Control: ism-NNNN"), so the statement's first sentence, or when that
+    is longer than ``limit`` characters its longest prefix ending at a word boundary, plus "…"."""
+    text = " ".join(text.split())
+    first = re.match(r".+?[.;:](?=\s|$)", text)
+    if first:
+        text = first.group(0)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:(—-") + "…"
 
 
 class Exclusion(BaseModel):

@@ -19,6 +19,13 @@ class Policy(BaseModel):
     version: str = Field(
         default="default", description="A label for this policy, recorded in results."
     )
+    organisation: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The organisation's name: Source-Organization in the evidence bag's "
+        "bag-info.txt.",
+    )
     patch_critical_hours: int = Field(
         default=48, ge=1, description="Critical or exploited fixes (ISM-1877/1696)."
     )

@@ -25,7 +25,7 @@ from scanner.assess.results import Level, Results
 from scanner.assess.target import fleet_meets, host_meets
 from scanner.model.vocabulary import Outcome, Reach
 from scanner.report.files import write_text_atomic
-from scanner.report.xlsx.style import OUTCOME_FILL, level_fills
+from scanner.report.xlsx.style import NOT_APPLICABLE_FILL, OUTCOME_FILL, level_fills
 
 TEMPLATE = "templates/report.html.j2"
 MAX_TEXT = 32_000
@@ -140,9 +140,13 @@ def render_html(results: Results) -> str:
         csp=CSP,
         print_script=PRINT_SCRIPT,
         level_fill_map={
-            level_text(k): level_fill(k, results.framework.top)
-            for k in level_fills(results.framework.top)
+            **{
+                level_text(k): level_fill(k, results.framework.top)
+                for k in level_fills(results.framework.top)
+            },
+            "not applicable": "#" + NOT_APPLICABLE_FILL,
         },
+        na_fill=NOT_APPLICABLE_FILL,
     )
 
 

@@ -1,15 +1,18 @@
 """The sealed evidence bundle: what was run on each host, what came back, and a SHA-256 manifest.
 
-``e8scan scan --evidence DEST`` writes a folder (or, for a path ending in ``.zip``, a zip) that an
-assessor can file: ``manifest.json`` at the top, per host ``hosts/<host>/host.json`` and per command
-``hosts/<host>/NN-<slug>/`` with the declared command, the command exactly as run, the raw
-stdout/stderr bytes and their metadata, plus copies of ``results.json``, ``raw.json`` and the input
-files (``sources/``). ``e8scan verify`` recomputes every hash and reports altered, missing and
-extra files. Secrets never enter a bundle: the raw record holds none, and secrets in copied source
-files are replaced by ``<redacted>`` (:mod:`scanner.runs.source_copies`; the manifest lists
-those copies).
+``e8scan scan --evidence DEST`` writes a folder (or, for a path ending in ``.zip``, a zip holding
+one folder) that an assessor can file and an archive's BagIt tools can validate: a BagIt bag
+(RFC 8493, :mod:`scanner.runs.bag`) whose payload under ``data/`` holds per host
+``hosts/<host>/host.json`` and per command ``hosts/<host>/NN-<slug>/`` with the declared command,
+the command exactly as run, the raw stdout/stderr bytes and their metadata, plus copies of
+``results.json``, ``raw.json`` and the input files (``sources/``); ``manifest.json`` and its
+signature are tag files at the bag's root. ``e8scan verify`` recomputes every hash and reports
+altered, missing and extra files, for this layout (schema_version 2) and for bundles written
+before it (1: everything at the top, no BagIt files). Secrets never enter a bundle: the raw
+record holds none, and secrets in copied source files are replaced by ``<redacted>``
+(:mod:`scanner.runs.source_copies`; the manifest lists those copies).
 
-Why one ~420-line module: writing a bundle and verifying it are the two halves of one manifest
+Why one ~620-line module: writing a bundle and verifying it are the two halves of one manifest
 format; keeping them together keeps what ``verify`` checks identical to what ``scan`` wrote.
 """
 
@@ -35,6 +38,17 @@ from scanner.checking.role_probe import PROBE_VERSIONS
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
 from scanner.report.files import check_writable, write_atomic
+from scanner.runs.bag import (
+    BAG_INFO,
+    BAGIT,
+    BAGIT_TXT,
+    PAYLOAD,
+    PAYLOAD_MANIFEST,
+    TAG_MANIFEST,
+    bag_info,
+    manifest_text,
+    sha256,
+)
 from scanner.runs.signing import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -54,9 +68,10 @@ __all__ = [
 ]
 
 KIND = "e8scan-evidence"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a BagIt bag, payload under data/; 1 (still verified): all at the top
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"  # raw Ed25519 signature of manifest.json's exact bytes
+READABLE_SCHEMAS = (1, 2)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -172,15 +187,37 @@ def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, 
     return files, hashes, redacted
 
 
+def _tag_files(
+    raw: RawRecord, payload: Mapping[str, bytes], organization: str | None
+) -> dict[str, bytes]:
+    """``bagit.txt``, ``bag-info.txt`` and ``manifest-sha256.txt`` for ``payload`` (paths under
+    ``data/``)."""
+    return {
+        BAGIT: BAGIT_TXT,
+        BAG_INFO: bag_info(
+            bagging_date=raw.run.finished.astimezone(UTC).date(),
+            payload=payload,
+            description=f"e8scan evidence bundle of run {raw.run.id}: the commands run on each "
+            "host, their raw output, raw.json, results.json and the (redacted) input files",
+            identifier=raw.run.id,
+            agent=f"e8scan {__version__}",
+            organization=organization,
+        ),
+        PAYLOAD_MANIFEST: manifest_text({k: sha256(v) for k, v in payload.items()}),
+    }
+
+
 def bundle_files(
     raw: RawRecord,
     results: Results,
     sources: Sequence[Path],
     sign_key: Ed25519PrivateKey | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the bundle (relative path → bytes), ``manifest.json`` included, and with
-    ``sign_key`` its detached signature ``manifest.json.sig`` (over the whole manifest: run id,
-    times, versions, hosts, every file's hash, source hashes and the redaction list)."""
+    """Every file of the bundle (relative path → bytes): a BagIt bag whose payload is under
+    ``data/``, with ``manifest.json`` and, with ``sign_key``, its detached signature
+    ``manifest.json.sig`` (over the whole manifest: run id, times, versions, hosts, the hash of
+    every file but the tag manifest — payload, ``bagit.txt``, ``bag-info.txt``,
+    ``manifest-sha256.txt`` —, source hashes and the redaction list) at the bag's root."""
     versions = PROBE_VERSIONS | {c.id: c.version for c in raw.run.checks}
     files: dict[str, bytes] = {
         "raw.json": raw.model_dump_json(indent=1).encode("utf-8"),
@@ -190,10 +227,13 @@ def bundle_files(
     taken: set[str] = set()
     for host in raw.hosts:
         folder = f"hosts/{_unique(safe_name(host.name), taken)}"
-        hosts[host.name] = folder
+        hosts[host.name] = PAYLOAD + folder
         files.update(_host_files(folder, host, versions))
     copies, source_hashes, redacted = _source_files(sources)
     files.update(copies)
+    payload = {PAYLOAD + k: v for k, v in sorted(files.items())}
+    organisation = results.run.policy.get("organisation")
+    tags = _tag_files(raw, payload, organisation if isinstance(organisation, str) else None)
     manifest = {
         "kind": KIND,
         "schema_version": SCHEMA_VERSION,
@@ -202,13 +242,14 @@ def bundle_files(
         "run_id": raw.run.id,
         "created": raw.run.finished.isoformat(),
         "hosts": hosts,
-        "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
+        "files": {k: sha256(v) for k, v in sorted((payload | tags).items())},
         "sources": source_hashes,
-        "redacted": redacted,
+        "redacted": [PAYLOAD + name for name in redacted],
     }
     data = _json(manifest)
-    signature = {} if sign_key is None else {SIGNATURE: sign_key.sign(data)}
-    return {MANIFEST: data, **signature, **files}
+    signed = {MANIFEST: data} | ({} if sign_key is None else {SIGNATURE: sign_key.sign(data)})
+    tagmanifest = manifest_text({k: sha256(v) for k, v in (tags | signed).items()})
+    return {**tags, **signed, TAG_MANIFEST: tagmanifest, **payload}
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -228,7 +269,7 @@ def _is_bundle(path: Path) -> bool:
         if path.is_dir():
             return _is_bundle_manifest((path / MANIFEST).read_bytes())
         with zipfile.ZipFile(path) as zf:
-            return _is_bundle_manifest(zf.read(MANIFEST))
+            return _is_bundle_manifest(zf.read(_zip_root(zf) + MANIFEST))
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
 
@@ -268,13 +309,15 @@ def _zip_time(created: datetime) -> tuple[int, int, int, int, int, int]:
 
 
 def _write_zip(dest: Path, files: Mapping[str, bytes], created: datetime) -> None:
+    """The bag serialized as RFC 8493 4.2 asks: one top-level folder, named as the zip."""
     _refuse_zip(dest)
     stamp = _zip_time(created)
+    top = safe_name(dest.stem, limit=128)
 
     def fill(fh: IO[bytes]) -> None:
         with zipfile.ZipFile(fh, "w") as zf:
             for name, data in files.items():
-                info = zipfile.ZipInfo(name, stamp)
+                info = zipfile.ZipInfo(f"{top}/{name}", stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
@@ -366,15 +409,27 @@ def manifest_sha256(dest: Path) -> str:
 # --- verifying -----------------------------------------------------------------------------
 
 
+def _zip_root(zf: zipfile.ZipFile) -> str:
+    """Where a zip's bundle starts: ``""`` (manifest.json at the top, as before BagIt) or the
+    top-level folder of a serialized bag (``"<name>/"``, RFC 8493 4.2) that holds manifest.json."""
+    names = zf.namelist()
+    if MANIFEST in names:
+        return ""
+    roots = {n.split("/", 1)[0] + "/" for n in names if n.count("/") == 1 and n.endswith(MANIFEST)}
+    return roots.pop() if len(roots) == 1 else ""
+
+
 class _Reader:
     """Uniform read access to a bundle folder or zip. ``read`` returns None for a missing file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
+        self.root = ""  # a zip's top-level folder, "<name>/", when it is a serialized bag
         if path.is_file():
             try:
                 self.zip = zipfile.ZipFile(path)
+                self.root = _zip_root(self.zip)
             except (zipfile.BadZipFile, OSError):
                 raise InputError(
                     str(path), "not an evidence bundle (neither a folder nor a zip)"
@@ -384,7 +439,8 @@ class _Reader:
 
     def names(self) -> set[str]:
         if self.zip is not None:
-            return {n for n in self.zip.namelist() if not n.endswith("/")}
+            cut, root = len(self.root), self.root
+            return {n[cut:] for n in self.zip.namelist() if n.startswith(root) and n[-1:] != "/"}
         found: set[str] = set()
         for top, dirs, files in os.walk(self.path):  # never follows a link
             rel = Path(top).relative_to(self.path)
@@ -402,9 +458,12 @@ class _Reader:
                 if (info.external_attr >> 16) & 0o170000 == 0o120000:
                     links.append(info.filename)
             twice = sorted(n for n, k in seen.items() if k > 1)
-            return [
-                f"duplicate: {n} (the zip holds {seen[n]} entries of that name)" for n in twice
-            ] + [f"symlink: {n} (links are refused in a bundle)" for n in sorted(set(links))]
+            beside = sorted(n for n in seen if not n.startswith(self.root))
+            return (
+                [f"duplicate: {n} (the zip holds {seen[n]} entries of that name)" for n in twice]
+                + [f"symlink: {n} (links are refused in a bundle)" for n in sorted(set(links))]
+                + [f"extra: {n} (outside the bag's folder {self.root})" for n in beside]
+            )
         return [
             f"symlink: {n} (links are refused in a bundle)"
             for n in sorted(self.names())
@@ -414,7 +473,7 @@ class _Reader:
     def read(self, name: str) -> bytes | None:
         if self.zip is not None:
             try:
-                return self.zip.read(name)
+                return self.zip.read(self.root + name)
             except KeyError:
                 return None
         p = self.path / name
@@ -429,24 +488,25 @@ class _Reader:
             self.zip.close()
 
 
-def _manifest_files(data: bytes) -> tuple[dict[str, str] | None, str]:
-    """The manifest's file → SHA-256 map, or None and what is wrong with it."""
+def _manifest_files(data: bytes) -> tuple[dict[str, str] | None, int, str]:
+    """The manifest's file → SHA-256 map and schema version, or None and what is wrong."""
     try:
         manifest = json.loads(data)
     except ValueError as exc:
-        return None, f"{MANIFEST}: not valid JSON ({exc})"
+        return None, 0, f"{MANIFEST}: not valid JSON ({exc})"
     except RecursionError:
-        return None, f"{MANIFEST}: not valid JSON (nested too deeply)"
+        return None, 0, f"{MANIFEST}: not valid JSON (nested too deeply)"
     if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
-        return None, f"{MANIFEST}: not an e8scan evidence manifest (kind is not {KIND!r})"
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        return None, f"{MANIFEST}: unsupported schema_version {manifest.get('schema_version')!r}"
+        return None, 0, f"{MANIFEST}: not an e8scan evidence manifest (kind is not {KIND!r})"
+    schema = manifest.get("schema_version")
+    if schema not in READABLE_SCHEMAS or isinstance(schema, bool):
+        return None, 0, f"{MANIFEST}: unsupported schema_version {schema!r}"
     files = manifest.get("files")
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()
     ):
-        return None, f"{MANIFEST}: 'files' is not a map of relative path to SHA-256"
-    return files, ""
+        return None, 0, f"{MANIFEST}: 'files' is not a map of relative path to SHA-256"
+    return files, int(schema), ""
 
 
 def _safe_relative(name: str) -> bool:
@@ -454,18 +514,53 @@ def _safe_relative(name: str) -> bool:
     return bool(name) and not p.is_absolute() and ".." not in p.parts and "\\" not in name
 
 
-def _check_file(reader: _Reader, name: str, expected: str) -> str | None:
-    if not _safe_relative(name) or name == MANIFEST:
-        return f"unsafe: {name} (the manifest lists a path outside the bundle)"
+def _read(reader: _Reader, name: str) -> bytes | str | None:
+    """The file's bytes, None when it is missing, or why it cannot be read."""
     try:
-        data = reader.read(name)
+        return reader.read(name)
     except (zipfile.BadZipFile, zlib.error, OSError) as exc:
-        return f"altered: {name} (unreadable: {exc})"
+        return f"unreadable: {exc}"
+
+
+def _check_file(reader: _Reader, name: str, expected: str, reserved: set[str]) -> str | None:
+    if not _safe_relative(name) or name in reserved:
+        return f"unsafe: {name} (the manifest lists a path outside the bundle)"
+    data = _read(reader, name)
+    if isinstance(data, str):
+        return f"altered: {name} ({data})"
     if data is None:
         return f"missing: {name}"
-    if hashlib.sha256(data).hexdigest() != expected:
+    if sha256(data) != expected:
         return f"altered: {name} (SHA-256 does not match the manifest)"
     return None
+
+
+def _bag_problems(reader: _Reader, files: Mapping[str, str], intact: set[str]) -> list[str]:
+    """What is wrong with a schema-2 bundle as a BagIt bag: its two BagIt manifests must be
+    exactly what the (signed) manifest.json and the tag files imply, so a bag ``verify`` passes is
+    one a BagIt validator passes, and nothing in it escapes the signature."""
+    absent = [n for n in (BAGIT, BAG_INFO, PAYLOAD_MANIFEST) if n not in files]
+    if absent:
+        return [f"{MANIFEST}: lists no {', '.join(absent)} (a schema_version 2 bundle is a bag)"]
+    problems = []
+    payload = {k: v for k, v in files.items() if k.startswith(PAYLOAD)}
+    if PAYLOAD_MANIFEST in intact and reader.read(PAYLOAD_MANIFEST) != manifest_text(payload):
+        problems.append(
+            f"altered: {PAYLOAD_MANIFEST} (does not list exactly the payload files of {MANIFEST})"
+        )
+    tagmanifest = _read(reader, TAG_MANIFEST)
+    if tagmanifest is None:
+        return [*problems, f"missing: {TAG_MANIFEST}"]
+    tags = {
+        name: sha256(data)
+        for name in (BAGIT, BAG_INFO, PAYLOAD_MANIFEST, MANIFEST, SIGNATURE)
+        if isinstance(data := _read(reader, name), bytes)
+    }
+    if tagmanifest != manifest_text(tags):
+        problems.append(
+            f"altered: {TAG_MANIFEST} (does not list exactly the bag's tag files and their SHA-256)"
+        )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -507,11 +602,15 @@ def check_bundle(path: Path, public_key: Ed25519PublicKey | None = None) -> Verd
             raise InputError(str(path), f"not an evidence bundle (no {MANIFEST})")
         state, bad = _check_signature(reader, data, public_key)
         problems = refused + ([bad] if bad else [])
-        files, problem = _manifest_files(data)
+        files, schema, problem = _manifest_files(data)
         if files is None:
             return Verdict([*problems, problem], state)
-        problems += [p for name in sorted(files) if (p := _check_file(reader, name, files[name]))]
-        extra = reader.names() - set(files) - {MANIFEST, SIGNATURE}
+        tags = {MANIFEST, SIGNATURE} | ({TAG_MANIFEST} if schema >= 2 else set())
+        found = {name: _check_file(reader, name, files[name], tags) for name in sorted(files)}
+        problems += [p for p in found.values() if p]
+        if schema >= 2:
+            problems += _bag_problems(reader, files, {n for n, p in found.items() if p is None})
+        extra = reader.names() - set(files) - tags
         problems += [f"extra: {name} (not in the manifest)" for name in sorted(extra)]
         return Verdict(problems, state)
     finally:

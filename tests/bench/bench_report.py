@@ -22,6 +22,7 @@ from pathlib import Path
 
 from scanner.assess.pipeline import assess
 from scanner.checking.loader import load_checks
+from scanner.inventory.profile import HostProfile
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.jsonstream import read_model
@@ -38,7 +39,9 @@ def synthetic_raw(hosts: int) -> RawRecord:
     """A fleet of Linux hosts whose every command answered with a short line (judges say no_visibility
     or ineffective: the point is the volume of findings, one per host × control)."""
     checks = [c for c in load_checks() if Platform.LINUX in c.platforms]
-    commands = sorted({(cmd.render({}), c.id) for c in checks for cmd in c.collect.values()})
+    commands = sorted(
+        {(cmd.render(HostProfile()), c.id) for c in checks for cmd in c.collect.values()}
+    )
     recs = []
     for i in range(hosts):
         reach = Reach.UNREACHABLE if i % 50 == 49 else Reach.OK

@@ -248,6 +248,15 @@ def test_private_pool_when_none_is_given(fleet: SSHFleet) -> None:
 # --------------------------------------------------------------------------- the runner
 
 
+def sshd_logs(fleet: SSHFleet, name: str) -> str:
+    """The last lines of the host's and the bastion's sshd logs (LogLevel VERBOSE)."""
+    tails = []
+    for n in dict.fromkeys((name, "bastion")):
+        lines = fleet.host(n).log_file.read_text(errors="replace").splitlines()
+        tails.append(f"--- {n} sshd log ---\n" + "\n".join(lines[-25:]))
+    return "\n".join(tails)
+
+
 def test_collect_reaches_hosts_behind_the_bastion_with_one_login(
     fleet: SSHFleet, tmp_path: Path
 ) -> None:
@@ -288,7 +297,8 @@ def test_collect_reaches_hosts_behind_the_bastion_with_one_login(
     with opts.jump_pool:
         records = {r.name: r for r in collect(plans, opts)}
     for n in ("bastion", *TARGETS):
-        assert records[n].reach is Reach.OK, records[n].reach_detail
+        # a lost connection once failed here under load: keep both sshd logs for the next one
+        assert records[n].reach is Reach.OK, (records[n].reach_detail, sshd_logs(fleet, n))
     for n in TARGETS:
         assert records[n].notes == [
             f"reached via bastion {label_of(fleet)} (bastion host key {records['bastion'].host_key})",

@@ -112,3 +112,26 @@ def test_completion_runs_no_inventory_script_and_prints_no_error(tmp_path: Path)
     (tmp_path / "bad.ini").write_text("[web\nweb01\n")
     values, err = bash("e8scan plan -i bad.ini -i nosuch.yml --limit w", tmp_path)
     assert values == [] and err == ""
+
+
+def test_completion_runs_no_vault_password_script_and_asks_nothing(tmp_path: Path) -> None:
+    inv = str(tmp_path / "site.ini")
+    Path(inv).write_text(INI)
+    marker = tmp_path / "ran"
+    script = tmp_path / "pw.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\necho secret\n")
+    script.chmod(0o755)
+    plain = tmp_path / "pw"
+    plain.write_text("secret\n")
+    assert complete(["plan", "-i", inv, "--vault-password-file", str(plain), "-l"], "db") == [
+        "db",
+        "db01",
+    ]
+    for vault in (
+        ["--vault-password-file", str(script)],
+        ["--vault-id", f"dev@{script}"],
+        ["--vault-id", "dev@prompt"],
+        ["--ask-vault-pass"],
+    ):
+        assert complete(["plan", "-i", inv, *vault, "-l"], "db") == [], vault
+    assert not marker.exists()

@@ -22,7 +22,7 @@ def usage_error(result: Result, *needles: str) -> str:
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
     assert isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    lines = [ln for ln in result.stderr.splitlines() if not ln.startswith("e8scan: warning:")]
+    lines = result.stderr.splitlines()  # the usage error alone: no warning before it
     errors = [ln for ln in lines if ln.startswith("Error: ")]
     assert len(errors) == 1, result.stderr
     assert lines[0].startswith("Usage: "), result.stderr

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bagit
 import pytest
 from click.testing import CliRunner, Result
 
@@ -24,6 +25,7 @@ from scanner.model.errors import InputError
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Platform, Reach
 from scanner.record.raw import CheckRef, CommandRecord, HostRecord, RawRecord, RunInfo
+from scanner.runs.bag import BAGIT_TXT, encode_path, manifest_text
 from scanner.runs.evidence import redact_secrets, safe_name, verify_bundle, write_bundle
 from scanner.runs.signing import load_private_key
 
@@ -47,8 +49,17 @@ def files_of(bundle: Path) -> dict[str, bytes]:
             for p in bundle.rglob("*")
             if p.is_file()
         }
-    with zipfile.ZipFile(bundle) as zf:
-        return {n: zf.read(n) for n in zf.namelist()}
+    with zipfile.ZipFile(bundle) as zf:  # a serialized bag: one top-level folder, named as the zip
+        top = f"{bundle.stem}/"
+        assert all(n.startswith(top) for n in zf.namelist())
+        return {n.removeprefix(top): zf.read(n) for n in zf.namelist()}
+
+
+def retag(bundle: Path) -> None:
+    """Rewrite a bag's tagmanifest-sha256.txt to match its tag files (what a forger would do)."""
+    tags = sorted(p for p in bundle.iterdir() if p.is_file() and not p.name.startswith("tagm"))
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in tags]
+    (bundle / "tagmanifest-sha256.txt").write_text("".join(lines))
 
 
 # --- a real scan of this machine, once per module -----------------------------------------------
@@ -98,7 +109,7 @@ def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
     assert verify_bundle(scan.bundle) == []
     manifest = json.loads((scan.bundle / "manifest.json").read_bytes())
     raw = scan.raw()
-    assert manifest["kind"] == "e8scan-evidence" and manifest["schema_version"] == 1
+    assert manifest["kind"] == "e8scan-evidence" and manifest["schema_version"] == 2
     assert manifest["run_id"] == raw.run.id
     assert manifest["created"] == raw.run.finished.isoformat()
     assert {"tool_version", "model_version"} <= set(manifest)
@@ -106,16 +117,17 @@ def test_real_scan_writes_a_bundle_that_verifies(scan: Scan) -> None:
         str(scan.inventory): hashlib.sha256(scan.inventory.read_bytes()).hexdigest()
     }
     on_disk = files_of(scan.bundle)
-    assert set(on_disk) - {"manifest.json", "manifest.json.sig"} == set(manifest["files"])
-    assert on_disk["raw.json"] == (scan.out / "raw.json").read_bytes()
-    assert on_disk["results.json"] == (scan.out / "results.json").read_bytes()
+    tags = {"manifest.json", "manifest.json.sig", "tagmanifest-sha256.txt"}
+    assert set(on_disk) - tags == set(manifest["files"])
+    assert on_disk["data/raw.json"] == (scan.out / "raw.json").read_bytes()
+    assert on_disk["data/results.json"] == (scan.out / "results.json").read_bytes()
 
 
 def test_real_scan_bundle_holds_every_command_exactly(scan: Scan) -> None:
     raw = scan.raw()
     versions = {PROBE_ID: PROBE_VERSION} | {c.id: c.version for c in raw.run.checks}
     (host,) = raw.hosts
-    folder = scan.bundle / "hosts" / "localhost"
+    folder = scan.bundle / "data" / "hosts" / "localhost"
     info = json.loads((folder / "host.json").read_bytes())
     assert info["name"] == "localhost" and info["connection"] == "local"
     assert info["reach"] == host.reach.value and info["platform"] == "linux"
@@ -136,13 +148,15 @@ def test_canary_passwords_never_reach_the_bundle(scan: Scan, tmp_path: Path) -> 
     zipped = write_bundle(tmp_path / "b.zip", scan.raw(), scan.results(), [scan.inventory.parent])
     for bundle in (scan.bundle, zipped):
         everything = files_of(bundle)
-        assert any(n.startswith("sources/") for n in everything)
+        assert any(n.startswith("data/sources/") for n in everything)
         for name, data in everything.items():
             for canary in (CANARY_ENV, CANARY_INV):
                 assert canary.encode() not in data, (bundle, name)
-    copy = files_of(scan.bundle)["sources/local.yml"].decode()
+    copy = files_of(scan.bundle)["data/sources/local.yml"].decode()
     assert "ansible_password: <redacted>" in copy and f"e8_password_env: {PW_VAR}" in copy
-    assert json.loads(files_of(scan.bundle)["manifest.json"])["redacted"] == ["sources/local.yml"]
+    assert json.loads(files_of(scan.bundle)["manifest.json"])["redacted"] == [
+        "data/sources/local.yml"
+    ]
 
 
 def test_zip_of_real_scan_verifies_through_the_cli(scan: Scan, tmp_path: Path) -> None:
@@ -217,18 +231,18 @@ def zipped(tmp_path: Path) -> Path:
 def test_non_utf8_output_round_trips_exactly(bundle: Path, zipped: Path) -> None:
     for b in (bundle, zipped):
         files = files_of(b)
-        assert files["hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"] == ODD_BYTES
-        assert files["hosts/hmi01/01-linux_os_support-cat-etc/stderr.bin"] == b"warn \xfe\n"
-        raw = RawRecord.model_validate_json(files["raw.json"])
+        assert files["data/hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"] == ODD_BYTES
+        assert files["data/hosts/hmi01/01-linux_os_support-cat-etc/stderr.bin"] == b"warn \xfe\n"
+        raw = RawRecord.model_validate_json(files["data/raw.json"])
         assert raw.hosts[0].commands[1].stdout == ODD_BYTES
-        meta = json.loads(files["hosts/hmi01/02-linux_os_support-uname-r/meta.json"])
+        meta = json.loads(files["data/hosts/hmi01/02-linux_os_support-uname-r/meta.json"])
         assert meta["checks"] == [{"id": "patch_os.linux_os_support", "version": 3}]
         assert meta["started_utc"].startswith("2026-")
 
 
 def test_folder_and_zip_verify_and_are_reproducible(tmp_path: Path, zipped: Path) -> None:
     assert verify_bundle(zipped) == []
-    again = write_bundle(tmp_path / "again.zip", *record(), [])
+    again = write_bundle(tmp_path / "again" / "bundle.zip", *record(), [])
     assert again.read_bytes() == zipped.read_bytes()
     a = write_bundle(tmp_path / "a", *record(), [])
     b = write_bundle(tmp_path / "b", *record(), [])
@@ -236,20 +250,20 @@ def test_folder_and_zip_verify_and_are_reproducible(tmp_path: Path, zipped: Path
 
 
 def test_flipped_byte_is_reported_as_altered(bundle: Path) -> None:
-    target = bundle / "hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"
+    target = bundle / "data/hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"
     data = bytearray(target.read_bytes())
     data[3] ^= 0x01
     target.write_bytes(bytes(data))
     (problem,) = verify_bundle(bundle)
-    assert problem.startswith("altered: hosts/hmi01/02-linux_os_support-uname-r/stdout.bin")
+    assert problem.startswith("altered: data/hosts/hmi01/02-linux_os_support-uname-r/stdout.bin")
 
 
 def test_deleted_file_is_missing_and_added_file_is_extra(bundle: Path) -> None:
-    (bundle / "results.json").unlink()
-    (bundle / "hosts/hmi01/notes.txt").write_text("added later")
+    (bundle / "data/results.json").unlink()
+    (bundle / "data/hosts/hmi01/notes.txt").write_text("added later")
     assert verify_bundle(bundle) == [
-        "missing: results.json",
-        "extra: hosts/hmi01/notes.txt (not in the manifest)",
+        "missing: data/results.json",
+        "extra: data/hosts/hmi01/notes.txt (not in the manifest)",
     ]
 
 
@@ -258,7 +272,8 @@ def test_deleted_file_is_missing_and_added_file_is_extra(bundle: Path) -> None:
     [
         ("{not json", "not valid JSON"),
         ('{"kind": "something-else", "files": {}}', "not an e8scan evidence manifest"),
-        ('{"kind": "e8scan-evidence", "schema_version": 1, "files": {"a": "zz"}}', "'files'"),
+        ('{"kind": "e8scan-evidence", "schema_version": 2, "files": {"a": "zz"}}', "'files'"),
+        ('{"kind": "e8scan-evidence", "schema_version": 3, "files": {}}', "unsupported"),
     ],
 )
 def test_corrupt_manifest_is_a_problem(bundle: Path, text: str, needle: str) -> None:
@@ -271,6 +286,7 @@ def test_manifest_pointing_outside_is_a_problem_not_a_read(bundle: Path) -> None
     manifest = json.loads((bundle / "manifest.json").read_bytes())
     manifest["files"]["../outside.txt"] = "0" * 64
     (bundle / "manifest.json").write_text(json.dumps(manifest))
+    retag(bundle)
     (bundle.parent / "outside.txt").write_text("x")
     assert verify_bundle(bundle) == [
         "unsafe: ../outside.txt (the manifest lists a path outside the bundle)"
@@ -278,15 +294,15 @@ def test_manifest_pointing_outside_is_a_problem_not_a_read(bundle: Path) -> None
 
 
 def test_tampered_zip_entry_and_flipped_zip_byte(tmp_path: Path, zipped: Path) -> None:
-    name = "hosts/hmi01/01-linux_os_support-cat-etc/stdout.bin"
+    name = "data/hosts/hmi01/01-linux_os_support-cat-etc/stdout.bin"
     rewritten = tmp_path / "rewritten.zip"
     with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(rewritten, "w") as dst:
         for n in src.namelist():
-            dst.writestr(n, b"ID=forged\n" if n == name else src.read(n))
+            dst.writestr(n, b"ID=forged\n" if n == f"bundle/{name}" else src.read(n))
     assert verify_bundle(rewritten) == [f"altered: {name} (SHA-256 does not match the manifest)"]
 
     with zipfile.ZipFile(zipped) as zf:
-        info = zf.getinfo(name)
+        info = zf.getinfo(f"bundle/{name}")
     raw = bytearray(zipped.read_bytes())
     local_header = raw[info.header_offset : info.header_offset + 30]
     start = info.header_offset + 30 + int.from_bytes(local_header[26:28], "little")
@@ -301,22 +317,24 @@ def test_zip_extra_and_missing(tmp_path: Path, zipped: Path) -> None:
     edited = tmp_path / "edited.zip"
     with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(edited, "w") as dst:
         for n in src.namelist():
-            if n != "raw.json":
+            if n != "bundle/data/raw.json":
                 dst.writestr(n, src.read(n))
-        dst.writestr("sources/extra.ini", b"[x]\n")
+        dst.writestr("bundle/data/sources/extra.ini", b"[x]\n")
+        dst.writestr("beside.txt", b"not in the bag\n")
     assert verify_bundle(edited) == [
-        "missing: raw.json",
-        "extra: sources/extra.ini (not in the manifest)",
+        "extra: beside.txt (outside the bag's folder bundle/)",
+        "missing: data/raw.json",
+        "extra: data/sources/extra.ini (not in the manifest)",
     ]
 
 
 def test_verify_cli_exit_codes(tmp_path: Path, bundle: Path) -> None:
     ok = e8("verify", str(bundle))
     assert ok.exit_code == 0 and "OK" in ok.output
-    (bundle / "raw.json").write_text("{}")
+    (bundle / "data/raw.json").write_text("{}")
     bad = e8("verify", str(bundle))
     assert bad.exit_code == 1
-    assert "FAIL altered: raw.json" in bad.stdout and "not intact" in bad.stderr
+    assert "FAIL altered: data/raw.json" in bad.stdout and "not intact" in bad.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     none = e8("verify", str(empty))
@@ -344,7 +362,7 @@ def test_path_traversal_host_names_stay_inside(tmp_path: Path) -> None:
         files = files_of(dest)
         for rel in files:
             assert ".." not in Path(rel).parts and not rel.startswith("/"), rel
-        folders = {rel.split("/")[1] for rel in files if rel.startswith("hosts/")}
+        folders = {rel.split("/")[2] for rel in files if rel.startswith("data/hosts/")}
         assert len({f.lower() for f in folders}) == len(names)
         assert all(f and not f.startswith(".") for f in folders)
         manifest = json.loads(files["manifest.json"])
@@ -373,7 +391,7 @@ def test_refuses_foreign_folders_and_replaces_old_bundles(tmp_path: Path, bundle
     raw, results = record(host("other", command()))
     write_bundle(bundle, raw, results, [])
     assert verify_bundle(bundle) == []
-    assert sorted(p.name for p in (bundle / "hosts").iterdir()) == ["other"]
+    assert sorted(p.name for p in (bundle / "data" / "hosts").iterdir()) == ["other"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -390,11 +408,11 @@ def test_sources_folders_are_copied_with_hashes(tmp_path: Path) -> None:
     dest = write_bundle(tmp_path / "b", *record(), [inv, policy])
     files = files_of(dest)
     assert (
-        files["sources/inv/hosts.ini"]
+        files["data/sources/inv/hosts.ini"]
         == b"[ot]\nhmi01 ansible_password=<redacted> ansible_user=scan\n"
     )
-    assert files["sources/inv/group_vars/ot.yml"] == b"e8_role: server\n\xff\n"
-    assert files["sources/policy.yml"] == b"patch_other_days: 21\n"
+    assert files["data/sources/inv/group_vars/ot.yml"] == b"e8_role: server\n\xff\n"
+    assert files["data/sources/policy.yml"] == b"patch_other_days: 21\n"
     manifest = json.loads(files["manifest.json"])
     assert (
         manifest["sources"][str(inv / "hosts.ini")]
@@ -474,9 +492,11 @@ def signed_copy(scan: Scan, tmp_path: Path) -> Path:
 
 
 def rewrite_manifest(bundle: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit manifest.json as a forger would: the BagIt tag manifest made to match again."""
     manifest = json.loads((bundle / "manifest.json").read_bytes())
     edit(manifest)
     (bundle / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    retag(bundle)
 
 
 def fails_signature(bundle: Path, pubkey: str) -> str:
@@ -509,14 +529,26 @@ def test_rewritten_output_with_recomputed_hash_fails_the_signature(
     scan: Scan, tmp_path: Path
 ) -> None:
     bundle = signed_copy(scan, tmp_path)
-    (stdout,) = sorted(bundle.glob("hosts/localhost/*/stdout.bin"))[:1]
-    forged = b"everything is fine\n"
-    stdout.write_bytes(forged)
-    name = stdout.relative_to(bundle).as_posix()
-    rewrite_manifest(
-        bundle, lambda m: m["files"].update({name: hashlib.sha256(forged).hexdigest()})
+    stdout = next(
+        p for p in sorted(bundle.glob("data/hosts/localhost/*/stdout.bin")) if p.stat().st_size
     )
+    stdout.write_bytes(b"0" * stdout.stat().st_size)  # same size: Payload-Oxum cannot see it
+    # every hash recomputed, as a forger would: the BagIt payload manifest, manifest.json's
+    # hashes (of the payload and of the tag files) and the tag manifest
+    payload = sorted(p for p in (bundle / "data").rglob("*") if p.is_file())
+    (bundle / "manifest-sha256.txt").write_text(
+        "".join(
+            f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(bundle).as_posix()}\n"
+            for p in payload
+        )
+    )
+
+    def rehash(m: dict[str, Any]) -> None:
+        m["files"] = {n: hashlib.sha256((bundle / n).read_bytes()).hexdigest() for n in m["files"]}
+
+    rewrite_manifest(bundle, rehash)
     assert verify_bundle(bundle) == []  # the hashes alone cannot see it: that is the point
+    bagit.Bag(str(bundle)).validate(fast=False)  # nor can BagIt's: only the signature can
     assert fails_signature(bundle, pubkey_of(scan)).startswith("FAIL bad signature:")
 
 
@@ -526,7 +558,7 @@ def test_rewritten_output_with_recomputed_hash_fails_the_signature(
         ("run_id", "run-forged"),
         ("created", "2020-01-01T00:00:00+00:00"),
         ("tool_version", "0.0.1"),
-        ("hosts", {"localhost": "hosts/localhost", "ghost": "hosts/ghost"}),
+        ("hosts", {"localhost": "data/hosts/localhost", "ghost": "data/hosts/ghost"}),
         ("sources", {}),
         ("redacted", []),
     ],
@@ -553,6 +585,7 @@ def test_wrong_key_and_missing_signature_fail(scan: Scan, tmp_path: Path) -> Non
     assert line.startswith("FAIL bad signature:")
     bundle = signed_copy(scan, tmp_path)
     (bundle / "manifest.json.sig").unlink()
+    retag(bundle)
     assert fails_signature(bundle, pubkey_of(scan)).startswith("FAIL unsigned:")
     unsigned = e8("verify", str(bundle))
     assert unsigned.exit_code == 0 and "intact, unsigned" in unsigned.stdout
@@ -639,29 +672,196 @@ def test_zip_with_a_duplicate_entry_is_refused(tmp_path: Path, zipped: Path) -> 
         for info in src.infolist():
             dst.writestr(info, src.read(info))
         with pytest.warns(UserWarning, match="Duplicate name"):
-            dst.writestr("raw.json", b"{}")
+            dst.writestr("bundle/data/raw.json", b"{}")
     result = e8("verify", str(doubled))
     assert result.exit_code == 1
-    assert "FAIL duplicate: raw.json (the zip holds 2 entries of that name)" in result.stdout
+    assert "FAIL duplicate: bundle/data/raw.json (the zip holds 2 entries of that name)" in (
+        result.stdout
+    )
 
 
 def test_symlinks_in_a_bundle_are_refused(tmp_path: Path, bundle: Path, zipped: Path) -> None:
     (bundle / "notes").symlink_to("/etc/passwd")
-    raw = bundle / "raw.json"
+    raw = bundle / "data" / "raw.json"
     outside = tmp_path / "raw-outside.json"
     raw.rename(outside)
     raw.symlink_to(outside)
     assert verify_bundle(bundle) == [
+        "symlink: data/raw.json (links are refused in a bundle)",
         "symlink: notes (links are refused in a bundle)",
-        "symlink: raw.json (links are refused in a bundle)",
-        "missing: raw.json",
+        "missing: data/raw.json",
         "extra: notes (not in the manifest)",
     ]
     linked = tmp_path / "linked.zip"
     with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(linked, "w") as dst:
         for info in src.infolist():
             dst.writestr(info, src.read(info))
-        link = zipfile.ZipInfo("sources/evil")
+        link = zipfile.ZipInfo("bundle/data/sources/evil")
         link.external_attr = (0o120777) << 16
         dst.writestr(link, b"/etc/shadow")
-    assert verify_bundle(linked)[0] == "symlink: sources/evil (links are refused in a bundle)"
+    assert verify_bundle(linked)[0] == (
+        "symlink: bundle/data/sources/evil (links are refused in a bundle)"
+    )
+
+
+# --- BagIt (RFC 8493): the Library of Congress' bagit-python is the oracle ----------------------
+
+
+def test_real_scan_bundle_is_a_valid_bag(scan: Scan, tmp_path: Path) -> None:
+    bag = bagit.Bag(str(scan.bundle))
+    bag.validate(fast=False)  # every payload hash, every tag hash, Payload-Oxum
+    assert (scan.bundle / "bagit.txt").read_bytes() == (
+        b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    )
+    run_id = scan.raw().run.id
+    assert bag.info["External-Identifier"] == run_id
+    assert (
+        "e8scan" in bag.info["External-Description"] and run_id in bag.info["External-Description"]
+    )
+    assert bag.info["Bagging-Date"] == scan.raw().run.finished.date().isoformat()
+    assert "Source-Organization" not in bag.info  # the policy names none
+    manifest = json.loads((scan.bundle / "manifest.json").read_bytes())
+    payload = {n for n in manifest["files"] if n.startswith("data/")}
+    assert set(bag.payload_files()) == payload and "data/raw.json" in payload
+    assert set(bag.tagfile_entries()) == {
+        "bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest.json", "manifest.json.sig",
+    }  # fmt: skip
+    assert all(safe_name(part, 128) == part for n in payload for part in n.split("/"))
+    # the zip is a serialized bag: one folder, named as the zip; unpacked, it validates too
+    key = load_private_key(scan.keys / "e8scan-signing.key")
+    zipped = write_bundle(tmp_path / "Q4-evidence.zip", scan.raw(), scan.results(), [], key)
+    with zipfile.ZipFile(zipped) as zf:
+        assert {n.split("/", 1)[0] for n in zf.namelist()} == {"Q4-evidence"}
+        zf.extractall(tmp_path / "unpacked")
+    bagit.Bag(str(tmp_path / "unpacked" / "Q4-evidence")).validate(fast=False)
+    ok = e8("verify", str(tmp_path / "unpacked" / "Q4-evidence"), "--pubkey", pubkey_of(scan))
+    assert ok.exit_code == 0 and "intact, signed by" in ok.stdout, ok.output
+
+
+def test_bagit_and_verify_both_catch_a_tampered_payload_and_tag_file(
+    scan: Scan, tmp_path: Path
+) -> None:
+    bundle = signed_copy(scan, tmp_path)
+    stdout = next(p for p in sorted(bundle.glob("data/hosts/*/*/stdout.bin")) if p.stat().st_size)
+    data = bytearray(stdout.read_bytes())
+    data[0] ^= 0x01
+    stdout.write_bytes(bytes(data))
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bundle)).validate(fast=False)
+    name = stdout.relative_to(bundle).as_posix()
+    assert verify_bundle(bundle) == [f"altered: {name} (SHA-256 does not match the manifest)"]
+    data[0] ^= 0x01
+    stdout.write_bytes(bytes(data))
+    info = bundle / "bag-info.txt"
+    info.write_bytes(info.read_bytes() + b"Source-Organization: Someone Else\n")
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bundle)).validate(fast=False)
+    assert verify_bundle(bundle) == [
+        "altered: bag-info.txt (SHA-256 does not match the manifest)",
+        "altered: tagmanifest-sha256.txt (does not list exactly the bag's tag files and their "
+        "SHA-256)",
+    ]
+
+
+def test_bagit_manifests_must_be_what_the_signed_manifest_implies(bundle: Path) -> None:
+    """A payload manifest that drops a file (BagIt would then miss it) fails verify even when a
+    forger made manifest.json's hash of it and the tag manifest match again."""
+    payload = bundle / "manifest-sha256.txt"
+    lines = payload.read_bytes().splitlines(keepends=True)
+    payload.write_bytes(b"".join(line for line in lines if b"data/raw.json" not in line))
+    rewrite_manifest(
+        bundle,
+        lambda m: m["files"].update(
+            {"manifest-sha256.txt": hashlib.sha256(payload.read_bytes()).hexdigest()}
+        ),
+    )
+    assert verify_bundle(bundle) == [
+        "altered: manifest-sha256.txt (does not list exactly the payload files of manifest.json)"
+    ]
+    (bundle / "tagmanifest-sha256.txt").unlink()
+    assert verify_bundle(bundle)[-1] == "missing: tagmanifest-sha256.txt"
+
+
+def test_policy_organisation_is_the_bags_source_organization(tmp_path: Path) -> None:
+    raw, _ = record()
+    results = assess(raw, [], Policy(organisation="Pilbara Minerals\nOT Security"))
+    dest = write_bundle(tmp_path / "b", raw, results, [])
+    assert bagit.Bag(str(dest)).info["Source-Organization"] == "Pilbara Minerals OT Security"
+    bagit.Bag(str(dest)).validate(fast=False)
+
+
+def test_manifest_paths_are_encoded_as_rfc_8493_says(tmp_path: Path) -> None:
+    """RFC 8493 2.1.3: CR, LF and % percent-encoded. bagit-python agrees on CR and LF; it does not
+    decode %25 (LibraryOfCongress/bagit-python#157), which no e8scan payload path can contain
+    (safe_name: letters, digits, ``._-``), so only the CR/LF bag goes to the oracle."""
+    assert encode_path("data/100%\r\n.txt") == "data/100%25%0D%0A.txt"
+    payload = {"data/two\nlines.txt": b"a\n", "data/cr\r.txt": b"b", "data/plain.txt": b""}
+    bag_dir = tmp_path / "odd"
+    for name, data in payload.items():
+        (bag_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (bag_dir / name).write_bytes(data)
+    (bag_dir / "bagit.txt").write_bytes(BAGIT_TXT)
+    hashes = {n: hashlib.sha256(d).hexdigest() for n, d in payload.items()}
+    text = manifest_text(hashes)
+    assert b"data/two%0Alines.txt\n" in text and b"data/cr%0D.txt\n" in text
+    (bag_dir / "manifest-sha256.txt").write_bytes(text)
+    bagit.Bag(str(bag_dir)).validate(fast=False)
+    (bag_dir / "data" / "two\nlines.txt").write_bytes(b"changed\n")
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(bag_dir)).validate(fast=False)
+
+
+# --- bundles written before BagIt (schema_version 1): users' archives still verify --------------
+
+V1 = Path(__file__).parents[1] / "data" / "evidence-v1"
+
+
+@pytest.mark.parametrize("name", ["bundle", "bundle.zip"])
+def test_pre_bagit_bundles_still_verify_signed(name: str) -> None:
+    ok = e8("verify", str(V1 / name), "--pubkey", str(V1 / "signing.pub"))
+    assert ok.exit_code == 0, ok.output
+    assert "intact, signed by SHA256:O7ITjIHt6idufT5/Ym9xM6nK4iaX+xJzQz2ZoDiKNb0" in ok.stdout
+    assert json.loads(files_of_v1(V1 / name)["manifest.json"])["schema_version"] == 1
+
+
+def files_of_v1(bundle: Path) -> dict[str, bytes]:
+    if bundle.is_dir():
+        return files_of(bundle)
+    with zipfile.ZipFile(bundle) as zf:  # everything at the top, as before BagIt
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_pre_bagit_bundle_tampering_is_still_caught(tmp_path: Path) -> None:
+    old = shutil.copytree(V1 / "bundle", tmp_path / "old")
+    name = "hosts/hmi01/02-linux_os_support-uname-r/stdout.bin"
+    (old / name).write_bytes(b"forged\n")
+    (old / "bagit.txt").write_bytes(BAGIT_TXT)  # an old bundle holds no BagIt files
+    assert verify_bundle(old) == [
+        f"altered: {name} (SHA-256 does not match the manifest)",
+        "extra: bagit.txt (not in the manifest)",
+    ]
+    (old / "bagit.txt").unlink()
+    rewrite_manifest(
+        old, lambda m: m["files"].update({name: hashlib.sha256(b"forged\n").hexdigest()})
+    )
+    (old / "tagmanifest-sha256.txt").unlink()  # rewrite_manifest retags; a v1 bundle has none
+    assert verify_bundle(old) == []
+    line = fails_signature(old, str(V1 / "signing.pub"))
+    assert line.startswith("FAIL bad signature:")
+    zipped = tmp_path / "old.zip"
+    with zipfile.ZipFile(V1 / "bundle.zip") as src, zipfile.ZipFile(zipped, "w") as dst:
+        for n in src.namelist():
+            dst.writestr(n, b"{}" if n == "raw.json" else src.read(n))
+    assert verify_bundle(zipped) == ["altered: raw.json (SHA-256 does not match the manifest)"]
+
+
+def test_a_pre_bagit_bundle_at_the_destination_is_replaced_by_a_bag(tmp_path: Path) -> None:
+    for name in ("bundle", "bundle.zip"):
+        dest = tmp_path / name
+        if name.endswith(".zip"):
+            shutil.copy(V1 / name, dest)
+        else:
+            shutil.copytree(V1 / name, dest)
+        write_bundle(dest, *record(), [])
+        assert verify_bundle(dest) == []
+        assert "data/raw.json" in files_of(dest) and "raw.json" not in files_of(dest)

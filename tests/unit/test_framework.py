@@ -238,7 +238,8 @@ def test_two_level_framework_scores_results_and_workbook(tmp_path: Path) -> None
     assert heat[0][5:9] == ("Patch OS", "MFA", "Overall", "Claimable")
     assert heat[1][:1] + heat[1][5:8] == ("web01", "ML1", "ML2", "ML1")
     controls = list(wb["Controls"].iter_rows(values_only=True))
-    assert len(controls) == 1 + len(fw.controls)
+    assert controls[1 + len(fw.controls)] == (None,) * len(controls[0])  # then the colour key
+    assert {r[0] for r in controls[1 : 1 + len(fw.controls)]} <= {"patch_os", "mfa"}
     assert controls[4][1:4] == ("ISM-1504", "T-04", "ML1-2")
     run = {r[0]: r[1] for r in wb["Run"].iter_rows(values_only=True)}
     assert run["Model version"] == "two-level-test@ISM-OSCAL 2099.1.1"

@@ -273,3 +273,32 @@ def test_an_interrupted_collectors_missing_hosts_keep_the_merge_incomplete() -> 
     c = site("c", [("h3", Reach.OK)], T0)
     whole = merge_results([("a", a), ("b", b), ("c", c)])
     assert not whole.run.incomplete and whole.run.not_collected == []
+
+
+def test_merge_copies_bagit_and_pre_bagit_bundles_that_still_verify(tmp_path: Path) -> None:
+    """A collector's BagIt bundle (payload under data/) and an archived pre-BagIt one are copied
+    whole: each copy verifies, and the BagIt one is still a valid bag."""
+    import bagit
+
+    from scanner.runs.evidence import verify_bundle, write_bundle
+
+    s1, s2 = tmp_path / "s1", tmp_path / "s2"
+    results = site("s1", [("h1", Reach.OK)], T0)
+    s1.mkdir()
+    (s1 / "results.json").write_text(results.model_dump_json())
+    raw = RawRecord(
+        tool_version="t",
+        run=RunInfo(id="s1", started=T0, finished=T0, inventory=[], checks=[]),
+        hosts=[],
+    )
+    write_bundle(s1 / "evidence", raw, results, [])
+    s2.mkdir()
+    (s2 / "results.json").write_text(site("s2", [("hmi01", Reach.OK)], T0).model_dump_json())
+    shutil.copytree(REPO / "tests" / "data" / "evidence-v1" / "bundle", s2 / "evidence")
+    out = tmp_path / "fleet"
+    res = _e8("merge", str(s1), str(s2), "--out", str(out), "--no-history")
+    assert res.returncode == 0, res.stderr
+    assert (out / "evidence" / "1-s1" / "data" / "results.json").is_file()
+    assert verify_bundle(out / "evidence" / "1-s1") == []
+    bagit.Bag(str(out / "evidence" / "1-s1")).validate(fast=False)
+    assert verify_bundle(out / "evidence" / "2-s2") == []

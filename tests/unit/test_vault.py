@@ -8,15 +8,22 @@ the decrypted secret never reaches an output or error.
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from test_cli_errors import e8, one_line_error
 from test_inventory import ansible_env
 
+from scanner.cli.main import main
+from scanner.inventory import vault
 from scanner.inventory.connection import spec_for
 from scanner.inventory.load import load_inventory
 from scanner.inventory.vault import VaultedText, vault_keys
@@ -25,6 +32,7 @@ from scanner.model.errors import InputError
 BIN = Path(sys.executable).parent
 SECRET = "e8canary-vault-Zq7x"  # the decrypted password: must never be printed
 FILE_SECRET = "e8canary-vaultfile-Kp3w"
+INI_SECRET = "e8canary-vaultini-Wm4r"  # ansible_password inside the vault-encrypted INI
 
 
 def _vault(home: Path, *args: str) -> str:
@@ -72,8 +80,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "group_vars").mkdir()
     all_vars = root / "group_vars" / "all.yml"
     all_vars.write_text(f"ansible_user: scan\nvault_db_password: {FILE_SECRET}\n")
-    _vault(home, "encrypt", "--vault-id", f"dev@{root / 'devpw'}", str(all_vars))
+    ini = root / "site.ini"  # a whole INI inventory, vault-encrypted
+    ini.write_text(
+        f"[ot]\nhmi01 ansible_host=192.0.2.5 ansible_password={INI_SECRET}\n"
+        "[ot:vars]\ne8_role=server\n"
+    )
+    _vault(home, "encrypt", "--vault-id", f"dev@{root / 'devpw'}", str(all_vars), str(ini))
     assert all_vars.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;dev")
+    assert ini.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;dev")
     return root
 
 
@@ -84,14 +98,18 @@ def _keys(site: Path) -> Any:
 def test_list_equals_ansible_inventory_with_vault_passwords(site: Path) -> None:
     home = site / "home"
     args = ["--vault-password-file", str(site / "pw"), "--vault-id", f"dev@{site / 'devpw'}"]
+    sources = ["-i", str(site / "inv.yml"), "-i", str(site / "site.ini")]
     theirs = subprocess.run(
-        [str(BIN / "ansible-inventory"), "--list", "-i", str(site / "inv.yml"), *args],
+        [str(BIN / "ansible-inventory"), "--list", *sources, *args],
         capture_output=True, text=True, env=ansible_env(home), cwd=home, timeout=120,
     )  # fmt: skip
     assert theirs.returncode == 0, theirs.stderr
-    ours = e8("inventory", "--list", "-i", str(site / "inv.yml"), *args)
+    ours = e8("inventory", "--list", *sources, *args)
     assert ours.returncode == 0, ours.stderr
     assert json.loads(ours.stdout) == json.loads(theirs.stdout)
+    # the vault-encrypted INI inventory was decrypted and read as INI, as Ansible reads it
+    assert json.loads(ours.stdout)["ot"]["hosts"] == ["hmi01"]
+    assert json.loads(ours.stdout)["_meta"]["hostvars"]["hmi01"]["e8_role"] == "server"
     # the vaulted file was decrypted; inline values print as their envelope, as Ansible does
     assert json.loads(ours.stdout)["_meta"]["hostvars"]["h1"]["ansible_user"] == "scan"
     assert SECRET not in ours.stdout + ours.stderr
@@ -154,14 +172,10 @@ def test_a_wrong_password_is_a_one_line_error_without_the_secret(site: Path) -> 
 
 def test_bad_password_options_are_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
-    script = tmp_path / "script.sh"
-    script.write_text("#!/bin/sh\necho pw\n")
-    script.chmod(0o755)
     for files, ids, expected in (
         ([tmp_path / "nosuch"], [], "cannot read"),
         ([tmp_path / "empty"], [], "is empty"),
-        ([], [f"x@{script}"], "not supported"),
-        ([], ["x@prompt"], "not supported"),
+        ([], ["x@prompt"], "needs a terminal"),
     ):
         with pytest.raises(InputError, match=expected):
             vault_keys(files, ids, environ={})
@@ -208,3 +222,150 @@ def test_completion_opens_the_vault_with_the_options_on_the_line(site: Path) -> 
     vault = ["--vault-password-file", str(site / "pw"), "--vault-id", f"dev@{site / 'devpw'}"]
     assert complete(*vault, "-l") == ["h1", "h2"]
     assert complete("-l") == []
+
+
+# --- vault-encrypted INI inventories, password scripts, the terminal prompt ---------------------
+
+
+def test_vaulted_ini_inventory_needs_a_password_and_never_shows_its_secret(site: Path) -> None:
+    ini = str(site / "site.ini")
+    with pytest.raises(InputError, match="no vault password was given") as err:
+        load_inventory([ini])
+    assert err.value.where == f"{ini}:1"
+    with pytest.raises(InputError, match="HMAC mismatch") as err:
+        load_inventory([ini], vault_keys([site / "pw"], environ={}))
+    assert err.value.where == f"{ini}:1" and INI_SECRET not in str(err.value)
+    planned = cli("plan", "-i", ini, "--vault-id", f"dev@{site / 'devpw'}")
+    assert planned.exit_code == 0, planned.output
+    assert "hmi01" in planned.stdout and "192.0.2.5" in planned.stdout
+    assert INI_SECRET not in planned.stdout + planned.stderr
+    host = load_inventory([ini], _keys(site)).hosts["hmi01"]
+    assert INI_SECRET in host.secrets  # a secret of the host: redacted wherever it is recorded
+
+
+def cli(*args: str, stdin: str | None = None) -> Result:
+    """e8scan in this process (stdin is never a terminal here)."""
+    env: dict[str, str | None] = {"ANSIBLE_VAULT_PASSWORD_FILE": None}
+    return CliRunner().invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+def _script(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def test_an_executable_password_file_is_run_and_prints_the_password(
+    site: Path, tmp_path: Path
+) -> None:
+    plain = _script(tmp_path / "pw.sh", "echo 'dev battery'\n")
+    keys = vault_keys([plain], environ={})
+    assert load_inventory([site / "site.ini"], keys).hosts["hmi01"].vars["e8_role"] == "server"
+    # a *-client script is asked for its label, as Ansible's client scripts are
+    args = tmp_path / "args"
+    client = _script(
+        tmp_path / "vault-keyring-client.sh",
+        f'echo "$@" > {args}\n[ "$2" = dev ] && {{ echo \'dev battery\'; exit 0; }}\n'
+        'echo "no secret for vault id $2" >&2\nexit 2\n',
+    )
+    keys = vault_keys([], [f"dev@{client}"], environ={})
+    assert load_inventory([site / "site.ini"], keys).hosts["hmi01"].vars["e8_role"] == "server"
+    assert args.read_text() == "--vault-id dev\n"
+    with pytest.raises(InputError) as err:
+        vault_keys([client], environ={})
+    assert err.value.where == "--vault-password-file"
+    assert str(err.value) == (
+        f"--vault-password-file: vault password client script {client} exited with status 2 for "
+        "vault id 'default' (it has no such id): no secret for vault id default"
+    )
+
+
+def test_a_failing_password_script_is_one_line_without_the_password(
+    site: Path, tmp_path: Path
+) -> None:
+    # a shell trace (set -x) and the stdout it printed before failing both hold the password
+    bad = _script(
+        tmp_path / "bad.sh",
+        'set -x\nPW=\'dev battery\'\necho "$PW"\necho "keyring locked, tried $PW" >&2\nexit 3\n',
+    )
+    result = cli("plan", "-i", str(site / "site.ini"), "--vault-id", f"dev@{bad}")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"e8scan: error: --vault-id: vault password script {bad} exited with status 3: "
+        "keyring locked, tried <redacted>\n"
+    )
+    silent = _script(tmp_path / "silent.sh", "exit 0\n")
+    with pytest.raises(InputError, match="printed no password"):
+        vault_keys([silent], environ={})
+
+
+def test_a_password_script_gets_a_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vault, "SCRIPT_TIMEOUT", 0.3)
+    slow = _script(tmp_path / "slow.sh", "exec sleep 30\n")
+    with pytest.raises(InputError, match=r"slow.sh ran past 0.3 s"):
+        vault_keys([slow], environ={})
+
+
+def test_prompt_without_a_terminal_is_a_usage_error(site: Path) -> None:
+    for option in (["--ask-vault-pass"], ["--vault-id", "dev@prompt"]):
+        result = cli("plan", "-i", str(site / "site.ini"), *option, stdin="dev battery\n")
+        assert result.exit_code == 2, result.output  # a pipe is never read for the password
+        (error,) = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
+        assert "stdin is not one" in error and "--vault-password-file" in error
+
+
+def test_prompt_on_a_terminal_asks_with_the_input_hidden(site: Path) -> None:
+    """A real pseudo-terminal (the child's controlling terminal): the prompt names the label,
+    the typed password is not echoed, and it opens the vault."""
+    cmd = [sys.executable, "-m", "scanner.cli.main", "inventory", "--list",
+           "-i", str(site / "site.ini"), "--vault-id", "dev@prompt"]  # fmt: skip
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once, whatever happens
+        try:
+            os.execv(sys.executable, cmd)
+        finally:
+            os._exit(127)
+    out = _read_pty(fd, until=b"Vault password (dev): ")
+    assert out.endswith(b"Vault password (dev): "), out
+    os.write(fd, b"dev battery\n")
+    out += _read_pty(fd)
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b"dev battery" not in out  # hidden input: never echoed
+    listed = json.loads(out.split(b"Vault password (dev): ", 1)[1].decode())
+    assert listed["_meta"]["hostvars"]["hmi01"]["e8_role"] == "server"
+
+
+def _read_pty(fd: int, until: bytes | None = None, timeout: float = 30) -> bytes:
+    out = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and (until is None or not out.endswith(until)):
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_prompts_are_worded_as_ansible_words_them(site: Path) -> None:
+    asked: list[str] = []
+
+    def answer(text: str) -> str:
+        asked.append(text)
+        return "dev battery\n"
+
+    keys = vault_keys([], ["dev@prompt"], environ={}, ask=True, prompt=answer)
+    assert asked == ["Vault password (dev)", "Vault password"]
+    assert [s.label for s in keys.secrets] == ["dev", "default"]
+    assert load_inventory([site / "site.ini"], keys).hosts["hmi01"].vars["e8_role"] == "server"
+    with pytest.raises(InputError, match="an empty vault password was given"):
+        vault_keys(environ={}, ask=True, prompt=lambda _: "  \n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -21,8 +22,15 @@ from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Platform, Reach, Strategy
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord, RunInfo
 from scanner.report.xlsx import sheetml
-from scanner.report.xlsx.sheetml import safe_text
-from scanner.report.xlsx.style import LEVEL_FILL, OUTCOME_FILL
+from scanner.report.xlsx.grouping import grouped
+from scanner.report.xlsx.sheetml import (
+    LINE_HEIGHT,
+    MAX_HEIGHT,
+    row_height,
+    safe_text,
+    wrapped_lines,
+)
+from scanner.report.xlsx.style import LEVEL_FILL, NO_VISIBILITY_FILL, OUTCOME_FILL, STALE_FILL
 from scanner.report.xlsx.workbook import write_workbook, write_xlsx
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -142,6 +150,13 @@ def rows(wb: Workbook, sheet: str) -> list[tuple[Any, ...]]:
     return list(wb[sheet].iter_rows(values_only=True))
 
 
+def table(wb: Workbook, sheet: str) -> list[tuple[Any, ...]]:
+    """A table sheet's header and data rows: up to the empty row before its colour key."""
+    got = rows(wb, sheet)
+    end = next((i for i, r in enumerate(got) if all(v is None for v in r)), len(got))
+    return got[:end]
+
+
 def test_every_sheet_in_order(built: tuple[Results, RawRecord, Path, Workbook]) -> None:
     assert built[3].sheetnames == SHEETS
     assert all(len(n) <= 31 for n in SHEETS)
@@ -255,9 +270,17 @@ def test_findings_keep_evidence_and_hostile_text(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     results, _, _, wb = built
-    frows = rows(wb, "Findings")
-    assert frows[0][:6] == ("Host", "Strategy", "ISM", "E8 id", "Levels", "Outcome")
-    assert frows[0][6:13] == (
+    frows = table(wb, "Findings")
+    assert frows[0][:7] == (
+        "Host",
+        "Strategy",
+        "ISM",
+        "Requirement (short)",
+        "E8 id",
+        "Levels",
+        "Outcome",
+    )
+    assert frows[0][7:14] == (
         "Host-checkable",
         "Evidence",
         "Observed",
@@ -270,14 +293,16 @@ def test_findings_keep_evidence_and_hostile_text(
         (h.name, c.ism)
         for h in results.hosts
         for c in h.controls
-        if c.outcome is not Outcome.NOT_APPLICABLE
+        if c.outcome is not Outcome.NOT_APPLICABLE and not grouped(c)
     ]
-    assert [(r[0], r[2]) for r in frows[1:]] == applicable  # not-applicable rows: Controls sheet
+    # not-applicable and unattested organisational rows: Controls sheet
+    assert [(r[0], r[2]) for r in frows[1:]] == applicable
     assert len(applicable) < sum(len(h.controls) for h in results.hosts)
     evil = next(r for r in frows if r[0] == "-hmi01" and r[2] == "ISM-1501")
-    assert evil[5] == "ineffective" and evil[10] == "patch_os.evil" and evil[11] == 1
-    assert evil[7].startswith("=HYPERLINK") and "\\x07bell" in evil[7]
-    assert "+cmd|' /C calc'!A0" in evil[8]
+    assert evil[3] == "Operating systems that are no longer supported by vendors are replaced."
+    assert evil[6] == "ineffective" and evil[11] == "patch_os.evil" and evil[12] == 1
+    assert evil[8].startswith("=HYPERLINK") and "\\x07bell" in evil[8]
+    assert "+cmd|' /C calc'!A0" in evil[9]
     assert any(r[0] == HOSTILE for r in frows)
 
 
@@ -298,7 +323,7 @@ def test_coverage_reports_every_host_and_fills_no_visibility(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     wb = built[3]
-    cov = rows(wb, "Coverage")
+    cov = table(wb, "Coverage")
     assert cov[0][:7] == (
         "Host",
         "Address",
@@ -314,7 +339,7 @@ def test_coverage_reports_every_host_and_fills_no_visibility(
     assert by["hist02"][1][4] == "unreachable" and by["hist02"][1][5] == "@connection refused"
     assert by[HOSTILE][1][4] == "auth_failed"
     ws = wb["Coverage"]
-    assert ws.cell(row=by["hist02"][0], column=1).fill.fgColor.rgb.endswith("FFEB9C")
+    assert ws.cell(row=by["hist02"][0], column=1).fill.fgColor.rgb.endswith(NO_VISIBILITY_FILL)
     assert ws.cell(row=by["-hmi01"][0], column=1).fill.fill_type is None
 
 
@@ -391,12 +416,12 @@ def test_register_sheets_highlight_expired_and_incomplete(tmp_path: Path) -> Non
     path = tmp_path / "r.xlsx"
     write_xlsx(results, path)
     wb = load_workbook(path)
-    ex = rows(wb, "Exceptions")
+    ex = table(wb, "Exceptions")
     assert ex[0][:4] == ("Id", "Expires", "State", "Controls by status")
     assert [r[0] for r in ex[1:]] == ["EX-1", "EX-2"]
     assert ex[1][2] == "expired" and ex[2][2] == "current"
     ws = wb["Exceptions"]
-    assert ws.cell(row=2, column=2).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(row=2, column=2).fill.fgColor.rgb.endswith(STALE_FILL)
     assert ws.cell(row=3, column=2).fill.fill_type is None
     at = rows(wb, "Attestations")
     assert at[1][0] == "AT-1" and at[1][2] == "incomplete" and at[1][5] == HOSTILE
@@ -438,13 +463,13 @@ def test_controls_sheet_lists_each_control_once_with_host_counts(
     built: tuple[Results, RawRecord, Path, Workbook],
 ) -> None:
     results, _, _, wb = built
-    ctl = rows(wb, "Controls")
+    ctl = table(wb, "Controls")
     assert ctl[0][:6] == ("Strategy", "ISM", "E8 id", "Levels", "Host-checkable", "Requirement")
     assert len(ctl) == 1 + len(requirements())
     row = next(r for r in ctl if r[0] == "patch_os" and r[1] == "ISM-1501")
     req = next(r for r in requirements() if r.strategy is Strategy.PATCH_OS and r.ism == "ISM-1501")
     assert row[5] == req.requirement and row[3] == "ML1-3"
-    counts = dict(zip(ctl[0][6:], row[6:], strict=True))
+    counts = dict(zip(ctl[0][6:-1], row[6:-1], strict=True))
     expected = {o.value: 0 for o in Outcome}
     for h in results.hosts:
         for c in h.controls:
@@ -472,21 +497,23 @@ def test_a_table_past_the_row_limit_continues_on_numbered_sheets(tmp_path: Path)
     with path.open("wb") as fh:
         write_workbook(results, fh, raw, max_rows=100)  # 1 header + 99 findings per sheet
     wb = load_workbook(path)
-    total = sum(c.outcome is not Outcome.NOT_APPLICABLE for h in results.hosts for c in h.controls)
-    parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
-    assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
-    got = []
-    for name in parts:
-        sheet = rows(wb, name)
-        assert sheet[0][:3] == ("Host", "Strategy", "ISM") and len(sheet) <= 100
-        assert wb[name].auto_filter.ref == f"A1:N{len(sheet)}" and wb[name].freeze_panes == "C2"
-        got += sheet[1:]
     want = [
         (h.name, c.ism)
         for h in results.hosts
         for c in h.controls
-        if c.outcome is not Outcome.NOT_APPLICABLE
+        if c.outcome is not Outcome.NOT_APPLICABLE and not grouped(c)
     ]
+    total = len(want)  # rows left to the Controls sheet take no room: sheets fill to the cap
+    parts = ["Findings"] + [f"Findings ({n})" for n in range(2, 2 + (total - 1) // 99)]
+    assert len(parts) >= 3
+    assert [s for s in wb.sheetnames if s.startswith("Findings")] == parts
+    got = []
+    for name in parts:
+        sheet = table(wb, name)
+        assert sheet[0][:3] == ("Host", "Strategy", "ISM")
+        assert len(sheet) == (100 if name != parts[-1] else 1 + (total - 1) % 99 + 1)
+        assert wb[name].auto_filter.ref == f"A1:O{len(sheet)}" and wb[name].freeze_panes == "C2"
+        got += sheet[1:]
     assert [(r[0], r[2]) for r in got] == want
 
 
@@ -553,7 +580,7 @@ def test_controls_rows_are_tall_enough_for_their_requirement_text(
 ) -> None:
     ws = built[3]["Controls"]
     heights = {}
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=2, max_row=len(table(built[3], "Controls"))):
         heights[row[5].value] = ws.row_dimensions[row[0].row].height
     longest = max(heights, key=len)
     shortest = min(heights, key=len)
@@ -573,3 +600,84 @@ def test_a_workbook_abandoned_by_an_error_leaves_no_temporary_files(tmp_path: Pa
     with (tmp_path / "w.xlsx").open("wb") as fh, pytest.raises(RuntimeError, match="mid-sheet"):
         half_written(fh)
     assert scratch and not scratch[0].exists()
+
+
+def test_row_height_counts_lines_by_words_and_explicit_breaks() -> None:
+    # width 10 holds 11 characters a line (CHARS_PER_WIDTH 1.1)
+    assert wrapped_lines("short", 10) == 1
+    assert wrapped_lines("aaaa bbbb cccc", 10) == 2  # by words: "aaaa bbbb" / "cccc"
+    assert wrapped_lines("aaaaa bbbbbb", 10) == 2  # 12 characters, no word split
+    assert wrapped_lines("x" * 23, 10) == 3  # a word longer than a line breaks where it ends
+    assert wrapped_lines("a\nb\n\nc", 10) == 4  # explicit breaks, an empty line too
+    assert row_height(["one line", "also"], [10, 10], {0, 1}) is None  # the default height
+    assert row_height(["a\nb\nc", "x " * 20], [10, 10], {0}) == 3 * LINE_HEIGHT  # col 1 not wrapped
+    assert row_height(["a\nb", "aaaa bbbb cccc dddd eeee"], [10, 10], {0, 1}) == 3 * LINE_HEIGHT
+    assert row_height(["x\n" * 1000], [10], {0}) == MAX_HEIGHT == 409
+
+
+def _needed_lines(text: str, width: float) -> int:
+    """A lower bound, independent of the writer: at most 1.3 characters fit a unit of width."""
+    return sum(max(1, -(-len(p) // int(width * 1.3))) for p in text.split("\n"))
+
+
+def test_every_row_with_wrapped_text_is_tall_enough_and_prints_a4_landscape(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    wb = built[3]
+    checked = 0
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert (ps.paperSize, ps.orientation, ps.fitToWidth) == (9, "landscape", 1), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "Page &P of &N" in ws.oddFooter.right.text, ws.title
+        widths = {k: d.width for k, d in ws.column_dimensions.items()}
+        merged = {  # a merged cell's text wraps in all its columns
+            f"{_col(m.min_col)}{m.min_row}": sum(
+                widths[_col(i)] for i in range(m.min_col, m.max_col + 1)
+            )
+            for m in ws.merged_cells.ranges
+        }
+        if ws.title != "Summary":  # every table: its header on every printed page
+            assert ws.print_title_rows == "$1:$1", ws.title
+            for c in ws[1]:  # no header word broken across lines ("Truncate" / "d")
+                if c.alignment.textRotation:  # the Heatmap's group columns: written upwards
+                    continue
+                longest = max(len(w) for w in re.split(r"[\s-]", str(c.value)))
+                assert widths.get(c.column_letter, 0) >= longest, (ws.title, c.value)
+        for row in ws.iter_rows(min_row=2):
+            need = 1
+            for c in row:
+                if c.value is not None and c.fill.fgColor.rgb != "FF1F3864":  # but headers
+                    assert c.alignment.vertical == "top", (ws.title, c.coordinate)
+                if c.column == 1 and c.fill.fill_type == "solid" and isinstance(c.value, str):
+                    # a coloured label (a key's "alternate_control") is whole in its column
+                    assert widths["A"] >= len(c.value), (ws.title, c.coordinate, c.value)
+                if c.alignment.wrap_text and isinstance(c.value, str):
+                    width = merged.get(c.coordinate) or widths.get(c.column_letter)
+                    assert width, (ws.title, c.coordinate)
+                    need = max(need, _needed_lines(c.value, width))
+            if need > 1:
+                checked += 1
+                height = ws.row_dimensions[row[0].row].height
+                assert height and height >= min(409, need * 15), (ws.title, row[0].row, need)
+    assert checked > 20
+    assert wb["Summary"].page_setup.fitToHeight == 1
+
+
+def test_identifier_columns_fit_their_longest_value(
+    built: tuple[Results, RawRecord, Path, Workbook],
+) -> None:
+    results, wb = built[0], built[3]
+    ws = wb["Findings"]
+    head = [c.value for c in ws[1]]
+    width = {h: ws.column_dimensions[_col(head.index(h) + 1)].width for h in head}
+    assert width["Levels"] >= len("ML1,ML2,ML3")
+    assert width["Check"] >= max(len(c.check or "") for h in results.hosts for c in h.controls)
+    assert width["Host"] >= len("-hmi01") and width["Strategy"] >= len("application_control")
+    assert width["Outcome"] >= len("alternate_control") and width["Collected at"] >= len(
+        "2026-11-20T03:00:00+00:00"
+    )
+    run = wb["Run"]
+    assert run.column_dimensions["A"].width >= max(len(f"Check {c.id}") for c in results.run.checks)
+    policy = dict(r[:2] for r in rows(wb, "Run"))["Policy"]
+    assert policy.startswith("{\n  ") and json.loads(policy) == results.run.policy

@@ -18,6 +18,10 @@ Attribute values are text; SIDs and GUIDs are given in their string forms; other
 as ``{"base64": ...}``. The exit code is the LDAP result code (0 success, 10 referral, 32 no such
 object, 50 insufficient access…), and stderr its name and the server's message.
 
+Why one ~440-line module: it is one transport (connect, bind, paged search, ranged attributes,
+caps, error classification) whose pieces share the one ldap3 connection; the GSSAPI sealing
+lives apart in ``ldap_gssapi``.
+
 Security: LDAPS by default, the certificate validated against ``e8_ldap_ca_trust_path`` or the
 system store and the DC's name checked; a simple bind only inside TLS, with the password from
 ``e8_password_env``. Kerberos (``e8_ldap_auth=kerberos``) from a password (no kinit: a credential

@@ -8,6 +8,9 @@ into a :class:`TransportError` with a ``Reach`` outcome. A transport error in th
 command gets one rebuild-and-retry (a new connection and shell), never more: a slow OT host is
 not hammered.
 
+Why one ~460-line module: it is one transport (shell lifecycle, Receive polling, fault
+classification) around one pywinrm Protocol object; Kerberos and the bastion tunnel are apart.
+
 Certificates are validated by default (``ansible_winrm_server_cert_validation: ignore`` is an
 explicit opt-in, recorded in the host's notes); over HTTP, NTLM and Kerberos traffic is encrypted
 by message encryption (Windows' default posture), but the server's identity is not verified by

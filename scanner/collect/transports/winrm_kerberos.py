@@ -6,6 +6,9 @@ cache (``KRB5CCNAME``). A password would then mean a ``kinit`` into a cache name
 environment variable, and hosts scanned in parallel under different users would race for it (and
 for the user's own cache). So this module gives pywinrm a requests authenticator of its own:
 
+**Why one ~450-line module**: it is one requests authenticator — credential, handshake, channel
+bindings and message wrapping share the one GSSAPI security context, so they stay together.
+
 * **Credential, per host, in memory.** With a password (``e8_password_env``), ``gss_acquire_cred_
   with_password`` asks the KDC for a TGT and keeps it in a private ``MEMORY:`` cache owned by that
   credential handle: nothing is written to disk, ``KRB5CCNAME`` is neither read nor changed, and

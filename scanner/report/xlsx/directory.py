@@ -12,20 +12,19 @@ from scanner.assess.coverage import ACTIVE_DAYS
 from scanner.assess.results import DirectoryCoverage, Results
 from scanner.report.xlsx.sheetml import Cell, Sheet
 from scanner.report.xlsx.style import (
+    LISTED_FILL,
     NO_VISIBILITY_FILL,
     SECTION,
     STALE_FILL,
     Styles,
     Table,
     header_row,
-    wrapped_height,
 )
 
 NOT_SCANNED = "not in the inventory"
 NOT_IN_DIRECTORY = "not in the directory"
 IP_ONLY = "IP only: not matched"
 UNREAD = "could not be read"
-LISTED_FILL = "DDEBF7"  # light blue: an inventory line to check, not a machine to scan
 
 HEADER = [
     "Directory",
@@ -66,11 +65,17 @@ def not_scanned_sheet(st: Styles, results: Results) -> None:
     t.sheet.comment(1, 2, FINDING_NOTE)
     t.sheet.comment(1, 7, LOGON_NOTE)
     for d in results.coverage:
-        for cells, dn, note in _rows(st, d):
-            # Readers such as LibreOffice keep one line's height unless the row says otherwise.
-            heights = [wrapped_height(dn, WIDTHS[8]), wrapped_height(note, WIDTHS[9])]
-            t.row(cells, height=max((h for h in heights if h), default=None))
+        for cells, _dn, _note in _rows(st, d):
+            t.row(cells)  # as tall as the wrapped DN and note need
     t.finish()
+    t.legend(
+        st,
+        [
+            (NOT_SCANNED, NO_VISIBILITY_FILL, "an active computer no host of the run matches"),
+            (NOT_IN_DIRECTORY, LISTED_FILL, NOT_IN_DIRECTORY_NOTE),
+            (UNREAD, STALE_FILL, "the directory could not be read (see the Note)"),
+        ],
+    )
 
 
 def _rows(st: Styles, d: DirectoryCoverage) -> list[tuple[list[Cell], str, str]]:

@@ -22,17 +22,20 @@ from scanner.model.framework import Framework, Requirement
 from scanner.model.vocabulary import Strategy
 from scanner.report.xlsx.directory import directory_summary
 from scanner.report.xlsx.sheetml import (
+    LINE_HEIGHT,
     BarChart,
     Cell,
     Series,
     Sheet,
     absolute_ref,
     col_letter,
+    row_height,
 )
 from scanner.report.xlsx.style import (
     HEADER,
     HEADER_VERTICAL,
     INCOMPLETE_FILL,
+    LISTED_FILL,
     MAX_GROUP_COLUMNS,
     MET_FILL,
     NO_VISIBILITY_FILL,
@@ -41,12 +44,17 @@ from scanner.report.xlsx.style import (
     SECTION,
     STALE_FILL,
     TITLE,
+    KeyEntry,
     Styles,
     distribution,
     header_row,
+    host_width,
+    legend,
     level_fills,
+    level_key,
     level_text,
     levels_span,
+    outcome_key,
     reached,
     run_status,
     when,
@@ -167,8 +175,9 @@ def _met(st: Styles, verdict: str) -> Cell:
     return (verdict, st(fill=fill))
 
 
-def _summary_chart(s: Sheet, fw: Framework, top: int, last: int) -> None:
+def _summary_chart(s: Sheet, results: Results, top: int, last: int) -> None:
     """A clustered column chart of hosts per level per strategy, over the distribution cells."""
+    fw = results.framework
     first = 5  # column E: ML0
     fill = level_fills(fw.top)
     colours = [fill[n] for n in (0, *fw.levels)]
@@ -183,23 +192,43 @@ def _summary_chart(s: Sheet, fw: Framework, top: int, last: int) -> None:
                     name_ref=absolute_ref(s.title, first + i, top, first + i, top),
                     values_ref=absolute_ref(s.title, first + i, top + 1, first + i, last),
                     colour=colour,
+                    # no visibility (the last series) hatched: not seen, whatever the printer
+                    pattern="wdUpDiag" if i == len(colours) - 1 else "",
                 )
                 for i, colour in enumerate(colours)
             ),
             row=s.rows + 1,
+            max_value=max((n for f in results.fleet for n in f.distribution.values()), default=0),
         )
     )
 
 
 def summary_sheet(st: Styles, results: Results) -> None:
     # The management page: one sheet of paper.
-    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14]
+    widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14, 14]
     s = st.book.sheet("Summary", widths, pages_tall=1)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
     directory_summary(s, st, results)
     top, last = _summary_fleet(s, st, results)
-    _summary_chart(s, results.framework, top, last)
+    legend(s, st, _summary_key(results))
+    _summary_chart(s, results, top, last)
+
+
+def _summary_key(results: Results) -> list[KeyEntry]:
+    """The Summary's colours: the levels (also the chart's), the target verdicts and, with a
+    directory target, its lines."""
+    key = [
+        (label, fill, meaning + ("; hatched in the chart" if fill == NO_VISIBILITY_FILL else ""))
+        for label, fill, meaning in level_key(results.framework.top)
+    ]
+    key += [
+        ("met", MET_FILL, "the target level is met"),
+        ("not met", STALE_FILL, "target not met; hosts short of it; a run that stopped early"),
+    ]
+    if results.coverage:
+        key.append(("not in the directory", LISTED_FILL, "an inventory line to check"))
+    return key
 
 
 # --- Heatmap and per-strategy sheets ----------------------------------------------------------
@@ -221,7 +250,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [28, 13, 13, 10, 14] + [13] * (len(strategies) + 3) + [3.5] * len(groups),
+        [host_width(h.name for h in results.hosts), 13, 13, 10, 14]
+        + [13] * (len(strategies) + 3)
+        + [3.5] * len(groups),
         freeze="B2",
     )
     longest = max((len(g) for g in groups), default=0)
@@ -238,7 +269,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     blind = st(fill=NO_VISIBILITY_FILL)
     for h in results.hosts:
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             h.role or "",
             h.ot_zone or "",
             h.platform.value,
@@ -252,6 +283,7 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         cells += [member_cell if g in member else None for g in groups]
         hm.row(cells)
     hm.filter_ref = f"A1:{col_letter(len(names) + len(groups))}{hm.rows}"
+    legend(hm, st, level_key(results.framework.top))
 
 
 def _strategy_controls(fw: Framework, strategy: Strategy) -> list[Requirement]:
@@ -284,9 +316,8 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     reqs = _strategy_controls(fw, strategy)
     fixed = ["Host", "Reach", "Level", "Claimable"]
     names = fixed + [f"{r.ism} ({levels_span(r.levels)})" for r in reqs]
-    sheet = st.book.sheet(
-        strategy.short_label[:31], [28, 14, 13, 13] + [13] * len(reqs), freeze="C2"
-    )
+    widths = [host_width(h.name for h in results.hosts), 14, 13, 13] + [13.0] * len(reqs)
+    sheet = st.book.sheet(strategy.short_label[:31], widths, freeze="C2")
     header_row(sheet, st, names)
     sheet.print_title_rows = "1:1"
     for i, r in enumerate(reqs, start=len(fixed) + 1):
@@ -300,7 +331,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     for h in results.hosts:
         outcome = {c.ism: c.outcome for c in _of_strategy(fw, h, strategy)}
         cells: list[Cell] = [
-            h.name,
+            (h.name, st(wrap=True)),  # a name longer than its column wraps, the row grows
             (h.reach.value, 0 if reached(h) else blind),
             na_cell if strategy in h.not_applicable else bold_level[h.levels[strategy]],
             na_cell if strategy in h.not_applicable else level_cell[h.claimable[strategy]],
@@ -310,3 +341,36 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
             cells.append(outcome_cell[o] if o is not None else None)
         sheet.row(cells)
     sheet.filter_ref = f"A1:{col_letter(len(names))}{sheet.rows}"
+    legend(sheet, st, level_key(fw.top), "Colour key: Level and Claimable")
+    legend(sheet, st, outcome_key(), "Colour key: the control columns (each cell says its outcome)")
+    _controls_key(sheet, st, reqs, widths)
+
+
+def _controls_key(
+    sheet: Sheet, st: Styles, reqs: Sequence[Requirement], widths: list[float]
+) -> None:
+    """The sheet's controls in print (the headers' notes do not print): ISM id, levels, the
+    framework's own id and the requirement, wrapped across the columns to the right."""
+    sheet.row([])
+    sheet.row([("Controls on this sheet (the column headers' ISM ids)", st(bold=True))])
+    header_row(sheet, st, ["ISM", "Levels", "E8 id", "Requirement"])
+    last, room = len(widths), sum(widths[3:])
+    sheet.merge(sheet.rows, 4, last)
+    wrap = st(wrap=True)
+    for r in reqs:
+        sheet.row(
+            [
+                (r.ism, wrap),
+                (levels_span(r.levels), wrap),
+                (r.local_id, wrap),
+                (r.requirement, wrap),
+            ],
+            # the requirement's cell spans the columns to the right: as tall as it needs there
+            height=row_height(
+                (r.ism, levels_span(r.levels), r.local_id, r.requirement),
+                (*widths[:3], room),
+                range(4),
+            )
+            or LINE_HEIGHT,  # one line: said, or the row would be measured in column D alone
+        )
+        sheet.merge(sheet.rows, 4, last)

@@ -6,10 +6,13 @@ row into its XML text in one pass and streams it to a temporary file per sheet, 
 flat and the time is that of string building (measured in ``make bench``). openpyxl remains the
 reader the tests check every workbook with.
 
-What it writes: inline-string and number cells with shared cell formats (fill, font, alignment),
-column widths, frozen panes, an auto filter, print titles, landscape fit-to-page printing, cell
-comments (with the legacy VML Excel shows them through) and one clustered column chart. Text is
-always a string cell, never a formula, whatever it starts with.
+What it writes: inline-string and number cells with shared cell formats (fill, font, alignment;
+every cell top-aligned unless its style says otherwise), column widths, row heights that fit
+wrapped text (:func:`row_height`, computed as rows are written: readers such as LibreOffice keep
+one line's height for a row that does not say), frozen panes, an auto filter, merged cells, print
+titles, A4 landscape fit-to-width printing with page numbers in the footer, cell comments (with
+the legacy VML Excel shows them through) and one clustered column chart. Text is always a string
+cell, never a formula, whatever it starts with.
 
 Each sheet is written whole before the next starts and is compressed into the zip in the
 background while the next one is built; :meth:`close` adds the workbook's own parts.
@@ -23,11 +26,12 @@ the part list and the ids would have to be kept in step across modules.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +54,22 @@ NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _CT = "application/vnd.openxmlformats-officedocument."
+
+# Row heights (points). One line of the default 11-pt Calibri is Excel's default row of 15 pt;
+# a proportional font fits about 1.2 characters of prose per unit of column width (a unit is the
+# width of a digit) in Excel and in LibreOffice's substitutes alike, so counting 1.1 leaves room.
+LINE_HEIGHT = 15.0
+MAX_HEIGHT = 409.0  # Excel's tallest row
+CHARS_PER_WIDTH = 1.1
+# A4 landscape (paper size 9), margins in inches, the sheet's name and "Page n of N" in the footer.
+# The footer gets 0.45 in below the body: LibreOffice (7.4) lays pages out for a footer in the
+# bottom margin, and with less room (0.35 in) it grew the footer after paginating and printed a
+# sheet's last page blank.
+PAGE_SETUP = (
+    '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.75" header="0.3" footer="0.3"/>'
+    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="{tall}"/>'
+    "<headerFooter><oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>"
+)
 
 CellValue = str | int | float | None
 # A cell is a plain value (the row's style) or (value, style id from Workbook.style).
@@ -108,6 +128,41 @@ def col_letter(i: int) -> str:
 _COLS = [col_letter(i) for i in range(1, 16_385)]
 
 
+@functools.lru_cache(maxsize=65_536)
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` units wide: its own line breaks, then
+    greedy wrapping by words (spaces), a word longer than a line broken where the line ends."""
+    cap = max(1, int(width * CHARS_PER_WIDTH))
+    lines = 0
+    for para in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in para.split(" "):
+            n = len(word)
+            if used and used + 1 + n <= cap:
+                used += 1 + n
+                continue
+            if used:
+                lines += 1
+            full, used = divmod(n, cap)
+            lines += full - (1 if full and not used else 0)
+            used = used or (cap if full else 0)
+    return lines
+
+
+def row_height(
+    values: Sequence[CellValue], widths: Sequence[float], wrapped: Container[int]
+) -> float | None:
+    """The height (points) a row needs: the most lines any wrapped cell takes (``wrapped``: the
+    0-based columns whose cells wrap) times :data:`LINE_HEIGHT`, capped at Excel's 409 pt;
+    None when one line is enough (the sheet's default height)."""
+    lines = 1
+    for i, v in enumerate(values):
+        if i in wrapped and isinstance(v, str) and v and i < len(widths):
+            lines = max(lines, wrapped_lines(v, widths[i]))
+    return None if lines == 1 else min(MAX_HEIGHT, LINE_HEIGHT * lines)
+
+
 @dataclass(frozen=True)
 class Style:
     """A cell format. Colours are RGB hex (``"C6EFCE"``)."""
@@ -118,7 +173,7 @@ class Style:
     colour: str | None = None
     wrap: bool = False
     horizontal: str | None = None  # "center"
-    vertical: str | None = None  # "top", "center", "bottom"
+    vertical: str = "top"  # "top", "center", "bottom": top, so a row's cells start level
     rotation: int = 0
 
 
@@ -129,6 +184,9 @@ class Series:
     name_ref: str
     values_ref: str
     colour: str
+    # A DrawingML preset pattern ("wdUpDiag") drawn in dark grey over the colour: a cue that
+    # survives greyscale printing where two colours' greys come close.
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +201,9 @@ class BarChart:
     col: int = 0
     width_cm: float = 26
     height_cm: float = 9
+    # The largest value plotted: the value axis counts whole things (hosts) from 0 in steps of
+    # 1, 2, 5, 10 … chosen from it (a spreadsheet's own choice shows 0.5 hosts on a small fleet).
+    max_value: int = 0
 
 
 def absolute_ref(sheet: str, first_col: int, first_row: int, last_col: int, last_row: int) -> str:
@@ -168,12 +229,14 @@ class Sheet:
         pages_tall: int,
     ) -> None:
         self.book, self.index, self.title = book, index, title
+        self.widths = tuple(widths)
         self.rows = 0
         self.filter_ref: str | None = None
         self.print_title_rows: str | None = None  # "1:1"
         self._pages_tall = pages_tall
         self._comments: list[tuple[int, int, str]] = []  # (row, col) 1-based, text
         self._charts: list[BarChart] = []
+        self._merged: list[str] = []  # "D12:K12"
         self._buffer: list[str] = []
         self._file: IO[str] = open(  # noqa: SIM115 - closed in finish()
             book.tmp / f"sheet{index}.xml", "w", encoding="utf-8", newline=""
@@ -181,7 +244,7 @@ class Sheet:
         self._file.write(_XML_DECL + f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">')
         self._file.write('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
         self._file.write(_sheet_view(freeze, selected=index == 1))
-        self._file.write('<sheetFormatPr defaultRowHeight="15"/>')
+        self._file.write('<sheetFormatPr defaultRowHeight="15" customHeight="1"/>')
         if widths:
             self._file.write(
                 "<cols>"
@@ -195,11 +258,18 @@ class Sheet:
         self.closed = False
 
     def row(self, cells: Sequence[Cell], style: int = 0, height: float | None = None) -> None:
-        """Append a row; plain values take ``style``, ``(value, style)`` pairs their own."""
+        """Append a row; plain values take ``style``, ``(value, style)`` pairs their own. Without
+        a ``height`` the row is as tall as its wrapped cells need (:func:`row_height`)."""
         cell = self.book.cell
-        self.row_xml(
-            "".join([cell(*c) if isinstance(c, tuple) else cell(c, style) for c in cells]), height
-        )
+        pairs = [c if isinstance(c, tuple) else (c, style) for c in cells]
+        if height is None:
+            wraps = self.book.wraps
+            height = row_height(
+                [v for v, _ in pairs],
+                self.widths,
+                {i for i, (_, s) in enumerate(pairs) if s in wraps},
+            )
+        self.row_xml("".join([cell(v, s) for v, s in pairs]), height)
 
     def row_xml(self, cells_xml: str, height: float | None = None) -> None:
         """Append a row of cells already rendered by :meth:`Workbook.cell` (the fast path for
@@ -224,6 +294,10 @@ class Sheet:
     def chart(self, chart: BarChart) -> None:
         self._charts.append(chart)
 
+    def merge(self, row: int, first_col: int, last_col: int) -> None:
+        """Merge cells of one row (1-based), e.g. to wrap a long text across a block's width."""
+        self._merged.append(f"{_COLS[first_col - 1]}{row}:{_COLS[last_col - 1]}{row}")
+
     def discard(self) -> None:
         """Close the temporary file without finishing the sheet (the workbook is abandoned)."""
         self.closed = True
@@ -239,12 +313,13 @@ class Sheet:
         f.write("</sheetData>")
         if self.filter_ref:
             f.write(f'<autoFilter ref="{self.filter_ref}"/>')
-        f.write(
-            '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-        )
-        f.write(
-            f'<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="{self._pages_tall}"/>'
-        )
+        if self._merged:
+            f.write(
+                f'<mergeCells count="{len(self._merged)}">'
+                + "".join(f'<mergeCell ref="{ref}"/>' for ref in self._merged)
+                + "</mergeCells>"
+            )
+        f.write(PAGE_SETUP.format(tall=self._pages_tall))
         rels: list[tuple[str, str]] = []  # (type, target)
         if self._charts:
             rels.append(("drawing", self.book.add_drawing(self._charts)))
@@ -296,6 +371,7 @@ class Workbook:
         self.tmp = Path(self._tmp.name)
         self.sheets: list[Sheet] = []
         self._styles: dict[Style, int] = {Style(): 0}
+        self.wraps: set[int] = set()  # the ids of styles that wrap text
         self._parts: dict[str, str] = {}  # small parts written at close, by zip path
         self._zip = zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
         self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e8scan-xlsx")
@@ -339,6 +415,8 @@ class Workbook:
         sid = self._styles.get(style)
         if sid is None:
             sid = self._styles[style] = len(self._styles)
+            if style.wrap:
+                self.wraps.add(sid)
         return sid
 
     def sheet(
@@ -349,7 +427,7 @@ class Workbook:
         pages_tall: int = 0,
     ) -> Sheet:
         """A new sheet (the previous one is finished). ``freeze``: the top-left cell that scrolls;
-        printing is landscape, one page wide and ``pages_tall`` high (0: as many as needed)."""
+        printing is A4 landscape, one page wide and ``pages_tall`` high (0: as many as needed)."""
         if len(title) > 31 or re.search(r"[\\/?*\[\]:]", title) or not title:
             raise ValueError(f"sheet title {title!r} is not a valid Excel sheet name")
         if any(s.title.lower() == title.lower() for s in self.sheets):
@@ -512,21 +590,20 @@ class Workbook:
         for st in self._styles:  # insertion order = id order
             font = fonts.setdefault((st.bold, st.size, st.colour), len(fonts))
             fill = fills.setdefault(st.fill, len(fills) + 1)  # fill 1 is the required gray125
-            align = ""
-            if st.wrap or st.horizontal or st.vertical or st.rotation:
-                align = (
-                    "<alignment"
-                    + (f' horizontal="{st.horizontal}"' if st.horizontal else "")
-                    + (f' vertical="{st.vertical}"' if st.vertical else "")
-                    + (f' textRotation="{st.rotation}"' if st.rotation else "")
-                    + (' wrapText="1"' if st.wrap else "")
-                    + "/>"
-                )
+            # Every format says its vertical alignment: the readers' default is bottom.
+            align = (
+                "<alignment"
+                + (f' horizontal="{st.horizontal}"' if st.horizontal else "")
+                + f' vertical="{st.vertical}"'
+                + (f' textRotation="{st.rotation}"' if st.rotation else "")
+                + (' wrapText="1"' if st.wrap else "")
+                + "/>"
+            )
             xfs.append(
                 f'<xf numFmtId="0" fontId="{font}" fillId="{fill}" borderId="0" xfId="0"'
                 + (' applyFont="1"' if font else "")
                 + (' applyFill="1"' if fill else "")
-                + (f' applyAlignment="1">{align}</xf>' if align else "/>")
+                + f' applyAlignment="1">{align}</xf>'
             )
         font_xml = "".join(
             "<font>"
@@ -548,7 +625,9 @@ class Workbook:
             f'<fonts count="{len(fonts)}">{font_xml}</fonts>'
             f'<fills count="{len(fills) + 1}">{fill_xml}</fills>'
             '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            # The Normal style top-aligned too: LibreOffice takes a cell without a format from it.
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"'
+            ' applyAlignment="1"><alignment vertical="top"/></xf></cellStyleXfs>'
             f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
             "</styleSheet>"
@@ -599,11 +678,32 @@ def _rich(text: str) -> str:
     )
 
 
+def whole_step(largest: int, ticks: int = 10) -> int:
+    """The value axis's step for counts up to ``largest``: 1, 2, 5, 10, 20, 50 … the smallest
+    giving at most ``ticks`` steps, so every label is a whole number."""
+    step = 1
+    while largest > step * ticks:
+        for factor in (2, 5, 10):
+            if largest <= step * factor * ticks or factor == 10:
+                step *= factor
+                break
+    return step
+
+
+def _series_fill(s: Series) -> str:
+    if not s.pattern:
+        return f'<a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+    return (
+        f'<a:pattFill prst="{s.pattern}"><a:fgClr><a:srgbClr val="595959"/></a:fgClr>'
+        f'<a:bgClr><a:srgbClr val="{s.colour}"/></a:bgClr></a:pattFill>'
+    )
+
+
 def _chart_xml(chart: BarChart) -> str:
     series = "".join(
         f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>'
         f"<c:tx><c:strRef><c:f>{_xml(s.name_ref)}</c:f></c:strRef></c:tx>"
-        f'<c:spPr><a:solidFill><a:srgbClr val="{s.colour}"/></a:solidFill>'
+        f"<c:spPr>{_series_fill(s)}"
         '<a:ln><a:solidFill><a:srgbClr val="7F7F7F"/></a:solidFill></a:ln></c:spPr>'
         '<c:invertIfNegative val="0"/>'
         f"<c:cat><c:strRef><c:f>{_xml(chart.categories_ref)}</c:f></c:strRef></c:cat>"
@@ -611,6 +711,9 @@ def _chart_xml(chart: BarChart) -> str:
         for i, s in enumerate(chart.series)
     )
     axis = '<c:scaling><c:orientation val="minMax"/></c:scaling><c:delete val="0"/>'
+    counts = (
+        '<c:scaling><c:orientation val="minMax"/><c:min val="0"/></c:scaling><c:delete val="0"/>'
+    )
     return (
         _XML_DECL + '<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"'
         ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
@@ -624,11 +727,13 @@ def _chart_xml(chart: BarChart) -> str:
         '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="100"/>'
         '<c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
         '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
-        f'<c:valAx><c:axId val="100"/>{axis}<c:axPos val="l"/>'
+        f'<c:valAx><c:axId val="100"/>{counts}<c:axPos val="l"/>'
+        "<c:majorGridlines/>"
         f"<c:title>{_rich(chart.y_title)}</c:title>"
-        '<c:numFmt formatCode="General" sourceLinked="1"/><c:majorTickMark val="out"/>'
+        '<c:numFmt formatCode="0" sourceLinked="0"/><c:majorTickMark val="out"/>'
         '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="10"/>'
-        '<c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>'
+        '<c:crosses val="autoZero"/><c:crossBetween val="between"/>'
+        f'<c:majorUnit val="{whole_step(chart.max_value)}"/></c:valAx>'
         '</c:plotArea><c:legend><c:legendPos val="r"/><c:overlay val="0"/></c:legend>'
         '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>'
     )

@@ -6,12 +6,15 @@ groups and controls); the built-in Essential Eight gives the sheets below.
 Sheets, in order: Summary (scope, coverage, fleet maturity, a chart, run metadata), Heatmap
 (host × strategy levels, with host-group columns to filter a site or OT zone), one sheet per
 strategy (host × control outcomes; :mod:`scanner.report.xlsx.overview`), Controls (each
-requirement once, with host counts per outcome), Findings (host × control, with evidence),
+requirement once, with host counts per outcome and, for controls no host can show, the reason
+once: :mod:`scanner.report.xlsx.grouping`), Findings (host × control, with evidence),
 Exceptions and Attestations (what the register did), Coverage (reach of every in-scope host),
 Not scanned (only when the run had a directory target: active computer objects not in the
 inventory, inventory hosts not in the directory; :mod:`scanner.report.xlsx.directory`),
 Evidence index (SHA-256 of every stored command output), Next level and Run
 (:mod:`scanner.report.xlsx.tables`); fills and table plumbing in :mod:`scanner.report.xlsx.style`.
+Every sheet that uses colours ends with a printed colour key, and each per-strategy sheet with
+its controls (ISM id, levels, requirement), after the rows (outside the filter).
 
 Written row by row by :mod:`scanner.report.xlsx.sheetml`, so memory stays flat for large fleets.
 Host-derived text is always a string cell (a value starting with ``=`` never becomes a formula)
