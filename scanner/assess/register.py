@@ -345,7 +345,7 @@ def _source(path: Path) -> SourceFile:
     return SourceFile(path=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def load_register(exceptions: str | None, attestations: str | None) -> Register:
+def load_register(exceptions: str | Path | None, attestations: str | Path | None) -> Register:
     """Read and validate both files (either may be None)."""
     ex: list[ExceptionEntry] = []
     at: list[Attestation] = []

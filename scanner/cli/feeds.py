@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from scanner.cli.support import friendly, say
+from scanner.cli.support import examples, friendly, say
 from scanner.feeds.bundle import export_bundle, import_bundle, verify_bundle
 from scanner.feeds.download import update
 from scanner.feeds.store import data_dir, in_use, write_meta
@@ -48,7 +48,11 @@ def kept() -> str:
     )
 
 
-@click.group("feeds")
+@click.group(
+    "feeds",
+    short_help="Reference data (KEV, endoflife.date, ICS advisories).",
+    epilog=examples("e8scan feeds status", "e8scan feeds update"),
+)
 def feeds_group() -> None:
     """The reference-data feeds (KEV, endoflife.date, CISA ICS advisories) judges read.
 
@@ -57,7 +61,14 @@ def feeds_group() -> None:
     shipped default."""
 
 
-@feeds_group.command("update")
+@feeds_group.command(
+    "update",
+    short_help="Fetch, verify and install every feed.",
+    epilog=examples(
+        "e8scan feeds update",
+        "e8scan feeds update --mirror https://mirror.corp.example/e8feeds/",
+    ),
+)
 @click.option(
     "--mirror",
     default=None,
@@ -73,8 +84,15 @@ def update_cmd(mirror: str | None) -> None:
     _print_meta(meta)
 
 
-@feeds_group.command("import")
-@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@feeds_group.command(
+    "import",
+    short_help="Install a bundle written by 'feeds export'.",
+    epilog=examples(
+        "e8scan feeds import feeds-2026-12-07.tar.gz   # on the air-gapped scanner",
+        "e8scan feeds import /media/usb/feeds.tar.gz && e8scan feeds status",
+    ),
+)
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path, dir_okay=False))
 @friendly
 @feed_errors("feeds import")
 def import_cmd(bundle: Path) -> None:
@@ -84,7 +102,14 @@ def import_cmd(bundle: Path) -> None:
     _print_meta(meta)
 
 
-@feeds_group.command("export")
+@feeds_group.command(
+    "export",
+    short_help="Write the snapshot in use as a .tar.gz bundle.",
+    epilog=examples(
+        "e8scan feeds export feeds-2026-12-07.tar.gz   # on a connected machine",
+        "e8scan feeds update && e8scan feeds export /media/usb/feeds.tar.gz",
+    ),
+)
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
 @friendly
 @feed_errors("feeds export")
@@ -95,7 +120,14 @@ def export_cmd(bundle: Path) -> None:
     say(f"wrote {bundle} ({', '.join(meta.feeds)} from {root})")
 
 
-@feeds_group.command("status")
+@feeds_group.command(
+    "status",
+    short_help="Each feed's source, as-of date, age and hash.",
+    epilog=examples(
+        "e8scan feeds status",
+        "E8SCAN_DATA_DIR=/srv/e8scan/feeds e8scan feeds status",
+    ),
+)
 @friendly
 @feed_errors("feeds status")
 def status_cmd() -> None:

@@ -6,13 +6,20 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from scanner.assess.results import Results, schema
 from scanner.assess.target import EXIT_ERROR, EXIT_REGRESSION, exit_code
+from scanner.cli import complete
+from scanner.cli.formats import format_option
 from scanner.cli.support import (
+    DEFAULT_HISTORY,
+    INPUT_FILE,
+    examples,
     extra_reports,
     friendly,
     history_option,
@@ -28,8 +35,15 @@ from scanner.report.files import check_writable
 from scanner.report.xlsx.workbook import write_xlsx
 
 
-@click.command("report")
-@click.argument("results_file", type=click.Path(path_type=Path))
+@click.command(
+    "report",
+    short_help="Write the workbook, HTML or JUnit XML from a results.json.",
+    epilog=examples(
+        "e8scan report reports/today/results.json --xlsx today.xlsx",
+        "e8scan report reports/today/results.json --html today.html --junit j.xml",
+    ),
+)
+@click.argument("results_file", type=INPUT_FILE)
 @click.option(
     "--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None, help="Workbook to write."
 )
@@ -53,11 +67,18 @@ def report_cmd(
             say(f"wrote {f}")
 
 
-@click.command("verify")
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.command(
+    "verify",
+    short_help="Check an evidence bundle (and its signature).",
+    epilog=examples(
+        "e8scan verify reports/today/evidence",
+        "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
+    ),
+)
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--pubkey",
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     default=None,
     help="Ed25519 public key (PEM); the manifest must carry a valid signature by it.",
 )
@@ -82,18 +103,33 @@ def verify_cmd(bundle: Path, pubkey: Path | None) -> None:
     say(f"OK {bundle}: intact, {verdict.signature}; every file matches the manifest")
 
 
-@click.group("keys")
+@click.group(
+    "keys",
+    short_help="Ed25519 keys that sign evidence bundles.",
+    epilog=examples(
+        "e8scan keys generate --out keys/",
+        "e8scan verify evidence.zip --pubkey keys/e8scan-signing.pub",
+    ),
+)
 def keys_group() -> None:
     """Ed25519 keys that sign evidence bundles (scan --sign-key, verify --pubkey)."""
 
 
-@keys_group.command("generate")
+@keys_group.command(
+    "generate",
+    epilog=examples(
+        "e8scan keys generate --out keys/",
+        "e8scan keys generate --private /secure/e8scan.key --public e8scan.pub",
+    ),
+)
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
-    help="Folder for e8scan-signing.key (private, 0600) and e8scan-signing.pub.",
+    help="Folder (made if missing) for the pair: e8scan-signing.key (private, mode 0600) and "
+    "e8scan-signing.pub.",
 )
 @click.option("--private", "private", type=click.Path(path_type=Path), default=None,
               help="Private key file to write (PKCS#8 PEM, mode 0600).")  # fmt: skip
@@ -107,6 +143,7 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     if out_dir is not None:
         if private is not None or public is not None:
             raise click.UsageError("give --out DIR, or --private FILE --public FILE")
+        out_dir = writable_dir(out_dir, "--out", "key folder")  # made when missing
         private, public = out_dir / "e8scan-signing.key", out_dir / "e8scan-signing.pub"
     if private is None or public is None:
         raise click.UsageError("give --out DIR, or both --private FILE and --public FILE")
@@ -115,11 +152,32 @@ def keys_generate_cmd(out_dir: Path | None, private: Path | None, public: Path |
     say(f"public key fingerprint {fingerprint(key)}")
 
 
-@click.command("history")
-@history_option
-@click.option("--host", default=None, help="Show this host's trend instead of the run list.")
+@click.command(
+    "history",
+    epilog=examples(
+        "e8scan history",
+        "e8scan history --host perth-app01.corp.example",
+        "e8scan history --history /var/lib/e8scan/history.sqlite --format json",
+    ),
+)
+@click.option(
+    "--history",
+    "history_file",
+    type=INPUT_FILE,
+    default=DEFAULT_HISTORY,
+    show_default=True,
+    help="The SQLite run history to read (scan, import and merge write it).",
+)
+@click.option(
+    "--host",
+    default=None,
+    metavar="NAME",
+    shell_complete=complete.history_hosts,
+    help="Show this host's trend instead of the run list.",
+)
+@format_option("text", "json", help="text for people, json for scripts.")
 @friendly
-def history_cmd(history_file: Path, host: str | None) -> None:
+def history_cmd(history_file: Path, host: str | None, fmt: str) -> None:
     """List recorded runs, or one host's levels over time.
 
     A --host in no recorded run is a bad value (exit 2, with the closest recorded names)."""
@@ -127,7 +185,8 @@ def history_cmd(history_file: Path, host: str | None) -> None:
 
     with History.open(history_file, create=False) as hist:
         if not host:
-            say(render_runs(hist.runs()))
+            runs = hist.runs()
+            say(_json([asdict(r) for r in runs]) if fmt == "json" else render_runs(runs))
             return
         trend = hist.trend(host)
         if not trend:
@@ -137,28 +196,51 @@ def history_cmd(history_file: Path, host: str | None) -> None:
                 printable(f"host {host!r} is in no recorded run of {history_file}{hint}"),
                 param_hint="'--host'",
             )
-        say(render_trend(trend, host))
+        say(_json([asdict(r) for r in trend]) if fmt == "json" else render_trend(trend, host))
 
 
-@click.command("diff")
+def _json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, indent=1, default=lambda v: v.isoformat())
+
+
+@click.command(
+    "diff",
+    short_help="Compare two runs; exit 5 on regression.",
+    epilog=examples(
+        "e8scan diff previous last",
+        "e8scan diff reports/mon/results.json reports/tue/results.json",
+        "e8scan diff previous last --format json --history /srv/e8/history.sqlite",
+    ),
+)
 @click.argument("old")
 @click.argument("new")
 @history_option
-@click.option("--json", "as_json", is_flag=True, help="Print the drift as JSON.")
+@format_option("text", "json", legacy_json=True, help="text for people, json for scripts.")
 @friendly
-def diff_cmd(old: str, new: str, history_file: Path, as_json: bool) -> None:
+def diff_cmd(old: str, new: str, history_file: Path, fmt: str) -> None:
     """Compare two runs (results.json paths or history run ids, or 'last'); exit 5 on regression."""
     from scanner.runs.drift import compare, load_results_ref, render_table
 
     drift = compare(load_results_ref(old, history_file), load_results_ref(new, history_file))
-    say(drift.model_dump_json(indent=1) if as_json else render_table(drift))
+    say(drift.model_dump_json(indent=1) if fmt == "json" else render_table(drift))
     sys.exit(EXIT_REGRESSION if drift.regressed else 0)
 
 
-@click.command("merge")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.command(
+    "merge",
+    short_help="Combine per-site results into one fleet result.",
+    epilog=examples(
+        "e8scan merge reports/perth reports/pilbara --out reports/fleet",
+        "e8scan merge perth/results.json pilbara/results.json --out fleet -q",
+    ),
+)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the fleet result."
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    required=True,
+    help="Folder for the fleet result.",
 )
 @click.option(
     "--allow-mixed", is_flag=True, help="Merge results of different tool/model versions or targets."
@@ -232,7 +314,13 @@ def _inside(folder: Path, file: Path) -> None:
         raise refuse_link(file, "an input scan folder")
 
 
-@click.command("schema")
+@click.command(
+    "schema",
+    epilog=examples(
+        "e8scan schema > results.schema.json",
+        "e8scan schema | python3 -m json.tool --sort-keys | less",
+    ),
+)
 def schema_cmd() -> None:
     """Print the JSON Schema of results.json."""
     say(json.dumps(schema(), indent=2))

@@ -25,6 +25,8 @@ from scanner.cli.options import (
 )
 from scanner.cli.options import selected_checks as choose_checks
 from scanner.cli.support import (
+    INPUT_FILE,
+    examples,
     friendly,
     history_option,
     load_framework_option,
@@ -41,7 +43,15 @@ from scanner.model.vocabulary import Platform
 from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run_id
 
 
-@click.command("kit")
+@click.command(
+    "kit",
+    short_help="Write a script to run by hand where no scan can reach.",
+    epilog=examples(
+        "e8scan kit --platform linux --out kits/     # kits/e8kit-linux.sh",
+        "e8scan kit --platform windows --out kits/   # kits/e8kit-windows.ps1",
+        "e8scan kit -i inventories/site.ini -l pil-hmi01.ot.example --out kits/",
+    ),
+)
 @click.option(
     "--platform",
     type=click.Choice(["linux", "windows"]),
@@ -70,6 +80,7 @@ from scanner.record.raw import CheckRef, RawRecord, RunInfo, SourceFile, new_run
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for the kit script(s).",
 )
@@ -82,13 +93,10 @@ def kit_cmd(
     command_timeout: int,
     out: Path,
 ) -> None:
-    """Write a field kit: a script to run by hand where no scan can reach.
+    """Write a field kit: a script to run by hand where no scan can reach (air-gapped hosts,
+    hosts whose change board forbids remote access). With -i, one kit per host with that host's
+    own plan (e8kit-HOST.sh or .ps1).
 
-    \b
-    For air-gapped hosts and hosts whose change board forbids remote access:
-      e8scan kit --platform linux --out kits/          # any Linux host: kits/e8kit-linux.sh
-      e8scan kit --platform windows --out kits/        # any Windows host: e8kit-windows.ps1
-      e8scan kit -i site.ini -l hmi01 --out kits/      # one host's own plan: e8kit-hmi01.*
     The script holds exactly the commands `e8scan plan` lists (POSIX sh on Linux, PowerShell
     2.0+ on Windows), writes one output file with a SHA-256 per record, and changes nothing
     else on the host. Bring the file back and run `e8scan import FILE --out DIR`.
@@ -118,11 +126,20 @@ def kit_cmd(
         say(f"wrote {path} ({len(p.commands)} commands, {len(p.checks)} checks)")
 
 
-@click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.command(
+    "import",
+    short_help="Judge field-kit outputs as offline hosts.",
+    epilog=examples(
+        "e8scan import e8kit-pil-hmi01-20261207T031500Z.txt --out reports/offline",
+        "e8scan import returned/*.txt --out reports/q4-offline --target-level 2 \\",
+        "    --attestations examples/attestations.yml",
+    ),
+)
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for raw.json, results.json and the workbook.",
 )
@@ -133,7 +150,13 @@ def kit_cmd(
     type=click.IntRange(min=1),
     help="Exit 3 when an imported host is below this maturity level.",
 )
-@click.option("--policy", "policy_file", type=str, default=None, help="Policy YAML.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=INPUT_FILE,
+    default=None,
+    help="Policy YAML overriding default thresholds.",
+)
 @register_options
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record this import in the history.")
@@ -143,9 +166,9 @@ def import_cmd(
     files: tuple[Path, ...],
     out: Path,
     target_level: int,
-    policy_file: str | None,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    policy_file: Path | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     history_file: Path | None,
     no_history: bool,
     quiet: bool,

@@ -15,8 +15,10 @@ from scanner.assess.pipeline import assess
 from scanner.assess.register import load_register
 from scanner.assess.target import EXIT_ERROR, exit_code
 from scanner.checking.loader import load_checks
+from scanner.cli import complete
 from scanner.cli.feeds import feeds_group, snapshot_for
 from scanner.cli.files import COMMANDS
+from scanner.cli.formats import format_option
 from scanner.cli.kit import import_cmd, kit_cmd
 from scanner.cli.options import (
     checks_option,
@@ -29,7 +31,9 @@ from scanner.cli.options import (
 )
 from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
+    INPUT_FILE,
     copy_file,
+    examples,
     framework_option,
     friendly,
     load_framework_option,
@@ -54,50 +58,77 @@ def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__
     say(f"e8scan: warning: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=examples(
+        "e8scan plan -i inventories/site.ini -l dmz",
+        "e8scan scan -i inventories/site.ini --out reports/today",
+        "e8scan checks list --format md",
+    ),
+)
 @click.version_option(__version__, prog_name="e8scan")
 def main() -> None:
     """Agentless Essential Eight scanner: Ansible inventories in, ASD maturity levels out.
 
     \b
-    Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced); 2 usage error;
-    3 some assessed host below --target-level; 4 some in-scope host with no visibility;
-    5 regression against the baseline. Where several apply, the highest wins. A scan stopped by
-    Ctrl-C exits 130 (SIGTERM: 143) after writing partial results marked incomplete.
+    Exit codes: 0 clean; 1 error (bad input, nothing trustworthy produced);
+    2 usage error; 3 some assessed host below --target-level; 4 some in-scope
+    host with no visibility; 5 regression against the baseline. Where several
+    apply, the highest wins. A scan stopped by Ctrl-C exits 130 (SIGTERM: 143)
+    after writing partial results marked incomplete.
     """
     warnings.showwarning = _show_warning
 
 
-@main.command("inventory")
+@main.command(
+    "inventory",
+    short_help="Show the inventory's hosts and groups as e8scan reads them.",
+    epilog=examples(
+        "e8scan inventory -i inventories/site.ini",
+        "e8scan inventory -i inventories/site.ini -l 'pilbara_ot:!hmi'",
+        "e8scan inventory -i inventories/site.ini --format json",
+    ),
+)
 @inventory_option
+@format_option(
+    "text",
+    "json",
+    help="text: one host a line with its groups; json: what ansible-inventory --list prints.",
+)
 @click.option(
-    "--list", "as_list", is_flag=True, help="Print the same JSON as ansible-inventory --list."
+    "--list", "as_list", is_flag=True, help="Same as --format json (ansible-inventory's spelling)."
 )
 @limit_option
 @friendly
-def inventory_cmd(inventories: tuple[Path, ...], as_list: bool, limit: str | None) -> None:
-    """Show the inventory as e8scan resolves it."""
+def inventory_cmd(
+    inventories: tuple[Path, ...], fmt: str, as_list: bool, limit: str | None
+) -> None:
+    """Show the hosts of the inventory, with their groups, as e8scan resolves it.
+
+    --format json (or --list) prints every host and group with its variables, as
+    ansible-inventory --list does (-l does not apply to it)."""
     inv = inventory_of(inventories)
-    if as_list:
+    if as_list or fmt == "json":
         say(json.dumps(inv.to_ansible_list(), indent=4, sort_keys=True, default=str))
         return
     for h in inv.select(limit):
         say(f"{h.name}\t{','.join(h.groups)}")
 
 
-@main.command("plan")
+@main.command(
+    "plan",
+    short_help="Show what a scan would run, per host; connects to nothing.",
+    epilog=examples(
+        "e8scan plan -i inventories/site.ini -l dmz",
+        "e8scan plan -i inventories/site.ini -l dmz --checks patch_os --format json",
+        "e8scan plan -i inventories/site.ini -l dmz --command-timeout 120 | less",
+    ),
+)
 @inventory_option
 @limit_option
 @checks_option
 @timing_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option("text", "json", help="text for people, json for scripts.")
 @friendly
 def plan_cmd(
     inventories: tuple[Path, ...],
@@ -210,19 +241,26 @@ def directory_note(spec: ConnectionSpec) -> str:
     )
 
 
-@main.group("checks")
+@main.group("checks", epilog=examples("e8scan checks list", "e8scan checks list --format json"))
 def checks_group() -> None:
     """The check catalogue."""
 
 
-@checks_group.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "md", "json"]),
-    default="table",
-    show_default=True,
-    help="table for the terminal, md for docs/checks.md, json for scripts.",
+@checks_group.command(
+    "list",
+    short_help="Every check: strategy, ISM controls, levels, platforms.",
+    epilog=examples(
+        "e8scan checks list",
+        "e8scan checks list --format md > docs/checks.md",
+        "e8scan checks list --framework scanner/model/frameworks/essential-eight.yml",
+    ),
+)
+@format_option(
+    "text",
+    "md",
+    "json",
+    aliases={"table": "text"},
+    help="text for the terminal, md for docs/checks.md, json for scripts.",
 )
 @framework_option
 @friendly
@@ -233,25 +271,66 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
     checks = load_checks()
     framework = load_framework_option(framework_file)
     say(
-        {"md": catalogue_md, "json": catalogue_json, "table": catalogue_table}[fmt](
+        {"md": catalogue_md, "json": catalogue_json, "text": catalogue_table}[fmt](
             checks, framework
         ),
         nl=False,
     )
 
 
-@main.command("rescore")
-@click.argument("raw_file", type=click.Path(path_type=Path))
+@checks_group.command(
+    "show",
+    short_help="One check in full: controls, what it reads, how it judges.",
+    epilog=examples(
+        "e8scan checks show mfa.linux_ssh_mfa",
+        "e8scan checks show patch_os --format json",
+        "e8scan checks show mfa.linux_ssh_mfa | less",
+    ),
+)
+@click.argument(
+    "check_ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete.check_ids
+)
+@format_option("text", "json", help="text (Markdown, as in docs/checks.md) or json for scripts.")
+@framework_option
+@friendly
+def checks_show(check_ids: tuple[str, ...], fmt: str, framework_file: Path | None) -> None:
+    """Show each check ID names (an id, or a prefix such as patch_os for all of its checks):
+    its ISM controls and requirements, what an effective verdict needs, how it judges, and the
+    exact read-only commands it runs."""
+    from scanner.report.catalogue import catalogue_json, catalogue_md
+
+    checks = selected_checks(check_ids, "ID")
+    framework = load_framework_option(framework_file)
+    if fmt == "json":
+        say(catalogue_json(checks, framework), nl=False)
+        return
+    for n, c in enumerate(checks):
+        text = catalogue_md([c], framework)
+        say(("\n" if n else "") + text[text.index(f"\n### {c.id}\n") + 1 :], nl=False)
+
+
+@main.command(
+    "rescore",
+    short_help="Judge and score a raw.json again; no network.",
+    epilog=examples(
+        "e8scan rescore reports/today/raw.json --out reports/rescored",
+        "e8scan rescore reports/today/raw.json --out reports/ml2 --target-level 2 \\",
+        "    --policy examples/policy.yml --exceptions examples/exceptions.yml",
+        "e8scan rescore reports/today/raw.json --out reports/f --feeds feeds.tar.gz",
+    ),
+)
+@click.argument("raw_file", type=INPUT_FILE)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     required=True,
     help="Folder for results.json and the workbook.",
 )
 @click.option(
     "--policy",
     "policy_file",
-    type=str,
+    type=INPUT_FILE,
     default=None,
     help="Policy YAML overriding default thresholds (the scan's --policy is not reused).",
 )
@@ -266,7 +345,7 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 @click.option(
     "--feeds",
     "feeds_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     default=None,
     help="Judge against this feed snapshot (a folder or an exported bundle) instead of the "
     "installed one.",
@@ -276,12 +355,12 @@ def checks_list(fmt: str, framework_file: Path | None) -> None:
 def rescore_cmd(
     raw_file: Path,
     out: Path,
-    policy_file: str | None,
+    policy_file: Path | None,
     target_level: int | None,
     framework_file: Path | None,
     quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     feeds_path: Path | None = None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy (and --framework).
@@ -316,4 +395,4 @@ for _command in (scan_cmd, kit_cmd, import_cmd, feeds_group, *COMMANDS):
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    main(prog_name="e8scan")  # `python -m scanner.cli.main`: same name, same _E8SCAN_COMPLETE

@@ -11,7 +11,8 @@ import click
 
 from scanner.checking.api import Check
 from scanner.checking.loader import load_checks
-from scanner.cli.support import F
+from scanner.cli import complete
+from scanner.cli.support import INPUT_FILE, F
 from scanner.collect.budget import BATCH_CAP, COMMAND_GRACE
 from scanner.collect.plan import select_checks
 from scanner.inventory.load import Inventory, load_inventory
@@ -53,7 +54,7 @@ def vault_options(fn: F) -> F:
         multiple=True,
         expose_value=False,
         callback=_remember_vault,
-        type=click.Path(path_type=Path),
+        type=INPUT_FILE,
         help="File holding the Ansible Vault password for !vault values and vault-encrypted "
         "inventory and vars files (executable: run, its output is the password); repeatable. "
         "Default: $ANSIBLE_VAULT_PASSWORD_FILE.",
@@ -74,23 +75,27 @@ def _ask_terminal(text: str) -> str:
 
 
 def inventory_option(fn: F) -> F:
-    """-i/--inventory (required) with the vault options."""
-    fn = click.option(
+    """-i/--inventory (required) with the vault options (listed after it in --help)."""
+    fn = vault_options(fn)
+    return click.option(
         "-i",
         "--inventory",
         "inventories",
         multiple=True,
         required=True,
         type=click.Path(path_type=Path),
-        help="Ansible inventory (INI or YAML); repeat to merge several.",
+        metavar="SOURCE",
+        help="Ansible inventory (INI, YAML, a folder or an executable script), or a "
+        "comma-separated host list ('h1,h2,'); repeat to merge several.",
     )(fn)
-    return vault_options(fn)
 
 
 limit_option = click.option(
     "-l",
     "--limit",
     default=None,
+    metavar="PATTERN",
+    shell_complete=complete.limit_names,
     help="Ansible host pattern: names, groups, globs, ~regex, a:b, a:&b, a:!b.",
 )
 
@@ -100,14 +105,14 @@ def register_options(fn: F) -> F:
     fn = click.option(
         "--attestations",
         "attestations_file",
-        type=str,
+        type=INPUT_FILE,
         default=None,
         help="YAML attestations for organisational controls (README 'Exceptions and attestations').",
     )(fn)
     fn = click.option(
         "--exceptions",
         "exceptions_file",
-        type=str,
+        type=INPUT_FILE,
         default=None,
         help="YAML exception register: approved exceptions with compensating controls and expiry.",
     )(fn)
@@ -154,6 +159,8 @@ checks_option = click.option(
     "--checks",
     "check_ids",
     multiple=True,
+    metavar="IDS",
+    shell_complete=complete.check_ids,
     help="Only these check ids or id prefixes (e.g. patch_os); repeat or comma-separate.",
 )
 
@@ -172,16 +179,16 @@ def inventory_of(paths: Sequence[Path]) -> Inventory:
     return load_inventory(list(paths), keys)
 
 
-def selected_checks(check_ids: Sequence[str]) -> list[Check]:
-    """The checks ``--checks`` names; an id or prefix that matches none is a usage error (exit 2)
-    that suggests the closest ids and prefixes."""
+def selected_checks(check_ids: Sequence[str], param: str = "--checks") -> list[Check]:
+    """The checks ``--checks`` (or ``param``) names; an id or prefix that matches none is a usage
+    error (exit 2) that suggests the closest ids and prefixes."""
     wanted = [c.strip() for ids in check_ids for c in ids.split(",") if c.strip()]
     checks = load_checks()
     ids = {c.id for c in checks}
     for w in wanted:
         prefix = w.rstrip(".") + "."
         if not any(i == w or i.startswith(prefix) for i in ids):
-            raise click.BadParameter(unknown_check(w, ids), param_hint="'--checks'")
+            raise click.BadParameter(unknown_check(w, ids), param_hint=f"'{param}'")
     return select_checks(checks, wanted)
 
 

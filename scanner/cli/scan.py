@@ -34,6 +34,8 @@ from scanner.cli.preflight import (
     require_hosts,
 )
 from scanner.cli.support import (
+    INPUT_FILE,
+    examples,
     extra_reports,
     framework_option,
     friendly,
@@ -58,7 +60,17 @@ from scanner.report.files import write_text_atomic
 from scanner.runs.signing import Ed25519PrivateKey
 
 
-@click.command("scan")
+@click.command(
+    "scan",
+    short_help="Scan hosts; write results, workbook and summary.",
+    epilog=examples(
+        "e8scan scan -i inventories/site.ini --out reports/today",
+        "e8scan scan -i inventories/site.ini -l linux_servers --target-level 2",
+        "e8scan scan -i inventories/site.ini -q --baseline last \\",
+        "    --policy examples/policy.yml --exceptions examples/exceptions.yml \\",
+        "    --evidence reports/today/evidence --sign-key keys/e8scan-signing.key",
+    ),
+)
 @inventory_option
 @limit_option
 @checks_option
@@ -81,20 +93,21 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
+    metavar="DIR",
     default=None,
     help="Output folder (default reports/scan-<UTC time>).",
 )
 @click.option(
     "--policy",
     "policy_file",
-    type=str,
+    type=INPUT_FILE,
     default=None,
     help="Policy YAML overriding default thresholds.",
 )
 @click.option(
     "--known-hosts",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     help="Extra known_hosts file (~/.ssh/known_hosts is always read).",
 )
 @click.option(
@@ -118,12 +131,13 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--evidence",
     type=click.Path(path_type=Path),
+    metavar="DEST",
     default=None,
     help="Write a sealed evidence bundle to this folder (or .zip); check it with `e8scan verify`.",
 )
 @click.option(
     "--sign-key",
-    type=click.Path(path_type=Path),
+    type=INPUT_FILE,
     default=None,
     help="Sign the evidence manifest with this Ed25519 private key (PEM, from `e8scan keys "
     "generate` or openssl); writes manifest.json.sig.",
@@ -133,6 +147,7 @@ from scanner.runs.signing import Ed25519PrivateKey
 @click.option(
     "--baseline",
     default=None,
+    metavar="last|RUN|FILE",
     help="Compare with 'last', a history run id or a results.json; exit 5 on regression.",
 )
 @click.option(
@@ -183,15 +198,15 @@ def _scan(
     forks: int,
     target_level: int,
     out: Path | None,
-    policy_file: str | None,
+    policy_file: Path | None,
     known_hosts: tuple[Path, ...],
     host_key_policy: str,
     connect_timeout: float,
     command_timeout: int,
     host_timeout: float | None,
     quiet: bool,
-    exceptions_file: str | None,
-    attestations_file: str | None,
+    exceptions_file: Path | None,
+    attestations_file: Path | None,
     evidence: Path | None,
     history_file: Path | None,
     baseline: str | None,
@@ -294,7 +309,7 @@ def _scan(
         return EXIT_ERROR
     sources = [
         *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
-        *(Path(f) for f in (policy_file, exceptions_file, attestations_file) if f),
+        *(f for f in (policy_file, exceptions_file, attestations_file) if f),
         *([framework_file] if framework_file else []),
     ]
     for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it

@@ -35,15 +35,26 @@ from scanner.report.files import write_json_atomic
 from scanner.report.xlsx.workbook import write_xlsx
 
 F = TypeVar("F", bound=Callable[..., Any])
+INPUT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""An option naming a file e8scan reads: a missing one is a usage error (exit 2) naming the
+option; what is wrong inside it is the loader's one-line file:line:field error (exit 1)."""
 DEFAULT_HISTORY = Path("reports") / "history.sqlite"
 history_option = click.option(
     "--history",
     "history_file",
     type=click.Path(path_type=Path),
+    metavar="FILE",
     default=DEFAULT_HISTORY,
     show_default=True,
-    help="The SQLite run history (scan and merge add their run to it).",
+    help="The SQLite run history (scan, import and merge record their run in it).",
 )
+
+
+def examples(*lines: str) -> str:
+    """A command's epilog: "Examples:" and ``lines`` (real command lines, each optionally with a
+    ``# comment``), kept as written by click (``\\b``); tests/unit/test_cli_help.py parses every
+    one, and runs those that need no host."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def say(text: str = "", err: bool = False, nl: bool = True) -> None:
@@ -106,7 +117,7 @@ def friendly(fn: F) -> F:
 framework_option = click.option(
     "--framework",
     "framework_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=INPUT_FILE,
     default=None,
     help="Framework definition (README 'Frameworks'); default the built-in Essential Eight.",
 )

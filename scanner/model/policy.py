@@ -95,7 +95,7 @@ class Policy(BaseModel):
         return self.eol_overrides.get(key)
 
 
-def load_policy(path: str | None) -> Policy:
+def load_policy(path: str | Path | None) -> Policy:
     """Read ``--policy FILE`` (YAML mapping of field → value); errors name the file and field."""
     if path is None:
         return Policy()
@@ -108,7 +108,9 @@ def load_policy(path: str | None) -> Policy:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(path, f"expected a mapping of policy fields, found {type(data).__name__}")
+        raise InputError(
+            str(path), f"expected a mapping of policy fields, found {type(data).__name__}"
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:

@@ -113,7 +113,9 @@ def test_diff_between_history_runs(runs: dict[str, Any]) -> None:
     assert res.exit_code == 5, res.output
     assert "db01  ok -> unreachable" in res.output
     assert "ISM-1501  effective -> ineffective" in res.output
-    back = CliRunner().invoke(main, ["diff", r2, r1, "--history", str(runs["hist"]), "--json"])
+    back = CliRunner().invoke(
+        main, ["diff", r2, r1, "--history", str(runs["hist"]), "--format", "json"]
+    )
     assert back.exit_code == 0, back.output  # the other way round everything got better
     assert json.loads(back.output)["recovered"][0]["host"] == "db01"
     by_file = CliRunner().invoke(

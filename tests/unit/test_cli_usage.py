@@ -63,6 +63,7 @@ def test_check_far_from_any_id_points_at_checks_list(tmp_path: Path) -> None:
 
 
 def test_report_without_an_output_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text("{}")  # never read: the usage error comes first
     usage_error(run("report", str(tmp_path / "results.json")), "--xlsx, --html or --junit")
 
 

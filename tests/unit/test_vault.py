@@ -180,7 +180,10 @@ def test_bad_password_options_are_one_line_errors(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=expected):
             vault_keys(files, ids, environ={})
     proc = e8("plan", "-i", "h1,", "--vault-password-file", str(tmp_path / "nosuch"))
-    assert "cannot read vault password file" in one_line_error(proc, "--vault-password-file")
+    assert proc.returncode == 2  # a missing file is a usage error naming the option
+    assert "Invalid value for '--vault-password-file'" in proc.stderr and "nosuch" in proc.stderr
+    proc = e8("plan", "-i", "h1,", "--vault-password-file", str(tmp_path / "empty"))
+    assert "is empty" in one_line_error(proc, "--vault-password-file")
 
 
 def test_a_vaulted_variable_other_than_a_password_is_refused_where_it_is_set(
@@ -201,6 +204,24 @@ def test_a_vaulted_variable_other_than_a_password_is_refused_where_it_is_set(
     # a vaulted variable e8scan never reads (app_secret) is left alone, as Ansible leaves it
     inv.write_text(inv.read_text().replace("ansible_user: !vault |", "other: !vault |"))
     assert "h1" in load_inventory([inv]).hosts
+
+
+def test_completion_opens_the_vault_with_the_options_on_the_line(site: Path) -> None:
+    # `e8scan plan -i inv.yml --vault-… -l <Tab>`: the vault options given are used; without
+    # them the vaulted group_vars cannot be read and completion offers nothing (and says nothing)
+    from click.shell_completion import BashComplete
+
+    from scanner.cli.main import main
+
+    def complete(*args: str) -> list[str]:
+        comp = BashComplete(main, {}, "e8scan", "_E8SCAN_COMPLETE")
+        return [
+            i.value for i in comp.get_completions(["plan", "-i", str(site / "inv.yml"), *args], "h")
+        ]
+
+    vault = ["--vault-password-file", str(site / "pw"), "--vault-id", f"dev@{site / 'devpw'}"]
+    assert complete(*vault, "-l") == ["h1", "h2"]
+    assert complete("-l") == []
 
 
 # --- vault-encrypted INI inventories, password scripts, the terminal prompt ---------------------
