@@ -38,8 +38,11 @@ from scanner.report.xlsx.style import (
 
 # --- Controls, findings, register, coverage, evidence -----------------------------------------
 
-GROUPED_WIDTH = 44  # Controls: why no host showed the control, and on how many hosts
+# Text columns are as narrow as printing legibly needs (sheetml.FLOOR_SCALE): a sheet's columns
+# fit one A4 page at that scale or its rows continue on a second page across; the rows grow.
+GROUPED_WIDTH = 36  # Controls: why no host showed the control, and on how many hosts
 REQUIREMENT_WIDTH = 40  # Findings: the requirement in short (up to 100 characters)
+COUNT_WIDTH = 6  # Controls: hosts per outcome (the header written upwards)
 
 CONTROLS_HEADER = [
     "Strategy",
@@ -68,11 +71,12 @@ def controls_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Controls",
-        [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 14, 70]
-        + [17] * len(Outcome)
+        [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 11, 52]
+        + [COUNT_WIDTH] * len(Outcome)
         + [GROUPED_WIDTH],
         CONTROLS_HEADER,
         freeze="C2",
+        vertical=range(6, 6 + len(Outcome)),  # one page wide: the counts' headers upwards
     )
     wrap = st(wrap=True)
     notes = grouped_notes(results)
@@ -158,6 +162,10 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         FINDINGS_HEADER,
         freeze="C2",
         max_rows=max_rows,
+        # Two pages wide at a legible size (its identifiers alone fill most of one page): the
+        # host again on the second, whose check id names the control; the rows keep the widths
+        # of their text, so they grow no taller than on screen.
+        title_cols=1,
     )
     width = dict(zip(FINDINGS_HEADER, t.widths, strict=True))  # a header word may widen one
     cell, cached = st.book.cell, st.book.cached
@@ -297,8 +305,8 @@ def coverage_sheet(st: Styles, results: Results) -> None:
         st.book,
         "Coverage",
         # wrapped where long: reach detail, host key (a SHA256 fingerprint in two lines), notes
-        [host_width(h.name for h in results.hosts), 16, 9, 12, 16, 30, 30]
-        + [12, 12, 12, 20, 30, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
+        [host_width(h.name for h in results.hosts), 15, 9, 12, 14, 22, 18]
+        + [10, 10, 10, 14, 22, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
         COVERAGE_HEADER,
     )
     # Every cell may wrap (a long name, reach detail, groups, notes); rows grow to fit.
@@ -368,8 +376,8 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
     ids = {i for h in raw.hosts for c in h.commands for i in c.checks} if raw else set()
     # Checks (a check id a line at least), command and as-run text wrap; a SHA-256 (64 hex
     # digits) takes two lines of its column.
-    widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 40, 40, 6, 35, 9, 35]
-    widths += [9, 9, 9, 6, 26, 9, 30]
+    widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 30, 30, 6, 35, 9, 35]
+    widths += [9, 9, 9, 6, 26, 9, 20]
     t = Table(
         st.book,
         "Evidence index",
