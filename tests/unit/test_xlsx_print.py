@@ -247,5 +247,13 @@ def test_each_sheets_page_setup_keeps_its_text_legible(printed: Printed) -> None
         ws = wb[title]
         assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$1:$1", title
         assert ws.page_setup.pageOrder == "downThenOver", title
+    for x in printed.results.framework.groups:
+        ws = wb[x.short_label]
+        if across[x.short_label] > 1:  # the keys below the hosts: a print range one page wide
+            hosts, keys = re.findall(r"\$([A-Z]+)\$(\d+)(?=,|$)", ws.print_area)
+            assert hosts == (col_letter(ws.max_column), str(1 + len(printed.results.hosts)))
+            last = column_index_from_string(keys[0])
+            widths = [ws.column_dimensions[col_letter(i)].width for i in range(1, last + 1)]
+            assert sum(widths) * PT_PER_WIDTH <= PRINT_WIDTH and keys[1] == str(ws.max_row)
     assert across["App hardening"] > 1 and across["Restrict admin"] > 1
     assert across["Controls"] == 1 and across["Coverage"] == 1  # long text: one page wide

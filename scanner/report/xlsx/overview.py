@@ -208,15 +208,15 @@ def _summary_chart(s: Sheet, results: Results, top: int, last: int) -> None:
 
 
 def summary_sheet(st: Styles, results: Results) -> None:
-    # The management page: the tables on the first sheet of paper, the chart on the next.
+    # The management page: the tables on the first sheet of paper, the key and chart on the next.
     widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14, 14]
     s = st.book.sheet("Summary", widths)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
     directory_summary(s, st, results)
     top, last = _summary_fleet(s, st, results)
+    s.page_break()  # the colour key and the chart whole on the next page
     legend(s, st, _summary_key(results))
-    s.page_break()  # the chart whole on a page of its own
     _summary_chart(s, results, top, last)
 
 
@@ -353,16 +353,25 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
             cells.append(outcome_cell[o] if o is not None else None)
         sheet.row(cells)
     sheet.filter_ref = f"A1:{col_letter(len(names))}{sheet.rows}"
+    hosts_end = sheet.rows
     legend(sheet, st, level_key(fw.top), "Colour key: Level and Claimable")
     legend(sheet, st, outcome_key(), "Colour key: the control columns (each cell says its outcome)")
-    _controls_key(sheet, st, reqs, widths)
+    last = _controls_key(sheet, st, reqs, widths)
+    if last < len(widths):
+        # More than a page across: the keys print as a range of their own, one page wide, so the
+        # pages of the last controls carry no cut-off copy of the keys' first column.
+        sheet.print_areas = [
+            f"A1:{col_letter(len(widths))}{hosts_end}",
+            f"A{hosts_end + 2}:{col_letter(last)}{sheet.rows}",
+        ]
 
 
 def _controls_key(
     sheet: Sheet, st: Styles, reqs: Sequence[Requirement], widths: list[float]
-) -> None:
+) -> int:
     """The sheet's controls in print (the headers' notes do not print): ISM id, levels, the
-    framework's own id and the requirement, wrapped across the columns to the right."""
+    framework's own id and the requirement, wrapped across the columns to the right, up to the
+    column returned (1-based)."""
     sheet.row([])
     sheet.row([("Controls on this sheet (the column headers' ISM ids)", st(bold=True))])
     header_row(sheet, st, ["ISM", "Levels", "E8 id", "Requirement"])
@@ -390,3 +399,4 @@ def _controls_key(
             or LINE_HEIGHT,  # one line: said, or the row would be measured in column D alone
         )
         sheet.merge(sheet.rows, 4, last)
+    return last

@@ -295,6 +295,8 @@ class Sheet:
         # Columns repeated at the left of every printed page when the sheet prints more than one
         # page wide (the host of a matrix row), and the order pages are numbered in.
         self.title_cols = 0
+        # What prints, when not the whole sheet: ranges ("A1:AG3"), each starting a page.
+        self.print_areas: list[str] = []
         self.page_order = "overThenDown"
         self.height = 0.0  # points, every row so far (for the pages a one-page sheet needs)
         self._pages_tall = pages_tall
@@ -659,6 +661,15 @@ class Workbook:
                 names.append(
                     f'<definedName name="_xlnm._FilterDatabase" localSheetId="{s.index - 1}"'
                     f' hidden="1">{_xml(quoted)}!{ref}</definedName>'
+                )
+            if s.print_areas:
+                areas = ",".join(
+                    f"{_xml(quoted)}!" + ":".join(_absolute(c) for c in a.split(":"))
+                    for a in s.print_areas
+                )
+                names.append(
+                    f'<definedName name="_xlnm.Print_Area" localSheetId="{s.index - 1}">'
+                    f"{areas}</definedName>"
                 )
             titles = []
             if s.title_cols:
