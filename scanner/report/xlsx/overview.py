@@ -255,8 +255,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [host_width(h.name for h in results.hosts), 13, 13, 10, 14]
-        + [13] * (len(strategies) + 3)
+        [host_width(h.name for h in results.hosts), 12, 12, 10, 14]
+        + [12.5] * len(strategies)  # "not applicable" whole
+        + [13] * 3
         + [3.5] * len(groups),
         freeze="B2",
     )
@@ -291,7 +292,20 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         cells += [member_cell if g in member else None for g in groups]
         hm.row(cells)
     hm.filter_ref = f"A1:{col_letter(len(names) + len(groups))}{hm.rows}"
+    hosts_end = hm.rows
     legend(hm, st, level_key(results.framework.top))
+    _keys_apart(hm, hosts_end, page_columns(hm.widths))
+
+
+def _keys_apart(sheet: Sheet, hosts_end: int, last: int) -> None:
+    """A matrix more than a page across: the keys below its hosts (columns up to ``last``, one
+    page wide at full size) print as a range of their own, so the pages of the last columns carry
+    no cut-off copy of the keys' first column (a title column)."""
+    if pages_wide(sheet.widths, sheet.title_cols) > 1 and last < len(sheet.widths):
+        sheet.print_areas = [
+            f"A1:{col_letter(len(sheet.widths))}{hosts_end}",
+            f"A{hosts_end + 2}:{col_letter(last)}{sheet.rows}",
+        ]
 
 
 def _strategy_controls(fw: Framework, strategy: Strategy) -> list[Requirement]:
@@ -356,14 +370,7 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     hosts_end = sheet.rows
     legend(sheet, st, level_key(fw.top), "Colour key: Level and Claimable")
     legend(sheet, st, outcome_key(), "Colour key: the control columns (each cell says its outcome)")
-    last = _controls_key(sheet, st, reqs, widths)
-    if last < len(widths):
-        # More than a page across: the keys print as a range of their own, one page wide, so the
-        # pages of the last controls carry no cut-off copy of the keys' first column.
-        sheet.print_areas = [
-            f"A1:{col_letter(len(widths))}{hosts_end}",
-            f"A{hosts_end + 2}:{col_letter(last)}{sheet.rows}",
-        ]
+    _keys_apart(sheet, hosts_end, _controls_key(sheet, st, reqs, widths))
 
 
 def _controls_key(
