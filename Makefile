@@ -29,7 +29,7 @@ demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → 
 	  echo "  no_visibility rows say what could not be read; run 'e8scan feeds update' if a feed is stale"; \
 	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
 
-SYSTEM_PKGS := openssh-server sudo chromium busybox locales samba samba-ad-dc krb5-user winbind ldb-tools libkrb5-dev libreoffice-calc-nogui poppler-utils
+SYSTEM_PKGS := openssh-server sudo chromium busybox locales samba samba-ad-dc krb5-user winbind ldb-tools libkrb5-dev libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito
 
 system-deps: ## OS packages the test suite needs ($(SYSTEM_PKGS), the de_DE.UTF-8 locale); installs them when missing
 	@# Under systemd the samba package starts the distro's smbd on *:445; the suite's own DC
@@ -38,7 +38,8 @@ system-deps: ## OS packages the test suite needs ($(SYSTEM_PKGS), the de_DE.UTF-
 	    || [ ! -x /usr/bin/busybox ] || ! command -v locale-gen >/dev/null \
 	    || ! command -v samba-tool >/dev/null || ! command -v ldbmodify >/dev/null \
 	    || ! command -v kinit >/dev/null || ! command -v krb5-config >/dev/null \
-	    || ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null; then \
+	    || ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null \
+	    || [ ! -e /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null) \
 	      || { echo "make: could not install $(SYSTEM_PKGS) with apt-get" >&2; exit 1; }; \

@@ -18,8 +18,8 @@ from scanner.model.framework import requirements
 from scanner.model.policy import Policy
 from scanner.model.vocabulary import Outcome, Strategy
 from scanner.report.html import render_html
+from scanner.report.xlsx.sheetml import PRINT_WIDTH, PT_PER_WIDTH, col_letter, whole_step
 from scanner.report.xlsx.sheetml import Workbook as Workbook_
-from scanner.report.xlsx.sheetml import whole_step
 from scanner.report.xlsx.style import (
     INCOMPLETE_FILL,
     LISTED_FILL,
@@ -220,13 +220,22 @@ def test_each_strategy_sheet_prints_its_controls(book: tuple[Results, Path, Work
         listed = {r[0]: r for r in cells[at + 2 :]}
         reqs = [r for r in requirements() if r.strategy is strategy]
         assert [f"{r[0]} ({r[1]})" for r in cells[at + 2 :]] == header[4:]
-        merged = {str(m) for m in ws.merged_cells.ranges}
+        merged = {m.min_row: m for m in ws.merged_cells.ranges}
         last = ws.cell(row=1, column=len(header)).column_letter
+        widths = [ws.column_dimensions[col_letter(i)].width for i in range(1, len(header) + 1)]
         for r in reqs:
             row = listed[r.ism]
             assert row[2] == r.local_id and row[3] == r.requirement
             n = at + 2 + list(listed).index(r.ism) + 1
-            assert f"D{n}:{last}{n}" in merged
+            m = merged[n]  # the requirement across the columns to the right ...
+            assert (m.min_col, m.max_row) == (4, n)
+            # ... to the last, or, when the sheet prints more than a page wide, as far as its
+            # first page reaches at any scale (a merged cell across two pages prints cut)
+            assert m.max_col == len(header) or (
+                ws.page_setup.fitToWidth > 1
+                and sum(widths[: m.max_col]) * PT_PER_WIDTH <= PRINT_WIDTH
+                and m.max_col >= 8
+            ), (ws.title, m)
             if len(r.requirement) > 2 * 13 * len(reqs):
                 assert (ws.row_dimensions[n].height or 0) >= 30  # wrapped text gets its lines
         # The keys are outside the filter: sorting the hosts never moves them.

@@ -29,6 +29,8 @@ from scanner.report.xlsx.sheetml import (
     Sheet,
     absolute_ref,
     col_letter,
+    page_columns,
+    pages_wide,
     row_height,
 )
 from scanner.report.xlsx.style import (
@@ -160,13 +162,15 @@ def _summary_fleet(s: Sheet, st: Styles, results: Results) -> tuple[int, int]:
             (below_all, st(fill=STALE_FILL if below_all else None)),
         ]
     )
-    s.row(
-        [
-            "Levels are what each host's own evidence supports; the per-strategy sheets also show "
-            "the level an assessor could sign ('claimable'). A host with no visibility never meets "
-            "the target: it counts as not meeting it here and in the exit code (see Coverage)."
-        ]
+    note = (
+        "Levels are what each host's own evidence supports; the per-strategy sheets also show "
+        "the level an assessor could sign ('claimable'). A host with no visibility never meets "
+        "the target: it counts as not meeting it here and in the exit code (see Coverage)."
     )
+    # wrapped across the table's width (text running on past the last column would print too,
+    # and make the page wider)
+    s.row([(note, st(wrap=True))], height=row_height((note,), (sum(s.widths),), (0,)))
+    s.merge(s.rows, 1, len(s.widths))
     return top, last
 
 
@@ -204,13 +208,14 @@ def _summary_chart(s: Sheet, results: Results, top: int, last: int) -> None:
 
 
 def summary_sheet(st: Styles, results: Results) -> None:
-    # The management page: one sheet of paper.
+    # The management page: the tables on the first sheet of paper, the key and chart on the next.
     widths = [30, 22, 14, 20, 14] + [10] * len(results.framework.levels) + [14, 14, 14]
-    s = st.book.sheet("Summary", widths, pages_tall=1)
+    s = st.book.sheet("Summary", widths)
     _summary_run(s, st, results)
     _summary_coverage(s, st, results)
     directory_summary(s, st, results)
     top, last = _summary_fleet(s, st, results)
+    s.page_break()  # the colour key and the chart whole on the next page
     legend(s, st, _summary_key(results))
     _summary_chart(s, results, top, last)
 
@@ -250,8 +255,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
     names = fixed + [x.short_label for x in strategies] + ["Overall", "Claimable", "Meets target"]
     hm = st.book.sheet(
         "Heatmap",
-        [host_width(h.name for h in results.hosts), 13, 13, 10, 14]
-        + [13] * (len(strategies) + 3)
+        [host_width(h.name for h in results.hosts), 12, 12, 10, 14]
+        + [12.5] * len(strategies)  # "not applicable" whole
+        + [13] * 3
         + [3.5] * len(groups),
         freeze="B2",
     )
@@ -262,6 +268,9 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         height=max(30, min(160, 6.5 * (longest + 7))),
     )
     hm.print_title_rows = "1:1"
+    # Wider than a page (many group columns): more pages, each with the host names at the left;
+    # down, then over, so a column's hosts are on consecutive pages.
+    hm.title_cols, hm.page_order = 1, "downThenOver"
     level_cell = {v: (level_text(v), st(fill=f)) for v, f in fill.items()}
     bold_level = {v: (level_text(v), st(fill=f, bold=True)) for v, f in fill.items()}
     na_cell = ("not applicable", st(fill=NOT_APPLICABLE_FILL))
@@ -283,7 +292,20 @@ def heatmap_sheet(st: Styles, results: Results) -> None:
         cells += [member_cell if g in member else None for g in groups]
         hm.row(cells)
     hm.filter_ref = f"A1:{col_letter(len(names) + len(groups))}{hm.rows}"
+    hosts_end = hm.rows
     legend(hm, st, level_key(results.framework.top))
+    _keys_apart(hm, hosts_end, page_columns(hm.widths))
+
+
+def _keys_apart(sheet: Sheet, hosts_end: int, last: int) -> None:
+    """A matrix more than a page across: the keys below its hosts (columns up to ``last``, one
+    page wide at full size) print as a range of their own, so the pages of the last columns carry
+    no cut-off copy of the keys' first column (a title column)."""
+    if pages_wide(sheet.widths, sheet.title_cols) > 1 and last < len(sheet.widths):
+        sheet.print_areas = [
+            f"A1:{col_letter(len(sheet.widths))}{hosts_end}",
+            f"A{hosts_end + 2}:{col_letter(last)}{sheet.rows}",
+        ]
 
 
 def _strategy_controls(fw: Framework, strategy: Strategy) -> list[Requirement]:
@@ -320,6 +342,10 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
     sheet = st.book.sheet(strategy.short_label[:31], widths, freeze="C2")
     header_row(sheet, st, names)
     sheet.print_title_rows = "1:1"
+    # Printed as many pages wide as the controls need at a legible size, the host column on each
+    # page; pages go down the hosts first, then over to the next controls, so a control's column
+    # for every host is on consecutive pages (an auditor reads one control across the fleet).
+    sheet.title_cols, sheet.page_order = 1, "downThenOver"
     for i, r in enumerate(reqs, start=len(fixed) + 1):
         sheet.comment(1, i, f"{r.local_id}: {r.requirement}")
     fill = level_fills(fw.top)
@@ -341,20 +367,26 @@ def strategy_sheet(st: Styles, results: Results, strategy: Strategy) -> None:
             cells.append(outcome_cell[o] if o is not None else None)
         sheet.row(cells)
     sheet.filter_ref = f"A1:{col_letter(len(names))}{sheet.rows}"
+    hosts_end = sheet.rows
     legend(sheet, st, level_key(fw.top), "Colour key: Level and Claimable")
     legend(sheet, st, outcome_key(), "Colour key: the control columns (each cell says its outcome)")
-    _controls_key(sheet, st, reqs, widths)
+    _keys_apart(sheet, hosts_end, _controls_key(sheet, st, reqs, widths))
 
 
 def _controls_key(
     sheet: Sheet, st: Styles, reqs: Sequence[Requirement], widths: list[float]
-) -> None:
+) -> int:
     """The sheet's controls in print (the headers' notes do not print): ISM id, levels, the
-    framework's own id and the requirement, wrapped across the columns to the right."""
+    framework's own id and the requirement, wrapped across the columns to the right, up to the
+    column returned (1-based)."""
     sheet.row([])
     sheet.row([("Controls on this sheet (the column headers' ISM ids)", st(bold=True))])
     header_row(sheet, st, ["ISM", "Levels", "E8 id", "Requirement"])
-    last, room = len(widths), sum(widths[3:])
+    # The requirement spans the columns to the right, as far as the first printed page reaches
+    # at any scale (a merged cell split across two pages would print cut in half).
+    last = len(widths) if pages_wide(widths, sheet.title_cols) == 1 else page_columns(widths)
+    last = max(last, 4)
+    room = sum(widths[3:last])
     sheet.merge(sheet.rows, 4, last)
     wrap = st(wrap=True)
     for r in reqs:
@@ -374,3 +406,4 @@ def _controls_key(
             or LINE_HEIGHT,  # one line: said, or the row would be measured in column D alone
         )
         sheet.merge(sheet.rows, 4, last)
+    return last

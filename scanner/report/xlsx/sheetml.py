@@ -67,9 +67,68 @@ CHARS_PER_WIDTH = 1.1
 # sheet's last page blank.
 PAGE_SETUP = (
     '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.75" header="0.3" footer="0.3"/>'
-    '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="{tall}"/>'
+    '<pageSetup paperSize="9" orientation="landscape" pageOrder="{order}" fitToWidth="{wide}"'
+    ' fitToHeight="{tall}"/>'
     "<headerFooter><oddFooter>&amp;L&amp;A&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>"
 )
+# Printing legibly. A sheet prints as many pages wide as it needs for its text to be at least
+# FLOOR_SCALE of its size on paper (11-pt text at 65 %: 7.2 pt), never smaller: one page when the
+# whole width fits at that scale, else more, its title columns repeated on each (``title_cols``).
+# The page's printable width is A4's 297 mm less the margins; a unit of column width prints
+# 5.55 pt wide in LibreOffice (the width of a digit of Carlito, Calibri's metric twin, at 11 pt,
+# measured from its PDF) and 5.25 pt (7 px) in Excel, so a sheet that fits LibreOffice's page at a
+# scale fits Excel's at that scale or larger. LibreOffice's fit lands up to 3 % below the scale
+# computed here (it zooms in whole percent and rounds widths to its own units): pages are
+# planned at PLAN_SCALE, a little above the floor.
+FLOOR_SCALE = 0.65
+PLAN_SCALE = FLOOR_SCALE + 0.03
+PT_PER_WIDTH = 5.55
+PRINT_WIDTH = 841.89 - 2 * 0.4 * 72  # points: A4 landscape less the side margins
+PRINT_HEIGHT = 595.28 - (0.6 + 0.75) * 72  # less the top and bottom (footer) margins
+
+
+def pages_wide(widths: Sequence[float], title_cols: int = 0, scale: float = PLAN_SCALE) -> int:
+    """Pages across that the columns ``widths`` take printed at ``scale``: whole columns per page,
+    the first ``title_cols`` repeated at the left of every page after the first."""
+    room = PRINT_WIDTH / (PT_PER_WIDTH * scale)  # column units a page holds
+    lead = sum(widths[:title_cols])
+    pages, used = 1, 0.0
+    for i, w in enumerate(widths):
+        if used and used + w > room and i >= title_cols:
+            pages += 1
+            used = lead
+        used += w
+    return pages
+
+
+def print_scale(widths: Sequence[float], title_cols: int = 0) -> float:
+    """The scale the columns ``widths`` print at by this module's reckoning: the largest (up to 1)
+    that keeps them on the pages :func:`pages_wide` plans (what fitToWidth asks a spreadsheet
+    for); below PLAN_SCALE only when a single column is wider than a page at that scale."""
+    pages = pages_wide(widths, title_cols)
+    if pages_wide(widths, title_cols, 1.0) <= pages:
+        return 1.0
+    low, high = 0.01, 1.0
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (mid, high) if pages_wide(widths, title_cols, mid) <= pages else (low, mid)
+    return low
+
+
+def page_columns(widths: Sequence[float], scale: float = 1.0) -> int:
+    """How many of the leading columns ``widths`` one page holds at ``scale`` (at least one)."""
+    room, used = PRINT_WIDTH / (PT_PER_WIDTH * scale), 0.0
+    for i, w in enumerate(widths):
+        used += w
+        if used > room:
+            return max(1, i)
+    return len(widths)
+
+
+def one_page_scale(widths: Sequence[float]) -> float:
+    """The scale at which the columns ``widths`` fill one page's width (1: they fit at full size)."""
+    return min(1.0, PRINT_WIDTH / (PT_PER_WIDTH * max(sum(widths), 1.0)))
+
 
 CellValue = str | int | float | None
 # A cell is a plain value (the row's style) or (value, style id from Workbook.style).
@@ -233,10 +292,18 @@ class Sheet:
         self.rows = 0
         self.filter_ref: str | None = None
         self.print_title_rows: str | None = None  # "1:1"
+        # Columns repeated at the left of every printed page when the sheet prints more than one
+        # page wide (the host of a matrix row), and the order pages are numbered in.
+        self.title_cols = 0
+        # What prints, when not the whole sheet: ranges ("A1:AG3"), each starting a page.
+        self.print_areas: list[str] = []
+        self.page_order = "overThenDown"
+        self.height = 0.0  # points, every row so far (for the pages a one-page sheet needs)
         self._pages_tall = pages_tall
         self._comments: list[tuple[int, int, str]] = []  # (row, col) 1-based, text
         self._charts: list[BarChart] = []
         self._merged: list[str] = []  # "D12:K12"
+        self._breaks: list[int] = []  # rows a printed page ends after
         self._buffer: list[str] = []
         self._file: IO[str] = open(  # noqa: SIM115 - closed in finish()
             book.tmp / f"sheet{index}.xml", "w", encoding="utf-8", newline=""
@@ -277,6 +344,7 @@ class Sheet:
         if self.rows >= MAX_ROWS:
             raise ValueError(f"sheet {self.title!r} is full ({MAX_ROWS} rows)")
         self.rows += 1
+        self.height += height or LINE_HEIGHT
         if height:
             self._buffer.append(
                 f'<row r="{self.rows}" ht="{height}" customHeight="1">{cells_xml}</row>'
@@ -297,6 +365,24 @@ class Sheet:
     def merge(self, row: int, first_col: int, last_col: int) -> None:
         """Merge cells of one row (1-based), e.g. to wrap a long text across a block's width."""
         self._merged.append(f"{_COLS[first_col - 1]}{row}:{_COLS[last_col - 1]}{row}")
+
+    def print_layout(self) -> dict[str, int | str]:
+        """pageSetup's fit: as many pages wide as the text needs to print at FLOOR_SCALE at least
+        (:func:`pages_wide`); ``pages_tall`` high, unless the rows (and charts) would then print
+        below that: as many pages high as they need."""
+        tall = self._pages_tall
+        height = self.height + sum(c.height_cm / 2.54 * 72 for c in self._charts)
+        if tall and height * PLAN_SCALE > tall * PRINT_HEIGHT:
+            tall = 0
+        return {
+            "wide": pages_wide(self.widths, self.title_cols),
+            "tall": tall,
+            "order": self.page_order,
+        }
+
+    def page_break(self) -> None:
+        """End the printed page after the last row so far (a chart below starts a page)."""
+        self._breaks.append(self.rows)
 
     def discard(self) -> None:
         """Close the temporary file without finishing the sheet (the workbook is abandoned)."""
@@ -319,7 +405,13 @@ class Sheet:
                 + "".join(f'<mergeCell ref="{ref}"/>' for ref in self._merged)
                 + "</mergeCells>"
             )
-        f.write(PAGE_SETUP.format(tall=self._pages_tall))
+        f.write(PAGE_SETUP.format(**self.print_layout()))
+        if self._breaks:
+            f.write(
+                f'<rowBreaks count="{len(self._breaks)}" manualBreakCount="{len(self._breaks)}">'
+                + "".join(f'<brk id="{r}" max="16383" man="1"/>' for r in self._breaks)
+                + "</rowBreaks>"
+            )
         rels: list[tuple[str, str]] = []  # (type, target)
         if self._charts:
             rels.append(("drawing", self.book.add_drawing(self._charts)))
@@ -570,11 +662,26 @@ class Workbook:
                     f'<definedName name="_xlnm._FilterDatabase" localSheetId="{s.index - 1}"'
                     f' hidden="1">{_xml(quoted)}!{ref}</definedName>'
                 )
+            if s.print_areas:
+                areas = ",".join(
+                    f"{_xml(quoted)}!" + ":".join(_absolute(c) for c in a.split(":"))
+                    for a in s.print_areas
+                )
+                names.append(
+                    f'<definedName name="_xlnm.Print_Area" localSheetId="{s.index - 1}">'
+                    f"{areas}</definedName>"
+                )
+            titles = []
+            if s.title_cols:
+                titles.append(f"{_xml(quoted)}!$A:${_COLS[s.title_cols - 1]}")
             if s.print_title_rows:
                 first, _, last = s.print_title_rows.partition(":")
+                titles.append(f"{_xml(quoted)}!${first}:${last or first}")
+            if titles:
                 names.append(
                     f'<definedName name="_xlnm.Print_Titles" localSheetId="{s.index - 1}">'
-                    f"{_xml(quoted)}!${first}:${last or first}</definedName>"
+                    + ",".join(titles)
+                    + "</definedName>"
                 )
         defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
         return (

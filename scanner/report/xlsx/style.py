@@ -4,7 +4,7 @@ Excel's last row, and the small text helpers every sheet uses."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import datetime
 
 from scanner.assess.results import HostResult, RunSummary
@@ -180,7 +180,11 @@ class Table:
     """A sheet (or, past Excel's last row, a run of sheets) of rows under one header.
 
     Every sheet of the run repeats the header, freezes it, filters it and prints it on every
-    page; continuation sheets are titled "Findings (2)", "Findings (3)" …
+    page; continuation sheets are titled "Findings (2)", "Findings (3)" … A table wider than a
+    page at a legible size prints on more pages across, its first ``title_cols`` columns (what
+    names a row: the host) repeated on each, page after page across before the next rows.
+    ``vertical``: the (0-based) columns whose header is written upwards, so a column of counts
+    needs no more width than its numbers.
     """
 
     def __init__(
@@ -192,16 +196,22 @@ class Table:
         freeze: str | None = "B2",
         pages_tall: int = 0,
         max_rows: int = MAX_ROWS,
+        title_cols: int = 1,
+        vertical: Container[int] = (),
     ) -> None:
         self.book, self.title = book, title
         # a column at least as wide as the longest word of its (bold) header: "Truncated" whole,
         # not "Truncate" over "d"
-        words = [max((len(w) for w in re.split(r"[\s-]", n)), default=0) for n in header]
+        words = [
+            0 if i in vertical else max((len(w) for w in re.split(r"[\s-]", n)), default=0)
+            for i, n in enumerate(header)
+        ]
         self.widths = [
             max(w, round(n * 1.15) + 1) if n else w
             for w, n in zip(widths, [*words, *[0] * len(widths)], strict=False)
         ]
         self.freeze, self.pages_tall, self.max_rows = freeze, pages_tall, max_rows
+        self.title_cols, self.vertical = title_cols, vertical
         self.names = list(header)
         self.sheets: list[Sheet] = []
         self.sheet = self._open()
@@ -216,10 +226,15 @@ class Table:
             pages_tall=self.pages_tall,
         )
         self.sheets.append(sheet)
+        sheet.title_cols = self.title_cols
         if self.names:
+            up, across = self.book.style(HEADER_VERTICAL), self.book.style(HEADER)
+            flat = ["" if i in self.vertical else n for i, n in enumerate(self.names)]
+            upright = [len(n) for i, n in enumerate(self.names) if i in self.vertical]
             sheet.row(
-                [(n, self.book.style(HEADER)) for n in self.names],
-                height=header_height(self.names, self.widths),
+                [(n, up if i in self.vertical else across) for i, n in enumerate(self.names)],
+                # a header written upwards: about 6 pt a (bold) character and a margin
+                height=max(header_height(flat, self.widths), 6.0 * (max(upright, default=0) + 2)),
             )
             sheet.print_title_rows = "1:1"
         return sheet

@@ -38,8 +38,11 @@ from scanner.report.xlsx.style import (
 
 # --- Controls, findings, register, coverage, evidence -----------------------------------------
 
-GROUPED_WIDTH = 44  # Controls: why no host showed the control, and on how many hosts
-REQUIREMENT_WIDTH = 40  # Findings: the requirement in short (up to 100 characters)
+# Text columns are as narrow as printing legibly needs (sheetml.FLOOR_SCALE): a sheet's columns
+# fit one A4 page at that scale or its rows continue on a second page across; the rows grow.
+GROUPED_WIDTH = 36  # Controls: why no host showed the control, and on how many hosts
+REQUIREMENT_WIDTH = 34  # Findings: the requirement in short (up to 100 characters)
+COUNT_WIDTH = 6  # Controls: hosts per outcome (the header written upwards)
 
 CONTROLS_HEADER = [
     "Strategy",
@@ -68,11 +71,12 @@ def controls_sheet(st: Styles, results: Results) -> None:
     t = Table(
         st.book,
         "Controls",
-        [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 14, 70]
-        + [17] * len(Outcome)
+        [fit_width((x.value for x in results.framework.groups), 10, 28), 11, 8, 10, 11, 52]
+        + [COUNT_WIDTH] * len(Outcome)
         + [GROUPED_WIDTH],
         CONTROLS_HEADER,
         freeze="C2",
+        vertical=range(6, 6 + len(Outcome)),  # one page wide: the counts' headers upwards
     )
     wrap = st(wrap=True)
     notes = grouped_notes(results)
@@ -143,13 +147,13 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         "Levels": fit_width(levels, 6, 14),
         "Outcome": fit_width((o.value for o in Outcome), 10, 20),
         "Host-checkable": 10,
-        "Evidence": 60,
-        "Observed": 40,
+        "Evidence": 50,  # the last column of the first page ...
+        "Observed": 56,  # ... the first of the second, which has room to spare
         "Grade": 9,
         "Check": fit_width(checks, 12, 50),
         "Check version": 8,
         "Collected at": fit_width((when(h.collected_at) for h in results.hosts), 12, 28),
-        "Register entry": 24,
+        "Register entry": 18,
     }
     t = Table(
         st.book,
@@ -158,6 +162,9 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
         FINDINGS_HEADER,
         freeze="C2",
         max_rows=max_rows,
+        # Two pages wide at a legible size (its identifiers alone, whole, fill most of one page):
+        # the host again on the second, whose check id names the control.
+        title_cols=1,
     )
     width = dict(zip(FINDINGS_HEADER, t.widths, strict=True))  # a header word may widen one
     cell, cached = st.book.cell, st.book.cached
@@ -297,8 +304,8 @@ def coverage_sheet(st: Styles, results: Results) -> None:
         st.book,
         "Coverage",
         # wrapped where long: reach detail, host key (a SHA256 fingerprint in two lines), notes
-        [host_width(h.name for h in results.hosts), 16, 9, 12, 16, 30, 30]
-        + [12, 12, 12, 20, 30, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
+        [host_width(h.name for h in results.hosts), 14, 9, 12, 14, 20, 17]
+        + [10, 10, 10, 12, 18, fit_width((when(h.collected_at) for h in results.hosts), 12, 28)],
         COVERAGE_HEADER,
     )
     # Every cell may wrap (a long name, reach detail, groups, notes); rows grow to fit.
@@ -367,9 +374,10 @@ def evidence_sheet(st: Styles, raw: RawRecord | None, max_rows: int) -> None:
     hosts = [h.name for h in raw.hosts] if raw else []
     ids = {i for h in raw.hosts for c in h.commands for i in c.checks} if raw else set()
     # Checks (a check id a line at least), command and as-run text wrap; a SHA-256 (64 hex
-    # digits) takes two lines of its column.
-    widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 40, 40, 6, 35, 9, 35]
-    widths += [9, 9, 9, 6, 26, 9, 30]
+    # digits) takes two lines of its column. Two pages wide at a legible size, the host on each:
+    # the first ends at the stdout hash, the text columns take the room each page leaves.
+    widths = [fit_width(hosts, 14, 32), fit_width(ids, 20, 50), 36, 36, 6, 35, 9, 35]
+    widths += [9, 9, 9, 6, 26, 9, 36]
     t = Table(
         st.book,
         "Evidence index",
