@@ -31,6 +31,7 @@ from scanner.report.xlsx.sheetml import (
     wrapped_lines,
 )
 from scanner.report.xlsx.style import LEVEL_FILL, NO_VISIBILITY_FILL, OUTCOME_FILL, STALE_FILL
+from scanner.report.xlsx.tables import OBSERVED_CHARS
 from scanner.report.xlsx.workbook import write_workbook, write_xlsx
 
 T0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -689,3 +690,37 @@ def test_identifier_columns_fit_their_longest_value(
     assert run.column_dimensions["A"].width >= max(len(f"Check {c.id}") for c in results.run.checks)
     policy = dict(r[:2] for r in rows(wb, "Run"))["Policy"]
     assert policy.startswith("{\n  ") and json.loads(policy) == results.run.policy
+
+
+def test_a_long_observed_value_is_cut_in_its_cell_saying_so(tmp_path: Path) -> None:
+    # A pending-updates list runs to thousands of characters: whole, it filled a printed page
+    # per row and Excel's 409-point row limit cut it on paper without a word.
+    packages = [f"libexample{i}-dev 1.{i}.0-1+deb12u1 (Debian-Security:12)" for i in range(200)]
+
+    def long_judge(out, ctx):  # type: ignore[no-untyped-def]
+        return [
+            Finding(
+                ism="ISM-1501",
+                outcome=Outcome.INEFFECTIVE,
+                evidence="200 fixes pending",
+                observed={"pending": packages},
+            )
+        ]
+
+    check = CHECK.model_copy(update={"judge": long_judge})
+    raw = record()
+    results = assess(raw, [check], Policy())
+    path = tmp_path / "r.xlsx"
+    write_xlsx(results, path, raw)
+    frows = table(load_workbook(path), "Findings")
+    col = frows[0].index("Observed")
+    cells = [r[col] for r in frows[1:] if r[frows[0].index("ISM")] == "ISM-1501" and r[col]]
+    whole = json.dumps({"pending": packages}, sort_keys=True)
+    assert cells and all(c.startswith(whole[:OBSERVED_CHARS]) for c in cells)
+    left = len(whole) - OBSERVED_CHARS
+    assert all(
+        c.endswith(f" … ({left:,} more characters: the whole value is in results.json)")
+        for c in cells
+    )
+    # the whole value is where the cell says
+    assert any(c.observed == {"pending": packages} for h in results.hosts for c in h.controls)

@@ -233,10 +233,19 @@ def findings_sheet(st: Styles, results: Results, max_rows: int) -> None:
     t.legend(st, outcome_key(o for o in Outcome if o is not Outcome.NOT_APPLICABLE))
 
 
+# An observed value longer than this is cut in its Findings cell, saying so: a package list of
+# thousands of characters would otherwise fill a printed page per row (and Excel's 409-point
+# row limit would cut it on paper without a word). The whole value is in results.json.
+OBSERVED_CHARS = 600
+
+
 def _observed(
     cell: Callable[[str, int], str], observed: object, wrap: int, width: float
 ) -> tuple[str, str, float]:
     text = json.dumps(observed, sort_keys=True, default=str)
+    if len(text) > OBSERVED_CHARS:
+        cut = text[:OBSERVED_CHARS]
+        text = f"{cut} … ({len(text) - len(cut):,} more characters: the whole value is in results.json)"
     return text, cell(text, wrap), row_height((text,), (width,), (0,)) or 0.0
 
 
