@@ -20,6 +20,7 @@ from scanner.cli.options import (
     checks_option,
     inventory_of,
     limit_option,
+    policy_option,
     register_options,
     vault_options,
 )
@@ -150,13 +151,7 @@ def kit_cmd(
     type=click.IntRange(min=1),
     help="Exit 3 when an imported host is below this maturity level.",
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=INPUT_FILE,
-    default=None,
-    help="Policy YAML overriding default thresholds.",
-)
+@policy_option
 @register_options
 @history_option
 @click.option("--no-history", is_flag=True, help="Do not record this import in the history.")

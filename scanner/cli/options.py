@@ -100,6 +100,15 @@ limit_option = click.option(
 )
 
 
+policy_option = click.option(
+    "--policy",
+    "policy_file",
+    type=INPUT_FILE,
+    default=None,
+    help="Policy YAML overriding default thresholds.",
+)
+
+
 def register_options(fn: F) -> F:
     """--exceptions and --attestations, shared by scan and rescore."""
     fn = click.option(

@@ -22,6 +22,7 @@ from scanner.cli.options import (
     inventory_of,
     inventory_option,
     limit_option,
+    policy_option,
     register_options,
     selected_checks,
     timing_options,
@@ -97,13 +98,7 @@ from scanner.runs.signing import Ed25519PrivateKey
     default=None,
     help="Output folder (default reports/scan-<UTC time>).",
 )
-@click.option(
-    "--policy",
-    "policy_file",
-    type=INPUT_FILE,
-    default=None,
-    help="Policy YAML overriding default thresholds.",
-)
+@policy_option
 @click.option(
     "--known-hosts",
     multiple=True,
