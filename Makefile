@@ -25,7 +25,7 @@ $(DEV): $(STAMP) pyproject.toml
 demo: $(STAMP) ## venv + install, scan this machine (inventories/local.yml) → reports/demo/
 	@rc=0; $(BIN)/e8scan scan -i inventories/local.yml --out reports/demo || rc=$$?; \
 	  echo "make demo: exit code $$rc (README 'Exit codes'); workbook in reports/demo/"; \
-	  echo "  why this host got its levels: the workbook's Findings sheet (evidence per control) and Not scanned;"; \
+	  echo "  why this host got its levels: the workbook's Findings sheet (evidence per control) and Next level (what blocks it);"; \
 	  echo "  no_visibility rows say what could not be read; run 'e8scan feeds update' if a feed is stale"; \
 	  [ $$rc -ne 1 ] && [ $$rc -ne 2 ]
 
