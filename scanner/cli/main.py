@@ -29,6 +29,7 @@ from scanner.cli.options import (
     selected_checks,
     timing_options,
 )
+from scanner.cli.preflight import require_hosts
 from scanner.cli.scan import scan_cmd
 from scanner.cli.support import (
     INPUT_FILE,
@@ -147,9 +148,9 @@ def plan_cmd(
     credentials) is named on stderr with the reason; every host is still listed, and the exit
     status is then 1.
     """
-    entries = plan_each(
-        inventory_of(inventories).select(limit), selected_checks(check_ids), secrets=False
-    )
+    hosts = inventory_of(inventories).select(limit)
+    require_hosts(hosts, inventories)  # as scan does: a plan of no host is a mistake, not "clean"
+    entries = plan_each(hosts, selected_checks(check_ids), secrets=False)
     errors = [e if isinstance(e, InputError) else e.problem for _, e in entries]
     timing = (command_timeout, connect_timeout, host_timeout, command_grace)
     if fmt == "json":

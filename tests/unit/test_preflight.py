@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from scanner.cli.main import main
 from tests.faultservers import tcp_server
 from tests.unit.test_cli_errors import e8, one_line_error, write
 
@@ -256,3 +258,14 @@ def test_a_full_disk_under_the_history_is_one_line(site: Path, small_fs: Path) -
     # written in it), so the full disk may show there or when the run is recorded.
     line = one_line_error(merge(), "history.sqlite")
     assert "No space left on device" in line or "full" in line, line
+
+
+def test_plan_of_an_inventory_with_no_hosts_is_an_error_too(tmp_path: Path) -> None:
+    # plan printed nothing and exited 0, so a cron `plan` check of an emptied inventory passed
+    write(tmp_path / "hosts.ini", "[lin]\n[win]\n")
+    result = CliRunner().invoke(main, ["plan", "-i", str(tmp_path / "hosts.ini")])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"e8scan: error: {tmp_path / 'hosts.ini'}: the inventory has no hosts; nothing to scan"
+    ]
