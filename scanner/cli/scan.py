@@ -96,7 +96,7 @@ from scanner.runs.signing import Ed25519PrivateKey
     type=click.Path(path_type=Path),
     metavar="DIR",
     default=None,
-    help="Output folder (default reports/scan-<UTC time>).",
+    help="Output folder (default: a new reports/scan-<UTC time>, -2, -3… if taken).",
 )
 @policy_option
 @click.option(

@@ -153,8 +153,12 @@ def report_options(fn: F) -> F:
 
 
 def writable_dir(out: Path | None, option: str = "--out", what: str = "output folder") -> Path:
+    """``out`` made if missing and tried for writing; without ``out``, a new folder of its own
+    under reports/ (two cron scans started in the same second never share one)."""
     path = out or Path("reports") / datetime.now(UTC).strftime("scan-%Y%m%dT%H%M%SZ")
     try:
+        if out is None:
+            path = _fresh_dir(path)
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".e8scan-write-test"
         probe.write_bytes(b"")
@@ -162,6 +166,19 @@ def writable_dir(out: Path | None, option: str = "--out", what: str = "output fo
     except OSError as exc:
         raise InputError(f"{option} {path}", f"{what} not writable ({exc.strerror})") from None
     return path
+
+
+def _fresh_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``…: the first that this process could create itself."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise InputError(str(base), "a thousand scans started in this second already have a folder")
 
 
 def write_outputs(
