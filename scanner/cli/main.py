@@ -365,7 +365,7 @@ def rescore_cmd(
     feeds_path: Path | None = None,
 ) -> None:
     """Judge and score a raw.json again with the current checks and policy (and --framework).
-    No network."""
+    Only the checks the scan ran judge (a `scan --checks` stays that selection). No network."""
     raw: RawRecord = read_model_file(raw_file, RawRecord, "raw record")
     framework = load_framework_option(framework_file, target_level)
     if target_level is None and raw.run.target_level > framework.top:
@@ -376,11 +376,13 @@ def rescore_cmd(
         )
     policy = load_policy(policy_file)
     register = load_register(exceptions_file, attestations_file)
+    # the checks the scan ran (`scan --checks` chose some): a check that ran nothing on the host
+    # would find its output missing and turn not-assessed controls into no_visibility
+    ran = {c.id for c in raw.run.checks}
+    checks = [c for c in load_checks() if not ran or c.id in ran]
     with snapshot_for(feeds_path, policy.feed_max_age_days) as feeds:
         try:
-            results = assess(
-                raw, load_checks(), policy, target_level, register, framework, feeds=feeds
-            )
+            results = assess(raw, checks, policy, target_level, register, framework, feeds=feeds)
         except InputError as exc:  # a bad e8_ variable stored in an older raw record
             raise InputError(f"{raw_file}: {exc.where}", exc.message) from None
     out_dir = writable_dir(out)
