@@ -10,13 +10,15 @@ as a standalone browser* (``HKLM\\SOFTWARE\\Policies\\Microsoft\\Internet Explor
 **ISM-1654** (ML1-3):
 - effective: the IE11 feature is ``Disabled`` / ``DisabledWithPayloadRemoved`` or unknown to the
   image (removed); or it is enabled but the machine policy disabling IE11 as a standalone browser
-  is set (evidence names the policy; ASD advises an application-control deny rule for
-  ``iexplore.exe`` as well, which this check does not read); or, when the feature cannot be read
+  is set with a value the policy writes (0, 1 or 2; evidence names the policy; ASD advises an
+  application-control deny rule for ``iexplore.exe`` as well, which this check does not read);
+  or, when the feature cannot be read
   (Windows 7 / 2008 R2 era), ``iexplore.exe`` does not exist;
 - ineffective: the feature is ``Enabled`` and no disabling policy is set (this includes Windows 11,
   where ASD notes standard users can still start IE11);
 - no_visibility: the snippet failed (PowerShell 2.0 without ``ConvertTo-Json``, access denied,
-  timeout), or the feature state is unreadable and ``iexplore.exe`` exists.
+  timeout), or the feature state is unreadable and ``iexplore.exe`` exists, or the feature is
+  enabled and ``NotifyDisableIEOptions`` holds a value the policy never writes (a string, 7).
 
 Evidence grade: good.
 """
@@ -31,6 +33,10 @@ from checks.facts.windows.features import IE11_FEATURES, IE11_OPTIONAL
 from checks.user_app_hardening._features import verdict
 from scanner.checking.api import Check, Context, Finding, Output
 from scanner.model.vocabulary import Outcome, Platform, Strategy
+
+# The values the ADMX policy's notification choice writes (0 never, 1 always, 2 once per user);
+# the policy deletes the value when disabled. Anything else was not written by the policy.
+_POLICY_VALUES = (0, 1, 2)
 
 
 def _finding(
@@ -59,6 +65,14 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             Outcome.EFFECTIVE, f"Internet Explorer 11 is disabled or removed: {text}", observed
         )
     if on is True:
+        if policy is not None and (isinstance(policy, bool) or policy not in _POLICY_VALUES):
+            return _finding(
+                Outcome.NO_VISIBILITY,
+                f"{text}; NotifyDisableIEOptions is {policy!r}, not a value the policy 'Disable "
+                f"Internet Explorer 11 as a standalone browser' writes (0, 1 or 2), so whether "
+                f"IE11 is disabled is not shown",
+                observed,
+            )
         if policy is not None:
             return _finding(
                 Outcome.EFFECTIVE,
@@ -95,5 +109,5 @@ CHECK = Check(
     platforms=frozenset({Platform.WINDOWS}),
     collect={"features": IE11_FEATURES.cmd},
     judge=judge,
-    version=1,
+    version=2,
 )
