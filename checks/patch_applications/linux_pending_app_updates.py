@@ -9,7 +9,10 @@
   date), ``dnf -C -q updateinfo list --security --available`` (advisory → package) and
   ``dnf -C -q list --upgrades`` (every pending package, for vendor repositories such as Google's or
   Microsoft's that publish no advisories); ``yum -C`` equivalents on RHEL 7;
-- package metadata age and the last Debian upgrade pass (apt history, unattended-upgrades stamp).
+- package metadata age per source (fact ``linux.package_metadata_time``) and the last Debian
+  upgrade pass (apt history, unattended-upgrades stamp). The pending view is as fresh as the
+  stalest apt security-suite list (a security suite apt failed to fetch keeps its old list, and
+  hid behind a fresh main suite before v4) or, on dnf/yum, the newest ``repomd.xml``.
 
 **Classes** (``patch_applications/app_classes.csv``): the *high-risk class* is office suites
 (libreoffice…), browsers (firefox, firefox-esr, chromium, google-chrome-*, microsoft-edge-*…),
@@ -55,7 +58,8 @@ ids either and are already judged as possibly critical.
 fix in scope is provably older than the window: an advisory by its date; an undated fix when the
 package lists it came from were fetched longer ago than the window, or (Debian/Ubuntu) when no
 upgrade pass ran within the window (nothing shows the fix was released inside it). Effective when
-no fix in scope is overdue and the metadata is fresh (younger than ``package_cache_max_age_days``);
+no fix in scope is overdue and the metadata is fresh (the freshness list younger than
+``package_cache_max_age_days``);
 an undated fix younger than the last upgrade pass is taken as in time (the evidence says so).
 no_visibility when the package tool failed or sudo was refused, the metadata is stale or of
 unknown age, the distribution is not handled, a CentOS host shows no advisories, or (RHEL family)
@@ -69,6 +73,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
+from checks._metadata_age import lists_age
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING, Pending
 from checks.facts.linux.dnf import (
@@ -246,19 +251,21 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         for f in fixes[:30]
     ]
 
-    cache = PACKAGE_METADATA.read(outputs.get("cache"))
-    cache_time = None if isinstance(cache, Unknown) else cache
+    lists = lists_age(
+        PACKAGE_METADATA.read(outputs.get("cache")),
+        now,
+        timedelta(days=ctx.policy.package_cache_max_age_days),
+    )
+    cache_time, stale = lists.newest, lists.stale
     cache_age = now - cache_time if cache_time is not None else None
-    if cache_age is None:
-        stale: str | None = "package metadata age unknown; pending-update view unreliable"
-    elif cache_age > timedelta(days=ctx.policy.package_cache_max_age_days):
-        stale = f"package metadata {cache_age.days} days old; pending-update view unreliable"
-    else:
-        stale = None
     runs = UPGRADE_HISTORY.read(outputs.get("last_upgrade"))
     newest = None if family != "deb" or isinstance(runs, Unknown) else runs.newest()
     last_pass = newest[0] if newest else None
-    observed.update(metadata_fetched=iso(cache_time), last_upgrade_pass=iso(last_pass))
+    observed.update(
+        metadata_fetched=iso(cache_time),
+        metadata_fresh_as_of=lists.fresh_as_of,
+        last_upgrade_pass=iso(last_pass),
+    )
 
     findings = []
     for ism, (klass, scope, window) in _rules(ctx).items():
@@ -374,7 +381,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                     f"{len(in_scope)} {what} fixes pending, none beyond {_span(window)}{note}"
                 )
             else:
-                evidence = f"no pending {what} fixes; package metadata fetched {iso(cache_time)}"
+                evidence = f"no pending {what} fixes; package lists fresh as of {lists.fresh_as_of}"
             if ism in ONLINE_ISM:
                 evidence += (
                     " (partly: all pending security fixes judged; services not mapped to packages)"
@@ -416,5 +423,7 @@ CHECK = Check(
         **dict.fromkeys(("ISM-1693", *ONLINE_ISM), _TOOL),
     },
     judge=judge,
-    version=3,  # v3: CISA KEV on the 48-hour rows; v2: an unread inventory is no_visibility
+    # v4: the package lists are as fresh as the stalest apt security-suite list (was: the newest
+    # list); v3: CISA KEV on the 48-hour rows; v2: an unread inventory is no_visibility
+    version=4,
 )

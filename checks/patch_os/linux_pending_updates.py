@@ -10,8 +10,12 @@
   pending advisory's ``Severity``, date (``Issued`` on yum; dnf 4 prints ``Updated``, the last
   revision of the advisory, which can make an advisory look younger than it is) and CVE ids
   (``CVEs``, matched against CISA KEV; see below);
-- package metadata age: newest mtime of ``/var/lib/apt/lists/*InRelease``,
-  ``/var/lib/apt/periodic/update-success-stamp`` or the cached ``repomd.xml`` files;
+- package metadata age, per source (fact ``linux.package_metadata_time``): the mtime of every
+  ``/var/lib/apt/lists/*InRelease`` / ``*_Release``, of ``update-success-stamp`` and of the cached
+  ``repomd.xml`` files. The pending-update view is as fresh as the *stalest apt security-suite
+  list* (apt sets a list's mtime to the archive's publish time, and a suite apt failed to fetch
+  keeps its old list) or, on dnf/yum, the newest ``repomd.xml``; a pending fix is dated by the
+  newest time of all (it was in lists published no later);
 - Debian/Ubuntu upgrade history: the last ``Start-Date`` of an ``Upgrade:`` stanza in
   ``/var/log/apt/history.log`` (and ``.1.gz``), plus the ``unattended-upgrades-stamp`` (touched
   whenever unattended-upgrades ran, even with nothing to install), with the host's UTC offset;
@@ -52,7 +56,8 @@ not_applicable.
   to compare with), an installed fix may not be in effect and the control is no_visibility.
 - no_visibility when the pending-update view cannot be trusted and nothing already proves
   ineffectiveness: package metadata older than ``package_cache_max_age_days`` ("package metadata N
-  days old; pending-update view unreliable"), metadata age unknown, the package tool failed or was
+  days old: <the stale list>; pending-update view unreliable"), metadata age unknown, apt lists
+  with no security suite among them, the package tool failed or was
   refused (sudo), the distribution family is not handled (SUSE, unknown), or a CentOS host shows no
   advisories (CentOS repositories publish no security errata metadata).
 - effective otherwise: nothing pending (RHEL family: no advisory pending beyond the window),
@@ -87,6 +92,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checks._kev import NO_APT_EXPLOIT_STATUS, exploit_judgement, kev_observed
+from checks._metadata_age import lists_age
 from checks.facts.fact import Unknown
 from checks.facts.linux.apt import APT_PENDING
 from checks.facts.linux.dnf import DNF_ADVISORIES
@@ -190,16 +196,13 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 blind = (
                     "CentOS repositories publish no security errata; an empty list proves nothing"
                 )
-    cache = PACKAGE_METADATA.read(outputs.get("cache"))
-    cache_time = None if isinstance(cache, Unknown) else cache
+    lists = lists_age(
+        PACKAGE_METADATA.read(outputs.get("cache")),
+        now,
+        timedelta(days=ctx.policy.package_cache_max_age_days),
+    )
+    cache_time, stale = lists.newest, lists.stale
     cache_age = now - cache_time if cache_time is not None else None
-    max_age = timedelta(days=ctx.policy.package_cache_max_age_days)
-    if cache_age is None:
-        stale: str | None = "package metadata age unknown; pending-update view unreliable"
-    elif cache_age > max_age:
-        stale = f"package metadata {cache_age.days} days old; pending-update view unreliable"
-    else:
-        stale = None
     last_pass, pass_kind = (None, "")
     runs = UPGRADE_HISTORY.read(outputs.get("last_upgrade"))
     if family == "deb" and not isinstance(runs, Unknown) and (newest := runs.last_pass()):
@@ -208,6 +211,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     reboot = Reboot(False, None, "") if isinstance(read_reboot, Unknown) else read_reboot
     observed.update(
         metadata_fetched=iso(cache_time),
+        metadata_fresh_as_of=lists.fresh_as_of,
         last_upgrade_pass=iso(last_pass),
         reboot_pending=reboot.detail or None,
     )
@@ -308,7 +312,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             else:
                 evidence = (
                     f"no pending security fixes in scope ({scope}); "
-                    f"package metadata fetched {iso(cache_time)}"
+                    f"package lists fresh as of {lists.fresh_as_of}"
                 )
             if reboot.pending:
                 evidence += f"; {reboot.detail} (within the window)"
@@ -340,5 +344,7 @@ CHECK = Check(
         CHECK_ISM, ("os_release", "apt_upgrade|dnf_security", "cache", "reboot")
     ),
     judge=judge,
-    version=3,  # v3: CISA KEV (a fix for a known exploited CVE is due within 48 h)
+    # v4: the package lists are as fresh as the stalest apt security-suite list (was: the newest
+    # list, so a security suite apt failed to fetch hid behind a fresh main suite); v3: CISA KEV
+    version=4,
 )

@@ -8,9 +8,10 @@ metadata is refreshed by scheduled automation. This outcome covers that host-sid
 the evidence says so; an external scanner's schedule needs the scanner's own records.
 
 **Collected (read-only; nothing refreshes the metadata):**
-- the newest package-metadata time: mtime of ``/var/lib/apt/periodic/update-success-stamp``,
-  ``/var/lib/apt/lists/*InRelease`` or the cached ``repomd.xml`` under ``/var/cache/dnf`` /
-  ``/var/cache/yum`` (the same line as ``patch_os.linux_pending_updates``);
+- the package-metadata times per source (fact ``linux.package_metadata_time``, the same line as
+  ``patch_os.linux_pending_updates``): mtime of ``/var/lib/apt/periodic/update-success-stamp``,
+  every ``/var/lib/apt/lists/*InRelease`` / ``*_Release`` and the cached ``repomd.xml`` under
+  ``/var/cache/dnf`` / ``/var/cache/yum``;
 - the refresh automation: ``systemctl is-enabled`` for ``apt-daily.timer``,
   ``dnf-makecache.timer``, the ``dnf-automatic*.timer`` units and ``yum-cron.service``, and
   ``APT::Periodic::Update-Package-Lists`` from ``apt-config dump`` (days between refreshes; 0 turns
@@ -24,7 +25,10 @@ ISM-1702 (14 days). The other is not_applicable.
 scheduled (an enabled dnf-makecache / dnf-automatic timer or yum-cron, or an enabled
 apt-daily.timer with ``Update-Package-Lists`` between 1 and the period in days); ineffective when
 the newest metadata is older than the period (the host has not checked for OS updates within it);
-no_visibility when the metadata time cannot be read, or it is fresh but no schedule was found (a
+no_visibility when the metadata time cannot be read, when a source is stale although the newest
+list is fresh (the stalest apt security-suite list older than the period or
+``package_cache_max_age_days``, whichever is longer, or apt lists without a security suite: apt
+failed to fetch it, and the evidence names the file), or it is fresh but no schedule was found (a
 one-off manual refresh does not show the frequency).
 """
 
@@ -33,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+from checks._metadata_age import lists_age
 from checks.facts.fact import Unknown
 from checks.facts.linux.package_metadata import PACKAGE_METADATA
 from checks.facts.linux.times import iso
@@ -64,13 +69,22 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
     now = ctx.collected_at
     applicable = "ISM-1701" if ctx.internet_facing else "ISM-1702"
     period = timedelta(hours=36) if ctx.internet_facing else timedelta(days=14)
-    cache = PACKAGE_METADATA.read(outputs.get("cache"))
-    newest = None if isinstance(cache, Unknown) else cache
+    # The newest list shows the host refreshed at all (ineffective only when even that is old);
+    # effective also needs every security suite fresh (the stalest apt security list; dnf: the
+    # newest repomd.xml). A security list's time is the archive's publish time, republished at
+    # least weekly, so it is held to the period or package_cache_max_age_days, the longer.
+    meta = lists_age(
+        PACKAGE_METADATA.read(outputs.get("cache")),
+        now,
+        max(period, timedelta(days=ctx.policy.package_cache_max_age_days)),
+    )
+    newest = meta.newest
     auto = UPDATE_AUTOMATION.read(outputs.get("automation"))
     states, lists = ({}, None) if isinstance(auto, Unknown) else (auto.units, auto.update_lists)
     schedules = scheduled(states, lists, period)
     observed = {
         "metadata_refreshed": iso(newest),
+        "metadata_fresh_as_of": meta.fresh_as_of,
         "units": states,
         "update_package_lists": lists,
         "schedules": schedules,
@@ -91,7 +105,7 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
             continue
         if newest is None:
             outcome = Outcome.NO_VISIBILITY
-            evidence = "no package metadata time readable (no apt lists, no dnf/yum cache)"
+            evidence = meta.stale or "no package metadata time readable"
         elif now - newest > period:
             outcome = Outcome.INEFFECTIVE
             age = now - newest
@@ -99,6 +113,12 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
                 f"package metadata last refreshed {iso(newest)} ({age.days} days "
                 f"{age.seconds // 3600} h ago), beyond the {observed['period']} period; "
                 f"schedules found: {', '.join(schedules) or 'none'} ({note})"
+            )
+        elif meta.stale is not None:
+            outcome = Outcome.NO_VISIBILITY
+            evidence = (
+                f"package metadata refreshed {iso(newest)}, but {meta.stale}: the host may "
+                f"not be fetching every source ({note})"
             )
         elif not schedules:
             outcome = Outcome.NO_VISIBILITY
@@ -109,8 +129,9 @@ def judge(outputs: Mapping[str, Output], ctx: Context) -> list[Finding]:
         else:
             outcome = Outcome.EFFECTIVE
             evidence = (
-                f"package metadata refreshed {iso(newest)} (within {observed['period']}) by "
-                f"scheduled automation: {', '.join(schedules)} ({note})"
+                f"package metadata refreshed {iso(newest)} (within {observed['period']}; lists "
+                f"fresh as of {meta.fresh_as_of}) by scheduled automation: "
+                f"{', '.join(schedules)} ({note})"
             )
         findings.append(Finding(ism=ism, outcome=outcome, evidence=evidence, observed=observed))
     return findings
@@ -124,5 +145,7 @@ CHECK = Check(
     platforms=frozenset({Platform.LINUX}),
     collect={"cache": PACKAGE_METADATA.cmd, "automation": UPDATE_AUTOMATION.cmd},
     judge=judge,
-    version=1,
+    # v2: effective also needs the stalest apt security-suite list fresh (was: the newest list
+    # only, so a security suite apt failed to fetch hid behind a fresh main suite)
+    version=2,
 )
