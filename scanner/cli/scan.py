@@ -54,6 +54,7 @@ from scanner.collect.plan import make_plan
 from scanner.collect.runner import RunOptions, Stop
 from scanner.collect.transports.ssh import SSHOptions
 from scanner.inventory.connection import HostKeyPolicy
+from scanner.inventory.load import Inventory
 from scanner.model.errors import InputError
 from scanner.model.policy import load_policy
 from scanner.record.raw import HostRecord, RawRecord, inventory_sources
@@ -302,21 +303,15 @@ def _scan(
             err=True,
         )
         return EXIT_ERROR
-    sources = [
-        *(p for p in inventories if p.exists()),  # not a `-i host1,host2` list
+    sources = [  # the inventory's files are copied from what its loader read (inv.reads)
         *(f for f in (policy_file, exceptions_file, attestations_file) if f),
         *([framework_file] if framework_file else []),
     ]
-    for inv_path in inventories:  # group_vars/ and host_vars/ beside an inventory are part of it
-        base = inv_path if inv_path.is_dir() else inv_path.parent
-        sources += [
-            d for d in (base / "group_vars", base / "host_vars") if d.is_dir() and d not in sources
-        ]
     return _after_scan(
         raw,
         results,
         out_dir,
-        sources,
+        (inv, sources),
         evidence,
         signer,
         history_file,
@@ -333,7 +328,7 @@ def _after_scan(
     raw: RawRecord,
     results: Results,
     out_dir: Path,
-    sources: list[Path],
+    sources: tuple[Inventory, list[Path]],
     evidence: Path | None,
     signer: Ed25519PrivateKey | None,
     history_file: Path | None,
@@ -349,7 +344,8 @@ def _after_scan(
     if evidence is not None:
         from scanner.runs.evidence import write_bundle
 
-        write_bundle(evidence, raw, results, sources, signer)
+        inventory, files = sources
+        write_bundle(evidence, raw, results, files, signer, inventory)
     extra_reports(results, html_file, junit_file)
     if history_file is not None:
         from scanner.runs.history import History

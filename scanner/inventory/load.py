@@ -30,6 +30,7 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from scanner.model.input_files import read_regular_file
 from scanner.model.redaction import secret_values
 
 __all__ = [
+    "FileRead",
     "Inventory",
     "InventoryHost",
     "InventoryWarning",
@@ -114,17 +116,20 @@ class Inventory:
         sources: list[Path],
         graph: InventoryGraph,
         caps: dict[str, int] | None = None,
-        files_read: Sequence[tuple[Path, str]] = (),
+        files_read: Sequence[FileRead] = (),
         host_lists: Sequence[str] = (),
     ) -> None:
         self.hosts = hosts
         self.sources = sources
         self._graph = graph
         self._caps = dict(caps or {})
-        self.files_read = list(files_read)
-        """Every file the inventory was read from, in reading order, with the SHA-256 of the
-        bytes parsed: the ``-i`` files, the files of ``-i`` folders and every group_vars/host_vars
-        file (``--resume`` refuses a journal written when any of them differed)."""
+        self.reads = list(files_read)
+        """Every file the inventory was read from, in reading order, with the bytes parsed: the
+        ``-i`` files, the files of ``-i`` folders and every group_vars/host_vars file (the
+        evidence bundle copies exactly these)."""
+        self.files_read = [(f.path, f.sha256) for f in self.reads]
+        """The same files with the SHA-256 of the bytes parsed (``--resume`` refuses a journal
+        written when any of them differed)."""
         self.host_lists = list(host_lists)
         """The ``-i host1,host2`` sources (text, not files)."""
 
@@ -202,23 +207,55 @@ def _to_json(value: Any) -> Any:
 # --- sources -----------------------------------------------------------------------------------
 
 
-Read = list[tuple[Path, str]]
-"""Files read so far, each with the SHA-256 of the bytes parsed."""
+@dataclass(frozen=True, eq=False)
+class FileRead:
+    """One file the inventory was read from, as the loader read it."""
+
+    path: Path
+    """The path the loader opened (a ``-i`` path as given, a file of a ``-i`` folder, a
+    group_vars/host_vars file), never resolved: a link is named by its own path."""
+    sha256: str
+    """SHA-256 of :attr:`data`."""
+    data: bytes = field(repr=False)
+    """The bytes parsed (vault-encrypted as on disk); for an inventory script, the JSON its
+    ``--list`` printed."""
+    target: str | None = None
+    """Where :attr:`path` really leads when a symbolic link is on the way (resolved as it was
+    read), else None."""
+    script: bool = False
+    """Whether :attr:`path` is an inventory script (:attr:`data` is its output)."""
+
+    @classmethod
+    def of(cls, path: Path, data: bytes, sha256: str = "", script: bool = False) -> FileRead:
+        real = os.path.realpath(path)
+        return cls(
+            path,
+            sha256 or hashlib.sha256(data).hexdigest(),
+            data,
+            target=real if real != os.path.abspath(path) else None,
+            script=script,
+        )
+
+
+Read = list[FileRead]
+"""Files read so far, each with the bytes parsed and their SHA-256."""
 
 
 def _read_file(path: Path, graph: InventoryGraph, read: Read, keys: VaultKeys | None) -> None:
     """Parse one inventory file, choosing the reader the way Ansible's plugins would."""
     ext = os.path.splitext(path)[1]
     if is_inventory_script(path):  # Ansible's script plugin comes before yaml and ini
-        read.append((path, read_inventory_script(path, graph)))
+        digest, printed = read_inventory_script(path, graph)
+        read.append(FileRead.of(path, printed, digest, script=True))
         return
     if ext in VARS_EXTENSIONS:
-        read.append((path, read_yaml_inventory(path, graph, keys)))
+        parsed = read_yaml_inventory(path, graph, keys)
+        read.append(FileRead.of(path, parsed.raw, parsed.sha256))
         return
     if ext == ".toml":
         raise InputError(str(path), "TOML inventories are not supported; expected INI or YAML")
     raw = read_regular_file(path)
-    read.append((path, hashlib.sha256(raw).hexdigest()))
+    read.append(FileRead.of(path, raw))
     if raw.lstrip().startswith(HEADER.encode()):  # Ansible decrypts any inventory file first
         raw = _decrypted(path, raw, keys)
     if not ext:  # Ansible tries its YAML plugin first on files without an extension
@@ -364,7 +401,7 @@ class VarsFiles:
         merged: dict[str, Any] = {}
         for file in files:
             loaded, doc = load_vars_document(file, self.keys)
-            self.read.append((file, doc.sha256))
+            self.read.append(FileRead.of(file, doc.raw, doc.sha256))
             merged |= {k: plain_value(v) for k, v in loaded.items()}
             self.origin.update({(folder / name, k): doc.where(loaded, k) for k in loaded})
         return merged
@@ -537,5 +574,5 @@ def _load(paths: Sequence[str | Path], keys: VaultKeys | None) -> Inventory:
     cache: dict[int, frozenset[str]] = {}
     hosts = {n: _resolve(graph, files, n, cache) for n in graph.hosts_in_group(ALL)}
     caps = _group_caps(graph, files)
-    every = list(dict.fromkeys([*read, *files.read]))
-    return Inventory(hosts, [Path(p) for p in paths], graph, caps, every, lists)
+    every = {(f.path, f.sha256): f for f in [*read, *files.read]}  # each read once
+    return Inventory(hosts, [Path(p) for p in paths], graph, caps, list(every.values()), lists)

@@ -35,7 +35,7 @@ def is_inventory_script(path: Path) -> bool:
         return False
 
 
-def _run(path: Path, args: list[str]) -> tuple[Any, str]:
+def _run(path: Path, args: list[str]) -> tuple[Any, str, bytes]:
     where = f"{path} {' '.join(args)}"
     try:
         proc = subprocess.run(
@@ -61,7 +61,7 @@ def _run(path: Path, args: list[str]) -> tuple[Any, str]:
         raise InputError(where, "the inventory script did not print valid JSON") from None
     if not isinstance(data, dict):
         raise InputError(where, f"expected a JSON object, found {type(data).__name__}")
-    return data, hashlib.sha256(proc.stdout).hexdigest()
+    return data, hashlib.sha256(proc.stdout).hexdigest(), proc.stdout
 
 
 def _mapping(value: Any, where: str, what: str) -> dict[str, Any]:
@@ -72,10 +72,10 @@ def _mapping(value: Any, where: str, what: str) -> dict[str, Any]:
     return value
 
 
-def read_inventory_script(path: Path, graph: InventoryGraph) -> str:
+def read_inventory_script(path: Path, graph: InventoryGraph) -> tuple[str, bytes]:
     """Run ``path --list`` and add its groups, hosts and vars to ``graph``; return the SHA-256 of
-    the JSON it printed."""
-    data, digest = _run(path, ["--list"])
+    the JSON it printed, and that JSON."""
+    data, digest, printed = _run(path, ["--list"])
     where = f"{path} --list"
     meta = _mapping(data.pop("_meta", None), where, "_meta")
     has_meta = "hostvars" in meta
@@ -101,8 +101,8 @@ def read_inventory_script(path: Path, graph: InventoryGraph) -> str:
             values = _mapping(hostvars.get(host), where, f"_meta.hostvars.{host}")
             hwhere = f"{where}: _meta.hostvars.{host}"
         else:
-            values, _ = _run(path, ["--host", host])
+            values, _, _ = _run(path, ["--host", host])
             hwhere = f"{path} --host {host}"
         for var, value in values.items():
             graph.set_host_var(host, var, value, f"{hwhere}.{var}")
-    return digest
+    return digest, printed

@@ -102,6 +102,8 @@ class Document:
     lines: dict[int, tuple[int, dict[Any, int]]] = field(default_factory=dict)
     sha256: str = ""
     """SHA-256 of the bytes parsed (set by :func:`load_document`)."""
+    raw: bytes = field(default=b"", repr=False)
+    """The bytes parsed, as read (set by :func:`load_document`; the evidence bundle copies them)."""
 
     def where(self, container: object, key: object = None, crumbs: tuple[str, ...] = ()) -> str:
         """``file:line`` of ``key`` in ``container`` (or of the container), else ``file:field``."""
@@ -184,9 +186,9 @@ def load_document(path: Path, keys: VaultKeys | None = None) -> Document:
     if is_vaulted(text):
         text = decrypt(text, keys, f"{path}:1")
     try:
-        return Document(path, json.loads(text), sha256=digest)
+        return Document(path, json.loads(text), sha256=digest, raw=raw)
     except (ValueError, RecursionError):
-        return replace(parse_yaml(path, text, keys), sha256=digest)
+        return replace(parse_yaml(path, text, keys), sha256=digest, raw=raw)
 
 
 def load_vars_document(
@@ -327,9 +329,11 @@ def expand_entry(entry: str, where: str) -> tuple[list[str], int | None]:
         raise InputError(where, str(exc)) from None
 
 
-def read_yaml_inventory(path: Path, graph: InventoryGraph, keys: VaultKeys | None = None) -> str:
-    """Parse the YAML/JSON inventory at ``path`` into ``graph``; return the SHA-256 of the
-    bytes read."""
+def read_yaml_inventory(
+    path: Path, graph: InventoryGraph, keys: VaultKeys | None = None
+) -> Document:
+    """Parse the YAML/JSON inventory at ``path`` into ``graph``; return its document (with the
+    bytes read and their SHA-256)."""
     doc = load_document(path, keys)
     YamlInventoryReader(graph, doc).read()
-    return doc.sha256
+    return doc

@@ -5,14 +5,16 @@ one folder) that an assessor can file and an archive's BagIt tools can validate:
 (RFC 8493, :mod:`scanner.runs.bag`) whose payload under ``data/`` holds per host
 ``hosts/<host>/host.json`` and per command ``hosts/<host>/NN-<slug>/`` with the declared command,
 the command exactly as run, the raw stdout/stderr bytes and their metadata, plus copies of
-``results.json``, ``raw.json`` and the input files (``sources/``); ``manifest.json`` and its
+``results.json``, ``raw.json`` and the input files (``sources/``: the inventory's files as its
+loader read them, named by the path it opened, never re-read and never through a link it did not
+follow; ``source_notes`` says where a followed link led); ``manifest.json`` and its
 signature are tag files at the bag's root. ``e8scan verify`` recomputes every hash and reports
 altered, missing and extra files, for this layout (schema_version 2) and for bundles written
 before it (1: everything at the top, no BagIt files). Secrets never enter a bundle: the raw
 record holds none, and secrets in copied source files are replaced by ``<redacted>``
 (:mod:`scanner.runs.source_copies`; the manifest lists those copies).
 
-Why one ~620-line module: writing a bundle and verifying it are the two halves of one manifest
+Why one ~700-line module: writing a bundle and verifying it are the two halves of one manifest
 format; keeping them together keeps what ``verify`` checks identical to what ``scan`` wrote.
 """
 
@@ -35,6 +37,7 @@ from typing import IO, Any
 from scanner import __version__
 from scanner.assess.results import Results
 from scanner.checking.role_probe import PROBE_VERSIONS
+from scanner.inventory.load import FileRead, Inventory
 from scanner.model.errors import InputError
 from scanner.record.raw import CommandRecord, HostRecord, RawRecord
 from scanner.report.files import check_writable, write_atomic
@@ -163,28 +166,100 @@ def _source_paths(src: Path) -> Iterator[tuple[Path, str]]:
         yield src, ""
 
 
-def _source_files(sources: Sequence[Path]) -> tuple[dict[str, bytes], dict[str, str], list[str]]:
-    """Copies for ``sources/``, the originals' SHA-256 by original path, and the redacted copies."""
+def _under(path: str, root: str) -> tuple[str, ...] | None:
+    """The parts of ``path`` below ``root``, compared as written (no link is looked at)."""
+    try:
+        return PurePosixPath(path).relative_to(root).parts
+    except ValueError:
+        return None
+
+
+def _inventory_names(
+    sources: Sequence[Path], reads: Sequence[FileRead], taken: set[str]
+) -> list[str]:
+    """A name under ``sources/`` for each file the inventory read, made from its path as the
+    loader gave it: a ``-i`` file is ``<name>``; a file of a ``-i`` folder ``<folder>/<path in
+    it>``; group_vars/host_vars beside a ``-i`` file ``group_vars/…`` (as the loader reached
+    them, so a link is named by its own path, never by its target)."""
+    roots: list[tuple[str, int, str | None]] = []  # prefix, source, top (None: the next part)
+    for i, src in enumerate(sources):
+        if src.is_dir():
+            name = src.name or os.path.basename(os.path.realpath(src))  # `-i .`
+            roots += [(str(src), i, name), (os.path.realpath(src), i, name)]
+        elif src.exists():  # not a `-i host1,host2` list
+            base = os.path.realpath(os.path.dirname(os.path.abspath(src)))
+            roots += [(str(src), i, src.name), (base, i, None)]
+    tops: dict[tuple[int, str], str] = {}
+    used: set[str] = set()
+    names = []
+    for f in reads:
+        parts: tuple[str, ...] = (f.path.name,)
+        key: tuple[int, str] = (-1, f.path.name)
+        for prefix, i, top in roots:
+            rel = _under(str(f.path), prefix)
+            if rel is None or (top is None and not rel):
+                continue
+            parts = rel if top is None else (top, *rel)
+            key = (i, parts[0])
+            break
+        if key not in tops or key[0] < 0:
+            tops[key] = _unique(safe_name(parts[0], limit=128), taken)
+        name = "/".join([tops[key], *(safe_name(p, limit=128) for p in parts[1:])])
+        names.append(_unique(name, used))
+    return names
+
+
+def _note(f: FileRead) -> str | None:
+    """What a reader of the copy must know: a link was followed, or a script's output is kept."""
+    notes = []
+    if f.script:
+        notes.append("the JSON this inventory script printed (--list), not the script")
+    if f.target is not None:
+        notes.append(f"read through a symbolic link: the bytes of {f.target}")
+    return "; ".join(notes) or None
+
+
+def _source_files(
+    sources: Sequence[Path], inventory: Inventory | None = None
+) -> tuple[dict[str, bytes], dict[str, str], list[str], dict[str, str]]:
+    """Copies for ``sources/``, the originals' SHA-256 by original path, the redacted copies and
+    notes on copies (a link followed, a script's output).
+
+    The inventory's files are copied from what its loader read (the bytes it parsed, named by
+    the path it opened), so nothing the loader did not read enters the bundle; ``sources`` are
+    the other input files (policy, exceptions, attestations, framework), read here."""
     files: dict[str, bytes] = {}
     hashes: dict[str, str] = {}
     redacted: list[str] = []
+    notes: dict[str, str] = {}
     taken: set[str] = set()
+
+    def add(name: str, original: str, data: bytes, digest: str) -> None:
+        copy = redact_source(data)
+        files[name] = copy
+        hashes[original] = digest
+        if copy != data:
+            redacted.append(name)
+
+    if inventory is not None:
+        names = _inventory_names(inventory.sources, inventory.reads, taken)
+        for f, name in zip(inventory.reads, names, strict=True):
+            add(f"sources/{name}", str(f.path), f.data, f.sha256)
+            note = _note(f)
+            if note:
+                notes[f"sources/{name}"] = note
     for src in sources:
         top = _unique(safe_name(src.name, limit=128), taken)
         try:
-            for f, rel in _source_paths(src):
-                data = f.read_bytes()
-                copy = redact_source(data)
+            for path, rel in _source_paths(src):
+                data = path.read_bytes()
                 name = f"sources/{top}/{rel}" if rel else f"sources/{top}"
-                files[name] = copy
-                hashes[str(f)] = hashlib.sha256(data).hexdigest()
-                if copy != data:
-                    redacted.append(name)
+                add(name, str(path), data, hashlib.sha256(data).hexdigest())
         except OSError as exc:
             raise InputError(
                 str(src), f"cannot copy into the evidence bundle: {exc.strerror}"
             ) from None
-    return files, hashes, redacted
+    return files, hashes, redacted, notes
 
 
 def _tag_files(
@@ -212,6 +287,7 @@ def bundle_files(
     results: Results,
     sources: Sequence[Path],
     sign_key: Ed25519PrivateKey | None = None,
+    inventory: Inventory | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle (relative path → bytes): a BagIt bag whose payload is under
     ``data/``, with ``manifest.json`` and, with ``sign_key``, its detached signature
@@ -229,7 +305,7 @@ def bundle_files(
         folder = f"hosts/{_unique(safe_name(host.name), taken)}"
         hosts[host.name] = PAYLOAD + folder
         files.update(_host_files(folder, host, versions))
-    copies, source_hashes, redacted = _source_files(sources)
+    copies, source_hashes, redacted, notes = _source_files(sources, inventory)
     files.update(copies)
     payload = {PAYLOAD + k: v for k, v in sorted(files.items())}
     organisation = results.run.policy.get("organisation")
@@ -246,6 +322,8 @@ def bundle_files(
         "sources": source_hashes,
         "redacted": [PAYLOAD + name for name in redacted],
     }
+    if notes:  # only when there is something to say: bundles without links read as before
+        manifest["source_notes"] = {PAYLOAD + k: v for k, v in sorted(notes.items())}
     data = _json(manifest)
     signed = {MANIFEST: data} | ({} if sign_key is None else {SIGNATURE: sign_key.sign(data)})
     tagmanifest = manifest_text({k: sha256(v) for k, v in (tags | signed).items()})
@@ -375,13 +453,14 @@ def write_bundle(
     results: Results,
     sources: Sequence[Path],
     sign_key: Ed25519PrivateKey | None = None,
+    inventory: Inventory | None = None,
 ) -> Path:
     """Write the evidence bundle to ``dest`` (a folder, or a zip when it ends in ``.zip``),
     signed with ``sign_key`` when one is given.
 
     An existing bundle at ``dest`` is replaced whole; anything else that is in the way is an
     :class:`InputError`, as is a destination that cannot be written. Returns ``dest``."""
-    files = bundle_files(raw, results, sources, sign_key)
+    files = bundle_files(raw, results, sources, sign_key, inventory)
     try:
         if dest.suffix.lower() == ".zip":
             _write_zip(dest, files, raw.run.finished)

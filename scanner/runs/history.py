@@ -9,7 +9,7 @@ with one line instead of being written to.
 the operating system ends it with its process (a crashed or killed run never leaves a lock that
 blocks the next); the file names the holder's pid and start time and is removed on the way out.
 
-Why ~570 lines: the SQLite schema, the run and host rows (each checked as it is read: a damaged
+Why ~620 lines: the SQLite schema, the run and host rows (each checked as it is read: a damaged
 or foreign file is one error line, never a crash), the trend queries and the lock stay in one
 place, so no other module writes SQL.
 """
@@ -40,6 +40,13 @@ from scanner.record.jsonstream import json_chunks
 HISTORY_KIND = "e8scan-history"
 HISTORY_SCHEMA_VERSION = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+MAX_RESULTS_BYTES = 2 * 1024**3
+"""The most a run's stored results may inflate to (2 GiB): about twice the results.json of the
+10,000-host synthetic fleet of ``make bench`` (91 KB a host, 910 MB in all, 76 MB stored). A row
+inflating past it is damaged or crafted (a "zlib bomb": 1 MB stored can inflate to 1 GB) and is
+refused as it inflates, never held whole."""
+_INFLATE_CHUNK = 16 * 1024 * 1024  # inflated at a time
+_FEED_CHUNK = 1024 * 1024  # stored bytes given to zlib at a time
 _COLUMNS = {
     "meta": ("key", "value"),
     "runs": (
@@ -465,7 +472,7 @@ class History:
         if not isinstance(blob, bytes):
             raise InputError(where, "stored results are unreadable (not compressed JSON)")
         try:
-            return Results.model_validate_json(zlib.decompress(blob))
+            return Results.model_validate_json(inflate(blob, where))
         except (zlib.error, ValueError) as exc:
             raise InputError(where, f"stored results are unreadable ({exc})") from None
         except ValidationError as exc:
@@ -508,6 +515,42 @@ class History:
                 )
             )
         return out
+
+
+def inflate(blob: bytes, where: str, limit: int | None = None) -> bytearray:
+    """The zlib stream ``blob`` inflated, at most ``limit`` bytes (:data:`MAX_RESULTS_BYTES`).
+
+    Inflates chunk by chunk, so a stream that would grow past the limit is refused having held
+    at most the limit plus one chunk; a stream that ends early or carries bytes after its end is
+    refused too. Every refusal is an InputError naming ``where`` (the history file and run)."""
+    cap = MAX_RESULTS_BYTES if limit is None else limit
+    inflater = zlib.decompressobj()
+    out = bytearray()
+    stored = memoryview(blob)
+    fed = 0
+    pending: bytes | memoryview = b""
+    while not inflater.eof:
+        if not pending and fed < len(stored):  # fed a slice at a time: no copy of the rest
+            pending = stored[fed : fed + _FEED_CHUNK]
+            fed += len(pending)
+        piece = inflater.decompress(pending, min(_INFLATE_CHUNK, cap + 1 - len(out)))
+        out += piece
+        if len(out) > cap:
+            raise InputError(
+                where,
+                f"stored results inflate to more than {cap:,} bytes (the limit for one run); "
+                "a damaged or crafted row, not what e8scan writes",
+            )
+        pending = inflater.unconsumed_tail
+        if not piece and not pending and fed >= len(stored) and not inflater.eof:
+            raise InputError(
+                where, "stored results are unreadable (the compressed data ends early)"
+            )
+    if inflater.unused_data or fed < len(stored):
+        raise InputError(
+            where, "stored results are unreadable (bytes follow the end of the compressed data)"
+        )
+    return out
 
 
 def _is_int(v: object) -> bool:

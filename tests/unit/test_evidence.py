@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -865,3 +866,136 @@ def test_a_pre_bagit_bundle_at_the_destination_is_replaced_by_a_bag(tmp_path: Pa
         write_bundle(dest, *record(), [])
         assert verify_bundle(dest) == []
         assert "data/raw.json" in files_of(dest) and "raw.json" not in files_of(dest)
+
+
+# --- the inventory's copies: exactly what the loader read, links never followed elsewhere -------
+
+LINKED_PW = "CANARY-linked-pw-5e1f"
+
+
+def _link(link: Path, target: str) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(target)
+
+
+def test_scan_bundle_copies_the_files_the_inventory_read_and_no_other(tmp_path: Path) -> None:
+    """A real scan (one unreachable host) of an inventory whose group_vars/host_vars hold links:
+    inside the tree, out of it, to a file the loader reads and to one it never reads. The bundle
+    holds the files read — under the link's own path, with a note naming the target, redacted —
+    and nothing else; `e8scan verify` and bagit-python accept it."""
+    site = tmp_path / "site"
+    (site / "group_vars").mkdir(parents=True)
+    (site / "site.ini").write_text("[web]\nweb1 ansible_host=127.0.0.250 ansible_port=1\n")
+    (site / "common.yml").write_text("e8_backup_rpo_hours: 24\n")
+    _link(site / "group_vars" / "all.yml", "../common.yml")  # inside the tree
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "web.yml").write_text("e8_role: server\n")
+    _link(site / "group_vars" / "web.yml", "../../shared/web.yml")  # out of it, read
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "web1.yml").write_text(
+        f"e8_ot_zone: a\nansible_password: {LINKED_PW}\n"
+    )
+    _link(site / "host_vars" / "web1.yml", str(tmp_path / "outside" / "web1.yml"))
+    (tmp_path / "outside" / "shadow").write_text("root:CANARY-never-read:19000::::::\n")
+    _link(site / "host_vars" / "ghost.yml", str(tmp_path / "outside" / "shadow"))  # no such host
+    (site / "group_vars" / "notes.txt").write_text("CANARY-notes-never-read\n")
+    out, bundle = tmp_path / "out", tmp_path / "bundle"
+    result = e8(
+        "scan", "-i", str(site / "site.ini"), "--out", str(out), "--evidence", str(bundle),
+        "--no-history", "-q", "--checks", "patch_os.linux_os_support",
+    )  # fmt: skip
+    assert result.exit_code in (0, 3, 4), result.output
+    files = files_of(bundle)
+    sources = sorted(n for n in files if n.startswith("data/sources/"))
+    assert sources == [
+        "data/sources/group_vars/all.yml",
+        "data/sources/group_vars/web.yml",
+        "data/sources/host_vars/web1.yml",
+        "data/sources/site.ini",
+    ]
+    assert files["data/sources/group_vars/web.yml"] == b"e8_role: server\n"
+    assert (
+        files["data/sources/host_vars/web1.yml"] == b"e8_ot_zone: a\nansible_password: <redacted>\n"
+    )
+    for name, data in files.items():
+        for canary in (LINKED_PW, "CANARY-never-read", "CANARY-notes-never-read"):
+            assert canary.encode() not in data, (name, canary)
+    manifest = json.loads(files["manifest.json"])
+    raw = RawRecord.model_validate_json((out / "raw.json").read_bytes())
+    assert manifest["sources"] == {s.path: s.sha256 for s in raw.run.inventory}  # as --resume
+    assert manifest["source_notes"] == {
+        "data/sources/group_vars/all.yml": "read through a symbolic link: the bytes of "
+        f"{site / 'common.yml'}",
+        "data/sources/group_vars/web.yml": "read through a symbolic link: the bytes of "
+        f"{tmp_path / 'shared' / 'web.yml'}",
+        "data/sources/host_vars/web1.yml": "read through a symbolic link: the bytes of "
+        f"{tmp_path / 'outside' / 'web1.yml'}",
+    }
+    assert manifest["redacted"] == ["data/sources/host_vars/web1.yml"]
+    bagit.Bag(str(bundle)).validate(fast=False)
+    ok = e8("verify", str(bundle))
+    assert ok.exit_code == 0 and ok.output.startswith("OK "), ok.output
+
+
+def test_folder_inventory_copies_hold_the_bytes_parsed_not_what_the_link_says_later(
+    tmp_path: Path,
+) -> None:
+    """An ``-i`` folder holding a link out of it (read, as Ansible reads it) and a link back up
+    (a loop, skipped): the copy is named by the link's path and holds the bytes the loader parsed,
+    even when the target is changed before the bundle is written."""
+    from scanner.inventory.load import load_inventory
+
+    inv = tmp_path / "inv"
+    (inv / "group_vars").mkdir(parents=True)
+    (inv / "hosts.ini").write_text("[db]\ndb1\n")
+    (inv / "group_vars" / "db.yml").write_text("e8_role: server\n")
+    (tmp_path / "elsewhere").mkdir()
+    extra = tmp_path / "elsewhere" / "extra.yml"
+    extra.write_text("all:\n  hosts:\n    db2:\n")
+    _link(inv / "extra.yml", str(extra))
+    _link(inv / "loop", ".")
+    loaded = load_inventory([inv])
+    assert sorted(loaded.hosts) == ["db1", "db2"]
+    extra.write_text("all:\n  hosts:\n    changed-after-reading:\n")
+    dest = write_bundle(tmp_path / "b", *record(), [], inventory=loaded)
+    files = files_of(dest)
+    assert sorted(n for n in files if n.startswith("data/sources/")) == [
+        "data/sources/inv/extra.yml",
+        "data/sources/inv/group_vars/db.yml",
+        "data/sources/inv/hosts.ini",
+    ]
+    assert files["data/sources/inv/extra.yml"] == b"all:\n  hosts:\n    db2:\n"
+    manifest = json.loads(files["manifest.json"])
+    assert (
+        manifest["sources"][str(inv / "extra.yml")]
+        == hashlib.sha256(b"all:\n  hosts:\n    db2:\n").hexdigest()
+    )
+    assert manifest["source_notes"] == {
+        "data/sources/inv/extra.yml": f"read through a symbolic link: the bytes of {extra}"
+    }
+    assert verify_bundle(dest) == []
+    bagit.Bag(str(dest)).validate(fast=False)
+
+
+def test_an_inventory_script_is_kept_as_the_json_it_printed(tmp_path: Path) -> None:
+    from scanner.inventory.load import load_inventory
+
+    printed = {
+        "web": {"hosts": ["w1"]},
+        "_meta": {"hostvars": {"w1": {"ansible_password": LINKED_PW, "e8_role": "server"}}},
+    }
+    script = tmp_path / "dyn.py"
+    script.write_text(f"#!{sys.executable}\nprint({json.dumps(json.dumps(printed))})\n")
+    script.chmod(0o755)
+    loaded = load_inventory([script])
+    dest = write_bundle(tmp_path / "b", *record(), [], inventory=loaded)
+    files = files_of(dest)
+    copy = files["data/sources/dyn.py"]  # the line pass leaves <redacted> bare (YAML, not JSON)
+    assert copy.startswith(b'{"web": {"hosts": ["w1"]}, "_meta"') and b"<redacted>" in copy
+    assert LINKED_PW.encode() not in b"".join(files.values())
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["source_notes"] == {
+        "data/sources/dyn.py": "the JSON this inventory script printed (--list), not the script"
+    }
+    assert manifest["sources"] == {str(p): digest for p, digest in loaded.files_read}
+    assert verify_bundle(dest) == []

@@ -330,3 +330,106 @@ def test_a_schema_holding_text_that_is_not_utf8_is_refused_in_one_line(tmp_path:
     with pytest.raises(InputError) as info:
         History.open(path, create=False).runs()
     assert "not UTF-8" in str(info.value)
+
+
+# -- stored results that are damaged or crafted --------------------------------------------------
+
+
+def _history_with_row(tmp_path: Path, blob: bytes) -> Path:
+    """A real history holding runs r1 and r2, r2's stored results replaced by ``blob``."""
+    path = tmp_path / "h.sqlite"
+    with History.open(path) as h:
+        h.add(results("r1", T0, {"a": Reach.OK}))
+        h.add(results("r2", T0 + timedelta(days=1), {"a": Reach.OK}))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET results = ? WHERE id = 'r2'", (blob,))
+    conn.close()
+    return path
+
+
+def _bomb(inflated: int) -> bytes:
+    """A zlib stream of ``inflated`` zero bytes (about a thousandth of that stored)."""
+    packer = zlib.compressobj(9)
+    zeros = bytes(16 * 1024 * 1024)
+    parts = [packer.compress(zeros) for _ in range(inflated // len(zeros))]
+    return b"".join([*parts, packer.flush()])
+
+
+def test_a_zlib_bomb_row_is_refused_while_inflating_never_held_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """256 MiB stored in 256 KB, read with the limit at 32 MiB: refused naming the file and the
+    run, having allocated at most a fraction of what the row inflates to (bytes counted by
+    tracemalloc, not timed). The limit is lowered so the test stays small; the code is the same."""
+    import tracemalloc
+
+    from scanner.runs import history
+
+    bomb = _bomb(256 * 1024 * 1024)
+    assert len(bomb) < 300_000
+    path = _history_with_row(tmp_path, bomb)
+    monkeypatch.setattr(history, "MAX_RESULTS_BYTES", 32 * 1024 * 1024)
+    with History.open(path, create=False) as h:
+        assert h.get("r1").run.id == "r1"  # the other rows still read
+        tracemalloc.start()
+        try:
+            with pytest.raises(InputError) as info:
+                h.get("r2")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert info.value.where == f"{path}: run r2"
+    assert "inflate to more than 33,554,432 bytes" in info.value.message
+    assert peak < 96 * 1024 * 1024, peak  # the row would take 256 MiB
+
+
+def test_default_limit_is_the_documented_one() -> None:
+    from scanner.runs.history import MAX_RESULTS_BYTES
+
+    assert MAX_RESULTS_BYTES == 2 * 1024**3
+    assert "2 GiB" in (REPO / "README.md").read_text()
+
+
+_DAMAGE = {
+    "truncated": (lambda b: b[: len(b) // 2], "ends early"),
+    "one byte short": (lambda b: b[:-1], "ends early"),
+    "trailing bytes": (lambda b: b + b"\x00junk", "bytes follow the end"),
+    "gzip, not zlib": (lambda b: b"\x1f\x8b" + b[2:], "unreadable"),
+    "flipped byte": (lambda b: b[:40] + bytes([b[40] ^ 0xFF]) + b[41:], "unreadable"),
+}
+
+
+def _stored(run_id: str) -> bytes:
+    return zlib.compress(results(run_id, T0, {"a": Reach.OK}).model_dump_json().encode(), 6)
+
+
+@pytest.mark.parametrize("name", sorted(_DAMAGE))
+def test_a_damaged_row_is_refused_naming_file_and_run(tmp_path: Path, name: str) -> None:
+    damage, says = _DAMAGE[name]
+    path = _history_with_row(tmp_path, damage(_stored("r2")))
+    with History.open(path, create=False) as h, pytest.raises(InputError) as info:
+        h.get("r2")
+    assert info.value.where == f"{path}: run r2"
+    assert info.value.message.startswith("stored results") and says in info.value.message
+
+
+def test_diff_of_a_truncated_row_is_one_line_naming_file_and_run(tmp_path: Path) -> None:
+    """The CLI reads a real history whose newest row was cut short: exit 1, one line naming the
+    history file and run r2, no traceback."""
+    path = _history_with_row(tmp_path, _stored("r2")[:-7])
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner.cli.main", "diff", "r1", "r2", "--history", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [
+        f"e8scan: error: {path}: run r2: stored results are unreadable "
+        "(the compressed data ends early)"
+    ], proc.stderr
