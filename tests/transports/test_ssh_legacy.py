@@ -27,6 +27,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from openpyxl import load_workbook
 from sshfleet import LOGIN_USER, HostSpec, SSHFleet
 
 from scanner.cli.main import main
@@ -463,3 +464,9 @@ def test_weak_ssh_caps_every_finding_at_fair_and_rescore_says_the_same(
         assert modern["grade_cap"] is None
         assert not any("evidence grade capped" in n for n in modern["notes"])
         assert {c["grade"] for c in modern["controls"] if c["check"]} == {"good"}
+    # The workbook's Coverage sheet carries the note in the host's "Connection notes".
+    rows = list(load_workbook(out / "e8-report.xlsx")["Coverage"].iter_rows(values_only=True))
+    column = next(r for r in rows if "Connection notes" in r).index("Connection notes")
+    notes = {r[0]: r[column] or "" for r in rows if r and r[0] in expected.keys() | {"modern01"}}
+    assert expected["rsa01"] in notes["rsa01"] and expected["ios01"] in notes["ios01"]
+    assert "evidence grade capped" not in notes["modern01"]
