@@ -241,6 +241,9 @@ def test_the_opt_in_reaches_a_host_behind_a_bastion_but_never_weakens_the_bastio
         finally:
             t.close()
     assert t.negotiated == ("diffie-hellman-group14-sha1", "ssh-rsa")  # inside the channel
+    # The record holds the host's own session's algorithms, not the (modern) bastion's.
+    assert t.algorithms is not None
+    assert t.algorithms.model_dump() == server_agreed(fleet, "legacy01")
     assert any("via bastion" in n for n in t.notes), t.notes
     # A bastion that itself speaks only SHA-1 is refused, even to an opted-in host: the
     # bastion connection is shared by every host behind it, so it is never legacy.

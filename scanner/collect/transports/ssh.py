@@ -15,6 +15,9 @@ Algorithms: every connection is a :class:`~scanner.collect.transports.ssh_algori
 ``e8_ssh_legacy: true`` (``legacy=True``), which also allows exactly those, tried last, and says so
 in its notes; see :mod:`scanner.collect.transports.ssh_algorithms` for why. A server whose offer
 has nothing in common is UNREACHABLE with the algorithms it offered. A bastion is never legacy.
+What a connection agreed (key exchange, host-key signature, ciphers, MACs) is kept as
+:attr:`SSHTransport.algorithms` for the raw record, where scoring reads it to grade the evidence
+(:mod:`scanner.assess.grading`); behind a bastion it is the host's own session's, not the bastion's.
 
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
 
