@@ -78,6 +78,13 @@ class HostResult(BaseModel):
     reach_detail: str = ""
     host_key: str | None = None
     notes: list[str] = Field(default_factory=list)
+    grade_cap: Grade | None = Field(
+        default=None,
+        description="The best evidence grade any finding of this host carries, when something "
+        "about the collection lowers it (collected offline by the field kit; weak SSH crypto: "
+        "an SHA-1 host-key signature, an SHA-1 key exchange, CBC or 64-bit-block ciphers, "
+        "MD5/SHA-1 MACs); the reason is in notes. Null: the checks' own grades stand.",
+    )
     user: str | None = None
     collected_at: datetime
     levels: dict[Strategy, Level] = Field(

@@ -34,13 +34,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.assess.grading import GradeCap, grade_cap
 from scanner.assess.judging import Judged
 from scanner.assess.register import Register, judge_attestation, judge_exception
 from scanner.assess.results import ControlResult, HostResult, Level, StrategySummary
 from scanner.assess.role import record_profile, resolve_role
 from scanner.model.framework import Checkable, Framework, Requirement, builtin
 from scanner.model.vocabulary import (
-    OFFLINE,
     OUTCOME_SEVERITY,
     Grade,
     Outcome,
@@ -143,6 +143,7 @@ def control_outcomes(
         found[(j.check.strategy, j.finding.ism)].append(j)
     reached = rec.reach is Reach.OK
     blind = None if reached else f"host {rec.reach.value}: {rec.reach_detail}"
+    cap = grade_cap(rec)
     use_register = register is not None and not register.empty
     out = []
     for row in _rows(framework or builtin(), rec.platform):
@@ -168,7 +169,7 @@ def control_outcomes(
                 check=worst.check.id,
                 check_version=worst.check.version,
                 observed=worst.finding.observed,
-                grade=_grade(worst.check.grade, rec)
+                grade=_grade(worst.check.grade, cap)
                 if worst.finding.outcome in ASSESSED
                 else Grade.NONE,
             )
@@ -176,10 +177,10 @@ def control_outcomes(
     return out
 
 
-def _grade(grade: Grade, rec: HostRecord) -> Grade:
-    """A check's evidence grade on this host: what the field kit collected offline is a copy of
-    the configuration, brought back by hand (ASD's ``fair``), however the check reads it."""
-    return grade.at_most(Grade.FAIR) if rec.connection == OFFLINE else grade
+def _grade(grade: Grade, cap: GradeCap | None) -> Grade:
+    """A check's evidence grade on this host, within the host's cap (:mod:`scanner.assess.grading`:
+    collected offline, or over weak SSH crypto), however the check reads it."""
+    return grade if cap is None else grade.at_most(cap.grade)
 
 
 def _apply_register(c: ControlResult, rec: HostRecord, register: Register) -> ControlResult:
@@ -298,6 +299,7 @@ def score_host(
     resolved = resolve_role(rec, profile)
     fw = framework or builtin()
     controls = control_outcomes(rec, judged, register, fw)
+    cap = grade_cap(rec) if rec.reach is Reach.OK else None
     by_strategy: dict[Strategy, list[ControlResult]] = defaultdict(list)
     for c in controls:
         by_strategy[c.strategy].append(c)
@@ -327,7 +329,8 @@ def score_host(
         reach=rec.reach,
         reach_detail=rec.reach_detail,
         host_key=rec.host_key,
-        notes=rec.notes,
+        notes=[*rec.notes, cap.note] if cap is not None else rec.notes,
+        grade_cap=cap.grade if cap is not None else None,
         user=rec.user,
         collected_at=rec.collected_at,
         levels=levels,

@@ -36,7 +36,7 @@ from scanner.collect.transports.ssh import SSHOptions, SSHTransport
 from scanner.collect.transports.winrm_options import WinRMOptions
 from scanner.model.terminal import printable
 from scanner.model.vocabulary import Platform, Reach
-from scanner.record.raw import CommandRecord, HostRecord, safe_vars
+from scanner.record.raw import CommandRecord, HostRecord, SSHAlgorithms, safe_vars
 
 _POLL = 0.1  # seconds between looks at a stop request while hosts are in flight
 
@@ -145,7 +145,8 @@ def collect_host(plan: HostPlan, opts: RunOptions) -> HostRecord:
         if transport is not None:
             transport.close()
     notes = [*getattr(transport, "notes", []), *batch_notes]
-    return _record(plan, reach, detail, host_key, user, notes, started, commands)
+    algorithms = getattr(transport, "algorithms", None)  # SSH only
+    return _record(plan, reach, detail, host_key, user, notes, started, commands, algorithms)
 
 
 def _record(
@@ -157,6 +158,7 @@ def _record(
     notes: list[str],
     started: datetime,
     commands: list[CommandRecord],
+    ssh_algorithms: SSHAlgorithms | None = None,
 ) -> HostRecord:
     return HostRecord(
         name=plan.host.name,
@@ -172,6 +174,7 @@ def _record(
         reach_detail=printable(detail),  # host text: no control character reaches a terminal
         host_key=host_key,
         notes=notes,
+        ssh_algorithms=ssh_algorithms,
         started=started,
         finished=_now(),
         commands=commands,

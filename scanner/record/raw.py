@@ -113,6 +113,26 @@ class CommandRecord:
             object.__setattr__(self, "invalid", {**self.invalid, **bad})
 
 
+class SSHAlgorithms(BaseModel):
+    """What one SSH connection agreed in its first key exchange (RFC 4253 section 7.1), as the
+    client saw it: the algorithms the host's identity and the channel rest on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kex: str = Field(description="Key exchange method, e.g. curve25519-sha256.")
+    host_key_algorithm: str = Field(
+        description="Host-key signature algorithm the server proved its identity with: "
+        "'ssh-rsa' is an RSA key signing with SHA-1, 'rsa-sha2-512' the same key with SHA-512."
+    )
+    cipher_c2s: str = Field(description="Cipher, client to server.")
+    cipher_s2c: str = Field(description="Cipher, server to client.")
+    mac_c2s: str | None = Field(
+        description="MAC, client to server; null when the cipher authenticates itself (AEAD: "
+        "aes*-gcm@openssh.com, chacha20-poly1305@openssh.com) and no MAC is used."
+    )
+    mac_s2c: str | None = Field(description="MAC, server to client; null as for mac_c2s.")
+
+
 class HostRecord(BaseModel):
     """Everything collected from one host. Secrets are never stored (see ``safe_vars``)."""
 
@@ -133,6 +153,11 @@ class HostRecord(BaseModel):
     notes: list[str] = Field(
         default_factory=list,
         description="Connection facts an assessor should know (e.g. TLS validation off).",
+    )
+    ssh_algorithms: SSHAlgorithms | None = Field(
+        default=None,
+        description="SSH hosts: what the connection negotiated (null: not SSH, not reached, "
+        "or a raw record written before e8scan recorded it).",
     )
     started: datetime
     finished: datetime

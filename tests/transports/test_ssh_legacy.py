@@ -27,6 +27,7 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from openpyxl import load_workbook
 from sshfleet import LOGIN_USER, HostSpec, SSHFleet
 
 from scanner.cli.main import main
@@ -115,6 +116,24 @@ def refusal(fleet: SSHFleet, name: str, legacy: bool = False) -> TransportError:
 def agreed(fleet: SSHFleet, name: str) -> list[str]:
     """The key exchanges this host's sshd agreed, in order (from its DEBUG1 log)."""
     return re.findall(r"kex: algorithm: ([\w@.-]+)", fleet.sshd_log(name))
+
+
+def server_agreed(fleet: SSHFleet, name: str) -> dict[str, str | None]:
+    """The algorithms of this host's latest connection, in its sshd's own DEBUG1 log (``kex:
+    client->server cipher: aes128-cbc MAC: hmac-sha1 …``; ``<implicit>``: an AEAD cipher)."""
+    log = fleet.sshd_log(name)
+    kex = re.findall(r"kex: algorithm: (\S+)", log)[-1]
+    key = re.findall(r"kex: host key algorithm: (\S+)", log)[-1]
+    c_out, m_out = re.findall(r"kex: client->server cipher: (\S+) MAC: (\S+)", log)[-1]
+    c_in, m_in = re.findall(r"kex: server->client cipher: (\S+) MAC: (\S+)", log)[-1]
+    return {
+        "kex": kex,
+        "host_key_algorithm": key,
+        "cipher_c2s": c_out,
+        "cipher_s2c": c_in,
+        "mac_c2s": None if m_out == "<implicit>" else m_out,
+        "mac_s2c": None if m_in == "<implicit>" else m_in,
+    }
 
 
 def fingerprint(fleet: SSHFleet, name: str) -> str:
@@ -222,6 +241,9 @@ def test_the_opt_in_reaches_a_host_behind_a_bastion_but_never_weakens_the_bastio
         finally:
             t.close()
     assert t.negotiated == ("diffie-hellman-group14-sha1", "ssh-rsa")  # inside the channel
+    # The record holds the host's own session's algorithms, not the (modern) bastion's.
+    assert t.algorithms is not None
+    assert t.algorithms.model_dump() == server_agreed(fleet, "legacy01")
     assert any("via bastion" in n for n in t.notes), t.notes
     # A bastion that itself speaks only SHA-1 is refused, even to an opted-in host: the
     # bastion connection is shared by every host behind it, so it is never legacy.
@@ -375,3 +397,79 @@ def test_an_rsa_login_key_signs_ssh_rsa_for_a_server_that_lists_no_signature_alg
         thread.join(timeout=5)
     # The server accepted the login once: it verifies only ssh-rsa (SHA-1) signatures.
     assert iface.accepted == [LOGIN_USER]
+
+
+def test_every_connection_records_what_the_server_agreed(fleet: SSHFleet) -> None:
+    """kex, host-key signature, ciphers and MACs, each as the server's own log has them."""
+    seen = {}
+    for name in ("legacy01", "ios01", "rsa01", "modern01"):
+        t = transport(fleet, name, legacy=True)
+        try:
+            assert t.algorithms is None  # nothing before connect()
+            t.connect()
+        finally:
+            t.close()
+        assert t.algorithms is not None
+        seen[name] = t.algorithms.model_dump()
+        assert seen[name] == server_agreed(fleet, name), name
+    # The four hosts really differ where the record says they do.
+    assert seen["ios01"]["cipher_c2s"] == "aes128-cbc" and seen["ios01"]["mac_c2s"] == "hmac-sha1"
+    assert seen["rsa01"]["host_key_algorithm"] == "ssh-rsa"
+    assert seen["rsa01"]["kex"] not in SHA1_KEX
+    assert seen["modern01"]["host_key_algorithm"] != "ssh-rsa"
+
+
+def test_weak_ssh_caps_every_finding_at_fair_and_rescore_says_the_same(
+    fleet: SSHFleet, tmp_path: Path
+) -> None:
+    """legacy01, ios01 and rsa01 opted in (each rests on SHA-1 somewhere), modern01 not."""
+    inv = fleet.inventory_ini(tmp_path / "inv.ini")
+    text = inv.read_text()
+    for name in ("legacy01", "ios01", "rsa01"):
+        address = fleet.host(name).address
+        text = text.replace(f"ansible_host={address} ", f"ansible_host={address} e8_ssh_legacy=1 ")
+    inv.write_text(text)
+    out, again = tmp_path / "out", tmp_path / "again"
+    scan = CliRunner().invoke(
+        main,
+        [
+            "scan", "--no-history", "-i", str(inv), "-l", "legacy01,ios01,rsa01,modern01",
+            "--checks", "patch_os.linux_os_support", "--known-hosts", str(fleet.known_hosts),
+            "--out", str(out), "--connect-timeout", "5", "-q",
+        ],
+    )  # fmt: skip
+    assert scan.exit_code in (0, 3), scan.output
+    raw = {h["name"]: h for h in json.loads((out / "raw.json").read_text())["hosts"]}
+    assert raw["ios01"]["ssh_algorithms"] == server_agreed(fleet, "ios01")
+    assert raw["modern01"]["ssh_algorithms"] == server_agreed(fleet, "modern01")
+    rescore = CliRunner().invoke(
+        main, ["rescore", str(out / "raw.json"), "--out", str(again), "-q"]
+    )
+    assert rescore.exit_code in (0, 3), rescore.output
+    identity = "host identity verified by an SHA-1 signature (ssh-rsa)"
+    expected = {
+        "legacy01": f"{identity}; SSH channel rests on key exchange diffie-hellman-group14-sha1 "
+        "(SHA-1); evidence grade capped at fair",
+        "ios01": f"{identity}; SSH channel rests on key exchange diffie-hellman-group1-sha1 "
+        "(SHA-1, 1024-bit group), cipher aes128-cbc (CBC), MAC hmac-sha1 (SHA-1); evidence "
+        "grade capped at fair",
+        "rsa01": f"{identity}; evidence grade capped at fair",
+    }
+    for results in (out / "results.json", again / "results.json"):
+        hosts = {h["name"]: h for h in json.loads(results.read_text())["hosts"]}
+        for name, note in expected.items():
+            h = hosts[name]
+            assert h["reach"] == "ok", h["reach_detail"]
+            assert h["grade_cap"] == "fair" and note in h["notes"], (results, h["notes"])
+            grades = {c["grade"] for c in h["controls"] if c["check"]}
+            assert grades == {"fair"}, (name, grades)  # the check's own grade is good
+        modern = hosts["modern01"]
+        assert modern["grade_cap"] is None
+        assert not any("evidence grade capped" in n for n in modern["notes"])
+        assert {c["grade"] for c in modern["controls"] if c["check"]} == {"good"}
+    # The workbook's Coverage sheet carries the note in the host's "Connection notes".
+    rows = list(load_workbook(out / "e8-report.xlsx")["Coverage"].iter_rows(values_only=True))
+    column = next(r for r in rows if "Connection notes" in r).index("Connection notes")
+    notes = {r[0]: r[column] or "" for r in rows if r and r[0] in expected.keys() | {"modern01"}}
+    assert expected["rsa01"] in notes["rsa01"] and expected["ios01"] in notes["ios01"]
+    assert "evidence grade capped" not in notes["modern01"]

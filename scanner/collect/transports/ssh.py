@@ -15,6 +15,9 @@ Algorithms: every connection is a :class:`~scanner.collect.transports.ssh_algori
 ``e8_ssh_legacy: true`` (``legacy=True``), which also allows exactly those, tried last, and says so
 in its notes; see :mod:`scanner.collect.transports.ssh_algorithms` for why. A server whose offer
 has nothing in common is UNREACHABLE with the algorithms it offered. A bastion is never legacy.
+What a connection agreed (key exchange, host-key signature, ciphers, MACs) is kept as
+:attr:`SSHTransport.algorithms` for the raw record, where scoring reads it to grade the evidence
+(:mod:`scanner.assess.grading`); behind a bastion it is the host's own session's, not the bastion's.
 
 Secrets (the password, private keys) never appear in exceptions, logs or reprs.
 
@@ -59,6 +62,7 @@ from scanner.collect.transports.ssh_algorithms import (
 )
 from scanner.inventory.connection import ConnectionSpec, HostKeyPolicy
 from scanner.model.vocabulary import Reach
+from scanner.record.raw import SSHAlgorithms
 
 __all__ = ["SSHOptions", "SSHTransport"]
 
@@ -128,6 +132,7 @@ class SSHTransport:
         self._legacy = legacy and not bastion
         self._bastion_role = bastion
         self._negotiated: tuple[str, str] | None = None
+        self._algorithms: SSHAlgorithms | None = None
         self._transport: ModernTransport | None = None
         self._host_key: str | None = None
         self._closed = False
@@ -152,6 +157,12 @@ class SSHTransport:
     def negotiated(self) -> tuple[str, str] | None:
         """(key exchange, host-key algorithm) the connection agreed; None before connect()."""
         return self._negotiated
+
+    @property
+    def algorithms(self) -> SSHAlgorithms | None:
+        """Everything the connection agreed (kex, host-key signature, ciphers, MACs), for the
+        raw record; None before connect() or when the agreement was not seen."""
+        return self._algorithms
 
     @property
     def user(self) -> str:
@@ -200,6 +211,16 @@ class SSHTransport:
             raise
         self._transport = transport
         self._negotiated = transport.negotiated
+        if transport.negotiated is not None and transport.channel is not None:
+            (kex, key), (c_out, c_in, m_out, m_in) = transport.negotiated, transport.channel
+            self._algorithms = SSHAlgorithms(
+                kex=kex,
+                host_key_algorithm=key,
+                cipher_c2s=c_out,
+                cipher_s2c=c_in,
+                mac_c2s=m_out,
+                mac_s2c=m_in,
+            )
         if self._via is not None:
             self.notes.append(self._via)
         if self._legacy:

@@ -140,6 +140,10 @@ class ModernTransport(paramiko.Transport):
     """The server's first KEXINIT: ``kex``, ``host_key``, ``ciphers``, ``macs`` (None before)."""
     negotiated: tuple[str, str] | None = None
     """(key exchange, host-key algorithm) the first key exchange agreed (None before)."""
+    channel: tuple[str, str, str | None, str | None] | None = None
+    """(cipher, cipher, MAC, MAC), client to server then server to client, the first key
+    exchange agreed; a MAC is None where the cipher authenticates itself (AEAD: no MAC is used).
+    None before."""
 
     def _parse_kex_init(self, m: Message) -> None:
         first = self.offered is None and not self.server_mode
@@ -156,6 +160,16 @@ class ModernTransport(paramiko.Transport):
             key_type = getattr(self, "host_key_type", None)
             if names and isinstance(key_type, str):
                 self.negotiated = (names[0], key_type)
+            # paramiko's names for the agreed algorithms (client side: local = client to server).
+            out, into = getattr(self, "local_cipher", ""), getattr(self, "remote_cipher", "")
+            mac_out, mac_in = getattr(self, "local_mac", None), getattr(self, "remote_mac", None)
+            if out and into and isinstance(mac_out, str) and isinstance(mac_in, str):
+                self.channel = (
+                    out,
+                    into,
+                    None if _aead(out) else mac_out,
+                    None if _aead(into) else mac_in,
+                )
 
 
 class LegacyTransport(ModernTransport):
@@ -188,6 +202,12 @@ class LegacyTransport(ModernTransport):
         if "server-sig-algs" in getattr(self, "server_extensions", {}):
             return algorithms
         return LEGACY_HOST_KEYS + _without(algorithms, LEGACY_HOST_KEYS)
+
+
+def _aead(cipher: str) -> bool:
+    """A cipher that authenticates its own packets, so the negotiated MAC is not used
+    (RFC 5647 AES-GCM; OpenSSH's ``aes*-gcm@openssh.com`` and ``chacha20-poly1305``)."""
+    return cipher.endswith("-gcm@openssh.com") or cipher.startswith(("chacha20-poly1305", "AEAD_"))
 
 
 def _read_kexinit(m: Message) -> dict[str, list[str]]:
