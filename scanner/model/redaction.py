@@ -240,6 +240,9 @@ def redact_line(line: str) -> tuple[str, bool]:
         if val in _BLOCK_STARTS:
             block = block or ":" in m["sep"]
             return m[0]
+        if len(val) >= 2 and val[0] in "\"'" and val[-1] == val[0]:
+            # a quoted value keeps its quotes: a JSON file (or quoted YAML) stays parseable
+            return f"{m['key']}{m['sep']}{val[0]}{REDACTED}{val[0]}{m['val'][len(val) :]}"
         return f"{m['key']}{m['sep']}{REDACTED}{tail}"
 
     yaml = _SECRET_YAML_FLOW if "{" in line else _SECRET_YAML_BLOCK

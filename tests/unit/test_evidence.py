@@ -410,7 +410,7 @@ def test_sources_folders_are_copied_with_hashes(tmp_path: Path) -> None:
     files = files_of(dest)
     assert (
         files["data/sources/inv/hosts.ini"]
-        == b"[ot]\nhmi01 ansible_password=<redacted> ansible_user=scan\n"
+        == b"[ot]\nhmi01 ansible_password='<redacted>' ansible_user=scan\n"
     )
     assert files["data/sources/inv/group_vars/ot.yml"] == b"e8_role: server\n\xff\n"
     assert files["data/sources/policy.yml"] == b"patch_other_days: 21\n"
@@ -441,11 +441,11 @@ def test_redact_secrets_ini_yaml_and_blocks() -> None:
         b"after: kept\n"
     )
     assert redact_secrets(text) == (
-        b"web1 ansible_ssh_pass=<redacted> ansible_host=10.0.0.1\n"
+        b'web1 ansible_ssh_pass="<redacted>" ansible_host=10.0.0.1\n'
         b"web2 ansible_password=<redacted> ansible_user=scan\n"
         b"vars: {api_token: <redacted>, port: 22}\n"
         b"ansible_password: <redacted>\r\n"
-        b'  "ansible_become_password": <redacted>,\n'
+        b'  "ansible_become_password": "<redacted>",\n'
         b"e8_password_env: E8_PW\n"
         b"vault_secret: !vault |\n"
         b"  <redacted>\n"
@@ -455,6 +455,15 @@ def test_redact_secrets_ini_yaml_and_blocks() -> None:
     )
     plain = b"[ot]\nhmi01 ansible_user=scan\n\xff\xfe\n"
     assert redact_secrets(plain) == plain
+
+
+def test_a_redacted_json_source_is_still_json() -> None:
+    # group_vars/*.json and a script inventory's output are JSON: a quoted value keeps its quotes
+    doc = {"all": {"vars": {"ansible_password": 's3cr"et', "api_token": "t", "port": 22}}}
+    copy = json.loads(redact_secrets(json.dumps(doc, indent=1).encode()))
+    assert copy == {
+        "all": {"vars": {"ansible_password": "<redacted>", "api_token": "<redacted>", "port": 22}}
+    }
 
 
 def test_unwritable_destination_is_one_line_exit_1(tmp_path: Path) -> None:
